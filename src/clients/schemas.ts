@@ -1,0 +1,173 @@
+import { Type, type Static } from 'typebox';
+import { NullableTimestamp, PagingQuery, Timestamp } from '../http/common.js';
+import { ERROR_MESSAGE, MAX_JSON_BYTES } from '../http/validation.js';
+
+export const CLIENT_ID_PATTERN = '^[a-zA-Z0-9_-]{1,255}$';
+export const METADATA_MAX_BYTES = 16 * 1024;
+
+const ClientId = Type.String({
+  pattern: CLIENT_ID_PATTERN,
+  [ERROR_MESSAGE]: 'must be 1–255 letters, digits, hyphens or underscores',
+  examples: ['acme-retail'],
+});
+
+/** A free-form identifier owned by the caller (CRM ids and the like). */
+const ExternalId = Type.String({ minLength: 1, maxLength: 255, [ERROR_MESSAGE]: 'must be 1–255 characters; send null to clear it' });
+
+export const Name = Type.String({
+  minLength: 1,
+  maxLength: 255,
+  pattern: '\\S',
+  [ERROR_MESSAGE]: 'must contain a non-space character (1–255 characters, trimmed)',
+});
+export const Email = Type.String({ format: 'email', maxLength: 255, [ERROR_MESSAGE]: 'must be an email address such as ops@example.com' });
+export const Phone = Type.String({
+  pattern: '^(?=.*[0-9])[0-9+().\\- ]{1,32}$',
+  maxLength: 32,
+  [ERROR_MESSAGE]: 'must be at most 32 digits, spaces and + - ( ) . characters',
+  examples: ['+1-415-555-0198'],
+});
+export const Website = Type.String({ format: 'http-url', maxLength: 255, [ERROR_MESSAGE]: 'must be an absolute http:// or https:// URL' });
+export const JsonObject = Type.Record(Type.String(), Type.Unknown(), {
+  [MAX_JSON_BYTES]: METADATA_MAX_BYTES,
+  description: 'Any JSON object, at most 16 KiB once serialised.',
+});
+
+const Domain = Type.String({
+  format: 'hostname',
+  maxLength: 255,
+  [ERROR_MESSAGE]: 'must be a hostname such as example.com: no scheme, port or path',
+  description: 'Lowercased; internationalised names are stored as punycode.',
+});
+const Timezone = Type.String({
+  format: 'timezone',
+  maxLength: 64,
+  [ERROR_MESSAGE]: 'must be an IANA time zone known to this server, such as Europe/Berlin',
+});
+const GlobalName = Type.String({
+  format: 'global-name',
+  maxLength: 64,
+  [ERROR_MESSAGE]: 'must be a JavaScript identifier (ASCII letters, digits, _ or $; at most 64) that is neither a reserved word nor an existing browser global',
+  examples: ['acmeRetail'],
+});
+
+const orNull = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** The fields a caller may set; `null` on an optional field clears it (or restores its default). */
+const settable = {
+  name: Name,
+  status: Type.Boolean({ description: 'Whether the client is active. Defaults to true.' }),
+  domain: orNull(Domain),
+  email: orNull(Email),
+  phone: orNull(Phone),
+  website: orNull(Website),
+  timezone: orNull(Timezone),
+  global_name: orNull(GlobalName),
+  company_id: orNull(ExternalId),
+  agency_id: orNull(ExternalId),
+  api_metadata: orNull(JsonObject),
+  ghl_location_id: orNull(ExternalId),
+  proxy_api_key: orNull(Type.String({ minLength: 1, maxLength: 255, description: 'Stored hashed; shown masked.' })),
+};
+
+export const SETTABLE_FIELDS = Object.keys(settable) as (keyof typeof settable)[];
+
+const OptionalSettable = Type.Partial(Type.Object(settable));
+
+export const CreateClientBody = Type.Object(
+  { id: ClientId, ...OptionalSettable.properties, name: Name },
+  { additionalProperties: false },
+);
+export type CreateClientInput = Static<typeof CreateClientBody>;
+
+export const UpdateClientBody = Type.Partial(Type.Object(settable, { additionalProperties: false }), {
+  additionalProperties: false,
+});
+export type UpdateClientInput = Static<typeof UpdateClientBody>;
+
+export const Client = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    status: Type.Boolean(),
+    publishable_key: Type.Union([Type.String(), Type.Null()]),
+    secret_key: Type.Union([Type.String(), Type.Null()], {
+      description: 'In full only in the create and rotate responses; masked (sk_…1a2b) everywhere else.',
+    }),
+    domain: Type.Union([Type.String(), Type.Null()]),
+    email: Type.Union([Type.String(), Type.Null()]),
+    phone: Type.Union([Type.String(), Type.Null()]),
+    website: Type.Union([Type.String(), Type.Null()]),
+    timezone: Type.String(),
+    global_name: Type.Union([Type.String(), Type.Null()]),
+    company_id: Type.Union([Type.String(), Type.Null()]),
+    agency_id: Type.Union([Type.String(), Type.Null()]),
+    api_metadata: Type.Record(Type.String(), Type.Unknown()),
+    ghl_location_id: Type.Union([Type.String(), Type.Null()]),
+    proxy_api_key: Type.Union([Type.String(), Type.Null()], { description: 'Masked (…last 4).' }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { title: 'Client' },
+);
+export type ClientView = Static<typeof Client>;
+
+export const ClientParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 255 }) });
+
+export const ListClientsQuery = Type.Object(
+  {
+    ...PagingQuery,
+    status: Type.Optional(Type.Boolean()),
+    agency_id: Type.Optional(Type.String({ maxLength: 255 })),
+    company_id: Type.Optional(Type.String({ maxLength: 255 })),
+    ghl_location_id: Type.Optional(Type.String({ maxLength: 255 })),
+    domain: Type.Optional(Type.String({ maxLength: 255 })),
+    q: Type.Optional(Type.String({ maxLength: 255, description: 'Case-insensitive substring of id, name, domain or email.' })),
+  },
+  { additionalProperties: false },
+);
+export type ListClientsInput = Static<typeof ListClientsQuery>;
+
+export const DeleteClientQuery = Type.Object(
+  { hard: Type.Boolean({ default: false, description: 'Remove the client and everything stored under it.' }) },
+  { additionalProperties: false },
+);
+
+export const DeleteResult = Type.Object({
+  success: Type.Literal(true),
+  deleted: Type.Literal(true),
+  hard: Type.Boolean(),
+});
+
+export const KeyChoice = Type.Union([Type.Literal('publishable'), Type.Literal('secret'), Type.Literal('both')]);
+export const RotateKeysBody = Type.Object(
+  {
+    key: Type.Optional(KeyChoice),
+    grace_seconds: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 2_592_000, description: 'How long the old key keeps working (default 86400).' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RotateKeysInput = Static<typeof RotateKeysBody>;
+
+export const RotatedKeys = Type.Object({
+  client_id: Type.String(),
+  rotated: Type.Array(Type.Union([Type.Literal('publishable'), Type.Literal('secret')])),
+  publishable_key: Type.Union([Type.String(), Type.Null()]),
+  secret_key: Type.Union([Type.String(), Type.Null()], { description: 'In full when the secret key was rotated, masked otherwise.' }),
+  grace_seconds: Type.Integer(),
+  previous_keys_expire_at: Timestamp,
+});
+export type RotatedKeysView = Static<typeof RotatedKeys>;
+
+export const ApiKey = Type.Object({
+  id: Type.String(),
+  kind: Type.Union([Type.Literal('publishable'), Type.Literal('secret')]),
+  key: Type.String({ description: 'Publishable keys in full; secret keys masked.' }),
+  current: Type.Boolean({ description: 'False for a rotated-out key still inside its grace period.' }),
+  created_at: Timestamp,
+  expires_at: NullableTimestamp,
+  last_used_at: NullableTimestamp,
+});
+export type ApiKeyView = Static<typeof ApiKey>;

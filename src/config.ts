@@ -1,0 +1,98 @@
+import { parseArgs } from 'node:util';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Set by MYTHIC_ADMIN_KEY or --admin-key; otherwise one is generated into the data dir. */
+  adminKey: string | undefined;
+  /** A postgres:// URL selects PostgreSQL for the MetaStore; undefined means SQLite in the data dir. */
+  databaseUrl: string | undefined;
+  logLevel: string;
+}
+
+/** A configuration mistake the operator must fix; printed as one line, never as a stack trace. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const MIN_ADMIN_KEY_LENGTH = 24;
+
+/** Each setting: its flag, its environment variable, its default. Flags win over the environment. */
+export const SETTINGS = {
+  port: { flag: 'port', env: 'PORT', default: '8080' },
+  host: { flag: 'host', env: 'HOST', default: '127.0.0.1' },
+  dataDir: { flag: 'data-dir', env: 'MYTHIC_DATA_DIR', default: './data' },
+  adminKey: { flag: 'admin-key', env: 'MYTHIC_ADMIN_KEY', default: undefined },
+  databaseUrl: { flag: 'database-url', env: 'MYTHIC_DATABASE_URL', default: undefined },
+  logLevel: { flag: 'log-level', env: 'MYTHIC_LOG_LEVEL', default: 'info' },
+} as const;
+
+type SettingName = keyof typeof SETTINGS;
+
+function parsePort(raw: string, source: string): number {
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(port) || port > 65_535) {
+    throw new ConfigError(`${source} must be a port number from 0 to 65535, not '${raw}'`);
+  }
+  return port;
+}
+
+function parseDatabaseUrl(raw: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${source} is not a URL; use postgres://user:password@host:5432/database, or leave it unset for the embedded SQLite store`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`${source} must be a postgres:// URL (leave it unset for the embedded SQLite store), not ${url.protocol}//…`);
+  }
+  return raw;
+}
+
+/** Reads and validates every setting; throws ConfigError with a message naming the bad one. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
+  const options = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]));
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const read = (name: SettingName): { value: string | undefined; source: string } => {
+    const setting = SETTINGS[name];
+    const flag = flags[setting.flag];
+    if (typeof flag === 'string') return { value: flag, source: `--${setting.flag}` };
+    const fromEnv = env[setting.env];
+    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, source: setting.env };
+    return { value: setting.default, source: setting.env };
+  };
+
+  const port = read('port');
+  const host = read('host');
+  const dataDir = read('dataDir');
+  const adminKey = read('adminKey');
+  const databaseUrl = read('databaseUrl');
+  const logLevel = read('logLevel');
+
+  if (!host.value?.trim()) throw new ConfigError(`${host.source} must not be empty`);
+  if (!dataDir.value?.trim()) throw new ConfigError(`${dataDir.source} must not be empty`);
+  if (adminKey.value !== undefined && (adminKey.value.length < MIN_ADMIN_KEY_LENGTH || /\s/.test(adminKey.value))) {
+    throw new ConfigError(
+      `${adminKey.source} must be at least ${MIN_ADMIN_KEY_LENGTH} characters without spaces (try: openssl rand -hex 32)`,
+    );
+  }
+  if (!LOG_LEVELS.includes(logLevel.value as string)) {
+    throw new ConfigError(`${logLevel.source} must be one of ${LOG_LEVELS.join(', ')}, not '${logLevel.value}'`);
+  }
+  return {
+    port: parsePort(port.value as string, port.source),
+    host: host.value,
+    dataDir: dataDir.value,
+    adminKey: adminKey.value,
+    databaseUrl: databaseUrl.value === undefined ? undefined : parseDatabaseUrl(databaseUrl.value, databaseUrl.source),
+    logLevel: logLevel.value as string,
+  };
+}

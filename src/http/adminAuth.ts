@@ -1,0 +1,32 @@
+import type { FastifyRequest } from 'fastify';
+import { matchesHash } from '../keys/secrets.js';
+import { ApiError } from './apiError.js';
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+function presentedKey(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header !== undefined) return BEARER.exec(header)?.[1];
+  const query = request.query as Record<string, unknown> | undefined;
+  const fromQuery = query?.admin_key;
+  return typeof fromQuery === 'string' ? fromQuery : undefined;
+}
+
+/**
+ * onRequest hook guarding the admin API: the key comes from `Authorization: Bearer` or, for
+ * server-to-server calls that cannot set headers, `?admin_key=`. Only the key's SHA-256 is held
+ * in memory, and the comparison takes the same time whatever the presented key.
+ */
+export function adminAuth(adminKeyHash: string) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const key = presentedKey(request);
+    if (key === undefined || !matchesHash(key, adminKeyHash)) {
+      throw new ApiError(401, 'unauthorized', 'Send the admin key as "Authorization: Bearer <key>" or ?admin_key=<key>', undefined, {
+        'www-authenticate': 'Bearer realm="mythic"',
+      });
+    }
+    // The key is a credential, not a query parameter of the route: keep it out of validation.
+    const query = request.query as Record<string, unknown> | undefined;
+    if (query && 'admin_key' in query) delete query.admin_key;
+  };
+}

@@ -1,0 +1,14 @@
+import { Type } from 'typebox';
+
+/** ISO-8601 UTC with milliseconds, e.g. 2024-03-21T18:42:15.291Z. */
+export const Timestamp = Type.String({ format: 'date-time', examples: ['2024-03-21T18:42:15.291Z'] });
+export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+export const toIso = (ms: number): string => new Date(ms).toISOString();
+export const toIsoOrNull = (ms: number | null): string | null => (ms === null ? null : toIso(ms));
+
+/** Paging parameters shared by every list endpoint. */
+export const PagingQuery = {
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Page size (1–500).' }),
+  offset: Type.Optional(Type.Integer({ minimum: 0, description: 'Rows to skip. Not combinable with `cursor`.' })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 600, description: '`next_cursor` of the previous page.' })),
+};

@@ -1,0 +1,18 @@
+import type { FastifyRequest } from 'fastify';
+import { findUnstorableText } from '../validation/storableText.js';
+import { ApiError } from './apiError.js';
+
+/**
+ * preValidation hook: refuses text that one of the stores could not hold (NUL, broken UTF-16)
+ * anywhere in the path, query or body, so that such input is a 400 on every engine, never a 500.
+ */
+export async function rejectUnstorableText(request: FastifyRequest): Promise<void> {
+  for (const part of [request.params, request.query, request.body]) {
+    const field = findUnstorableText(part);
+    if (field !== null) {
+      throw new ApiError(400, 'validation_error', `${field} contains a NUL character or malformed Unicode`, [
+        { field, message: 'must not contain NUL characters or unpaired surrogates' },
+      ]);
+    }
+  }
+}

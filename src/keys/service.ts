@@ -1,0 +1,35 @@
+import type { Clock } from '../shared/clock.js';
+import type { KeyKind, MetaStore } from '../store/metaStore.js';
+import { sha256Hex } from './secrets.js';
+
+export interface KeyIdentity {
+  client_id: string;
+  kind: KeyKind;
+  /** false for a soft-deleted client: its keys are recognised but must not be accepted for ingestion. */
+  client_active: boolean;
+}
+
+const KEY_SHAPE = /^(pk|sk)_[0-9a-f]{32}$/;
+/** last_used_at is advisory; writing it at most once a minute per key keeps hot paths read-only. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+/** Resolves presented client keys (pk_/sk_) to their client. */
+export class KeysService {
+  constructor(
+    private readonly store: MetaStore,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * The client a key belongs to, or null when the key is unknown or past its grace period. The
+   * lookup is by SHA-256, so the stored hashes are never compared with the key itself.
+   */
+  async authenticate(presented: string): Promise<KeyIdentity | null> {
+    if (!KEY_SHAPE.test(presented)) return null;
+    const match = await this.store.findKeyByHash(sha256Hex(presented));
+    const now = this.clock();
+    if (!match || (match.expires_at !== null && match.expires_at <= now)) return null;
+    if (match.last_used_at === null || now - match.last_used_at >= TOUCH_INTERVAL_MS) await this.store.touchKey(match.id, now);
+    return { client_id: match.client_id, kind: match.kind, client_active: match.client_status };
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The MetaStore holds tenants: agencies, clients and their keys. Two engines implement it
+ * (SQLite embedded, PostgreSQL for several API nodes); both pass the same test suite. A store
+ * knows nothing of HTTP or validation: it persists what a service decided, and reports unique
+ * violations as `UniqueViolation` so the service can say which field collided.
+ */
+
+export type KeyKind = 'publishable' | 'secret';
+
+/** Fields of a client as stored. Times are epoch milliseconds, UTC. */
+export interface ClientFields {
+  id: string;
+  name: string;
+  status: boolean;
+  domain: string | null;
+  email: string | null;
+  phone: string | null;
+  website: string | null;
+  timezone: string;
+  global_name: string | null;
+  company_id: string | null;
+  agency_id: string | null;
+  api_metadata: Record<string, unknown>;
+  ghl_location_id: string | null;
+  proxy_key_hash: string | null;
+  proxy_key_last4: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A client as read back: its fields plus the display form of its current keys. */
+export interface ClientRow extends ClientFields {
+  /** The newest publishable key that has no expiry; null only if every key was rotated out. */
+  publishable_key: string | null;
+  /** Last four characters of the newest secret key without expiry. */
+  secret_key_last4: string | null;
+}
+
+export type ClientChanges = Partial<Omit<ClientFields, 'id' | 'created_at' | 'updated_at'>>;
+
+export interface KeyRow {
+  id: string;
+  client_id: string;
+  kind: KeyKind;
+  /** SHA-256 (hex) of the full key: keys are looked up and compared by hash only. */
+  key_hash: string;
+  /** Publishable keys are public and kept in full; null for secret keys. */
+  publishable_key: string | null;
+  last4: string;
+  created_at: number;
+  /** null while the key is current; set when it is rotated out (grace period end). */
+  expires_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface KeyMatch extends KeyRow {
+  client_status: boolean;
+}
+
+export interface ClientFilter {
+  status?: boolean;
+  agency_id?: string;
+  company_id?: string;
+  ghl_location_id?: string;
+  domain?: string;
+  /** Case-insensitive substring of id, name, domain or email. */
+  q?: string;
+}
+
+/** Rows come newest first (created_at, then id, descending); `after` is the last row seen. */
+export interface Page {
+  limit: number;
+  offset?: number;
+  after?: { created_at: number; id: string };
+}
+
+export interface PageOf<T> {
+  rows: T[];
+  total: number;
+}
+
+export interface AgencyFields {
+  id: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  website: string | null;
+  metadata: Record<string, unknown>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AgencyRow extends AgencyFields {
+  /** Live count of clients whose agency_id is this agency's id. */
+  client_count: number;
+}
+
+export type AgencyChanges = Partial<Omit<AgencyFields, 'id' | 'created_at' | 'updated_at'>>;
+
+export interface AgencyFilter {
+  q?: string;
+}
+
+export type AgencyDeletion =
+  | { outcome: 'not_found' }
+  | { outcome: 'has_clients'; client_count: number }
+  | { outcome: 'deleted'; detached: number };
+
+/** Which unique rule a write broke. */
+export type UniqueField = 'id' | 'domain' | 'global_name' | 'name' | 'key';
+
+export class UniqueViolation extends Error {
+  constructor(readonly field: UniqueField) {
+    super(`unique violation on ${field}`);
+    this.name = 'UniqueViolation';
+  }
+}
+
+export interface MetaStore {
+  readonly engine: 'sqlite' | 'postgres';
+  /** Applies pending numbered migrations; safe to call on every start and from several nodes. */
+  migrate(): Promise<void>;
+  /** Resolves when the store answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  insertClient(client: ClientFields, keys: KeyRow[]): Promise<void>;
+  getClient(id: string): Promise<ClientRow | null>;
+  listClients(filter: ClientFilter, page: Page): Promise<PageOf<ClientRow>>;
+  updateClient(id: string, changes: ClientChanges, updatedAt: number): Promise<ClientRow | null>;
+  /** Removes the client and everything stored under it. */
+  deleteClient(id: string): Promise<boolean>;
+
+  /**
+   * In one transaction: every key of `kinds` that is still valid at `expireOldAt` gets that expiry,
+   * then `newKeys` are inserted. Returns false (and changes nothing) if the client does not exist.
+   */
+  rotateKeys(clientId: string, kinds: KeyKind[], newKeys: KeyRow[], expireOldAt: number, updatedAt: number): Promise<boolean>;
+  /** Keys of the client with no expiry or an expiry after `now`, newest first. */
+  listActiveKeys(clientId: string, now: number): Promise<KeyRow[]>;
+  findKeyByHash(keyHash: string): Promise<KeyMatch | null>;
+  touchKey(keyId: string, usedAt: number): Promise<void>;
+
+  insertAgency(agency: AgencyFields, nameKey: string): Promise<void>;
+  getAgency(id: string): Promise<AgencyRow | null>;
+  listAgencies(filter: AgencyFilter, page: Page): Promise<PageOf<AgencyRow>>;
+  updateAgency(id: string, changes: AgencyChanges, nameKey: string | undefined, updatedAt: number): Promise<AgencyRow | null>;
+  /** Deletes the agency; with `detachClients`, its clients' agency_id is cleared in the same transaction. */
+  deleteAgency(id: string, detachClients: boolean, updatedAt: number): Promise<AgencyDeletion>;
+}

@@ -1,0 +1,81 @@
+/**
+ * Numbered, append-only: a released migration is never edited, a change is a new number.
+ * Same tables, columns and indexes as the SQLite migrations with the same numbers.
+ *
+ * Names are unqualified: tables land in the first schema of the connection's search_path.
+ * Every TEXT column uses COLLATE "C" so that ordering (`ORDER BY id DESC`, keyset `id < $n`) is
+ * byte order and ILIKE folds ASCII only, exactly as SQLite's BINARY collation and LIKE do,
+ * whatever locale the database was created with. Unique constraints are named explicitly so a
+ * violation (SQLSTATE 23505) maps onto the field that collided. Metadata is JSON, not JSONB: it
+ * is stored and returned as sent, key order included, as SQLite does.
+ */
+/** Which migrations ran; created (if missing) by `migrate()` before it reads it. */
+export const POSTGRES_SCHEMA_MIGRATIONS_TABLE =
+  'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)';
+
+export const POSTGRES_MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'clients, keys and agencies',
+    sql: `
+      CREATE TABLE clients (
+        id TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        status BOOLEAN NOT NULL,
+        domain TEXT COLLATE "C",
+        email TEXT COLLATE "C",
+        phone TEXT COLLATE "C",
+        website TEXT COLLATE "C",
+        timezone TEXT COLLATE "C" NOT NULL,
+        global_name TEXT COLLATE "C",
+        company_id TEXT COLLATE "C",
+        agency_id TEXT COLLATE "C",
+        api_metadata JSON NOT NULL,
+        ghl_location_id TEXT COLLATE "C",
+        proxy_key_hash TEXT COLLATE "C",
+        proxy_key_last4 TEXT COLLATE "C",
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        CONSTRAINT clients_pkey PRIMARY KEY (id),
+        CONSTRAINT clients_domain_key UNIQUE (domain),
+        CONSTRAINT clients_global_name_key UNIQUE (global_name)
+      );
+      CREATE INDEX clients_newest_first ON clients (created_at DESC, id DESC);
+      CREATE INDEX clients_by_agency ON clients (agency_id);
+      CREATE INDEX clients_by_company ON clients (company_id);
+      CREATE INDEX clients_by_ghl_location ON clients (ghl_location_id);
+
+      CREATE TABLE client_keys (
+        id TEXT COLLATE "C" NOT NULL,
+        client_id TEXT COLLATE "C" NOT NULL,
+        kind TEXT COLLATE "C" NOT NULL,
+        key_hash TEXT COLLATE "C" NOT NULL,
+        publishable_key TEXT COLLATE "C",
+        last4 TEXT COLLATE "C" NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT,
+        last_used_at BIGINT,
+        CONSTRAINT client_keys_pkey PRIMARY KEY (id),
+        CONSTRAINT client_keys_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients (id) ON DELETE CASCADE,
+        CONSTRAINT client_keys_kind_check CHECK (kind IN ('publishable', 'secret')),
+        CONSTRAINT client_keys_key_hash_key UNIQUE (key_hash)
+      );
+      CREATE INDEX client_keys_by_client ON client_keys (client_id, kind, created_at DESC);
+
+      CREATE TABLE agencies (
+        id TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        name_key TEXT COLLATE "C" NOT NULL,
+        email TEXT COLLATE "C",
+        phone TEXT COLLATE "C",
+        website TEXT COLLATE "C",
+        metadata JSON NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        CONSTRAINT agencies_pkey PRIMARY KEY (id),
+        CONSTRAINT agencies_name_key_key UNIQUE (name_key)
+      );
+      CREATE INDEX agencies_newest_first ON agencies (created_at DESC, id DESC);
+    `,
+  },
+];

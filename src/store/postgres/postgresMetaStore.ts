@@ -1,0 +1,384 @@
+import pg from 'pg';
+import {
+  UniqueViolation,
+  type AgencyChanges,
+  type AgencyDeletion,
+  type AgencyFields,
+  type AgencyFilter,
+  type AgencyRow,
+  type ClientChanges,
+  type ClientFields,
+  type ClientFilter,
+  type ClientRow,
+  type KeyKind,
+  type KeyMatch,
+  type KeyRow,
+  type MetaStore,
+  type Page,
+  type PageOf,
+  type UniqueField,
+} from '../metaStore.js';
+import { afterClause, clientWhere, likePattern, type SqlPiece } from '../sql.js';
+import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_MIGRATIONS_TABLE } from './migrations.js';
+
+type Row = Record<string, unknown>;
+type Queryable = pg.Pool | pg.PoolClient;
+
+/** Key of the transaction-scoped advisory lock that serialises `migrate()` across processes. */
+const MIGRATION_LOCK = '8130552744251163117';
+
+const CLIENT_SELECT = `
+  SELECT c.*,
+    (SELECT k.publishable_key FROM client_keys k
+      WHERE k.client_id = c.id AND k.kind = 'publishable' AND k.expires_at IS NULL
+      ORDER BY k.created_at DESC, k.id DESC LIMIT 1) AS publishable_key,
+    (SELECT k.last4 FROM client_keys k
+      WHERE k.client_id = c.id AND k.kind = 'secret' AND k.expires_at IS NULL
+      ORDER BY k.created_at DESC, k.id DESC LIMIT 1) AS secret_key_last4
+  FROM clients c`;
+
+const AGENCY_SELECT = `
+  SELECT a.*, (SELECT COUNT(*) FROM clients c WHERE c.agency_id = a.id) AS client_count
+  FROM agencies a`;
+
+/** Constraint names from the migrations onto the field that collided. */
+const UNIQUE_CONSTRAINTS: Record<string, UniqueField> = {
+  clients_pkey: 'id',
+  clients_domain_key: 'domain',
+  clients_global_name_key: 'global_name',
+  agencies_pkey: 'id',
+  agencies_name_key_key: 'name',
+  client_keys_key_hash_key: 'key',
+};
+
+function uniqueViolationOf(error: unknown): UniqueViolation | null {
+  if (!(error instanceof pg.DatabaseError) || error.code !== '23505') return null;
+  const field = error.constraint === undefined ? undefined : UNIQUE_CONSTRAINTS[error.constraint];
+  return field ? new UniqueViolation(field) : null;
+}
+
+function rethrowUnique(error: unknown): never {
+  throw uniqueViolationOf(error) ?? error;
+}
+
+const dollar = (n: number): string => `$${n}`;
+
+/** BIGINT (int8) and COUNT(*) arrive from pg as strings; epoch milliseconds fit a double exactly. */
+const toNumber = (value: unknown): number => Number(value);
+const toNumberOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+function toClientRow(row: Row): ClientRow {
+  return {
+    ...(row as unknown as ClientRow),
+    created_at: toNumber(row.created_at),
+    updated_at: toNumber(row.updated_at),
+  };
+}
+
+function toAgencyRow(row: Row): AgencyRow {
+  return {
+    ...(row as unknown as AgencyRow),
+    created_at: toNumber(row.created_at),
+    updated_at: toNumber(row.updated_at),
+    client_count: toNumber(row.client_count),
+  };
+}
+
+function toKeyRow(row: Row): KeyRow {
+  return {
+    ...(row as unknown as KeyRow),
+    created_at: toNumber(row.created_at),
+    expires_at: toNumberOrNull(row.expires_at),
+    last_used_at: toNumberOrNull(row.last_used_at),
+  };
+}
+
+/**
+ * Values as bound parameters: objects (the JSON columns) as JSON text, which PostgreSQL casts to
+ * json from the column's type. Serialising here rather than leaving it to pg keeps an array value
+ * from being sent as a PostgreSQL array literal. Booleans, numbers, strings and null pass through.
+ */
+function storable(value: unknown): unknown {
+  if (value !== null && typeof value === 'object') return JSON.stringify(value);
+  return value;
+}
+
+/** First entry of a search_path setting, as the schema name it denotes (unquoted names fold to lower case). */
+function firstSearchPathSchema(searchPath: string): string | null {
+  const match = /^\s*("(?:[^"]|"")*"|[^,\s]+)/.exec(searchPath);
+  const item = match?.[1];
+  if (item === undefined) return null;
+  if (item.startsWith('"')) {
+    const name = item.slice(1, -1).replace(/""/g, '"');
+    return name === '$user' || name === '' ? null : name;
+  }
+  return item.toLowerCase();
+}
+
+export class PostgresMetaStore implements MetaStore {
+  readonly engine = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private ending: Promise<void> | null = null;
+
+  /**
+   * `connectionString` may carry `options=-c search_path=<schema>` (URL-encoded or not): every
+   * pooled connection then resolves and creates the tables in that schema.
+   */
+  constructor(connectionString: string, options: { max?: number } = {}) {
+    this.pool = new pg.Pool({ connectionString, ...(options.max !== undefined ? { max: options.max } : {}) });
+    // An idle pooled connection that dies (server restart, network) emits 'error' on the pool; pg
+    // already drops it, and without a listener the event would crash the process.
+    this.pool.on('error', () => {});
+  }
+
+  private async query(sql: string, params: unknown[] = [], on: Queryable = this.pool): Promise<pg.QueryResult<Row>> {
+    return on.query<Row>(sql, params);
+  }
+
+  /** Runs `work` between BEGIN and COMMIT on one checked-out connection; ROLLBACK on any error. */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      try {
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          // The connection is unusable: release it with an error so the pool discards it.
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        }
+        throw error;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.transaction(async (client) => {
+      // Held until COMMIT/ROLLBACK: a second process starting at the same time waits here, then
+      // sees the versions the first one recorded.
+      await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+      await this.ensureSchema(client);
+      await client.query(POSTGRES_SCHEMA_MIGRATIONS_TABLE);
+      const applied = new Set(
+        (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => Number(r.version)),
+      );
+      for (const migration of POSTGRES_MIGRATIONS) {
+        if (applied.has(migration.version)) continue;
+        await client.query(migration.sql);
+        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+          migration.version,
+          migration.name,
+          Date.now(),
+        ]);
+      }
+    });
+  }
+
+  /**
+   * When the search_path names a schema that does not exist yet (a fresh per-test schema, say),
+   * creates it, so the unqualified CREATE TABLEs land there rather than failing.
+   */
+  private async ensureSchema(client: pg.PoolClient): Promise<void> {
+    const current = (await client.query<{ schema: string | null }>('SELECT current_schema() AS schema')).rows[0]?.schema;
+    if (current) return;
+    const searchPath = (await client.query<{ search_path: string }>('SHOW search_path')).rows[0]?.search_path ?? '';
+    const schema = firstSearchPathSchema(searchPath);
+    if (schema === null) return;
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    this.ending ??= this.pool.end();
+    await this.ending;
+  }
+
+  async insertClient(client: ClientFields, keys: KeyRow[]): Promise<void> {
+    const columns = Object.keys(client);
+    const sql = `INSERT INTO clients (${columns.join(', ')}) VALUES (${columns.map((_, i) => dollar(i + 1)).join(', ')})`;
+    try {
+      await this.transaction(async (db) => {
+        await this.query(sql, Object.values(client).map(storable), db);
+        for (const key of keys) await this.insertKey(key, db);
+      });
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  private async insertKey(key: KeyRow, db: Queryable): Promise<void> {
+    await this.query(
+      `INSERT INTO client_keys (id, client_id, kind, key_hash, publishable_key, last4, created_at, expires_at, last_used_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [key.id, key.client_id, key.kind, key.key_hash, key.publishable_key, key.last4, key.created_at, key.expires_at, key.last_used_at],
+      db,
+    );
+  }
+
+  async getClient(id: string): Promise<ClientRow | null> {
+    const row = (await this.query(`${CLIENT_SELECT} WHERE c.id = $1`, [id])).rows[0];
+    return row ? toClientRow(row) : null;
+  }
+
+  async listClients(filter: ClientFilter, page: Page): Promise<PageOf<ClientRow>> {
+    const where = clientWhere(filter, dollar, 'ILIKE', (b) => b);
+    const after = afterClause(page, 'c', dollar, where.params.length);
+    const [total, rows] = await Promise.all([
+      this.query(`SELECT COUNT(*) AS n FROM clients c WHERE ${where.sql}`, where.params),
+      this.pageRows(`${CLIENT_SELECT} WHERE ${where.sql} AND ${after.sql}`, 'c', [...where.params, ...after.params], page),
+    ]);
+    return { rows: rows.map(toClientRow), total: toNumber(total.rows[0]?.n) };
+  }
+
+  private async pageRows(select: string, table: string, params: unknown[], page: Page): Promise<Row[]> {
+    const n = params.length;
+    const sql = `${select} ORDER BY ${table}.created_at DESC, ${table}.id DESC LIMIT ${dollar(n + 1)} OFFSET ${dollar(n + 2)}`;
+    return (await this.query(sql, [...params, page.limit, page.offset ?? 0])).rows;
+  }
+
+  async updateClient(id: string, changes: ClientChanges, updatedAt: number): Promise<ClientRow | null> {
+    const entries = Object.entries({ ...changes, updated_at: updatedAt });
+    const set = entries.map(([column], i) => `${column} = ${dollar(i + 1)}`).join(', ');
+    try {
+      const result = await this.query(`UPDATE clients SET ${set} WHERE id = ${dollar(entries.length + 1)}`, [
+        ...entries.map(([, value]) => storable(value)),
+        id,
+      ]);
+      if (result.rowCount === 0) return null;
+    } catch (error) {
+      rethrowUnique(error);
+    }
+    return this.getClient(id);
+  }
+
+  async deleteClient(id: string): Promise<boolean> {
+    // client_keys rows go with it: ON DELETE CASCADE.
+    return ((await this.query('DELETE FROM clients WHERE id = $1', [id])).rowCount ?? 0) > 0;
+  }
+
+  async rotateKeys(clientId: string, kinds: KeyKind[], newKeys: KeyRow[], expireOldAt: number, updatedAt: number): Promise<boolean> {
+    try {
+      return await this.transaction(async (db) => {
+        // Also locks the client row, so two rotations of one client run one after the other.
+        const touched = await this.query('UPDATE clients SET updated_at = $1 WHERE id = $2', [updatedAt, clientId], db);
+        if (touched.rowCount === 0) return false;
+        for (const kind of kinds) {
+          await this.query(
+            `UPDATE client_keys SET expires_at = $1
+             WHERE client_id = $2 AND kind = $3 AND (expires_at IS NULL OR expires_at > $1)`,
+            [expireOldAt, clientId, kind],
+            db,
+          );
+        }
+        for (const key of newKeys) await this.insertKey(key, db);
+        return true;
+      });
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async listActiveKeys(clientId: string, now: number): Promise<KeyRow[]> {
+    const result = await this.query(
+      `SELECT * FROM client_keys WHERE client_id = $1 AND (expires_at IS NULL OR expires_at > $2)
+       ORDER BY created_at DESC, id DESC`,
+      [clientId, now],
+    );
+    return result.rows.map(toKeyRow);
+  }
+
+  async findKeyByHash(keyHash: string): Promise<KeyMatch | null> {
+    const row = (
+      await this.query(
+        `SELECT k.*, c.status AS client_status FROM client_keys k JOIN clients c ON c.id = k.client_id
+         WHERE k.key_hash = $1`,
+        [keyHash],
+      )
+    ).rows[0];
+    return row ? { ...toKeyRow(row), client_status: row.client_status === true } : null;
+  }
+
+  async touchKey(keyId: string, usedAt: number): Promise<void> {
+    await this.query('UPDATE client_keys SET last_used_at = $1 WHERE id = $2', [usedAt, keyId]);
+  }
+
+  async insertAgency(agency: AgencyFields, nameKey: string): Promise<void> {
+    try {
+      await this.query(
+        `INSERT INTO agencies (id, name, name_key, email, phone, website, metadata, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          agency.id,
+          agency.name,
+          nameKey,
+          agency.email,
+          agency.phone,
+          agency.website,
+          JSON.stringify(agency.metadata),
+          agency.created_at,
+          agency.updated_at,
+        ],
+      );
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async getAgency(id: string): Promise<AgencyRow | null> {
+    const row = (await this.query(`${AGENCY_SELECT} WHERE a.id = $1`, [id])).rows[0];
+    return row ? toAgencyRow(row) : null;
+  }
+
+  async listAgencies(filter: AgencyFilter, page: Page): Promise<PageOf<AgencyRow>> {
+    const where: SqlPiece =
+      filter.q !== undefined && filter.q !== ''
+        ? { sql: `(a.name ILIKE $1 ESCAPE '\\' OR a.email ILIKE $1 ESCAPE '\\' OR a.id ILIKE $1 ESCAPE '\\')`, params: [likePattern(filter.q)] }
+        : { sql: 'TRUE', params: [] };
+    const after = afterClause(page, 'a', dollar, where.params.length);
+    const [total, rows] = await Promise.all([
+      this.query(`SELECT COUNT(*) AS n FROM agencies a WHERE ${where.sql}`, where.params),
+      this.pageRows(`${AGENCY_SELECT} WHERE ${where.sql} AND ${after.sql}`, 'a', [...where.params, ...after.params], page),
+    ]);
+    return { rows: rows.map(toAgencyRow), total: toNumber(total.rows[0]?.n) };
+  }
+
+  async updateAgency(id: string, changes: AgencyChanges, nameKey: string | undefined, updatedAt: number): Promise<AgencyRow | null> {
+    const values: Record<string, unknown> = { ...changes, updated_at: updatedAt };
+    if (nameKey !== undefined) values.name_key = nameKey;
+    const entries = Object.entries(values);
+    const set = entries.map(([column], i) => `${column} = ${dollar(i + 1)}`).join(', ');
+    try {
+      const result = await this.query(`UPDATE agencies SET ${set} WHERE id = ${dollar(entries.length + 1)}`, [
+        ...entries.map(([, value]) => storable(value)),
+        id,
+      ]);
+      if (result.rowCount === 0) return null;
+    } catch (error) {
+      rethrowUnique(error);
+    }
+    return this.getAgency(id);
+  }
+
+  async deleteAgency(id: string, detachClients: boolean, updatedAt: number): Promise<AgencyDeletion> {
+    return this.transaction(async (db): Promise<AgencyDeletion> => {
+      // The row lock makes concurrent deletions of one agency queue up behind this one.
+      const exists = await this.query('SELECT 1 FROM agencies WHERE id = $1 FOR UPDATE', [id], db);
+      if (exists.rowCount === 0) return { outcome: 'not_found' };
+      const count = toNumber((await this.query('SELECT COUNT(*) AS n FROM clients WHERE agency_id = $1', [id], db)).rows[0]?.n);
+      if (count > 0 && !detachClients) return { outcome: 'has_clients', client_count: count };
+      await this.query('UPDATE clients SET agency_id = NULL, updated_at = $1 WHERE agency_id = $2', [updatedAt, id], db);
+      await this.query('DELETE FROM agencies WHERE id = $1', [id], db);
+      return { outcome: 'deleted', detached: count };
+    });
+  }
+}

@@ -1,0 +1,289 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  UniqueViolation,
+  type AgencyChanges,
+  type AgencyDeletion,
+  type AgencyFields,
+  type AgencyFilter,
+  type AgencyRow,
+  type ClientChanges,
+  type ClientFields,
+  type ClientFilter,
+  type ClientRow,
+  type KeyKind,
+  type KeyMatch,
+  type KeyRow,
+  type MetaStore,
+  type Page,
+  type PageOf,
+  type UniqueField,
+} from '../metaStore.js';
+import { afterClause, clientWhere, likePattern, type SqlPiece } from '../sql.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+
+type Row = Record<string, unknown>;
+
+const CLIENT_SELECT = `
+  SELECT c.*,
+    (SELECT k.publishable_key FROM client_keys k
+      WHERE k.client_id = c.id AND k.kind = 'publishable' AND k.expires_at IS NULL
+      ORDER BY k.created_at DESC, k.id DESC LIMIT 1) AS publishable_key,
+    (SELECT k.last4 FROM client_keys k
+      WHERE k.client_id = c.id AND k.kind = 'secret' AND k.expires_at IS NULL
+      ORDER BY k.created_at DESC, k.id DESC LIMIT 1) AS secret_key_last4
+  FROM clients c`;
+
+const AGENCY_SELECT = `
+  SELECT a.*, (SELECT COUNT(*) FROM clients c WHERE c.agency_id = a.id) AS client_count
+  FROM agencies a`;
+
+const UNIQUE_COLUMNS: Record<string, UniqueField> = {
+  'clients.id': 'id',
+  'clients.domain': 'domain',
+  'clients.global_name': 'global_name',
+  'agencies.name_key': 'name',
+  'agencies.id': 'id',
+  'client_keys.key_hash': 'key',
+};
+
+/** Maps SQLite's "UNIQUE constraint failed: clients.domain" onto the field that collided. */
+function uniqueViolationOf(error: unknown): UniqueViolation | null {
+  if (!(error instanceof Database.SqliteError)) return null;
+  if (error.code !== 'SQLITE_CONSTRAINT_UNIQUE' && error.code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return null;
+  const column = /failed: (\S+)/.exec(error.message)?.[1] ?? '';
+  const field = UNIQUE_COLUMNS[column];
+  return field ? new UniqueViolation(field) : null;
+}
+
+function rethrowUnique(error: unknown): never {
+  throw uniqueViolationOf(error) ?? error;
+}
+
+const named = (n: number): string => `@p${n}`;
+const bindings = (params: unknown[]): Record<string, unknown> =>
+  Object.fromEntries(params.map((value, i) => [`p${i + 1}`, value]));
+
+function toClientRow(row: Row): ClientRow {
+  return {
+    ...(row as unknown as ClientRow),
+    status: row.status === 1,
+    api_metadata: JSON.parse(String(row.api_metadata)) as Record<string, unknown>,
+  };
+}
+
+function toAgencyRow(row: Row): AgencyRow {
+  return { ...(row as unknown as AgencyRow), metadata: JSON.parse(String(row.metadata)) as Record<string, unknown> };
+}
+
+function toKeyRow(row: Row): KeyRow {
+  return row as unknown as KeyRow;
+}
+
+/** Values as SQLite stores them: booleans as 0/1, objects as JSON text. */
+function storable(value: unknown): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (value !== null && typeof value === 'object') return JSON.stringify(value);
+  return value;
+}
+
+export class SqliteMetaStore implements MetaStore {
+  readonly engine = 'sqlite' as const;
+  private readonly db: Database.Database;
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: a transaction acknowledged to a caller survives power loss, not only a process crash.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    const applied = new Set(
+      this.db.prepare('SELECT version FROM schema_migrations').all().map((r) => (r as Row).version as number),
+    );
+    for (const migration of SQLITE_MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      // IMMEDIATE takes the write lock up front, so two processes cannot apply the same migration.
+      this.db.transaction(() => {
+        const again = this.db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version);
+        if (again) return;
+        this.db.exec(migration.sql);
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(migration.version, migration.name, Date.now());
+      }).immediate();
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async insertClient(client: ClientFields, keys: KeyRow[]): Promise<void> {
+    const columns = Object.keys(client);
+    const insertClient = this.db.prepare(
+      `INSERT INTO clients (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
+    );
+    try {
+      this.db.transaction(() => {
+        insertClient.run(Object.fromEntries(Object.entries(client).map(([k, v]) => [k, storable(v)])));
+        for (const key of keys) this.insertKey(key);
+      })();
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  private insertKey(key: KeyRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO client_keys (id, client_id, kind, key_hash, publishable_key, last4, created_at, expires_at, last_used_at)
+         VALUES (@id, @client_id, @kind, @key_hash, @publishable_key, @last4, @created_at, @expires_at, @last_used_at)`,
+      )
+      .run(key);
+  }
+
+  async getClient(id: string): Promise<ClientRow | null> {
+    const row = this.db.prepare(`${CLIENT_SELECT} WHERE c.id = ?`).get(id) as Row | undefined;
+    return row ? toClientRow(row) : null;
+  }
+
+  async listClients(filter: ClientFilter, page: Page): Promise<PageOf<ClientRow>> {
+    const where = clientWhere(filter, named, 'LIKE', (b) => (b ? 1 : 0));
+    const after = afterClause(page, 'c', named, where.params.length);
+    const total = this.db.prepare(`SELECT COUNT(*) AS n FROM clients c WHERE ${where.sql}`).get(bindings(where.params)) as Row;
+    const rows = this.pageRows(`${CLIENT_SELECT} WHERE ${where.sql} AND ${after.sql}`, 'c', [...where.params, ...after.params], page);
+    return { rows: rows.map(toClientRow), total: Number(total.n) };
+  }
+
+  private pageRows(select: string, table: string, params: unknown[], page: Page): Row[] {
+    const sql = `${select} ORDER BY ${table}.created_at DESC, ${table}.id DESC LIMIT @limit OFFSET @offset`;
+    return this.db.prepare(sql).all({ ...bindings(params), limit: page.limit, offset: page.offset ?? 0 }) as Row[];
+  }
+
+  async updateClient(id: string, changes: ClientChanges, updatedAt: number): Promise<ClientRow | null> {
+    const entries = Object.entries({ ...changes, updated_at: updatedAt });
+    const set = entries.map(([column]) => `${column} = @${column}`).join(', ');
+    try {
+      const result = this.db
+        .prepare(`UPDATE clients SET ${set} WHERE id = @__id`)
+        .run({ ...Object.fromEntries(entries.map(([k, v]) => [k, storable(v)])), __id: id });
+      if (result.changes === 0) return null;
+    } catch (error) {
+      rethrowUnique(error);
+    }
+    return this.getClient(id);
+  }
+
+  async deleteClient(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM clients WHERE id = ?').run(id).changes > 0;
+  }
+
+  async rotateKeys(clientId: string, kinds: KeyKind[], newKeys: KeyRow[], expireOldAt: number, updatedAt: number): Promise<boolean> {
+    const expire = this.db.prepare(
+      `UPDATE client_keys SET expires_at = @at
+       WHERE client_id = @client AND kind = @kind AND (expires_at IS NULL OR expires_at > @at)`,
+    );
+    try {
+      return this.db.transaction(() => {
+        const touched = this.db.prepare('UPDATE clients SET updated_at = ? WHERE id = ?').run(updatedAt, clientId);
+        if (touched.changes === 0) return false;
+        for (const kind of kinds) expire.run({ at: expireOldAt, client: clientId, kind });
+        for (const key of newKeys) this.insertKey(key);
+        return true;
+      }).immediate();
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async listActiveKeys(clientId: string, now: number): Promise<KeyRow[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM client_keys WHERE client_id = ? AND (expires_at IS NULL OR expires_at > ?)
+         ORDER BY created_at DESC, id DESC`,
+      )
+      .all(clientId, now) as Row[];
+    return rows.map(toKeyRow);
+  }
+
+  async findKeyByHash(keyHash: string): Promise<KeyMatch | null> {
+    const row = this.db
+      .prepare(
+        `SELECT k.*, c.status AS client_status FROM client_keys k JOIN clients c ON c.id = k.client_id
+         WHERE k.key_hash = ?`,
+      )
+      .get(keyHash) as Row | undefined;
+    return row ? { ...toKeyRow(row), client_status: row.client_status === 1 } : null;
+  }
+
+  async touchKey(keyId: string, usedAt: number): Promise<void> {
+    this.db.prepare('UPDATE client_keys SET last_used_at = ? WHERE id = ?').run(usedAt, keyId);
+  }
+
+  async insertAgency(agency: AgencyFields, nameKey: string): Promise<void> {
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO agencies (id, name, name_key, email, phone, website, metadata, created_at, updated_at)
+           VALUES (@id, @name, @name_key, @email, @phone, @website, @metadata, @created_at, @updated_at)`,
+        )
+        .run({ ...agency, metadata: JSON.stringify(agency.metadata), name_key: nameKey });
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async getAgency(id: string): Promise<AgencyRow | null> {
+    const row = this.db.prepare(`${AGENCY_SELECT} WHERE a.id = ?`).get(id) as Row | undefined;
+    return row ? toAgencyRow(row) : null;
+  }
+
+  async listAgencies(filter: AgencyFilter, page: Page): Promise<PageOf<AgencyRow>> {
+    const where: SqlPiece =
+      filter.q !== undefined && filter.q !== ''
+        ? { sql: `(a.name LIKE @p1 ESCAPE '\\' OR a.email LIKE @p1 ESCAPE '\\' OR a.id LIKE @p1 ESCAPE '\\')`, params: [likePattern(filter.q)] }
+        : { sql: 'TRUE', params: [] };
+    const after = afterClause(page, 'a', named, where.params.length);
+    const total = this.db.prepare(`SELECT COUNT(*) AS n FROM agencies a WHERE ${where.sql}`).get(bindings(where.params)) as Row;
+    const rows = this.pageRows(`${AGENCY_SELECT} WHERE ${where.sql} AND ${after.sql}`, 'a', [...where.params, ...after.params], page);
+    return { rows: rows.map(toAgencyRow), total: Number(total.n) };
+  }
+
+  async updateAgency(id: string, changes: AgencyChanges, nameKey: string | undefined, updatedAt: number): Promise<AgencyRow | null> {
+    const values: Record<string, unknown> = { ...changes, updated_at: updatedAt };
+    if (nameKey !== undefined) values.name_key = nameKey;
+    const set = Object.keys(values).map((column) => `${column} = @${column}`).join(', ');
+    try {
+      const result = this.db
+        .prepare(`UPDATE agencies SET ${set} WHERE id = @__id`)
+        .run({ ...Object.fromEntries(Object.entries(values).map(([k, v]) => [k, storable(v)])), __id: id });
+      if (result.changes === 0) return null;
+    } catch (error) {
+      rethrowUnique(error);
+    }
+    return this.getAgency(id);
+  }
+
+  async deleteAgency(id: string, detachClients: boolean, updatedAt: number): Promise<AgencyDeletion> {
+    return this.db.transaction((): AgencyDeletion => {
+      const exists = this.db.prepare('SELECT 1 FROM agencies WHERE id = ?').get(id);
+      if (!exists) return { outcome: 'not_found' };
+      const count = Number((this.db.prepare('SELECT COUNT(*) AS n FROM clients WHERE agency_id = ?').get(id) as Row).n);
+      if (count > 0 && !detachClients) return { outcome: 'has_clients', client_count: count };
+      this.db.prepare('UPDATE clients SET agency_id = NULL, updated_at = ? WHERE agency_id = ?').run(updatedAt, id);
+      this.db.prepare('DELETE FROM agencies WHERE id = ?').run(id);
+      return { outcome: 'deleted', detached: count };
+    }).immediate();
+  }
+}

@@ -1,0 +1,112 @@
+import type { FastifyInstance } from 'fastify';
+import type { ClientView } from '../../src/clients/schemas.js';
+import type { FieldProblem } from '../../src/http/apiError.js';
+import { buildApp } from '../../src/app.js';
+import { sha256Hex } from '../../src/keys/secrets.js';
+import type { MetaStore } from '../../src/store/metaStore.js';
+import { ContractChecker } from './contract.js';
+import type { OpenedStore, StoreKind } from './stores.js';
+
+export const ADMIN_KEY = 'mk_test_0123456789abcdef0123456789abcdef';
+export const ADMIN = { authorization: `Bearer ${ADMIN_KEY}` };
+
+/** A clock the test moves by hand; starts at a fixed instant so results do not depend on today. */
+export class TestClock {
+  constructor(public now = Date.parse('2026-03-01T12:00:00.000Z')) {}
+  readonly read = (): number => this.now;
+  advance(ms: number): void {
+    this.now += ms;
+  }
+}
+
+export interface Reply<T = Envelope> {
+  status: number;
+  body: T;
+  headers: Record<string, string | string[] | number | undefined>;
+}
+
+/** Every response body of the API: the envelope, with the fields each kind of answer carries. */
+export interface Envelope<T = ClientView> {
+  success: boolean;
+  data: T;
+  count?: number;
+  next_cursor?: string | null;
+  error?: string;
+  code?: string;
+  details?: FieldProblem[];
+  deleted?: boolean;
+  hard?: boolean;
+  detached_clients?: number;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Raw payload sent as-is (with the headers given), for malformed-input tests. */
+  raw?: string | Buffer;
+  headers?: Record<string, string>;
+  /** Send without the admin key. */
+  anonymous?: boolean;
+}
+
+export interface TestApi {
+  app: FastifyInstance;
+  store: MetaStore;
+  opened: OpenedStore;
+  clock: TestClock;
+  contract: ContractChecker;
+  request<T = Envelope>(method: string, url: string, options?: RequestOptions): Promise<Reply<T>>;
+  close(): Promise<void>;
+}
+
+/** Builds the real app on a real store of `kind`; every response is checked against the OpenAPI document. */
+export async function startApi(kind: StoreKind): Promise<TestApi> {
+  const opened = await kind.open();
+  const clock = new TestClock();
+  const app = await buildApp({ store: opened.store, adminKeyHash: sha256Hex(ADMIN_KEY), clock: clock.read, logLevel: false });
+  await app.ready();
+  const doc = (await app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
+  const contract = new ContractChecker(doc);
+  const request = async <T = Envelope>(method: string, url: string, options: RequestOptions = {}): Promise<Reply<T>> => {
+    const headers: Record<string, string> = { ...(options.anonymous ? {} : ADMIN), ...options.headers };
+    let payload: string | Buffer | undefined;
+    if (options.raw !== undefined) payload = options.raw;
+    else if (options.body !== undefined) {
+      payload = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await app.inject({ method: method as 'GET', url, headers, payload });
+    const body = response.body === '' ? undefined : (response.json() as T);
+    contract.check(method, url, response.statusCode, body);
+    return { status: response.statusCode, body: body as T, headers: response.headers };
+  };
+  return {
+    app,
+    store: opened.store,
+    opened,
+    clock,
+    contract,
+    request,
+    close: async () => {
+      await app.close();
+      await opened.dispose();
+    },
+  };
+}
+
+/** The body of the "Create client" page, exactly as the original documentation shows it. */
+export const SEED_CLIENT = {
+  id: 'acme-retail',
+  name: 'Acme Retail',
+  status: true,
+  domain: 'acme-retail.com',
+  email: 'ops@acme-retail.com',
+  phone: '+1-415-555-0198',
+  website: 'https://acme-retail.com',
+  timezone: 'America/Los_Angeles',
+  global_name: 'acmeRetail',
+  company_id: 'cmp_7kH3nPqR',
+  agency_id: 'example_string',
+  api_metadata: { plan: 'enterprise', region: 'us-west' },
+  ghl_location_id: 'example_string',
+  proxy_api_key: 'example_string',
+};

@@ -1,0 +1,77 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
+
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: object }> }> }>>;
+  components?: { schemas?: Record<string, object> };
+}
+
+/**
+ * Checks responses against the served OpenAPI document: the status must be documented for the
+ * route, and the body must match the documented schema.
+ */
+export class ContractChecker {
+  private readonly ajv = new Ajv2020({ strict: false, allErrors: true });
+  private readonly cache = new Map<string, ValidateFunction>();
+  private readonly routes: { method: string; template: string; pattern: RegExp }[];
+  /** How many responses were checked: a suite that checked none would prove nothing. */
+  checked = 0;
+
+  constructor(readonly doc: OpenApiDocument) {
+    addFormats(this.ajv);
+    // Our own format names are documentation for clients; only the shapes are checked here.
+    for (const name of ['hostname', 'timezone', 'global-name', 'http-url']) this.ajv.addFormat(name, true);
+    this.ajv.addSchema({ $id: 'openapi.json', components: doc.components ?? {} });
+    this.routes = Object.entries(doc.paths).flatMap(([template, methods]) =>
+      Object.keys(methods).map((method) => ({
+        method: method.toUpperCase(),
+        template,
+        pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+      })),
+    );
+  }
+
+  /** Throws with a readable reason when the response is not what the document promises. */
+  check(method: string, url: string, status: number, body: unknown): void {
+    const path = url.split('?')[0] as string;
+    const route = this.routes.find((r) => r.method === method && r.pattern.test(path));
+    if (!route) {
+      // Unknown routes are answered by the not-found handler, in the error envelope.
+      this.validate('#/components/schemas/ErrorEnvelope', { $ref: 'openapi.json#/components/schemas/ErrorEnvelope' }, body, `${method} ${path} (no route)`);
+      return;
+    }
+    const responses = this.doc.paths[route.template]?.[route.method.toLowerCase()]?.responses ?? {};
+    const documented = responses[String(status)];
+    if (!documented) throw new Error(`${method} ${route.template} answered ${status}, which the OpenAPI document does not list`);
+    const schema = documented.content?.['application/json']?.schema;
+    if (!schema) throw new Error(`${method} ${route.template} ${status} has no JSON schema in the document`);
+    this.validate(`${route.method} ${route.template} ${status}`, schema, body, `${method} ${path} → ${status}`);
+  }
+
+  private validate(key: string, schema: object, body: unknown, label: string): void {
+    let validate = this.cache.get(key);
+    if (!validate) {
+      validate = this.ajv.compile(rewriteRefs(schema) as object);
+      this.cache.set(key, validate);
+    }
+    this.checked += 1;
+    if (!validate(body)) {
+      throw new Error(`${label}: response does not match the OpenAPI document: ${this.ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
+    }
+  }
+}
+
+/** Points the document's local references at the registered components. */
+function rewriteRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(rewriteRefs);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `openapi.json${v}` : rewriteRefs(v)]),
+    );
+  }
+  return value;
+}
