@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { ADMIN_KEY, SEED_CLIENT, startApi, type Envelope, type TestApi } from './helpers/api.js';
+import { describeEachStore } from './helpers/stores.js';
+
+interface OpenApiDoc {
+  openapi: string;
+  paths: Record<string, Record<string, { security?: unknown[] }>>;
+  components: { securitySchemes: Record<string, { type: string; in?: string; name?: string; scheme?: string }> };
+}
+
+describeEachStore('HTTP layer', (kind) => {
+  let api: TestApi;
+  before(async () => {
+    api = await startApi(kind);
+  });
+  after(async () => api.close());
+
+  const count = async () => (await api.request('GET', '/api/v1/clients')).body.count;
+
+  it('requires the admin key on every admin route, as Bearer or ?admin_key=', async () => {
+    const routes: [string, string][] = [
+      ['GET', '/api/v1/clients'],
+      ['POST', '/api/v1/clients'],
+      ['GET', '/api/v1/clients/x'],
+      ['PATCH', '/api/v1/clients/x'],
+      ['DELETE', '/api/v1/clients/x'],
+      ['POST', '/api/v1/clients/x/keys/rotate'],
+      ['GET', '/api/v1/clients/x/keys'],
+      ['GET', '/api/v1/agencies'],
+      ['POST', '/api/v1/agencies'],
+      ['GET', '/api/v1/agencies/x'],
+      ['PATCH', '/api/v1/agencies/x'],
+      ['DELETE', '/api/v1/agencies/x'],
+      ['GET', '/api/v1/agencies/x/clients'],
+    ];
+    const wrongs: Record<string, string>[] = [
+      {},
+      { authorization: `Bearer ${ADMIN_KEY}x` },
+      { authorization: `Bearer ${ADMIN_KEY.slice(0, -1)}` },
+      { authorization: ADMIN_KEY },
+      { authorization: `Basic ${ADMIN_KEY}` },
+      { authorization: 'Bearer' },
+    ];
+    for (const [method, url] of routes) {
+      for (const headers of wrongs) {
+        const res = await api.request(method, url, { anonymous: true, headers, body: method === 'GET' || method === 'DELETE' ? undefined : SEED_CLIENT });
+        assert.equal(res.status, 401, `${method} ${url} ${JSON.stringify(headers)}`);
+        assert.equal(res.body.code, 'unauthorized');
+        assert.equal(res.headers['www-authenticate'], 'Bearer realm="mythic"');
+      }
+    }
+    assert.equal((await api.request('GET', `/api/v1/clients?admin_key=wrong`, { anonymous: true })).status, 401);
+    assert.equal((await api.request('GET', `/api/v1/clients?admin_key=${ADMIN_KEY}`, { anonymous: true })).status, 200);
+    assert.equal((await api.request('GET', '/api/v1/clients', { anonymous: true, headers: { authorization: `bearer ${ADMIN_KEY}` } })).status, 200);
+    assert.equal(await count(), 0, 'no refused request created anything');
+  });
+
+  it('takes the key from the query without treating it as a filter', async () => {
+    const res = await api.request('POST', `/api/v1/clients?admin_key=${ADMIN_KEY}`, { anonymous: true, body: SEED_CLIENT });
+    assert.equal(res.status, 201);
+    const list = await api.request('GET', `/api/v1/clients?admin_key=${ADMIN_KEY}&status=true`, { anonymous: true });
+    assert.equal(list.body.count, 1);
+  });
+
+  it('answers Fastify’s own failures in the one error envelope', async () => {
+    const before = await count();
+    const cases: { name: string; method: string; url: string; raw?: string | Buffer; headers?: Record<string, string>; status: number; code: string }[] = [
+      { name: 'unknown route', method: 'GET', url: '/api/v1/nothing-here', status: 404, code: 'not_found' },
+      { name: 'unknown method on a route', method: 'PUT', url: '/api/v1/clients', raw: '{}', headers: { 'content-type': 'application/json' }, status: 404, code: 'not_found' },
+      { name: 'broken JSON', method: 'POST', url: '/api/v1/clients', raw: '{"id": "x",', headers: { 'content-type': 'application/json' }, status: 400, code: 'invalid_json' },
+      { name: 'JSON that is not an object', method: 'POST', url: '/api/v1/clients', raw: '[1,2]', headers: { 'content-type': 'application/json' }, status: 400, code: 'validation_error' },
+      { name: 'prototype poisoning', method: 'POST', url: '/api/v1/clients', raw: '{"id":"p","name":"P","__proto__":{"x":1}}', headers: { 'content-type': 'application/json' }, status: 400, code: 'invalid_json' },
+      { name: 'text/plain body', method: 'POST', url: '/api/v1/clients', raw: JSON.stringify(SEED_CLIENT), headers: { 'content-type': 'text/plain' }, status: 415, code: 'unsupported_media_type' },
+      { name: 'form body', method: 'POST', url: '/api/v1/clients', raw: 'id=x&name=y', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'unsupported_media_type' },
+      { name: 'body over 1 MiB', method: 'POST', url: '/api/v1/clients', raw: JSON.stringify({ id: 'big', name: 'Big', api_metadata: { x: 'y'.repeat(1024 * 1024) } }), headers: { 'content-type': 'application/json' }, status: 413, code: 'payload_too_large' },
+      { name: 'NUL in a path parameter', method: 'GET', url: '/api/v1/clients/a%00b', status: 400, code: 'validation_error' },
+      { name: 'NUL in a body string', method: 'POST', url: '/api/v1/clients', raw: '{"id":"nul","name":"a\\u0000b"}', headers: { 'content-type': 'application/json' }, status: 400, code: 'validation_error' },
+      { name: 'lone surrogate in metadata', method: 'POST', url: '/api/v1/clients', raw: '{"id":"sur","name":"S","api_metadata":{"k":"\\ud800"}}', headers: { 'content-type': 'application/json' }, status: 400, code: 'validation_error' },
+    ];
+    for (const c of cases) {
+      const res = await api.request(c.method, c.url, { raw: c.raw, headers: c.headers });
+      assert.equal(res.status, c.status, `${c.name}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.code, c.code, c.name);
+      assert.equal(res.body.success, false, c.name);
+      assert.equal(res.body.data, null, c.name);
+      assert.equal(typeof res.body.error, 'string', c.name);
+    }
+    assert.equal(await count(), before, 'no malformed request stored anything');
+  });
+
+  it('treats an empty body sent as JSON as no body', async () => {
+    await api.request('POST', '/api/v1/clients', { body: { id: 'empty-body', name: 'E' } });
+    const res = await api.request('DELETE', '/api/v1/clients/empty-body', { raw: '', headers: { 'content-type': 'application/json' } });
+    assert.equal(res.status, 200);
+    const rotated = await api.request('POST', '/api/v1/clients/empty-body/keys/rotate', { raw: '', headers: { 'content-type': 'application/json' } });
+    assert.equal(rotated.status, 200, 'an empty rotate body means the defaults');
+    const missing = await api.request('POST', '/api/v1/clients', { raw: '', headers: { 'content-type': 'application/json' } });
+    assert.equal(missing.status, 400);
+    assert.equal(missing.body.code, 'validation_error');
+  });
+
+  it('sends a request id with every answer', async () => {
+    const res = await api.request('GET', '/api/v1/clients');
+    assert.ok(res.headers['x-request-id']);
+  });
+
+  it('serves an OpenAPI 3.1 document, publicly, describing every route and both ways to authenticate', async () => {
+    const res = await api.app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
+    assert.equal(res.statusCode, 200);
+    const doc = res.json() as OpenApiDoc;
+    assert.equal(doc.openapi, '3.1.0');
+    assert.deepEqual(Object.keys(doc.paths).sort(), [
+      '/api/v1/agencies',
+      '/api/v1/agencies/{id}',
+      '/api/v1/agencies/{id}/clients',
+      '/api/v1/clients',
+      '/api/v1/clients/{id}',
+      '/api/v1/clients/{id}/keys',
+      '/api/v1/clients/{id}/keys/rotate',
+      '/healthz',
+    ]);
+    assert.equal(doc.components.securitySchemes.adminBearer?.scheme, 'bearer');
+    assert.deepEqual([doc.components.securitySchemes.adminQuery?.in, doc.components.securitySchemes.adminQuery?.name], ['query', 'admin_key']);
+    assert.deepEqual(doc.paths['/healthz']?.get?.security, [], 'health needs no key');
+  });
+
+  it('reports liveness and store readiness on /healthz', async () => {
+    const res = await api.request<Envelope<{ status: string; meta_store: { engine: string; ready: boolean } }>>('GET', '/healthz', { anonymous: true });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.data.status, 'ok');
+    assert.deepEqual(res.body.data.meta_store, { engine: kind.name, ready: true });
+  });
+});
+
+describeEachStore('HTTP layer with a closed store', (kind) => {
+  it('answers /healthz with 503 when the store does not answer', async () => {
+    const api = await startApi(kind);
+    await api.store.close();
+    const res = await api.request('GET', '/healthz', { anonymous: true });
+    assert.equal(res.status, 503);
+    assert.equal(res.body.code, 'unavailable');
+    await api.app.close();
+    await api.opened.dispose();
+  });
+});
