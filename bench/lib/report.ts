@@ -4,6 +4,9 @@ import type { Measured } from './compare.js';
 
 type Cell = string | number;
 
+/** Runs of one route further apart than this (relative to the best) get a noise note. */
+const NOISY_SPREAD = 0.1;
+
 /** Plain-text table with right-aligned numbers, for the terminal. */
 export function textTable(headers: string[], rows: Cell[][]): string {
   const cells = [headers, ...rows.map((row) => row.map(String))];
@@ -70,6 +73,16 @@ export function printComparison(comparison: Comparison, config: BenchConfig): Co
     `Ratio (${subject.target.label} req/s ÷ ${baseline.target.label} req/s): ${fmtRatio(ratio)} (best runs), ${fmtRatio(meanRatio)} (means)`,
     `Target: ${comparison.targetText} -> ${met ? 'MET' : 'NOT MET'}`,
   ];
+  // Best-of-N hides noise; say so when the runs disagree enough that one number would mislead.
+  for (const m of [baseline, subject]) {
+    const rates = m.runs.map((r) => r.reqPerSec);
+    const spread = (Math.max(...rates) - Math.min(...rates)) / Math.max(...rates);
+    if (rates.length > 1 && spread > NOISY_SPREAD) {
+      out.push(
+        `NOTE: ${m.target.label} runs differ by ${(spread * 100).toFixed(0)}% - the machine is noisy; try BENCH_ROUNDS=3 or more, on an idle machine.`,
+      );
+    }
+  }
   if (!met) {
     out.push(
       `WARNING: ${subject.target.label} reaches ${fmtRatio(ratio)} of the bare route's throughput; the target is ${comparison.targetText}.`,

@@ -18,7 +18,7 @@ const tags = ['Agencies'];
 export const agencyRoutes: FastifyPluginAsyncTypebox<{ agencies: AgenciesService }> = async (app, { agencies }) => {
   app.post(
     '/agencies',
-    { schema: { tags, summary: 'Create an agency', body: CreateAgencyBody, response: { 201: DataEnvelope(Agency), ...withConflict } } },
+    { schema: { tags, summary: 'Create an agency', body: CreateAgencyBody, response: { 201: DataEnvelope(Agency, 'Created'), ...withConflict } } },
     async (request, reply) => {
       const agency = await agencies.create(request.body);
       reply.header('location', `${app.prefix}/agencies/${agency.id}`);

@@ -1,8 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Email, JsonObject, ListClientsQuery, Name, Phone, Website } from '../clients/schemas.js';
-import { PagingQuery, Timestamp } from '../http/common.js';
+import { orNull, PagingQuery, Timestamp } from '../http/common.js';
 
-const orNull = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const settable = {
   name: Name,

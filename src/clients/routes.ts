@@ -25,7 +25,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ clients: ClientsService }
         tags,
         summary: 'Create a client; both keys are generated and returned in full, once',
         body: CreateClientBody,
-        response: { 201: DataEnvelope(Client), ...withConflict },
+        response: { 201: DataEnvelope(Client, 'Created; the only answer with the secret key in full'), ...withConflict },
       },
     },
     async (request, reply) => {

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
-import { NullableTimestamp, PagingQuery, Timestamp } from '../http/common.js';
+import { NullableTimestamp, orNull, PagingQuery, Timestamp } from '../http/common.js';
 import { ERROR_MESSAGE, MAX_JSON_BYTES } from '../http/validation.js';
+import { MAX_JSON_DEPTH } from '../validation/jsonSize.js';
 
 export const CLIENT_ID_PATTERN = '^[a-zA-Z0-9_-]{1,255}$';
 export const METADATA_MAX_BYTES = 16 * 1024;
@@ -30,7 +31,7 @@ export const Phone = Type.String({
 export const Website = Type.String({ format: 'http-url', maxLength: 255, [ERROR_MESSAGE]: 'must be an absolute http:// or https:// URL' });
 export const JsonObject = Type.Record(Type.String(), Type.Unknown(), {
   [MAX_JSON_BYTES]: METADATA_MAX_BYTES,
-  description: 'Any JSON object, at most 16 KiB once serialised.',
+  description: `Any JSON object, at most 16 KiB once serialised and nested at most ${MAX_JSON_DEPTH} levels deep.`,
 });
 
 const Domain = Type.String({
@@ -51,7 +52,6 @@ const GlobalName = Type.String({
   examples: ['acmeRetail'],
 });
 
-const orNull = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** The fields a caller may set; `null` on an optional field clears it (or restores its default). */
 const settable = {

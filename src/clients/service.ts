@@ -166,10 +166,11 @@ export class ClientsService {
     const rotated = await this.store.rotateKeys(id, kinds, issued.map((k) => k.row), expireOldAt, now);
     if (!rotated) throw notFound('Client', id);
     const client = presentClient(await this.require(id), issued.find((k) => k.kind === 'secret')?.key);
+    // The keys this rotation issued, not whatever a concurrent rotation committed since.
     return {
       client_id: id,
       rotated: kinds,
-      publishable_key: client.publishable_key,
+      publishable_key: issued.find((k) => k.kind === 'publishable')?.key ?? client.publishable_key,
       secret_key: client.secret_key,
       grace_seconds: graceSeconds,
       previous_keys_expire_at: new Date(expireOldAt).toISOString(),

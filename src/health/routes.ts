@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ApiError } from '../http/apiError.js';
-import { DataEnvelope, ok } from '../http/envelope.js';
+import { DataEnvelope, errorResponse, ok } from '../http/envelope.js';
 import type { MetaStore } from '../store/metaStore.js';
 
 const Health = Type.Object({
@@ -19,7 +19,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: MetaStore }> = asy
         tags: ['System'],
         summary: 'Liveness and store readiness',
         security: [],
-        response: { 200: DataEnvelope(Health), 503: Type.Unsafe<unknown>({ $ref: 'ErrorEnvelope#' }) },
+        response: { 200: DataEnvelope(Health, 'Alive, and the store answers'), 503: errorResponse('The store does not answer') },
       },
     },
     async () => {

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { matchesHash } from '../keys/secrets.js';
+import { matchesDigest } from '../keys/secrets.js';
 import { ApiError } from './apiError.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -18,9 +18,10 @@ function presentedKey(request: FastifyRequest): string | undefined {
  * in memory, and the comparison takes the same time whatever the presented key.
  */
 export function adminAuth(adminKeyHash: string) {
+  const expected = Buffer.from(adminKeyHash, 'hex');
   return async (request: FastifyRequest): Promise<void> => {
     const key = presentedKey(request);
-    if (key === undefined || !matchesHash(key, adminKeyHash)) {
+    if (key === undefined || !matchesDigest(key, expected)) {
       throw new ApiError(401, 'unauthorized', 'Send the admin key as "Authorization: Bearer <key>" or ?admin_key=<key>', undefined, {
         'www-authenticate': 'Bearer realm="mythic"',
       });

@@ -12,3 +12,6 @@ export const PagingQuery = {
   offset: Type.Optional(Type.Integer({ minimum: 0, description: 'Rows to skip. Not combinable with `cursor`.' })),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 600, description: '`next_cursor` of the previous page.' })),
 };
+
+/** A value that may also be sent as null (to clear an optional field). */
+export const orNull = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);

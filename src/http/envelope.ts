@@ -1,19 +1,22 @@
 import { Type, type TSchema } from 'typebox';
 
 /** Success envelope of a single resource: `{ success: true, data }`. */
-export const DataEnvelope = <T extends TSchema>(data: T) =>
-  Type.Object({ success: Type.Literal(true), data });
+export const DataEnvelope = <T extends TSchema>(data: T, description = 'Success') =>
+  Type.Object({ success: Type.Literal(true), data }, { description });
 
 /** Success envelope of a list: `count` is the number of matches, not the page size. */
 export const ListEnvelope = <T extends TSchema>(item: T) =>
-  Type.Object({
-    success: Type.Literal(true),
-    data: Type.Array(item),
-    count: Type.Integer({ minimum: 0, description: 'Total number of matches, ignoring paging.' }),
-    next_cursor: Type.Union([Type.String(), Type.Null()], {
-      description: 'Pass as `cursor` to fetch the next page; null on the last page.',
-    }),
-  });
+  Type.Object(
+    {
+      success: Type.Literal(true),
+      data: Type.Array(item),
+      count: Type.Integer({ minimum: 0, description: 'Total number of matches, ignoring paging.' }),
+      next_cursor: Type.Union([Type.String(), Type.Null()], {
+        description: 'Pass as `cursor` to fetch the next page; null on the last page.',
+      }),
+    },
+    { description: 'One page of matches' },
+  );
 
 export const ErrorEnvelope = Type.Object(
   {
@@ -38,13 +41,13 @@ export const listOf = <T>(data: T[], count: number, nextCursor: string | null) =
 });
 
 /** The error statuses every admin route can answer, referenced from each route's schema. */
-const errorRef = Type.Unsafe<unknown>({ $ref: 'ErrorEnvelope#' });
+export const errorResponse = (description: string) => Type.Unsafe<unknown>({ $ref: 'ErrorEnvelope#', description });
 export const adminErrors = {
-  400: errorRef,
-  401: errorRef,
-  413: errorRef,
-  415: errorRef,
-  500: errorRef,
+  400: errorResponse('Invalid request: invalid_json, validation_error, unknown_field or no_fields'),
+  401: errorResponse('Admin key missing or wrong'),
+  413: errorResponse('Body over 1 MiB'),
+  415: errorResponse('Body is not application/json'),
+  500: errorResponse('A bug: never caused by input'),
 } as const;
-export const withNotFound = { ...adminErrors, 404: errorRef } as const;
-export const withConflict = { ...withNotFound, 409: errorRef } as const;
+export const withNotFound = { ...adminErrors, 404: errorResponse('No such resource') } as const;
+export const withConflict = { ...withNotFound, 409: errorResponse('Conflicts with stored data') } as const;

@@ -4,7 +4,7 @@ import type { FastifySchemaCompiler } from 'fastify';
 import { isUsableGlobalName } from '../validation/globalName.js';
 import { normalizeHostname } from '../validation/hostname.js';
 import { isHttpUrl } from '../validation/httpUrl.js';
-import { jsonByteLength } from '../validation/jsonSize.js';
+import { jsonByteLength, jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../validation/jsonSize.js';
 import { normalizeTimezone } from '../validation/timezone.js';
 import type { FieldProblem } from './apiError.js';
 
@@ -41,7 +41,8 @@ function buildAjv(part: 'body' | 'other'): Ajv {
     keyword: MAX_JSON_BYTES,
     schemaType: 'number',
     errors: false,
-    validate: (max: number, data: unknown) => jsonByteLength(data) <= max,
+    // Depth first: serialising a value nested thousands deep would overflow the stack.
+    validate: (max: number, data: unknown) => !jsonNestsDeeperThan(data, MAX_JSON_DEPTH) && jsonByteLength(data) <= max,
   });
   ajv.addKeyword({ keyword: ERROR_MESSAGE, schemaType: 'string' });
   return ajv;
@@ -92,7 +93,7 @@ function messageOf(error: ErrorObject): string {
     case 'enum':
       return `must be one of: ${(p.allowedValues as unknown[]).map(String).join(', ')}`;
     case MAX_JSON_BYTES:
-      return `must be at most ${String(error.schema)} bytes once serialised as JSON`;
+      return `must be at most ${String(error.schema)} bytes once serialised as JSON, nested at most ${MAX_JSON_DEPTH} levels deep`;
     default:
       return typeof custom === 'string' ? custom : (error.message ?? 'is invalid');
   }

@@ -20,9 +20,13 @@ export function sha256Hex(value: string): string {
  * timing.
  */
 export function matchesHash(presented: string, expectedHashHex: string): boolean {
-  const presentedHash = createHash('sha256').update(presented, 'utf8').digest();
-  const expected = Buffer.from(expectedHashHex, 'hex');
-  return expected.length === presentedHash.length && timingSafeEqual(presentedHash, expected);
+  return matchesDigest(presented, Buffer.from(expectedHashHex, 'hex'));
+}
+
+/** As matchesHash, with the expected SHA-256 already decoded (for a hash checked on every request). */
+export function matchesDigest(presented: string, expectedDigest: Buffer): boolean {
+  const presentedDigest = createHash('sha256').update(presented, 'utf8').digest();
+  return expectedDigest.length === presentedDigest.length && timingSafeEqual(presentedDigest, expectedDigest);
 }
 
 /** The display form of a secret: enough to tell two apart, useless to an attacker. */

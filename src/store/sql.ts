@@ -1,5 +1,21 @@
 import type { ClientFilter, Page } from './metaStore.js';
 
+/** A client with the display form of its current keys (the newest of each kind without expiry). */
+export const CLIENT_SELECT = `
+  SELECT c.*,
+    (SELECT k.publishable_key FROM client_keys k
+      WHERE k.client_id = c.id AND k.kind = 'publishable' AND k.expires_at IS NULL
+      ORDER BY k.created_at DESC, k.id DESC LIMIT 1) AS publishable_key,
+    (SELECT k.last4 FROM client_keys k
+      WHERE k.client_id = c.id AND k.kind = 'secret' AND k.expires_at IS NULL
+      ORDER BY k.created_at DESC, k.id DESC LIMIT 1) AS secret_key_last4
+  FROM clients c`;
+
+/** An agency with its live client count. */
+export const AGENCY_SELECT = `
+  SELECT a.*, (SELECT COUNT(*) FROM clients c WHERE c.agency_id = a.id) AS client_count
+  FROM agencies a`;
+
 /** Escapes LIKE wildcards so a search for "50%" finds the text "50%". Used with ESCAPE '\'. */
 export function likePattern(substring: string): string {
   return `%${substring.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -60,7 +60,7 @@ export const POSTGRES_MIGRATIONS: { version: number; name: string; sql: string }
         CONSTRAINT client_keys_kind_check CHECK (kind IN ('publishable', 'secret')),
         CONSTRAINT client_keys_key_hash_key UNIQUE (key_hash)
       );
-      CREATE INDEX client_keys_by_client ON client_keys (client_id, kind, created_at DESC);
+      CREATE INDEX client_keys_by_client ON client_keys (client_id, kind, created_at DESC, id DESC);
 
       CREATE TABLE agencies (
         id TEXT COLLATE "C" NOT NULL,

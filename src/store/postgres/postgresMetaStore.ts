@@ -18,7 +18,7 @@ import {
   type PageOf,
   type UniqueField,
 } from '../metaStore.js';
-import { afterClause, clientWhere, likePattern, type SqlPiece } from '../sql.js';
+import { afterClause, AGENCY_SELECT, CLIENT_SELECT, clientWhere, likePattern, type SqlPiece } from '../sql.js';
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_MIGRATIONS_TABLE } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -26,20 +26,6 @@ type Queryable = pg.Pool | pg.PoolClient;
 
 /** Key of the transaction-scoped advisory lock that serialises `migrate()` across processes. */
 const MIGRATION_LOCK = '8130552744251163117';
-
-const CLIENT_SELECT = `
-  SELECT c.*,
-    (SELECT k.publishable_key FROM client_keys k
-      WHERE k.client_id = c.id AND k.kind = 'publishable' AND k.expires_at IS NULL
-      ORDER BY k.created_at DESC, k.id DESC LIMIT 1) AS publishable_key,
-    (SELECT k.last4 FROM client_keys k
-      WHERE k.client_id = c.id AND k.kind = 'secret' AND k.expires_at IS NULL
-      ORDER BY k.created_at DESC, k.id DESC LIMIT 1) AS secret_key_last4
-  FROM clients c`;
-
-const AGENCY_SELECT = `
-  SELECT a.*, (SELECT COUNT(*) FROM clients c WHERE c.agency_id = a.id) AS client_count
-  FROM agencies a`;
 
 /** Constraint names from the migrations onto the field that collided. */
 const UNIQUE_CONSTRAINTS: Record<string, UniqueField> = {

@@ -39,7 +39,7 @@ export const SQLITE_MIGRATIONS: { version: number; name: string; sql: string }[]
         expires_at INTEGER,
         last_used_at INTEGER
       );
-      CREATE INDEX client_keys_by_client ON client_keys (client_id, kind, created_at DESC);
+      CREATE INDEX client_keys_by_client ON client_keys (client_id, kind, created_at DESC, id DESC);
 
       CREATE TABLE agencies (
         id TEXT PRIMARY KEY,

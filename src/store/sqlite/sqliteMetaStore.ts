@@ -20,24 +20,10 @@ import {
   type PageOf,
   type UniqueField,
 } from '../metaStore.js';
-import { afterClause, clientWhere, likePattern, type SqlPiece } from '../sql.js';
+import { afterClause, AGENCY_SELECT, CLIENT_SELECT, clientWhere, likePattern, type SqlPiece } from '../sql.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 type Row = Record<string, unknown>;
-
-const CLIENT_SELECT = `
-  SELECT c.*,
-    (SELECT k.publishable_key FROM client_keys k
-      WHERE k.client_id = c.id AND k.kind = 'publishable' AND k.expires_at IS NULL
-      ORDER BY k.created_at DESC, k.id DESC LIMIT 1) AS publishable_key,
-    (SELECT k.last4 FROM client_keys k
-      WHERE k.client_id = c.id AND k.kind = 'secret' AND k.expires_at IS NULL
-      ORDER BY k.created_at DESC, k.id DESC LIMIT 1) AS secret_key_last4
-  FROM clients c`;
-
-const AGENCY_SELECT = `
-  SELECT a.*, (SELECT COUNT(*) FROM clients c WHERE c.agency_id = a.id) AS client_count
-  FROM agencies a`;
 
 const UNIQUE_COLUMNS: Record<string, UniqueField> = {
   'clients.id': 'id',
@@ -91,6 +77,8 @@ function storable(value: unknown): unknown {
 export class SqliteMetaStore implements MetaStore {
   readonly engine = 'sqlite' as const;
   private readonly db: Database.Database;
+  /** Prepared once per SQL text: preparing costs more than running these point lookups. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -100,6 +88,15 @@ export class SqliteMetaStore implements MetaStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   async migrate(): Promise<void> {
@@ -122,7 +119,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    this.prepare('SELECT 1').get();
   }
 
   async close(): Promise<void> {
@@ -131,7 +128,7 @@ export class SqliteMetaStore implements MetaStore {
 
   async insertClient(client: ClientFields, keys: KeyRow[]): Promise<void> {
     const columns = Object.keys(client);
-    const insertClient = this.db.prepare(
+    const insertClient = this.prepare(
       `INSERT INTO clients (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
     );
     try {
@@ -154,21 +151,21 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async getClient(id: string): Promise<ClientRow | null> {
-    const row = this.db.prepare(`${CLIENT_SELECT} WHERE c.id = ?`).get(id) as Row | undefined;
+    const row = this.prepare(`${CLIENT_SELECT} WHERE c.id = ?`).get(id) as Row | undefined;
     return row ? toClientRow(row) : null;
   }
 
   async listClients(filter: ClientFilter, page: Page): Promise<PageOf<ClientRow>> {
     const where = clientWhere(filter, named, 'LIKE', (b) => (b ? 1 : 0));
     const after = afterClause(page, 'c', named, where.params.length);
-    const total = this.db.prepare(`SELECT COUNT(*) AS n FROM clients c WHERE ${where.sql}`).get(bindings(where.params)) as Row;
+    const total = this.prepare(`SELECT COUNT(*) AS n FROM clients c WHERE ${where.sql}`).get(bindings(where.params)) as Row;
     const rows = this.pageRows(`${CLIENT_SELECT} WHERE ${where.sql} AND ${after.sql}`, 'c', [...where.params, ...after.params], page);
     return { rows: rows.map(toClientRow), total: Number(total.n) };
   }
 
   private pageRows(select: string, table: string, params: unknown[], page: Page): Row[] {
     const sql = `${select} ORDER BY ${table}.created_at DESC, ${table}.id DESC LIMIT @limit OFFSET @offset`;
-    return this.db.prepare(sql).all({ ...bindings(params), limit: page.limit, offset: page.offset ?? 0 }) as Row[];
+    return this.prepare(sql).all({ ...bindings(params), limit: page.limit, offset: page.offset ?? 0 }) as Row[];
   }
 
   async updateClient(id: string, changes: ClientChanges, updatedAt: number): Promise<ClientRow | null> {
@@ -186,17 +183,17 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async deleteClient(id: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM clients WHERE id = ?').run(id).changes > 0;
+    return this.prepare('DELETE FROM clients WHERE id = ?').run(id).changes > 0;
   }
 
   async rotateKeys(clientId: string, kinds: KeyKind[], newKeys: KeyRow[], expireOldAt: number, updatedAt: number): Promise<boolean> {
-    const expire = this.db.prepare(
+    const expire = this.prepare(
       `UPDATE client_keys SET expires_at = @at
        WHERE client_id = @client AND kind = @kind AND (expires_at IS NULL OR expires_at > @at)`,
     );
     try {
       return this.db.transaction(() => {
-        const touched = this.db.prepare('UPDATE clients SET updated_at = ? WHERE id = ?').run(updatedAt, clientId);
+        const touched = this.prepare('UPDATE clients SET updated_at = ? WHERE id = ?').run(updatedAt, clientId);
         if (touched.changes === 0) return false;
         for (const kind of kinds) expire.run({ at: expireOldAt, client: clientId, kind });
         for (const key of newKeys) this.insertKey(key);
@@ -228,7 +225,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async touchKey(keyId: string, usedAt: number): Promise<void> {
-    this.db.prepare('UPDATE client_keys SET last_used_at = ? WHERE id = ?').run(usedAt, keyId);
+    this.prepare('UPDATE client_keys SET last_used_at = ? WHERE id = ?').run(usedAt, keyId);
   }
 
   async insertAgency(agency: AgencyFields, nameKey: string): Promise<void> {
@@ -245,7 +242,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async getAgency(id: string): Promise<AgencyRow | null> {
-    const row = this.db.prepare(`${AGENCY_SELECT} WHERE a.id = ?`).get(id) as Row | undefined;
+    const row = this.prepare(`${AGENCY_SELECT} WHERE a.id = ?`).get(id) as Row | undefined;
     return row ? toAgencyRow(row) : null;
   }
 
@@ -255,7 +252,7 @@ export class SqliteMetaStore implements MetaStore {
         ? { sql: `(a.name LIKE @p1 ESCAPE '\\' OR a.email LIKE @p1 ESCAPE '\\' OR a.id LIKE @p1 ESCAPE '\\')`, params: [likePattern(filter.q)] }
         : { sql: 'TRUE', params: [] };
     const after = afterClause(page, 'a', named, where.params.length);
-    const total = this.db.prepare(`SELECT COUNT(*) AS n FROM agencies a WHERE ${where.sql}`).get(bindings(where.params)) as Row;
+    const total = this.prepare(`SELECT COUNT(*) AS n FROM agencies a WHERE ${where.sql}`).get(bindings(where.params)) as Row;
     const rows = this.pageRows(`${AGENCY_SELECT} WHERE ${where.sql} AND ${after.sql}`, 'a', [...where.params, ...after.params], page);
     return { rows: rows.map(toAgencyRow), total: Number(total.n) };
   }
@@ -277,12 +274,12 @@ export class SqliteMetaStore implements MetaStore {
 
   async deleteAgency(id: string, detachClients: boolean, updatedAt: number): Promise<AgencyDeletion> {
     return this.db.transaction((): AgencyDeletion => {
-      const exists = this.db.prepare('SELECT 1 FROM agencies WHERE id = ?').get(id);
+      const exists = this.prepare('SELECT 1 FROM agencies WHERE id = ?').get(id);
       if (!exists) return { outcome: 'not_found' };
-      const count = Number((this.db.prepare('SELECT COUNT(*) AS n FROM clients WHERE agency_id = ?').get(id) as Row).n);
+      const count = Number((this.prepare('SELECT COUNT(*) AS n FROM clients WHERE agency_id = ?').get(id) as Row).n);
       if (count > 0 && !detachClients) return { outcome: 'has_clients', client_count: count };
-      this.db.prepare('UPDATE clients SET agency_id = NULL, updated_at = ? WHERE agency_id = ?').run(updatedAt, id);
-      this.db.prepare('DELETE FROM agencies WHERE id = ?').run(id);
+      this.prepare('UPDATE clients SET agency_id = NULL, updated_at = ? WHERE agency_id = ?').run(updatedAt, id);
+      this.prepare('DELETE FROM agencies WHERE id = ?').run(id);
       return { outcome: 'deleted', detached: count };
     }).immediate();
   }

@@ -1,0 +1,362 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ApiKeyView, ClientView, RotatedKeysView } from '../src/clients/schemas.js';
+import { KeysService, type KeyIdentity } from '../src/keys/service.js';
+import type { MetaStore } from '../src/store/metaStore.js';
+import { PostgresMetaStore } from '../src/store/postgres/postgresMetaStore.js';
+import { SqliteMetaStore } from '../src/store/sqlite/sqliteMetaStore.js';
+import type { Envelope } from './helpers/api.js';
+import { runCli, startServer, stopAllServers, type Exit, type RunningServer } from './helpers/server.js';
+import { describeEachStore, freshPostgresSchema, POSTGRES_URL } from './helpers/stores.js';
+
+const ADMIN_KEY = 'mk_cli_test_5e1f0c9a7b3d2e4f6a8b0c1d2e3f4a5b';
+const STACK_FRAME = '    at ';
+
+/** Every test directory lives under one root, removed at the end. */
+const root = mkdtempSync(join(tmpdir(), 'mythic-cli-test-'));
+let dirs = 0;
+/** A path for a data dir that does not exist yet. */
+const newDataDir = (): string => join(root, `data-${(dirs += 1)}`);
+
+after(async () => {
+  await stopAllServers();
+  rmSync(root, { recursive: true, force: true });
+});
+
+interface HttpReply<T> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+interface CallOptions {
+  /** Sent as `Authorization: Bearer <key>`. */
+  key?: string;
+  body?: unknown;
+}
+
+/** A real HTTP request to a spawned server. */
+async function call<T = Envelope>(server: RunningServer, method: string, path: string, options: CallOptions = {}): Promise<HttpReply<T>> {
+  const headers: Record<string, string> = {};
+  if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] = 'application/json';
+  }
+  const response = await fetch(`${server.baseUrl}${path}`, { method, headers, body });
+  const text = await response.text();
+  return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T, headers: response.headers };
+}
+
+const output = (exit: Exit): string => `--- stdout ---\n${exit.stdout}\n--- stderr ---\n${exit.stderr}`;
+
+interface HealthData {
+  status: string;
+  meta_store: { engine: string; ready: boolean };
+}
+
+describeEachStore('data survives a crash of the server process', (kind) => {
+  const dataDir = newDataDir();
+  let databaseUrl: string | undefined;
+  let dropSchema: (() => Promise<void>) | undefined;
+  let server: RunningServer;
+  let kept: ClientView;
+  let beforeRotation: ClientView;
+  let rotated: RotatedKeysView;
+
+  before(async () => {
+    if (kind.name === 'postgres') {
+      const schema = await freshPostgresSchema(POSTGRES_URL as string);
+      databaseUrl = schema.url;
+      dropSchema = schema.drop;
+    }
+  });
+  after(async () => {
+    await stopAllServers();
+    await dropSchema?.();
+  });
+
+  /** The store the server writes to, opened by the test itself. */
+  const openStoreDirectly = (): MetaStore =>
+    kind.name === 'sqlite' ? new SqliteMetaStore(join(dataDir, 'mythic.db')) : new PostgresMetaStore(databaseUrl as string);
+
+  it('creates clients and rotates keys over HTTP; the server is then killed with SIGKILL', async () => {
+    server = await startServer({ dataDir, adminKey: ADMIN_KEY, databaseUrl });
+    const created = await call(server, 'POST', '/api/v1/clients', { key: ADMIN_KEY, body: { id: 'kept', name: 'Kept' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    kept = created.body.data;
+    assert.match(kept.publishable_key ?? '', /^pk_[0-9a-f]{32}$/);
+    assert.match(kept.secret_key ?? '', /^sk_[0-9a-f]{32}$/);
+
+    const second = await call(server, 'POST', '/api/v1/clients', { key: ADMIN_KEY, body: { id: 'rotated', name: 'Rotated' } });
+    assert.equal(second.status, 201, JSON.stringify(second.body));
+    beforeRotation = second.body.data;
+    const rotation = await call<Envelope<RotatedKeysView>>(server, 'POST', '/api/v1/clients/rotated/keys/rotate', {
+      key: ADMIN_KEY,
+      body: { key: 'both', grace_seconds: 0 },
+    });
+    assert.equal(rotation.status, 200, JSON.stringify(rotation.body));
+    rotated = rotation.body.data;
+    assert.match(rotated.secret_key ?? '', /^sk_[0-9a-f]{32}$/);
+    assert.notEqual(rotated.publishable_key, beforeRotation.publishable_key);
+    assert.notEqual(rotated.secret_key, beforeRotation.secret_key);
+
+    server.kill('SIGKILL');
+    const exit = await server.waitForExit();
+    assert.equal(exit.signal, 'SIGKILL');
+    assert.ok(!exit.stdout.includes('Received'), 'no graceful shutdown happened');
+    if (kind.name === 'sqlite') {
+      // The store was not closed: its last writes are still only in the write-ahead log.
+      assert.ok(existsSync(join(dataDir, 'mythic.db-wal')), 'the WAL was left behind by the crash');
+    }
+  });
+
+  it('after a restart on the same store, the client is there with its publishable key and its keys', async () => {
+    server = await startServer({ dataDir, adminKey: ADMIN_KEY, databaseUrl });
+    const health = await call<Envelope<HealthData>>(server, 'GET', '/healthz');
+    assert.equal(health.body.data.meta_store.engine, kind.name, 'the server uses the store under test');
+
+    const got = await call(server, 'GET', '/api/v1/clients/kept', { key: ADMIN_KEY });
+    assert.equal(got.status, 200, JSON.stringify(got.body));
+    assert.equal(got.body.data.name, 'Kept');
+    assert.equal(got.body.data.publishable_key, kept.publishable_key);
+    assert.equal(got.body.data.secret_key, `sk_…${kept.secret_key?.slice(-4)}`);
+    assert.equal(got.body.data.created_at, kept.created_at);
+
+    const keys = await call<Envelope<ApiKeyView[]>>(server, 'GET', '/api/v1/clients/kept/keys', { key: ADMIN_KEY });
+    assert.equal(keys.status, 200, JSON.stringify(keys.body));
+    const byKind = new Map(keys.body.data.map((k) => [k.kind, k]));
+    assert.equal(keys.body.data.length, 2);
+    assert.equal(byKind.get('publishable')?.key, kept.publishable_key);
+    assert.equal(byKind.get('publishable')?.current, true);
+    assert.equal(byKind.get('secret')?.key, `sk_…${kept.secret_key?.slice(-4)}`);
+    assert.equal(byKind.get('secret')?.current, true);
+  });
+
+  it('the keys still authenticate against the store the server wrote', async () => {
+    const store = openStoreDirectly();
+    try {
+      const keys = new KeysService(store, Date.now);
+      const identity = (keyKind: KeyIdentity['kind']): KeyIdentity => ({ client_id: 'kept', kind: keyKind, client_active: true });
+      assert.deepEqual(await keys.authenticate(kept.secret_key as string), identity('secret'));
+      assert.deepEqual(await keys.authenticate(kept.publishable_key as string), identity('publishable'));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keys rotated out with grace_seconds 0 stay dead after the restart; the new ones work', async () => {
+    const got = await call(server, 'GET', '/api/v1/clients/rotated', { key: ADMIN_KEY });
+    assert.equal(got.body.data.publishable_key, rotated.publishable_key);
+    const listed = await call<Envelope<ApiKeyView[]>>(server, 'GET', '/api/v1/clients/rotated/keys', { key: ADMIN_KEY });
+    assert.deepEqual(
+      listed.body.data.map((k) => [k.kind, k.key, k.current]).sort(),
+      [
+        ['publishable', rotated.publishable_key, true],
+        ['secret', `sk_…${rotated.secret_key?.slice(-4)}`, true],
+      ],
+    );
+
+    const store = openStoreDirectly();
+    try {
+      const keys = new KeysService(store, Date.now);
+      assert.equal(await keys.authenticate(beforeRotation.secret_key as string), null, 'old secret key');
+      assert.equal(await keys.authenticate(beforeRotation.publishable_key as string), null, 'old publishable key');
+      assert.deepEqual(await keys.authenticate(rotated.secret_key as string), { client_id: 'rotated', kind: 'secret', client_active: true });
+      assert.deepEqual(await keys.authenticate(rotated.publishable_key as string), {
+        client_id: 'rotated',
+        kind: 'publishable',
+        client_active: true,
+      });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('first start without MYTHIC_ADMIN_KEY', () => {
+  const dataDir = newDataDir();
+  const keyFile = join(dataDir, 'admin.key');
+  let first: RunningServer;
+  let second: RunningServer;
+  let key: string;
+
+  after(stopAllServers);
+
+  it('generates <data dir>/admin.key with mode 0600 and prints the key once, with a usage hint', async () => {
+    first = await startServer({ dataDir });
+    const stdout = first.stdout();
+    const printed = /^ {4}(mk_[0-9a-f]{64})$/m.exec(stdout)?.[1];
+    assert.ok(printed !== undefined, `the key is printed on stdout:\n${stdout}`);
+    key = printed;
+    assert.equal(readFileSync(keyFile, 'utf8').trim(), key);
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+    assert.equal(stdout.split(key).length - 1, 1, 'printed exactly once');
+    assert.ok(stdout.includes(`Generated an admin key and saved it to ${keyFile}`), stdout);
+    assert.ok(stdout.includes(`curl -H "Authorization: Bearer $(cat ${keyFile})" ${first.baseUrl}/api/v1/clients`), stdout);
+    assert.ok(!first.stderr().includes(key), 'not on stderr');
+  });
+
+  it('the printed key works as a Bearer token; a wrong key is refused with 401 and the error envelope', async () => {
+    const ok = await call<Envelope<ClientView[]>>(first, 'GET', '/api/v1/clients', { key });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.success, true);
+    assert.deepEqual(ok.body.data, []);
+
+    const wrong = await call(first, 'GET', '/api/v1/clients', { key: `mk_${'0'.repeat(64)}` });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.body.success, false);
+    assert.equal(wrong.body.data, null);
+    assert.equal(wrong.body.code, 'unauthorized');
+    assert.equal(typeof wrong.body.error, 'string');
+    assert.equal(wrong.headers.get('www-authenticate'), 'Bearer realm="mythic"');
+  });
+
+  it('a second start on the same data dir does not print the key again, and the same key still works', async () => {
+    first.kill('SIGTERM');
+    await first.waitForExit();
+    second = await startServer({ dataDir });
+    assert.ok(!second.stdout().includes(key), second.stdout());
+    assert.ok(!second.stdout().includes('Generated'), second.stdout());
+    assert.ok(!second.stderr().includes(key), second.stderr());
+    assert.equal(readFileSync(keyFile, 'utf8').trim(), key, 'the file is left as it was');
+    const ok = await call(second, 'GET', '/api/v1/clients', { key });
+    assert.equal(ok.status, 200);
+  });
+
+  it('GET /healthz answers 200 with the store engine, without the admin key', async () => {
+    const health = await call<Envelope<HealthData>>(second, 'GET', '/healthz');
+    assert.equal(health.status, 200);
+    assert.equal(health.body.success, true);
+    assert.equal(health.body.data.status, 'ok');
+    assert.deepEqual(health.body.data.meta_store, { engine: 'sqlite', ready: true });
+  });
+
+  it('SIGTERM stops the server gracefully with exit code 0', async () => {
+    second.kill('SIGTERM');
+    const exit = await second.waitForExit();
+    assert.equal(exit.code, 0, output(exit));
+    assert.equal(exit.signal, null);
+    assert.ok(exit.stdout.includes('Received SIGTERM'), output(exit));
+    assert.ok(!exit.stderr.includes(STACK_FRAME), output(exit));
+    // Closing the last SQLite connection checkpoints and removes the WAL: the store was closed.
+    assert.ok(!existsSync(join(dataDir, 'mythic.db-wal')), 'the store was closed cleanly');
+    await assert.rejects(fetch(`${second.baseUrl}/healthz`), 'the port is closed');
+  });
+});
+
+interface LogLine {
+  msg?: string;
+  req?: { url?: string };
+}
+
+describe('logging at level info', () => {
+  after(stopAllServers);
+
+  it('logs requests, but never the admin key, whether it comes as ?admin_key= or as a Bearer header', async () => {
+    const server = await startServer({ dataDir: newDataDir(), adminKey: ADMIN_KEY, logLevel: 'info' });
+    const q = `admin_key=${ADMIN_KEY}`;
+    const requests: Array<[method: string, path: string, options: CallOptions, status: number]> = [
+      ['GET', `/api/v1/clients?${q}`, {}, 200],
+      ['POST', `/api/v1/clients?${q}`, { body: { id: 'logged', name: 'Logged' } }, 201],
+      ['GET', '/api/v1/clients/logged', { key: ADMIN_KEY }, 200],
+      ['GET', `/api/v1/clients/logged?${q}`, { key: ADMIN_KEY }, 200],
+      ['GET', `/api/v1/clients?bogus=1&${q}`, {}, 400],
+      ['GET', `/api/v1/clients/missing?${q}`, {}, 404],
+      ['GET', `/api/v1/no-such-route?${q}`, { key: ADMIN_KEY }, 404],
+      ['GET', `/healthz?${q}`, { key: ADMIN_KEY }, 200],
+    ];
+    for (const [method, path, options, status] of requests) {
+      const reply = await call(server, method, path, options);
+      assert.equal(reply.status, status, `${method} ${path}: ${JSON.stringify(reply.body)}`);
+      assert.ok(!JSON.stringify(reply.body).includes(ADMIN_KEY), `${method} ${path} echoed the key`);
+    }
+    // Stop the server so that every log line has been written before the output is read.
+    server.kill('SIGTERM');
+    const exit = await server.waitForExit();
+    assert.equal(exit.code, 0, output(exit));
+
+    const lines = exit.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as LogLine);
+    const incoming = lines.filter((line) => line.msg === 'incoming request');
+    assert.equal(incoming.length, requests.length, output(exit));
+    assert.equal(lines.filter((line) => line.msg === 'request completed').length, requests.length, output(exit));
+    const redacted = incoming.filter((line) => line.req?.url?.includes('admin_key=[REDACTED]'));
+    assert.equal(redacted.length, requests.filter(([, path]) => path.includes('admin_key=')).length, output(exit));
+
+    for (const secret of [ADMIN_KEY, ADMIN_KEY.slice(-16)]) {
+      assert.ok(!exit.stdout.includes(secret), `the key is on stdout:\n${exit.stdout}`);
+      assert.ok(!exit.stderr.includes(secret), `the key is on stderr:\n${exit.stderr}`);
+    }
+  });
+});
+
+// Each start is CPU-bound (tsx loads the whole app first): more at once than CPUs gains nothing.
+describe('invalid configuration stops the start with one line and exit code 2', { concurrency: availableParallelism() }, () => {
+  const cases: Array<{ title: string; env?: Record<string, string>; args?: string[]; mentions: string[]; secret?: string }> = [
+    { title: 'PORT=abc', env: { PORT: 'abc' }, mentions: ['PORT', "'abc'"] },
+    { title: 'PORT=70000', env: { PORT: '70000' }, mentions: ['PORT', "'70000'"] },
+    { title: 'MYTHIC_DATABASE_URL=mysql://x', env: { MYTHIC_DATABASE_URL: 'mysql://x' }, mentions: ['MYTHIC_DATABASE_URL', 'postgres://', 'mysql:'] },
+    { title: 'MYTHIC_ADMIN_KEY too short', env: { MYTHIC_ADMIN_KEY: 'tooshort-secret' }, mentions: ['MYTHIC_ADMIN_KEY', '24'], secret: 'tooshort-secret' },
+    { title: 'MYTHIC_LOG_LEVEL=loud', env: { MYTHIC_LOG_LEVEL: 'loud' }, mentions: ['MYTHIC_LOG_LEVEL', "'loud'", 'info'] },
+    { title: 'an unknown flag --nope', args: ['--nope'], mentions: ['--nope'] },
+  ];
+  for (const c of cases) {
+    it(c.title, async () => {
+      const dataDir = newDataDir();
+      const exit = await runCli('serve', { dataDir, env: c.env, args: c.args });
+      assert.equal(exit.code, 2, output(exit));
+      const lines = exit.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, output(exit));
+      const line = lines[0] ?? '';
+      assert.match(line, /^mythic: /);
+      for (const mention of c.mentions) assert.ok(line.includes(mention), `'${line}' mentions ${mention}`);
+      if (c.secret !== undefined) assert.ok(!line.includes(c.secret), 'a rejected key is not echoed');
+      assert.ok(!exit.stderr.includes(STACK_FRAME) && !exit.stdout.includes(STACK_FRAME), output(exit));
+      assert.equal(exit.stdout, '');
+      assert.ok(!existsSync(dataDir), 'nothing was created in the data dir');
+    });
+  }
+});
+
+describe('flags override the environment', () => {
+  after(stopAllServers);
+
+  it('starts with --port, --log-level, --admin-key and --data-dir despite invalid environment values', async () => {
+    const envDataDir = newDataDir();
+    const flagDataDir = newDataDir();
+    const flagKey = 'mk_flag_key_0f1e2d3c4b5a69788796a5b4c3d2e1f0';
+    const server = await startServer({
+      dataDir: envDataDir,
+      env: { PORT: 'abc', MYTHIC_LOG_LEVEL: 'loud', MYTHIC_ADMIN_KEY: 'short' },
+      args: ['--port', '0', '--log-level', 'silent', '--admin-key', flagKey, '--data-dir', flagDataDir],
+    });
+    assert.ok(server.stdout().includes(`(meta store: sqlite at ${join(flagDataDir, 'mythic.db')})`), server.stdout());
+    assert.equal((await call(server, 'GET', '/api/v1/clients', { key: flagKey })).status, 200);
+    assert.ok(existsSync(join(flagDataDir, 'mythic.db')));
+    assert.ok(!existsSync(envDataDir), 'the data dir from the environment is not used');
+    assert.ok(!existsSync(join(flagDataDir, 'admin.key')), 'no key is generated when --admin-key is given');
+  });
+});
+
+describe('an unreachable PostgreSQL', () => {
+  it('fails with exit code 1 and one line naming the database, without the password, a stack trace or a stray key', async () => {
+    const dataDir = newDataDir();
+    const exit = await runCli('serve', { dataDir, databaseUrl: 'postgres://mythic:s3cret-pw@127.0.0.1:1/mythic' });
+    assert.equal(exit.code, 1, output(exit));
+    const lines = exit.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, output(exit));
+    assert.match(lines[0] ?? '', /^mythic: cannot use the database \(postgres at postgres:\/\/mythic:\*\*\*@127\.0\.0\.1:1\/mythic/);
+    assert.ok(!exit.stderr.includes('s3cret-pw'), 'the password is not shown');
+    assert.ok(!exit.stderr.includes(STACK_FRAME) && !exit.stdout.includes(STACK_FRAME), output(exit));
+    assert.ok(!exit.stdout.includes('mk_'), 'no admin key was announced');
+    // A key nobody was shown must not stay behind, or the next start would use it silently.
+    assert.ok(!existsSync(join(dataDir, 'admin.key')), 'no unannounced admin key is left in the data dir');
+  });
+});

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, MIN_ADMIN_KEY_LENGTH, type Config } from '../src/config.js';
+
+const GOOD_KEY = 'mk_0123456789abcdef0123456789abcdef';
+const PG_URL = 'postgres://mythic:pw@db.internal:5432/mythic';
+
+/** Asserts that loading fails with a ConfigError whose message names `setting` (and includes `also`). */
+function assertRejected(argv: string[], env: NodeJS.ProcessEnv, setting: string, ...also: string[]): string {
+  let message = '';
+  assert.throws(
+    () => loadConfig(argv, env),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError, `a ConfigError, not ${String(error)}`);
+      message = error.message;
+      return true;
+    },
+  );
+  assert.ok(message.startsWith(setting), `'${message}' starts with ${setting}`);
+  for (const part of also) assert.ok(message.includes(part), `'${message}' includes ${part}`);
+  assert.ok(!message.includes('\n'), 'one line');
+  return message;
+}
+
+describe('loadConfig', () => {
+  it('applies the defaults when nothing is set', () => {
+    const expected: Config = {
+      port: 8080,
+      host: '127.0.0.1',
+      dataDir: './data',
+      adminKey: undefined,
+      databaseUrl: undefined,
+      logLevel: 'info',
+    };
+    assert.deepEqual(loadConfig([], {}), expected);
+  });
+
+  it('reads every setting from the environment', () => {
+    const config = loadConfig([], {
+      PORT: '9090',
+      HOST: '0.0.0.0',
+      MYTHIC_DATA_DIR: '/var/lib/mythic',
+      MYTHIC_ADMIN_KEY: GOOD_KEY,
+      MYTHIC_DATABASE_URL: PG_URL,
+      MYTHIC_LOG_LEVEL: 'warn',
+    });
+    assert.deepEqual(config, {
+      port: 9090,
+      host: '0.0.0.0',
+      dataDir: '/var/lib/mythic',
+      adminKey: GOOD_KEY,
+      databaseUrl: PG_URL,
+      logLevel: 'warn',
+    });
+  });
+
+  it('treats empty environment variables as unset', () => {
+    const config = loadConfig([], { PORT: '', HOST: '', MYTHIC_DATA_DIR: '', MYTHIC_ADMIN_KEY: '', MYTHIC_DATABASE_URL: '', MYTHIC_LOG_LEVEL: '' });
+    assert.deepEqual(config, loadConfig([], {}));
+  });
+
+  it('lets every flag win over its environment variable, in both --flag value and --flag=value forms', () => {
+    const env = {
+      PORT: '9090',
+      HOST: '0.0.0.0',
+      MYTHIC_DATA_DIR: '/env/dir',
+      MYTHIC_ADMIN_KEY: `${GOOD_KEY}_env`,
+      MYTHIC_DATABASE_URL: 'postgres://env/db',
+      MYTHIC_LOG_LEVEL: 'warn',
+    };
+    const config = loadConfig(
+      ['--port', '7070', '--host=::1', '--data-dir', '/flag/dir', `--admin-key=${GOOD_KEY}`, '--database-url', PG_URL, '--log-level', 'debug'],
+      env,
+    );
+    assert.deepEqual(config, { port: 7070, host: '::1', dataDir: '/flag/dir', adminKey: GOOD_KEY, databaseUrl: PG_URL, logLevel: 'debug' });
+  });
+
+  it('lets a valid flag stand in for an invalid environment value', () => {
+    const config = loadConfig(['--port', '0', '--log-level', 'silent', '--admin-key', GOOD_KEY, '--database-url', PG_URL], {
+      PORT: 'abc',
+      MYTHIC_LOG_LEVEL: 'loud',
+      MYTHIC_ADMIN_KEY: 'short',
+      MYTHIC_DATABASE_URL: 'mysql://x',
+    });
+    assert.equal(config.port, 0);
+    assert.equal(config.logLevel, 'silent');
+    assert.equal(config.adminKey, GOOD_KEY);
+    assert.equal(config.databaseUrl, PG_URL);
+  });
+
+  it('accepts ports 0 to 65535', () => {
+    for (const port of ['0', '1', '80', '65535']) assert.equal(loadConfig([], { PORT: port }).port, Number(port));
+  });
+
+  it('rejects a port that is not a whole number from 0 to 65535, naming the setting and the value', () => {
+    for (const bad of ['abc', '70000', '65536', '-1', '1.5', '8080x', '0x50', '1e3', ' ']) {
+      assertRejected([], { PORT: bad }, 'PORT', `'${bad}'`, '0 to 65535');
+    }
+    assertRejected(['--port', 'abc'], {}, '--port', "'abc'");
+    assertRejected(['--port='], { PORT: '8080' }, '--port');
+  });
+
+  it('rejects an empty host or data dir', () => {
+    assertRejected([], { HOST: '   ' }, 'HOST', 'empty');
+    assertRejected(['--host', ''], {}, '--host', 'empty');
+    assertRejected([], { MYTHIC_DATA_DIR: ' ' }, 'MYTHIC_DATA_DIR', 'empty');
+    assertRejected(['--data-dir='], {}, '--data-dir', 'empty');
+  });
+
+  it(`requires an admin key of at least ${MIN_ADMIN_KEY_LENGTH} characters without spaces, and never echoes it`, () => {
+    const exactly = 'k'.repeat(MIN_ADMIN_KEY_LENGTH);
+    assert.equal(loadConfig([], { MYTHIC_ADMIN_KEY: exactly }).adminKey, exactly);
+    for (const bad of ['short', 'k'.repeat(MIN_ADMIN_KEY_LENGTH - 1), `${'k'.repeat(MIN_ADMIN_KEY_LENGTH)} spaced`, `${GOOD_KEY}\n`]) {
+      const message = assertRejected([], { MYTHIC_ADMIN_KEY: bad }, 'MYTHIC_ADMIN_KEY', String(MIN_ADMIN_KEY_LENGTH));
+      assert.ok(!message.includes(bad.trim()), 'the rejected key is not echoed');
+    }
+    assertRejected(['--admin-key', 'short'], {}, '--admin-key', String(MIN_ADMIN_KEY_LENGTH));
+  });
+
+  it('accepts postgres:// and postgresql:// database URLs and rejects anything else', () => {
+    assert.equal(loadConfig([], { MYTHIC_DATABASE_URL: PG_URL }).databaseUrl, PG_URL);
+    assert.equal(loadConfig([], { MYTHIC_DATABASE_URL: 'postgresql://localhost/mythic' }).databaseUrl, 'postgresql://localhost/mythic');
+    assertRejected([], { MYTHIC_DATABASE_URL: 'mysql://x' }, 'MYTHIC_DATABASE_URL', 'postgres://', 'mysql:');
+    assertRejected([], { MYTHIC_DATABASE_URL: 'sqlite:///tmp/x.db' }, 'MYTHIC_DATABASE_URL', 'sqlite:');
+    assertRejected([], { MYTHIC_DATABASE_URL: 'not a url' }, 'MYTHIC_DATABASE_URL', 'not a URL');
+    assertRejected(['--database-url', 'mysql://x'], {}, '--database-url', 'postgres://');
+  });
+
+  it('accepts each pino level and rejects others, listing the choices', () => {
+    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) {
+      assert.equal(loadConfig([], { MYTHIC_LOG_LEVEL: level }).logLevel, level);
+    }
+    assertRejected([], { MYTHIC_LOG_LEVEL: 'loud' }, 'MYTHIC_LOG_LEVEL', "'loud'", 'info', 'silent');
+    assertRejected([], { MYTHIC_LOG_LEVEL: 'INFO' }, 'MYTHIC_LOG_LEVEL', "'INFO'");
+    assertRejected(['--log-level', 'verbose'], {}, '--log-level', "'verbose'");
+  });
+
+  it('rejects unknown flags, stray arguments and flags without a value as ConfigErrors', () => {
+    assertRejected(['--nope'], {}, "Unknown option '--nope'");
+    assertRejected(['extra'], {}, "Unexpected argument 'extra'");
+    assertRejected(['--port'], {}, "Option '--port <value>' argument missing");
+  });
+});

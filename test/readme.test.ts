@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { REPO_ROOT, startServer, stopAllServers } from './helpers/server.js';
+
+const run = promisify(execFile);
+const README = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+
+/** The bash blocks of one README section, in order. */
+function bashBlocks(fromHeading: string, toHeading: string): string[] {
+  const start = README.indexOf(fromHeading);
+  const end = README.indexOf(toHeading, start);
+  assert.ok(start >= 0 && end > start, `README has sections ${fromHeading} and ${toHeading}`);
+  return [...README.slice(start, end).matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+}
+
+describe('README', () => {
+  after(stopAllServers);
+
+  it('states the two set-up commands', () => {
+    assert.ok(bashBlocks('## Quick start', '## Configuration').some((b) => b.includes('npm install && npm start')));
+    assert.ok(bashBlocks('## Quick start', '## Configuration').some((b) => b.trim() === 'npm test'));
+  });
+
+  it('runs every API example as written against a freshly started server', async () => {
+    // The examples read data/admin.key relative to where `npm start` runs: give them such a place.
+    const workDir = mkdtempSync(join(tmpdir(), 'mythic-readme-'));
+    try {
+      const server = await startServer({ dataDir: join(workDir, 'data') });
+      const blocks = bashBlocks('## API', '## Performance');
+      assert.ok(blocks.length >= 8, 'the API section has its examples');
+      const script = blocks.join('\n').replace('export MYTHIC=http://127.0.0.1:8080', `export MYTHIC=${server.baseUrl}`);
+      assert.notEqual(script, blocks.join('\n'), 'the examples set MYTHIC to the default address');
+      const calls = (script.match(/^\s*(?:[A-Z_]+=\$\()?curl /gm) ?? []).length;
+      // Every call must succeed with a 2xx: --fail-with-body turns any other status into an error.
+      const strict = `set -euo pipefail\nshopt -s inherit_errexit\ncurl() { command curl --fail-with-body --show-error "$@"; echo; }\n${script}`;
+      const { stdout } = await run('bash', ['-c', strict], { cwd: workDir, env: { ...process.env, PATH: process.env.PATH } });
+      const answers = stdout.split('\n').filter((line) => line.startsWith('{'));
+      assert.equal(answers.length, calls - 1, 'one JSON answer per call (the agency id is captured, not printed)');
+      assert.ok(answers.every((a) => (JSON.parse(a) as { success: boolean }).success), 'every answer is a success envelope');
+      assert.ok(answers.some((a) => a === '{"success":true,"deleted":true,"hard":true}'));
+      server.kill('SIGTERM');
+      await server.waitForExit();
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  });
+});
