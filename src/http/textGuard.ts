@@ -8,8 +8,10 @@ import { ApiError } from './apiError.js';
  */
 export async function rejectUnstorableText(request: FastifyRequest): Promise<void> {
   for (const part of [request.params, request.query, request.body]) {
-    const field = findUnstorableText(part);
-    if (field !== null) {
+    const found = findUnstorableText(part);
+    if (found !== null) {
+      // A path through deeply nested input can be enormous; the start of it locates the problem.
+      const field = found.length > 200 ? `${found.slice(0, 200)}…` : found;
       throw new ApiError(400, 'validation_error', `${field} contains a NUL character or malformed Unicode`, [
         { field, message: 'must not contain NUL characters or unpaired surrogates' },
       ]);
