@@ -8,7 +8,8 @@ import { healthRoutes } from './health/routes.js';
 import { adminAuth } from './http/adminAuth.js';
 import { installJsonBodyParser } from './http/bodyParser.js';
 import { ErrorEnvelope } from './http/envelope.js';
-import { installErrorHandling } from './http/errorHandler.js';
+import { ApiError } from './http/apiError.js';
+import { installErrorHandling, sendError, toApiError } from './http/errorHandler.js';
 import { loggerOptions } from './http/logging.js';
 import { registerOpenApi, serveOpenApiDocument } from './http/openapi.js';
 import { rejectUnstorableText } from './http/textGuard.js';
@@ -35,7 +36,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logLevel ? loggerOptions(options.logLevel) : false,
     bodyLimit: BODY_LIMIT_BYTES,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Client ids may be 255 characters; Fastify's default limit for a path parameter is 100.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    frameworkErrors: (error, _request, reply) => {
+      sendError(reply, toApiError(error) ?? new ApiError(400, 'validation_error', error.message));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -58,9 +63,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       api.addHook('onRequest', adminAuth(options.adminKeyHash));
       await api.register(clientRoutes, { clients });
       await api.register(agencyRoutes, { agencies });
+      serveOpenApiDocument(api, app, '/openapi.json');
     },
     { prefix: API_PREFIX },
   );
-  serveOpenApiDocument(app, `${API_PREFIX}/openapi.json`);
   return app;
 }

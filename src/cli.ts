@@ -51,7 +51,9 @@ function explain(error: unknown, config: Config | undefined): string {
   if (config?.databaseUrl !== undefined && fromDatabase) {
     return `cannot use the database (${describeMetaStore(config)}): ${e.message}`;
   }
-  if (e.code === 'EACCES' || e.code === 'EROFS') return `cannot write to the data dir: ${e.message}`;
+  if (['EACCES', 'EROFS', 'EEXIST', 'ENOTDIR', 'ENOSPC', 'SQLITE_CANTOPEN'].includes(e.code ?? '')) {
+    return `cannot use the data dir ${config?.dataDir ?? ''} (MYTHIC_DATA_DIR / --data-dir): ${e.message}`;
+  }
   return `failed to start: ${e.stack ?? String(error)}`;
 }
 

@@ -12,7 +12,11 @@ describeEachStore('agencies API', (kind) => {
   });
   after(async () => api.close());
 
-  const create = (body: object) => api.request<Envelope<AgencyView>>('POST', '/api/v1/agencies', { body });
+  // Each agency is created a second after the previous one, so newest-first order is meaningful.
+  const create = (body: object) => {
+    api.clock.advance(1000);
+    return api.request<Envelope<AgencyView>>('POST', '/api/v1/agencies', { body });
+  };
   const get = (id: string) => api.request<Envelope<AgencyView>>('GET', `/api/v1/agencies/${id}`);
 
   it('creates an agency with an agc_ id, all fields, and a Location header', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +9,7 @@ import type { MetaStore } from '../src/store/metaStore.js';
 import { PostgresMetaStore } from '../src/store/postgres/postgresMetaStore.js';
 import { SqliteMetaStore } from '../src/store/sqlite/sqliteMetaStore.js';
 import type { Envelope } from './helpers/api.js';
+import { ContractChecker, servedContract } from './helpers/contract.js';
 import { runCli, startServer, stopAllServers, type Exit, type RunningServer } from './helpers/server.js';
 import { describeEachStore, freshPostgresSchema, POSTGRES_URL } from './helpers/stores.js';
 
@@ -39,6 +40,8 @@ interface CallOptions {
 }
 
 /** A real HTTP request to a spawned server. */
+let contract: ContractChecker | undefined;
+
 async function call<T = Envelope>(server: RunningServer, method: string, path: string, options: CallOptions = {}): Promise<HttpReply<T>> {
   const headers: Record<string, string> = {};
   if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
@@ -49,7 +52,9 @@ async function call<T = Envelope>(server: RunningServer, method: string, path: s
   }
   const response = await fetch(`${server.baseUrl}${path}`, { method, headers, body });
   const text = await response.text();
-  return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T, headers: response.headers };
+  const parsed: unknown = text === '' ? undefined : JSON.parse(text);
+  (contract ??= await servedContract()).check(method, path, response.status, parsed);
+  return { status: response.status, body: parsed as T, headers: response.headers };
 }
 
 const output = (exit: Exit): string => `--- stdout ---\n${exit.stdout}\n--- stderr ---\n${exit.stderr}`;
@@ -358,5 +363,20 @@ describe('an unreachable PostgreSQL', () => {
     assert.ok(!exit.stdout.includes('mk_'), 'no admin key was announced');
     // A key nobody was shown must not stay behind, or the next start would use it silently.
     assert.ok(!existsSync(join(dataDir, 'admin.key')), 'no unannounced admin key is left in the data dir');
+  });
+});
+
+describe('an unusable data dir', () => {
+  it('fails with exit code 1 and one line naming the data dir, without a stack trace', async () => {
+    const parent = newDataDir();
+    mkdirSync(parent, { recursive: true });
+    const notADirectory = join(parent, 'a-file');
+    writeFileSync(notADirectory, 'not a directory');
+    const exit = await runCli('serve', { dataDir: notADirectory, adminKey: 'mk_data_dir_test_key_0123456789abcdef' });
+    assert.equal(exit.code, 1, output(exit));
+    const lines = exit.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, output(exit));
+    assert.match(lines[0] ?? '', /^mythic: cannot use the data dir .*a-file/);
+    assert.ok(!exit.stderr.includes(STACK_FRAME), output(exit));
   });
 });

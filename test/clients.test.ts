@@ -149,6 +149,18 @@ describeEachStore('clients API', (kind) => {
     });
     assert.equal(res.status, 201, JSON.stringify(res.body.details));
     assert.deepEqual(res.body.data.api_metadata, metadata);
+    // The longest id still addresses its client in a path.
+    const url = `/api/v1/clients/${'i'.repeat(255)}`;
+    assert.equal((await api.request('GET', url)).status, 200);
+    assert.equal((await api.request('PATCH', url, { body: { name: `  ${'m'.repeat(255)}  ` } })).body.data.name, 'm'.repeat(255), 'the length counts after trimming');
+    assert.equal((await api.request('PATCH', url, { body: { name: 'm'.repeat(256) } })).status, 400);
+    assert.deepEqual((await api.request('DELETE', `${url}?hard=true`)).body, { success: true, deleted: true, hard: true });
+  });
+
+  it('masks a short proxy key completely', async () => {
+    const res = await api.request('POST', '/api/v1/clients', { body: fresh({ proxy_api_key: 'abcd' }) });
+    assert.equal(res.body.data.proxy_api_key, '…');
+    assert.ok(!JSON.stringify(res.body).includes('abcd'));
   });
 
   it('names unknown fields with unknown_field, including the keys a caller must not send', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { ADMIN_KEY, SEED_CLIENT, startApi, type Envelope, type TestApi } from './helpers/api.js';
+import { ADMIN, ADMIN_KEY, SEED_CLIENT, startApi, type Envelope, type TestApi } from './helpers/api.js';
 import { describeEachStore } from './helpers/stores.js';
 
 interface OpenApiDoc {
@@ -76,6 +76,9 @@ describeEachStore('HTTP layer', (kind) => {
       { name: 'body over 1 MiB', method: 'POST', url: '/api/v1/clients', raw: JSON.stringify({ id: 'big', name: 'Big', api_metadata: { x: 'y'.repeat(1024 * 1024) } }), headers: { 'content-type': 'application/json' }, status: 413, code: 'payload_too_large' },
       { name: 'NUL in a path parameter', method: 'GET', url: '/api/v1/clients/a%00b', status: 400, code: 'validation_error' },
       { name: 'NUL in a body string', method: 'POST', url: '/api/v1/clients', raw: '{"id":"nul","name":"a\\u0000b"}', headers: { 'content-type': 'application/json' }, status: 400, code: 'validation_error' },
+      { name: 'broken percent-encoding', method: 'GET', url: '/api/v1/clients/%E0%A4%A', status: 400, code: 'validation_error' },
+      { name: 'offset beyond any table', method: 'GET', url: '/api/v1/clients?offset=99999999999999999999', status: 400, code: 'validation_error' },
+      { name: 'null rotate body', method: 'POST', url: '/api/v1/clients/acme-retail/keys/rotate', raw: 'null', headers: { 'content-type': 'application/json' }, status: 400, code: 'validation_error' },
       { name: 'lone surrogate in metadata', method: 'POST', url: '/api/v1/clients', raw: '{"id":"sur","name":"S","api_metadata":{"k":"\\ud800"}}', headers: { 'content-type': 'application/json' }, status: 400, code: 'validation_error' },
     ];
     for (const c of cases) {
@@ -105,8 +108,9 @@ describeEachStore('HTTP layer', (kind) => {
     assert.ok(res.headers['x-request-id']);
   });
 
-  it('serves an OpenAPI 3.1 document, publicly, describing every route and both ways to authenticate', async () => {
-    const res = await api.app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
+  it('serves an OpenAPI 3.1 document, to the admin, describing every route and both ways to authenticate', async () => {
+    assert.equal((await api.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).statusCode, 401);
+    const res = await api.app.inject({ method: 'GET', url: '/api/v1/openapi.json', headers: ADMIN });
     assert.equal(res.statusCode, 200);
     const doc = res.json() as OpenApiDoc;
     assert.equal(doc.openapi, '3.1.0');

@@ -35,10 +35,10 @@ describe('timezone normalisation', () => {
 
 describe('global names', () => {
   it('accepts plain identifiers', () => {
-    for (const ok of ['acmeRetail', 'mythic', '_private', '$shop', 'a1', 'x'.repeat(64)]) assert.ok(isUsableGlobalName(ok), ok);
+    for (const ok of ['acmeRetail', 'mythic', '_private', '$shop', 'a1', 'x'.repeat(64), 'online', 'onBoarding']) assert.ok(isUsableGlobalName(ok), ok);
   });
   it('refuses reserved words, browser and tag globals, non-identifiers and non-ASCII', () => {
-    for (const bad of ['class', 'await', 'undefined', 'window', 'document', 'location', 'navigator', 'localStorage', 'JSON', 'dataLayer', 'gtag', 'fbq', '1abc', 'a-b', 'a b', '', 'x'.repeat(65), 'café']) {
+    for (const bad of ['class', 'await', 'undefined', 'window', 'document', 'location', 'navigator', 'localStorage', 'JSON', 'dataLayer', 'gtag', 'fbq', 'onload', 'onerror', 'onmessage', 'ononline', 'onpopstate', '1abc', 'a-b', 'a b', '', 'x'.repeat(65), 'café']) {
       assert.equal(isUsableGlobalName(bad), false, bad);
     }
   });

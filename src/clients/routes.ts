@@ -100,8 +100,9 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ clients: ClientsService }
         response: { 200: DataEnvelope(RotatedKeys), ...withNotFound },
       },
       // Every field has a default, so an empty POST is a valid "rotate both with the default grace".
+      // (A JSON `null` body stays null and is refused: only an absent body means the defaults.)
       preValidation: async (request) => {
-        request.body ??= {};
+        if (request.body === undefined) request.body = {};
       },
     },
     async (request) => ok(await clients.rotateKeys(request.params.id, request.body)),

@@ -15,11 +15,12 @@ const ClientId = Type.String({
 /** A free-form identifier owned by the caller (CRM ids and the like). */
 const ExternalId = Type.String({ minLength: 1, maxLength: 255, [ERROR_MESSAGE]: 'must be 1–255 characters; send null to clear it' });
 
+/** 1–255 characters once surrounding spaces are trimmed (they are trimmed before storing). */
 export const Name = Type.String({
   minLength: 1,
-  maxLength: 255,
-  pattern: '\\S',
-  [ERROR_MESSAGE]: 'must contain a non-space character (1–255 characters, trimmed)',
+  maxLength: 1024,
+  format: 'trimmed-name',
+  [ERROR_MESSAGE]: 'must be 1–255 characters once surrounding spaces are trimmed',
 });
 export const Email = Type.String({ format: 'email', maxLength: 255, [ERROR_MESSAGE]: 'must be an email address such as ops@example.com' });
 export const Phone = Type.String({

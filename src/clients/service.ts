@@ -56,7 +56,8 @@ function changesFrom(input: Partial<Settable>): ClientChanges {
         break;
       case 'proxy_api_key':
         changes.proxy_key_hash = value === null ? null : sha256Hex(value as string);
-        changes.proxy_key_last4 = value === null ? null : lastFour(value as string);
+        // The last four characters identify a long key; on a short one they would give half of it away.
+        changes.proxy_key_last4 = value === null ? null : (value as string).length >= 12 ? lastFour(value as string) : '';
         break;
       default:
         changes[field] = value as string | null;

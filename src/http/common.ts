@@ -9,7 +9,7 @@ export const toIsoOrNull = (ms: number | null): string | null => (ms === null ? 
 /** Paging parameters shared by every list endpoint. */
 export const PagingQuery = {
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Page size (1–500).' }),
-  offset: Type.Optional(Type.Integer({ minimum: 0, description: 'Rows to skip. Not combinable with `cursor`.' })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'Rows to skip. Not combinable with `cursor`.' })),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 600, description: '`next_cursor` of the previous page.' })),
 };
 

@@ -11,6 +11,8 @@ const FASTIFY_CODES: Record<string, { status: number; code: ErrorCode; message: 
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', message: 'Send the body as application/json' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_json', message: 'Content-Length does not match the body' },
   FST_ERR_CTP_INVALID_TYPE: { status: 415, code: 'unsupported_media_type', message: 'Send the body as application/json' },
+  FST_ERR_BAD_URL: { status: 400, code: 'validation_error', message: 'The URL is not validly percent-encoded' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'validation_error', message: 'A path segment of the URL is too long' },
 };
 
 function fromValidation(errors: ErrorObject[], context: string | undefined): ApiError {

@@ -1,4 +1,4 @@
-import type { ClientFilter, Page } from './metaStore.js';
+import type { AgencyFilter, ClientFilter, Page } from './metaStore.js';
 
 /** A client with the display form of its current keys (the newest of each kind without expiry). */
 export const CLIENT_SELECT = `
@@ -64,5 +64,46 @@ export function afterClause(page: Page, table: string, placeholder: (n: number) 
   return {
     sql: `(${table}.created_at < ${a} OR (${table}.created_at = ${a} AND ${table}.id < ${b}))`,
     params: [page.after.created_at, page.after.id],
+  };
+}
+
+/** Columns a write may name: SQL text is built from these names only, never from arbitrary keys. */
+export const CLIENT_COLUMNS: ReadonlySet<string> = new Set([
+  'id', 'name', 'status', 'domain', 'email', 'phone', 'website', 'timezone', 'global_name', 'company_id',
+  'agency_id', 'api_metadata', 'ghl_location_id', 'proxy_key_hash', 'proxy_key_last4', 'created_at', 'updated_at',
+]);
+export const AGENCY_COLUMNS: ReadonlySet<string> = new Set([
+  'id', 'name', 'name_key', 'email', 'phone', 'website', 'metadata', 'created_at', 'updated_at',
+]);
+
+function checkedEntries(values: object, columns: ReadonlySet<string>): [string, unknown][] {
+  const entries = Object.entries(values);
+  const stray = entries.find(([column]) => !columns.has(column));
+  if (stray) throw new Error(`'${stray[0]}' is not a column of this table`);
+  return entries;
+}
+
+/** `column = $1, other = $2` for an UPDATE, with the values in order. */
+export function setClause(values: object, columns: ReadonlySet<string>, placeholder: (n: number) => string): SqlPiece {
+  const entries = checkedEntries(values, columns);
+  return { sql: entries.map(([column], i) => `${column} = ${placeholder(i + 1)}`).join(', '), params: entries.map(([, value]) => value) };
+}
+
+/** `(a, b) VALUES ($1, $2)` for an INSERT, with the values in order. */
+export function insertClause(values: object, columns: ReadonlySet<string>, placeholder: (n: number) => string): SqlPiece {
+  const entries = checkedEntries(values, columns);
+  return {
+    sql: `(${entries.map(([column]) => column).join(', ')}) VALUES (${entries.map((_, i) => placeholder(i + 1)).join(', ')})`,
+    params: entries.map(([, value]) => value),
+  };
+}
+
+/** The WHERE clause of an agency listing: `q` is a case-insensitive substring of name, email or id. */
+export function agencyWhere(filter: AgencyFilter, placeholder: (n: number) => string, like: string): SqlPiece {
+  if (filter.q === undefined || filter.q === '') return { sql: 'TRUE', params: [] };
+  const p = placeholder(1);
+  return {
+    sql: `(a.name ${like} ${p} ESCAPE '\\' OR a.email ${like} ${p} ESCAPE '\\' OR a.id ${like} ${p} ESCAPE '\\')`,
+    params: [likePattern(filter.q)],
   };
 }

@@ -36,6 +36,19 @@ const BROWSER_GLOBALS = new Set(
 const ASCII_IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/;
 
 /** Whether `name` can safely become `window[name]` for a client's SDK. */
+// Event handler properties of window (onload, onerror, ...): assigning one installs a handler.
+const WINDOW_EVENTS = new Set(
+  `abort afterprint animationend animationiteration animationstart beforeinput beforeprint beforeunload
+  blur change click close contextmenu copy cut dblclick devicemotion deviceorientation drag dragend
+  dragenter dragleave dragover dragstart drop error focus focusin focusout hashchange input invalid
+  keydown keypress keyup languagechange load message messageerror mousedown mouseenter mouseleave
+  mousemove mouseout mouseover mouseup offline online pagehide pageshow paste pointercancel
+  pointerdown pointerenter pointerleave pointermove pointerout pointerover pointerup popstate
+  rejectionhandled reset resize scroll scrollend select storage submit touchcancel touchend touchmove
+  touchstart transitionend unhandledrejection unload visibilitychange wheel`.split(/\s+/),
+);
+const isEventHandler = (name: string): boolean => name.startsWith('on') && WINDOW_EVENTS.has(name.slice(2));
+
 export function isUsableGlobalName(name: string): boolean {
-  return ASCII_IDENTIFIER.test(name) && !RESERVED.has(name) && !BROWSER_GLOBALS.has(name);
+  return ASCII_IDENTIFIER.test(name) && !RESERVED.has(name) && !BROWSER_GLOBALS.has(name) && !isEventHandler(name);
 }

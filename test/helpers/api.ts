@@ -64,7 +64,7 @@ export async function startApi(kind: StoreKind): Promise<TestApi> {
   const clock = new TestClock();
   const app = await buildApp({ store: opened.store, adminKeyHash: sha256Hex(ADMIN_KEY), clock: clock.read, logLevel: false });
   await app.ready();
-  const doc = (await app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
+  const doc = (await app.inject({ method: 'GET', url: '/api/v1/openapi.json', headers: ADMIN })).json();
   const contract = new ContractChecker(doc);
   const request = async <T = Envelope>(method: string, url: string, options: RequestOptions = {}): Promise<Reply<T>> => {
     const headers: Record<string, string> = { ...(options.anonymous ? {} : ADMIN), ...options.headers };

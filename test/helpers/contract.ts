@@ -24,7 +24,7 @@ export class ContractChecker {
   constructor(readonly doc: OpenApiDocument) {
     addFormats(this.ajv);
     // Our own format names are documentation for clients; only the shapes are checked here.
-    for (const name of ['hostname', 'timezone', 'global-name', 'http-url']) this.ajv.addFormat(name, true);
+    for (const name of ['hostname', 'timezone', 'global-name', 'http-url', 'trimmed-name']) this.ajv.addFormat(name, true);
     this.ajv.addSchema({ $id: 'openapi.json', components: doc.components ?? {} });
     this.routes = Object.entries(doc.paths).flatMap(([template, methods]) =>
       Object.keys(methods).map((method) => ({
@@ -74,4 +74,20 @@ function rewriteRefs(value: unknown): unknown {
     );
   }
   return value;
+}
+
+/**
+ * A checker for the document the application serves, for tests that talk to a server process
+ * over the network. The document depends on the code only, so an in-memory app provides it.
+ */
+export async function servedContract(): Promise<ContractChecker> {
+  const { buildApp } = await import('../../src/app.js');
+  const { SqliteMetaStore } = await import('../../src/store/sqlite/sqliteMetaStore.js');
+  const { sha256Hex } = await import('../../src/keys/secrets.js');
+  const store = new SqliteMetaStore(':memory:');
+  const app = await buildApp({ store, adminKeyHash: sha256Hex('contract-document-key'), logLevel: false });
+  const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json', headers: { authorization: 'Bearer contract-document-key' } });
+  await app.close();
+  await store.close();
+  return new ContractChecker(res.json() as OpenApiDocument);
 }

@@ -18,7 +18,18 @@ import {
   type PageOf,
   type UniqueField,
 } from '../metaStore.js';
-import { afterClause, AGENCY_SELECT, CLIENT_SELECT, clientWhere, likePattern, type SqlPiece } from '../sql.js';
+import {
+  afterClause,
+  AGENCY_COLUMNS,
+  AGENCY_SELECT,
+  agencyWhere,
+  CLIENT_COLUMNS,
+  CLIENT_SELECT,
+  clientWhere,
+  insertClause,
+  setClause,
+  type SqlPiece,
+} from '../sql.js';
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_MIGRATIONS_TABLE } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -122,11 +133,11 @@ export class PostgresMetaStore implements MetaStore {
   }
 
   /** Runs `work` between BEGIN and COMMIT on one checked-out connection; ROLLBACK on any error. */
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      await client.query(begin);
       try {
         const result = await work(client);
         await client.query('COMMIT');
@@ -190,11 +201,10 @@ export class PostgresMetaStore implements MetaStore {
   }
 
   async insertClient(client: ClientFields, keys: KeyRow[]): Promise<void> {
-    const columns = Object.keys(client);
-    const sql = `INSERT INTO clients (${columns.join(', ')}) VALUES (${columns.map((_, i) => dollar(i + 1)).join(', ')})`;
+    const insert = insertClause(client, CLIENT_COLUMNS, dollar);
     try {
       await this.transaction(async (db) => {
-        await this.query(sql, Object.values(client).map(storable), db);
+        await this.query(`INSERT INTO clients ${insert.sql}`, insert.params.map(storable), db);
         for (const key of keys) await this.insertKey(key, db);
       });
     } catch (error) {
@@ -219,32 +229,54 @@ export class PostgresMetaStore implements MetaStore {
   async listClients(filter: ClientFilter, page: Page): Promise<PageOf<ClientRow>> {
     const where = clientWhere(filter, dollar, 'ILIKE', (b) => b);
     const after = afterClause(page, 'c', dollar, where.params.length);
-    const [total, rows] = await Promise.all([
-      this.query(`SELECT COUNT(*) AS n FROM clients c WHERE ${where.sql}`, where.params),
-      this.pageRows(`${CLIENT_SELECT} WHERE ${where.sql} AND ${after.sql}`, 'c', [...where.params, ...after.params], page),
-    ]);
-    return { rows: rows.map(toClientRow), total: toNumber(total.rows[0]?.n) };
+    const { total, rows } = await this.countAndPage('clients c', 'c', CLIENT_SELECT, where, after, page);
+    return { rows: rows.map(toClientRow), total };
   }
 
-  private async pageRows(select: string, table: string, params: unknown[], page: Page): Promise<Row[]> {
+  /**
+   * The number of matches and one page of them, read from one snapshot (REPEATABLE READ), so the
+   * count agrees with the rows even while other nodes write.
+   */
+  private async countAndPage(
+    from: string,
+    table: string,
+    select: string,
+    where: SqlPiece,
+    after: SqlPiece,
+    page: Page,
+  ): Promise<{ total: number; rows: Row[] }> {
+    return this.transaction(
+      async (db) => {
+        const total = await this.query(`SELECT COUNT(*) AS n FROM ${from} WHERE ${where.sql}`, where.params, db);
+        const rows = await this.pageRows(`${select} WHERE ${where.sql} AND ${after.sql}`, table, [...where.params, ...after.params], page, db);
+        return { total: toNumber(total.rows[0]?.n), rows };
+      },
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    );
+  }
+
+  private async pageRows(select: string, table: string, params: unknown[], page: Page, db: Queryable): Promise<Row[]> {
     const n = params.length;
     const sql = `${select} ORDER BY ${table}.created_at DESC, ${table}.id DESC LIMIT ${dollar(n + 1)} OFFSET ${dollar(n + 2)}`;
-    return (await this.query(sql, [...params, page.limit, page.offset ?? 0])).rows;
+    return (await this.query(sql, [...params, page.limit, page.offset ?? 0], db)).rows;
   }
 
   async updateClient(id: string, changes: ClientChanges, updatedAt: number): Promise<ClientRow | null> {
-    const entries = Object.entries({ ...changes, updated_at: updatedAt });
-    const set = entries.map(([column], i) => `${column} = ${dollar(i + 1)}`).join(', ');
+    return (await this.update('clients', CLIENT_COLUMNS, id, { ...changes, updated_at: updatedAt })) ? this.getClient(id) : null;
+  }
+
+  /** Applies `values` to the row `id` of `table`; false when there is no such row. */
+  private async update(table: string, columns: ReadonlySet<string>, id: string, values: Record<string, unknown>): Promise<boolean> {
+    const set = setClause(values, columns, dollar);
     try {
-      const result = await this.query(`UPDATE clients SET ${set} WHERE id = ${dollar(entries.length + 1)}`, [
-        ...entries.map(([, value]) => storable(value)),
+      const result = await this.query(`UPDATE ${table} SET ${set.sql} WHERE id = ${dollar(set.params.length + 1)}`, [
+        ...set.params.map(storable),
         id,
       ]);
-      if (result.rowCount === 0) return null;
+      return (result.rowCount ?? 0) > 0;
     } catch (error) {
       rethrowUnique(error);
     }
-    return this.getClient(id);
   }
 
   async deleteClient(id: string): Promise<boolean> {
@@ -299,22 +331,9 @@ export class PostgresMetaStore implements MetaStore {
   }
 
   async insertAgency(agency: AgencyFields, nameKey: string): Promise<void> {
+    const insert = insertClause({ ...agency, name_key: nameKey }, AGENCY_COLUMNS, dollar);
     try {
-      await this.query(
-        `INSERT INTO agencies (id, name, name_key, email, phone, website, metadata, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          agency.id,
-          agency.name,
-          nameKey,
-          agency.email,
-          agency.phone,
-          agency.website,
-          JSON.stringify(agency.metadata),
-          agency.created_at,
-          agency.updated_at,
-        ],
-      );
+      await this.query(`INSERT INTO agencies ${insert.sql}`, insert.params.map(storable));
     } catch (error) {
       rethrowUnique(error);
     }
@@ -326,33 +345,16 @@ export class PostgresMetaStore implements MetaStore {
   }
 
   async listAgencies(filter: AgencyFilter, page: Page): Promise<PageOf<AgencyRow>> {
-    const where: SqlPiece =
-      filter.q !== undefined && filter.q !== ''
-        ? { sql: `(a.name ILIKE $1 ESCAPE '\\' OR a.email ILIKE $1 ESCAPE '\\' OR a.id ILIKE $1 ESCAPE '\\')`, params: [likePattern(filter.q)] }
-        : { sql: 'TRUE', params: [] };
+    const where = agencyWhere(filter, dollar, 'ILIKE');
     const after = afterClause(page, 'a', dollar, where.params.length);
-    const [total, rows] = await Promise.all([
-      this.query(`SELECT COUNT(*) AS n FROM agencies a WHERE ${where.sql}`, where.params),
-      this.pageRows(`${AGENCY_SELECT} WHERE ${where.sql} AND ${after.sql}`, 'a', [...where.params, ...after.params], page),
-    ]);
-    return { rows: rows.map(toAgencyRow), total: toNumber(total.rows[0]?.n) };
+    const { total, rows } = await this.countAndPage('agencies a', 'a', AGENCY_SELECT, where, after, page);
+    return { rows: rows.map(toAgencyRow), total };
   }
 
   async updateAgency(id: string, changes: AgencyChanges, nameKey: string | undefined, updatedAt: number): Promise<AgencyRow | null> {
     const values: Record<string, unknown> = { ...changes, updated_at: updatedAt };
     if (nameKey !== undefined) values.name_key = nameKey;
-    const entries = Object.entries(values);
-    const set = entries.map(([column], i) => `${column} = ${dollar(i + 1)}`).join(', ');
-    try {
-      const result = await this.query(`UPDATE agencies SET ${set} WHERE id = ${dollar(entries.length + 1)}`, [
-        ...entries.map(([, value]) => storable(value)),
-        id,
-      ]);
-      if (result.rowCount === 0) return null;
-    } catch (error) {
-      rethrowUnique(error);
-    }
-    return this.getAgency(id);
+    return (await this.update('agencies', AGENCY_COLUMNS, id, values)) ? this.getAgency(id) : null;
   }
 
   async deleteAgency(id: string, detachClients: boolean, updatedAt: number): Promise<AgencyDeletion> {

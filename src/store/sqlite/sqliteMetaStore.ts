@@ -20,7 +20,17 @@ import {
   type PageOf,
   type UniqueField,
 } from '../metaStore.js';
-import { afterClause, AGENCY_SELECT, CLIENT_SELECT, clientWhere, likePattern, type SqlPiece } from '../sql.js';
+import {
+  afterClause,
+  AGENCY_COLUMNS,
+  AGENCY_SELECT,
+  agencyWhere,
+  CLIENT_COLUMNS,
+  CLIENT_SELECT,
+  clientWhere,
+  insertClause,
+  setClause,
+} from '../sql.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -48,8 +58,9 @@ function rethrowUnique(error: unknown): never {
 }
 
 const named = (n: number): string => `@p${n}`;
+/** Named bindings for `@pN` placeholders, values converted to what SQLite stores. */
 const bindings = (params: unknown[]): Record<string, unknown> =>
-  Object.fromEntries(params.map((value, i) => [`p${i + 1}`, value]));
+  Object.fromEntries(params.map((value, i) => [`p${i + 1}`, storable(value)]));
 
 function toClientRow(row: Row): ClientRow {
   return {
@@ -127,13 +138,10 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async insertClient(client: ClientFields, keys: KeyRow[]): Promise<void> {
-    const columns = Object.keys(client);
-    const insertClient = this.prepare(
-      `INSERT INTO clients (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
-    );
+    const insert = insertClause(client, CLIENT_COLUMNS, named);
     try {
       this.db.transaction(() => {
-        insertClient.run(Object.fromEntries(Object.entries(client).map(([k, v]) => [k, storable(v)])));
+        this.prepare(`INSERT INTO clients ${insert.sql}`).run(bindings(insert.params));
         for (const key of keys) this.insertKey(key);
       })();
     } catch (error) {
@@ -142,8 +150,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   private insertKey(key: KeyRow): void {
-    this.db
-      .prepare(
+    this.prepare(
         `INSERT INTO client_keys (id, client_id, kind, key_hash, publishable_key, last4, created_at, expires_at, last_used_at)
          VALUES (@id, @client_id, @kind, @key_hash, @publishable_key, @last4, @created_at, @expires_at, @last_used_at)`,
       )
@@ -169,17 +176,17 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async updateClient(id: string, changes: ClientChanges, updatedAt: number): Promise<ClientRow | null> {
-    const entries = Object.entries({ ...changes, updated_at: updatedAt });
-    const set = entries.map(([column]) => `${column} = @${column}`).join(', ');
+    return this.update('clients', CLIENT_COLUMNS, id, { ...changes, updated_at: updatedAt }) ? this.getClient(id) : null;
+  }
+
+  /** Applies `values` to the row `id` of `table`; false when there is no such row. */
+  private update(table: string, columns: ReadonlySet<string>, id: string, values: Record<string, unknown>): boolean {
+    const set = setClause(values, columns, named);
     try {
-      const result = this.db
-        .prepare(`UPDATE clients SET ${set} WHERE id = @__id`)
-        .run({ ...Object.fromEntries(entries.map(([k, v]) => [k, storable(v)])), __id: id });
-      if (result.changes === 0) return null;
+      return this.prepare(`UPDATE ${table} SET ${set.sql} WHERE id = @id`).run({ ...bindings(set.params), id }).changes > 0;
     } catch (error) {
       rethrowUnique(error);
     }
-    return this.getClient(id);
   }
 
   async deleteClient(id: string): Promise<boolean> {
@@ -205,8 +212,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listActiveKeys(clientId: string, now: number): Promise<KeyRow[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this.prepare(
         `SELECT * FROM client_keys WHERE client_id = ? AND (expires_at IS NULL OR expires_at > ?)
          ORDER BY created_at DESC, id DESC`,
       )
@@ -215,8 +221,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async findKeyByHash(keyHash: string): Promise<KeyMatch | null> {
-    const row = this.db
-      .prepare(
+    const row = this.prepare(
         `SELECT k.*, c.status AS client_status FROM client_keys k JOIN clients c ON c.id = k.client_id
          WHERE k.key_hash = ?`,
       )
@@ -229,13 +234,9 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async insertAgency(agency: AgencyFields, nameKey: string): Promise<void> {
+    const insert = insertClause({ ...agency, name_key: nameKey }, AGENCY_COLUMNS, named);
     try {
-      this.db
-        .prepare(
-          `INSERT INTO agencies (id, name, name_key, email, phone, website, metadata, created_at, updated_at)
-           VALUES (@id, @name, @name_key, @email, @phone, @website, @metadata, @created_at, @updated_at)`,
-        )
-        .run({ ...agency, metadata: JSON.stringify(agency.metadata), name_key: nameKey });
+      this.prepare(`INSERT INTO agencies ${insert.sql}`).run(bindings(insert.params));
     } catch (error) {
       rethrowUnique(error);
     }
@@ -247,10 +248,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async listAgencies(filter: AgencyFilter, page: Page): Promise<PageOf<AgencyRow>> {
-    const where: SqlPiece =
-      filter.q !== undefined && filter.q !== ''
-        ? { sql: `(a.name LIKE @p1 ESCAPE '\\' OR a.email LIKE @p1 ESCAPE '\\' OR a.id LIKE @p1 ESCAPE '\\')`, params: [likePattern(filter.q)] }
-        : { sql: 'TRUE', params: [] };
+    const where = agencyWhere(filter, named, 'LIKE');
     const after = afterClause(page, 'a', named, where.params.length);
     const total = this.prepare(`SELECT COUNT(*) AS n FROM agencies a WHERE ${where.sql}`).get(bindings(where.params)) as Row;
     const rows = this.pageRows(`${AGENCY_SELECT} WHERE ${where.sql} AND ${after.sql}`, 'a', [...where.params, ...after.params], page);
@@ -260,16 +258,7 @@ export class SqliteMetaStore implements MetaStore {
   async updateAgency(id: string, changes: AgencyChanges, nameKey: string | undefined, updatedAt: number): Promise<AgencyRow | null> {
     const values: Record<string, unknown> = { ...changes, updated_at: updatedAt };
     if (nameKey !== undefined) values.name_key = nameKey;
-    const set = Object.keys(values).map((column) => `${column} = @${column}`).join(', ');
-    try {
-      const result = this.db
-        .prepare(`UPDATE agencies SET ${set} WHERE id = @__id`)
-        .run({ ...Object.fromEntries(Object.entries(values).map(([k, v]) => [k, storable(v)])), __id: id });
-      if (result.changes === 0) return null;
-    } catch (error) {
-      rethrowUnique(error);
-    }
-    return this.getAgency(id);
+    return this.update('agencies', AGENCY_COLUMNS, id, values) ? this.getAgency(id) : null;
   }
 
   async deleteAgency(id: string, detachClients: boolean, updatedAt: number): Promise<AgencyDeletion> {
