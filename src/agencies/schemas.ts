@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Email, JsonObject, ListClientsQuery, Name, Phone, Website } from '../clients/schemas.js';
-import { orNull, PagingQuery, Timestamp } from '../http/common.js';
+import { NullableString, orNull, PagingQuery, Timestamp } from '../http/common.js';
 
 
 const settable = {
@@ -26,9 +26,9 @@ export const Agency = Type.Object(
   {
     id: Type.String({ examples: ['agc_5f0c1e9a7b3d2c4e6f8a0b1c'] }),
     name: Type.String(),
-    email: Type.Union([Type.String(), Type.Null()]),
-    phone: Type.Union([Type.String(), Type.Null()]),
-    website: Type.Union([Type.String(), Type.Null()]),
+    email: NullableString(),
+    phone: NullableString(),
+    website: NullableString(),
     metadata: Type.Record(Type.String(), Type.Unknown()),
     client_count: Type.Integer({ minimum: 0, description: 'Clients whose agency_id is this agency’s id, active or not.' }),
     created_at: Timestamp,

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { NullableTimestamp, orNull, PagingQuery, Timestamp } from '../http/common.js';
+import { NullableString, NullableTimestamp, orNull, PagingQuery, Timestamp } from '../http/common.js';
 import { ERROR_MESSAGE, MAX_JSON_BYTES } from '../http/validation.js';
 import { MAX_JSON_DEPTH } from '../validation/jsonSize.js';
 
@@ -91,21 +91,21 @@ export const Client = Type.Object(
     id: Type.String(),
     name: Type.String(),
     status: Type.Boolean(),
-    publishable_key: Type.Union([Type.String(), Type.Null()]),
-    secret_key: Type.Union([Type.String(), Type.Null()], {
+    publishable_key: NullableString(),
+    secret_key: NullableString({
       description: 'In full only in the create and rotate responses; masked (sk_…1a2b) everywhere else.',
     }),
-    domain: Type.Union([Type.String(), Type.Null()]),
-    email: Type.Union([Type.String(), Type.Null()]),
-    phone: Type.Union([Type.String(), Type.Null()]),
-    website: Type.Union([Type.String(), Type.Null()]),
+    domain: NullableString(),
+    email: NullableString(),
+    phone: NullableString(),
+    website: NullableString(),
     timezone: Type.String(),
-    global_name: Type.Union([Type.String(), Type.Null()]),
-    company_id: Type.Union([Type.String(), Type.Null()]),
-    agency_id: Type.Union([Type.String(), Type.Null()]),
+    global_name: NullableString(),
+    company_id: NullableString(),
+    agency_id: NullableString(),
     api_metadata: Type.Record(Type.String(), Type.Unknown()),
-    ghl_location_id: Type.Union([Type.String(), Type.Null()]),
-    proxy_api_key: Type.Union([Type.String(), Type.Null()], { description: 'Masked (…last 4).' }),
+    ghl_location_id: NullableString(),
+    proxy_api_key: NullableString({ description: 'Masked (…last 4).' }),
     created_at: Timestamp,
     updated_at: Timestamp,
   },
@@ -155,8 +155,8 @@ export type RotateKeysInput = Static<typeof RotateKeysBody>;
 export const RotatedKeys = Type.Object({
   client_id: Type.String(),
   rotated: Type.Array(Type.Union([Type.Literal('publishable'), Type.Literal('secret')])),
-  publishable_key: Type.Union([Type.String(), Type.Null()]),
-  secret_key: Type.Union([Type.String(), Type.Null()], { description: 'In full when the secret key was rotated, masked otherwise.' }),
+  publishable_key: NullableString(),
+  secret_key: NullableString({ description: 'In full when the secret key was rotated, masked otherwise.' }),
   grace_seconds: Type.Integer(),
   previous_keys_expire_at: Timestamp,
 });

@@ -2,7 +2,14 @@ import { Type } from 'typebox';
 
 /** ISO-8601 UTC with milliseconds, e.g. 2024-03-21T18:42:15.291Z. */
 export const Timestamp = Type.String({ format: 'date-time', examples: ['2024-03-21T18:42:15.291Z'] });
-export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+export const NullableTimestamp = Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time' });
+
+/**
+ * A string or null in a response. Written as a type list rather than a union: the serializer
+ * resolves an anyOf by validating each branch at run time, on every field of every response.
+ */
+export const NullableString = (options: { description?: string } = {}) =>
+  Type.Unsafe<string | null>({ type: ['string', 'null'], ...options });
 export const toIso = (ms: number): string => new Date(ms).toISOString();
 export const toIsoOrNull = (ms: number | null): string | null => (ms === null ? null : toIso(ms));
 

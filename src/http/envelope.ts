@@ -1,4 +1,5 @@
 import { Type, type TSchema } from 'typebox';
+import { NullableString } from './common.js';
 
 /** Success envelope of a single resource: `{ success: true, data }`. */
 export const DataEnvelope = <T extends TSchema>(data: T, description = 'Success') =>
@@ -11,7 +12,7 @@ export const ListEnvelope = <T extends TSchema>(item: T) =>
       success: Type.Literal(true),
       data: Type.Array(item),
       count: Type.Integer({ minimum: 0, description: 'Total number of matches, ignoring paging.' }),
-      next_cursor: Type.Union([Type.String(), Type.Null()], {
+      next_cursor: NullableString({
         description: 'Pass as `cursor` to fetch the next page; null on the last page.',
       }),
     },

@@ -1,15 +1,14 @@
 import type { AgencyFilter, ClientFilter, Page } from './metaStore.js';
 
-/** A client with the display form of its current keys (the newest of each kind without expiry). */
+/**
+ * A client with the display form of its current keys. "Current" is the key of each kind without an
+ * expiry; a partial unique index guarantees at most one, so plain joins find it in one index probe.
+ */
 export const CLIENT_SELECT = `
-  SELECT c.*,
-    (SELECT k.publishable_key FROM client_keys k
-      WHERE k.client_id = c.id AND k.kind = 'publishable' AND k.expires_at IS NULL
-      ORDER BY k.created_at DESC, k.id DESC LIMIT 1) AS publishable_key,
-    (SELECT k.last4 FROM client_keys k
-      WHERE k.client_id = c.id AND k.kind = 'secret' AND k.expires_at IS NULL
-      ORDER BY k.created_at DESC, k.id DESC LIMIT 1) AS secret_key_last4
-  FROM clients c`;
+  SELECT c.*, pk.publishable_key AS publishable_key, sk.last4 AS secret_key_last4
+  FROM clients c
+  LEFT JOIN client_keys pk ON pk.client_id = c.id AND pk.kind = 'publishable' AND pk.expires_at IS NULL
+  LEFT JOIN client_keys sk ON sk.client_id = c.id AND sk.kind = 'secret' AND sk.expires_at IS NULL`;
 
 /** An agency with its live client count. */
 export const AGENCY_SELECT = `

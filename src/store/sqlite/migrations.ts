@@ -40,6 +40,8 @@ export const SQLITE_MIGRATIONS: { version: number; name: string; sql: string }[]
         last_used_at INTEGER
       );
       CREATE INDEX client_keys_by_client ON client_keys (client_id, kind, created_at DESC, id DESC);
+      -- One current key per kind and client: rotation expires the old key in the same transaction.
+      CREATE UNIQUE INDEX client_keys_current ON client_keys (client_id, kind) WHERE expires_at IS NULL;
 
       CREATE TABLE agencies (
         id TEXT PRIMARY KEY,
