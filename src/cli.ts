@@ -51,6 +51,9 @@ function explain(error: unknown, config: Config | undefined): string {
   if (config?.databaseUrl !== undefined && fromDatabase) {
     return `cannot use the database (${describeMetaStore(config)}): ${e.message}`;
   }
+  if (e.code === 'SQLITE_BUSY') {
+    return `the data dir ${config?.dataDir ?? ''} is in use by another mythic process (one process owns the SQLite store; use PostgreSQL for several)`;
+  }
   if (['EACCES', 'EROFS', 'EEXIST', 'ENOTDIR', 'ENOSPC', 'SQLITE_CANTOPEN'].includes(e.code ?? '')) {
     return `cannot use the data dir ${config?.dataDir ?? ''} (MYTHIC_DATA_DIR / --data-dir): ${e.message}`;
   }

@@ -142,19 +142,7 @@ describeEachStore('data survives a crash of the server process', (kind) => {
     assert.equal(byKind.get('secret')?.current, true);
   });
 
-  it('the keys still authenticate against the store the server wrote', async () => {
-    const store = openStoreDirectly();
-    try {
-      const keys = new KeysService(store, Date.now);
-      const identity = (keyKind: KeyIdentity['kind']): KeyIdentity => ({ client_id: 'kept', kind: keyKind, client_active: true });
-      assert.deepEqual(await keys.authenticate(kept.secret_key as string), identity('secret'));
-      assert.deepEqual(await keys.authenticate(kept.publishable_key as string), identity('publishable'));
-    } finally {
-      await store.close();
-    }
-  });
-
-  it('keys rotated out with grace_seconds 0 stay dead after the restart; the new ones work', async () => {
+  it('keys rotated out with grace_seconds 0 stay rotated out after the restart', async () => {
     const got = await call(server, 'GET', '/api/v1/clients/rotated', { key: ADMIN_KEY });
     assert.equal(got.body.data.publishable_key, rotated.publishable_key);
     const listed = await call<Envelope<ApiKeyView[]>>(server, 'GET', '/api/v1/clients/rotated/keys', { key: ADMIN_KEY });
@@ -165,18 +153,22 @@ describeEachStore('data survives a crash of the server process', (kind) => {
         ['secret', `sk_…${rotated.secret_key?.slice(-4)}`, true],
       ],
     );
+  });
 
+  it('after the server stops, the keys still authenticate against the store it wrote', async () => {
+    // The embedded store belongs to one process at a time: stop the server before opening it here.
+    server.kill('SIGTERM');
+    assert.equal((await server.waitForExit()).code, 0);
     const store = openStoreDirectly();
     try {
       const keys = new KeysService(store, Date.now);
+      const identity = (clientId: string, keyKind: KeyIdentity['kind']): KeyIdentity => ({ client_id: clientId, kind: keyKind, client_active: true });
+      assert.deepEqual(await keys.authenticate(kept.secret_key as string), identity('kept', 'secret'));
+      assert.deepEqual(await keys.authenticate(kept.publishable_key as string), identity('kept', 'publishable'));
+      assert.deepEqual(await keys.authenticate(rotated.secret_key as string), identity('rotated', 'secret'));
+      assert.deepEqual(await keys.authenticate(rotated.publishable_key as string), identity('rotated', 'publishable'));
       assert.equal(await keys.authenticate(beforeRotation.secret_key as string), null, 'old secret key');
       assert.equal(await keys.authenticate(beforeRotation.publishable_key as string), null, 'old publishable key');
-      assert.deepEqual(await keys.authenticate(rotated.secret_key as string), { client_id: 'rotated', kind: 'secret', client_active: true });
-      assert.deepEqual(await keys.authenticate(rotated.publishable_key as string), {
-        client_id: 'rotated',
-        kind: 'publishable',
-        client_active: true,
-      });
     } finally {
       await store.close();
     }
@@ -378,5 +370,22 @@ describe('an unusable data dir', () => {
     assert.equal(lines.length, 1, output(exit));
     assert.match(lines[0] ?? '', /^mythic: cannot use the data dir .*a-file/);
     assert.ok(!exit.stderr.includes(STACK_FRAME), output(exit));
+  });
+});
+
+describe('a second server on the same SQLite data dir', () => {
+  after(stopAllServers);
+
+  it('is refused with one line saying the data dir is in use', async () => {
+    const dataDir = newDataDir();
+    const first = await startServer({ dataDir, adminKey: 'mk_second_server_key_0123456789abcdef' });
+    // The first server holds the store's lock once it has read it.
+    assert.equal((await call(first, 'GET', '/healthz')).status, 200);
+    const exit = await runCli('serve', { dataDir, adminKey: 'mk_second_server_key_0123456789abcdef' });
+    assert.equal(exit.code, 1, output(exit));
+    const lines = exit.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, output(exit));
+    assert.match(lines[0] ?? '', /^mythic: the data dir .* is in use by another mythic process/);
+    assert.equal((await call(first, 'GET', '/healthz')).status, 200, 'the first server is unaffected');
   });
 });

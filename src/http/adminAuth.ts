@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { matchesDigest } from '../keys/secrets.js';
 import { ApiError } from './apiError.js';
 
@@ -19,15 +19,20 @@ function presentedKey(request: FastifyRequest): string | undefined {
  */
 export function adminAuth(adminKeyHash: string) {
   const expected = Buffer.from(adminKeyHash, 'hex');
-  return async (request: FastifyRequest): Promise<void> => {
+  // Callback style rather than async: it runs on every admin request, and needs no promise.
+  return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const key = presentedKey(request);
     if (key === undefined || !matchesDigest(key, expected)) {
-      throw new ApiError(401, 'unauthorized', 'Send the admin key as "Authorization: Bearer <key>" or ?admin_key=<key>', undefined, {
-        'www-authenticate': 'Bearer realm="mythic"',
-      });
+      done(
+        new ApiError(401, 'unauthorized', 'Send the admin key as "Authorization: Bearer <key>" or ?admin_key=<key>', undefined, {
+          'www-authenticate': 'Bearer realm="mythic"',
+        }),
+      );
+      return;
     }
     // The key is a credential, not a query parameter of the route: keep it out of validation.
     const query = request.query as Record<string, unknown> | undefined;
     if (query && 'admin_key' in query) delete query.admin_key;
+    done();
   };
 }
