@@ -2,7 +2,6 @@ import { Type, type Static } from 'typebox';
 import { Email, JsonObject, ListClientsQuery, Name, Phone, Website } from '../clients/schemas.js';
 import { NullableString, orNull, PagingQuery, Timestamp } from '../http/common.js';
 
-
 const settable = {
   name: Name,
   email: orNull(Email),

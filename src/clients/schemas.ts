@@ -53,7 +53,6 @@ const GlobalName = Type.String({
   examples: ['acmeRetail'],
 });
 
-
 /** The fields a caller may set; `null` on an optional field clears it (or restores its default). */
 const settable = {
   name: Name,

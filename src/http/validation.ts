@@ -17,7 +17,10 @@ const FORMATS: Record<string, (value: string) => boolean> = {
   timezone: (v) => normalizeTimezone(v) !== null,
   'global-name': isUsableGlobalName,
   'http-url': isHttpUrl,
-  'trimmed-name': (v) => v.trim().length >= 1 && v.trim().length <= 255,
+  'trimmed-name': (v) => {
+    const length = v.trim().length;
+    return length >= 1 && length <= 255;
+  },
 };
 
 /** Keyword that bounds the serialised size of a JSON value (api_metadata, agency metadata). */

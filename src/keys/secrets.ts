@@ -15,15 +15,10 @@ export function sha256Hex(value: string): string {
 }
 
 /**
- * Constant-time comparison of a presented secret with the SHA-256 of the expected one. Hashing
- * first gives both sides the same length, so neither the content nor the length leaks through
- * timing.
+ * Constant-time comparison of a presented secret with the SHA-256 digest of the expected one.
+ * Hashing first gives both sides the same length, so neither the content nor the length leaks
+ * through timing.
  */
-export function matchesHash(presented: string, expectedHashHex: string): boolean {
-  return matchesDigest(presented, Buffer.from(expectedHashHex, 'hex'));
-}
-
-/** As matchesHash, with the expected SHA-256 already decoded (for a hash checked on every request). */
 export function matchesDigest(presented: string, expectedDigest: Buffer): boolean {
   const presentedDigest = createHash('sha256').update(presented, 'utf8').digest();
   return expectedDigest.length === presentedDigest.length && timingSafeEqual(presentedDigest, expectedDigest);

@@ -7,7 +7,7 @@
  * deep, which would exhaust the call stack (a 500) before validation could refuse it. Paths are
  * built only for the value reported, so deep input costs linear time.
  */
-export function findUnstorableText(value: unknown, path = ''): string | null {
+export function findUnstorableText(value: unknown): string | null {
   interface Visit {
     value: unknown;
     parent: Visit | null;
@@ -19,7 +19,6 @@ export function findUnstorableText(value: unknown, path = ''): string | null {
   const pathOf = (visit: Visit): string => {
     const segments: string[] = [];
     for (let v: Visit | null = visit; v !== null && v.segment !== null; v = v.parent) segments.push(v.segment);
-    if (path) segments.push(path);
     return segments.reverse().join('.');
   };
   const pending: Visit[] = [{ value, parent: null, segment: null, isKey: false }];

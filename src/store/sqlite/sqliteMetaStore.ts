@@ -30,6 +30,7 @@ import {
   clientWhere,
   insertClause,
   setClause,
+  type SqlPiece,
 } from '../sql.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
@@ -169,9 +170,15 @@ export class SqliteMetaStore implements MetaStore {
   async listClients(filter: ClientFilter, page: Page): Promise<PageOf<ClientRow>> {
     const where = clientWhere(filter, named, 'LIKE', (b) => (b ? 1 : 0));
     const after = afterClause(page, 'c', named, where.params.length);
-    const total = this.prepare(`SELECT COUNT(*) AS n FROM clients c WHERE ${where.sql}`).get(bindings(where.params)) as Row;
-    const rows = this.pageRows(`${CLIENT_SELECT} WHERE ${where.sql} AND ${after.sql}`, 'c', [...where.params, ...after.params], page);
-    return { rows: rows.map(toClientRow), total: Number(total.n) };
+    const { total, rows } = this.countAndPage('clients c', 'c', CLIENT_SELECT, where, after, page);
+    return { rows: rows.map(toClientRow), total };
+  }
+
+  /** The number of matches and one page of them (synchronous calls: nothing writes in between). */
+  private countAndPage(from: string, table: string, select: string, where: SqlPiece, after: SqlPiece, page: Page): { total: number; rows: Row[] } {
+    const total = this.prepare(`SELECT COUNT(*) AS n FROM ${from} WHERE ${where.sql}`).get(bindings(where.params)) as Row;
+    const rows = this.pageRows(`${select} WHERE ${where.sql} AND ${after.sql}`, table, [...where.params, ...after.params], page);
+    return { total: Number(total.n), rows };
   }
 
   private pageRows(select: string, table: string, params: unknown[], page: Page): Row[] {
@@ -254,9 +261,8 @@ export class SqliteMetaStore implements MetaStore {
   async listAgencies(filter: AgencyFilter, page: Page): Promise<PageOf<AgencyRow>> {
     const where = agencyWhere(filter, named, 'LIKE');
     const after = afterClause(page, 'a', named, where.params.length);
-    const total = this.prepare(`SELECT COUNT(*) AS n FROM agencies a WHERE ${where.sql}`).get(bindings(where.params)) as Row;
-    const rows = this.pageRows(`${AGENCY_SELECT} WHERE ${where.sql} AND ${after.sql}`, 'a', [...where.params, ...after.params], page);
-    return { rows: rows.map(toAgencyRow), total: Number(total.n) };
+    const { total, rows } = this.countAndPage('agencies a', 'a', AGENCY_SELECT, where, after, page);
+    return { rows: rows.map(toAgencyRow), total };
   }
 
   async updateAgency(id: string, changes: AgencyChanges, nameKey: string | undefined, updatedAt: number): Promise<AgencyRow | null> {
