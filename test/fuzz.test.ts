@@ -32,7 +32,7 @@ const STATUS_OF_CODE: Record<string, number> = {
 /** The documented create fields; anything else is unknown. Hard-coded so the test does not trust src. */
 const CREATE_FIELDS = new Set([
   'id', 'name', 'status', 'domain', 'email', 'phone', 'website', 'timezone', 'global_name',
-  'company_id', 'agency_id', 'api_metadata', 'ghl_location_id', 'proxy_api_key',
+  'company_id', 'agency_id', 'api_metadata', 'ghl_location_id', 'proxy_api_key', 'ip_storage', 'sdk_settings',
 ]);
 const PATCH_TARGET = '/api/v1/clients/acme-retail';
 
@@ -108,6 +108,19 @@ const VALID: Record<string, fc.Arbitrary<unknown>> = {
   // Nested junk that is still valid: unicode keys, `constructor` and `toString` as plain keys.
   api_metadata: fc.option(
     fc.tuple(jsonObject, fc.boolean()).map(([o, odd]) => (odd ? { ...o, constructor: 1, toString: 'x', 'ключ': [null, { '🔑': true }] } : o)),
+  ),
+  ip_storage: fc.constantFrom('truncated', 'hashed', 'none', null),
+  sdk_settings: fc.option(
+    fc.record(
+      {
+        capture_pageview: fc.boolean(),
+        require_consent: fc.boolean(),
+        session_timeout_minutes: fc.integer({ min: 1, max: 720 }),
+        batch_size: fc.integer({ min: 1, max: 100 }),
+        flush_interval_ms: fc.integer({ min: 100, max: 60_000 }),
+      },
+      { requiredKeys: [] },
+    ),
   ),
 };
 const SETTABLE = Object.keys(VALID);
@@ -192,6 +205,12 @@ const commonBreakers: fc.Arbitrary<Breaker>[] = [
   )),
   ...OPTIONAL_TEXT.map((field) => set(field, fc.oneof(fc.constant(''), tooLong(256, 'c'), tooLong(256, '字'), notAString, tainted(safeText)))),
   set('api_metadata', badMetadata),
+  set('ip_storage', fc.oneof(fc.constantFrom('full', 'TRUNCATED', '', 'hash'), fc.oneof(finiteNumber, fc.boolean(), jsonArray, jsonObject))),
+  set('sdk_settings', fc.oneof(
+    notAnObject,
+    fc.constantFrom({ batch_size: 0 }, { batch_size: 101 }, { batch_size: 2.5 }, { session_timeout_minutes: 721 }, { flush_interval_ms: 99 },
+      { respect_dnt: 'true' }, { capture_pageleave: null }, { autocapture: true }, { batch_size: '10' }),
+  )),
   // Unknown fields: documented response fields, near misses, and random names.
   fc.tuple(
     fc.oneof(

@@ -25,6 +25,8 @@ export function presentClient(row: ClientRow, fullSecretKey?: string): ClientVie
     api_metadata: row.api_metadata,
     ghl_location_id: row.ghl_location_id,
     proxy_api_key: maskSecret('', row.proxy_key_last4),
+    ip_storage: row.ip_storage,
+    sdk_settings: row.sdk_settings,
     created_at: toIso(row.created_at),
     updated_at: toIso(row.updated_at),
   };

@@ -53,6 +53,29 @@ const GlobalName = Type.String({
   examples: ['acmeRetail'],
 });
 
+export const IP_STORAGE_MODES = ['truncated', 'hashed', 'none'] as const;
+const IpStorage = Type.Enum([...IP_STORAGE_MODES], {
+  description: 'How ingestion keeps visitors’ IP addresses: `truncated` (default; IPv4 /24, IPv6 /48), `hashed` (keyed hash) or `none`.',
+});
+
+const Flag = (description: string) => Type.Optional(Type.Boolean({ description }));
+const Bounded = (minimum: number, maximum: number, description: string) =>
+  Type.Optional(Type.Integer({ minimum, maximum, description: `${description} (${minimum}–${maximum}).` }));
+
+/** SDK behaviour for this client's pages; keys left out keep the SDK's defaults. */
+export const SdkSettingsSchema = Type.Object(
+  {
+    capture_pageview: Flag('Send a $pageview on load and on navigation (default true).'),
+    capture_pageleave: Flag('Send a $pageleave when the page is left (default true).'),
+    require_consent: Flag('Queue events until the page calls grantConsent() (default false).'),
+    respect_dnt: Flag('Send nothing when the browser sends Do Not Track (default false).'),
+    session_timeout_minutes: Bounded(1, 720, 'Minutes of inactivity that end a session (default 30)'),
+    batch_size: Bounded(1, 100, 'Events per request (default 10)'),
+    flush_interval_ms: Bounded(100, 60_000, 'Milliseconds between sends (default 2000)'),
+  },
+  { additionalProperties: false, title: 'SdkSettings' },
+);
+
 /** The fields a caller may set; `null` on an optional field clears it (or restores its default). */
 const settable = {
   name: Name,
@@ -68,6 +91,10 @@ const settable = {
   api_metadata: orNull(JsonObject),
   ghl_location_id: orNull(ExternalId),
   proxy_api_key: orNull(Type.String({ minLength: 1, maxLength: 255, description: 'Stored hashed; shown masked.' })),
+  ip_storage: orNull(IpStorage),
+  // A type list rather than a union with null: a union would add "must be null" to every problem
+  // reported inside the object.
+  sdk_settings: Type.Unsafe<Static<typeof SdkSettingsSchema> | null>({ ...SdkSettingsSchema, type: ['object', 'null'] }),
 };
 
 export const SETTABLE_FIELDS = Object.keys(settable) as (keyof typeof settable)[];
@@ -105,6 +132,8 @@ export const Client = Type.Object(
     api_metadata: Type.Record(Type.String(), Type.Unknown()),
     ghl_location_id: NullableString(),
     proxy_api_key: NullableString({ description: 'Masked (…last 4).' }),
+    ip_storage: IpStorage,
+    sdk_settings: SdkSettingsSchema,
     created_at: Timestamp,
     updated_at: Timestamp,
   },

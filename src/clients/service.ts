@@ -8,6 +8,7 @@ import {
   type ClientChanges,
   type ClientFilter,
   type ClientRow,
+  type IpStorage,
   type KeyKind,
   type MetaStore,
 } from '../store/metaStore.js';
@@ -25,6 +26,7 @@ import {
 } from './schemas.js';
 
 export const DEFAULT_TIMEZONE = 'UTC';
+export const DEFAULT_IP_STORAGE: IpStorage = 'truncated';
 export const DEFAULT_GRACE_SECONDS = 86_400;
 
 type Settable = Omit<CreateClientInput, 'id'>;
@@ -53,6 +55,12 @@ function changesFrom(input: Partial<Settable>): ClientChanges {
         break;
       case 'api_metadata':
         changes.api_metadata = (value ?? {}) as Record<string, unknown>;
+        break;
+      case 'ip_storage':
+        changes.ip_storage = (value ?? DEFAULT_IP_STORAGE) as IpStorage;
+        break;
+      case 'sdk_settings':
+        changes.sdk_settings = (value ?? {}) as ClientChanges['sdk_settings'];
         break;
       case 'proxy_api_key':
         changes.proxy_key_hash = value === null ? null : sha256Hex(value as string);
@@ -83,11 +91,14 @@ export class ClientsService {
   constructor(
     private readonly store: MetaStore,
     private readonly clock: Clock,
+    /** Removes what other stores hold for a client (its events) after a hard delete. */
+    private readonly eraseClientData: (clientId: string) => Promise<void> = async () => undefined,
   ) {}
 
   async create(input: CreateClientInput): Promise<ClientView> {
     const now = this.clock();
     const changes = changesFrom(input);
+    await this.refuseDomainHeldAsHostname(changes.domain);
     const publishable = issueKey(input.id, 'publishable', now);
     const secret = issueKey(input.id, 'secret', now);
     try {
@@ -108,6 +119,8 @@ export class ClientsService {
           ghl_location_id: changes.ghl_location_id ?? null,
           proxy_key_hash: changes.proxy_key_hash ?? null,
           proxy_key_last4: changes.proxy_key_last4 ?? null,
+          ip_storage: changes.ip_storage ?? DEFAULT_IP_STORAGE,
+          sdk_settings: changes.sdk_settings ?? {},
           created_at: now,
           updated_at: now,
         },
@@ -139,6 +152,7 @@ export class ClientsService {
     if (Object.keys(changes).length === 0) {
       throw new ApiError(400, 'no_fields', `Send at least one field to change: ${SETTABLE_FIELDS.join(', ')}`);
     }
+    await this.refuseDomainHeldAsHostname(changes.domain);
     try {
       const row = await this.store.updateClient(id, changes, this.clock());
       if (!row) throw notFound('Client', id);
@@ -155,6 +169,8 @@ export class ClientsService {
       ? await this.store.deleteClient(id)
       : (await this.store.updateClient(id, { status: false }, this.clock())) !== null;
     if (!found) throw notFound('Client', id);
+    // After the keys are gone, so no new event for the client can be accepted meanwhile.
+    if (hard) await this.eraseClientData(id);
   }
 
   async rotateKeys(id: string, input: RotateKeysInput): Promise<RotatedKeysView> {
@@ -181,6 +197,19 @@ export class ClientsService {
   async listKeys(id: string): Promise<ApiKeyView[]> {
     await this.require(id);
     return (await this.store.listActiveKeys(id, this.clock())).map(presentKey);
+  }
+
+  /**
+   * A domain that is some client's extra hostname is taken, as a domain held by another client is
+   * (that one the unique index refuses). No index spans both tables, so this is checked before the
+   * write; adding a hostname checks the other way round, inside its transaction.
+   */
+  private async refuseDomainHeldAsHostname(domain: string | null | undefined): Promise<void> {
+    if (domain === null || domain === undefined) return;
+    const owner = await this.store.findHostnameOwner(domain);
+    if (owner?.via === 'hostname') {
+      throw conflict('domain', `The domain '${domain}' is already an extra hostname of client '${owner.client_id}'`);
+    }
   }
 
   private async require(id: string): Promise<ClientRow> {

@@ -45,3 +45,12 @@ export const notFound = (what: string, id: string): ApiError =>
 
 export const conflict = (field: string, message: string): ApiError =>
   new ApiError(409, 'conflict', message, [{ field, message }]);
+
+/** A rule broken that only a service can check (it needs stored data or a catalogue): the same 400 as schema failures. */
+export const invalidFields = (details: FieldProblem[]): ApiError =>
+  new ApiError(
+    400,
+    'validation_error',
+    `Invalid field${details.length > 1 ? 's' : ''}: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
+    details,
+  );

@@ -5,6 +5,7 @@ import { isUsableGlobalName } from '../validation/globalName.js';
 import { normalizeHostname } from '../validation/hostname.js';
 import { isHttpUrl } from '../validation/httpUrl.js';
 import { jsonByteLength, jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../validation/jsonSize.js';
+import { isSafeRegex } from '../validation/safeRegex.js';
 import { normalizeTimezone } from '../validation/timezone.js';
 import type { FieldProblem } from './apiError.js';
 
@@ -17,6 +18,7 @@ const FORMATS: Record<string, (value: string) => boolean> = {
   timezone: (v) => normalizeTimezone(v) !== null,
   'global-name': isUsableGlobalName,
   'http-url': isHttpUrl,
+  'safe-regex': isSafeRegex,
   'trimmed-name': (v) => {
     const length = v.trim().length;
     return length >= 1 && length <= 255;

@@ -1,11 +1,17 @@
 /**
- * The MetaStore holds tenants: agencies, clients and their keys. Two engines implement it
- * (SQLite embedded, PostgreSQL for several API nodes); both pass the same test suite. A store
+ * The MetaStore holds tenants: agencies, clients and their keys, tags, snippets and hostnames. Two
+ * engines implement it (SQLite embedded, PostgreSQL for several API nodes); both pass the same test
+ * suite. A store
  * knows nothing of HTTP or validation: it persists what a service decided, and reports unique
  * violations as `UniqueViolation` so the service can say which field collided.
  */
 
+import type { SdkSettings, TriggerRule } from '../loader/remoteConfig.js';
+
 export type KeyKind = 'publishable' | 'secret';
+
+/** How ingestion keeps a visitor's IP: /24 (IPv4) or /48 (IPv6) prefix, a keyed hash, or not at all. */
+export type IpStorage = 'truncated' | 'hashed' | 'none';
 
 /** Fields of a client as stored. Times are epoch milliseconds, UTC. */
 export interface ClientFields {
@@ -24,6 +30,9 @@ export interface ClientFields {
   ghl_location_id: string | null;
   proxy_key_hash: string | null;
   proxy_key_last4: string | null;
+  ip_storage: IpStorage;
+  /** Only the settings the operator chose; the remote config lays them over DEFAULT_SDK_SETTINGS. */
+  sdk_settings: Partial<SdkSettings>;
   created_at: number;
   updated_at: number;
 }
@@ -106,8 +115,38 @@ export type AgencyDeletion =
   | { outcome: 'has_clients'; client_count: number }
   | { outcome: 'deleted'; detached: number };
 
+/** One tag of a client, as validated by the tags service; its position is its index in the list. */
+export interface TagRow {
+  tag_id: string;
+  enabled: boolean;
+  params: Record<string, string>;
+  trigger_rules: TriggerRule[];
+}
+
+/** One snippet of a client; its position is its index in the list. */
+export interface SnippetRow {
+  id: string;
+  code: string;
+  description: string;
+  enabled: boolean;
+  trigger_rules: TriggerRule[];
+}
+
+/** An extra hostname of a client (beyond its domain), in the stored (normalised) form. */
+export interface HostnameRow {
+  hostname: string;
+  client_id: string;
+  created_at: number;
+}
+
+/** The client a hostname belongs to, and whether as its domain or as an extra hostname. */
+export interface HostnameOwner {
+  client_id: string;
+  via: 'domain' | 'hostname';
+}
+
 /** Which unique rule a write broke. */
-export type UniqueField = 'id' | 'domain' | 'global_name' | 'name' | 'key';
+export type UniqueField = 'id' | 'domain' | 'global_name' | 'name' | 'key' | 'hostname';
 
 export class UniqueViolation extends Error {
   constructor(readonly field: UniqueField) {
@@ -147,4 +186,25 @@ export interface MetaStore {
   updateAgency(id: string, changes: AgencyChanges, nameKey: string | undefined, updatedAt: number): Promise<AgencyRow | null>;
   /** Deletes the agency; with `detachClients`, its clients' agency_id is cleared in the same transaction. */
   deleteAgency(id: string, detachClients: boolean, updatedAt: number): Promise<AgencyDeletion>;
+
+  /**
+   * In one transaction: the client's tags become `tags` (in that order) and its updated_at moves.
+   * Returns false (and changes nothing) if the client does not exist.
+   */
+  replaceTags(clientId: string, tags: TagRow[], updatedAt: number): Promise<boolean>;
+  /** The client's tags in order; empty for an unknown client. */
+  listTags(clientId: string): Promise<TagRow[]>;
+  /** As replaceTags, for snippets. Snippet ids are unique across all clients. */
+  replaceSnippets(clientId: string, snippets: SnippetRow[], updatedAt: number): Promise<boolean>;
+  listSnippets(clientId: string): Promise<SnippetRow[]>;
+  /**
+   * False when the client does not exist; UniqueViolation('hostname') when any client (this one
+   * included) has it already, as an extra hostname or as its domain.
+   */
+  addHostname(row: HostnameRow): Promise<boolean>;
+  /** Oldest first. */
+  listHostnames(clientId: string): Promise<HostnameRow[]>;
+  deleteHostname(clientId: string, hostname: string): Promise<boolean>;
+  /** Who owns a (normalised) hostname, as a domain or as an extra hostname; null when nobody does. */
+  findHostnameOwner(hostname: string): Promise<HostnameOwner | null>;
 }

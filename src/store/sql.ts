@@ -15,6 +15,16 @@ export const AGENCY_SELECT = `
   SELECT a.*, (SELECT COUNT(*) FROM clients c WHERE c.agency_id = a.id) AS client_count
   FROM agencies a`;
 
+/**
+ * Who owns a hostname, as a client's domain or as an extra hostname (a service keeps the two
+ * apart, so at most one row comes back). Bound as `@hostname` / `$1` by each engine.
+ */
+export const hostnameOwnerSql = (param: string): string => `
+  SELECT id AS client_id, 'domain' AS via FROM clients WHERE domain = ${param}
+  UNION ALL
+  SELECT client_id, 'hostname' AS via FROM client_hostnames WHERE hostname = ${param}
+  LIMIT 1`;
+
 /** Escapes LIKE wildcards so a search for "50%" finds the text "50%". Used with ESCAPE '\'. */
 export function likePattern(substring: string): string {
   return `%${substring.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -69,7 +79,8 @@ export function afterClause(page: Page, table: string, placeholder: (n: number) 
 /** Columns a write may name: SQL text is built from these names only, never from arbitrary keys. */
 export const CLIENT_COLUMNS: ReadonlySet<string> = new Set([
   'id', 'name', 'status', 'domain', 'email', 'phone', 'website', 'timezone', 'global_name', 'company_id',
-  'agency_id', 'api_metadata', 'ghl_location_id', 'proxy_key_hash', 'proxy_key_last4', 'created_at', 'updated_at',
+  'agency_id', 'api_metadata', 'ghl_location_id', 'proxy_key_hash', 'proxy_key_last4', 'ip_storage', 'sdk_settings',
+  'created_at', 'updated_at',
 ]);
 export const AGENCY_COLUMNS: ReadonlySet<string> = new Set([
   'id', 'name', 'name_key', 'email', 'phone', 'website', 'metadata', 'created_at', 'updated_at',

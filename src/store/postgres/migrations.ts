@@ -80,4 +80,47 @@ export const POSTGRES_MIGRATIONS: { version: number; name: string; sql: string }
       CREATE INDEX agencies_newest_first ON agencies (created_at DESC, id DESC);
     `,
   },
+  {
+    version: 2,
+    name: 'client ip storage and sdk settings; tags, snippets and hostnames',
+    sql: `
+      ALTER TABLE clients ADD COLUMN ip_storage TEXT COLLATE "C" NOT NULL DEFAULT 'truncated'
+        CONSTRAINT clients_ip_storage_check CHECK (ip_storage IN ('truncated', 'hashed', 'none'));
+      ALTER TABLE clients ADD COLUMN sdk_settings JSON NOT NULL DEFAULT '{}';
+
+      CREATE TABLE client_tags (
+        client_id TEXT COLLATE "C" NOT NULL,
+        position INTEGER NOT NULL,
+        tag_id TEXT COLLATE "C" NOT NULL,
+        enabled BOOLEAN NOT NULL,
+        params JSON NOT NULL,
+        trigger_rules JSON NOT NULL,
+        CONSTRAINT client_tags_pkey PRIMARY KEY (client_id, position),
+        CONSTRAINT client_tags_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients (id) ON DELETE CASCADE
+      );
+
+      CREATE TABLE client_snippets (
+        id TEXT COLLATE "C" NOT NULL,
+        client_id TEXT COLLATE "C" NOT NULL,
+        position INTEGER NOT NULL,
+        code TEXT COLLATE "C" NOT NULL,
+        description TEXT COLLATE "C" NOT NULL,
+        enabled BOOLEAN NOT NULL,
+        trigger_rules JSON NOT NULL,
+        CONSTRAINT client_snippets_pkey PRIMARY KEY (id),
+        CONSTRAINT client_snippets_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients (id) ON DELETE CASCADE,
+        CONSTRAINT client_snippets_position_key UNIQUE (client_id, position)
+      );
+
+      -- A hostname belongs to one client at most: the primary key is the hostname itself.
+      CREATE TABLE client_hostnames (
+        hostname TEXT COLLATE "C" NOT NULL,
+        client_id TEXT COLLATE "C" NOT NULL,
+        created_at BIGINT NOT NULL,
+        CONSTRAINT client_hostnames_pkey PRIMARY KEY (hostname),
+        CONSTRAINT client_hostnames_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients (id) ON DELETE CASCADE
+      );
+      CREATE INDEX client_hostnames_by_client ON client_hostnames (client_id, created_at, hostname);
+    `,
+  },
 ];

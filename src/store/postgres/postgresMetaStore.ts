@@ -10,12 +10,16 @@ import {
   type ClientFields,
   type ClientFilter,
   type ClientRow,
+  type HostnameOwner,
+  type HostnameRow,
   type KeyKind,
   type KeyMatch,
   type KeyRow,
   type MetaStore,
   type Page,
   type PageOf,
+  type SnippetRow,
+  type TagRow,
   type UniqueField,
 } from '../metaStore.js';
 import {
@@ -26,6 +30,7 @@ import {
   CLIENT_COLUMNS,
   CLIENT_SELECT,
   clientWhere,
+  hostnameOwnerSql,
   insertClause,
   setClause,
   type SqlPiece,
@@ -46,6 +51,7 @@ const UNIQUE_CONSTRAINTS: Record<string, UniqueField> = {
   agencies_pkey: 'id',
   agencies_name_key_key: 'name',
   client_keys_key_hash_key: 'key',
+  client_hostnames_pkey: 'hostname',
 };
 
 function uniqueViolationOf(error: unknown): UniqueViolation | null {
@@ -78,6 +84,26 @@ function toAgencyRow(row: Row): AgencyRow {
     created_at: toNumber(row.created_at),
     updated_at: toNumber(row.updated_at),
     client_count: toNumber(row.client_count),
+  };
+}
+
+/** JSON columns arrive parsed; the rest as stored. */
+function toTagRow(row: Row): TagRow {
+  return {
+    tag_id: String(row.tag_id),
+    enabled: row.enabled === true,
+    params: row.params as TagRow['params'],
+    trigger_rules: row.trigger_rules as TagRow['trigger_rules'],
+  };
+}
+
+function toSnippetRow(row: Row): SnippetRow {
+  return {
+    id: String(row.id),
+    code: String(row.code),
+    description: String(row.description),
+    enabled: row.enabled === true,
+    trigger_rules: row.trigger_rules as SnippetRow['trigger_rules'],
   };
 }
 
@@ -368,5 +394,105 @@ export class PostgresMetaStore implements MetaStore {
       await this.query('DELETE FROM agencies WHERE id = $1', [id], db);
       return { outcome: 'deleted', detached: count };
     });
+  }
+
+  /**
+   * Moves the client's updated_at inside `db`'s transaction; false when there is no such client.
+   * The row lock it takes queues concurrent replacements of one client's tags or snippets, so each
+   * replacement sees the previous one's rows and the stored set is always one request's set, whole.
+   */
+  private async touchClient(clientId: string, updatedAt: number, db: Queryable): Promise<boolean> {
+    return ((await this.query('UPDATE clients SET updated_at = $1 WHERE id = $2', [updatedAt, clientId], db)).rowCount ?? 0) > 0;
+  }
+
+  async replaceTags(clientId: string, tags: TagRow[], updatedAt: number): Promise<boolean> {
+    return this.transaction(async (db) => {
+      if (!(await this.touchClient(clientId, updatedAt, db))) return false;
+      await this.query('DELETE FROM client_tags WHERE client_id = $1', [clientId], db);
+      if (tags.length === 0) return true;
+      // One statement for the whole set: row i takes parameters 6i+1 … 6i+6.
+      const values = tags.map((_, i) => `(${[1, 2, 3, 4, 5, 6].map((k) => dollar(6 * i + k)).join(', ')})`);
+      const params = tags.flatMap((tag, position) => [
+        clientId,
+        position,
+        tag.tag_id,
+        tag.enabled,
+        storable(tag.params),
+        storable(tag.trigger_rules),
+      ]);
+      await this.query(
+        `INSERT INTO client_tags (client_id, position, tag_id, enabled, params, trigger_rules) VALUES ${values.join(', ')}`,
+        params,
+        db,
+      );
+      return true;
+    });
+  }
+
+  async listTags(clientId: string): Promise<TagRow[]> {
+    return (await this.query('SELECT * FROM client_tags WHERE client_id = $1 ORDER BY position', [clientId])).rows.map(toTagRow);
+  }
+
+  async replaceSnippets(clientId: string, snippets: SnippetRow[], updatedAt: number): Promise<boolean> {
+    return this.transaction(async (db) => {
+      if (!(await this.touchClient(clientId, updatedAt, db))) return false;
+      await this.query('DELETE FROM client_snippets WHERE client_id = $1', [clientId], db);
+      if (snippets.length === 0) return true;
+      const values = snippets.map((_, i) => `(${[1, 2, 3, 4, 5, 6, 7].map((k) => dollar(7 * i + k)).join(', ')})`);
+      const params = snippets.flatMap((snippet, position) => [
+        snippet.id,
+        clientId,
+        position,
+        snippet.code,
+        snippet.description,
+        snippet.enabled,
+        storable(snippet.trigger_rules),
+      ]);
+      await this.query(
+        `INSERT INTO client_snippets (id, client_id, position, code, description, enabled, trigger_rules) VALUES ${values.join(', ')}`,
+        params,
+        db,
+      );
+      return true;
+    });
+  }
+
+  async listSnippets(clientId: string): Promise<SnippetRow[]> {
+    return (await this.query('SELECT * FROM client_snippets WHERE client_id = $1 ORDER BY position', [clientId])).rows.map(toSnippetRow);
+  }
+
+  async addHostname(row: HostnameRow): Promise<boolean> {
+    try {
+      return await this.transaction(async (db) => {
+        // FOR SHARE keeps the client from being hard-deleted before the insert commits.
+        const client = await this.query('SELECT 1 FROM clients WHERE id = $1 FOR SHARE', [row.client_id], db);
+        if (client.rowCount === 0) return false;
+        // A client's domain is taken for every other purpose too; no index spans both tables.
+        const domain = await this.query('SELECT 1 FROM clients WHERE domain = $1', [row.hostname], db);
+        if ((domain.rowCount ?? 0) > 0) throw new UniqueViolation('hostname');
+        await this.query('INSERT INTO client_hostnames (hostname, client_id, created_at) VALUES ($1, $2, $3)', [row.hostname, row.client_id, row.created_at], db);
+        return true;
+      });
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async listHostnames(clientId: string): Promise<HostnameRow[]> {
+    const result = await this.query(
+      'SELECT hostname, client_id, created_at FROM client_hostnames WHERE client_id = $1 ORDER BY created_at, hostname',
+      [clientId],
+    );
+    return result.rows.map((row) => ({ ...(row as unknown as HostnameRow), created_at: toNumber(row.created_at) }));
+  }
+
+  async deleteHostname(clientId: string, hostname: string): Promise<boolean> {
+    const result = await this.query('DELETE FROM client_hostnames WHERE client_id = $1 AND hostname = $2', [clientId, hostname]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async findHostnameOwner(hostname: string): Promise<HostnameOwner | null> {
+    const row = (await this.query(hostnameOwnerSql('$1'), [hostname])).rows[0];
+    return row ? (row as unknown as HostnameOwner) : null;
   }
 }

@@ -57,4 +57,42 @@ export const SQLITE_MIGRATIONS: { version: number; name: string; sql: string }[]
       CREATE INDEX agencies_newest_first ON agencies (created_at DESC, id DESC);
     `,
   },
+  {
+    version: 2,
+    name: 'client ip storage and sdk settings; tags, snippets and hostnames',
+    sql: `
+      ALTER TABLE clients ADD COLUMN ip_storage TEXT NOT NULL DEFAULT 'truncated'
+        CHECK (ip_storage IN ('truncated', 'hashed', 'none'));
+      ALTER TABLE clients ADD COLUMN sdk_settings TEXT NOT NULL DEFAULT '{}';
+
+      CREATE TABLE client_tags (
+        client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        tag_id TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        params TEXT NOT NULL,
+        trigger_rules TEXT NOT NULL,
+        PRIMARY KEY (client_id, position)
+      );
+
+      CREATE TABLE client_snippets (
+        id TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        description TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        trigger_rules TEXT NOT NULL,
+        UNIQUE (client_id, position)
+      );
+
+      -- A hostname belongs to one client at most: the primary key is the hostname itself.
+      CREATE TABLE client_hostnames (
+        hostname TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX client_hostnames_by_client ON client_hostnames (client_id, created_at, hostname);
+    `,
+  },
 ];

@@ -12,12 +12,16 @@ import {
   type ClientFields,
   type ClientFilter,
   type ClientRow,
+  type HostnameOwner,
+  type HostnameRow,
   type KeyKind,
   type KeyMatch,
   type KeyRow,
   type MetaStore,
   type Page,
   type PageOf,
+  type SnippetRow,
+  type TagRow,
   type UniqueField,
 } from '../metaStore.js';
 import {
@@ -28,6 +32,7 @@ import {
   CLIENT_COLUMNS,
   CLIENT_SELECT,
   clientWhere,
+  hostnameOwnerSql,
   insertClause,
   setClause,
   type SqlPiece,
@@ -43,6 +48,7 @@ const UNIQUE_COLUMNS: Record<string, UniqueField> = {
   'agencies.name_key': 'name',
   'agencies.id': 'id',
   'client_keys.key_hash': 'key',
+  'client_hostnames.hostname': 'hostname',
 };
 
 /** Maps SQLite's "UNIQUE constraint failed: clients.domain" onto the field that collided. */
@@ -68,6 +74,26 @@ function toClientRow(row: Row): ClientRow {
     ...(row as unknown as ClientRow),
     status: row.status === 1,
     api_metadata: JSON.parse(String(row.api_metadata)) as Record<string, unknown>,
+    sdk_settings: JSON.parse(String(row.sdk_settings)) as ClientRow['sdk_settings'],
+  };
+}
+
+function toTagRow(row: Row): TagRow {
+  return {
+    tag_id: String(row.tag_id),
+    enabled: row.enabled === 1,
+    params: JSON.parse(String(row.params)) as TagRow['params'],
+    trigger_rules: JSON.parse(String(row.trigger_rules)) as TagRow['trigger_rules'],
+  };
+}
+
+function toSnippetRow(row: Row): SnippetRow {
+  return {
+    id: String(row.id),
+    code: String(row.code),
+    description: String(row.description),
+    enabled: row.enabled === 1,
+    trigger_rules: JSON.parse(String(row.trigger_rules)) as SnippetRow['trigger_rules'],
   };
 }
 
@@ -281,5 +307,94 @@ export class SqliteMetaStore implements MetaStore {
       this.prepare('DELETE FROM agencies WHERE id = ?').run(id);
       return { outcome: 'deleted', detached: count };
     }).immediate();
+  }
+
+  /** Moves the client's updated_at; false when there is no such client. Runs inside the caller's transaction. */
+  private touchClient(clientId: string, updatedAt: number): boolean {
+    return this.prepare('UPDATE clients SET updated_at = ? WHERE id = ?').run(updatedAt, clientId).changes > 0;
+  }
+
+  async replaceTags(clientId: string, tags: TagRow[], updatedAt: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (!this.touchClient(clientId, updatedAt)) return false;
+      this.prepare('DELETE FROM client_tags WHERE client_id = ?').run(clientId);
+      const insert = this.prepare(
+        `INSERT INTO client_tags (client_id, position, tag_id, enabled, params, trigger_rules)
+         VALUES (@client_id, @position, @tag_id, @enabled, @params, @trigger_rules)`,
+      );
+      tags.forEach((tag, position) => {
+        insert.run({
+          client_id: clientId,
+          position,
+          tag_id: tag.tag_id,
+          enabled: storable(tag.enabled),
+          params: storable(tag.params),
+          trigger_rules: storable(tag.trigger_rules),
+        });
+      });
+      return true;
+    }).immediate();
+  }
+
+  async listTags(clientId: string): Promise<TagRow[]> {
+    const rows = this.prepare('SELECT * FROM client_tags WHERE client_id = ? ORDER BY position').all(clientId) as Row[];
+    return rows.map(toTagRow);
+  }
+
+  async replaceSnippets(clientId: string, snippets: SnippetRow[], updatedAt: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (!this.touchClient(clientId, updatedAt)) return false;
+      this.prepare('DELETE FROM client_snippets WHERE client_id = ?').run(clientId);
+      const insert = this.prepare(
+        `INSERT INTO client_snippets (id, client_id, position, code, description, enabled, trigger_rules)
+         VALUES (@id, @client_id, @position, @code, @description, @enabled, @trigger_rules)`,
+      );
+      snippets.forEach((snippet, position) => {
+        insert.run({
+          id: snippet.id,
+          client_id: clientId,
+          position,
+          code: snippet.code,
+          description: snippet.description,
+          enabled: storable(snippet.enabled),
+          trigger_rules: storable(snippet.trigger_rules),
+        });
+      });
+      return true;
+    }).immediate();
+  }
+
+  async listSnippets(clientId: string): Promise<SnippetRow[]> {
+    const rows = this.prepare('SELECT * FROM client_snippets WHERE client_id = ? ORDER BY position').all(clientId) as Row[];
+    return rows.map(toSnippetRow);
+  }
+
+  async addHostname(row: HostnameRow): Promise<boolean> {
+    try {
+      return this.db.transaction(() => {
+        if (!this.prepare('SELECT 1 FROM clients WHERE id = ?').get(row.client_id)) return false;
+        // A client's domain is taken for every other purpose too; no index spans both tables.
+        if (this.prepare('SELECT 1 FROM clients WHERE domain = ?').get(row.hostname)) throw new UniqueViolation('hostname');
+        this.prepare('INSERT INTO client_hostnames (hostname, client_id, created_at) VALUES (@hostname, @client_id, @created_at)').run(row);
+        return true;
+      }).immediate();
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async listHostnames(clientId: string): Promise<HostnameRow[]> {
+    return this.prepare(
+      'SELECT hostname, client_id, created_at FROM client_hostnames WHERE client_id = ? ORDER BY created_at, hostname',
+    ).all(clientId) as HostnameRow[];
+  }
+
+  async deleteHostname(clientId: string, hostname: string): Promise<boolean> {
+    return this.prepare('DELETE FROM client_hostnames WHERE client_id = ? AND hostname = ?').run(clientId, hostname).changes > 0;
+  }
+
+  async findHostnameOwner(hostname: string): Promise<HostnameOwner | null> {
+    const row = this.prepare(hostnameOwnerSql('@hostname')).get({ hostname }) as HostnameOwner | undefined;
+    return row ?? null;
   }
 }

@@ -1,0 +1,34 @@
+import { Type, type Static } from 'typebox';
+import { NullableString } from '../http/common.js';
+
+const TagTemplateParam = Type.Object({
+  name: Type.String(),
+  label: Type.String(),
+  description: Type.String(),
+  required: Type.Boolean(),
+  pattern: NullableString({ description: 'Regular expression the whole value must match, when the rule is one.' }),
+  format: NullableString({ description: '`https-url` for an absolute https URL; null when `pattern` applies.' }),
+  max_length: Type.Integer(),
+  example: Type.String(),
+});
+
+export const TagTemplateView = Type.Object(
+  {
+    id: Type.String({ description: 'The `tag_id` to use in PUT /clients/{id}/tags.' }),
+    name: Type.String(),
+    description: Type.String(),
+    params: Type.Array(TagTemplateParam),
+  },
+  { title: 'TagTemplate' },
+);
+export type TagTemplateViewValue = Static<typeof TagTemplateView>;
+
+export const LoaderEmbed = Type.Object(
+  {
+    html: Type.String({ description: 'The tag to paste into every page, ideally in <head>.' }),
+    script_url: Type.String({ description: 'The loader script of the client’s current publishable key, on the host this request was sent to.' }),
+    global_name: Type.String({ description: 'The global the SDK is exposed as: the client’s global_name, or `mythic`.' }),
+  },
+  { title: 'LoaderEmbed' },
+);
+export type LoaderEmbedView = Static<typeof LoaderEmbed>;

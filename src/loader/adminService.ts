@@ -1,0 +1,53 @@
+import { requireClient } from '../clients/requireClient.js';
+import { ApiError } from '../http/apiError.js';
+import type { MetaStore } from '../store/metaStore.js';
+import { DEFAULT_GLOBAL_NAME } from './remoteConfigService.js';
+import type { LoaderEmbedView, TagTemplateViewValue } from './adminSchemas.js';
+import { TAG_TEMPLATES } from './tagTemplates.js';
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeAttribute = (value: string): string => value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string);
+
+/** The path of a client's loader script under the server's origin. */
+export const loaderScriptPath = (publishableKey: string): string => `/s/${publishableKey}.js`;
+
+const CATALOGUE: TagTemplateViewValue[] = TAG_TEMPLATES.map((t) => ({
+  id: t.id,
+  name: t.name,
+  description: t.description,
+  params: t.params.map((p) => ({
+    name: p.name,
+    label: p.label,
+    description: p.description,
+    required: p.required,
+    pattern: p.pattern,
+    format: p.format,
+    max_length: p.maxLength,
+    example: p.example,
+  })),
+}));
+
+/** What an operator needs to install a client's loader: the catalogue of tags and the embed code. */
+export class LoaderAdminService {
+  constructor(private readonly store: MetaStore) {}
+
+  tagTemplates(): TagTemplateViewValue[] {
+    return CATALOGUE;
+  }
+
+  /** `origin` is where browsers reach this server, e.g. https://analytics.example.com. */
+  async embed(clientId: string, origin: string): Promise<LoaderEmbedView> {
+    const client = await requireClient(this.store, clientId);
+    if (client.publishable_key === null) {
+      throw new ApiError(409, 'conflict', `Client '${clientId}' has no current publishable key; rotate its keys to issue one`, [
+        { field: 'publishable_key', message: 'has no current value' },
+      ]);
+    }
+    const scriptUrl = `${origin}${loaderScriptPath(client.publishable_key)}`;
+    return {
+      html: `<script async src="${escapeAttribute(scriptUrl)}"></script>`,
+      script_url: scriptUrl,
+      global_name: client.global_name ?? DEFAULT_GLOBAL_NAME,
+    };
+  }
+}

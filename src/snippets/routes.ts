@@ -1,0 +1,29 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ClientParams } from '../clients/schemas.js';
+import { DataEnvelope, ok, withNotFound } from '../http/envelope.js';
+import { PutSnippetsBody, SnippetSet } from './schemas.js';
+import type { SnippetsService } from './service.js';
+
+const tags = ['Snippets'];
+
+export const snippetRoutes: FastifyPluginAsyncTypebox<{ snippets: SnippetsService }> = async (app, { snippets }) => {
+  app.get(
+    '/clients/:id/snippets',
+    { schema: { tags, summary: 'The client’s snippets, in injection order', params: ClientParams, response: { 200: DataEnvelope(SnippetSet), ...withNotFound } } },
+    async (request) => ok(await snippets.get(request.params.id)),
+  );
+
+  app.put(
+    '/clients/:id/snippets',
+    {
+      schema: {
+        tags,
+        summary: 'Replace the client’s whole snippet set; items that send back their id keep it',
+        params: ClientParams,
+        body: PutSnippetsBody,
+        response: { 200: DataEnvelope(SnippetSet), ...withNotFound },
+      },
+    },
+    async (request) => ok(await snippets.replace(request.params.id, request.body)),
+  );
+};

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { TriggerRule } from '../../src/loader/remoteConfig.js';
+import { matchesRules } from '../../src/loader/triggerRules.js';
+import { hasNestedRepetition, isSafeRegex } from '../../src/validation/safeRegex.js';
+
+describe('matchesRules', () => {
+  const HREF = 'https://shop.example/checkout/pay?step=2#top';
+
+  it('follows the documented truth table, one rule at a time', () => {
+    const cases: [TriggerRule, string, boolean][] = [
+      [{ url_contains: '/checkout' }, HREF, true],
+      [{ url_contains: '/Checkout' }, HREF, false],
+      [{ url_contains: 'step=2' }, HREF, true],
+      [{ url_contains: '/cart' }, HREF, false],
+      [{ url_equals: HREF }, HREF, true],
+      [{ url_equals: 'https://shop.example/checkout/pay' }, HREF, false],
+      [{ path_prefix: '/checkout' }, HREF, true],
+      [{ path_prefix: '/checkout/pay' }, HREF, true],
+      [{ path_prefix: '/pay' }, HREF, false],
+      [{ path_prefix: '/step' }, 'https://shop.example/?x=/step', false],
+      [{ path_prefix: '/' }, 'not a url', false],
+      [{ url_regex: '^https://shop\\.example/checkout/' }, HREF, true],
+      [{ url_regex: 'step=\\d$' }, HREF, false],
+      [{ url_regex: 'step=\\d' }, HREF, true],
+      [{ url_regex: '(' }, HREF, false],
+      [{ exclude_url_contains: '/checkout' }, HREF, false],
+      [{ exclude_url_contains: '/account' }, HREF, true],
+    ];
+    for (const [rule, href, expected] of cases) assert.equal(matchesRules([rule], href), expected, `${JSON.stringify(rule)} on ${href}`);
+  });
+
+  it('matches every page with no rules', () => {
+    assert.equal(matchesRules([], HREF), true);
+    assert.equal(matchesRules([], 'anything'), true);
+  });
+
+  it('needs any one inclusion rule, and any exclusion wins over all of them', () => {
+    const rules: TriggerRule[] = [{ path_prefix: '/shop' }, { url_contains: 'promo' }, { exclude_url_contains: '/shop/admin' }];
+    assert.equal(matchesRules(rules, 'https://x.example/shop/1'), true);
+    assert.equal(matchesRules(rules, 'https://x.example/?promo=1'), true);
+    assert.equal(matchesRules(rules, 'https://x.example/about'), false);
+    assert.equal(matchesRules(rules, 'https://x.example/shop/admin?promo=1'), false);
+    // The exclusion wins wherever it stands in the list.
+    assert.equal(matchesRules([{ exclude_url_contains: 'promo' }, { url_contains: 'promo' }], 'https://x.example/?promo=1'), false);
+  });
+
+  it('treats a set of exclusions only as "everywhere but"', () => {
+    const rules: TriggerRule[] = [{ exclude_url_contains: '/account' }, { exclude_url_contains: '/admin' }];
+    assert.equal(matchesRules(rules, 'https://x.example/'), true);
+    assert.equal(matchesRules(rules, 'https://x.example/account'), false);
+    assert.equal(matchesRules(rules, 'https://x.example/admin/x'), false);
+  });
+});
+
+describe('regular expressions allowed in trigger rules', () => {
+  it('refuses nested repetition, which backtracks exponentially', () => {
+    for (const pattern of ['(a+)+', '(.*)*', '(a*)*', '(a+)*b', '((a+)b)+', '(?:a|b+)*', '(a+){2,}', '(x{2})+', '(?<n>a+)*', '(a+?)+', '(\\w+\\.)+example']) {
+      assert.equal(hasNestedRepetition(pattern), true, pattern);
+      assert.equal(isSafeRegex(pattern), false, pattern);
+    }
+  });
+
+  it('accepts repetition that is not nested, and quantifier-looking text that is not a quantifier', () => {
+    for (const pattern of ['/checkout', '^https://shop\\.example/(cart|checkout)', '(ab)*c+', '(a+)?', 'a{1,3}b+', '(a|b)*', '[(a+)]+', '\\(a+\\)+', '(a{,2})+', '(a)\\1+', 'x{', '/products/\\d+$']) {
+      assert.equal(isSafeRegex(pattern), true, pattern);
+    }
+  });
+
+  it('refuses what does not compile', () => {
+    for (const pattern of ['(', 'a**', '[', '(?<n>a)(?<n>b)', '\\']) assert.equal(isSafeRegex(pattern), false, pattern);
+  });
+});

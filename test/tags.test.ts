@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import type { TagTemplateViewValue } from '../src/loader/adminSchemas.js';
+import type { TagSetView } from '../src/tags/schemas.js';
+import { startApi, type Envelope, type TestApi } from './helpers/api.js';
+import { describeEachStore } from './helpers/stores.js';
+
+type Tags = Envelope<TagSetView>;
+type TagItem = Record<string, unknown>;
+
+const GA4 = { tag_id: 'ga4', enabled: true, params: { measurement_id: 'G-ABCD1234' }, trigger_rules: [{ url_contains: '/checkout' }] };
+const HOTJAR = { tag_id: 'hotjar', enabled: false, params: { site_id: '1234567' }, trigger_rules: [] };
+const CUSTOM = { tag_id: 'custom_script', enabled: true, params: { src: 'https://cdn.example.com/w.js' }, trigger_rules: [{ path_prefix: '/shop' }, { exclude_url_contains: 'admin' }] };
+
+describeEachStore('tags API', (kind) => {
+  let api: TestApi;
+  let n = 0;
+  before(async () => {
+    api = await startApi(kind);
+  });
+  after(async () => {
+    assert.ok(api.contract.checked > 0, 'responses were checked against the OpenAPI document');
+    await api.close();
+  });
+
+  async function newClient(): Promise<string> {
+    n += 1;
+    const id = `tagged-${n}`;
+    assert.equal((await api.request('POST', '/api/v1/clients', { body: { id, name: `Tagged ${n}` } })).status, 201);
+    return id;
+  }
+  const put = (id: string, tags: unknown) => api.request<Tags>('PUT', `/api/v1/clients/${id}/tags`, { body: { tags } });
+  const get = (id: string) => api.request<Tags>('GET', `/api/v1/clients/${id}/tags`);
+
+  it('serves the tag template catalogue', async () => {
+    const res = await api.request<Envelope<TagTemplateViewValue[]>>('GET', '/api/v1/tag-templates');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.data.map((t) => t.id), ['ga4', 'gtm', 'meta_pixel', 'hotjar', 'linkedin_insight', 'tiktok_pixel', 'custom_script']);
+    const ga4 = res.body.data[0];
+    assert.deepEqual(ga4?.params.map((p) => [p.name, p.required, p.pattern, p.example]), [['measurement_id', true, '^G-[A-Z0-9]{4,20}$', 'G-XXXXXXXXXX']]);
+    assert.equal(res.body.data.at(-1)?.params[0]?.format, 'https-url');
+    assert.equal((await api.request('GET', '/api/v1/tag-templates', { anonymous: true })).status, 401);
+  });
+
+  it('starts empty, replaces the whole set in order, and reads back what it stored', async () => {
+    const id = await newClient();
+    assert.deepEqual((await get(id)).body.data, { tags: [] });
+    const res = await put(id, [GA4, HOTJAR, CUSTOM]);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.data, { tags: [GA4, HOTJAR, CUSTOM] });
+    assert.deepEqual((await get(id)).body.data, { tags: [GA4, HOTJAR, CUSTOM] });
+    // A second PUT replaces; it does not append.
+    assert.deepEqual((await put(id, [CUSTOM, GA4])).body.data.tags, [CUSTOM, GA4]);
+    assert.deepEqual((await get(id)).body.data.tags, [CUSTOM, GA4]);
+    assert.deepEqual((await put(id, [])).body.data.tags, []);
+    assert.deepEqual((await get(id)).body.data.tags, []);
+  });
+
+  it('defaults enabled to true and trigger_rules to every page', async () => {
+    const id = await newClient();
+    const res = await put(id, [{ tag_id: 'gtm', params: { container_id: 'GTM-AB12CD3' } }]);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.data.tags, [{ tag_id: 'gtm', enabled: true, params: { container_id: 'GTM-AB12CD3' }, trigger_rules: [] }]);
+  });
+
+  it('moves the client’s updated_at', async () => {
+    const id = await newClient();
+    const before = (await api.request('GET', `/api/v1/clients/${id}`)).body.data.updated_at;
+    api.clock.advance(7_000);
+    await put(id, [GA4]);
+    const after = (await api.request('GET', `/api/v1/clients/${id}`)).body.data.updated_at;
+    assert.equal(Date.parse(after) - Date.parse(before), 7_000);
+  });
+
+  it('404s an unknown client on GET and PUT', async () => {
+    for (const res of [await get('nope'), await put('nope', [GA4])]) {
+      assert.equal(res.status, 404);
+      assert.equal(res.body.code, 'not_found');
+      assert.match(res.body.error ?? '', /nope/);
+    }
+  });
+
+  it('refuses bad params with a detail naming the tag’s position and id, and changes nothing', async () => {
+    const id = await newClient();
+    await put(id, [GA4, HOTJAR]);
+    const cases: [TagItem[], string, RegExp][] = [
+      [[GA4, GA4, { tag_id: 'ga4', params: { measurement_id: 'UA-1234-1' } }], 'tags.2.params.measurement_id', /tag 'ga4'/],
+      [[{ tag_id: 'ga4', params: {} }], 'tags.0.params.measurement_id', /required by tag 'ga4'/],
+      [[{ tag_id: 'ga4' }], 'tags.0.params.measurement_id', /required by tag 'ga4'/],
+      [[GA4, { tag_id: 'meta_pixel', params: { pixel_id: '123456', colour: 'red' } }], 'tags.1.params.colour', /not a parameter of tag 'meta_pixel'/],
+      [[{ tag_id: 'custom_script', params: { src: 'http://cdn.example.com/a.js' } }], 'tags.0.params.src', /https.*tag 'custom_script'/],
+      [[{ tag_id: 'tiktok_pixel', params: { pixel_id: "'); alert(1); ('" } }], 'tags.0.params.pixel_id', /tag 'tiktok_pixel'/],
+    ];
+    for (const [tags, field, message] of cases) {
+      const res = await put(id, tags);
+      assert.equal(res.status, 400, JSON.stringify(tags));
+      assert.equal(res.body.code, 'validation_error');
+      const detail = res.body.details?.find((d) => d.field === field);
+      assert.ok(detail, `details name ${field}: ${JSON.stringify(res.body.details)}`);
+      assert.match(detail.message, message);
+      assert.match(res.body.error ?? '', new RegExp(field.replace(/\./g, '\\.')));
+    }
+    assert.deepEqual((await get(id)).body.data.tags, [GA4, HOTJAR]);
+  });
+
+  it('reports every bad tag at once', async () => {
+    const id = await newClient();
+    const res = await put(id, [{ tag_id: 'ga4', params: { measurement_id: 'x' } }, GA4, { tag_id: 'hotjar', params: {} }]);
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.body.details?.map((d) => d.field), ['tags.0.params.measurement_id', 'tags.2.params.site_id']);
+  });
+
+  it('refuses unknown tag ids, malformed tags and malformed trigger rules, naming the field', async () => {
+    const id = await newClient();
+    await put(id, [CUSTOM]);
+    const rule = (r: unknown) => [{ ...GA4, trigger_rules: [{ url_contains: 'ok' }, r] }];
+    const cases: [unknown, string, string][] = [
+      [[{ tag_id: 'google_ads', params: {} }], 'tags.0.tag_id', 'validation_error'],
+      [[GA4, { ...GA4, tag_id: 'GA4' }], 'tags.1.tag_id', 'validation_error'],
+      [[{ ...GA4, enabled: 'yes' }], 'tags.0.enabled', 'validation_error'],
+      [[{ ...GA4, params: { measurement_id: 1234 } }], 'tags.0.params.measurement_id', 'validation_error'],
+      [[{ ...GA4, params: ['G-ABCD1234'] }], 'tags.0.params', 'validation_error'],
+      [[{ ...GA4, extra: 1 }], 'tags.0.extra', 'unknown_field'],
+      [rule({}), 'tags.0.trigger_rules.1', 'validation_error'],
+      [rule({ url_contains: 'a', path_prefix: '/a' }), 'tags.0.trigger_rules.1', 'validation_error'],
+      [rule({ url_starts_with: 'a' }), 'tags.0.trigger_rules.1.url_starts_with', 'unknown_field'],
+      [rule({ url_contains: '' }), 'tags.0.trigger_rules.1.url_contains', 'validation_error'],
+      [rule({ url_contains: 'x'.repeat(2049) }), 'tags.0.trigger_rules.1.url_contains', 'validation_error'],
+      [rule({ url_equals: 7 }), 'tags.0.trigger_rules.1.url_equals', 'validation_error'],
+      [rule({ path_prefix: 'shop' }), 'tags.0.trigger_rules.1.path_prefix', 'validation_error'],
+      [rule({ url_regex: '(' }), 'tags.0.trigger_rules.1.url_regex', 'validation_error'],
+      [rule({ url_regex: '[a-' }), 'tags.0.trigger_rules.1.url_regex', 'validation_error'],
+      [rule({ url_regex: '(a+)+$' }), 'tags.0.trigger_rules.1.url_regex', 'validation_error'],
+      [rule({ url_regex: '^/(.*)*' }), 'tags.0.trigger_rules.1.url_regex', 'validation_error'],
+      [rule({ url_regex: 'a'.repeat(257) }), 'tags.0.trigger_rules.1.url_regex', 'validation_error'],
+      [rule('url_contains'), 'tags.0.trigger_rules.1', 'validation_error'],
+      [[{ ...GA4, trigger_rules: Array.from({ length: 21 }, () => ({ url_contains: 'a' })) }], 'tags.0.trigger_rules', 'validation_error'],
+      [Array.from({ length: 51 }, () => GA4), 'tags', 'validation_error'],
+      [{ tag_id: 'ga4' }, 'tags', 'validation_error'],
+    ];
+    for (const [tags, field, code] of cases) {
+      const res = await put(id, tags);
+      assert.equal(res.status, 400, `${JSON.stringify(tags).slice(0, 120)}: ${res.status}`);
+      assert.equal(res.body.code, code, JSON.stringify(res.body.details));
+      assert.ok(res.body.details?.some((d) => d.field === field), `details name ${field}: ${JSON.stringify(res.body.details)}`);
+    }
+    for (const body of [{}, { tags: [GA4], more: 1 }, null]) {
+      const res = await api.request('PUT', `/api/v1/clients/${id}/tags`, { body });
+      assert.equal(res.status, 400, JSON.stringify(body));
+    }
+    assert.deepEqual((await get(id)).body.data.tags, [CUSTOM]);
+  });
+
+  it('explains a nested-quantifier regex in the message', async () => {
+    const id = await newClient();
+    const res = await put(id, [{ ...GA4, trigger_rules: [{ url_regex: '(a+)+' }] }]);
+    assert.match(res.body.details?.[0]?.message ?? '', /repeats no group that itself repeats/);
+  });
+
+  it('accepts the limits themselves: 50 tags, 20 rules, 2048-character values, 256-character regexes', async () => {
+    const id = await newClient();
+    const rules = [
+      { url_contains: 'c'.repeat(2048) },
+      { path_prefix: `/${'p'.repeat(2047)}` },
+      { url_regex: `^${'r'.repeat(255)}` },
+      ...Array.from({ length: 17 }, (_, i) => ({ exclude_url_contains: `x${i}` })),
+    ];
+    const tags = Array.from({ length: 50 }, (_, i) => ({ ...GA4, params: { measurement_id: `G-${String(i).padStart(4, '0')}` }, trigger_rules: i === 0 ? rules : [] }));
+    const res = await put(id, tags);
+    assert.equal(res.status, 200, JSON.stringify(res.body.details));
+    const stored = (await get(id)).body.data.tags;
+    assert.equal(stored.length, 50);
+    assert.deepEqual(stored[0]?.trigger_rules, rules);
+    assert.deepEqual(stored.map((t) => t.params.measurement_id), tags.map((t) => t.params.measurement_id));
+  });
+
+  it('keeps one request’s set whole under concurrent replacements', async () => {
+    const id = await newClient();
+    const sets = Array.from({ length: 20 }, (_, i) =>
+      Array.from({ length: 1 + (i % 5) }, (_, j) => ({ ...GA4, params: { measurement_id: `G-R${String(i).padStart(3, '0')}X${j}` } })),
+    );
+    const replies = await Promise.all(sets.map((tags) => put(id, tags)));
+    assert.deepEqual(replies.map((r) => r.status), sets.map(() => 200));
+    const stored = (await get(id)).body.data.tags;
+    assert.ok(sets.some((tags) => JSON.stringify(tags) === JSON.stringify(stored)), `the stored set is one of the sets sent: ${JSON.stringify(stored)}`);
+  });
+
+  it('removes the tags with the client on hard delete, and not on soft delete', async () => {
+    const id = await newClient();
+    await put(id, [GA4, HOTJAR]);
+    await api.request('DELETE', `/api/v1/clients/${id}`);
+    assert.equal((await api.store.listTags(id)).length, 2);
+    await api.request('DELETE', `/api/v1/clients/${id}?hard=true`);
+    assert.deepEqual(await api.store.listTags(id), []);
+    assert.equal((await get(id)).status, 404);
+    // A new client with the same id starts with no tags.
+    await api.request('POST', '/api/v1/clients', { body: { id, name: 'Again' } });
+    assert.deepEqual((await get(id)).body.data.tags, []);
+  });
+});
