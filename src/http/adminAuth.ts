@@ -4,6 +4,21 @@ import { ApiError } from './apiError.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route also accepts a client's secret key (sk_), which the route itself must check. */
+    acceptsClientSecret?: boolean;
+  }
+}
+
+/** Requests let through with a client secret key instead of the admin key, and that key. */
+const clientSecrets = new WeakMap<FastifyRequest, string>();
+
+/** The sk_ a request was admitted with, or undefined when it carried the admin key. */
+export function presentedClientSecret(request: FastifyRequest): string | undefined {
+  return clientSecrets.get(request);
+}
+
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header !== undefined) return BEARER.exec(header)?.[1];
@@ -15,13 +30,22 @@ function presentedKey(request: FastifyRequest): string | undefined {
 /**
  * onRequest hook guarding the admin API: the key comes from `Authorization: Bearer` or, for
  * server-to-server calls that cannot set headers, `?admin_key=`. Only the key's SHA-256 is held
- * in memory, and the comparison takes the same time whatever the presented key.
+ * in memory, and the comparison takes the same time whatever the presented key. Routes marked
+ * `acceptsClientSecret` also let an sk_ through, and check it against their client themselves.
  */
 export function adminAuth(adminKeyHash: string) {
   const expected = Buffer.from(adminKeyHash, 'hex');
   // Callback style rather than async: it runs on every admin request, and needs no promise.
   return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const key = presentedKey(request);
+    // The key is a credential, not a query parameter of the route: keep it out of validation.
+    const query = request.query as Record<string, unknown> | undefined;
+    if (query && 'admin_key' in query) delete query.admin_key;
+    if (key !== undefined && key.startsWith('sk_') && request.routeOptions.config.acceptsClientSecret === true) {
+      clientSecrets.set(request, key);
+      done();
+      return;
+    }
     if (key === undefined || !matchesDigest(key, expected)) {
       done(
         new ApiError(401, 'unauthorized', 'Send the admin key as "Authorization: Bearer <key>" or ?admin_key=<key>', undefined, {
@@ -30,9 +54,6 @@ export function adminAuth(adminKeyHash: string) {
       );
       return;
     }
-    // The key is a credential, not a query parameter of the route: keep it out of validation.
-    const query = request.query as Record<string, unknown> | undefined;
-    if (query && 'admin_key' in query) delete query.admin_key;
     done();
   };
 }

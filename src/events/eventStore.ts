@@ -1,0 +1,93 @@
+/**
+ * The EventStore holds what ingestion accepted: events, and the identity links that let reports
+ * count one person across `$identify` / `$create_alias`. DuckDB is the embedded engine; a
+ * ClickHouse engine can implement the same interface later. Like the MetaStore, it knows nothing
+ * of HTTP or validation: rows arrive already checked and enriched.
+ */
+
+/** One event as stored. Times are epoch milliseconds, UTC. */
+export interface StoredEvent {
+  client_id: string;
+  /** Canonical lowercase UUID; (client_id, uuid) is unique, so a retried event is stored once. */
+  uuid: string;
+  event: string;
+  distinct_id: string;
+  /** When the event happened (the caller's timestamp, bounded by ingestion rules). */
+  timestamp: number;
+  /** When this server accepted it. */
+  received_at: number;
+  session_id: string | null;
+  device_id: string | null;
+  anon_distinct_id: string | null;
+  /** The event's `properties` object as JSON text. */
+  properties: string;
+  url: string | null;
+  host: string | null;
+  path: string | null;
+  referrer: string | null;
+  referrer_host: string | null;
+  utm_source: string | null;
+  utm_medium: string | null;
+  utm_campaign: string | null;
+  utm_term: string | null;
+  utm_content: string | null;
+  browser: string | null;
+  browser_version: string | null;
+  os: string | null;
+  /** 'desktop' | 'mobile' | 'tablet' | 'tv' | 'bot' | 'other' */
+  device_type: string | null;
+  is_bot: boolean;
+  /** Never the raw address unless the client asked for it: truncated or keyed-hashed (client setting). */
+  ip: string | null;
+  /** ISO 3166 alpha-2 where known (no GeoIP database ships yet, so usually null). */
+  country: string | null;
+  user_agent: string | null;
+}
+
+/** `distinct_id` is another name of the person `person_id` (from `$identify` or `$create_alias`). */
+export interface IdentityLink {
+  client_id: string;
+  distinct_id: string;
+  person_id: string;
+  created_at: number;
+}
+
+export interface AppendResult {
+  /** Rows newly stored. */
+  inserted: number;
+  /** Rows skipped because their (client_id, uuid) was already stored, or repeated within the call. */
+  duplicates: number;
+}
+
+export interface AppendOutcome {
+  /** Positions (in the `events` argument) of the rows skipped as duplicates. */
+  duplicateIndexes: number[];
+}
+
+export interface RecentEventsQuery {
+  limit: number;
+  /** Only events received strictly after this instant (epoch ms): for polling a live view. */
+  receivedAfter?: number;
+}
+
+export interface EventStore {
+  readonly engine: 'duckdb';
+  /** Creates or upgrades the schema; safe on every start. */
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  /** Flushes and releases the database; later calls fail. */
+  close(): Promise<void>;
+
+  /**
+   * Stores events and identity links in ONE transaction, durable when the promise resolves.
+   * Duplicate (client_id, uuid) pairs are skipped, not errors. A link whose distinct_id is
+   * already linked keeps its first person (the first merge wins, as peers do).
+   */
+  append(events: StoredEvent[], links: IdentityLink[]): Promise<AppendOutcome>;
+  /** Newest first by received_at (then uuid). */
+  recentEvents(clientId: string, query: RecentEventsQuery): Promise<StoredEvent[]>;
+  /** The client's identity links, oldest first. */
+  identityLinks(clientId: string): Promise<IdentityLink[]>;
+  /** Removes every event and identity link of the client (hard delete of the client). */
+  deleteClient(clientId: string): Promise<void>;
+}

@@ -1,0 +1,46 @@
+import { ApiError, notFound } from '../http/apiError.js';
+import { toIso } from '../http/common.js';
+import type { KeysService } from '../keys/service.js';
+import type { MetaStore } from '../store/metaStore.js';
+import type { EventStore, StoredEvent } from './eventStore.js';
+import type { RecentEventView } from './schemas.js';
+
+export function presentEvent(row: StoredEvent): RecentEventView {
+  const { client_id: _client, session_id, device_id, anon_distinct_id, properties, timestamp, received_at, ...rest } = row;
+  return {
+    ...rest,
+    timestamp: toIso(timestamp),
+    received_at: toIso(received_at),
+    $session_id: session_id,
+    $device_id: device_id,
+    $anon_distinct_id: anon_distinct_id,
+    properties: JSON.parse(properties) as Record<string, unknown>,
+  };
+}
+
+/** Reads back raw events: the live debugger of integrators. */
+export class EventsService {
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly events: EventStore,
+    private readonly keys: KeysService,
+  ) {}
+
+  /**
+   * The client's most recent events, newest first. `clientSecret` is set when the caller came with
+   * an sk_ instead of the admin key: it must be the secret key of this very client.
+   */
+  async recent(clientId: string, query: { limit: number; after?: string }, clientSecret?: string): Promise<RecentEventView[]> {
+    if (clientSecret !== undefined) {
+      const identity = await this.keys.authenticate(clientSecret);
+      if (identity === null || identity.kind !== 'secret') throw new ApiError(401, 'unauthorized', 'Unknown or expired secret key');
+      if (identity.client_id !== clientId) throw new ApiError(403, 'forbidden', 'A secret key reads only its own client’s events');
+    }
+    if ((await this.meta.getClient(clientId)) === null) throw notFound('Client', clientId);
+    const rows = await this.events.recentEvents(clientId, {
+      limit: query.limit,
+      ...(query.after === undefined ? {} : { receivedAfter: Date.parse(query.after) }),
+    });
+    return rows.map(presentEvent);
+  }
+}

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
+import { storedEvent } from '../helpers/events.js';
+
+describe('DuckDB event store', () => {
+  let store: DuckDbEventStore;
+  before(async () => {
+    store = await DuckDbEventStore.open(':memory:');
+    await store.migrate();
+  });
+  after(() => store.close());
+
+  it('stores every field and reads it back unchanged', async () => {
+    const row = storedEvent({ client_id: 'fields', properties: JSON.stringify({ a: [1, { b: 'ü€😀' }], c: null }), is_bot: true, anon_distinct_id: 'anon-1' });
+    assert.deepEqual(await store.append([row], []), { duplicateIndexes: [] });
+    assert.deepEqual(await store.recentEvents('fields', { limit: 10 }), [row]);
+  });
+
+  it('stores a uuid once: repeats within one call and across calls are reported, not stored', async () => {
+    const first = storedEvent({ client_id: 'dedup' });
+    const second = storedEvent({ client_id: 'dedup' });
+    const outcome = await store.append([first, second, { ...first, event: 'retry' }], []);
+    assert.deepEqual(outcome.duplicateIndexes, [2]);
+    const later = await store.append([storedEvent({ client_id: 'dedup' }), { ...second, event: 'retry' }], []);
+    assert.deepEqual(later.duplicateIndexes, [1]);
+    const rows = await store.recentEvents('dedup', { limit: 10 });
+    assert.equal(rows.length, 3);
+    assert.ok(rows.every((row) => row.event === '$pageview'), 'the first copy is the one kept');
+  });
+
+  it('dedups large groups (sent to DuckDB as one JSON text) exactly like small ones', async () => {
+    const first = Array.from({ length: 500 }, (_, i) => storedEvent({ client_id: 'bulk', event: `first-${i}` }));
+    assert.deepEqual((await store.append(first, [])).duplicateIndexes, []);
+    const fresh = Array.from({ length: 10 }, () => storedEvent({ client_id: 'bulk', event: 'fresh' }));
+    const mixed = [...first.slice(0, 300), ...fresh];
+    const outcome = await store.append(mixed, []);
+    assert.deepEqual(outcome.duplicateIndexes, Array.from({ length: 300 }, (_, i) => i));
+    const rows = await store.recentEvents('bulk', { limit: 1000 });
+    assert.equal(rows.length, 510);
+    const byUuid = new Map(rows.map((r) => [r.uuid, r]));
+    assert.deepEqual(byUuid.get(first[42]!.uuid), first[42], 'every field survives the JSON path');
+  });
+
+  it('forgets the keys of a transaction that failed, so the retry is stored', async () => {
+    const good = storedEvent({ client_id: 'rollback' });
+    const broken = storedEvent({ client_id: 'rollback', distinct_id: null as unknown as string });
+    await assert.rejects(store.append([good, broken], []));
+    assert.equal((await store.recentEvents('rollback', { limit: 5 })).length, 0, 'nothing of the failed group is stored');
+    assert.deepEqual((await store.append([good], [])).duplicateIndexes, [], 'the retried event is not taken for a duplicate');
+    assert.equal((await store.recentEvents('rollback', { limit: 5 })).length, 1);
+  });
+
+  it('treats the same uuid under two clients as two events', async () => {
+    const shared = storedEvent({ client_id: 'left' });
+    const outcome = await store.append([shared, { ...shared, client_id: 'right' }], []);
+    assert.deepEqual(outcome.duplicateIndexes, []);
+    assert.equal((await store.recentEvents('right', { limit: 5 })).length, 1);
+  });
+
+  it('lists newest first, honours limit and receivedAfter, and never shows another client', async () => {
+    const base = Date.parse('2026-05-01T00:00:00.000Z');
+    const rows = [0, 1, 2, 3].map((i) => storedEvent({ client_id: 'recent', received_at: base + i * 1000, event: `e${i}` }));
+    await store.append(rows, []);
+    await store.append([storedEvent({ client_id: 'recent-other', received_at: base + 10_000 })], []);
+    assert.deepEqual((await store.recentEvents('recent', { limit: 3 })).map((r) => r.event), ['e3', 'e2', 'e1']);
+    assert.deepEqual((await store.recentEvents('recent', { limit: 10, receivedAfter: base + 1000 })).map((r) => r.event), ['e3', 'e2']);
+  });
+
+  it('deletes a client’s events and identity links, and only that client’s', async () => {
+    await store.append([storedEvent({ client_id: 'gone' })], [{ client_id: 'gone', distinct_id: 'a', person_id: 'p', created_at: 1 }]);
+    await store.append([storedEvent({ client_id: 'kept' })], []);
+    const resent = storedEvent({ client_id: 'gone' });
+    await store.append([resent], []);
+    await store.deleteClient('gone');
+    assert.equal((await store.recentEvents('gone', { limit: 5 })).length, 0);
+    assert.deepEqual((await store.append([resent], [])).duplicateIndexes, [], 'a recreated client starts with no remembered uuids');
+    assert.equal((await store.recentEvents('kept', { limit: 5 })).length, 1);
+  });
+
+  it('keeps the first person of a distinct id', async () => {
+    await store.append([], [{ client_id: 'ids', distinct_id: 'anon', person_id: 'alice', created_at: 1 }]);
+    await store.append([], [{ client_id: 'ids', distinct_id: 'anon', person_id: 'mallory', created_at: 2 }, { client_id: 'ids', distinct_id: 'anon2', person_id: 'alice', created_at: 2 }]);
+    const links = await store.identityLinks('ids');
+    assert.deepEqual(links.map((l) => [l.distinct_id, l.person_id]), [['anon', 'alice'], ['anon2', 'alice']]);
+  });
+});
+
+describe('DuckDB event store on disk', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mythic-duck-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps committed events across a reopen, and schema migrations run once', async () => {
+    const path = join(dir, 'events.duckdb');
+    const first = await DuckDbEventStore.open(path);
+    await first.migrate();
+    const row = storedEvent({ client_id: 'disk' });
+    await first.append([row], []);
+    await first.close();
+    const second = await DuckDbEventStore.open(path);
+    await second.migrate();
+    assert.deepEqual(await second.recentEvents('disk', { limit: 5 }), [row]);
+    const again = await second.append([row], []);
+    assert.deepEqual(again.duplicateIndexes, [0], 'dedup holds across restarts');
+    await second.close();
+  });
+});
