@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../src/app.js';
+import { DuckDbEventStore } from '../src/events/duckdb/duckdbEventStore.js';
 import { sha256Hex } from '../src/keys/secrets.js';
 import { SqliteMetaStore } from '../src/store/sqlite/sqliteMetaStore.js';
 import { buildBareApp } from './lib/bareApp.js';
@@ -68,7 +69,10 @@ export async function adminApiBenchmark(config: BenchConfig): Promise<Comparison
   let app: FastifyInstance | undefined;
   try {
     await store.migrate();
-    app = await buildApp({ store, adminKeyHash: sha256Hex(ADMIN_KEY), logLevel: false });
+    const events = await DuckDbEventStore.open(':memory:');
+    await events.migrate();
+    app = await buildApp({ store, events, adminKeyHash: sha256Hex(ADMIN_KEY), logLevel: false });
+    app.addHook('onClose', () => events.close());
     await app.ready();
     const started = Date.now();
     const ids = cycledIds(await seedClients(app));

@@ -4,6 +4,7 @@
  * a WARNING and still exits 0; only an invalid run (errors, non-2xx responses) exits 1.
  */
 import { adminApiBenchmark } from './adminApi.js';
+import { ingestionBenchmark } from './ingestApi.js';
 import { describeConfig, readConfig, type BenchConfig } from './lib/config.js';
 
 interface Benchmark {
@@ -14,6 +15,7 @@ interface Benchmark {
 // New benchmarks (ingestion, queries) register here; the order is the run order.
 const BENCHMARKS: Record<string, Benchmark> = {
   admin: { description: 'GET /api/v1/clients/:id (SQLite) vs a bare Fastify route', run: adminApiBenchmark },
+  ingest: { description: 'POST /e, POST /batch and an overload run (DuckDB) vs a bare Fastify route', run: ingestionBenchmark },
 };
 
 function selected(names: string[]): [string, Benchmark][] {

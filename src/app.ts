@@ -4,7 +4,12 @@ import { agencyRoutes } from './agencies/routes.js';
 import { AgenciesService } from './agencies/service.js';
 import { clientRoutes } from './clients/routes.js';
 import { ClientsService } from './clients/service.js';
+import type { EventStore } from './events/eventStore.js';
+import { eventRoutes } from './events/routes.js';
+import { EventsService } from './events/service.js';
 import { healthRoutes } from './health/routes.js';
+import { hostnameRoutes } from './hostnames/routes.js';
+import { HostnamesService } from './hostnames/service.js';
 import { adminAuth } from './http/adminAuth.js';
 import { installJsonBodyParser } from './http/bodyParser.js';
 import { ErrorEnvelope } from './http/envelope.js';
@@ -14,8 +19,21 @@ import { loggerOptions } from './http/logging.js';
 import { registerOpenApi, serveOpenApiDocument } from './http/openapi.js';
 import { rejectUnstorableText } from './http/textGuard.js';
 import { validatorCompiler } from './http/validation.js';
+import { EventWriter, type EventWriterOptions } from './ingest/eventWriter.js';
+import { deriveIpHashSecret } from './ingest/ip.js';
+import { ingestRoutes, type IngestRoutesOptions } from './ingest/routes.js';
+import { KeysService } from './keys/service.js';
+import { loaderAdminRoutes } from './loader/adminRoutes.js';
+import { LoaderAdminService } from './loader/adminService.js';
+import { RemoteConfigService } from './loader/remoteConfigService.js';
+import { loaderRoutes } from './loader/routes.js';
+import { loadSdkAssets } from './loader/sdkAssets.js';
 import { systemClock, type Clock } from './shared/clock.js';
+import { snippetRoutes } from './snippets/routes.js';
+import { SnippetsService } from './snippets/service.js';
 import type { MetaStore } from './store/metaStore.js';
+import { tagRoutes } from './tags/routes.js';
+import { TagsService } from './tags/service.js';
 import { VERSION } from './version.js';
 
 export const API_PREFIX = '/api/v1';
@@ -23,11 +41,17 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface AppOptions {
   store: MetaStore;
+  /** Where ingested events go; opened and closed by the caller, like `store`. */
+  events: EventStore;
+  /** Bounds of the group-commit queue in front of `events`. */
+  writer?: Partial<EventWriterOptions>;
   /** SHA-256 (hex) of the admin key; the key itself is never kept. */
   adminKeyHash: string;
   clock?: Clock;
   /** A pino level, or false for no logging (tests). */
   logLevel?: string | false;
+  /** Ingestion rate limits and size limits; defaults in src/ingest/routes.ts and events.ts. */
+  ingest?: Pick<IngestRoutesOptions, 'limits' | 'rateLimits'>;
 }
 
 /** Builds the HTTP application around already-opened stores. It does not listen. */
@@ -55,15 +79,38 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await registerOpenApi(app, VERSION);
 
-  const clients = new ClientsService(options.store, clock);
+  // Every event write goes through this queue; closing the app waits for the queued ones to commit.
+  const writer = new EventWriter(options.events, options.writer);
+  app.addHook('onClose', () => writer.drain());
+  const keys = new KeysService(options.store, clock);
+  const clients = new ClientsService(options.store, clock, async (clientId) => {
+    await writer.drain();
+    await options.events.deleteClient(clientId);
+  });
+  const events = new EventsService(options.store, options.events, keys);
   const agencies = new AgenciesService(options.store, clock, clients);
 
   await app.register(healthRoutes, { store: options.store });
+  await app.register(ingestRoutes, {
+    ...options.ingest,
+    sink: writer,
+    keys,
+    store: options.store,
+    clock,
+    ipHashSecret: deriveIpHashSecret(options.adminKeyHash),
+  });
+  // Public scripts (/s/<pk>.js, /sdk/v1/core.js): outside the admin scope, no key needed.
+  await app.register(loaderRoutes, { remoteConfigs: new RemoteConfigService(options.store, clock), assets: loadSdkAssets() });
   await app.register(
     async (api) => {
       api.addHook('onRequest', adminAuth(options.adminKeyHash));
       await api.register(clientRoutes, { clients });
+      await api.register(tagRoutes, { tagsService: new TagsService(options.store, clock) });
+      await api.register(snippetRoutes, { snippets: new SnippetsService(options.store, clock) });
+      await api.register(hostnameRoutes, { hostnames: new HostnamesService(options.store, clock) });
+      await api.register(loaderAdminRoutes, { loader: new LoaderAdminService(options.store) });
       await api.register(agencyRoutes, { agencies });
+      await api.register(eventRoutes, { events });
       serveOpenApiDocument(api, app, '/openapi.json');
     },
     { prefix: API_PREFIX },

@@ -9,6 +9,10 @@ export interface Config {
   /** A postgres:// URL selects PostgreSQL for the MetaStore; undefined means SQLite in the data dir. */
   databaseUrl: string | undefined;
   logLevel: string;
+  /** Ingestion requests per second per visitor address; 0 turns the limit off. */
+  rateLimitPerIp: number;
+  /** Ingestion requests per second per client key (publishable and secret counted apart); 0: off. */
+  rateLimitPerKey: number;
 }
 
 /** A configuration mistake the operator must fix; printed as one line, never as a stack trace. */
@@ -27,6 +31,8 @@ export const SETTINGS = {
   adminKey: { flag: 'admin-key', env: 'MYTHIC_ADMIN_KEY', default: undefined },
   databaseUrl: { flag: 'database-url', env: 'MYTHIC_DATABASE_URL', default: undefined },
   logLevel: { flag: 'log-level', env: 'MYTHIC_LOG_LEVEL', default: 'info' },
+  rateLimitPerIp: { flag: 'rate-limit-per-ip', env: 'MYTHIC_RATE_LIMIT_PER_IP', default: '200' },
+  rateLimitPerKey: { flag: 'rate-limit-per-key', env: 'MYTHIC_RATE_LIMIT_PER_KEY', default: '2000' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -37,6 +43,14 @@ function parsePort(raw: string, source: string): number {
     throw new ConfigError(`${source} must be a port number from 0 to 65535, not '${raw}'`);
   }
   return port;
+}
+
+function parseRate(raw: string, source: string): number {
+  const rate = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(rate) || rate > 1_000_000) {
+    throw new ConfigError(`${source} must be a number of requests per second from 0 (no limit) to 1000000, not '${raw}'`);
+  }
+  return rate;
 }
 
 function parseDatabaseUrl(raw: string, source: string): string {
@@ -76,6 +90,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const adminKey = read('adminKey');
   const databaseUrl = read('databaseUrl');
   const logLevel = read('logLevel');
+  const rateLimitPerIp = read('rateLimitPerIp');
+  const rateLimitPerKey = read('rateLimitPerKey');
 
   if (!host.value?.trim()) throw new ConfigError(`${host.source} must not be empty`);
   if (!dataDir.value?.trim()) throw new ConfigError(`${dataDir.source} must not be empty`);
@@ -94,5 +110,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     adminKey: adminKey.value,
     databaseUrl: databaseUrl.value === undefined ? undefined : parseDatabaseUrl(databaseUrl.value, databaseUrl.source),
     logLevel: logLevel.value as string,
+    rateLimitPerIp: parseRate(rateLimitPerIp.value as string, rateLimitPerIp.source),
+    rateLimitPerKey: parseRate(rateLimitPerKey.value as string, rateLimitPerKey.source),
   };
 }

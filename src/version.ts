@@ -13,5 +13,8 @@ function packageJsonPath(): string {
   return join(dir, 'package.json');
 }
 
+/** The directory holding package.json: built assets (dist/sdk) are found relative to it. */
+export const PACKAGE_ROOT: string = dirname(packageJsonPath());
+
 /** The package version, read once at start. */
-export const VERSION: string = (JSON.parse(readFileSync(packageJsonPath(), 'utf8')) as { version: string }).version;
+export const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -334,7 +334,10 @@ describe('flags override the environment', () => {
       env: { PORT: 'abc', MYTHIC_LOG_LEVEL: 'loud', MYTHIC_ADMIN_KEY: 'short' },
       args: ['--port', '0', '--log-level', 'silent', '--admin-key', flagKey, '--data-dir', flagDataDir],
     });
-    assert.ok(server.stdout().includes(`(meta store: sqlite at ${join(flagDataDir, 'mythic.db')})`), server.stdout());
+    assert.ok(
+      server.stdout().includes(`(meta store: sqlite at ${join(flagDataDir, 'mythic.db')}; events: duckdb at ${join(flagDataDir, 'events.duckdb')})`),
+      server.stdout(),
+    );
     assert.equal((await call(server, 'GET', '/api/v1/clients', { key: flagKey })).status, 200);
     assert.ok(existsSync(join(flagDataDir, 'mythic.db')));
     assert.ok(!existsSync(envDataDir), 'the data dir from the environment is not used');

@@ -31,6 +31,8 @@ describe('loadConfig', () => {
       adminKey: undefined,
       databaseUrl: undefined,
       logLevel: 'info',
+      rateLimitPerIp: 200,
+      rateLimitPerKey: 2000,
     };
     assert.deepEqual(loadConfig([], {}), expected);
   });
@@ -43,6 +45,8 @@ describe('loadConfig', () => {
       MYTHIC_ADMIN_KEY: GOOD_KEY,
       MYTHIC_DATABASE_URL: PG_URL,
       MYTHIC_LOG_LEVEL: 'warn',
+      MYTHIC_RATE_LIMIT_PER_IP: '0',
+      MYTHIC_RATE_LIMIT_PER_KEY: '12.5',
     });
     assert.deepEqual(config, {
       port: 9090,
@@ -51,6 +55,8 @@ describe('loadConfig', () => {
       adminKey: GOOD_KEY,
       databaseUrl: PG_URL,
       logLevel: 'warn',
+      rateLimitPerIp: 0,
+      rateLimitPerKey: 12.5,
     });
   });
 
@@ -72,7 +78,16 @@ describe('loadConfig', () => {
       ['--port', '7070', '--host=::1', '--data-dir', '/flag/dir', `--admin-key=${GOOD_KEY}`, '--database-url', PG_URL, '--log-level', 'debug'],
       env,
     );
-    assert.deepEqual(config, { port: 7070, host: '::1', dataDir: '/flag/dir', adminKey: GOOD_KEY, databaseUrl: PG_URL, logLevel: 'debug' });
+    assert.deepEqual(config, {
+      port: 7070,
+      host: '::1',
+      dataDir: '/flag/dir',
+      adminKey: GOOD_KEY,
+      databaseUrl: PG_URL,
+      logLevel: 'debug',
+      rateLimitPerIp: 200,
+      rateLimitPerKey: 2000,
+    });
   });
 
   it('lets a valid flag stand in for an invalid environment value', () => {
@@ -124,6 +139,15 @@ describe('loadConfig', () => {
     assertRejected([], { MYTHIC_DATABASE_URL: 'sqlite:///tmp/x.db' }, 'MYTHIC_DATABASE_URL', 'sqlite:');
     assertRejected([], { MYTHIC_DATABASE_URL: 'not a url' }, 'MYTHIC_DATABASE_URL', 'not a URL');
     assertRejected(['--database-url', 'mysql://x'], {}, '--database-url', 'postgres://');
+  });
+
+  it('reads ingestion rate limits as requests per second, 0 meaning no limit, and rejects anything else', () => {
+    assert.equal(loadConfig(['--rate-limit-per-ip', '5'], {}).rateLimitPerIp, 5);
+    assert.equal(loadConfig([], { MYTHIC_RATE_LIMIT_PER_KEY: '0' }).rateLimitPerKey, 0);
+    for (const bad of ['-1', 'abc', '1e3', '5/s', '2000000']) {
+      assertRejected([], { MYTHIC_RATE_LIMIT_PER_IP: bad }, 'MYTHIC_RATE_LIMIT_PER_IP', `'${bad}'`);
+      assertRejected([], { MYTHIC_RATE_LIMIT_PER_KEY: bad }, 'MYTHIC_RATE_LIMIT_PER_KEY', `'${bad}'`);
+    }
   });
 
   it('accepts each pino level and rejects others, listing the choices', () => {

@@ -33,6 +33,15 @@ describeEachStore('HTTP layer', (kind) => {
       ['PATCH', '/api/v1/agencies/x'],
       ['DELETE', '/api/v1/agencies/x'],
       ['GET', '/api/v1/agencies/x/clients'],
+      ['GET', '/api/v1/tag-templates'],
+      ['GET', '/api/v1/clients/x/tags'],
+      ['PUT', '/api/v1/clients/x/tags'],
+      ['GET', '/api/v1/clients/x/snippets'],
+      ['PUT', '/api/v1/clients/x/snippets'],
+      ['GET', '/api/v1/clients/x/hostnames'],
+      ['POST', '/api/v1/clients/x/hostnames'],
+      ['DELETE', '/api/v1/clients/x/hostnames/a.example'],
+      ['GET', '/api/v1/clients/x/loader'],
     ];
     const wrongs: Record<string, string>[] = [
       {},
@@ -120,9 +129,19 @@ describeEachStore('HTTP layer', (kind) => {
       '/api/v1/agencies/{id}/clients',
       '/api/v1/clients',
       '/api/v1/clients/{id}',
+      '/api/v1/clients/{id}/events',
+      '/api/v1/clients/{id}/hostnames',
+      '/api/v1/clients/{id}/hostnames/{hostname}',
       '/api/v1/clients/{id}/keys',
       '/api/v1/clients/{id}/keys/rotate',
+      '/api/v1/clients/{id}/loader',
+      '/api/v1/clients/{id}/snippets',
+      '/api/v1/clients/{id}/tags',
+      '/api/v1/tag-templates',
+      '/batch',
+      '/e',
       '/healthz',
+      '/ingest',
     ]);
     assert.equal(doc.components.securitySchemes.adminBearer?.scheme, 'bearer');
     assert.deepEqual([doc.components.securitySchemes.adminQuery?.in, doc.components.securitySchemes.adminQuery?.name], ['query', 'admin_key']);

@@ -36,11 +36,12 @@ describe('README', () => {
       const script = blocks.join('\n').replace('export MYTHIC=http://127.0.0.1:8080', `export MYTHIC=${server.baseUrl}`);
       assert.notEqual(script, blocks.join('\n'), 'the examples set MYTHIC to the default address');
       const calls = (script.match(/^\s*(?:[A-Z_]+=\$\()?curl /gm) ?? []).length;
+      const captured = (script.match(/^\s*[A-Z_]+=\$\(curl /gm) ?? []).length;
       // Every call must succeed with a 2xx: --fail-with-body turns any other status into an error.
       const strict = `set -euo pipefail\nshopt -s inherit_errexit\ncurl() { command curl --fail-with-body --show-error "$@"; echo; }\n${script}`;
       const { stdout } = await run('bash', ['-c', strict], { cwd: workDir, env: { ...process.env, PATH: process.env.PATH } });
       const answers = stdout.split('\n').filter((line) => line.startsWith('{'));
-      assert.equal(answers.length, calls - 1, 'one JSON answer per call (the agency id is captured, not printed)');
+      assert.equal(answers.length, calls - captured, 'one JSON answer per call (ids and keys captured into variables are not printed)');
       const parsed = answers.map((a) => JSON.parse(a) as { success?: boolean; openapi?: string });
       assert.ok(parsed.every((a) => a.success === true || a.openapi === '3.1.0'), 'every answer is a success envelope (or the API description)');
       assert.ok(answers.some((a) => a === '{"success":true,"deleted":true,"hard":true}'));

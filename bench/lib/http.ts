@@ -21,11 +21,12 @@ export async function preflight(
   path: string,
   headers: Record<string, string> = {},
   expectedStatus = 200,
+  post?: { body: string },
 ): Promise<{ bodyBytes: number; body: unknown }> {
-  const response = await fetch(origin + path, { headers });
+  const response = await fetch(origin + path, post ? { method: 'POST', headers, body: post.body } : { headers });
   const text = await response.text();
   if (response.status !== expectedStatus) {
-    throw new Error(`preflight GET ${path}: expected ${expectedStatus}, got ${response.status}: ${text.slice(0, 300)}`);
+    throw new Error(`preflight ${post ? 'POST' : 'GET'} ${path}: expected ${expectedStatus}, got ${response.status}: ${text.slice(0, 300)}`);
   }
   return { bodyBytes: Buffer.byteLength(text), body: JSON.parse(text) as unknown };
 }

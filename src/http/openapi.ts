@@ -23,6 +23,11 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       tags: [
         { name: 'Clients', description: 'Client tenants and their keys' },
         { name: 'Agencies', description: 'Resellers grouping clients' },
+        { name: 'Tags', description: 'Third-party tags from the template catalogue, injected by the loader' },
+        { name: 'Snippets', description: 'Custom HTML/JS blocks injected by the loader' },
+        { name: 'Hostnames', description: 'Extra hostnames a client’s browser events may come from' },
+        { name: 'Loader', description: 'The script a client’s pages embed' },
+        { name: 'Ingestion', description: 'Events from browsers (publishable key) and servers (either key)' },
         { name: 'System', description: 'Health and the API description' },
       ],
     },

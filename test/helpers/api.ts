@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ClientView } from '../../src/clients/schemas.js';
 import type { FieldProblem } from '../../src/http/apiError.js';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type AppOptions } from '../../src/app.js';
+import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
+import type { EventStore } from '../../src/events/eventStore.js';
 import { sha256Hex } from '../../src/keys/secrets.js';
 import type { MetaStore } from '../../src/store/metaStore.js';
 import { ContractChecker } from './contract.js';
@@ -51,6 +53,8 @@ export interface RequestOptions {
 export interface TestApi {
   app: FastifyInstance;
   store: MetaStore;
+  /** A real DuckDB event store, in memory, private to this app. */
+  events: EventStore;
   opened: OpenedStore;
   clock: TestClock;
   contract: ContractChecker;
@@ -58,11 +62,23 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
+/** Options of the app under test other than its stores, key and clock (rate limits, queue bounds…). */
+export type AppOverrides = Partial<Omit<AppOptions, 'store' | 'events' | 'adminKeyHash' | 'clock'>>;
+
 /** Builds the real app on a real store of `kind`; every response is checked against the OpenAPI document. */
-export async function startApi(kind: StoreKind): Promise<TestApi> {
+export async function startApi(kind: StoreKind, overrides: AppOverrides = {}): Promise<TestApi> {
   const opened = await kind.open();
+  const events = await DuckDbEventStore.open(':memory:');
+  await events.migrate();
   const clock = new TestClock();
-  const app = await buildApp({ store: opened.store, adminKeyHash: sha256Hex(ADMIN_KEY), clock: clock.read, logLevel: false });
+  const app = await buildApp({
+    logLevel: false,
+    ...overrides,
+    store: opened.store,
+    events,
+    adminKeyHash: sha256Hex(ADMIN_KEY),
+    clock: clock.read,
+  });
   await app.ready();
   const doc = (await app.inject({ method: 'GET', url: '/api/v1/openapi.json', headers: ADMIN })).json();
   const contract = new ContractChecker(doc);
@@ -82,12 +98,14 @@ export async function startApi(kind: StoreKind): Promise<TestApi> {
   return {
     app,
     store: opened.store,
+    events,
     opened,
     clock,
     contract,
     request,
     close: async () => {
       await app.close();
+      await events.close();
       await opened.dispose();
     },
   };

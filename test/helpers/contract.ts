@@ -24,7 +24,7 @@ export class ContractChecker {
   constructor(readonly doc: OpenApiDocument) {
     addFormats(this.ajv);
     // Our own format names are documentation for clients; only the shapes are checked here.
-    for (const name of ['hostname', 'timezone', 'global-name', 'http-url', 'trimmed-name']) this.ajv.addFormat(name, true);
+    for (const name of ['hostname', 'timezone', 'global-name', 'http-url', 'trimmed-name', 'safe-regex']) this.ajv.addFormat(name, true);
     this.ajv.addSchema({ $id: 'openapi.json', components: doc.components ?? {} });
     this.routes = Object.entries(doc.paths).flatMap(([template, methods]) =>
       Object.keys(methods).map((method) => ({
@@ -83,11 +83,14 @@ function rewriteRefs(value: unknown): unknown {
 export async function servedContract(): Promise<ContractChecker> {
   const { buildApp } = await import('../../src/app.js');
   const { SqliteMetaStore } = await import('../../src/store/sqlite/sqliteMetaStore.js');
+  const { DuckDbEventStore } = await import('../../src/events/duckdb/duckdbEventStore.js');
   const { sha256Hex } = await import('../../src/keys/secrets.js');
   const store = new SqliteMetaStore(':memory:');
-  const app = await buildApp({ store, adminKeyHash: sha256Hex('contract-document-key'), logLevel: false });
+  const events = await DuckDbEventStore.open(':memory:');
+  const app = await buildApp({ store, events, adminKeyHash: sha256Hex('contract-document-key'), logLevel: false });
   const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json', headers: { authorization: 'Bearer contract-document-key' } });
   await app.close();
+  await events.close();
   await store.close();
   return new ContractChecker(res.json() as OpenApiDocument);
 }

@@ -1,0 +1,105 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyRequest } from 'fastify';
+import { ApiError } from '../http/apiError.js';
+import { matchesDigest } from '../keys/secrets.js';
+import type { KeyIdentity, KeysService } from '../keys/service.js';
+import type { ClientRow, MetaStore } from '../store/metaStore.js';
+import { forwardedFor } from './ip.js';
+import { isDomainOrSubdomain, requestingHost } from './origin.js';
+import { MAX_USER_AGENT_LENGTH } from './schemas.js';
+
+export const PROXY_KEY_HEADER = 'x-mythic-proxy-key';
+
+const unauthorized = (message: string): ApiError => new ApiError(401, 'unauthorized', message);
+
+/**
+ * The client behind a presented key. Unknown keys, keys past their grace period and (where only
+ * a publishable key may be used) secret keys are 401; a deactivated client's keys are 403.
+ */
+export async function authenticate(keys: KeysService, presented: string | undefined, publishableOnly: boolean): Promise<KeyIdentity> {
+  if (presented === undefined || presented === '') {
+    throw unauthorized(
+      publishableOnly
+        ? 'Send the publishable key as ?key=pk_… (or api_key in the body)'
+        : 'Send the key as "Authorization: Bearer pk_…|sk_…" (or api_key in the body)',
+    );
+  }
+  // Refused by its prefix, before any lookup: a secret key in a URL is a leak, never a credential.
+  if (publishableOnly && !presented.startsWith('pk_')) {
+    throw unauthorized('Only a publishable key (pk_…) is accepted here; send secret keys server-side to /batch or /ingest');
+  }
+  const identity = await keys.authenticate(presented);
+  if (identity === null) throw unauthorized('The key is unknown, or was rotated out and its grace period is over');
+  if (!identity.client_active) throw new ApiError(403, 'client_inactive', 'The client of this key is deactivated');
+  return identity;
+}
+
+/**
+ * Browser events sent with a publishable key must come from the client's domain, a subdomain of
+ * it, or one of its extra hostnames (exactly). A client with neither accepts any origin; a request
+ * naming no origin at all (a server-side call) is accepted, since only browsers send one.
+ */
+export async function checkOrigin(store: MetaStore, client: ClientRow, headers: IncomingHttpHeaders): Promise<void> {
+  const host = requestingHost(headers);
+  if (host === undefined) return;
+  if (host !== null) {
+    if (client.domain !== null && isDomainOrSubdomain(host, client.domain)) return;
+    // One indexed lookup rather than listing the client's hostnames: most requests never get here.
+    const owner = await store.findHostnameOwner(host);
+    if (owner?.client_id === client.id) return;
+  }
+  if (client.domain === null && (await store.listHostnames(client.id)).length === 0) return;
+  throw new ApiError(
+    403,
+    'origin_not_allowed',
+    host === null
+      ? 'Events with this key are only accepted from the client’s domain and hostnames; the request’s origin has no host'
+      : `Events with this key are not accepted from ${host}: add it as a hostname of the client`,
+  );
+}
+
+/**
+ * Whether the request comes through the client's first-party proxy, which may then forward the
+ * visitor's address and user agent. A proxy key that does not match is a 401, not a silent
+ * fallback: a misconfigured proxy would otherwise attribute every visitor to its own address.
+ */
+export function viaTrustedProxy(client: ClientRow, headers: IncomingHttpHeaders): boolean {
+  const presented = headers[PROXY_KEY_HEADER];
+  if (presented === undefined) return false;
+  const expected = client.proxy_key_hash === null ? null : Buffer.from(client.proxy_key_hash, 'hex');
+  if (typeof presented !== 'string' || expected === null || !matchesDigest(presented, expected)) {
+    throw unauthorized(`The ${PROXY_KEY_HEADER} header does not match the client’s proxy_api_key`);
+  }
+  return true;
+}
+
+/** The visitor the request's events are about, before any event names its own (secret keys only). */
+export interface Visitor {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * A trusted proxy forwards the visitor (first X-Forwarded-For entry, User-Agent as forwarded); a
+ * browser is the visitor itself; a secret-key caller is the client's server, which is nobody's
+ * visitor, so nothing is recorded unless its events say so.
+ */
+export function visitorOf(request: FastifyRequest, trusted: boolean, proxied: boolean): Visitor {
+  const userAgent = request.headers['user-agent']?.slice(0, MAX_USER_AGENT_LENGTH) || null;
+  if (!proxied) return trusted ? { ip: null, userAgent: null } : { ip: request.ip, userAgent };
+  const forwarded = forwardedFor(request.headers['x-forwarded-for']);
+  if (forwarded === null) {
+    throw new ApiError(400, 'validation_error', 'The first X-Forwarded-For entry is not an IP address', [
+      { field: 'X-Forwarded-For', message: 'must start with the visitor’s IP address' },
+    ]);
+  }
+  return { ip: forwarded ?? request.ip, userAgent };
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** The key of `Authorization: Bearer <key>`; undefined when the header is absent or not a bearer. */
+export function bearerKey(headers: IncomingHttpHeaders): string | undefined {
+  const header = headers.authorization;
+  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}

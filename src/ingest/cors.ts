@@ -1,0 +1,24 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * CORS for the ingestion endpoints. Any origin may send (the key and origin checks decide what is
+ * accepted), and every answer, errors included, names the request's origin so the SDK can read
+ * the status. Credentials are never involved: the SDK authenticates with its key, not cookies.
+ */
+export function allowRequestOrigin(request: FastifyRequest, reply: FastifyReply): void {
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  reply.header('access-control-allow-origin', origin);
+  reply.header('vary', 'Origin');
+}
+
+/** Preflight: answered from the headers alone, with exactly what the SDK's requests need. */
+export function answerPreflight(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  allowRequestOrigin(request, reply);
+  return reply
+    .status(204)
+    .header('access-control-allow-methods', 'POST')
+    .header('access-control-allow-headers', 'Content-Type')
+    .header('access-control-max-age', '86400')
+    .send();
+}

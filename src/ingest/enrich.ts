@@ -1,0 +1,121 @@
+import type { IdentityLink, StoredEvent } from '../events/eventStore.js';
+import type { AcceptedEvent } from './events.js';
+import type { IpStorage } from '../store/metaStore.js';
+import { storedIp } from './ip.js';
+import { userAgentFacts } from './userAgent.js';
+
+/** Where the page was and where the visitor came from, as read from the SDK's properties. */
+export interface PageFacts {
+  url: string | null;
+  host: string | null;
+  path: string | null;
+  referrer: string | null;
+  referrer_host: string | null;
+  utm_source: string | null;
+  utm_medium: string | null;
+  utm_campaign: string | null;
+  utm_term: string | null;
+  utm_content: string | null;
+}
+
+const UTM_FIELDS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
+
+const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+
+function absoluteUrl(value: string | null): URL | null {
+  if (value === null || !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return null;
+  try {
+    return new URL(value);
+  } catch {
+    return null;
+  }
+}
+
+/** `www.google.com` and `google.com` are one source: the prefix is dropped, as Plausible does. */
+const sourceHost = (host: string): string | null => (host === '' ? null : host.replace(/^www\./, ''));
+
+/**
+ * url, host and path from `$current_url` (`$host` and `$pathname` win when sent); referrer from
+ * `$referrer`, where posthog-js writes `$direct` for none; UTM fields from `utm_*` properties, or
+ * else from the query of the page URL.
+ */
+export function pageFacts(properties: Record<string, unknown>): PageFacts {
+  const url = text(properties.$current_url);
+  const page = absoluteUrl(url);
+  const rawReferrer = text(properties.$referrer);
+  const referrer = rawReferrer === '$direct' ? null : rawReferrer;
+  const referrerUrl = absoluteUrl(referrer);
+  const referringDomain = text(properties.$referring_domain);
+  const facts: PageFacts = {
+    url,
+    host: text(properties.$host) ?? (page?.hostname || null),
+    path: text(properties.$pathname) ?? (page?.pathname || null),
+    referrer,
+    referrer_host:
+      referrerUrl !== null
+        ? sourceHost(referrerUrl.hostname)
+        : referringDomain !== null && referringDomain !== '$direct'
+          ? sourceHost(referringDomain.toLowerCase())
+          : null,
+    utm_source: null,
+    utm_medium: null,
+    utm_campaign: null,
+    utm_term: null,
+    utm_content: null,
+  };
+  // The query is parsed only when it could hold UTM fields: most page URLs carry none.
+  const query = page !== null && page.search.includes('utm_') ? page.searchParams : null;
+  for (const field of UTM_FIELDS) facts[field] = text(properties[field]) ?? text(query?.get(field));
+  return facts;
+}
+
+/** What the request says about the visitor and the client, shared by all its events. */
+export interface RequestFacts {
+  clientId: string;
+  receivedAt: number;
+  /** The visitor's address as seen by this server or a trusted proxy; null when unknown. */
+  ip: string | null;
+  userAgent: string | null;
+  ipStorage: IpStorage;
+  ipHashSecret: Buffer;
+}
+
+/** The row stored for an accepted event: page, referrer, UTM, browser and the address as the client wants it kept. */
+export function enrich(event: AcceptedEvent, request: RequestFacts): StoredEvent {
+  const userAgent = event.user_agent ?? request.userAgent;
+  const device = userAgentFacts(userAgent);
+  return {
+    client_id: request.clientId,
+    uuid: event.uuid,
+    event: event.event,
+    distinct_id: event.distinct_id,
+    timestamp: event.timestamp,
+    received_at: request.receivedAt,
+    session_id: event.session_id,
+    device_id: event.device_id,
+    anon_distinct_id: event.anon_distinct_id,
+    properties: JSON.stringify(event.properties),
+    ...pageFacts(event.properties),
+    ...device,
+    ip: storedIp(event.ip ?? request.ip, request.ipStorage, request.clientId, request.ipHashSecret),
+    // No GeoIP database ships yet.
+    country: null,
+    user_agent: userAgent,
+  };
+}
+
+/**
+ * Identity links: `$identify` names the anonymous id the person had before (`$anon_distinct_id`);
+ * `$create_alias` names another id (`properties.alias`) of the event's distinct_id.
+ */
+export function identityLinks(events: AcceptedEvent[], clientId: string): IdentityLink[] {
+  const links: IdentityLink[] = [];
+  for (const event of events) {
+    if (event.event === '$identify' && event.anon_distinct_id !== null && event.anon_distinct_id !== event.distinct_id) {
+      links.push({ client_id: clientId, distinct_id: event.anon_distinct_id, person_id: event.distinct_id, created_at: event.timestamp });
+    } else if (event.event === '$create_alias' && event.alias !== null && event.alias !== event.distinct_id) {
+      links.push({ client_id: clientId, distinct_id: event.alias, person_id: event.distinct_id, created_at: event.timestamp });
+    }
+  }
+  return links;
+}

@@ -1,0 +1,103 @@
+import { createHmac } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
+import type { IpStorage } from '../store/metaStore.js';
+
+/** IPv4-mapped IPv6 (`::ffff:192.0.2.1`, as dual-stack sockets report IPv4 peers) as plain IPv4. */
+function unmapped(ip: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  return mapped?.[1] ?? ip;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (zone index dropped, embedded IPv4 converted). */
+function ipv6Groups(ip: string): number[] {
+  let text = ip.split('%')[0] as string;
+  const v4 = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((g) => Number.parseInt(g, 16)));
+  const front = parse(head);
+  if (tail === undefined) return front;
+  const back = parse(tail);
+  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
+}
+
+/** Canonical (RFC 5952) text of eight groups: lowercase, longest run of zero groups as `::`. */
+function formatIpv6(groups: number[]): string {
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i += 1;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j += 1;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
+
+/**
+ * The address with its host part removed: the last octet of IPv4 (a /24), everything after the
+ * first 48 bits of IPv6 (a /48, one site). Enough for coarse location, not for finding a person.
+ * Returns null for text that is not an IP address.
+ */
+export function truncateIp(ip: string): string | null {
+  const address = unmapped(ip);
+  if (isIPv4(address)) return address.replace(/\.\d+$/, '.0');
+  if (!isIPv6(address)) return null;
+  const groups = ipv6Groups(address);
+  return formatIpv6([...groups.slice(0, 3), 0, 0, 0, 0, 0]);
+}
+
+/**
+ * A stable pseudonym of the address within one client: HMAC-SHA256 under the server's secret, over
+ * the client id and the address, so the same visitor hashes alike for one client and differently
+ * for another, and nobody without the secret can test guesses. 128 bits (32 hex) is plenty to
+ * tell visitors apart.
+ */
+export function hashIp(ip: string, clientId: string, secret: Buffer): string {
+  return createHmac('sha256', secret).update(`${clientId}\n${unmapped(ip)}`).digest('hex').slice(0, 32);
+}
+
+/** The form of `ip` stored for a client with the given setting. */
+export function storedIp(ip: string | null, storage: IpStorage, clientId: string, secret: Buffer): string | null {
+  if (ip === null || storage === 'none') return null;
+  if (storage === 'hashed') return hashIp(ip, clientId, secret);
+  return truncateIp(ip);
+}
+
+/**
+ * The visitor's address from the first entry of X-Forwarded-For (a proxy appends to the right, so
+ * the leftmost entry is the original client). Tolerates a port (`1.2.3.4:5678`, `[::1]:80`).
+ * undefined when the header is absent; null when its first entry is not an address.
+ */
+export function forwardedFor(header: string | string[] | undefined): string | null | undefined {
+  if (header === undefined) return undefined;
+  const first = (Array.isArray(header) ? header[0] : header)?.split(',')[0]?.trim() ?? '';
+  const candidates = [first, first.replace(/^\[(.*)\](?::\d+)?$/, '$1'), first.replace(/^([\d.]+):\d+$/, '$1')];
+  const address = candidates.find((c) => isIPv4(c) || isIPv6(c));
+  return address === undefined ? null : unmapped(address);
+}
+
+/** Whether a caller-supplied value is an IP address (sk callers may set the visitor's). */
+export const isIpAddress = (value: string): boolean => isIPv4(value) || isIPv6(value);
+
+/**
+ * The key of hashed addresses, derived from the admin key's hash: the one secret every node of a
+ * deployment already shares, so no setting is needed and nodes hash alike. Changing the admin key
+ * changes every hash from then on (visitors look new once), which is also how an operator
+ * discards the old pseudonyms.
+ */
+export function deriveIpHashSecret(adminKeyHash: string): Buffer {
+  return createHmac('sha256', Buffer.from(adminKeyHash, 'hex')).update('mythic/ip-hash/v1').digest();
+}

@@ -1,0 +1,104 @@
+import { Type } from 'typebox';
+import { DataEnvelope } from '../http/envelope.js';
+import { ERROR_MESSAGE } from '../http/validation.js';
+
+export const MAX_ID_LENGTH = 200;
+export const MAX_USER_AGENT_LENGTH = 1000;
+
+const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+const ShortId = (description: string) => Type.String({ maxLength: MAX_ID_LENGTH, description });
+const Ip = Type.String({ maxLength: 64, description: 'The visitor’s IP address; honoured with a secret key only.' });
+const UserAgent = Type.String({
+  maxLength: MAX_USER_AGENT_LENGTH,
+  description: 'The visitor’s user agent; honoured with a secret key only.',
+});
+
+/** Fields of `properties` that ingestion moves into columns; the rest is stored as given. */
+const EventProperties = Type.Object(
+  {
+    $session_id: Type.Optional(ShortId('Moved to the top level (PostHog clients send it here).')),
+    $device_id: Type.Optional(ShortId('Moved to the top level.')),
+    $anon_distinct_id: Type.Optional(ShortId('Moved to the top level.')),
+    $current_url: Type.Optional(Type.Unknown({ description: 'Page URL: source of url, host, path and UTM fields.' })),
+    $referrer: Type.Optional(Type.Unknown({ description: 'Referring URL, or `$direct`.' })),
+  },
+  { description: 'Any JSON object; at most 32 KiB for the whole event once serialised.' },
+);
+
+/**
+ * One event, PostHog-shaped. This schema validates every event (compiled once by Ajv); the rules
+ * it cannot express (distinct_id or $device_id, timestamp ranges, keys allowed to set ip and
+ * user_agent) are checked by hand in events.ts.
+ */
+export const IngestEvent = Type.Object({
+  event: Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, examples: ['$pageview'] }),
+  distinct_id: Type.Optional(
+    Type.Unsafe<string | number>({
+      type: ['string', 'number'],
+      minLength: 1,
+      maxLength: MAX_ID_LENGTH,
+      description: 'Who did it; a number is stored as its text. Required unless `$device_id` is given, which then stands in.',
+    }),
+  ),
+  timestamp: Type.Optional(
+    Type.Unsafe<string | number>({
+      type: ['string', 'number'],
+      maxLength: 64,
+      minimum: 0,
+      maximum: 8.64e15,
+      description:
+        'ISO-8601 date-time (UTC when no offset is given) or epoch milliseconds. With a publishable key it is kept only within the last 24 hours and 5 minutes ahead, otherwise the receive time is used; with a secret key any past time is kept (backfill) and more than 5 minutes ahead is refused.',
+    }),
+  ),
+  uuid: Type.Optional(
+    Type.String({
+      pattern: UUID_PATTERN,
+      [ERROR_MESSAGE]: 'must be a UUID',
+      description: 'Idempotency key: an event whose uuid is already stored is acknowledged but not stored again. Generated when absent.',
+    }),
+  ),
+  properties: Type.Optional(EventProperties),
+  $session_id: Type.Optional(ShortId('The SDK’s session.')),
+  $device_id: Type.Optional(ShortId('The browser’s persistent device id.')),
+  $anon_distinct_id: Type.Optional(ShortId('On `$identify`: the anonymous id the identified person used before.')),
+  $ip: Type.Optional(Ip),
+  ip: Type.Optional(Ip),
+  $user_agent: Type.Optional(UserAgent),
+  user_agent: Type.Optional(UserAgent),
+  api_key: Type.Optional(Type.String({ maxLength: 100, description: 'The key, for clients that put it in the body (PostHog).' })),
+});
+
+export const MAX_EVENTS_PER_REQUEST = 1000;
+
+/** The event schema as a shared schema, so the OpenAPI document describes it once, not six times per route. */
+export const IngestEventComponent = { ...IngestEvent, $id: 'IngestEvent', title: 'Event' };
+const EventRef = Type.Unsafe<unknown>({ $ref: 'IngestEvent#' });
+
+const Batch = Type.Object({
+  batch: Type.Array(EventRef, { maxItems: MAX_EVENTS_PER_REQUEST }),
+  api_key: Type.Optional(Type.String({ maxLength: 100, description: 'The key, for clients that put it in the body (PostHog).' })),
+});
+
+/** What the ingestion endpoints take: one event, `{ batch: [...] }`, or a bare array of events. */
+export const IngestBody = Type.Union([EventRef, Batch, Type.Array(EventRef, { maxItems: MAX_EVENTS_PER_REQUEST })], {
+  description:
+    'JSON sent as application/json or text/plain, optionally gzip-compressed (`Content-Encoding: gzip` or `?compression=gzip-js`). At most 1 MiB compressed and decompressed, 1,000 events, 32 KiB per event.',
+});
+
+export const BrowserQuery = Type.Object({
+  key: Type.Optional(Type.String({ maxLength: 100, description: 'The publishable key (pk_…).' })),
+  compression: Type.Optional(Type.String({ maxLength: 32, description: '`gzip-js`: the body is gzip-compressed.' })),
+});
+
+export const ServerQuery = Type.Object({
+  compression: Type.Optional(Type.String({ maxLength: 32, description: '`gzip-js`: the body is gzip-compressed.' })),
+});
+
+export const Accepted = DataEnvelope(
+  Type.Object({
+    received: Type.Integer({ minimum: 0, description: 'Events in the request, all durably stored (or stored before).' }),
+    duplicates: Type.Integer({ minimum: 0, description: 'Of those, events whose uuid was already stored: acknowledged, not stored again.' }),
+  }),
+  'Stored durably',
+);
