@@ -71,7 +71,7 @@ export async function adminApiBenchmark(config: BenchConfig): Promise<Comparison
     await store.migrate();
     const events = await DuckDbEventStore.open(':memory:');
     await events.migrate();
-    app = await buildApp({ store, events, adminKeyHash: sha256Hex(ADMIN_KEY), logLevel: false });
+    app = await buildApp({ store, events, journalDir: join(dir, 'journal'), adminKeyHash: sha256Hex(ADMIN_KEY), logLevel: false });
     app.addHook('onClose', () => events.close());
     await app.ready();
     const started = Date.now();

@@ -80,7 +80,7 @@ export async function ingestionBenchmark(config: BenchConfig): Promise<{ met: bo
     await store.migrate();
     await events.migrate();
     const noLimits = { rateLimits: { perIp: { perSecond: 0 }, perKey: { perSecond: 0 } } };
-    const app = await buildApp({ store, events, adminKeyHash: sha256Hex(ADMIN_KEY), logLevel: false, ingest: noLimits });
+    const app = await buildApp({ store, events, journalDir: join(dir, 'journal'), adminKeyHash: sha256Hex(ADMIN_KEY), logLevel: false, ingest: noLimits });
     apps.push(app);
     const created = await app.inject({
       method: 'POST',
@@ -141,6 +141,7 @@ export async function ingestionBenchmark(config: BenchConfig): Promise<{ met: bo
     const overloaded = await buildApp({
       store,
       events,
+      journalDir: join(dir, 'journal-overload'),
       adminKeyHash: sha256Hex(ADMIN_KEY),
       logLevel: false,
       ingest: noLimits,

@@ -14,6 +14,7 @@ import { adminAuth } from './http/adminAuth.js';
 import { installJsonBodyParser } from './http/bodyParser.js';
 import { ErrorEnvelope } from './http/envelope.js';
 import { ApiError } from './http/apiError.js';
+import type { TrustProxy } from './config.js';
 import { installErrorHandling, sendError, toApiError } from './http/errorHandler.js';
 import { loggerOptions } from './http/logging.js';
 import { registerOpenApi, serveOpenApiDocument } from './http/openapi.js';
@@ -36,6 +37,13 @@ import { tagRoutes } from './tags/routes.js';
 import { TagsService } from './tags/service.js';
 import { VERSION } from './version.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Resolves once every event acknowledged so far is in the EventStore (reads then see it). */
+    eventsSettled(): Promise<void>;
+  }
+}
+
 export const API_PREFIX = '/api/v1';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -43,15 +51,19 @@ export interface AppOptions {
   store: MetaStore;
   /** Where ingested events go; opened and closed by the caller, like `store`. */
   events: EventStore;
-  /** Bounds of the group-commit queue in front of `events`. */
+  /** Directory of the write-ahead journal in front of `events` (the data dir's `journal`). */
+  journalDir: string;
+  /** Bounds of the group-commit queues in front of `events`. */
   writer?: Partial<EventWriterOptions>;
   /** SHA-256 (hex) of the admin key; the key itself is never kept. */
   adminKeyHash: string;
   clock?: Clock;
   /** A pino level, or false for no logging (tests). */
   logLevel?: string | false;
-  /** Ingestion rate limits and size limits; defaults in src/ingest/routes.ts and events.ts. */
+  /** Ingestion rate limits and size limits; defaults in src/ingest/service.ts and events.ts. */
   ingest?: Pick<IngestRoutesOptions, 'limits' | 'rateLimits'>;
+  /** Which peers' X-Forwarded-For sets `request.ip` (per-address limits, stored addresses); none unless given. */
+  trustProxy?: TrustProxy;
 }
 
 /** Builds the HTTP application around already-opened stores. It does not listen. */
@@ -60,6 +72,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logLevel ? loggerOptions(options.logLevel) : false,
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: options.trustProxy ?? false,
     // Client ids may be 255 characters; Fastify's default limit for a path parameter is 100.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     frameworkErrors: (error, _request, reply) => {
@@ -80,14 +93,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await registerOpenApi(app, VERSION);
 
   // Every event write goes through this queue; closing the app waits for the queued ones to commit.
-  const writer = new EventWriter(options.events, options.writer);
-  app.addHook('onClose', () => writer.drain());
+  // Applies what an earlier process journaled but had not moved into the EventStore, first.
+  const writer = await EventWriter.open(options.events, options.journalDir, options.writer, (message, error) =>
+    app.log.error({ err: error }, message),
+  );
+  app.addHook('onClose', () => writer.close());
+  app.decorate('eventsSettled', () => writer.settled());
   const keys = new KeysService(options.store, clock);
   const clients = new ClientsService(options.store, clock, async (clientId) => {
-    await writer.drain();
+    await writer.forgetClient(clientId, clock());
     await options.events.deleteClient(clientId);
   });
-  const events = new EventsService(options.store, options.events, keys);
+  const events = new EventsService(options.store, options.events, keys, () => writer.settled());
   const agencies = new AgenciesService(options.store, clock, clients);
 
   await app.register(healthRoutes, { store: options.store });
@@ -100,7 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ipHashSecret: deriveIpHashSecret(options.adminKeyHash),
   });
   // Public scripts (/s/<pk>.js, /sdk/v1/core.js): outside the admin scope, no key needed.
-  await app.register(loaderRoutes, { remoteConfigs: new RemoteConfigService(options.store, clock), assets: loadSdkAssets() });
+  await app.register(loaderRoutes, { remoteConfigs: new RemoteConfigService(options.store, keys), assets: loadSdkAssets() });
   await app.register(
     async (api) => {
       api.addHook('onRequest', adminAuth(options.adminKeyHash));

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, SETTINGS, type Config } from './config.js';
 import type { EventStore } from './events/eventStore.js';
-import { describeEventStore, openEventStore } from './events/openEventStore.js';
+import { describeEventStore, journalDirOf, openEventStore } from './events/openEventStore.js';
 import { resolveAdminKey, type AdminKey } from './keys/adminKey.js';
 import { SdkAssetsMissing } from './loader/sdkAssets.js';
 import { sha256Hex } from './keys/secrets.js';
@@ -77,6 +77,8 @@ async function serve(config: Config): Promise<void> {
     app = await buildApp({
       store,
       events,
+      journalDir: journalDirOf(config),
+      trustProxy: config.trustProxy,
       adminKeyHash: sha256Hex(admin.key),
       logLevel: config.logLevel === 'silent' ? false : config.logLevel,
       ingest: { rateLimits: { perIp: { perSecond: config.rateLimitPerIp }, perKey: { perSecond: config.rateLimitPerKey } } },
@@ -119,7 +121,10 @@ async function migrate(config: Config): Promise<void> {
   const store = await openMetaStore(config);
   try {
     await store.migrate();
-    process.stdout.write(`Migrations applied (meta store: ${describeMetaStore(config)})\n`);
+    // openEventStore migrates the DuckDB file as it opens it.
+    const events = await openEventStore(config);
+    await events.close();
+    process.stdout.write(`Migrations applied (meta store: ${describeMetaStore(config)}; events: ${describeEventStore(config)})\n`);
   } finally {
     await store.close();
   }

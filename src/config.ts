@@ -1,4 +1,11 @@
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
+
+/**
+ * Fastify's `trustProxy`: which peers are believed about the client's address (X-Forwarded-For).
+ * false: none; true: any; otherwise the peers with these addresses, CIDR ranges or named ranges.
+ */
+export type TrustProxy = boolean | string[];
 
 export interface Config {
   port: number;
@@ -13,6 +20,8 @@ export interface Config {
   rateLimitPerIp: number;
   /** Ingestion requests per second per client key (publishable and secret counted apart); 0: off. */
   rateLimitPerKey: number;
+  /** Behind a reverse proxy: which peers' X-Forwarded-For gives the client's address. */
+  trustProxy: TrustProxy;
 }
 
 /** A configuration mistake the operator must fix; printed as one line, never as a stack trace. */
@@ -33,6 +42,7 @@ export const SETTINGS = {
   logLevel: { flag: 'log-level', env: 'MYTHIC_LOG_LEVEL', default: 'info' },
   rateLimitPerIp: { flag: 'rate-limit-per-ip', env: 'MYTHIC_RATE_LIMIT_PER_IP', default: '200' },
   rateLimitPerKey: { flag: 'rate-limit-per-key', env: 'MYTHIC_RATE_LIMIT_PER_KEY', default: '2000' },
+  trustProxy: { flag: 'trust-proxy', env: 'MYTHIC_TRUST_PROXY', default: 'false' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -66,6 +76,35 @@ function parseDatabaseUrl(raw: string, source: string): string {
   return raw;
 }
 
+/** Named ranges Fastify's trustProxy (proxy-addr) accepts besides addresses and CIDRs. */
+const NAMED_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function isAddressOrRange(entry: string): boolean {
+  if (NAMED_RANGES.includes(entry)) return true;
+  const [address = '', prefix, ...extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+function parseTrustProxy(raw: string, source: string): TrustProxy {
+  const value = raw.trim();
+  if (value === 'false') return false;
+  if (value === 'true') return true;
+  // Fastify (since 5.12.1) trusts no one given a hop count, because a client talking to the server
+  // directly can forge the hops; refused here rather than silently attributing all to the proxy.
+  if (/^\d+$/.test(value)) {
+    throw new ConfigError(
+      `${source} cannot be a hop count ('${raw}'): Fastify no longer honours one, since clients can forge hops; list the proxies' addresses or ranges instead (such as 10.0.0.0/8 or uniquelocal)`,
+    );
+  }
+  const entries = value.split(',').map((entry) => entry.trim());
+  if (entries.every(isAddressOrRange)) return entries;
+  throw new ConfigError(
+    `${source} must be false, true, or a comma-separated list of proxy addresses, CIDR ranges and loopback, linklocal or uniquelocal (such as 10.0.0.0/8,::1), not '${raw}'`,
+  );
+}
+
 /** Reads and validates every setting; throws ConfigError with a message naming the bad one. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const options = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]));
@@ -92,6 +131,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const logLevel = read('logLevel');
   const rateLimitPerIp = read('rateLimitPerIp');
   const rateLimitPerKey = read('rateLimitPerKey');
+  const trustProxy = read('trustProxy');
 
   if (!host.value?.trim()) throw new ConfigError(`${host.source} must not be empty`);
   if (!dataDir.value?.trim()) throw new ConfigError(`${dataDir.source} must not be empty`);
@@ -112,5 +152,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     logLevel: logLevel.value as string,
     rateLimitPerIp: parseRate(rateLimitPerIp.value as string, rateLimitPerIp.source),
     rateLimitPerKey: parseRate(rateLimitPerKey.value as string, rateLimitPerKey.source),
+    trustProxy: parseTrustProxy(trustProxy.value as string, trustProxy.source),
   };
 }

@@ -10,18 +10,15 @@ import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_MIGRATIONS_TABLE } from '../src/st
 import { PostgresMetaStore } from '../src/store/postgres/postgresMetaStore.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { SqliteMetaStore } from '../src/store/sqlite/sqliteMetaStore.js';
-import { startApi, type TestApi } from './helpers/api.js';
+import { suiteApi, type TestApi } from './helpers/api.js';
 import { describeEachStore, freshPostgresSchema, POSTGRES_SKIP_REASON, POSTGRES_URL } from './helpers/stores.js';
 
 describeEachStore('client ip_storage and sdk_settings', (kind) => {
+  const suite = suiteApi(kind, 'configured');
   let api: TestApi;
   let n = 0;
-  before(async () => {
-    api = await startApi(kind);
-  });
-  after(async () => {
-    assert.ok(api.contract.checked > 0, 'responses were checked against the OpenAPI document');
-    await api.close();
+  before(() => {
+    api = suite.api();
   });
 
   const fresh = (extra: Record<string, unknown> = {}) => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import Fastify from 'fastify';
 import { ConfigError, loadConfig, MIN_ADMIN_KEY_LENGTH, type Config } from '../src/config.js';
 
 const GOOD_KEY = 'mk_0123456789abcdef0123456789abcdef';
@@ -33,6 +34,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       rateLimitPerIp: 200,
       rateLimitPerKey: 2000,
+      trustProxy: false,
     };
     assert.deepEqual(loadConfig([], {}), expected);
   });
@@ -47,6 +49,7 @@ describe('loadConfig', () => {
       MYTHIC_LOG_LEVEL: 'warn',
       MYTHIC_RATE_LIMIT_PER_IP: '0',
       MYTHIC_RATE_LIMIT_PER_KEY: '12.5',
+      MYTHIC_TRUST_PROXY: '10.0.0.0/8, ::1',
     });
     assert.deepEqual(config, {
       port: 9090,
@@ -57,6 +60,7 @@ describe('loadConfig', () => {
       logLevel: 'warn',
       rateLimitPerIp: 0,
       rateLimitPerKey: 12.5,
+      trustProxy: ['10.0.0.0/8', '::1'],
     });
   });
 
@@ -73,9 +77,10 @@ describe('loadConfig', () => {
       MYTHIC_ADMIN_KEY: `${GOOD_KEY}_env`,
       MYTHIC_DATABASE_URL: 'postgres://env/db',
       MYTHIC_LOG_LEVEL: 'warn',
+      MYTHIC_TRUST_PROXY: 'true',
     };
     const config = loadConfig(
-      ['--port', '7070', '--host=::1', '--data-dir', '/flag/dir', `--admin-key=${GOOD_KEY}`, '--database-url', PG_URL, '--log-level', 'debug'],
+      ['--port', '7070', '--host=::1', '--data-dir', '/flag/dir', `--admin-key=${GOOD_KEY}`, '--database-url', PG_URL, '--log-level', 'debug', '--trust-proxy', 'false'],
       env,
     );
     assert.deepEqual(config, {
@@ -87,6 +92,7 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       rateLimitPerIp: 200,
       rateLimitPerKey: 2000,
+      trustProxy: false,
     });
   });
 
@@ -148,6 +154,22 @@ describe('loadConfig', () => {
       assertRejected([], { MYTHIC_RATE_LIMIT_PER_IP: bad }, 'MYTHIC_RATE_LIMIT_PER_IP', `'${bad}'`);
       assertRejected([], { MYTHIC_RATE_LIMIT_PER_KEY: bad }, 'MYTHIC_RATE_LIMIT_PER_KEY', `'${bad}'`);
     }
+  });
+
+  it('reads trust-proxy as false, true or a list of proxy addresses and ranges Fastify accepts, and refuses hop counts', () => {
+    assert.equal(loadConfig([], { MYTHIC_TRUST_PROXY: 'true' }).trustProxy, true);
+    assert.equal(loadConfig(['--trust-proxy', 'false'], { MYTHIC_TRUST_PROXY: 'true' }).trustProxy, false);
+    const lists = ['127.0.0.1', '10.0.0.0/8,192.168.1.0/24', ' ::1 , fd00::/8', 'loopback,uniquelocal,linklocal', '203.0.113.7/32,2001:db8::/128'];
+    for (const raw of lists) {
+      const trustProxy = loadConfig([], { MYTHIC_TRUST_PROXY: raw }).trustProxy;
+      assert.deepEqual(trustProxy, raw.split(',').map((entry) => entry.trim()));
+      // Fastify compiles the list when it builds the app: what the setting lets through must not throw there.
+      assert.doesNotThrow(() => Fastify({ trustProxy }), raw);
+    }
+    for (const bad of ['yes', 'TRUE', '10.0.0.0/33', '::1/129', '10.0.0.1,', 'example.com', '10.0.0.0/8/8', '10.0.0.0/x']) {
+      assertRejected([], { MYTHIC_TRUST_PROXY: bad }, 'MYTHIC_TRUST_PROXY', `'${bad}'`, 'CIDR');
+    }
+    for (const hops of ['1', '2']) assertRejected(['--trust-proxy', hops], {}, '--trust-proxy', 'hop count', 'forge');
   });
 
   it('accepts each pino level and rejects others, listing the choices', () => {

@@ -1,30 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { HostnameView } from '../src/hostnames/schemas.js';
-import { startApi, type Envelope, type TestApi } from './helpers/api.js';
+import { suiteApi, type Envelope, type TestApi } from './helpers/api.js';
 import { describeEachStore } from './helpers/stores.js';
 
 type One = Envelope<HostnameView>;
 type Many = Envelope<HostnameView[]>;
 
 describeEachStore('hostnames API', (kind) => {
+  const suite = suiteApi(kind, 'hosted');
+  const { newClient } = suite;
   let api: TestApi;
-  let n = 0;
-  before(async () => {
-    api = await startApi(kind);
-  });
-  after(async () => {
-    assert.ok(api.contract.checked > 0, 'responses were checked against the OpenAPI document');
-    await api.close();
+  before(() => {
+    api = suite.api();
   });
 
-  async function newClient(extra: Record<string, unknown> = {}): Promise<string> {
-    n += 1;
-    const id = `hosted-${n}`;
-    const res = await api.request('POST', '/api/v1/clients', { body: { id, name: `Hosted ${n}`, ...extra } });
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return id;
-  }
   const add = (id: string, hostname: unknown) => api.request<One>('POST', `/api/v1/clients/${id}/hostnames`, { body: { hostname } });
   const list = (id: string) => api.request<Many>('GET', `/api/v1/clients/${id}/hostnames`);
   const remove = (id: string, hostname: string) => api.request('DELETE', `/api/v1/clients/${id}/hostnames/${encodeURIComponent(hostname)}`);

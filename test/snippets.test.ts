@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { SnippetSetView } from '../src/snippets/schemas.js';
-import { startApi, type Envelope, type TestApi } from './helpers/api.js';
+import { suiteApi, type Envelope, type TestApi } from './helpers/api.js';
 import { describeEachStore } from './helpers/stores.js';
 
 type Snippets = Envelope<SnippetSetView>;
@@ -12,22 +12,13 @@ const CHAT = { code: '<script src="https://chat.example/w.js"></script>', descri
 const PROMO = { code: '<div id="promo"></div><script>document.getElementById("promo").textContent = "10% off";</script>', description: '', enabled: false, trigger_rules: [{ path_prefix: '/sale' }] };
 
 describeEachStore('snippets API', (kind) => {
+  const suite = suiteApi(kind, 'snipped');
+  const { newClient } = suite;
   let api: TestApi;
-  let n = 0;
-  before(async () => {
-    api = await startApi(kind);
-  });
-  after(async () => {
-    assert.ok(api.contract.checked > 0, 'responses were checked against the OpenAPI document');
-    await api.close();
+  before(() => {
+    api = suite.api();
   });
 
-  async function newClient(): Promise<string> {
-    n += 1;
-    const id = `snipped-${n}`;
-    assert.equal((await api.request('POST', '/api/v1/clients', { body: { id, name: `Snipped ${n}` } })).status, 201);
-    return id;
-  }
   const put = (id: string, snippets: unknown) => api.request<Snippets>('PUT', `/api/v1/clients/${id}/snippets`, { body: { snippets } });
   const get = (id: string) => api.request<Snippets>('GET', `/api/v1/clients/${id}/snippets`);
   const withoutId = ({ id: _id, ...rest }: Item) => rest;

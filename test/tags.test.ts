@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { TagTemplateViewValue } from '../src/loader/adminSchemas.js';
 import type { TagSetView } from '../src/tags/schemas.js';
-import { startApi, type Envelope, type TestApi } from './helpers/api.js';
+import { suiteApi, type Envelope, type TestApi } from './helpers/api.js';
 import { describeEachStore } from './helpers/stores.js';
 
 type Tags = Envelope<TagSetView>;
@@ -13,22 +13,13 @@ const HOTJAR = { tag_id: 'hotjar', enabled: false, params: { site_id: '1234567' 
 const CUSTOM = { tag_id: 'custom_script', enabled: true, params: { src: 'https://cdn.example.com/w.js' }, trigger_rules: [{ path_prefix: '/shop' }, { exclude_url_contains: 'admin' }] };
 
 describeEachStore('tags API', (kind) => {
+  const suite = suiteApi(kind, 'tagged');
+  const { newClient } = suite;
   let api: TestApi;
-  let n = 0;
-  before(async () => {
-    api = await startApi(kind);
-  });
-  after(async () => {
-    assert.ok(api.contract.checked > 0, 'responses were checked against the OpenAPI document');
-    await api.close();
+  before(() => {
+    api = suite.api();
   });
 
-  async function newClient(): Promise<string> {
-    n += 1;
-    const id = `tagged-${n}`;
-    assert.equal((await api.request('POST', '/api/v1/clients', { body: { id, name: `Tagged ${n}` } })).status, 201);
-    return id;
-  }
   const put = (id: string, tags: unknown) => api.request<Tags>('PUT', `/api/v1/clients/${id}/tags`, { body: { tags } });
   const get = (id: string) => api.request<Tags>('GET', `/api/v1/clients/${id}/tags`);
 

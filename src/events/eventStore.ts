@@ -52,13 +52,6 @@ export interface IdentityLink {
   created_at: number;
 }
 
-export interface AppendResult {
-  /** Rows newly stored. */
-  inserted: number;
-  /** Rows skipped because their (client_id, uuid) was already stored, or repeated within the call. */
-  duplicates: number;
-}
-
 export interface AppendOutcome {
   /** Positions (in the `events` argument) of the rows skipped as duplicates. */
   duplicateIndexes: number[];

@@ -14,7 +14,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ events: EventsService }> =
         summary: 'The client’s most recent raw events, newest first (admin key, or the client’s own sk_)',
         params: RecentEventsParams,
         querystring: RecentEventsQuery,
-        response: { 200: ListEnvelope(RecentEvent), ...withNotFound, 403: errorResponse('An sk_ of another client') },
+        response: { 200: ListEnvelope(RecentEvent), ...withNotFound, 403: errorResponse('forbidden: an sk_ of another client; client_inactive: the sk_ of a deactivated client') },
       },
     },
     async (request) => {

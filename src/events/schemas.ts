@@ -1,8 +1,16 @@
 import { Type, type Static } from 'typebox';
 import { NullableString, Timestamp } from '../http/common.js';
 import { ClientParams } from '../clients/schemas.js';
+import { ERROR_MESSAGE } from '../http/validation.js';
 
 export const RecentEventsParams = ClientParams;
+
+/**
+ * The date-times (besides Ajv's date-time format) that `Date.parse` reads as the ECMAScript format
+ * defines them: `T`, seconds 00–59, offset `Z` or ±hh:mm. Other RFC 3339 spellings fall to V8's
+ * legacy parser, which reads some and not others (`0013-01-01 00:00:00Z` is NaN).
+ */
+export const INSTANT_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$';
 
 export const RecentEventsQuery = Type.Object(
   {
@@ -10,6 +18,10 @@ export const RecentEventsQuery = Type.Object(
     after: Type.Optional(
       Type.String({
         format: 'date-time',
+        // RFC 3339 also allows a leap second (…:60), offsets of hours only (+01) and more, which
+        // JavaScript dates cannot (always) read: left to the service, they would become NaN and a 500.
+        pattern: INSTANT_PATTERN,
+        [ERROR_MESSAGE]: 'must be an ISO-8601 date-time such as 2026-03-01T12:00:00.000Z (T, seconds 00–59, offset Z or ±hh:mm)',
         description: 'Only events received after this instant: pass the newest `received_at` seen to poll for new ones.',
       }),
     ),

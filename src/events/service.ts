@@ -24,6 +24,8 @@ export class EventsService {
     private readonly meta: MetaStore,
     private readonly events: EventStore,
     private readonly keys: KeysService,
+    /** Resolves once every acknowledged event is in the EventStore, so a read sees what was just sent. */
+    private readonly settled: () => Promise<void>,
   ) {}
 
   /**
@@ -35,12 +37,13 @@ export class EventsService {
       const identity = await this.keys.authenticate(clientSecret);
       if (identity === null || identity.kind !== 'secret') throw new ApiError(401, 'unauthorized', 'Unknown or expired secret key');
       if (identity.client_id !== clientId) throw new ApiError(403, 'forbidden', 'A secret key reads only its own client’s events');
+      if (!identity.client_active) throw new ApiError(403, 'client_inactive', 'This client is deactivated');
     }
     if ((await this.meta.getClient(clientId)) === null) throw notFound('Client', clientId);
-    const rows = await this.events.recentEvents(clientId, {
-      limit: query.limit,
-      ...(query.after === undefined ? {} : { receivedAfter: Date.parse(query.after) }),
-    });
+    // The query schema admits only forms Date.parse reads (no leap second), so this is never NaN.
+    const receivedAfter = query.after === undefined ? undefined : Date.parse(query.after);
+    await this.settled();
+    const rows = await this.events.recentEvents(clientId, { limit: query.limit, ...(receivedAfter === undefined ? {} : { receivedAfter }) });
     return rows.map(presentEvent);
   }
 }

@@ -1,8 +1,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { matchesDigest } from '../keys/secrets.js';
 import { ApiError } from './apiError.js';
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
+import { bearerToken } from './bearer.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -21,7 +20,7 @@ export function presentedClientSecret(request: FastifyRequest): string | undefin
 
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (header !== undefined) return BEARER.exec(header)?.[1];
+  if (header !== undefined) return bearerToken(header);
   const query = request.query as Record<string, unknown> | undefined;
   const fromQuery = query?.admin_key;
   return typeof fromQuery === 'string' ? fromQuery : undefined;

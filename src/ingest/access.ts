@@ -1,14 +1,10 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../http/apiError.js';
 import { matchesDigest } from '../keys/secrets.js';
 import type { KeyIdentity, KeysService } from '../keys/service.js';
 import type { ClientRow, MetaStore } from '../store/metaStore.js';
 import { forwardedFor } from './ip.js';
-import { isDomainOrSubdomain, requestingHost } from './origin.js';
+import { isDomainOrSubdomain } from './origin.js';
 import { MAX_USER_AGENT_LENGTH } from './schemas.js';
-
-export const PROXY_KEY_HEADER = 'x-mythic-proxy-key';
 
 const unauthorized = (message: string): ApiError => new ApiError(401, 'unauthorized', message);
 
@@ -37,10 +33,10 @@ export async function authenticate(keys: KeysService, presented: string | undefi
 /**
  * Browser events sent with a publishable key must come from the client's domain, a subdomain of
  * it, or one of its extra hostnames (exactly). A client with neither accepts any origin; a request
- * naming no origin at all (a server-side call) is accepted, since only browsers send one.
+ * naming no origin at all (`host` undefined: a server-side call) is accepted, since only browsers
+ * send one. `host` null: the origin named has no host (`Origin: null`).
  */
-export async function checkOrigin(store: MetaStore, client: ClientRow, headers: IncomingHttpHeaders): Promise<void> {
-  const host = requestingHost(headers);
+export async function checkOrigin(store: MetaStore, client: ClientRow, host: string | null | undefined): Promise<void> {
   if (host === undefined) return;
   if (host !== null) {
     if (client.domain !== null && isDomainOrSubdomain(host, client.domain)) return;
@@ -59,18 +55,15 @@ export async function checkOrigin(store: MetaStore, client: ClientRow, headers: 
 }
 
 /**
- * Whether the request comes through the client's first-party proxy, which may then forward the
- * visitor's address and user agent. A proxy key that does not match is a 401, not a silent
+ * Checks the key of a caller claiming to be the client's first-party proxy, which may then forward
+ * the visitor's address and user agent. A key that does not match is a 401, not a silent
  * fallback: a misconfigured proxy would otherwise attribute every visitor to its own address.
  */
-export function viaTrustedProxy(client: ClientRow, headers: IncomingHttpHeaders): boolean {
-  const presented = headers[PROXY_KEY_HEADER];
-  if (presented === undefined) return false;
+export function verifyProxyKey(client: ClientRow, presented: string): void {
   const expected = client.proxy_key_hash === null ? null : Buffer.from(client.proxy_key_hash, 'hex');
-  if (typeof presented !== 'string' || expected === null || !matchesDigest(presented, expected)) {
-    throw unauthorized(`The ${PROXY_KEY_HEADER} header does not match the client’s proxy_api_key`);
+  if (expected === null || !matchesDigest(presented, expected)) {
+    throw unauthorized('The X-Mythic-Proxy-Key header does not match the client’s proxy_api_key');
   }
-  return true;
 }
 
 /** The visitor the request's events are about, before any event names its own (secret keys only). */
@@ -79,27 +72,28 @@ export interface Visitor {
   userAgent: string | null;
 }
 
+/** What the connection says about who is at the other end. */
+export interface ConnectionFacts {
+  /** The peer's address (as the server's own trust-proxy setting resolves it). */
+  connectionIp: string;
+  /** X-Forwarded-For as received: believed only from a verified proxy. */
+  forwardedFor: string | undefined;
+  userAgent: string | undefined;
+}
+
 /**
- * A trusted proxy forwards the visitor (first X-Forwarded-For entry, User-Agent as forwarded); a
+ * A verified proxy forwards the visitor (first X-Forwarded-For entry, User-Agent as forwarded); a
  * browser is the visitor itself; a secret-key caller is the client's server, which is nobody's
  * visitor, so nothing is recorded unless its events say so.
  */
-export function visitorOf(request: FastifyRequest, trusted: boolean, proxied: boolean): Visitor {
-  const userAgent = request.headers['user-agent']?.slice(0, MAX_USER_AGENT_LENGTH) || null;
-  if (!proxied) return trusted ? { ip: null, userAgent: null } : { ip: request.ip, userAgent };
-  const forwarded = forwardedFor(request.headers['x-forwarded-for']);
+export function visitorOf(connection: ConnectionFacts, trusted: boolean, proxied: boolean): Visitor {
+  const userAgent = connection.userAgent?.slice(0, MAX_USER_AGENT_LENGTH) || null;
+  if (!proxied) return trusted ? { ip: null, userAgent: null } : { ip: connection.connectionIp, userAgent };
+  const forwarded = forwardedFor(connection.forwardedFor);
   if (forwarded === null) {
     throw new ApiError(400, 'validation_error', 'The first X-Forwarded-For entry is not an IP address', [
       { field: 'X-Forwarded-For', message: 'must start with the visitor’s IP address' },
     ]);
   }
-  return { ip: forwarded ?? request.ip, userAgent };
-}
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
-
-/** The key of `Authorization: Bearer <key>`; undefined when the header is absent or not a bearer. */
-export function bearerKey(headers: IncomingHttpHeaders): string | undefined {
-  const header = headers.authorization;
-  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+  return { ip: forwarded ?? connection.connectionIp, userAgent };
 }

@@ -3,9 +3,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 /**
  * CORS for the ingestion endpoints. Any origin may send (the key and origin checks decide what is
  * accepted), and every answer, errors included, names the request's origin so the SDK can read
- * the status. Credentials are never involved: the SDK authenticates with its key, not cookies.
+ * the status, and exposes Retry-After, which a browser hides from cross-origin scripts otherwise:
+ * the SDK waits as long as a 429 or 503 asks. Credentials are never involved: the SDK
+ * authenticates with its key, not cookies.
  */
 export function allowRequestOrigin(request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('access-control-expose-headers', 'Retry-After');
   const origin = request.headers.origin;
   if (origin === undefined) return;
   reply.header('access-control-allow-origin', origin);

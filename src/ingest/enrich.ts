@@ -4,21 +4,10 @@ import type { IpStorage } from '../store/metaStore.js';
 import { storedIp } from './ip.js';
 import { userAgentFacts } from './userAgent.js';
 
-/** Where the page was and where the visitor came from, as read from the SDK's properties. */
-export interface PageFacts {
-  url: string | null;
-  host: string | null;
-  path: string | null;
-  referrer: string | null;
-  referrer_host: string | null;
-  utm_source: string | null;
-  utm_medium: string | null;
-  utm_campaign: string | null;
-  utm_term: string | null;
-  utm_content: string | null;
-}
-
 const UTM_FIELDS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
+
+/** Where the page was and where the visitor came from, as read from the SDK's properties: the columns they fill. */
+export type PageFacts = Pick<StoredEvent, 'url' | 'host' | 'path' | 'referrer' | 'referrer_host' | (typeof UTM_FIELDS)[number]>;
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 

@@ -1,13 +1,14 @@
-import type { AppendResult, IdentityLink, StoredEvent } from '../events/eventStore.js';
+import type { IdentityLink, StoredEvent } from '../events/eventStore.js';
 
 /**
- * Where ingestion hands accepted events. The implementation (EventWriter) group-commits them into
- * the EventStore; the promise resolves only once the transaction holding them is durable, so an
- * HTTP 2xx sent after it never acknowledges an event that could be lost.
+ * Where ingestion hands accepted events. The implementation (EventWriter) group-commits them to
+ * the journal in front of the EventStore; the promise resolves only once they are durable there,
+ * so an HTTP 2xx sent after it never acknowledges an event that could be lost. Duplicates (a uuid
+ * already stored for the client) are acknowledged too, and skipped when the EventStore takes them.
  */
 export interface EventSink {
-  /** Rejects with `Overloaded` when the bounded queue cannot take the events. */
-  write(events: StoredEvent[], links: IdentityLink[]): Promise<AppendResult>;
+  /** Rejects with `Overloaded` when the bounded queues cannot take the events. */
+  write(events: StoredEvent[], links: IdentityLink[]): Promise<void>;
 }
 
 /** The write queue is full: the caller should answer 503 with Retry-After. */

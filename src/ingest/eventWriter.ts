@@ -1,109 +1,311 @@
-import type { AppendResult, EventStore, IdentityLink, StoredEvent } from '../events/eventStore.js';
+import type { EventStore, IdentityLink, StoredEvent } from '../events/eventStore.js';
+import { Journal, type JournalRecord } from '../events/journal.js';
 import { Overloaded, type EventSink } from './eventSink.js';
 
 export interface EventWriterOptions {
-  /** Events accepted but not yet committed, at most; beyond it writes are refused (503). */
+  /** Events acknowledged or waiting but not yet in the EventStore, at most; beyond, writes are refused (503). */
   maxQueuedEvents: number;
-  /** Events per transaction, at most; a longer queue is committed in several. */
+  /** Bytes of journal text not yet in the EventStore, at most (the events' memory is about this size). */
+  maxQueuedBytes: number;
+  /** Events per EventStore transaction, at most. */
   maxBatchEvents: number;
   /** Seconds a refused caller is told to wait. */
   retryAfterSeconds: number;
 }
 
-export const DEFAULT_WRITER_OPTIONS: EventWriterOptions = { maxQueuedEvents: 50_000, maxBatchEvents: 10_000, retryAfterSeconds: 1 };
+export const DEFAULT_WRITER_OPTIONS: EventWriterOptions = {
+  maxQueuedEvents: 100_000,
+  maxQueuedBytes: 64 * 1024 * 1024,
+  maxBatchEvents: 20_000,
+  retryAfterSeconds: 1,
+};
 
-interface PendingWrite {
-  events: StoredEvent[];
-  links: IdentityLink[];
-  resolve(result: AppendResult): void;
+/** Pause before applying again after the EventStore failed; the events stay journaled meanwhile. */
+const APPLY_RETRY_MS = 1_000;
+/**
+ * Journaled events wait at most this long, or until this many have gathered, before the EventStore
+ * takes them: a DuckDB transaction has a fixed cost of milliseconds, so fewer, larger ones keep up
+ * with far more traffic. A read of recent events does not wait: it asks for them at once (settled).
+ */
+const APPLY_LINGER_MS = 100;
+const APPLY_AT_EVENTS = 5_000;
+
+/** Counters for tests and operators: how well group commit is grouping. */
+export interface WriterStats {
+  journalAppends: number;
+  applyTransactions: number;
+  /** Journal records the EventStore refused even alone, set aside in the journal dir's rejected file. */
+  rejectedRecords: number;
+}
+
+interface PendingWrite extends JournalRecord {
+  line: string;
+  resolve(): void;
   reject(error: unknown): void;
 }
 
+interface Unapplied extends JournalRecord {
+  bytes: number;
+  /** The journal segment holding the record. */
+  segment: number;
+}
+
 /**
- * Group commit: every write waits for the transaction that holds it. While one transaction
- * commits, new writes queue up, and the next transaction takes all of them at once, so the cost
- * of a commit (an fsync) is shared by every request that arrived meanwhile. The queue is bounded
- * in events, so overload turns into quick refusals instead of unbounded memory.
+ * Accepts events durably, fast, and moves them into the EventStore in large groups.
+ *
+ * Group commit: each write waits for the journal fdatasync that covers it; writes arriving while
+ * one is in progress share the next. Once journaled, events are acknowledged (they survive a
+ * crash: the journal is applied again on start) and queued for the EventStore, which takes them
+ * a whole segment at a time. Both queues are bounded, so overload turns into quick refusals
+ * (Overloaded → 503) instead of unbounded memory.
  */
 export class EventWriter implements EventSink {
   private readonly options: EventWriterOptions;
-  private queue: PendingWrite[] = [];
+  private waiting: PendingWrite[] = [];
+  private unapplied: Unapplied[] = [];
   private queuedEvents = 0;
-  private committing = false;
-  private idle: Promise<void> = Promise.resolve();
-  private markIdle: () => void = () => undefined;
+  private queuedBytes = 0;
+  private unappliedEvents = 0;
+  private journaling = false;
+  private applying = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Records of each journal segment not yet in the EventStore; a segment at 0 can be deleted. */
+  private readonly segmentPending = new Map<number, number>();
+  /** Writes accepted so far, and writes finished (applied, or failed to journal): `settled()` waits for the second to catch up. */
+  private acceptedWrites = 0;
+  private finishedWrites = 0;
+  private settleWaiters: { target: number; resolve(): void }[] = [];
+  /** Hard-deleted clients, with when: their events still in flight are dropped, not applied. */
+  private readonly erased = new Map<string, number>();
+  private readonly log: (message: string, error: unknown) => void;
+  readonly stats: WriterStats = { journalAppends: 0, applyTransactions: 0, rejectedRecords: 0 };
 
-  constructor(
+  private constructor(
     private readonly store: EventStore,
-    options: Partial<EventWriterOptions> = {},
+    private readonly journal: Journal,
+    options: Partial<EventWriterOptions>,
+    log?: (message: string, error: unknown) => void,
   ) {
     this.options = { ...DEFAULT_WRITER_OPTIONS, ...options };
+    this.log = log ?? ((message, error) => process.stderr.write(`mythic: ${message}: ${String(error)}\n`));
   }
 
-  /** Events waiting for, or inside, a commit that has not finished. */
+  /**
+   * Opens the journal in `journalDir` and applies whatever an earlier process acknowledged but
+   * had not yet moved into the EventStore, before accepting anything new.
+   */
+  static async open(
+    store: EventStore,
+    journalDir: string,
+    options: Partial<EventWriterOptions> = {},
+    log?: (message: string, error: unknown) => void,
+  ): Promise<EventWriter> {
+    const { journal, leftover } = await Journal.open(journalDir);
+    const writer = new EventWriter(store, journal, options, log);
+    for (const segment of leftover) {
+      await writer.applyInBatches(segment.records);
+      journal.discardThrough(segment.sequence);
+    }
+    return writer;
+  }
+
+  /** Events acknowledged or waiting, not yet in the EventStore. */
   get pendingEvents(): number {
     return this.queuedEvents;
   }
 
-  write(events: StoredEvent[], links: IdentityLink[]): Promise<AppendResult> {
-    if (events.length === 0 && links.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
-    if (this.queuedEvents > 0 && this.queuedEvents + events.length > this.options.maxQueuedEvents) {
-      return Promise.reject(new Overloaded(this.options.retryAfterSeconds));
-    }
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ events, links, resolve, reject });
-      this.queuedEvents += events.length;
-      if (!this.committing) void this.commitLoop();
+  /** Resolves once the events are on disk in the journal; rejects with Overloaded when the queues are full. */
+  write(events: StoredEvent[], links: IdentityLink[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the event writer is closed'));
+    if (events.length === 0 && links.length === 0) return Promise.resolve();
+    const line = `${JSON.stringify({ events, links } satisfies JournalRecord)}\n`;
+    const bytes = line.length;
+    const full = this.queuedEvents + events.length > this.options.maxQueuedEvents || this.queuedBytes + bytes > this.options.maxQueuedBytes;
+    if (full && this.queuedEvents > 0) return Promise.reject(new Overloaded(this.options.retryAfterSeconds));
+    this.queuedEvents += events.length;
+    this.queuedBytes += bytes;
+    this.acceptedWrites++;
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ events, links, line, resolve, reject });
+      if (!this.journaling) void this.journalLoop();
     });
   }
 
-  /** Resolves once everything written so far is committed (or failed). */
-  drain(): Promise<void> {
-    return this.committing ? this.idle : Promise.resolve();
+  /** Resolves once everything acknowledged before the call is in the EventStore (reads see it). */
+  settled(): Promise<void> {
+    const target = this.acceptedWrites;
+    if (this.finishedWrites >= target) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.settleWaiters.push({ target, resolve });
+      this.scheduleApply();
+    });
   }
 
-  private async commitLoop(): Promise<void> {
-    this.committing = true;
-    this.idle = new Promise((resolve) => (this.markIdle = resolve));
-    try {
-      while (this.queue.length > 0) await this.commitNextGroup();
-    } finally {
-      this.committing = false;
-      this.markIdle();
-    }
+  /**
+   * Settles, then makes sure no event of the client acknowledged until now is applied later (a
+   * request already past authentication can still be in flight). Call before deleting its data.
+   */
+  async forgetClient(clientId: string, now: number): Promise<void> {
+    this.erased.set(clientId, now);
+    await this.settled();
   }
 
-  private async commitNextGroup(): Promise<void> {
-    const group = this.takeGroup();
-    const events = group.flatMap((write) => write.events);
-    const links = group.flatMap((write) => write.links);
+  /** Stops accepting writes; resolves once everything acknowledged is in the EventStore. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.settled();
+    clearTimeout(this.lingerTimer);
+    await this.journal.close();
+  }
+
+  private async journalLoop(): Promise<void> {
+    this.journaling = true;
     try {
-      const { duplicateIndexes } = await this.store.append(events, links);
-      const duplicates = new Set(duplicateIndexes);
-      let offset = 0;
-      for (const write of group) {
-        let skipped = 0;
-        for (let i = 0; i < write.events.length; i++) if (duplicates.has(offset + i)) skipped++;
-        offset += write.events.length;
-        write.resolve({ inserted: write.events.length - skipped, duplicates: skipped });
+      while (this.waiting.length > 0) {
+        const group = this.waiting.splice(0);
+        try {
+          const segment = await this.journal.append(group.map((write) => write.line).join(''));
+          this.stats.journalAppends++;
+          for (const write of group) {
+            this.unapplied.push({ events: write.events, links: write.links, bytes: write.line.length, segment });
+            this.unappliedEvents += write.events.length;
+          }
+          this.segmentPending.set(segment, (this.segmentPending.get(segment) ?? 0) + group.length);
+        } catch (error) {
+          for (const write of group) {
+            this.queuedEvents -= write.events.length;
+            this.queuedBytes -= write.line.length;
+            write.reject(error);
+          }
+          this.finishedWrites += group.length;
+          this.wakeSettled();
+          continue;
+        }
+        for (const write of group) write.resolve();
+        this.scheduleApply();
       }
-    } catch (error) {
-      for (const write of group) write.reject(error);
     } finally {
-      this.queuedEvents -= events.length;
+      this.journaling = false;
     }
   }
 
-  /** Whole writes from the head of the queue, up to maxBatchEvents (always at least one write). */
-  private takeGroup(): PendingWrite[] {
-    let count = 0;
-    let take = 0;
-    while (take < this.queue.length) {
-      const size = this.queue[take]!.events.length;
-      if (take > 0 && count + size > this.options.maxBatchEvents) break;
-      count += size;
-      take++;
+  /** Starts applying now when enough has gathered or a reader waits; otherwise after a short linger. */
+  private scheduleApply(): void {
+    if (this.applying || this.unapplied.length === 0) return;
+    if (this.unappliedEvents >= APPLY_AT_EVENTS || this.settleWaiters.length > 0) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+      void this.applyLoop();
+    } else {
+      this.lingerTimer ??= setTimeout(() => {
+        this.lingerTimer = undefined;
+        if (!this.applying) void this.applyLoop();
+      }, APPLY_LINGER_MS);
     }
-    return this.queue.splice(0, take);
+  }
+
+  /** Moves journaled events into the EventStore, in groups as large as have gathered. */
+  private async applyLoop(): Promise<void> {
+    this.applying = true;
+    try {
+      for (let first = true; this.unapplied.length > 0; first = false) {
+        // What arrived during the last transaction waits for the linger unless it is already a lot.
+        if (!first && this.unappliedEvents < APPLY_AT_EVENTS && this.settleWaiters.length === 0) break;
+        const records = this.unapplied.splice(0);
+        this.unappliedEvents = 0;
+        try {
+          await this.applyInBatches(records);
+        } catch (error) {
+          this.log('could not move events into the event store; retrying record by record', error);
+          if (!(await this.applyOneByOne(records))) {
+            // The store itself is failing (disk full…): nothing is lost, the records stay journaled.
+            this.unapplied.unshift(...records);
+            this.unappliedEvents += records.reduce((sum, record) => sum + record.events.length, 0);
+            await new Promise((resolve) => setTimeout(resolve, APPLY_RETRY_MS));
+            continue;
+          }
+        }
+        for (const record of records) {
+          this.queuedEvents -= record.events.length;
+          this.queuedBytes -= record.bytes;
+          this.segmentPending.set(record.segment, (this.segmentPending.get(record.segment) ?? 1) - 1);
+        }
+        await this.discardAppliedSegments();
+        this.finishedWrites += records.length;
+        this.wakeSettled();
+      }
+    } finally {
+      this.applying = false;
+    }
+    this.scheduleApply();
+  }
+
+  /**
+   * After a failed group: applies each record alone, so one the store refuses cannot block the
+   * others forever. A record refused alone while others succeed is set aside (kept, never
+   * dropped silently). Returns false when every record failed: the store, not a record, is broken.
+   */
+  private async applyOneByOne(records: JournalRecord[]): Promise<boolean> {
+    const refused: JournalRecord[] = [];
+    let firstError: unknown;
+    for (const record of records) {
+      try {
+        await this.applyInBatches([record]);
+      } catch (error) {
+        firstError ??= error;
+        refused.push(record);
+      }
+    }
+    if (refused.length === records.length) return false;
+    if (refused.length > 0) {
+      await this.journal.setAside(refused);
+      this.stats.rejectedRecords += refused.length;
+      this.log(`set ${refused.length} journal record(s) the event store refused aside`, firstError);
+    }
+    return true;
+  }
+
+  /** Deletes the full segments whose records are all in the EventStore. */
+  private async discardAppliedSegments(): Promise<void> {
+    for (const [segment, pending] of this.segmentPending) {
+      if (pending > 0 || segment === this.journal.currentSequence) continue;
+      this.segmentPending.delete(segment);
+      await this.journal.discard(segment);
+    }
+  }
+
+  private async applyInBatches(records: JournalRecord[]): Promise<void> {
+    let events: StoredEvent[] = [];
+    let links: IdentityLink[] = [];
+    for (const record of records) {
+      events.push(...record.events.filter((event) => this.keeps(event.client_id, event.received_at)));
+      links.push(...record.links.filter((link) => this.keeps(link.client_id, link.created_at)));
+      if (events.length >= this.options.maxBatchEvents) {
+        this.stats.applyTransactions++;
+        await this.store.append(events, links);
+        events = [];
+        links = [];
+      }
+    }
+    if (events.length > 0 || links.length > 0) {
+      this.stats.applyTransactions++;
+      await this.store.append(events, links);
+    }
+  }
+
+  private keeps(clientId: string, at: number): boolean {
+    const erasedAt = this.erased.get(clientId);
+    return erasedAt === undefined || at > erasedAt;
+  }
+
+  private wakeSettled(): void {
+    const still: typeof this.settleWaiters = [];
+    for (const waiter of this.settleWaiters) {
+      if (this.finishedWrites >= waiter.target) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.settleWaiters = still;
   }
 }

@@ -1,40 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppendResult } from '../events/eventStore.js';
 import { ApiError } from '../http/apiError.js';
+import { bearerToken } from '../http/bearer.js';
 import { errorResponse, ok } from '../http/envelope.js';
 import { validatorCompiler } from '../http/validation.js';
-import type { KeysService } from '../keys/service.js';
-import type { Clock } from '../shared/clock.js';
-import type { MetaStore } from '../store/metaStore.js';
-import { authenticate, bearerKey, checkOrigin, PROXY_KEY_HEADER, viaTrustedProxy, visitorOf } from './access.js';
 import { decodeBody, RawBody } from './body.js';
 import { allowRequestOrigin, answerPreflight } from './cors.js';
-import { enrich, identityLinks, type RequestFacts } from './enrich.js';
-import { Overloaded, type EventSink } from './eventSink.js';
-import { acceptEvents, DEFAULT_LIMITS, unpackBody, type IngestLimits } from './events.js';
-import { TokenBuckets, type RateLimit } from './rateLimit.js';
+import { Overloaded } from './eventSink.js';
+import { requestingHost } from './origin.js';
 import { Accepted, BrowserQuery, IngestBody, IngestEventComponent, ServerQuery } from './schemas.js';
+import { IngestService, type IngestServiceOptions } from './service.js';
 
-export interface IngestRateLimits {
-  /** Per visitor address (as forwarded by a trusted proxy, else the connection's). */
-  perIp: RateLimit;
-  /** Per client key kind: a client's publishable traffic, and its secret-key traffic. */
-  perKey: RateLimit;
-}
+export type IngestRoutesOptions = IngestServiceOptions;
 
-export const DEFAULT_RATE_LIMITS: IngestRateLimits = { perIp: { perSecond: 200 }, perKey: { perSecond: 2000 } };
-
-export interface IngestRoutesOptions {
-  sink: EventSink;
-  keys: KeysService;
-  store: MetaStore;
-  clock: Clock;
-  /** Keys the HMAC of hashed visitor addresses (clients with ip_storage 'hashed'). */
-  ipHashSecret: Buffer;
-  limits?: Partial<IngestLimits>;
-  rateLimits?: Partial<IngestRateLimits>;
-}
+/** Sent by a client's first-party proxy, which may then forward the visitor's address and user agent. */
+export const PROXY_KEY_HEADER = 'x-mythic-proxy-key';
 
 const ingestErrors = {
   400: errorResponse('invalid_json or validation_error: nothing of the request was stored'),
@@ -49,8 +29,8 @@ const ingestErrors = {
 
 const tags = ['Ingestion'];
 
-const rateLimited = (seconds: number, what: string): ApiError =>
-  new ApiError(429, 'rate_limited', `Too many requests for this ${what}; retry in ${seconds} s`, undefined, { 'retry-after': String(seconds) });
+/** A header as one string: Node joins most repeated headers itself; the rest are joined here. */
+const single = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value);
 
 /** Whether the body is gzip: from Content-Encoding, or `?compression=gzip-js` for posthog-js. */
 function isGzip(request: FastifyRequest, compression: string | undefined): boolean {
@@ -68,13 +48,11 @@ function isGzip(request: FastifyRequest, compression: string | undefined): boole
  * Public ingestion: browsers POST to /e with a publishable key; servers POST to /batch or /ingest
  * with either key. A request is stored whole or not at all, and answered 200 only once durable.
  * Registered outside the admin scope, in its own context: bodies are read here as raw bytes,
- * since they may be gzip or text/plain, and are validated by hand (see events.ts).
+ * since they may be gzip or text/plain, and are validated by IngestService (see events.ts).
  */
 export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = async (app, options) => {
-  const { sink, keys, store, clock, ipHashSecret } = options;
-  const limits: IngestLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const perIp = new TokenBuckets(options.rateLimits?.perIp ?? DEFAULT_RATE_LIMITS.perIp);
-  const perKey = new TokenBuckets(options.rateLimits?.perKey ?? DEFAULT_RATE_LIMITS.perKey);
+  const service = new IngestService(options);
+  const { limits } = service;
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'buffer', bodyLimit: limits.maxRequestBytes }, (_request, body, done) => {
@@ -90,52 +68,31 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
 
   app.addHook('onRequest', (request, reply, done) => {
     allowRequestOrigin(request, reply);
-    // The connection's address is limited before any work, unless a proxy claims to forward
-    // visitors: then the visitor's address is limited once the proxy's key is verified.
-    if (request.method === 'POST' && request.headers[PROXY_KEY_HEADER] === undefined) {
-      const wait = perIp.take(request.ip, clock());
-      if (wait > 0) {
-        done(rateLimited(wait, 'address'));
-        return;
-      }
+    if (request.method !== 'POST') return done();
+    try {
+      service.admit(request.ip, single(request.headers[PROXY_KEY_HEADER]));
+    } catch (error) {
+      return done(error as ApiError);
     }
     done();
   });
 
-  /** One request, whatever the endpoint; `presentedKey` picks the key given the body's api_key. */
-  async function ingest(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    presentedKey: (apiKey: string | undefined) => string | undefined,
-    publishableOnly: boolean,
-  ): Promise<FastifyReply> {
-    const receivedAt = clock();
+  /** One request, whatever the endpoint; `key` is the one given outside the body. */
+  async function ingest(request: FastifyRequest, reply: FastifyReply, key: string | undefined, publishableOnly: boolean): Promise<FastifyReply> {
     const query = request.query as { compression?: string };
     const body = await decodeBody(request.body as RawBody | undefined, { gzip: isGzip(request, query.compression), maxBytes: limits.maxRequestBytes });
-    const unpacked = unpackBody(body, limits);
-
-    const identity = await authenticate(keys, presentedKey(unpacked.apiKey), publishableOnly);
-    const keyWait = perKey.take(`${identity.client_id}\n${identity.kind}`, receivedAt);
-    if (keyWait > 0) throw rateLimited(keyWait, 'key');
-    const client = await store.getClient(identity.client_id);
-    // Deleted between the two lookups: its keys went with it.
-    if (client === null) throw new ApiError(401, 'unauthorized', 'The key is unknown');
-    const trusted = identity.kind === 'secret';
-    const proxied = viaTrustedProxy(client, request.headers);
-    if (!trusted) await checkOrigin(store, client, request.headers);
-
-    const visitor = visitorOf(request, trusted, proxied);
-    if (proxied && visitor.ip !== null) {
-      const ipWait = perIp.take(visitor.ip, receivedAt);
-      if (ipWait > 0) throw rateLimited(ipWait, 'address');
-    }
-
-    const accepted = acceptEvents(unpacked, { trusted, now: receivedAt, limits });
-    const facts: RequestFacts = { clientId: client.id, receivedAt, ...visitor, ipStorage: client.ip_storage, ipHashSecret };
-    const events = accepted.map((event) => enrich(event, facts));
-    let result: AppendResult;
     try {
-      result = await sink.write(events, identityLinks(accepted, client.id));
+      const outcome = await service.ingest({
+        key,
+        publishableOnly,
+        body,
+        originHost: requestingHost(request.headers),
+        connectionIp: request.ip,
+        forwardedFor: single(request.headers['x-forwarded-for']),
+        userAgent: request.headers['user-agent'],
+        proxyKey: single(request.headers[PROXY_KEY_HEADER]),
+      });
+      return reply.send(ok(outcome));
     } catch (error) {
       if (error instanceof Overloaded) {
         throw new ApiError(503, 'overloaded', `Too many events are waiting to be stored; retry in ${error.retryAfterSeconds} s`, undefined, {
@@ -144,7 +101,6 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
       }
       throw error;
     }
-    return reply.send(ok({ received: events.length, duplicates: result.duplicates }));
   }
 
   app.post(
@@ -162,7 +118,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
         response: { 200: Accepted, ...ingestErrors },
       },
     },
-    (request, reply) => ingest(request, reply, (apiKey) => request.query.key ?? apiKey, true),
+    (request, reply) => ingest(request, reply, request.query.key, true),
   );
 
   for (const path of ['/batch', '/ingest']) {
@@ -181,7 +137,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
           response: { 200: Accepted, ...ingestErrors },
         },
       },
-      (request, reply) => ingest(request, reply, (apiKey) => bearerKey(request.headers) ?? apiKey, false),
+      (request, reply) => ingest(request, reply, bearerToken(request.headers.authorization), false),
     );
   }
 

@@ -97,8 +97,10 @@ export const ServerQuery = Type.Object({
 
 export const Accepted = DataEnvelope(
   Type.Object({
-    received: Type.Integer({ minimum: 0, description: 'Events in the request, all durably stored (or stored before).' }),
-    duplicates: Type.Integer({ minimum: 0, description: 'Of those, events whose uuid was already stored: acknowledged, not stored again.' }),
+    received: Type.Integer({
+      minimum: 0,
+      description: 'Events in the request, all durably accepted. An event whose uuid the client already stored is acknowledged too, and not stored again.',
+    }),
   }),
   'Stored durably',
 );

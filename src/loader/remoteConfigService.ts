@@ -1,5 +1,4 @@
-import { KeysService } from '../keys/service.js';
-import type { Clock } from '../shared/clock.js';
+import type { KeysService } from '../keys/service.js';
 import type { ClientRow, MetaStore, SnippetRow, TagRow } from '../store/metaStore.js';
 import { DEFAULT_SDK_SETTINGS, type RemoteConfig, type RenderedSnippet, type RenderedTag } from './remoteConfig.js';
 import { renderTag } from './tagTemplates.js';
@@ -12,14 +11,10 @@ export const DEFAULT_GLOBAL_NAME = 'mythic';
  * operator makes is in the next fetch, so nothing is cached here (callers may cache by ETag).
  */
 export class RemoteConfigService {
-  private readonly keys: KeysService;
-
   constructor(
     private readonly store: MetaStore,
-    clock: Clock,
-  ) {
-    this.keys = new KeysService(store, clock);
-  }
+    private readonly keys: KeysService,
+  ) {}
 
   /**
    * The config for the page that embeds `publishableKey`, with the client it belongs to; null when

@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Request } from 'playwright-core';
+import type { WireEvent } from '../../sdk/src/core/wire.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
+
+export type { WireEvent };
 
 /**
  * Shared pieces of the browser end-to-end tests: Debian's Chromium driven by playwright-core, a
@@ -163,17 +166,6 @@ export async function startSite(render: (host: string, path: string) => string |
 export function html(options: { loaders: string[]; head?: string; body?: string; title?: string }): string {
   const loaders = options.loaders.map((src) => `<script async src="${src}"></script>`).join('\n');
   return `<!doctype html><html><head><meta charset="utf-8"><title>${options.title ?? 'Test shop'}</title>${options.head ?? ''}\n${loaders}</head><body><h1>Test shop</h1>${options.body ?? ''}</body></html>`;
-}
-
-export interface WireEvent {
-  event: string;
-  distinct_id: string;
-  timestamp: string;
-  uuid: string;
-  properties: Record<string, unknown>;
-  $session_id: string;
-  $device_id: string;
-  $anon_distinct_id?: string;
 }
 
 export interface SentBatch {

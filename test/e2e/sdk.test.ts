@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { APIResponse, Browser, BrowserContext, Page } from 'playwright-core';
 import { VERSION } from '../../src/version.js';
 import { stopAllServers } from '../helpers/server.js';
 import { CHROMIUM_SKIP, html, launchChromium, newContext, sleep, startMythic, startSite, type MythicServer, type Site, type WireEvent } from './harness.js';
@@ -8,7 +8,9 @@ import { CHROMIUM_SKIP, html, launchChromium, newContext, sleep, startMythic, st
 /**
  * The SDK's own behaviour (wire format, identity, persistence, retries, privacy), with a real
  * server delivering the loader and the core, and /e answered by the test so that it can fail on
- * purpose. That the real ingestion accepts what the SDK sends is covered by loader.test.ts.
+ * purpose. Each request still reaches the real server, whose answer the test keeps: its status
+ * (what ingestion made of the batch) and its CORS headers, which decide what the SDK can read of
+ * the test's answer. That ingestion stores what the SDK sends is covered by loader.test.ts.
  */
 
 type Answer = { status: number; headers?: Record<string, string> } | 'abort';
@@ -19,10 +21,14 @@ interface Attempt {
   origin: string;
   contentType: string | undefined;
   events: WireEvent[];
+  /** The real server's status for the same request (undefined for an aborted attempt). */
+  served?: number;
 }
 
 class Collector {
+  /** Attempts answered so far, in the order they arrived. */
   readonly attempts: Attempt[] = [];
+  private arrived = 0;
   answer: (attempt: number) => Answer = () => ({ status: 200 });
 
   static async on(context: BrowserContext): Promise<Collector> {
@@ -33,22 +39,32 @@ class Collector {
         const request = route.request();
         const url = new URL(request.url());
         const body = request.postData();
-        collector.attempts.push({
+        const attempt: Attempt = {
           at: Date.now(),
           key: url.searchParams.get('key'),
           origin: url.origin,
           contentType: request.headers()['content-type'],
           events: body === null ? [] : (JSON.parse(body) as { batch: WireEvent[] }).batch,
-        });
-        const answer = collector.answer(collector.attempts.length);
-        if (answer === 'abort') return route.abort('failed');
+        };
+        collector.arrived += 1;
+        const answer = collector.answer(collector.arrived);
+        if (answer === 'abort') {
+          collector.attempts.push(attempt);
+          return route.abort('failed');
+        }
+        let real: APIResponse;
+        try {
+          real = await route.fetch();
+        } catch {
+          // The context closed meanwhile (a beacon sent as the test ends): nobody waits for an answer.
+          return undefined;
+        }
+        attempt.served = real.status();
+        collector.attempts.push(attempt);
+        const cors = Object.entries(real.headers()).filter(([name]) => name.startsWith('access-control-'));
         return route.fulfill({
           status: answer.status,
-          headers: {
-            'access-control-allow-origin': request.headers().origin ?? '*',
-            'access-control-expose-headers': 'Retry-After',
-            ...answer.headers,
-          },
+          headers: { ...Object.fromEntries(cors), ...answer.headers },
           contentType: 'application/json',
           body: answer.status === 200 ? '{"success":true,"data":{}}' : '{"success":false,"data":null,"error":"no","code":"x"}',
         });
@@ -235,13 +251,15 @@ describe('browser: SDK behaviour', { skip: CHROMIUM_SKIP }, () => {
     const context = await newContext(browser);
     try {
       const collector = await Collector.on(context);
-      collector.answer = (attempt) => (attempt === 1 ? { status: 503, headers: { 'retry-after': '1' } } : { status: 200 });
+      collector.answer = (attempt) => (attempt === 1 ? { status: 503, headers: { 'retry-after': '2' } } : { status: 200 });
       const page = await open(context, c.host, c.global);
       await page.evaluate(`${c.global}.capture('Retried')`);
       await collector.waitFor((col) => col.attempts.length === 2);
       const [failed, retried] = collector.attempts as [Attempt, Attempt];
       assert.deepEqual(retried.events.map((e) => e.uuid), failed.events.map((e) => e.uuid), 'the same events, same uuids');
-      assert.ok(retried.at - failed.at >= 900, `waited ${retried.at - failed.at} ms for Retry-After: 1`);
+      // A first back-off waits at most a second: only a Retry-After the SDK could read (the real
+      // server's CORS headers expose it) makes it wait two.
+      assert.ok(retried.at - failed.at >= 1900, `waited ${retried.at - failed.at} ms for Retry-After: 2`);
 
       collector.answer = (attempt) => (attempt === 3 ? { status: 429 } : attempt === 4 ? 'abort' : { status: 200 });
       await page.evaluate(`${c.global}.capture('Throttled')`);
@@ -335,6 +353,86 @@ describe('browser: SDK behaviour', { skip: CHROMIUM_SKIP }, () => {
       await sleep(300);
       assert.deepEqual(collector.events().map((e) => e.event), ['Early Bird'], 'no automatic page view: the page turned it off');
       assert.equal(collector.events()[0]?.properties.at, 'head');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('honours a requireConsent queued before the core arrives: nothing sent or stored, the page view held until granted', async () => {
+    const forms: Array<{ form: string; head?: (pk: string, g: string) => string; stubCall?: true }> = [
+      { form: 'an array before the loader', head: (_pk, g) => `<script>window.${g} = [['requireConsent']];</script>` },
+      { form: 'after a queued init', head: (pk, g) => `<script>window.${g} = [['init', '${pk}', { batch_size: 1 }], ['requireConsent']];</script>` },
+      { form: 'a call on the loader’s stub', stubCall: true },
+    ];
+    for (const { form, head, stubCall } of forms) {
+      // batch_size 1: a page view started without consent would go out at once.
+      const c = await client({ flush_interval_ms: 100, batch_size: 1 }, head);
+      const context = await newContext(browser);
+      try {
+        const collector = await Collector.on(context);
+        let release = (): void => undefined;
+        if (stubCall) {
+          // The core is held back, so that the page talks to the loader's stub first.
+          const held = new Promise<void>((resolve) => (release = resolve));
+          await context.route((url) => url.pathname === '/sdk/v1/core.js', async (route) => {
+            await held;
+            await route.continue();
+          });
+        }
+        const page = await context.newPage();
+        // The load event waits for async scripts, the held core among them.
+        await page.goto(site.url(c.host, '/'), { waitUntil: 'domcontentloaded' });
+        if (stubCall) {
+          await page.waitForFunction(`window.${c.global} && ${c.global}.__mythic === 'stub'`);
+          await page.evaluate(`${c.global}.requireConsent()`);
+          release();
+        }
+        await page.waitForFunction(`window.${c.global} && ${c.global}.__mythic === 'core'`);
+        await page.evaluate(`${c.global}.capture('Held')`);
+        await sleep(500);
+        assert.equal(collector.attempts.length, 0, `${form}: nothing is sent before consent`);
+        assert.deepEqual(await page.evaluate('Object.keys(localStorage)'), [], `${form}: nothing in localStorage`);
+        assert.deepEqual(await context.cookies(), [], `${form}: no cookie`);
+
+        await page.evaluate(`${c.global}.grantConsent()`);
+        await collector.waitFor((col) => col.named('$pageview').length === 1 && col.named('Held').length === 1);
+        assert.deepEqual(collector.events().map((e) => e.event), ['$pageview', 'Held'], `${form}: the held page view goes first`);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
+  it('drops or repairs only the bad event of a batch, warning once, so the server takes the rest', async () => {
+    const c = await client({ batch_size: 6, flush_interval_ms: 60_000, capture_pageview: false });
+    const context = await newContext(browser);
+    try {
+      const collector = await Collector.on(context);
+      const page = await open(context, c.host, c.global);
+      const warnings: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'warning') warnings.push(message.text());
+      });
+      const g = c.global;
+      await page.evaluate(`
+        ${g}.capture('First');
+        ${g}.capture('${'n'.repeat(201)}');
+        ${g}.capture('Huge', { text: 'é'.repeat(17000) });
+        ${g}.capture('Broken \ud83d', { ['key \udc00']: 'a\u0000b' });
+        ${g}.capture('Deep', { id: 'x' });
+        ${g}.identify('${'u'.repeat(201)}');
+        ${g}.capture('Last', { emoji: '😀' });
+      `);
+      await page.evaluate(`${g}.flush()`);
+      await collector.waitFor((col) => col.named('Last').length === 1);
+      const [attempt] = collector.attempts as [Attempt];
+      assert.deepEqual(attempt.events.map((e) => e.event), ['First', 'Broken \ufffd', 'Deep', 'Last']);
+      assert.deepEqual(attempt.events[1]?.properties['key \ufffd'], 'a\ufffdb');
+      assert.equal(attempt.events[3]?.properties.emoji, '😀', 'well-formed pairs are kept');
+      assert.equal(attempt.events[3]?.distinct_id, attempt.events[0]?.distinct_id, 'an identify with an over-long id is ignored');
+      assert.equal(attempt.served, 200, 'the real server takes the whole batch');
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0] as string, /^\[mythic\] n{50} dropped: event name/);
     } finally {
       await context.close();
     }

@@ -1,79 +1,125 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
 import { Overloaded } from '../../src/ingest/eventSink.js';
 import { EventWriter } from '../../src/ingest/eventWriter.js';
 import { storedEvent } from '../helpers/events.js';
 
-describe('group-commit event writer', () => {
+describe('event writer: journal group commit in front of DuckDB', () => {
   let store: DuckDbEventStore;
-  before(async () => {
+  let dir: string;
+  const quiet = (): void => undefined;
+  beforeEach(async () => {
     store = await DuckDbEventStore.open(':memory:');
     await store.migrate();
+    dir = mkdtempSync(join(tmpdir(), 'mythic-writer-'));
   });
-  after(() => store.close());
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  after(() => undefined);
 
-  it('resolves each write only once its events can be read back, with its own duplicate count', async () => {
-    const writer = new EventWriter(store);
+  it('acknowledges once journaled, and every acknowledged event reaches the store exactly once', async () => {
+    const writer = await EventWriter.open(store, dir, {}, quiet);
     const repeated = storedEvent({ client_id: 'w1' });
-    const writes = Array.from({ length: 40 }, (_, i) =>
-      writer.write(i === 39 ? [repeated, storedEvent({ client_id: 'w1' })] : [i === 0 ? repeated : storedEvent({ client_id: 'w1' })], []).then(async (result) => {
-        const stored = await store.recentEvents('w1', { limit: 100 });
-        return { result, visible: stored.length };
-      }),
-    );
-    const outcomes = await Promise.all(writes);
-    assert.deepEqual(outcomes[0]!.result, { inserted: 1, duplicates: 0 });
-    assert.deepEqual(outcomes[39]!.result, { inserted: 1, duplicates: 1 });
-    for (const outcome of outcomes) assert.ok(outcome.visible >= 1, 'an acknowledged event is already stored');
-    assert.equal((await store.recentEvents('w1', { limit: 100 })).length, 40);
+    await Promise.all(Array.from({ length: 40 }, (_, i) => writer.write([i === 0 || i === 39 ? repeated : storedEvent({ client_id: 'w1' })], [])));
+    await writer.settled();
+    assert.equal((await store.recentEvents('w1', { limit: 100 })).length, 39, 'the repeated uuid is stored once');
     assert.equal(writer.pendingEvents, 0);
+    await writer.close();
   });
 
-  it('groups writes that arrive during a commit into fewer transactions', async () => {
-    let transactions = 0;
-    // The real store, with its transactions counted.
-    const counting = Object.create(store, {
-      append: { value: (...args: Parameters<typeof store.append>) => (transactions++, store.append(...args)) },
-    }) as DuckDbEventStore;
-    const grouped = new EventWriter(counting);
-    await Promise.all(Array.from({ length: 50 }, () => grouped.write([storedEvent({ client_id: 'w2' })], [])));
-    assert.ok(transactions < 10, `50 concurrent writes took ${transactions} transactions`);
+  it('groups writes that arrive during a journal append into fewer appends', async () => {
+    const writer = await EventWriter.open(store, dir, {}, quiet);
+    await Promise.all(Array.from({ length: 50 }, () => writer.write([storedEvent({ client_id: 'w2' })], [])));
+    assert.ok(writer.stats.journalAppends < 10, `50 concurrent writes took ${writer.stats.journalAppends} journal appends`);
+    await writer.settled();
     assert.equal((await store.recentEvents('w2', { limit: 100 })).length, 50);
+    await writer.close();
   });
 
   it('refuses writes beyond the queue bound with Overloaded, and stores every accepted one', async () => {
-    const writer = new EventWriter(store, { maxQueuedEvents: 20, retryAfterSeconds: 2 });
-    const attempts = Array.from({ length: 30 }, (_, i) =>
-      writer.write([storedEvent({ client_id: 'w3', event: `e${i}` }), storedEvent({ client_id: 'w3', event: `e${i}` })], []).then(
-        () => 'stored' as const,
-        (error: unknown) => {
-          assert.ok(error instanceof Overloaded);
-          assert.equal(error.retryAfterSeconds, 2);
-          return 'refused' as const;
-        },
+    const writer = await EventWriter.open(store, dir, { maxQueuedEvents: 20, retryAfterSeconds: 2 }, quiet);
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        writer.write([storedEvent({ client_id: 'w3', event: `e${i}` }), storedEvent({ client_id: 'w3', event: `e${i}` })], []).then(
+          () => 'stored' as const,
+          (error: unknown) => {
+            assert.ok(error instanceof Overloaded);
+            assert.equal(error.retryAfterSeconds, 2);
+            return 'refused' as const;
+          },
+        ),
       ),
     );
-    const results = await Promise.all(attempts);
     const stored = results.filter((r) => r === 'stored').length;
     assert.ok(results.includes('refused'), 'some writes were refused');
     assert.ok(stored >= 10, `${stored} writes accepted`);
+    await writer.settled();
     assert.equal((await store.recentEvents('w3', { limit: 500 })).length, stored * 2);
+    await writer.close();
   });
 
-  it('rejects every write of a failed transaction, and recovers for the next ones', async () => {
-    const broken = await DuckDbEventStore.open(':memory:');
-    await broken.migrate();
-    const writer = new EventWriter(broken);
-    // A missing event name violates a NOT NULL column inside the transaction (ingestion never sends one).
-    const bad = writer.write([storedEvent({ client_id: 'w4', event: null as unknown as string })], []);
-    const sameGroup = writer.write([storedEvent({ client_id: 'w4' })], []);
-    await assert.rejects(bad);
-    await sameGroup.catch(() => undefined);
-    await writer.write([storedEvent({ client_id: 'w4', event: 'after' })], []);
-    const rows = await broken.recentEvents('w4', { limit: 10 });
-    assert.ok(rows.some((r) => r.event === 'after'));
-    assert.ok(rows.every((r) => r.event !== null));
-    await broken.close();
+  it('applies what a crashed process left in the journal, ignoring a torn last line, then removes it', async () => {
+    const kept = [storedEvent({ client_id: 'w4', event: 'first' }), storedEvent({ client_id: 'w4', event: 'second' })];
+    const link = { client_id: 'w4', distinct_id: 'anon-9', person_id: 'user-9', created_at: 5 };
+    const lines = `${JSON.stringify({ events: [kept[0]], links: [link] })}\n${JSON.stringify({ events: [kept[1]], links: [] })}\n`;
+    // A group whose append was cut by the crash: never acknowledged, so it must not appear.
+    const torn = JSON.stringify({ events: [storedEvent({ client_id: 'w4', event: 'torn' })], links: [] }).slice(0, 80);
+    writeFileSync(join(dir, '000000000007.journal'), lines + torn);
+    const writer = await EventWriter.open(store, dir, {}, quiet);
+    const rows = await store.recentEvents('w4', { limit: 10 });
+    assert.deepEqual(rows.map((r) => r.event).sort(), ['first', 'second']);
+    assert.deepEqual((await store.identityLinks('w4')).map((l) => l.person_id), ['user-9']);
+    assert.ok(!existsSync(join(dir, '000000000007.journal')), 'the applied segment is gone');
+    assert.ok(readdirSync(dir).some((name) => name === '000000000008.journal'), 'new writes go to the next segment');
+    await writer.close();
+  });
+
+  it('applies a leftover segment that was already applied without storing anything twice', async () => {
+    const event = storedEvent({ client_id: 'w5' });
+    await store.append([event], []);
+    writeFileSync(join(dir, '000000000001.journal'), `${JSON.stringify({ events: [event], links: [] })}\n`);
+    const writer = await EventWriter.open(store, dir, {}, quiet);
+    assert.equal((await store.recentEvents('w5', { limit: 10 })).length, 1);
+    await writer.close();
+  });
+
+  it('sets aside a record the store refuses, and applies the others of its group', async () => {
+    const writer = await EventWriter.open(store, dir, {}, quiet);
+    // A missing event name breaks a NOT NULL column (ingestion never sends one).
+    const poison = writer.write([storedEvent({ client_id: 'w6', event: null as unknown as string })], []);
+    const good = writer.write([storedEvent({ client_id: 'w6', event: 'good' })], []);
+    await Promise.all([poison, good]);
+    await writer.settled();
+    assert.deepEqual((await store.recentEvents('w6', { limit: 10 })).map((r) => r.event), ['good']);
+    assert.equal(writer.stats.rejectedRecords, 1);
+    assert.match(readFileSync(join(dir, 'rejected.jsonl'), 'utf8'), /"client_id":"w6"/);
+    await writer.close();
+  });
+
+  it('drops in-flight events of a client forgotten by a hard delete, but not later ones', async () => {
+    const writer = await EventWriter.open(store, dir, {}, quiet);
+    const before = storedEvent({ client_id: 'w7', received_at: 1_000 });
+    const recreated = storedEvent({ client_id: 'w7', received_at: 3_000 });
+    await writer.forgetClient('w7', 2_000);
+    await writer.write([before], []);
+    await writer.write([recreated], []);
+    await writer.settled();
+    assert.deepEqual((await store.recentEvents('w7', { limit: 10 })).map((r) => r.uuid), [recreated.uuid]);
+    await writer.close();
+  });
+
+  it('refuses writes after close, and close waits for every acknowledged event', async () => {
+    const writer = await EventWriter.open(store, dir, {}, quiet);
+    const acknowledged = writer.write([storedEvent({ client_id: 'w8' })], []);
+    await acknowledged;
+    await writer.close();
+    assert.equal((await store.recentEvents('w8', { limit: 10 })).length, 1);
+    await assert.rejects(writer.write([storedEvent({ client_id: 'w8' })], []), /closed/);
   });
 });

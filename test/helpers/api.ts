@@ -1,4 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { after, before } from 'node:test';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ClientView } from '../../src/clients/schemas.js';
 import type { FieldProblem } from '../../src/http/apiError.js';
 import { buildApp, type AppOptions } from '../../src/app.js';
@@ -55,6 +60,8 @@ export interface TestApi {
   store: MetaStore;
   /** A real DuckDB event store, in memory, private to this app. */
   events: EventStore;
+  /** Waits until every acknowledged event is in `events` (they reach it from the journal moments later). */
+  settled(): Promise<void>;
   opened: OpenedStore;
   clock: TestClock;
   contract: ContractChecker;
@@ -63,19 +70,21 @@ export interface TestApi {
 }
 
 /** Options of the app under test other than its stores, key and clock (rate limits, queue bounds…). */
-export type AppOverrides = Partial<Omit<AppOptions, 'store' | 'events' | 'adminKeyHash' | 'clock'>>;
+export type AppOverrides = Partial<Omit<AppOptions, 'store' | 'events' | 'journalDir' | 'adminKeyHash' | 'clock'>>;
 
 /** Builds the real app on a real store of `kind`; every response is checked against the OpenAPI document. */
 export async function startApi(kind: StoreKind, overrides: AppOverrides = {}): Promise<TestApi> {
   const opened = await kind.open();
   const events = await DuckDbEventStore.open(':memory:');
   await events.migrate();
+  const journalDir = mkdtempSync(join(tmpdir(), 'mythic-journal-'));
   const clock = new TestClock();
   const app = await buildApp({
     logLevel: false,
     ...overrides,
     store: opened.store,
     events,
+    journalDir,
     adminKeyHash: sha256Hex(ADMIN_KEY),
     clock: clock.read,
   });
@@ -99,6 +108,7 @@ export async function startApi(kind: StoreKind, overrides: AppOverrides = {}): P
     app,
     store: opened.store,
     events,
+    settled: () => app.eventsSettled(),
     opened,
     clock,
     contract,
@@ -107,6 +117,7 @@ export async function startApi(kind: StoreKind, overrides: AppOverrides = {}): P
       await app.close();
       await events.close();
       await opened.dispose();
+      rmSync(journalDir, { recursive: true, force: true });
     },
   };
 }
@@ -128,3 +139,31 @@ export const SEED_CLIENT = {
   ghl_location_id: 'example_string',
   proxy_api_key: 'example_string',
 };
+
+/**
+ * One app for a whole suite: started before its tests, closed after them with a check that the
+ * OpenAPI contract was exercised. `newClient` creates `<prefix>-1`, `<prefix>-2`, … and returns the id.
+ */
+export function suiteApi(kind: StoreKind, prefix: string): { api(): TestApi; newClient(extra?: Record<string, unknown>): Promise<string> } {
+  let started: TestApi | undefined;
+  let n = 0;
+  const api = (): TestApi => {
+    if (started === undefined) throw new Error('the suite app is used before its before() hook ran');
+    return started;
+  };
+  before(async () => {
+    started = await startApi(kind);
+  });
+  after(async () => {
+    assert.ok(api().contract.checked > 0, 'responses were checked against the OpenAPI document');
+    await api().close();
+  });
+  const newClient = async (extra: Record<string, unknown> = {}): Promise<string> => {
+    n += 1;
+    const id = `${prefix}-${n}`;
+    const res = await api().request('POST', '/api/v1/clients', { body: { id, name: `${prefix} ${n}`, ...extra } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return id;
+  };
+  return { api, newClient };
+}

@@ -87,10 +87,15 @@ export async function servedContract(): Promise<ContractChecker> {
   const { sha256Hex } = await import('../../src/keys/secrets.js');
   const store = new SqliteMetaStore(':memory:');
   const events = await DuckDbEventStore.open(':memory:');
-  const app = await buildApp({ store, events, adminKeyHash: sha256Hex('contract-document-key'), logLevel: false });
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const journalDir = mkdtempSync(join(tmpdir(), 'mythic-contract-'));
+  const app = await buildApp({ store, events, journalDir, adminKeyHash: sha256Hex('contract-document-key'), logLevel: false });
   const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json', headers: { authorization: 'Bearer contract-document-key' } });
   await app.close();
   await events.close();
   await store.close();
+  rmSync(journalDir, { recursive: true, force: true });
   return new ContractChecker(res.json() as OpenApiDocument);
 }

@@ -2,70 +2,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { after, before, it } from 'node:test';
-import type { StoredEvent } from '../../src/events/eventStore.js';
 import { deriveIpHashSecret, hashIp } from '../../src/ingest/ip.js';
 import { sha256Hex } from '../../src/keys/secrets.js';
-import { ADMIN_KEY, startApi, type AppOverrides, type Envelope, type TestApi } from '../helpers/api.js';
-import { describeEachStore, type StoreKind } from '../helpers/stores.js';
+import { ADMIN_KEY, type Envelope, type TestApi } from '../helpers/api.js';
+import { ingestClient, pageview, startIngestApi, type Answer, type Client } from '../helpers/ingest.js';
+import { describeEachStore } from '../helpers/stores.js';
 import { USER_AGENTS } from './enrich.test.js';
 
-interface Answer {
-  status: number;
-  body: Envelope<{ received: number; duplicates: number } | null>;
-  headers: Record<string, string | string[] | number | undefined>;
-}
-
-interface Send {
-  body?: unknown;
-  raw?: string | Buffer;
-  headers?: Record<string, string>;
-  remoteAddress?: string;
-}
-
-interface Client {
-  id: string;
-  pk: string;
-  sk: string;
-}
-
 const HOUR = 60 * 60 * 1000;
-
-/** The ingestion side of a test app: raw requests with any headers and peer address, each checked against the OpenAPI document. */
-function ingestClient(api: TestApi) {
-  const send = async (url: string, options: Send = {}): Promise<Answer> => {
-    const headers: Record<string, string> = { ...options.headers };
-    let payload = options.raw;
-    if (payload === undefined && options.body !== undefined) {
-      payload = JSON.stringify(options.body);
-      headers['content-type'] ??= 'application/json';
-    }
-    const response = await api.app.inject({ method: 'POST', url, headers, payload, remoteAddress: options.remoteAddress });
-    const body = response.json() as Answer['body'];
-    api.contract.check('POST', url, response.statusCode, body);
-    return { status: response.statusCode, body, headers: response.headers };
-  };
-  let n = 0;
-  const createClient = async (fields: Record<string, unknown> = {}): Promise<Client> => {
-    n += 1;
-    const res = await api.request('POST', '/api/v1/clients', { body: { id: `ingest-${n}`, name: `Ingest ${n}`, ...fields } });
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return { id: res.body.data.id, pk: res.body.data.publishable_key as string, sk: res.body.data.secret_key as string };
-  };
-  const stored = (client: Client): Promise<StoredEvent[]> => api.events.recentEvents(client.id, { limit: 2000 });
-  return { send, createClient, stored };
-}
-
-const pageview = (extra: Record<string, unknown> = {}) => ({
-  event: '$pageview',
-  distinct_id: 'visitor-1',
-  properties: { $current_url: 'https://acme.test/products/1?utm_source=newsletter', $referrer: 'https://www.google.com/' },
-  ...extra,
-});
-
-async function startIngestApi(kind: StoreKind, overrides: AppOverrides = {}) {
-  const api = await startApi(kind, overrides);
-  return { api, ...ingestClient(api) };
-}
 
 describeEachStore('ingestion over HTTP', (kind) => {
   let api: TestApi;
@@ -102,7 +46,7 @@ describeEachStore('ingestion over HTTP', (kind) => {
       remoteAddress: '203.0.113.57',
     });
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.deepEqual(res.body, { success: true, data: { received: 1, duplicates: 0 } });
+    assert.deepEqual(res.body, { success: true, data: { received: 1 } });
     assert.equal(res.headers['access-control-allow-origin'], 'https://acme.test');
     assert.equal(res.headers.vary, 'Origin');
     const [event] = (await stored(acme)).filter((e) => e.uuid === uuid);
@@ -128,20 +72,20 @@ describeEachStore('ingestion over HTTP', (kind) => {
 
   it('takes a batch, a bare array, and the key as api_key in the body', async () => {
     const batch = await send('/e', { body: { api_key: acme.pk, batch: [pageview(), pageview()] }, headers: { origin: 'https://acme.test' } });
-    assert.deepEqual(batch.body.data, { received: 2, duplicates: 0 });
+    assert.deepEqual(batch.body.data, { received: 2 });
     const array = await send(`/e?key=${acme.pk}`, { body: [pageview(), pageview(), pageview()] });
-    assert.deepEqual(array.body.data, { received: 3, duplicates: 0 });
+    assert.deepEqual(array.body.data, { received: 3 });
     const server = await send('/batch', { body: { api_key: acme.sk, batch: [pageview()] } });
-    assert.deepEqual(server.body.data, { received: 1, duplicates: 0 });
+    assert.deepEqual(server.body.data, { received: 1 });
   });
 
   it('stores an event whose uuid is already stored once, and still acknowledges it', async () => {
     const uuid = randomUUID();
     const first = await send(`/e?key=${acme.pk}`, { body: pageview({ uuid }) });
-    assert.deepEqual(first.body.data, { received: 1, duplicates: 0 });
+    assert.deepEqual(first.body.data, { received: 1 });
     const retry = await send(`/e?key=${acme.pk}`, { body: { batch: [pageview({ uuid: uuid.toUpperCase() }), pageview()] } });
     assert.equal(retry.status, 200);
-    assert.deepEqual(retry.body.data, { received: 2, duplicates: 1 });
+    assert.deepEqual(retry.body.data, { received: 2 });
     assert.equal((await stored(acme)).filter((e) => e.uuid === uuid).length, 1);
   });
 
@@ -207,7 +151,7 @@ describeEachStore('ingestion over HTTP', (kind) => {
       send(`/e?key=${acme.pk}`, { body: { batch: Array.from({ length: 1001 }, () => ({ event: 'x', distinct_id: 'u' })) } }),
     );
     const thousand = await send(`/e?key=${acme.pk}`, { body: { batch: Array.from({ length: 1000 }, () => ({ event: 'x', distinct_id: 'u' })) } });
-    assert.deepEqual(thousand.body.data, { received: 1000, duplicates: 0 });
+    assert.deepEqual(thousand.body.data, { received: 1000 });
   });
 
   it('refuses a batch with any invalid event with 400 naming batch[i].field, storing none of it', async () => {
@@ -420,6 +364,7 @@ describeEachStore('ingestion over HTTP', (kind) => {
       },
     });
     assert.equal(res.status, 200, JSON.stringify(res.body));
+    await api.settled();
     const links = await api.events.identityLinks(client.id);
     assert.deepEqual(
       links.map((l) => [l.distinct_id, l.person_id]).sort(),
@@ -431,7 +376,7 @@ describeEachStore('ingestion over HTTP', (kind) => {
     assert.equal((await stored(client)).length, 3, 'identity events are events too');
   });
 
-  it('answers CORS preflights at once with exactly what the SDK needs', async () => {
+  it('answers CORS preflights at once with exactly what the SDK needs, and exposes Retry-After on every answer', async () => {
     for (const url of ['/e', '/batch', '/ingest']) {
       const res = await api.app.inject({
         method: 'OPTIONS',
@@ -446,6 +391,16 @@ describeEachStore('ingestion over HTTP', (kind) => {
       assert.equal(res.headers['access-control-allow-headers'], 'Content-Type');
       assert.equal(res.headers['access-control-max-age'], '86400');
     }
+    // A browser hides Retry-After from a cross-origin script unless it is exposed; the SDK needs it
+    // to wait as long as a 429 or 503 asks, so every answer exposes it, refusals included.
+    const origin = { origin: 'https://acme.test' };
+    const answers = [
+      await send(`/e?key=${acme.pk}`, { body: pageview(), headers: origin }),
+      await send('/ingest', { body: pageview(), headers: origin }),
+      await send(`/e?key=${acme.pk}`, { raw: '{', headers: { ...origin, 'content-type': 'text/plain' } }),
+    ];
+    assert.deepEqual(answers.map((a) => a.status), [200, 401, 400]);
+    for (const answer of answers) assert.equal(answer.headers['access-control-expose-headers'], 'Retry-After');
   });
 
   it('documents the ingestion endpoints in the OpenAPI document', async () => {
@@ -474,6 +429,7 @@ describeEachStore('ingestion limits', (kind) => {
       assert.equal(limited.body.code, 'rate_limited');
       assert.equal(limited.headers['retry-after'], '1');
       assert.equal(limited.headers['access-control-allow-origin'], 'https://x.test');
+      assert.equal(limited.headers['access-control-expose-headers'], 'Retry-After', 'refused before any work, and still readable');
       assert.equal((await from('198.51.100.2')).status, 200, 'another address has its own bucket; the key’s third request');
       const byKey = await from('198.51.100.3');
       assert.equal(byKey.status, 429, 'the key’s fourth request within the second');

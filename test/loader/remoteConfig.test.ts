@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { LoaderEmbedView } from '../../src/loader/adminSchemas.js';
 import { DEFAULT_SDK_SETTINGS } from '../../src/loader/remoteConfig.js';
+import { KeysService } from '../../src/keys/service.js';
 import { RemoteConfigService } from '../../src/loader/remoteConfigService.js';
 import { renderTag } from '../../src/loader/tagTemplates.js';
 import type { SnippetSetView } from '../../src/snippets/schemas.js';
@@ -17,7 +18,7 @@ describeEachStore('remote config', (kind) => {
   let n = 0;
   before(async () => {
     api = await startApi(kind);
-    configs = new RemoteConfigService(api.store, api.clock.read);
+    configs = new RemoteConfigService(api.store, new KeysService(api.store, api.clock.read));
   });
   after(async () => {
     assert.ok(api.contract.checked > 0, 'responses were checked against the OpenAPI document');

@@ -35,10 +35,15 @@ function guarded(method: Method): Method {
   };
 }
 
+const CONSENT_CALL = /^(require|grant|revoke)Consent$/;
+
 /**
  * Replaces the stub's methods by a new instance's, on the same object (the page may hold a
  * reference to it), then replays the queued calls. Without a queued init the instance starts with
- * the client's remote settings; with one, the page's config overrides them.
+ * the client's remote settings; with one, the page's config overrides them. Either way, a page
+ * that asked for consent before the core arrived (requireConsent or revokeConsent queued before
+ * any grantConsent) starts with consent required: replayed after the start, the call would come
+ * too late for the first page view.
  */
 function attach(entry: LoaderEntry): void {
   if (entry.attached) return;
@@ -54,11 +59,18 @@ function attach(entry: LoaderEntry): void {
   stub.push = guarded((...calls: unknown[]) => {
     for (const call of calls) if (Array.isArray(call)) (stub[String(call[0])] as Method | undefined)?.(...call.slice(1));
   });
-  const inits = queue.filter((call) => call[0] === 'init');
-  if (inits.length === 0) sdk.init(entry.config.publishable_key, {});
-  for (const [name, ...args] of inits.concat(queue.filter((call) => call[0] !== 'init'))) {
-    const method = stub[name];
-    if (typeof method === 'function') (method as Method)(...args);
+  const calls = queue.filter((call) => call[0] === 'init');
+  if (calls.length === 0) calls.push(['init', entry.config.publishable_key, {}]);
+  const consent = queue.find((call) => CONSENT_CALL.test(call[0]));
+  if (consent && consent[0] !== 'grantConsent') {
+    const [, key, config] = calls[0] as QueuedCall;
+    calls[0] = ['init', key, { ...(config as object), require_consent: true }];
+  }
+  // A leading requireConsent is now part of the start, which keeps a consent given on an earlier
+  // page; replayed, it would erase it.
+  for (const call of calls.concat(queue.filter((c) => c[0] !== 'init' && !(c === consent && c[0] === 'requireConsent')))) {
+    const method = stub[call[0]];
+    if (typeof method === 'function') (method as Method)(...call.slice(1));
   }
 }
 

@@ -1,18 +1,18 @@
 import type { SdkSettings } from '../../../src/loader/remoteConfig.js';
 import { onNavigate } from '../shared/navigation.js';
+import { checkEvent, MAX_ID_CHARS, tooLong } from './check.js';
 import { pageProperties } from './context.js';
 import { resolveSettings, type InitConfig, type Settings } from './settings.js';
 import { Storage } from './storage.js';
-import { Transport, type WireEvent } from './transport.js';
+import { Transport } from './transport.js';
 import { uuidv4 } from './uuid.js';
+import type { WireEvent } from './wire.js';
 
 type Properties = Record<string, unknown>;
 type Consent = 'granted' | 'pending' | 'denied';
 
 /** Events captured while consent is pending are held in memory only, up to this many. */
 const MAX_PENDING = 100;
-/** Ingestion refuses a whole request when one event is larger; such an event is dropped here instead. */
-const MAX_EVENT_CHARS = 32 * 1024;
 
 interface SessionState {
   id: string;
@@ -43,6 +43,8 @@ export class Mythic {
   private lastPageUrl = '';
   private leaveSent = true;
   private readyCallbacks: Array<() => void> = [];
+  /** One warning per page is enough to point a developer at bad events; a loop must not flood the console. */
+  private warned = false;
 
   constructor(
     private readonly globalName: string,
@@ -101,7 +103,7 @@ export class Mythic {
 
   capture(event: unknown, properties?: unknown, extra?: Partial<WireEvent>): void {
     if (!this.settings || this.blocked || this.consent === 'denied' || typeof event !== 'string' || event === '') return;
-    const wire: WireEvent = {
+    const checked = checkEvent({
       event,
       distinct_id: this.distinctId,
       timestamp: new Date().toISOString(),
@@ -110,11 +112,10 @@ export class Mythic {
       $session_id: this.sessionId(),
       $device_id: this.deviceId,
       ...extra,
-    };
-    if (JSON.stringify(wire).length > MAX_EVENT_CHARS) {
-      console.warn(`[mythic] ${event} dropped: over ${MAX_EVENT_CHARS} characters once serialised`);
-      return;
-    }
+    });
+    if (checked.warning) this.warn(`${event.slice(0, 50)} ${checked.warning}`);
+    const wire = checked.event;
+    if (!wire) return;
     if (this.consent === 'pending') {
       if (this.pending.length < MAX_PENDING) this.pending.push(wire);
     } else {
@@ -126,6 +127,8 @@ export class Mythic {
   identify(distinctId: unknown, set?: unknown): void {
     if (typeof distinctId === 'number') distinctId = String(distinctId);
     if (typeof distinctId !== 'string' || distinctId === '') return;
+    // Every later event would carry it, and the server refuses them all.
+    if (tooLong(distinctId)) return this.warn(`identify ignored: the id is over ${MAX_ID_CHARS} characters`);
     const properties = isObject(set) ? { $set: set } : {};
     const previous = this.distinctId;
     if (distinctId === previous) {
@@ -244,6 +247,12 @@ export class Mythic {
     this.session = session;
     this.storage?.setJson('session', session);
     return session.id;
+  }
+
+  private warn(message: string): void {
+    if (this.warned) return;
+    this.warned = true;
+    console.warn(`[mythic] ${message} (later problems are not reported)`);
   }
 
   private persistIdentity(): void {

@@ -1,17 +1,5 @@
 import type { Storage } from './storage.js';
-
-/** One event on the wire: `POST /e?key=<pk>` with body `{"batch": [WireEvent, …]}`. */
-export interface WireEvent {
-  event: string;
-  distinct_id: string;
-  /** ISO-8601 UTC. */
-  timestamp: string;
-  uuid: string;
-  properties: Record<string, unknown>;
-  $session_id: string;
-  $device_id: string;
-  $anon_distinct_id?: string;
-}
+import type { WireEvent } from './wire.js';
 
 /** Events kept in localStorage until acknowledged; beyond this the oldest go first. */
 const MAX_STORED = 100;
@@ -70,8 +58,11 @@ export class Transport {
     this.queue.push(event);
     if (this.queue.length > MAX_STORED) this.queue.shift();
     this.store((stored) => stored.concat(event));
-    if (this.queue.length >= this.batchSize && this.failures === 0) void this.send();
-    else this.schedule(this.intervalMs);
+    // A full batch goes on the next turn, not synchronously: a call made right after (a queued
+    // revokeConsent replayed behind the first page view) can still take it back.
+    const full = this.queue.length >= this.batchSize && this.failures === 0;
+    if (full) this.cancelTimer();
+    this.schedule(full ? 0 : this.intervalMs);
   }
 
   /** Sends what is queued now, unless a send is running or a retry is waiting for its time. */

@@ -1,0 +1,148 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { IdentityLink, StoredEvent } from './eventStore.js';
+
+/** What one journal line holds: the events and identity links of one acknowledged group. */
+export interface JournalRecord {
+  events: StoredEvent[];
+  links: IdentityLink[];
+}
+
+/** A segment takes appends until it reaches this size; it is deleted once all its records are in the EventStore. */
+const SEGMENT_MAX_BYTES = 16 * 1024 * 1024;
+const SEGMENT_SUFFIX = '.journal';
+const REJECTED_FILE = 'rejected.jsonl';
+
+const segmentName = (sequence: number): string => `${String(sequence).padStart(12, '0')}${SEGMENT_SUFFIX}`;
+
+/**
+ * The write-ahead journal in front of the EventStore. An acknowledged event is one that is in a
+ * journal segment on disk (written and fdatasync'ed); it reaches DuckDB moments later, applied in
+ * large groups, and its segment is deleted only once DuckDB has committed it. After a crash every
+ * remaining segment is applied again: the EventStore stores each (client_id, uuid) once, so a
+ * segment that was applied but not yet deleted is harmless.
+ *
+ * Why not acknowledge after the DuckDB commit itself: a DuckDB transaction costs 5–15 ms on
+ * this machine however few rows it holds, which caps a busy site's browsers at a few hundred
+ * requests per second, while an fdatasync of the journal costs about 0.15 ms.
+ */
+export class Journal {
+  private current: { sequence: number; handle: FileHandle; bytes: number };
+
+  private constructor(
+    private readonly dir: string,
+    current: { sequence: number; handle: FileHandle; bytes: number },
+  ) {
+    this.current = current;
+  }
+
+  /**
+   * Opens the journal in `dir` (created if needed). Returns the records of the segments left by an
+   * earlier process, oldest first, which the caller must apply before anything else, and then
+   * `discardThrough` them.
+   */
+  static async open(dir: string): Promise<{ journal: Journal; leftover: { sequence: number; records: JournalRecord[] }[] }> {
+    mkdirSync(dir, { recursive: true });
+    const sequences = readdirSync(dir)
+      .filter((name) => name.endsWith(SEGMENT_SUFFIX))
+      .map((name) => Number.parseInt(name, 10))
+      .filter(Number.isSafeInteger)
+      .sort((a, b) => a - b);
+    const leftover = sequences.map((sequence) => ({ sequence, records: readSegment(join(dir, segmentName(sequence))) }));
+    const next = (sequences.at(-1) ?? 0) + 1;
+    const journal = new Journal(dir, await createSegment(dir, next));
+    return { journal, leftover };
+  }
+
+  /** Sequence number of the segment new records go to. */
+  get currentSequence(): number {
+    return this.current.sequence;
+  }
+
+  /** Bytes in the segment new records go to. */
+  get currentBytes(): number {
+    return this.current.bytes;
+  }
+
+  /**
+   * Appends lines (each one JSON record and a newline) and resolves, once they are on disk, with
+   * the sequence of the segment that holds them. Callers append one at a time.
+   */
+  async append(lines: string): Promise<number> {
+    if (this.current.bytes >= SEGMENT_MAX_BYTES) {
+      const full = this.current;
+      this.current = await createSegment(this.dir, full.sequence + 1);
+      await full.handle.close();
+    }
+    const segment = this.current;
+    const buffer = Buffer.from(lines, 'utf8');
+    await segment.handle.write(buffer, 0, buffer.length);
+    segment.bytes += buffer.length;
+    await segment.handle.datasync();
+    return segment.sequence;
+  }
+
+  /** Deletes a segment no longer written to, whose records are all committed in the EventStore. */
+  async discard(sequence: number): Promise<void> {
+    if (sequence === this.current.sequence) return;
+    await unlink(join(this.dir, segmentName(sequence))).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+
+  /** Deletes segments left by an earlier process once the caller has applied their records. */
+  discardThrough(sequence: number): void {
+    for (const name of readdirSync(this.dir)) {
+      const n = Number.parseInt(name, 10);
+      if (name.endsWith(SEGMENT_SUFFIX) && n <= sequence && n !== this.current.sequence) unlinkSync(join(this.dir, name));
+    }
+  }
+
+  /** Keeps records the EventStore refused in `rejected.jsonl`, for an operator to inspect. */
+  async setAside(records: JournalRecord[]): Promise<void> {
+    const handle = await open(join(this.dir, REJECTED_FILE), 'a');
+    try {
+      await handle.write(records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.current.handle.close();
+  }
+}
+
+async function createSegment(dir: string, sequence: number): Promise<{ sequence: number; handle: FileHandle; bytes: number }> {
+  const handle = await open(join(dir, segmentName(sequence)), 'a');
+  syncDirectory(dir);
+  return { sequence, handle, bytes: 0 };
+}
+
+/** Makes a new file's directory entry durable: without it, a crash could lose the whole segment. */
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads a segment's complete lines. A crash in the middle of an append can leave a last line
+ * without its newline: that group was never acknowledged (the fdatasync had not returned), so it
+ * is cut off rather than applied.
+ */
+function readSegment(path: string): JournalRecord[] {
+  const bytes = readFileSync(path);
+  const complete = bytes.lastIndexOf(0x0a) + 1;
+  if (complete < bytes.length) truncateSync(path, complete);
+  const records: JournalRecord[] = [];
+  for (const line of bytes.subarray(0, complete).toString('utf8').split('\n')) {
+    if (line !== '') records.push(JSON.parse(line) as JournalRecord);
+  }
+  return records;
+}
