@@ -126,15 +126,34 @@ export async function ingestionBenchmark(config: BenchConfig): Promise<{ met: bo
     );
     const serverHeaders = { 'content-type': 'application/json', authorization: `Bearer ${client.secret_key}`, 'user-agent': CHROME_UA };
     await preflight(appOrigin, '/batch', serverHeaders, 200, { body: batchBodies[0]! });
-    const [bareBatch, batch] = await measureAlternately(
+    const [bareBatch] = await measureAlternately(
       [
         { label: `POST /bare/e (${BATCH_SIZE} events)`, origin: bareOrigin, requests: batchBodies.map((body) => ({ method: 'POST', path: '/bare/e', headers: serverHeaders, body })), bodyBytes: 0 },
-        { label: `POST /batch (${BATCH_SIZE} events)`, origin: appOrigin, requests: batchBodies.map((body) => ({ method: 'POST', path: '/batch', headers: serverHeaders, body })), bodyBytes: 0 },
       ] satisfies Target[],
       config,
     );
-    if (!bareBatch || !batch) throw new Error('measureAlternately returned fewer results than targets');
-    const eventsPerSec = batch.best.reqPerSec * BATCH_SIZE;
+    if (!bareBatch) throw new Error('measureAlternately returned fewer results than targets');
+    // Sustained, not burst: when DuckDB falls behind, the bounded queue answers 503 and those
+    // events do not count; the clock also runs until DuckDB holds every accepted event.
+    await app.eventsSettled();
+    const batchStarted = performance.now();
+    const batchRun = await runLoad({
+      url: appOrigin,
+      requests: batchBodies.map((body) => ({ method: 'POST', path: '/batch', headers: serverHeaders, body })),
+      durationSec: config.durationSec,
+      connections: config.connections,
+      workers: config.workers,
+    });
+    const acceptedSec = (performance.now() - batchStarted) / 1000;
+    await app.eventsSettled();
+    const storedSec = (performance.now() - batchStarted) / 1000;
+    const unexpectedBatch = Object.entries(batchRun.statusCounts).filter(([code, n]) => code !== '200' && code !== '503' && n > 0);
+    if (unexpectedBatch.length > 0 || batchRun.errors > 0) {
+      throw new Error(`batch run: unexpected answers ${JSON.stringify(batchRun.statusCounts)}, ${batchRun.errors} errors`);
+    }
+    const acceptedEvents = (batchRun.statusCounts['200'] ?? 0) * BATCH_SIZE;
+    const eventsPerSec = acceptedEvents / acceptedSec;
+    const storedPerSec = acceptedEvents / storedSec;
     const batchMet = eventsPerSec >= BATCH_MIN_EVENTS_PER_SEC;
 
     // 3. Overload: a small queue and many connections; memory must stay flat while 503s shed load.
@@ -170,13 +189,15 @@ export async function ingestionBenchmark(config: BenchConfig): Promise<{ met: bo
 
     const rows = [
       [bareBatch.target.label, fmtInt(bareBatch.best.reqPerSec * BATCH_SIZE), fmtMs(bareBatch.best.p99Ms)],
-      [batch.target.label, fmtInt(eventsPerSec), fmtMs(batch.best.p99Ms)],
+      [`POST /batch (${BATCH_SIZE} events), acknowledged`, fmtInt(eventsPerSec), fmtMs(batchRun.p99Ms)],
+      [`  of which in DuckDB, until the last is stored`, fmtInt(storedPerSec), '–'],
     ];
     process.stdout.write(
       [
         '',
         `== Batched ingestion: ${BATCH_SIZE} events per request (DuckDB on disk) ==`,
         textTable(['route', 'events/s (best)', 'p99 ms'], rows),
+        `answers: ${JSON.stringify(batchRun.statusCounts)}; ${fmtInt(acceptedEvents)} events acknowledged in ${acceptedSec.toFixed(1)} s, all in DuckDB after ${storedSec.toFixed(1)} s`,
         `Target: at least ${fmtInt(BATCH_MIN_EVENTS_PER_SEC)} events/s -> ${batchMet ? 'MET' : 'NOT MET'}`,
         '',
         `== Overload: queue bound ${fmtInt(OVERLOAD_QUEUE_EVENTS)} events, ${Math.max(100, config.connections * 10)} connections ==`,
@@ -189,7 +210,7 @@ export async function ingestionBenchmark(config: BenchConfig): Promise<{ met: bo
           ['Ingestion', 'events/s', 'p99 (ms)', 'vs bare Fastify', 'Target'],
           [
             ['`POST /e`, 1 event per request', fmtInt(single.best.reqPerSec), fmtMs(single.best.p99Ms), fmtRatio(singleOutcome.ratio), `≥ ${SINGLE_MIN_RATIO} ${singleOutcome.met ? '✅' : '❌'}`],
-            [`\`POST /batch\`, ${BATCH_SIZE} events per request`, fmtInt(eventsPerSec), fmtMs(batch.best.p99Ms), fmtRatio(batch.best.reqPerSec / bareBatch.best.reqPerSec), `≥ ${fmtInt(BATCH_MIN_EVENTS_PER_SEC)} events/s ${batchMet ? '✅' : '❌'}`],
+            [`\`POST /batch\`, ${BATCH_SIZE} events per request (stored in DuckDB: ${fmtInt(storedPerSec)}/s)`, fmtInt(eventsPerSec), fmtMs(batchRun.p99Ms), fmtRatio(eventsPerSec / (bareBatch.best.reqPerSec * BATCH_SIZE)), `≥ ${fmtInt(BATCH_MIN_EVENTS_PER_SEC)} events/s ${batchMet ? '✅' : '❌'}`],
             ['Overload (queue 5,000 events)', `${fmtInt(shed)} × 503`, fmtMs(overload.p99Ms), '–', `RSS +${fmtInt(growth)} MB ≤ ${OVERLOAD_MAX_RSS_GROWTH_MB} ${overloadMet ? '✅' : '❌'}`],
           ],
         ),

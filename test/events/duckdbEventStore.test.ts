@@ -32,15 +32,17 @@ describe('DuckDB event store', () => {
     assert.ok(rows.every((row) => row.event === '$pageview'), 'the first copy is the one kept');
   });
 
-  it('dedups large groups (sent to DuckDB as one JSON text) exactly like small ones', async () => {
-    const first = Array.from({ length: 500 }, (_, i) => storedEvent({ client_id: 'bulk', event: `first-${i}` }));
+  it('dedups large groups (JSON text, keys found by a join) exactly like small ones', async () => {
+    const first = Array.from({ length: 600 }, (_, i) => storedEvent({ client_id: 'bulk', event: `first-${i}` }));
     assert.deepEqual((await store.append(first, [])).duplicateIndexes, []);
     const fresh = Array.from({ length: 10 }, () => storedEvent({ client_id: 'bulk', event: 'fresh' }));
-    const mixed = [...first.slice(0, 300), ...fresh];
-    const outcome = await store.append(mixed, []);
-    assert.deepEqual(outcome.duplicateIndexes, Array.from({ length: 300 }, (_, i) => i));
+    // 300 known + 10 new keys go the small way (IN list); 600 known + 10 new the large way (join).
+    const small = await store.append([...first.slice(0, 300), ...fresh.slice(0, 5)], []);
+    assert.deepEqual(small.duplicateIndexes, Array.from({ length: 300 }, (_, i) => i));
+    const large = await store.append([...first, ...fresh.slice(5)], []);
+    assert.deepEqual(large.duplicateIndexes, Array.from({ length: 600 }, (_, i) => i));
     const rows = await store.recentEvents('bulk', { limit: 1000 });
-    assert.equal(rows.length, 510);
+    assert.equal(rows.length, 610);
     const byUuid = new Map(rows.map((r) => [r.uuid, r]));
     assert.deepEqual(byUuid.get(first[42]!.uuid), first[42], 'every field survives the JSON path');
   });
