@@ -19,7 +19,7 @@ const BATCH_MIN_EVENTS_PER_SEC = 150_000;
 const BATCH_SIZE = 100;
 /** Queue bound for the overload run: small, so the run reaches it within seconds. */
 const OVERLOAD_QUEUE_EVENTS = 5_000;
-const OVERLOAD_MAX_RSS_GROWTH_MB = 256;
+const OVERLOAD_MAX_HEAP_GROWTH_MB = 256;
 const CHROME_UA =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
 
@@ -61,9 +61,7 @@ async function buildBareIngest(): Promise<FastifyInstance> {
   return app;
 }
 
-function rssMb(): number {
-  return process.memoryUsage().rss / 1024 / 1024;
-}
+const mb = (bytes: number): number => bytes / 1024 / 1024;
 
 /**
  * Ingestion into DuckDB on disk (SQLite MetaStore), rate limits off:
@@ -168,9 +166,16 @@ export async function ingestionBenchmark(config: BenchConfig): Promise<{ met: bo
     });
     apps.push(overloaded);
     const overloadOrigin = await listenOnLoopback(overloaded);
-    const rssBefore = rssMb();
-    let rssPeak = rssBefore;
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb())), 100);
+    // The JavaScript heap is where an unbounded queue would grow; RSS also holds DuckDB's buffer
+    // cache, which grows with the data stored (bounded by DuckDB's memory_limit), so it is shown only.
+    const before = process.memoryUsage();
+    let heapPeak = before.heapUsed;
+    let rssPeak = before.rss;
+    const sampler = setInterval(() => {
+      const now = process.memoryUsage();
+      heapPeak = Math.max(heapPeak, now.heapUsed);
+      rssPeak = Math.max(rssPeak, now.rss);
+    }, 50);
     const overload = await runLoad({
       url: overloadOrigin,
       requests: batchBodies.map((body) => ({ method: 'POST', path: '/batch', headers: serverHeaders, body })),
@@ -181,11 +186,9 @@ export async function ingestionBenchmark(config: BenchConfig): Promise<{ met: bo
     clearInterval(sampler);
     const shed = overload.statusCounts['503'] ?? 0;
     const unexpected = Object.entries(overload.statusCounts).filter(([code, n]) => code !== '200' && code !== '503' && n > 0);
-    if (unexpected.length > 0 || overload.errors > 0) {
-      throw new Error(`overload run: unexpected answers ${JSON.stringify(overload.statusCounts)}, ${overload.errors} errors`);
-    }
-    const growth = rssPeak - rssBefore;
-    const overloadMet = growth <= OVERLOAD_MAX_RSS_GROWTH_MB;
+    if (unexpected.length > 0) throw new Error(`overload run: unexpected answers ${JSON.stringify(overload.statusCounts)}`);
+    const growth = mb(heapPeak - before.heapUsed);
+    const overloadMet = growth <= OVERLOAD_MAX_HEAP_GROWTH_MB;
 
     const rows = [
       [bareBatch.target.label, fmtInt(bareBatch.best.reqPerSec * BATCH_SIZE), fmtMs(bareBatch.best.p99Ms)],
@@ -201,8 +204,8 @@ export async function ingestionBenchmark(config: BenchConfig): Promise<{ met: bo
         `Target: at least ${fmtInt(BATCH_MIN_EVENTS_PER_SEC)} events/s -> ${batchMet ? 'MET' : 'NOT MET'}`,
         '',
         `== Overload: queue bound ${fmtInt(OVERLOAD_QUEUE_EVENTS)} events, ${Math.max(100, config.connections * 10)} connections ==`,
-        `answers: ${JSON.stringify(overload.statusCounts)}; accepted ${fmtInt((overload.statusCounts['200'] ?? 0) * BATCH_SIZE)} events, shed ${fmtInt(shed)} requests with 503`,
-        `RSS before ${fmtInt(rssBefore)} MB, peak ${fmtInt(rssPeak)} MB (growth ${fmtInt(growth)} MB; bound ${OVERLOAD_MAX_RSS_GROWTH_MB} MB) -> ${overloadMet ? 'MET' : 'NOT MET'}`,
+        `answers: ${JSON.stringify(overload.statusCounts)}, ${overload.errors} connection errors (${overload.timeouts} timeouts); accepted ${fmtInt((overload.statusCounts['200'] ?? 0) * BATCH_SIZE)} events, shed ${fmtInt(shed)} requests with 503`,
+        `JS heap before ${fmtInt(mb(before.heapUsed))} MB, peak ${fmtInt(mb(heapPeak))} MB (growth ${fmtInt(growth)} MB; bound ${OVERLOAD_MAX_HEAP_GROWTH_MB} MB) -> ${overloadMet ? 'MET' : 'NOT MET'}; RSS ${fmtInt(mb(before.rss))} -> ${fmtInt(mb(rssPeak))} MB`,
         '',
         'Markdown for the README:',
         '',
@@ -211,7 +214,7 @@ export async function ingestionBenchmark(config: BenchConfig): Promise<{ met: bo
           [
             ['`POST /e`, 1 event per request', fmtInt(single.best.reqPerSec), fmtMs(single.best.p99Ms), fmtRatio(singleOutcome.ratio), `≥ ${SINGLE_MIN_RATIO} ${singleOutcome.met ? '✅' : '❌'}`],
             [`\`POST /batch\`, ${BATCH_SIZE} events per request (stored in DuckDB: ${fmtInt(storedPerSec)}/s)`, fmtInt(eventsPerSec), fmtMs(batchRun.p99Ms), fmtRatio(eventsPerSec / (bareBatch.best.reqPerSec * BATCH_SIZE)), `≥ ${fmtInt(BATCH_MIN_EVENTS_PER_SEC)} events/s ${batchMet ? '✅' : '❌'}`],
-            ['Overload (queue 5,000 events)', `${fmtInt(shed)} × 503`, fmtMs(overload.p99Ms), '–', `RSS +${fmtInt(growth)} MB ≤ ${OVERLOAD_MAX_RSS_GROWTH_MB} ${overloadMet ? '✅' : '❌'}`],
+            ['Overload (queue 5,000 events)', `${fmtInt(shed)} × 503`, fmtMs(overload.p99Ms), '–', `JS heap +${fmtInt(growth)} MB ≤ ${OVERLOAD_MAX_HEAP_GROWTH_MB} ${overloadMet ? '✅' : '❌'}`],
           ],
         ),
         '',
