@@ -9,6 +9,8 @@ import type { IdentityLink, StoredEvent } from '../events/eventStore.js';
 export interface EventSink {
   /** Rejects with `Overloaded` when the bounded queues cannot take the events. */
   write(events: StoredEvent[], links: IdentityLink[]): Promise<void>;
+  /** Throws `Overloaded` when the queues are already full, so a caller can refuse before doing work. */
+  assertCapacity(): void;
 }
 
 /** The write queue is full: the caller should answer 503 with Retry-After. */

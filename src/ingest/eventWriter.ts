@@ -116,6 +116,12 @@ export class EventWriter implements EventSink {
     return this.queuedEvents;
   }
 
+  assertCapacity(): void {
+    if (this.queuedEvents >= this.options.maxQueuedEvents || this.queuedBytes >= this.options.maxQueuedBytes) {
+      throw new Overloaded(this.options.retryAfterSeconds);
+    }
+  }
+
   /** Resolves once the events are on disk in the journal; rejects with Overloaded when the queues are full. */
   write(events: StoredEvent[], links: IdentityLink[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the event writer is closed'));
@@ -192,10 +198,22 @@ export class EventWriter implements EventSink {
     }
   }
 
+  /**
+   * Whether to apply without lingering: a reader waits, enough has gathered, or the queue is half
+   * full (lingering then would turn a burst into 503s while DuckDB sits idle).
+   */
+  private applyNow(): boolean {
+    return (
+      this.settleWaiters.length > 0 ||
+      this.unappliedEvents >= Math.min(APPLY_AT_EVENTS, this.options.maxQueuedEvents / 2) ||
+      this.queuedBytes >= this.options.maxQueuedBytes / 2
+    );
+  }
+
   /** Starts applying now when enough has gathered or a reader waits; otherwise after a short linger. */
   private scheduleApply(): void {
     if (this.applying || this.unapplied.length === 0) return;
-    if (this.unappliedEvents >= APPLY_AT_EVENTS || this.settleWaiters.length > 0) {
+    if (this.applyNow()) {
       clearTimeout(this.lingerTimer);
       this.lingerTimer = undefined;
       void this.applyLoop();
@@ -213,7 +231,7 @@ export class EventWriter implements EventSink {
     try {
       for (let first = true; this.unapplied.length > 0; first = false) {
         // What arrived during the last transaction waits for the linger unless it is already a lot.
-        if (!first && this.unappliedEvents < APPLY_AT_EVENTS && this.settleWaiters.length === 0) break;
+        if (!first && !this.applyNow()) break;
         const records = this.unapplied.splice(0);
         this.unappliedEvents = 0;
         try {

@@ -29,6 +29,11 @@ const ingestErrors = {
 
 const tags = ['Ingestion'];
 
+const overloaded = (error: Overloaded): ApiError =>
+  new ApiError(503, 'overloaded', `Too many events are waiting to be stored; retry in ${error.retryAfterSeconds} s`, undefined, {
+    'retry-after': String(error.retryAfterSeconds),
+  });
+
 /** A header as one string: Node joins most repeated headers itself; the rest are joined here. */
 const single = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value);
 
@@ -71,8 +76,11 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
     if (request.method !== 'POST') return done();
     try {
       service.admit(request.ip, single(request.headers[PROXY_KEY_HEADER]));
+      // A full queue refuses before the body is read: parsing events only to refuse them would
+      // spend the very CPU the queue is waiting for.
+      options.sink.assertCapacity();
     } catch (error) {
-      return done(error as ApiError);
+      return done(error instanceof Overloaded ? overloaded(error) : (error as ApiError));
     }
     done();
   });
@@ -94,12 +102,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
       });
       return reply.send(ok(outcome));
     } catch (error) {
-      if (error instanceof Overloaded) {
-        throw new ApiError(503, 'overloaded', `Too many events are waiting to be stored; retry in ${error.retryAfterSeconds} s`, undefined, {
-          'retry-after': String(error.retryAfterSeconds),
-        });
-      }
-      throw error;
+      throw error instanceof Overloaded ? overloaded(error) : error;
     }
   }
 

@@ -64,6 +64,17 @@ describe('event writer: journal group commit in front of DuckDB', () => {
     await writer.close();
   });
 
+  it('says it is full before any work is spent on a request, and has room again once applied', async () => {
+    const writer = await EventWriter.open(store, dir, { maxQueuedEvents: 3, retryAfterSeconds: 4 }, quiet);
+    writer.assertCapacity();
+    const accepted = writer.write([storedEvent({ client_id: 'w9' }), storedEvent({ client_id: 'w9' }), storedEvent({ client_id: 'w9' })], []);
+    assert.throws(() => writer.assertCapacity(), (error: unknown) => error instanceof Overloaded && error.retryAfterSeconds === 4);
+    await accepted;
+    await writer.settled();
+    writer.assertCapacity();
+    await writer.close();
+  });
+
   it('applies what a crashed process left in the journal, ignoring a torn last line, then removes it', async () => {
     const kept = [storedEvent({ client_id: 'w4', event: 'first' }), storedEvent({ client_id: 'w4', event: 'second' })];
     const link = { client_id: 'w4', distinct_id: 'anon-9', person_id: 'user-9', created_at: 5 };
