@@ -18,14 +18,14 @@ const segmentName = (sequence: number): string => `${String(sequence).padStart(1
 
 /**
  * The write-ahead journal in front of the EventStore. An acknowledged event is one that is in a
- * journal segment on disk (written and fdatasync'ed); it reaches DuckDB moments later, applied in
+ * journal segment on disk (a synchronous O_DSYNC write); it reaches DuckDB moments later, applied in
  * large groups, and its segment is deleted only once DuckDB has committed it. After a crash every
  * remaining segment is applied again: the EventStore stores each (client_id, uuid) once, so a
  * segment that was applied but not yet deleted is harmless.
  *
  * Why not acknowledge after the DuckDB commit itself: a DuckDB transaction costs 5–15 ms on
  * this machine however few rows it holds, which caps a busy site's browsers at a few hundred
- * requests per second, while an fdatasync of the journal costs about 0.15 ms.
+ * requests per second, while a synchronous journal write costs about 0.15 ms.
  */
 export class Journal {
   private current: { sequence: number; handle: FileHandle; bytes: number };
@@ -134,7 +134,7 @@ function syncDirectory(dir: string): void {
 
 /**
  * Reads a segment's complete lines. A crash in the middle of an append can leave a last line
- * without its newline: that group was never acknowledged (the fdatasync had not returned), so it
+ * without its newline: that group was never acknowledged (its write had not returned), so it
  * is cut off rather than applied.
  */
 function readSegment(path: string): JournalRecord[] {

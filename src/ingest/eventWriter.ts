@@ -54,11 +54,12 @@ interface Unapplied extends JournalRecord {
 /**
  * Accepts events durably, fast, and moves them into the EventStore in large groups.
  *
- * Group commit: each write waits for the journal fdatasync that covers it; writes arriving while
- * one is in progress share the next. Once journaled, events are acknowledged (they survive a
- * crash: the journal is applied again on start) and queued for the EventStore, which takes them
- * a whole segment at a time. Both queues are bounded, so overload turns into quick refusals
- * (Overloaded → 503) instead of unbounded memory.
+ * Group commit: each write waits for the synchronous journal write that covers it; writes
+ * arriving while one is in progress share the next. Once journaled, events are acknowledged (they
+ * survive a crash: the journal is applied again on start) and queued for the EventStore, which
+ * takes whatever has gathered, at most once a second unless much is waiting or a reader asks.
+ * The queue is bounded, so overload turns into quick refusals (Overloaded → 503) instead of
+ * unbounded memory.
  */
 export class EventWriter implements EventSink {
   private readonly options: EventWriterOptions;
