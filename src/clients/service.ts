@@ -165,12 +165,17 @@ export class ClientsService {
 
   /** Soft delete deactivates (keys stop working for ingestion, values stay reserved); hard removes. */
   async remove(id: string, hard: boolean): Promise<void> {
-    const found = hard
-      ? await this.store.deleteClient(id)
-      : (await this.store.updateClient(id, { status: false }, this.clock())) !== null;
-    if (!found) throw notFound('Client', id);
-    // After the keys are gone, so no new event for the client can be accepted meanwhile.
-    if (hard) await this.eraseClientData(id);
+    if (!hard) {
+      if ((await this.store.updateClient(id, { status: false }, this.clock())) === null) throw notFound('Client', id);
+      return;
+    }
+    if ((await this.store.getClient(id)) === null) throw notFound('Client', id);
+    // Erased before the client goes, so a crash in between leaves a client to delete again rather
+    // than events without a client (which a new client with the same id would see); and again
+    // after, for events of requests that were already past authentication.
+    await this.eraseClientData(id);
+    if (!(await this.store.deleteClient(id))) throw notFound('Client', id);
+    await this.eraseClientData(id);
   }
 
   async rotateKeys(id: string, input: RotateKeysInput): Promise<RotatedKeysView> {

@@ -1,4 +1,4 @@
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IdentityLink, StoredEvent } from './eventStore.js';
@@ -13,6 +13,14 @@ export interface JournalRecord {
 const SEGMENT_MAX_BYTES = 16 * 1024 * 1024;
 const SEGMENT_SUFFIX = '.journal';
 const REJECTED_FILE = 'rejected.jsonl';
+/** Hard-deleted clients and when: replaying a segment must not bring their events back. */
+const ERASURES_FILE = 'erasures.jsonl';
+
+export interface Erasure {
+  client_id: string;
+  /** Events of the client received up to this instant (epoch ms) are gone for good. */
+  at: number;
+}
 
 const segmentName = (sequence: number): string => `${String(sequence).padStart(12, '0')}${SEGMENT_SUFFIX}`;
 
@@ -42,7 +50,9 @@ export class Journal {
    * earlier process, oldest first, which the caller must apply before anything else, and then
    * `discardThrough` them.
    */
-  static async open(dir: string): Promise<{ journal: Journal; leftover: { sequence: number; records: JournalRecord[] }[] }> {
+  static async open(
+    dir: string,
+  ): Promise<{ journal: Journal; leftover: { sequence: number; records: JournalRecord[] }[]; erasures: Erasure[] }> {
     mkdirSync(dir, { recursive: true });
     const sequences = readdirSync(dir)
       .filter((name) => name.endsWith(SEGMENT_SUFFIX))
@@ -52,7 +62,7 @@ export class Journal {
     const leftover = sequences.map((sequence) => ({ sequence, records: readSegment(join(dir, segmentName(sequence))) }));
     const next = (sequences.at(-1) ?? 0) + 1;
     const journal = new Journal(dir, await createSegment(dir, next));
-    return { journal, leftover };
+    return { journal, leftover, erasures: readLines<Erasure>(join(dir, ERASURES_FILE)) };
   }
 
   /** Sequence number of the segment new records go to. */
@@ -100,6 +110,17 @@ export class Journal {
     }
   }
 
+  /** Remembers, durably, that a client's events up to `at` were erased (a hard delete). */
+  async recordErasure(erasure: Erasure): Promise<void> {
+    const handle = await open(join(this.dir, ERASURES_FILE), 'a');
+    try {
+      await handle.write(`${JSON.stringify(erasure)}\n`);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  }
+
   /** Keeps records the EventStore refused in `rejected.jsonl`, for an operator to inspect. */
   async setAside(records: JournalRecord[]): Promise<void> {
     const handle = await open(join(this.dir, REJECTED_FILE), 'a');
@@ -141,9 +162,20 @@ function readSegment(path: string): JournalRecord[] {
   const bytes = readFileSync(path);
   const complete = bytes.lastIndexOf(0x0a) + 1;
   if (complete < bytes.length) truncateSync(path, complete);
-  const records: JournalRecord[] = [];
-  for (const line of bytes.subarray(0, complete).toString('utf8').split('\n')) {
-    if (line !== '') records.push(JSON.parse(line) as JournalRecord);
+  return parseLines<JournalRecord>(bytes.subarray(0, complete).toString('utf8'));
+}
+
+function parseLines<T>(text: string): T[] {
+  const values: T[] = [];
+  for (const line of text.split('\n')) {
+    if (line !== '') values.push(JSON.parse(line) as T);
   }
-  return records;
+  return values;
+}
+
+/** The complete lines of a small append-only file, or none when it does not exist yet. */
+function readLines<T>(path: string): T[] {
+  if (!existsSync(path)) return [];
+  const text = readFileSync(path, 'utf8');
+  return parseLines<T>(text.slice(0, text.lastIndexOf('\n') + 1));
 }

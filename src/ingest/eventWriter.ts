@@ -103,8 +103,9 @@ export class EventWriter implements EventSink {
     options: Partial<EventWriterOptions> = {},
     log?: (message: string, error: unknown) => void,
   ): Promise<EventWriter> {
-    const { journal, leftover } = await Journal.open(journalDir);
+    const { journal, leftover, erasures } = await Journal.open(journalDir);
     const writer = new EventWriter(store, journal, options, log);
+    for (const erasure of erasures) writer.erased.set(erasure.client_id, Math.max(erasure.at, writer.erased.get(erasure.client_id) ?? 0));
     for (const segment of leftover) {
       await writer.applyInBatches(segment.records);
       journal.discardThrough(segment.sequence);
@@ -155,6 +156,9 @@ export class EventWriter implements EventSink {
    * request already past authentication can still be in flight). Call before deleting its data.
    */
   async forgetClient(clientId: string, now: number): Promise<void> {
+    // Durable first: a crash before the journal segments holding the client's events are deleted
+    // must not let a replay bring them back.
+    await this.journal.recordErasure({ client_id: clientId, at: now });
     this.erased.set(clientId, now);
     await this.settled();
   }

@@ -125,6 +125,25 @@ describe('event writer: journal group commit in front of DuckDB', () => {
     await writer.close();
   });
 
+  it('never brings a hard-deleted client’s events back when its journal segment is replayed after a crash', async () => {
+    const first = await EventWriter.open(store, dir, {}, quiet);
+    const event = storedEvent({ client_id: 'w10', received_at: 1_000 });
+    await first.write([event], []);
+    // Hard delete: forget, then remove from the store (what ClientsService does).
+    await first.forgetClient('w10', 2_000);
+    await store.deleteClient('w10');
+    assert.ok(readdirSync(dir).some((name) => name.endsWith('.journal') && readFileSync(join(dir, name), 'utf8').includes(event.uuid)), 'the segment still holds the event');
+    // A crash now: the first writer is never closed, and a new process opens the same journal.
+    const second = await EventWriter.open(store, dir, {}, quiet);
+    await second.settled();
+    assert.equal((await store.recentEvents('w10', { limit: 10 })).length, 0, 'the erased event stayed erased');
+    const recreated = storedEvent({ client_id: 'w10', received_at: 3_000 });
+    await second.write([recreated], []);
+    await second.settled();
+    assert.deepEqual((await store.recentEvents('w10', { limit: 10 })).map((r) => r.uuid), [recreated.uuid], 'a client re-created later keeps its new events');
+    await second.close();
+  });
+
   it('refuses writes after close, and close waits for every acknowledged event', async () => {
     const writer = await EventWriter.open(store, dir, {}, quiet);
     const acknowledged = writer.write([storedEvent({ client_id: 'w8' })], []);
