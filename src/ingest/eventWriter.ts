@@ -107,7 +107,8 @@ export class EventWriter implements EventSink {
     const writer = new EventWriter(store, journal, options, log);
     for (const erasure of erasures) writer.erased.set(erasure.client_id, Math.max(erasure.at, writer.erased.get(erasure.client_id) ?? 0));
     for (const segment of leftover) {
-      await writer.applyInBatches(segment.records);
+      // A store that refuses everything now fails the start, with the segment kept for the next.
+      if (!(await writer.apply(segment.records))) throw new Error('the event store refused every journaled record left by the last run');
       journal.discardThrough(segment.sequence);
     }
     return writer;
@@ -239,17 +240,12 @@ export class EventWriter implements EventSink {
         if (!first && !this.applyNow()) break;
         const records = this.unapplied.splice(0);
         this.unappliedEvents = 0;
-        try {
-          await this.applyInBatches(records);
-        } catch (error) {
-          this.log('could not move events into the event store; retrying record by record', error);
-          if (!(await this.applyOneByOne(records))) {
-            // The store itself is failing (disk full…): nothing is lost, the records stay journaled.
-            this.unapplied.unshift(...records);
-            this.unappliedEvents += records.reduce((sum, record) => sum + record.events.length, 0);
-            await new Promise((resolve) => setTimeout(resolve, APPLY_RETRY_MS));
-            continue;
-          }
+        if (!(await this.apply(records))) {
+          // The store itself is failing (disk full…): nothing is lost, the records stay journaled.
+          this.unapplied.unshift(...records);
+          this.unappliedEvents += records.reduce((sum, record) => sum + record.events.length, 0);
+          await new Promise((resolve) => setTimeout(resolve, APPLY_RETRY_MS));
+          continue;
         }
         for (const record of records) {
           this.queuedEvents -= record.events.length;
@@ -264,6 +260,21 @@ export class EventWriter implements EventSink {
       this.applying = false;
     }
     this.scheduleApply();
+  }
+
+  /**
+   * Moves records into the EventStore, in large transactions; when one fails, record by record
+   * (see applyOneByOne). The one way in, for replay at start and for the running loop alike, so a
+   * record the store refuses can block neither. Returns false when the store refused everything.
+   */
+  private async apply(records: JournalRecord[]): Promise<boolean> {
+    try {
+      await this.applyInBatches(records);
+      return true;
+    } catch (error) {
+      this.log('could not move events into the event store; retrying record by record', error);
+      return this.applyOneByOne(records);
+    }
   }
 
   /**

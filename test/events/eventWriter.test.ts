@@ -113,6 +113,17 @@ describe('event writer: journal group commit in front of DuckDB', () => {
     await writer.close();
   });
 
+  it('sets aside a refused record left in the journal by the last run instead of failing the start', async () => {
+    const good = storedEvent({ client_id: 'w11', event: 'good' });
+    const poison = storedEvent({ client_id: 'w11', event: null as unknown as string });
+    writeFileSync(join(dir, '000000000003.journal'), `${JSON.stringify({ events: [poison], links: [] })}\n${JSON.stringify({ events: [good], links: [] })}\n`);
+    const writer = await EventWriter.open(store, dir, {}, quiet);
+    assert.deepEqual((await store.recentEvents('w11', { limit: 10 })).map((r) => r.event), ['good']);
+    assert.equal(writer.stats.rejectedRecords, 1);
+    assert.ok(!existsSync(join(dir, '000000000003.journal')), 'the replayed segment is gone');
+    await writer.close();
+  });
+
   it('drops in-flight events of a client forgotten by a hard delete, but not later ones', async () => {
     const writer = await EventWriter.open(store, dir, {}, quiet);
     const before = storedEvent({ client_id: 'w7', received_at: 1_000 });
