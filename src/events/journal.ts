@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IdentityLink, StoredEvent } from './eventStore.js';
@@ -48,7 +48,7 @@ export class Journal {
   /**
    * Opens the journal in `dir` (created if needed). Returns the records of the segments left by an
    * earlier process, oldest first, which the caller must apply before anything else, and then
-   * `discardThrough` them.
+   * `discard`.
    */
   static async open(
     dir: string,
@@ -94,20 +94,12 @@ export class Journal {
     return segment.sequence;
   }
 
-  /** Deletes a segment no longer written to, whose records are all committed in the EventStore. */
+  /** Deletes a segment no longer written to (a full one, or one left by an earlier process) whose records are all committed in the EventStore. */
   async discard(sequence: number): Promise<void> {
     if (sequence === this.current.sequence) return;
     await unlink(join(this.dir, segmentName(sequence))).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
-  }
-
-  /** Deletes segments left by an earlier process once the caller has applied their records. */
-  discardThrough(sequence: number): void {
-    for (const name of readdirSync(this.dir)) {
-      const n = Number.parseInt(name, 10);
-      if (name.endsWith(SEGMENT_SUFFIX) && n <= sequence && n !== this.current.sequence) unlinkSync(join(this.dir, name));
-    }
   }
 
   /** Remembers, durably, that a client's events up to `at` were erased (a hard delete). */

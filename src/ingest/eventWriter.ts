@@ -109,7 +109,7 @@ export class EventWriter implements EventSink {
     for (const segment of leftover) {
       // A store that refuses everything now fails the start, with the segment kept for the next.
       if (!(await writer.apply(segment.records))) throw new Error('the event store refused every journaled record left by the last run');
-      journal.discardThrough(segment.sequence);
+      await journal.discard(segment.sequence);
     }
     return writer;
   }
