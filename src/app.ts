@@ -30,6 +30,7 @@ import { RemoteConfigService } from './loader/remoteConfigService.js';
 import { loaderRoutes } from './loader/routes.js';
 import { loadSdkAssets } from './loader/sdkAssets.js';
 import { systemClock, type Clock } from './shared/clock.js';
+import { MetaChanges } from './shared/metaChanges.js';
 import { snippetRoutes } from './snippets/routes.js';
 import { SnippetsService } from './snippets/service.js';
 import type { MetaStore } from './store/metaStore.js';
@@ -100,6 +101,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', () => writer.close());
   app.decorate('eventsSettled', () => writer.settled());
   const keys = new KeysService(options.store, clock);
+  const metaChanges = new MetaChanges();
   const clients = new ClientsService(options.store, clock, async (clientId) => {
     await writer.forgetClient(clientId, clock());
     await options.events.deleteClient(clientId);
@@ -114,6 +116,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     keys,
     store: options.store,
     clock,
+    metaChanges,
     ipHashSecret: deriveIpHashSecret(options.adminKeyHash),
   });
   // Public scripts (/s/<pk>.js, /sdk/v1/core.js): outside the admin scope, no key needed.
@@ -121,6 +124,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       api.addHook('onRequest', adminAuth(options.adminKeyHash));
+      // Before the answer leaves: whoever acts on it (sends an event with a rotated key) must
+      // already meet the change, not a cached key or client.
+      api.addHook('onSend', (request, reply, payload, done) => {
+        if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) metaChanges.changed();
+        done(null, payload);
+      });
       await api.register(clientRoutes, { clients });
       await api.register(tagRoutes, { tagsService: new TagsService(options.store, clock) });
       await api.register(snippetRoutes, { snippets: new SnippetsService(options.store, clock) });

@@ -1,8 +1,8 @@
 import { ApiError } from '../http/apiError.js';
 import { matchesDigest } from '../keys/secrets.js';
-import type { KeyIdentity, KeysService } from '../keys/service.js';
 import type { ClientRow, MetaStore } from '../store/metaStore.js';
 import { forwardedFor } from './ip.js';
+import type { KeyedClient, KeyedClients } from './keyedClients.js';
 import { isDomainOrSubdomain } from './origin.js';
 import { MAX_USER_AGENT_LENGTH } from './schemas.js';
 
@@ -12,7 +12,7 @@ const unauthorized = (message: string): ApiError => new ApiError(401, 'unauthori
  * The client behind a presented key. Unknown keys, keys past their grace period and (where only
  * a publishable key may be used) secret keys are 401; a deactivated client's keys are 403.
  */
-export async function authenticate(keys: KeysService, presented: string | undefined, publishableOnly: boolean): Promise<KeyIdentity> {
+export async function authenticate(keyedClients: KeyedClients, presented: string | undefined, publishableOnly: boolean): Promise<KeyedClient> {
   if (presented === undefined || presented === '') {
     throw unauthorized(
       publishableOnly
@@ -24,10 +24,10 @@ export async function authenticate(keys: KeysService, presented: string | undefi
   if (publishableOnly && !presented.startsWith('pk_')) {
     throw unauthorized('Only a publishable key (pk_…) is accepted here; send secret keys server-side to /batch or /ingest');
   }
-  const identity = await keys.authenticate(presented);
-  if (identity === null) throw unauthorized('The key is unknown, or was rotated out and its grace period is over');
-  if (!identity.client_active) throw new ApiError(403, 'client_inactive', 'The client of this key is deactivated');
-  return identity;
+  const keyed = await keyedClients.resolve(presented);
+  if (keyed === null) throw unauthorized('The key is unknown, or was rotated out and its grace period is over');
+  if (!keyed.identity.client_active) throw new ApiError(403, 'client_inactive', 'The client of this key is deactivated');
+  return keyed;
 }
 
 /**

@@ -1,10 +1,12 @@
 import { ApiError } from '../http/apiError.js';
 import type { KeysService } from '../keys/service.js';
 import type { Clock } from '../shared/clock.js';
+import type { MetaChanges } from '../shared/metaChanges.js';
 import type { ClientRow, MetaStore } from '../store/metaStore.js';
 import { authenticate, checkOrigin, verifyProxyKey, visitorOf, type ConnectionFacts } from './access.js';
 import { enrich, identityLinks, type RequestFacts } from './enrich.js';
 import type { EventSink } from './eventSink.js';
+import { KeyedClients } from './keyedClients.js';
 import { acceptEvents, DEFAULT_LIMITS, unpackBody, type AcceptedEvent, type IngestLimits } from './events.js';
 import { TokenBuckets, type RateLimit } from './rateLimit.js';
 
@@ -23,6 +25,8 @@ export interface IngestServiceOptions {
   keys: KeysService;
   store: MetaStore;
   clock: Clock;
+  /** Changes made through the admin API: they end the reuse of looked-up keys and clients at once. */
+  metaChanges: MetaChanges;
   /** Keys the HMAC of hashed visitor addresses (clients with ip_storage 'hashed'). */
   ipHashSecret: Buffer;
   limits?: Partial<IngestLimits>;
@@ -69,8 +73,10 @@ export class IngestService {
   readonly limits: IngestLimits;
   private readonly perIp: TokenBuckets;
   private readonly perKey: TokenBuckets;
+  private readonly keyedClients: KeyedClients;
 
   constructor(private readonly options: IngestServiceOptions) {
+    this.keyedClients = new KeyedClients(options.keys, options.store, options.metaChanges, options.clock);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.perIp = new TokenBuckets(options.rateLimits?.perIp ?? DEFAULT_RATE_LIMITS.perIp);
     this.perKey = new TokenBuckets(options.rateLimits?.perKey ?? DEFAULT_RATE_LIMITS.perKey);
@@ -119,10 +125,7 @@ export class IngestService {
       // (an sk_ on /e is refused by authenticate, whatever its events).
       const trusted = key?.startsWith('sk_') === true;
       const accepted = acceptEvents(unpacked, { trusted, now, limits: this.limits });
-      const identity = await authenticate(this.options.keys, key, request.publishableOnly);
-      const client = await this.options.store.getClient(identity.client_id);
-      // Deleted between the two lookups: its keys went with it.
-      if (client === null) throw new ApiError(401, 'unauthorized', 'The key is unknown');
+      const { client } = await authenticate(this.keyedClients, key, request.publishableOnly);
       if (request.proxyKey !== undefined) verifyProxyKey(client, request.proxyKey);
       return { client, accepted, trusted };
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { Clock } from '../shared/clock.js';
-import type { KeyKind, MetaStore } from '../store/metaStore.js';
+import type { KeyKind, KeyMatch, MetaStore } from '../store/metaStore.js';
 import { sha256Hex } from './secrets.js';
 
 export interface KeyIdentity {
@@ -25,11 +25,34 @@ export class KeysService {
    * lookup is by SHA-256, so the stored hashes are never compared with the key itself.
    */
   async authenticate(presented: string): Promise<KeyIdentity | null> {
-    if (!KEY_SHAPE.test(presented)) return null;
-    const match = await this.store.findKeyByHash(sha256Hex(presented));
+    const hash = keyHashOf(presented);
+    if (hash === null) return null;
+    const match = await this.store.findKeyByHash(hash);
+    return match === null ? null : this.accept(match);
+  }
+
+  /** The stored key with this hash (see keyHashOf), whether or not it is still valid. */
+  findByHash(hash: string): Promise<KeyMatch | null> {
+    return this.store.findKeyByHash(hash);
+  }
+
+  /**
+   * The identity of a stored key if it may be used now (null once its grace period is over),
+   * recording its use; `match.last_used_at` follows, so a caller holding on to the match does not
+   * record the same use twice.
+   */
+  async accept(match: KeyMatch): Promise<KeyIdentity | null> {
     const now = this.clock();
-    if (!match || (match.expires_at !== null && match.expires_at <= now)) return null;
-    if (match.last_used_at === null || now - match.last_used_at >= TOUCH_INTERVAL_MS) await this.store.touchKey(match.id, now);
+    if (match.expires_at !== null && match.expires_at <= now) return null;
+    if (match.last_used_at === null || now - match.last_used_at >= TOUCH_INTERVAL_MS) {
+      await this.store.touchKey(match.id, now);
+      match.last_used_at = now;
+    }
     return { client_id: match.client_id, kind: match.kind, client_active: match.client_status };
   }
+}
+
+/** The lookup hash of a presented key, or null when it is not shaped like a client key at all. */
+export function keyHashOf(presented: string): string | null {
+  return KEY_SHAPE.test(presented) ? sha256Hex(presented) : null;
 }

@@ -230,6 +230,21 @@ describeEachStore('ingestion over HTTP', (kind) => {
     await refusedWithNothingStored(gone, 403, 'client_inactive', () => send('/batch', { body: pageview(), headers: { authorization: `Bearer ${gone.sk}` } }));
   });
 
+  it('meets an admin API change at once, and a change made by another server within a second', async () => {
+    const client = await createClient();
+    const sendOne = () => send(`/e?key=${client.pk}`, { body: pageview() });
+    assert.equal((await sendOne()).status, 200);
+    assert.equal((await api.request('PATCH', `/api/v1/clients/${client.id}`, { body: { status: false } })).status, 200);
+    assert.equal((await sendOne()).status, 403, 'the deactivation answered by this server applies to the very next event');
+    assert.equal((await api.request('PATCH', `/api/v1/clients/${client.id}`, { body: { status: true } })).status, 200);
+    assert.equal((await sendOne()).status, 200);
+    // As a second `mythic serve` on the same database would: straight to the store.
+    await api.store.updateClient(client.id, { status: false }, api.clock.now);
+    assert.equal((await sendOne()).status, 200, 'the key and client looked up a moment ago are reused');
+    api.clock.advance(1_000);
+    assert.equal((await sendOne()).body.code, 'client_inactive', 'reused for one second at most');
+  });
+
   it('accepts a rotated-out publishable key during its grace period, and 401 after it', async () => {
     const client = await createClient();
     const rotated = await api.request<Envelope<{ publishable_key: string }>>('POST', `/api/v1/clients/${client.id}/keys/rotate`, {
