@@ -11,6 +11,7 @@ import { runLoad } from './lib/autocannon.js';
 import { measureAlternately, type Target } from './lib/compare.js';
 import type { BenchConfig } from './lib/config.js';
 import { listenOnLoopback, preflight } from './lib/http.js';
+import { CHROME_UA, pageView } from './lib/ingestPayloads.js';
 import { fmtInt, fmtMs, fmtRatio, markdownTable, printComparison, textTable } from './lib/report.js';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef0123456789';
@@ -20,26 +21,6 @@ const BATCH_SIZE = 100;
 /** Queue bound for the overload run: small, so the run reaches it within seconds. */
 const OVERLOAD_QUEUE_EVENTS = 5_000;
 const OVERLOAD_MAX_HEAP_GROWTH_MB = 256;
-const CHROME_UA =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
-
-/** What a browser's page view looks like on the wire (no uuid: each request is a new event). */
-function pageView(i: number): Record<string, unknown> {
-  return {
-    event: '$pageview',
-    distinct_id: `visitor-${i % 500}`,
-    $session_id: `session-${i % 200}`,
-    $device_id: `device-${i % 500}`,
-    properties: {
-      $current_url: `https://bench.example.com/products/${i % 50}?utm_source=newsletter&utm_medium=email`,
-      $referrer: 'https://www.google.com/',
-      $screen_width: 1920,
-      $screen_height: 1080,
-      $lib: 'mythic-web',
-    },
-  };
-}
-
 /**
  * The baseline: bare Fastify accepting the same bodies (text/plain JSON, parsed) and answering
  * the same envelope, with no auth, validation, enrichment or store.

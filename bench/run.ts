@@ -5,6 +5,7 @@
  */
 import { adminApiBenchmark } from './adminApi.js';
 import { ingestionBenchmark } from './ingestApi.js';
+import { ingestStagesBenchmark } from './ingestStages.js';
 import { describeConfig, readConfig, type BenchConfig } from './lib/config.js';
 
 interface Benchmark {
@@ -16,6 +17,7 @@ interface Benchmark {
 const BENCHMARKS: Record<string, Benchmark> = {
   admin: { description: 'GET /api/v1/clients/:id (SQLite) vs a bare Fastify route', run: adminApiBenchmark },
   ingest: { description: 'POST /e, POST /batch and an overload run (DuckDB) vs a bare Fastify route', run: ingestionBenchmark },
+  'ingest-stages': { description: 'CPU per batched event, stage by stage (no HTTP, no disk): the ceiling of the ingestion pipeline', run: ingestStagesBenchmark },
 };
 
 function selected(names: string[]): [string, Benchmark][] {
