@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { AppendOutcome, EventStore, IdentityLink, RecentEventsQuery, StoredEvent } from '../eventStore.js';
 import { DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, INSERT_FROM_JSON_COLUMNS } from './schema.js';
@@ -16,7 +16,8 @@ const EVENT_KEY_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 
 /** The hash key of a (client_id, uuid) pair in `event_keys`, as a UUID string; see EVENT_KEYS_OF_CLIENT. */
 export function eventKey(clientId: string, uuid: string): string {
-  const h = createHash('sha256').update(`${clientId}\u0000${uuid}`).digest('hex');
+  // One-shot hash(): a third of createHash()'s cost for inputs this small, paid for every event.
+  const h = hash('sha256', `${clientId}\u0000${uuid}`, 'hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
