@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
 import { Overloaded } from '../../src/ingest/eventSink.js';
 import { EventWriter } from '../../src/ingest/eventWriter.js';
+import { Journal } from '../../src/events/journal.js';
 import { storedEvent } from '../helpers/events.js';
 
 describe('event writer: journal group commit in front of DuckDB', () => {
@@ -39,6 +41,35 @@ describe('event writer: journal group commit in front of DuckDB', () => {
     assert.ok(writer.stats.journalAppends < 10, `50 concurrent writes took ${writer.stats.journalAppends} journal appends`);
     await writer.settled();
     assert.equal((await store.recentEvents('w2', { limit: 100 })).length, 50);
+    await writer.close();
+  });
+
+  it('starts a second journal write on the other lane instead of waiting behind the one in progress', async () => {
+    const writer = await EventWriter.open(store, dir, {}, quiet);
+    // Issued together: the first takes a lane, the second the other lane at once, the third waits
+    // for whichever finishes first. One lane would have made two appends of them ([1], [2, 3]).
+    await Promise.all([1, 2, 3].map(() => writer.write([storedEvent({ client_id: 'lanes' })], [])));
+    assert.equal(writer.stats.journalAppends, 3);
+    const segments = readdirSync(join(dir)).filter((name) => name.endsWith('.journal'));
+    assert.equal(segments.length, 2, 'each lane appends to its own segment');
+    await writer.settled();
+    assert.equal((await store.recentEvents('lanes', { limit: 10 })).length, 3);
+    await writer.close();
+  });
+
+  it('replays the segments of both lanes after a crash, and new segments get later sequence numbers', async () => {
+    const { journal } = await Journal.open(dir, 2);
+    const record = (id: string) => `${JSON.stringify({ events: [storedEvent({ client_id: 'replay-lanes', uuid: id })], links: [] })}\n`;
+    const ids = [randomUUID(), randomUUID()];
+    const sequences = await Promise.all([journal.append(record(ids[0] as string), 0), journal.append(record(ids[1] as string), 1)]);
+    assert.notEqual(sequences[0], sequences[1]);
+    await journal.close(); // as a crash would leave them: nothing applied
+    const writer = await EventWriter.open(store, dir, {}, quiet);
+    const stored = await store.recentEvents('replay-lanes', { limit: 10 });
+    assert.deepEqual(stored.map((e) => e.uuid).sort(), [...ids].sort());
+    const fresh = readdirSync(dir).filter((name) => name.endsWith('.journal')).map((name) => Number.parseInt(name, 10));
+    assert.equal(fresh.length, 2, 'the replayed segments are gone; each lane has a new one');
+    assert.ok(fresh.every((sequence) => sequence > Math.max(...sequences)));
     await writer.close();
   });
 
