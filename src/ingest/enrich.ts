@@ -35,17 +35,21 @@ export function pageFacts(properties: Record<string, unknown>): PageFacts {
   const referrer = rawReferrer === '$direct' ? null : rawReferrer;
   const referrerUrl = absoluteUrl(referrer);
   const referringDomain = text(properties.$referring_domain);
+  const host = text(properties.$host) ?? (page?.hostname || null);
+  const referrerHost =
+    referrerUrl !== null
+      ? sourceHost(referrerUrl.hostname)
+      : referringDomain !== null && referringDomain !== '$direct'
+        ? sourceHost(referringDomain.toLowerCase())
+        : null;
   const facts: PageFacts = {
     url,
-    host: text(properties.$host) ?? (page?.hostname || null),
+    host,
     path: text(properties.$pathname) ?? (page?.pathname || null),
     referrer,
-    referrer_host:
-      referrerUrl !== null
-        ? sourceHost(referrerUrl.hostname)
-        : referringDomain !== null && referringDomain !== '$direct'
-          ? sourceHost(referringDomain.toLowerCase())
-          : null,
+    // A click from one page of the site to the next names the site itself as the referrer: that
+    // is navigation, not a source, and would otherwise top every site's referrer report.
+    referrer_host: referrerHost !== null && host !== null && referrerHost === sourceHost(host.toLowerCase()) ? null : referrerHost,
     utm_source: null,
     utm_medium: null,
     utm_campaign: null,

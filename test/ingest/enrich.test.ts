@@ -78,6 +78,14 @@ describe('pageFacts', () => {
     assert.equal(facts.utm_term, 'shoes');
   });
 
+  it('counts a referrer on the page’s own site (www. or not) as navigation, not a source', () => {
+    const internal = pageFacts({ $current_url: 'https://www.shop.test/cart', $referrer: 'https://shop.test/products/1' });
+    assert.equal(internal.referrer, 'https://shop.test/products/1', 'the referrer itself is kept');
+    assert.equal(internal.referrer_host, null);
+    assert.equal(pageFacts({ $current_url: 'https://shop.test/', $referrer: 'https://blog.shop.test/post' }).referrer_host, 'blog.shop.test');
+    assert.equal(pageFacts({ $current_url: 'https://shop.test/', $referrer: 'https://www.google.com/' }).referrer_host, 'google.com');
+  });
+
   it('treats $direct and empty referrers as none, and survives values that are not URLs', () => {
     assert.equal(pageFacts({ $referrer: '$direct' }).referrer, null);
     assert.equal(pageFacts({ $referrer: '$direct' }).referrer_host, null);
