@@ -37,6 +37,9 @@ import type { MetaStore } from './store/metaStore.js';
 import { tagRoutes } from './tags/routes.js';
 import { TagsService } from './tags/service.js';
 import { VERSION } from './version.js';
+import { publicQueryRoutes, queryRoutes } from './query/routes.js';
+import { QueryService } from './query/service.js';
+import type { RateLimit } from './ingest/rateLimit.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -65,6 +68,8 @@ export interface AppOptions {
   ingest?: Pick<IngestRoutesOptions, 'limits' | 'rateLimits'>;
   /** Which peers' X-Forwarded-For sets `request.ip` (per-address limits, stored addresses); none unless given. */
   trustProxy?: TrustProxy;
+  /** Per-address limit of the public query endpoint (default in src/query/routes.ts; perSecond 0 turns it off). */
+  publicQueryRateLimit?: RateLimit;
 }
 
 /** Builds the HTTP application around already-opened stores. It does not listen. */
@@ -108,6 +113,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const events = new EventsService(options.store, options.events, keys, () => writer.settled());
   const agencies = new AgenciesService(options.store, clock, clients);
+  const queries = new QueryService(options.store, options.events, keys, clock, () => writer.settled());
 
   await app.register(healthRoutes, { store: options.store });
   await app.register(ingestRoutes, {
@@ -121,6 +127,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // Public scripts (/s/<pk>.js, /sdk/v1/core.js): outside the admin scope, no key needed.
   await app.register(loaderRoutes, { remoteConfigs: new RemoteConfigService(options.store, keys), assets: loadSdkAssets() });
+  // The publishable-key door of the query API: outside the admin scope, for customers' pages.
+  await app.register(publicQueryRoutes, {
+    queries,
+    clock,
+    ...(options.publicQueryRateLimit ? { rateLimit: options.publicQueryRateLimit } : {}),
+    prefix: API_PREFIX,
+  });
   await app.register(
     async (api) => {
       api.addHook('onRequest', adminAuth(options.adminKeyHash));
@@ -137,6 +150,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(loaderAdminRoutes, { loader: new LoaderAdminService(options.store) });
       await api.register(agencyRoutes, { agencies });
       await api.register(eventRoutes, { events });
+      await api.register(queryRoutes, { queries });
       serveOpenApiDocument(api, app, '/openapi.json');
     },
     { prefix: API_PREFIX },

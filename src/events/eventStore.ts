@@ -63,6 +63,15 @@ export interface RecentEventsQuery {
   receivedAfter?: number;
 }
 
+/** A read-only statement written by a query dialect (src/query): values only as bound parameters. */
+export interface ReadQuery {
+  sql: string;
+  params: (string | number | boolean)[];
+}
+
+/** One result row; integers arrive as numbers. */
+export type ReadRow = (string | number | boolean | null)[];
+
 export interface EventStore {
   readonly engine: 'duckdb';
   /** Creates or upgrades the schema; safe on every start. */
@@ -81,6 +90,10 @@ export interface EventStore {
   recentEvents(clientId: string, query: RecentEventsQuery): Promise<StoredEvent[]>;
   /** The client's identity links, oldest first. */
   identityLinks(clientId: string): Promise<IdentityLink[]>;
+  /** Runs a report on the read connection (never inside a write transaction). */
+  read(query: ReadQuery): Promise<ReadRow[]>;
+  /** Whether the client has any identity link: reports skip the identity join for those without. */
+  hasIdentityLinks(clientId: string): Promise<boolean>;
   /** Removes every event and identity link of the client (hard delete of the client). */
   deleteClient(clientId: string): Promise<void>;
 }

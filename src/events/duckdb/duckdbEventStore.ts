@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import type { AppendOutcome, EventStore, IdentityLink, RecentEventsQuery, StoredEvent } from '../eventStore.js';
+import type { AppendOutcome, EventStore, IdentityLink, ReadQuery, ReadRow, RecentEventsQuery, StoredEvent } from '../eventStore.js';
 import { DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, INSERT_FROM_JSON_COLUMNS } from './schema.js';
 
 /**
@@ -199,6 +199,17 @@ export class DuckDbEventStore implements EventStore {
     return result.getRowObjects() as unknown as IdentityLink[];
   }
 
+  async read(query: ReadQuery): Promise<ReadRow[]> {
+    if (this.closed) throw new Error('the event store is closed');
+    const result = await this.reader.runAndReadAll(query.sql, query.params);
+    return result.getRows().map((row) => row.map(plainValue));
+  }
+
+  async hasIdentityLinks(clientId: string): Promise<boolean> {
+    const result = await this.reader.runAndReadAll('SELECT EXISTS (SELECT 1 FROM identities WHERE client_id = $1)', [clientId]);
+    return result.getRows()[0]?.[0] === true;
+  }
+
   deleteClient(clientId: string): Promise<void> {
     return this.serialised(async () => {
       await this.writer.run('BEGIN TRANSACTION');
@@ -213,6 +224,13 @@ export class DuckDbEventStore implements EventStore {
       }
     });
   }
+}
+
+/** A result value as JSON can carry it: counts (BIGINT) become numbers, decimals and other types their text. */
+function plainValue(value: DuckDBValue): string | number | boolean | null {
+  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'bigint') return Number(value);
+  return String(value);
 }
 
 /** The rows as one JSON object holding a list per column (see INSERT_FROM_JSON_COLUMNS). */

@@ -1,0 +1,163 @@
+import type { BuiltQuery } from '../dialect.js';
+import { isTimeGrain, type ReportPlan } from '../plan.js';
+import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../schemas.js';
+import { eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf } from './scope.js';
+
+/** Dimensions read straight from a column of `events` (the whitelist: no other name reaches SQL). */
+const COLUMN_OF: Partial<Record<Dimension, string>> = {
+  path: 'path',
+  referrer_host: 'referrer_host',
+  utm_source: 'utm_source',
+  utm_medium: 'utm_medium',
+  utm_campaign: 'utm_campaign',
+  browser: 'browser',
+  os: 'os',
+  device_type: 'device_type',
+  event: 'event',
+  country: 'country',
+};
+
+/** Bucket keys as period.ts computes them, from `ms` (epoch ms) and `off` (the zone's offset then). */
+const LOCAL_DAY = '((ms + off) // 86400000)';
+const TIME_KEY: Record<'hour' | 'day' | 'week' | 'month', string> = {
+  hour: '((ms + off) // 3600000) * 3600000 - off',
+  day: LOCAL_DAY,
+  week: `${LOCAL_DAY} - ((${LOCAL_DAY} + 3) % 7)`,
+  month: 'year(make_timestamp((ms + off) * 1000)) * 12 + month(make_timestamp((ms + off) * 1000)) - 1',
+};
+
+const SESSION_METRICS = new Set<Metric>(['bounce_rate', 'avg_session_duration', 'views_per_session']);
+
+/** Event-level aggregates over the scoped rows, when no distinct persons are asked (see `g` below otherwise). */
+function eventAggregate(metric: Metric, conversion: string | undefined): string | undefined {
+  switch (metric) {
+    case 'page_views':
+      return `count(*) FILTER (WHERE event = ${PAGEVIEW})`;
+    case 'events':
+      return 'count(*)';
+    case 'sessions':
+      return 'count(DISTINCT session_id)';
+    case 'conversions':
+      return `count(*) FILTER (WHERE event = ${conversion})`;
+    default:
+      return undefined;
+  }
+}
+
+/** Event-level aggregates over `g`: the rows grouped once more by distinct_id (and session), with partial counts. */
+function regroupedAggregate(metric: Metric, person: string): string | undefined {
+  switch (metric) {
+    case 'page_views':
+      return 'sum(pv)::BIGINT';
+    case 'events':
+      return 'sum(n)::BIGINT';
+    case 'conversions':
+      return 'sum(conv)::BIGINT';
+    case 'sessions':
+      return 'count(DISTINCT session_id)';
+    case 'unique_visitors':
+      return `count(DISTINCT ${person})`;
+    default:
+      return undefined;
+  }
+}
+
+/** Session-level aggregates over `ss` (one row per group and session: pv page views, dur ms). */
+const SESSION_AGGREGATE: Record<'bounce_rate' | 'avg_session_duration' | 'views_per_session', string> = {
+  bounce_rate: 'round(100.0 * count(*) FILTER (WHERE pv = 1) / nullif(count(*) FILTER (WHERE pv >= 1), 0), 2)',
+  avg_session_duration: 'round(avg(dur) / 1000.0, 1)',
+  views_per_session: 'round(sum(pv) / nullif(count(*) FILTER (WHERE pv >= 1), 0), 2)',
+};
+
+/**
+ * One report as DuckDB SQL. Rows are first narrowed to the client, period, bots and filters;
+ * with unique visitors they are grouped by distinct_id before persons are resolved; session
+ * metrics and entry/exit paths group them per session; time buckets are integer arithmetic on
+ * epoch milliseconds.
+ */
+export function duckdbReport(plan: ReportPlan): BuiltQuery {
+  // Names reach the SQL text (as aliases and whitelisted columns): only the schema's own. A caller
+  // that skipped validation fails here rather than writing its input into a statement.
+  if (!plan.metrics.every((m) => METRICS.includes(m)) || !plan.dimensions.every((d) => DIMENSIONS.includes(d))) {
+    throw new Error('a metric or dimension outside the whitelist reached the SQL builder');
+  }
+  const params = new Params();
+  const dims = plan.dimensions.map((_, i) => `d${i}`);
+  const needsSessions = plan.dimensions.some((d) => d === 'entry_path' || d === 'exit_path');
+  const columns = new Set<string>(['event', 'session_id']);
+  for (const dimension of plan.dimensions) {
+    const column = COLUMN_OF[dimension];
+    if (column !== undefined) columns.add(column);
+  }
+  if (needsSessions) columns.add('path');
+  // Persons are resolved after a first grouping (see below), on far fewer rows than events.
+  const visitors = plan.metrics.includes('unique_visitors');
+  const scoped = eventsInScope(plan, params, { resolveIdentities: false });
+  const conversion = plan.conversionEvent === undefined ? undefined : params.add(plan.conversionEvent);
+  const hasTime = plan.dimensions.some(isTimeGrain);
+  const offset = hasTime ? offsetExpression(plan.offsets, 'epoch_ms(e."timestamp")', params) : '0';
+  if (visitors) columns.add('distinct_id');
+  const base = `SELECT epoch_ms(e."timestamp") AS ms, ${offset} AS off, ${[...columns].map((c) => `e.${c}`).join(', ')} ${scoped}`;
+
+  const ctes = [`base AS (${base})`];
+  let rowsSource = 'base';
+  if (needsSessions) {
+    ctes.push(
+      `sp AS (SELECT session_id, arg_min(path, ms) FILTER (WHERE event = ${PAGEVIEW}) AS entry_path, arg_max(path, ms) FILTER (WHERE event = ${PAGEVIEW}) AS exit_path FROM base WHERE session_id IS NOT NULL GROUP BY session_id)`,
+    );
+    rowsSource = 'base LEFT JOIN sp USING (session_id)';
+  }
+  const dimensionValue = (dimension: Dimension): string => {
+    if (isTimeGrain(dimension)) return TIME_KEY[dimension];
+    if (dimension === 'entry_path' || dimension === 'exit_path') return dimension;
+    return COLUMN_OF[dimension] as string;
+  };
+  const grouped = plan.dimensions.map((d, i) => `${dimensionValue(d)} AS d${i}`);
+  ctes.push(`r AS (SELECT *${grouped.length > 0 ? `, ${grouped.join(', ')}` : ''} FROM ${rowsSource})`);
+  const groupBy = (extra: string[] = []): string => ([...dims, ...extra].length > 0 ? ` GROUP BY ${[...dims, ...extra].join(', ')}` : '');
+
+  const eventMetrics = plan.metrics.filter((m) => !SESSION_METRICS.has(m));
+  if (visitors) {
+    // Distinct persons cost a hash entry per (group, person): grouping by distinct_id first and
+    // joining the identity links on those groups (600,000 for 3.2M events of 30 days) took about
+    // a fifth less CPU than resolving and counting per event.
+    const withSessions = eventMetrics.includes('sessions') ? ['session_id'] : [];
+    const partials = ['count(*) AS n', `count(*) FILTER (WHERE event = ${PAGEVIEW}) AS pv`, ...(conversion ? [`count(*) FILTER (WHERE event = ${conversion}) AS conv`] : [])];
+    ctes.push(`g AS (SELECT ${[...dims, 'distinct_id', ...withSessions, ...partials].join(', ')} FROM r${groupBy(['distinct_id', ...withSessions])})`);
+    ctes.push(
+      `ev AS (SELECT ${[...dims, ...eventMetrics.map((m) => `${regroupedAggregate(m, personOf(plan, 'g'))} AS m_${m}`)].join(', ')} FROM g${identityJoin(plan, 'g', '$1')}${groupBy()})`,
+    );
+  } else {
+    // count(*) keeps the list non-empty when only session metrics are asked, without dimensions.
+    ctes.push(`ev AS (SELECT ${[...dims, 'count(*) AS n', ...eventMetrics.map((m) => `${eventAggregate(m, conversion)} AS m_${m}`)].join(', ')} FROM r${groupBy()})`);
+  }
+  const sessionMetrics = plan.metrics.filter((m) => SESSION_METRICS.has(m)) as (keyof typeof SESSION_AGGREGATE)[];
+  let from = 'ev';
+  if (sessionMetrics.length > 0) {
+    ctes.push(
+      `ss AS (SELECT ${[...dims, `count(*) FILTER (WHERE event = ${PAGEVIEW}) AS pv`, 'max(ms) - min(ms) AS dur'].join(', ')} FROM r WHERE session_id IS NOT NULL${groupBy(['session_id'])})`,
+      `sa AS (SELECT ${[...dims, ...sessionMetrics.map((m) => `${SESSION_AGGREGATE[m]} AS m_${m}`)].join(', ')} FROM ss${groupBy()})`,
+    );
+    const on = dims.length > 0 ? dims.map((d) => `ev.${d} IS NOT DISTINCT FROM sa.${d}`).join(' AND ') : 'TRUE';
+    from = `ev LEFT JOIN sa ON ${on}`;
+  }
+
+  const selected = [
+    ...dims.map((d) => `ev.${d}`),
+    ...plan.metrics.map((m) => (SESSION_METRICS.has(m) ? `coalesce(sa.m_${m}, 0)::DOUBLE` : `ev.m_${m}`)),
+  ];
+  let tail = '';
+  if (plan.sortAndLimit !== undefined) {
+    selected.push('count(*) OVER () AS total');
+    // Positions, not names: every column is addressed by where the whitelist put it.
+    const position = (column: Metric | Dimension): number => {
+      const d = plan.dimensions.indexOf(column as Dimension);
+      return d >= 0 ? d + 1 : plan.dimensions.length + plan.metrics.indexOf(column as Metric) + 1;
+    };
+    const keys = plan.sortAndLimit.orderBy.map((o) => `${position(o.column)} ${o.direction === 'asc' ? 'ASC' : 'DESC'} NULLS LAST`);
+    const ties = dims.map((_, i) => `${i + 1} ASC NULLS LAST`);
+    tail = ` ORDER BY ${[...keys, ...ties].join(', ')} LIMIT CAST(${params.add(plan.sortAndLimit.limit)} AS BIGINT)`;
+  }
+  // A group that holds no row at all never appears: `ev` groups rows that exist.
+  return { sql: `WITH ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM ${from}${tail}`, params: params.values };
+}

@@ -1,0 +1,66 @@
+import type { QueryParam } from '../dialect.js';
+import type { EventScope } from '../plan.js';
+import { EQUALITY_FILTERS } from '../schemas.js';
+import type { OffsetSegment } from '../zone.js';
+
+/** Collects bound values and hands out their placeholders ($1, $2, …). */
+export class Params {
+  readonly values: QueryParam[] = [];
+  add(value: QueryParam): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+  /** An epoch-ms instant as a TIMESTAMPTZ constant, so the scan can skip row groups by their min/max. */
+  instant(ms: number): string {
+    return `make_timestamp(CAST(${this.add(ms)} AS BIGINT) * 1000)::TIMESTAMPTZ`;
+  }
+}
+
+/** The `$pageview` event name, a constant of the schema rather than input. */
+export const PAGEVIEW = "'$pageview'";
+
+/**
+ * Who the rows of `alias` are about: the person their distinct_id is linked to, else the
+ * distinct_id itself. `identityJoin` supplies `i` (nothing when the client has no links).
+ */
+export const personOf = (scope: EventScope, alias = 'e'): string =>
+  scope.resolveIdentities ? `coalesce(i.person_id, ${alias}.distinct_id)` : `${alias}.distinct_id`;
+
+/** A LEFT JOIN on the client's few links, or nothing for clients without any. `client` is the client id's placeholder. */
+export const identityJoin = (scope: EventScope, alias: string, client: string): string =>
+  scope.resolveIdentities ? ` LEFT JOIN identities i ON i.client_id = ${client} AND i.distinct_id = ${alias}.distinct_id` : '';
+
+/**
+ * FROM and WHERE over one client's events in [from, to): the client and time range first (the
+ * scan prunes row groups on them), bots out unless asked, then each filter given, equalities on
+ * whitelisted columns only. The client id is always the first parameter ($1).
+ */
+export function eventsInScope(scope: EventScope, params: Params, options: { resolveIdentities: boolean } = { resolveIdentities: true }): string {
+  const client = params.add(scope.clientId);
+  const conditions = [`e.client_id = ${client}`, `e."timestamp" >= ${params.instant(scope.from)}`, `e."timestamp" < ${params.instant(scope.to)}`];
+  if (scope.filters.include_bots !== true) conditions.push('NOT e.is_bot');
+  for (const column of EQUALITY_FILTERS) {
+    const value = scope.filters[column];
+    if (value !== undefined) conditions.push(`e.${column} = ${params.add(value)}`);
+  }
+  if (scope.filters.url_contains !== undefined) conditions.push(`contains(e.url, ${params.add(scope.filters.url_contains)})`);
+  const identities = options.resolveIdentities ? identityJoin(scope, 'e', client) : '';
+  return `FROM events e${identities} WHERE ${conditions.join(' AND ')}`;
+}
+
+/**
+ * The zone's offset (ms) for a row at epoch-ms `ms`: one comparison per offset change in the
+ * period (usually none or one), instead of converting every row through the time-zone database.
+ */
+export function offsetExpression(segments: OffsetSegment[], ms: string, params: Params): string {
+  const [first, ...changes] = segments;
+  if (first === undefined) return '0';
+  if (changes.length === 0) return `CAST(${params.add(first.offset)} AS BIGINT)`;
+  const branches: string[] = [];
+  let current = first;
+  for (const change of changes) {
+    branches.push(`WHEN ${ms} < CAST(${params.add(change.from)} AS BIGINT) THEN CAST(${params.add(current.offset)} AS BIGINT)`);
+    current = change;
+  }
+  return `CASE ${branches.join(' ')} ELSE CAST(${params.add(current.offset)} AS BIGINT) END`;
+}

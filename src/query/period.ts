@@ -1,0 +1,148 @@
+import { addMonths, dateOfDayNumber, dayNumber, formatDate, formatOffset, localDateAt, offsetAt, startOfLocalDay, type LocalDate } from './zone.js';
+
+export const PERIODS = ['today', '24h', '7d', '30d', '90d', '12mo', 'custom'] as const;
+export type PeriodName = (typeof PERIODS)[number];
+export const TIME_GRAINS = ['hour', 'day', 'week', 'month'] as const;
+export type TimeGrain = (typeof TIME_GRAINS)[number];
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * A reporting period as UTC instants [from, to), and how it was measured: a comparison period is
+ * the same measure taken again just before (N local days, N months, or the same milliseconds).
+ */
+export interface ResolvedPeriod {
+  from: number;
+  to: number;
+  span: { unit: 'ms'; length: number } | { unit: 'days'; first: number; length: number } | { unit: 'months'; first: LocalDate; length: number };
+}
+
+export interface PeriodInput {
+  period: PeriodName;
+  /** Local dates (YYYY-MM-DD), only with `custom`; already validated. */
+  from?: string;
+  to?: string;
+}
+
+export function parseLocalDate(text: string): LocalDate {
+  const [year, month, day] = text.split('-').map(Number) as [number, number, number];
+  return { year, month, day };
+}
+
+/** Events are stored from 1970 on; earlier dates would also leave the time-zone database's reach. */
+export const EARLIEST_YEAR = 1970;
+
+/** Whether a YYYY-MM-DD text names a real calendar date (2026-02-30 does not) from 1970 on. */
+export function isRealDate(text: string): boolean {
+  const date = parseLocalDate(text);
+  return date.year >= EARLIEST_YEAR && formatDate(dateOfDayNumber(dayNumber(date))) === text;
+}
+
+function localDays(zone: string, first: number, length: number): ResolvedPeriod {
+  return {
+    from: startOfLocalDay(zone, dateOfDayNumber(first)),
+    to: startOfLocalDay(zone, dateOfDayNumber(first + length)),
+    span: { unit: 'days', first, length },
+  };
+}
+
+function localMonths(zone: string, first: LocalDate, length: number): ResolvedPeriod {
+  return { from: startOfLocalDay(zone, first), to: startOfLocalDay(zone, addMonths(first, length)), span: { unit: 'months', first, length } };
+}
+
+/** The period in the zone as it is at `now` (the client's current zone; DST included). */
+export function resolvePeriod(input: PeriodInput, zone: string, now: number): ResolvedPeriod {
+  const today = dayNumber(localDateAt(zone, now));
+  switch (input.period) {
+    case 'today': {
+      const from = startOfLocalDay(zone, dateOfDayNumber(today));
+      return { from, to: now, span: { unit: 'ms', length: now - from } };
+    }
+    case '24h':
+      return { from: now - DAY_MS, to: now, span: { unit: 'ms', length: DAY_MS } };
+    case '7d':
+    case '30d':
+    case '90d': {
+      const days = Number.parseInt(input.period, 10);
+      return localDays(zone, today - days + 1, days);
+    }
+    case '12mo': {
+      const thisMonth = { ...localDateAt(zone, now), day: 1 };
+      return localMonths(zone, addMonths(thisMonth, -11), 12);
+    }
+    case 'custom': {
+      const first = dayNumber(parseLocalDate(input.from as string));
+      const last = dayNumber(parseLocalDate(input.to as string));
+      return localDays(zone, first, last - first + 1);
+    }
+  }
+}
+
+/** The same length immediately before `period`, measured the same way. */
+export function previousPeriod(period: ResolvedPeriod, zone: string): ResolvedPeriod {
+  const { span } = period;
+  if (span.unit === 'days') return localDays(zone, span.first - span.length, span.length);
+  if (span.unit === 'months') return localMonths(zone, addMonths(span.first, -span.length), span.length);
+  return { from: period.from - span.length, to: period.from, span };
+}
+
+/** Inclusive span in days of a custom range, for its upper bound. */
+export const customSpanDays = (from: string, to: string): number => dayNumber(parseLocalDate(to)) - dayNumber(parseLocalDate(from)) + 1;
+
+/**
+ * One time bucket: `key` is what the SQL computes for each row (see the dialect), `label` what
+ * the client sees, in its zone.
+ */
+export interface TimeBucket {
+  key: number;
+  label: string;
+}
+
+/** Monday-based week of a day number (1970-01-01 was a Thursday). */
+export const weekOf = (day: number): number => day - ((((day + 3) % 7) + 7) % 7);
+export const monthIndex = (date: LocalDate): number => date.year * 12 + date.month - 1;
+
+/** The start instant of the local hour holding `instant`. */
+export function hourKey(zone: string, instant: number): number {
+  const offset = offsetAt(zone, instant);
+  return Math.floor((instant + offset) / HOUR_MS) * HOUR_MS - offset;
+}
+
+export function hourLabel(zone: string, key: number): string {
+  const offset = offsetAt(zone, key);
+  const wall = new Date(key + offset);
+  return `${wall.toISOString().slice(0, 13)}:00${formatOffset(offset)}`;
+}
+
+/** Every bucket of the grain that overlaps [from, to), in order. */
+export function timeBuckets(grain: TimeGrain, zone: string, from: number, to: number): TimeBucket[] {
+  const last = Math.max(from, to - 1);
+  const buckets: TimeBucket[] = [];
+  if (grain === 'hour') {
+    let key = hourKey(zone, from);
+    while (key <= last) {
+      buckets.push({ key, label: hourLabel(zone, key) });
+      // Local hours are an hour apart except where a zone shifts by part of an hour; stepping by
+      // an hour and re-flooring handles both.
+      let next = hourKey(zone, key + HOUR_MS);
+      if (next <= key) next = hourKey(zone, key + 2 * HOUR_MS);
+      key = next;
+    }
+    return buckets;
+  }
+  const firstDay = dayNumber(localDateAt(zone, from));
+  const lastDay = dayNumber(localDateAt(zone, last));
+  if (grain === 'day') {
+    for (let day = firstDay; day <= lastDay; day += 1) buckets.push({ key: day, label: formatDate(dateOfDayNumber(day)) });
+  } else if (grain === 'week') {
+    for (let week = weekOf(firstDay); week <= lastDay; week += 7) buckets.push({ key: week, label: formatDate(dateOfDayNumber(week)) });
+  } else {
+    const lastMonth = monthIndex(dateOfDayNumber(lastDay));
+    for (let month = monthIndex(dateOfDayNumber(firstDay)); month <= lastMonth; month += 1) {
+      const date = addMonths({ year: 0, month: 1, day: 1 }, month);
+      buckets.push({ key: month, label: formatDate(date).slice(0, 7) });
+    }
+  }
+  return buckets;
+}

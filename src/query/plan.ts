@@ -1,0 +1,38 @@
+import type { TimeGrain } from './period.js';
+import type { OffsetSegment } from './zone.js';
+import type { Dimension, FunnelStepInput, Metric, QueryFiltersInput } from './schemas.js';
+
+/**
+ * A validated query reduced to what a dialect needs to write SQL: no HTTP, no defaults left to
+ * decide, instants in epoch milliseconds. Every string in it ends up as a bound parameter.
+ */
+export interface EventScope {
+  clientId: string;
+  /** [from, to) in epoch ms, UTC. */
+  from: number;
+  to: number;
+  filters: QueryFiltersInput;
+  /** Count a person once across its linked distinct ids (false when the client has no links: cheaper). */
+  resolveIdentities: boolean;
+}
+
+export interface ReportPlan extends EventScope {
+  metrics: Metric[];
+  dimensions: Dimension[];
+  conversionEvent?: string;
+  /** The zone's offsets over [from, to), for the time dimension's buckets. */
+  offsets: OffsetSegment[];
+  /**
+   * Without a time dimension the database sorts and cuts the rows and adds the total as a last
+   * column; with one, every row comes back and the service fills empty buckets first.
+   */
+  sortAndLimit?: { orderBy: { column: Metric | Dimension; direction: 'asc' | 'desc' }[]; limit: number };
+}
+
+export interface FunnelPlan extends EventScope {
+  steps: FunnelStepInput[];
+  windowMs: number;
+}
+
+export const isTimeGrain = (dimension: Dimension): dimension is TimeGrain =>
+  dimension === 'hour' || dimension === 'day' || dimension === 'week' || dimension === 'month';

@@ -1,0 +1,122 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { presentedClientSecret } from '../http/adminAuth.js';
+import { ApiError } from '../http/apiError.js';
+import { errorResponse, ok, withNotFound } from '../http/envelope.js';
+import { TokenBuckets, type RateLimit } from '../ingest/rateLimit.js';
+import type { Clock } from '../shared/clock.js';
+import type { QueryCaller } from './access.js';
+import { FunnelBody, FunnelResultEnvelope, QueryBody, QueryResultEnvelope } from './schemas.js';
+import type { QueryService } from './service.js';
+
+const tags = ['Query'];
+const queryErrors = {
+  ...withNotFound,
+  403: errorResponse('forbidden: a client key naming another client; client_inactive: the key of a deactivated client'),
+} as const;
+
+/** The admin key (any client), or a client's own sk_ as Bearer (route config acceptsClientSecret). */
+const callerOf = (request: FastifyRequest): QueryCaller => {
+  const key = presentedClientSecret(request);
+  return key === undefined ? { door: 'admin' } : { door: 'secret', key };
+};
+
+/** `POST /query` and `POST /query/funnel`, registered inside the admin-key scope. */
+export const queryRoutes: FastifyPluginAsyncTypebox<{ queries: QueryService }> = async (app, { queries }) => {
+  app.post(
+    '/query',
+    {
+      config: { acceptsClientSecret: true },
+      schema: {
+        tags,
+        summary: 'Aggregates of a client’s events (admin key: any client; the client’s own sk_: that client only)',
+        body: QueryBody,
+        response: { 200: QueryResultEnvelope, ...queryErrors },
+      },
+    },
+    async (request) => ok(await queries.query(callerOf(request), request.body)),
+  );
+  app.post(
+    '/query/funnel',
+    {
+      config: { acceptsClientSecret: true },
+      schema: {
+        tags,
+        summary: 'Persons reaching each of 2–8 ordered steps within a window (admin key, or the client’s own sk_)',
+        body: FunnelBody,
+        response: { 200: FunnelResultEnvelope, ...queryErrors },
+      },
+    },
+    async (request) => ok(await queries.funnel(callerOf(request), request.body)),
+  );
+};
+
+export interface PublicQueryRoutesOptions {
+  queries: QueryService;
+  clock: Clock;
+  /** Per client address; default 20 per second, bursts of 40. 0 turns it off. */
+  rateLimit?: RateLimit;
+}
+
+export const DEFAULT_PUBLIC_QUERY_RATE_LIMIT: RateLimit = { perSecond: 20 };
+const PUBLISHABLE_KEY_HEADER = 'x-publishable-key';
+
+/** Any site may read its own aggregates from the browser: the key, not the origin, decides. */
+function allowAnyOrigin(request: FastifyRequest, reply: FastifyReply): void {
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  reply.header('access-control-allow-origin', origin);
+  reply.header('vary', 'Origin');
+  reply.header('access-control-expose-headers', 'Retry-After');
+}
+
+/**
+ * `POST /public/query` with `X-Publishable-Key`: meant to be called from customers' pages, so it
+ * sits outside the admin scope, answers CORS, and is rate limited per address.
+ */
+export const publicQueryRoutes: FastifyPluginAsyncTypebox<PublicQueryRoutesOptions> = async (app, options) => {
+  const perIp = new TokenBuckets(options.rateLimit ?? DEFAULT_PUBLIC_QUERY_RATE_LIMIT);
+  app.addHook('onRequest', (request, reply, done) => {
+    allowAnyOrigin(request, reply);
+    if (request.method !== 'POST') return done();
+    const wait = perIp.take(request.ip, options.clock());
+    if (wait > 0) {
+      return done(
+        new ApiError(429, 'rate_limited', `Too many queries from this address; retry in ${wait} s`, undefined, { 'retry-after': String(wait) }),
+      );
+    }
+    done();
+  });
+  app.post(
+    '/public/query',
+    {
+      schema: {
+        tags,
+        summary: 'Aggregates of one client’s events, with its publishable key in X-Publishable-Key',
+        description: '`client_id` must be the key’s client. Rate limited per address; any origin may call it.',
+        security: [],
+        headers: Type.Object({ 'x-publishable-key': Type.Optional(Type.String({ description: 'pk_… of the client in client_id' })) }),
+        body: QueryBody,
+        response: {
+          200: QueryResultEnvelope,
+          ...queryErrors,
+          401: errorResponse('Publishable key missing, unknown or past its grace period'),
+          429: errorResponse('rate_limited: see Retry-After'),
+        },
+      },
+    },
+    async (request) => {
+      const key = request.headers[PUBLISHABLE_KEY_HEADER];
+      return ok(await options.queries.query({ door: 'publishable', key: typeof key === 'string' ? key : undefined }, request.body));
+    },
+  );
+  app.options('/public/query', { schema: { hide: true } }, (request, reply) =>
+    reply
+      .status(204)
+      .header('access-control-allow-methods', 'POST')
+      .header('access-control-allow-headers', 'Content-Type, X-Publishable-Key')
+      .header('access-control-max-age', '86400')
+      .send(),
+  );
+};

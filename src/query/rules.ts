@@ -1,0 +1,67 @@
+import { invalidFields, type FieldProblem } from '../http/apiError.js';
+import { customSpanDays, isRealDate, type PeriodInput } from './period.js';
+import { isTimeGrain } from './plan.js';
+import { MAX_CUSTOM_DAYS, type Dimension, type Metric, type QueryInput } from './schemas.js';
+
+/**
+ * The rules of a query body that JSON Schema cannot say clearly (one of two fields, fields that
+ * depend on each other, real calendar dates). Broken rules are the same 400 as schema failures.
+ */
+
+function periodProblems(input: { period?: string; from?: string; to?: string }): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (input.period === 'custom') {
+    for (const field of ['from', 'to'] as const) {
+      const value = input[field];
+      if (value === undefined) problems.push({ field, message: 'is required with period custom' });
+      else if (!isRealDate(value)) problems.push({ field, message: 'must be a real calendar date YYYY-MM-DD, 1970 or later' });
+    }
+    if (problems.length === 0) {
+      const span = customSpanDays(input.from as string, input.to as string);
+      if (span < 1) problems.push({ field: 'to', message: 'must not be before from' });
+      else if (span > MAX_CUSTOM_DAYS) problems.push({ field: 'to', message: `must be at most ${MAX_CUSTOM_DAYS} days after from, counting both` });
+    }
+  } else {
+    for (const field of ['from', 'to'] as const) {
+      if (input[field] !== undefined) problems.push({ field, message: 'is only allowed with period custom' });
+    }
+  }
+  return problems;
+}
+
+/** The period as resolvePeriod takes it, after checking it. */
+export function checkedPeriod(input: { period?: PeriodInput['period']; from?: string; to?: string }): PeriodInput {
+  const problems = periodProblems(input);
+  if (problems.length > 0) throw invalidFields(problems);
+  return { period: input.period ?? '30d', ...(input.from === undefined ? {} : { from: input.from }), ...(input.to === undefined ? {} : { to: input.to }) };
+}
+
+/** The metrics asked for, in request order, after checking the fields that go with them. */
+export function checkedMetrics(input: QueryInput): Metric[] {
+  const problems: FieldProblem[] = [];
+  if (input.metric === undefined && input.metrics === undefined) problems.push({ field: 'metric', message: 'is required (or metrics)' });
+  if (input.metric !== undefined && input.metrics !== undefined) problems.push({ field: 'metrics', message: 'must not be sent with metric: send one of them' });
+  const metrics = input.metrics ?? (input.metric === undefined ? [] : [input.metric]);
+  const conversions = metrics.includes('conversions');
+  if (conversions && input.conversion_event === undefined) problems.push({ field: 'conversion_event', message: 'is required with the conversions metric' });
+  if (!conversions && input.conversion_event !== undefined) problems.push({ field: 'conversion_event', message: 'is only allowed with the conversions metric' });
+  const dimensions = input.dimensions ?? [];
+  if (dimensions.filter(isTimeGrain).length > 1) problems.push({ field: 'dimensions', message: 'may hold at most one of hour, day, week, month' });
+  const requested = new Set<string>([...metrics, ...dimensions]);
+  (input.order_by ?? []).forEach((order, i) => {
+    if (!requested.has(order.column)) problems.push({ field: `order_by.${i}.column`, message: 'must be one of the requested metrics or dimensions' });
+  });
+  problems.push(...periodProblems(input));
+  if (problems.length > 0) throw invalidFields(problems);
+  return metrics;
+}
+
+export type OrderBy = { column: Metric | Dimension; direction: 'asc' | 'desc' }[];
+
+/** The requested order, or the default: first metric descending (the time bucket ascending comes from the caller). */
+export function orderOf(input: QueryInput, metrics: Metric[]): OrderBy {
+  if (input.order_by !== undefined) {
+    return input.order_by.map((o) => ({ column: o.column as Metric | Dimension, direction: o.direction ?? 'asc' }));
+  }
+  return [{ column: metrics[0] as Metric, direction: 'desc' }];
+}

@@ -1,0 +1,177 @@
+import { Type, type Static } from 'typebox';
+import { CLIENT_ID_PATTERN } from '../clients/schemas.js';
+import { DataEnvelope } from '../http/envelope.js';
+import { ERROR_MESSAGE } from '../http/validation.js';
+import { PERIODS } from './period.js';
+
+export const METRICS = [
+  'page_views',
+  'unique_visitors',
+  'sessions',
+  'events',
+  'bounce_rate',
+  'avg_session_duration',
+  'views_per_session',
+  'conversions',
+] as const;
+export type Metric = (typeof METRICS)[number];
+
+export const DIMENSIONS = [
+  'hour',
+  'day',
+  'week',
+  'month',
+  'path',
+  'entry_path',
+  'exit_path',
+  'referrer_host',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'browser',
+  'os',
+  'device_type',
+  'event',
+  'country',
+] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+/** Filters that match one stored column exactly (url_contains and include_bots are handled apart). */
+export const EQUALITY_FILTERS = [
+  'path',
+  'event',
+  'referrer_host',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+  'browser',
+  'os',
+  'device_type',
+  'country',
+] as const;
+export type EqualityFilter = (typeof EQUALITY_FILTERS)[number];
+
+export const MAX_LIMIT = 10_000;
+export const DEFAULT_LIMIT = 1000;
+export const MAX_CUSTOM_DAYS = 731;
+export const MIN_WINDOW_SECONDS = 60;
+export const MAX_WINDOW_SECONDS = 7_776_000;
+export const DEFAULT_WINDOW_SECONDS = 86_400;
+
+const ClientId = Type.String({ pattern: CLIENT_ID_PATTERN, [ERROR_MESSAGE]: 'must be 1–255 letters, digits, hyphens or underscores' });
+const FilterText = Type.String({ minLength: 1, maxLength: 1024 });
+const MetricName = Type.Enum([...METRICS]);
+const DimensionName = Type.Enum([...DIMENSIONS]);
+const LocalDateText = Type.String({
+  pattern: '^\\d{4}-\\d{2}-\\d{2}$',
+  [ERROR_MESSAGE]: 'must be a date YYYY-MM-DD in the client’s time zone',
+  examples: ['2026-03-01'],
+});
+
+export const QueryFilters = Type.Object(
+  {
+    url_contains: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'Substring of the full URL (case-sensitive).' })),
+    ...Object.fromEntries(EQUALITY_FILTERS.map((name) => [name, Type.Optional(FilterText)])),
+    include_bots: Type.Optional(Type.Boolean({ description: 'Count events flagged as bots too (default false).' })),
+  },
+  { additionalProperties: false, description: 'Each filter given must match (exact values, except url_contains).' },
+);
+export type QueryFiltersInput = { [K in EqualityFilter]?: string } & { url_contains?: string; include_bots?: boolean };
+
+const periodFields = {
+  period: Type.Optional(Type.Enum([...PERIODS], { description: 'Default 30d. Computed in the client’s current time zone.' })),
+  from: Type.Optional(LocalDateText),
+  to: Type.Optional(LocalDateText),
+};
+
+export const QueryBody = Type.Object(
+  {
+    client_id: ClientId,
+    metric: Type.Optional(MetricName),
+    metrics: Type.Optional(Type.Array(MetricName, { minItems: 1, maxItems: 8, uniqueItems: true })),
+    conversion_event: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Required iff `conversions` is asked: the event counted.' })),
+    dimensions: Type.Optional(Type.Array(DimensionName, { maxItems: 3, uniqueItems: true, description: 'At most one of hour, day, week, month.' })),
+    filters: Type.Optional(QueryFilters),
+    ...periodFields,
+    compare: Type.Optional(Type.Literal('previous_period')),
+    order_by: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            column: Type.String({ minLength: 1, maxLength: 64, description: 'A requested metric or dimension.' }),
+            direction: Type.Optional(Type.Enum(['asc', 'desc'])),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 11 },
+      ),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, description: `Rows returned (default ${DEFAULT_LIMIT}).` })),
+  },
+  { additionalProperties: false, title: 'Query' },
+);
+export type QueryInput = Static<typeof QueryBody> & { filters?: QueryFiltersInput };
+
+const PeriodView = Type.Object({
+  from: Type.String({ format: 'date-time' }),
+  to: Type.String({ format: 'date-time', description: 'Exclusive.' }),
+  timezone: Type.String(),
+});
+export type PeriodView = Static<typeof PeriodView>;
+
+const Cell = Type.Unsafe<string | number | null>({ type: ['string', 'number', 'null'] });
+const tableFields = {
+  columns: Type.Array(Type.String()),
+  rows: Type.Array(Type.Array(Cell)),
+  total: Type.Integer({ minimum: 0, description: 'Rows before `limit`.' }),
+  period: PeriodView,
+};
+const ResultTable = Type.Object(tableFields);
+export type ResultTableView = Static<typeof ResultTable>;
+
+export const QueryResult = Type.Object({ ...tableFields, compare: Type.Optional(ResultTable) }, { title: 'QueryResult' });
+export type QueryResultView = Static<typeof QueryResult>;
+export const QueryResultEnvelope = DataEnvelope(QueryResult);
+
+const FunnelStep = Type.Union([
+  Type.Object({ event: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+  Type.Object({ path: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }),
+]);
+export type FunnelStepInput = { event: string } | { path: string };
+
+export const FunnelBody = Type.Object(
+  {
+    client_id: ClientId,
+    steps: Type.Array(FunnelStep, {
+      minItems: 2,
+      maxItems: 8,
+      description: 'In order; `{ "event": name }` or `{ "path": "/x" }` (a $pageview of that path).',
+    }),
+    window_seconds: Type.Optional(Type.Integer({ minimum: MIN_WINDOW_SECONDS, maximum: MAX_WINDOW_SECONDS, description: `Default ${DEFAULT_WINDOW_SECONDS}.` })),
+    ...periodFields,
+    filters: Type.Optional(QueryFilters),
+  },
+  { additionalProperties: false, title: 'Funnel' },
+);
+export type FunnelInput = Static<typeof FunnelBody> & { filters?: QueryFiltersInput };
+
+export const FunnelResult = Type.Object(
+  {
+    steps: Type.Array(
+      Type.Object({
+        step: Type.Integer({ minimum: 1 }),
+        label: Type.String(),
+        count: Type.Integer({ minimum: 0 }),
+        conversion_rate: Type.Number({ description: 'Of step 1, 0–1.' }),
+        step_conversion_rate: Type.Number({ description: 'Of the previous step, 0–1.' }),
+      }),
+    ),
+    period: PeriodView,
+    window_seconds: Type.Integer(),
+  },
+  { title: 'FunnelResult' },
+);
+export type FunnelResultView = Static<typeof FunnelResult>;
+export const FunnelResultEnvelope = DataEnvelope(FunnelResult);

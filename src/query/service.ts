@@ -1,0 +1,123 @@
+import { requireClient } from '../clients/requireClient.js';
+import type { EventStore } from '../events/eventStore.js';
+import { toIso } from '../http/common.js';
+import type { KeysService } from '../keys/service.js';
+import type { Clock } from '../shared/clock.js';
+import type { MetaStore } from '../store/metaStore.js';
+import { authorizeRead, type QueryCaller } from './access.js';
+import type { QueryDialect } from './dialect.js';
+import { duckdbDialect } from './duckdb/duckdbDialect.js';
+import { fillTimeBuckets, sortRows, type Cell } from './fill.js';
+import { previousPeriod, resolvePeriod, timeBuckets, type ResolvedPeriod } from './period.js';
+import { isTimeGrain, type EventScope } from './plan.js';
+import { checkedMetrics, checkedPeriod, orderOf } from './rules.js';
+import {
+  DEFAULT_LIMIT,
+  DEFAULT_WINDOW_SECONDS,
+  type Dimension,
+  type FunnelInput,
+  type FunnelResultView,
+  type Metric,
+  type PeriodView,
+  type QueryInput,
+  type QueryResultView,
+  type ResultTableView,
+} from './schemas.js';
+import { offsetSegments } from './zone.js';
+
+const DIALECTS: Record<EventStore['engine'], QueryDialect> = { duckdb: duckdbDialect };
+
+const periodView = (period: ResolvedPeriod, timezone: string): PeriodView => ({ from: toIso(period.from), to: toIso(period.to), timezone });
+const ratio = (part: number, whole: number): number => (whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000);
+
+/**
+ * Reports and funnels over one client's events, in the client's current time zone. Knows nothing
+ * of HTTP: the caller says which door the request came through, and this decides what it may read.
+ */
+export class QueryService {
+  private readonly dialect: QueryDialect;
+
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly events: EventStore,
+    private readonly keys: KeysService,
+    private readonly clock: Clock,
+    /** Resolves once every acknowledged event is in the EventStore, so a report sees what was just sent. */
+    private readonly settled: () => Promise<void>,
+  ) {
+    this.dialect = DIALECTS[events.engine];
+  }
+
+  /** Who may read, which client, in which zone: shared by reports and funnels. */
+  private async open(caller: QueryCaller, clientId: string): Promise<{ timezone: string; now: number }> {
+    await authorizeRead(this.keys, caller, clientId);
+    const client = await requireClient(this.meta, clientId);
+    return { timezone: client.timezone, now: this.clock() };
+  }
+
+  private async scope(clientId: string, period: ResolvedPeriod, filters: EventScope['filters']): Promise<EventScope> {
+    return { clientId, from: period.from, to: period.to, filters, resolveIdentities: await this.events.hasIdentityLinks(clientId) };
+  }
+
+  async query(caller: QueryCaller, input: QueryInput): Promise<QueryResultView> {
+    // Rules first: a malformed body is a 400 whoever sends it, and costs no lookup.
+    const metrics = checkedMetrics(input);
+    const periodInput = checkedPeriod(input);
+    const { timezone, now } = await this.open(caller, input.client_id);
+    await this.settled();
+    const period = resolvePeriod(periodInput, timezone, now);
+    const table = await this.table(input, metrics, period, timezone);
+    if (input.compare !== 'previous_period') return table;
+    return { ...table, compare: await this.table(input, metrics, previousPeriod(period, timezone), timezone) };
+  }
+
+  private async table(input: QueryInput, metrics: Metric[], period: ResolvedPeriod, timezone: string): Promise<ResultTableView> {
+    const dimensions: Dimension[] = input.dimensions ?? [];
+    const columns = [...dimensions, ...metrics];
+    const limit = input.limit ?? DEFAULT_LIMIT;
+    const timeIndex = dimensions.findIndex(isTimeGrain);
+    const scope = await this.scope(input.client_id, period, input.filters ?? {});
+    const plan = {
+      ...scope,
+      metrics,
+      dimensions,
+      offsets: timeIndex >= 0 ? offsetSegments(timezone, period.from, period.to) : [],
+      ...(input.conversion_event === undefined ? {} : { conversionEvent: input.conversion_event }),
+    };
+    const view = periodView(period, timezone);
+    if (timeIndex < 0) {
+      const rows = await this.events.read(this.dialect.report({ ...plan, sortAndLimit: { orderBy: orderOf(input, metrics), limit } }));
+      const total = rows.length === 0 ? 0 : Number(rows[0]![columns.length]);
+      return { columns, rows: rows.map((row) => row.slice(0, columns.length) as Cell[]), total, period: view };
+    }
+    const rows = await this.events.read(this.dialect.report(plan));
+    const grain = dimensions[timeIndex] as 'hour' | 'day' | 'week' | 'month';
+    const buckets = timeBuckets(grain, timezone, period.from, period.to);
+    const filled = fillTimeBuckets(rows, timeIndex, dimensions.length, metrics.length, buckets);
+    const order = input.order_by === undefined ? [{ column: grain, direction: 'asc' as const }] : orderOf(input, metrics);
+    const sorted = sortRows(filled, columns, [...order, { column: grain, direction: 'asc' }], dimensions.length, { index: timeIndex, buckets });
+    return { columns, rows: sorted.slice(0, limit), total: sorted.length, period: view };
+  }
+
+  async funnel(caller: QueryCaller, input: FunnelInput): Promise<FunnelResultView> {
+    const periodInput = checkedPeriod(input);
+    const { timezone, now } = await this.open(caller, input.client_id);
+    await this.settled();
+    const period = resolvePeriod(periodInput, timezone, now);
+    const windowSeconds = input.window_seconds ?? DEFAULT_WINDOW_SECONDS;
+    const scope = await this.scope(input.client_id, period, input.filters ?? {});
+    const [row] = await this.events.read(this.dialect.funnel({ ...scope, steps: input.steps, windowMs: windowSeconds * 1000 }));
+    const counts = input.steps.map((_, i) => Number(row?.[i] ?? 0));
+    return {
+      steps: input.steps.map((step, i) => ({
+        step: i + 1,
+        label: 'event' in step ? step.event : step.path,
+        count: counts[i] as number,
+        conversion_rate: ratio(counts[i] as number, counts[0] as number),
+        step_conversion_rate: ratio(counts[i] as number, counts[i === 0 ? 0 : i - 1] as number),
+      })),
+      period: periodView(period, timezone),
+      window_seconds: windowSeconds,
+    };
+  }
+}

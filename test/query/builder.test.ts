@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { duckdbDialect } from '../../src/query/duckdb/duckdbDialect.js';
+import type { ReportPlan } from '../../src/query/plan.js';
+import { EQUALITY_FILTERS, type Dimension, type Metric } from '../../src/query/schemas.js';
+import { offsetSegments } from '../../src/query/zone.js';
+
+const HOSTILE = "x' OR 1=1; DROP TABLE events; --";
+const from = Date.parse('2026-03-01T00:00:00Z');
+const to = Date.parse('2026-11-30T00:00:00Z');
+
+describe('DuckDB query builder', () => {
+  it('binds every value as a parameter: no input text reaches the SQL', () => {
+    const filters = { ...Object.fromEntries(EQUALITY_FILTERS.map((f) => [f, `${HOSTILE}${f}`])), url_contains: HOSTILE, include_bots: true };
+    const plan: ReportPlan = {
+      clientId: HOSTILE,
+      from,
+      to,
+      filters,
+      resolveIdentities: true,
+      metrics: ['unique_visitors', 'conversions', 'bounce_rate'],
+      dimensions: ['day', 'entry_path'],
+      conversionEvent: HOSTILE,
+      offsets: offsetSegments('Europe/Berlin', from, to),
+      sortAndLimit: { orderBy: [{ column: 'bounce_rate', direction: 'desc' }], limit: 10 },
+    };
+    const report = duckdbDialect.report(plan);
+    const funnel = duckdbDialect.funnel({ clientId: HOSTILE, from, to, filters, resolveIdentities: true, steps: [{ event: HOSTILE }, { path: HOSTILE }], windowMs: 60_000 });
+    for (const built of [report, funnel]) {
+      assert.ok(!built.sql.includes('DROP'), built.sql);
+      assert.ok(built.params.includes(HOSTILE));
+    }
+    // The offset changes of the period (two in Berlin) are parameters too.
+    assert.ok(report.params.includes(Date.parse('2026-03-29T01:00:00Z')));
+    assert.ok(report.params.includes(Date.parse('2026-10-25T01:00:00Z')));
+  });
+
+  it('refuses names outside the whitelists, whoever calls it', () => {
+    const plan = (metrics: string[], dimensions: string[]): ReportPlan => ({
+      clientId: 'c',
+      from,
+      to,
+      filters: {},
+      resolveIdentities: false,
+      metrics: metrics as Metric[],
+      dimensions: dimensions as Dimension[],
+      offsets: [],
+    });
+    assert.throws(() => duckdbDialect.report(plan(['page_views, 1; --'], [])), /whitelist/);
+    assert.throws(() => duckdbDialect.report(plan(['page_views'], ['path; --'])), /whitelist/);
+  });
+});
