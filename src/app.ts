@@ -40,6 +40,10 @@ import { VERSION } from './version.js';
 import { publicQueryRoutes, queryRoutes } from './query/routes.js';
 import { QueryService } from './query/service.js';
 import type { RateLimit } from './ingest/rateLimit.js';
+import { loadWebAssets } from './web/assets.js';
+import { webRoutes } from './web/routes.js';
+import { whoamiRoutes } from './web/whoamiRoutes.js';
+import { WhoamiService } from './web/whoamiService.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -127,6 +131,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // Public scripts (/s/<pk>.js, /sdk/v1/core.js): outside the admin scope, no key needed.
   await app.register(loaderRoutes, { remoteConfigs: new RemoteConfigService(options.store, keys), assets: loadSdkAssets() });
+  // The dashboard's page and files: public (they hold no data); it signs in against /api/v1/whoami.
+  await app.register(webRoutes, { assets: loadWebAssets() });
   // The publishable-key door of the query API: outside the admin scope, for customers' pages.
   await app.register(publicQueryRoutes, {
     queries,
@@ -151,6 +157,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(agencyRoutes, { agencies });
       await api.register(eventRoutes, { events });
       await api.register(queryRoutes, { queries });
+      await api.register(whoamiRoutes, { whoami: new WhoamiService(options.store, keys) });
       serveOpenApiDocument(api, app, '/openapi.json');
     },
     { prefix: API_PREFIX },

@@ -141,6 +141,7 @@ describeEachStore('HTTP layer', (kind) => {
       '/api/v1/query',
       '/api/v1/query/funnel',
       '/api/v1/tag-templates',
+      '/api/v1/whoami',
       '/batch',
       '/e',
       '/healthz',

@@ -47,7 +47,7 @@ export async function newContext(browser: Browser): Promise<BrowserContext> {
   return context;
 }
 
-const ADMIN_KEY = 'mk_e2e_0123456789abcdef0123456789abcdef';
+export const ADMIN_KEY = 'mk_e2e_0123456789abcdef0123456789abcdef';
 
 export interface CreatedClient {
   id: string;

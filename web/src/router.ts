@@ -1,0 +1,37 @@
+import { useEffect, useState } from 'preact/hooks';
+
+/** Views live in the URL fragment (#/clients/acme), so the server serves one page and back/forward work. */
+export function currentPath(): string {
+  const hash = location.hash.replace(/^#/, '');
+  return hash === '' ? '/' : hash;
+}
+
+export function useHashPath(): string {
+  const [path, setPath] = useState(currentPath);
+  useEffect(() => {
+    const update = (): void => setPath(currentPath());
+    addEventListener('hashchange', update);
+    return () => removeEventListener('hashchange', update);
+  }, []);
+  return path;
+}
+
+export function navigate(path: string): void {
+  location.hash = `#${path}`;
+}
+
+/** `/clients/:id/tags` against `/clients/acme/tags` → { id: 'acme' }, or null when it does not match. */
+export function matchPath(pattern: string, path: string): Record<string, string> | null {
+  const want = pattern.split('/');
+  const got = path.split('?')[0]!.split('/');
+  if (want.length !== got.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const part = want[i]!;
+    if (part.startsWith(':')) params[part.slice(1)] = decodeURIComponent(got[i]!);
+    else if (part !== got[i]) return null;
+  }
+  return params;
+}
+
+export const href = (path: string): string => `#${path}`;
