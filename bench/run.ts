@@ -7,6 +7,7 @@ import { adminApiBenchmark } from './adminApi.js';
 import { ingestionBenchmark } from './ingestApi.js';
 import { ingestStagesBenchmark } from './ingestStages.js';
 import { describeConfig, readConfig, type BenchConfig } from './lib/config.js';
+import { queryBenchmark } from './queryApi.js';
 
 interface Benchmark {
   description: string;
@@ -17,6 +18,7 @@ interface Benchmark {
 const BENCHMARKS: Record<string, Benchmark> = {
   admin: { description: 'GET /api/v1/clients/:id (SQLite) vs a bare Fastify route', run: adminApiBenchmark },
   ingest: { description: 'POST /e, POST /batch and an overload run (DuckDB) vs a bare Fastify route', run: ingestionBenchmark },
+  query: { description: 'dashboard queries over HTTP on DuckDB with 10M + 9 × 1M events: p50/p95 per query', run: queryBenchmark },
   'ingest-stages': { description: 'CPU per batched event, stage by stage (no HTTP, no disk): the ceiling of the ingestion pipeline', run: ingestStagesBenchmark },
 };
 

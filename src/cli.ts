@@ -2,11 +2,13 @@
 import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, SETTINGS, type Config } from './config.js';
+import { DEMO_FLAGS, takeDemoOptions, type DemoOptions } from './demo/options.js';
 import type { EventStore } from './events/eventStore.js';
 import { describeEventStore, journalDirOf, openEventStore } from './events/openEventStore.js';
 import { resolveAdminKey, type AdminKey } from './keys/adminKey.js';
 import { SdkAssetsMissing } from './loader/sdkAssets.js';
 import { sha256Hex } from './keys/secrets.js';
+import { ApiError } from './http/apiError.js';
 import type { MetaStore } from './store/metaStore.js';
 import { describeMetaStore, openMetaStore } from './store/openMetaStore.js';
 import { VERSION } from './version.js';
@@ -16,11 +18,18 @@ const USAGE = `mythic ${VERSION}: self-hostable multi-tenant web analytics
 Usage:
   mythic serve [options]     start the HTTP server (applies pending migrations first)
   mythic migrate [options]   apply pending migrations and exit
+  mythic seed-demo [options] create the client 'demo' and fill it with synthetic traffic
+                             (replaces its earlier events; stop the server first)
   mythic --version | --help
 
 Options (each also read from the environment variable shown):
 ${Object.values(SETTINGS)
   .map((s) => `  --${s.flag.padEnd(14)} ${s.env.padEnd(20)} ${s.default === undefined ? '' : `default ${s.default}`}`)
+  .join('\n')}
+
+Options of seed-demo:
+${Object.entries(DEMO_FLAGS)
+  .map(([flag, d]) => `  --${flag.padEnd(18)} ${d.help}, default ${d.default}`)
   .join('\n')}
 `;
 
@@ -45,7 +54,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTU
 /** Start-up failures the operator can fix, as one readable line. */
 function explain(error: unknown, config: Config | undefined): string {
   const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (error instanceof ConfigError || error instanceof SdkAssetsMissing) return error.message;
+  if (error instanceof ConfigError || error instanceof SdkAssetsMissing || error instanceof ApiError) return error.message;
   if (e.code === 'EADDRINUSE') return `port ${config?.port} on ${config?.host} is already in use; choose another with PORT or --port`;
   if (e.code === 'EADDRNOTAVAIL') return `cannot listen on ${config?.host}: no such local address (HOST / --host)`;
   if (e.code === 'EACCES' && e.syscall === 'listen') return `not allowed to listen on port ${config?.port}; use a port above 1023`;
@@ -130,6 +139,14 @@ async function migrate(config: Config): Promise<void> {
   }
 }
 
+async function seedDemoCommand(config: Config, options: DemoOptions): Promise<void> {
+  // Loaded only for this command: serving never pays for the generator.
+  const { describeSeed, seedDemo } = await import('./demo/seedDemo.js');
+  process.stdout.write(`Generating ${options.days} day${options.days === 1 ? '' : 's'} of demo traffic…\n`);
+  const outcome = await seedDemo(config, options);
+  process.stdout.write(describeSeed(outcome, config, SETTINGS.dataDir.default));
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -140,12 +157,18 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  if (command !== 'serve' && command !== 'migrate') {
+  if (command !== 'serve' && command !== 'migrate' && command !== 'seed-demo') {
     process.stderr.write(`mythic: unknown command '${command}'\n\n${USAGE}`);
     return 2;
   }
   let config: Config | undefined;
   try {
+    if (command === 'seed-demo') {
+      const demo = takeDemoOptions(rest);
+      config = loadConfig(demo.rest, process.env);
+      await seedDemoCommand(config, demo.options);
+      return 0;
+    }
     config = loadConfig(rest, process.env);
     if (command === 'migrate') {
       await migrate(config);
