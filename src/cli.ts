@@ -2,7 +2,8 @@
 import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, SETTINGS, type Config } from './config.js';
-import { DEMO_FLAGS, takeDemoOptions, type DemoOptions } from './demo/options.js';
+import { UnmarkedDemoClient } from './demo/demoMark.js';
+import { DEMO_FLAGS, FORCE_FLAG, takeDemoOptions, type DemoOptions } from './demo/options.js';
 import type { EventStore } from './events/eventStore.js';
 import { describeEventStore, journalDirOf, openEventStore } from './events/openEventStore.js';
 import { resolveAdminKey, type AdminKey } from './keys/adminKey.js';
@@ -31,6 +32,7 @@ Options of seed-demo:
 ${Object.entries(DEMO_FLAGS)
   .map(([flag, d]) => `  --${flag.padEnd(18)} ${d.help}, default ${d.default}`)
   .join('\n')}
+  --${FORCE_FLAG.flag.padEnd(18)} ${FORCE_FLAG.help}
 `;
 
 function announceAdminKey(admin: AdminKey, config: Config): void {
@@ -54,7 +56,9 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTU
 /** Start-up failures the operator can fix, as one readable line. */
 function explain(error: unknown, config: Config | undefined): string {
   const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (error instanceof ConfigError || error instanceof SdkAssetsMissing || error instanceof ApiError) return error.message;
+  if (error instanceof ConfigError || error instanceof SdkAssetsMissing || error instanceof ApiError || error instanceof UnmarkedDemoClient) {
+    return error.message;
+  }
   if (e.code === 'EADDRINUSE') return `port ${config?.port} on ${config?.host} is already in use; choose another with PORT or --port`;
   if (e.code === 'EADDRNOTAVAIL') return `cannot listen on ${config?.host}: no such local address (HOST / --host)`;
   if (e.code === 'EACCES' && e.syscall === 'listen') return `not allowed to listen on port ${config?.port}; use a port above 1023`;
@@ -145,6 +149,12 @@ async function seedDemoCommand(config: Config, options: DemoOptions): Promise<vo
   process.stdout.write(`Generating ${options.days} day${options.days === 1 ? '' : 's'} of demo traffic…\n`);
   const outcome = await seedDemo(config, options);
   process.stdout.write(describeSeed(outcome, config, SETTINGS.dataDir.default));
+  // A deactivated client's keys are refused (sign-in with its sk_, ingestion): the demo would look broken.
+  if (!outcome.client.status) {
+    process.stderr.write(
+      `mythic: warning: the client '${outcome.client.id}' is deactivated, so its keys are refused; set its status to true (PATCH /api/v1/clients/${outcome.client.id})\n`,
+    );
+  }
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { IdentityLink, StoredEvent } from '../src/events/eventStore.js';
+import type { ClientChanges, ClientRow } from '../src/store/metaStore.js';
 import { DuckDbEventStore } from '../src/events/duckdb/duckdbEventStore.js';
 import { DUCKDB_FILE } from '../src/events/openEventStore.js';
 import { SQLITE_FILE } from '../src/store/openMetaStore.js';
@@ -64,6 +65,7 @@ describe('mythic seed-demo', () => {
       assert.equal(client.domain, 'demo.example.com');
       assert.equal(client.timezone, 'Europe/Berlin');
       assert.equal(client.status, true);
+      assert.deepEqual(client.api_metadata, { mythic_demo: true }, 'marked as the client seed-demo made');
       assert.ok(first.stdout.includes(client.publishable_key ?? 'no key'), 'the printed publishable key is the stored one');
       assert.match(first.stdout, new RegExp(`sk_[0-9a-f]{28}${client.secret_key_last4} `), 'the printed secret is the stored one');
     } finally {
@@ -195,6 +197,66 @@ describe('mythic seed-demo', () => {
     const exit = await runCli('seed-demo', { dataDir: fresh, args: ['--days', '0'] });
     assert.match(exit.stderr, /--days must be a whole number from 1 to 731/);
     assert.equal(existsSync(fresh), false, 'nothing was created');
+  });
+});
+
+describe('mythic seed-demo and a client \'demo\' it did not create', () => {
+  const dataDir = join(root, 'customer-named-demo');
+  const uuids = async (): Promise<string[]> => (await storedDemo(dataDir)).events.map((e) => e.uuid).sort();
+  /** Changes the stored client as an operator would through the API. */
+  async function changeClient(changes: ClientChanges): Promise<ClientRow> {
+    const meta = new SqliteMetaStore(join(dataDir, SQLITE_FILE));
+    try {
+      return (await meta.updateClient('demo', changes, Date.now())) as ClientRow;
+    } finally {
+      await meta.close();
+    }
+  }
+
+  it('refuses, in one line and exit code 1, to replace the events of a client \'demo\' without its mark, and changes nothing', async () => {
+    const seeded = await runCli('seed-demo', { dataDir, args: ['--days', '2', '--sessions-per-day', '10'] });
+    assert.equal(seeded.code, 0, output(seeded));
+    // Now it is a customer's client that happens to be called `demo`, with data of its own.
+    const customer = await changeClient({ name: 'A real customer', api_metadata: { plan: 'gold' } });
+    const before = await uuids();
+    assert.ok(before.length > 0);
+
+    const refused = await runCli('seed-demo', { dataDir, args: SMALL });
+    assert.equal(refused.code, 1, output(refused));
+    assert.equal(refused.stderr.trim().split('\n').length, 1, `one line: ${refused.stderr}`);
+    assert.match(refused.stderr, /^mythic: a client with id 'demo' exists and was not created by seed-demo; .*--force/);
+    assert.doesNotMatch(refused.stdout, /Wrote|Created|Reused/);
+    assert.deepEqual(await uuids(), before, 'the customer\'s events are untouched');
+    const meta = new SqliteMetaStore(join(dataDir, SQLITE_FILE));
+    try {
+      assert.deepEqual(await meta.getClient('demo'), customer, 'the client is untouched');
+    } finally {
+      await meta.close();
+    }
+  });
+
+  it('replaces them with --force', async () => {
+    const before = await uuids();
+    const forced = await runCli('seed-demo', { dataDir, args: ['--force', '--days', '2', '--sessions-per-day', '10', '--seed', '7'] });
+    assert.equal(forced.code, 0, output(forced));
+    assert.match(forced.stdout, /Reused the demo client 'demo' \(A real customer,/);
+    const after = await uuids();
+    assert.equal(after.length, printedCount(forced.stdout, /Wrote ([\d,]+) events/));
+    assert.ok(!after.some((uuid) => before.includes(uuid)), 'the earlier events were replaced');
+  });
+
+  it('warns in one line when the demo client it reuses is deactivated', async () => {
+    await changeClient({ api_metadata: { mythic_demo: true }, status: false });
+    const again = await runCli('seed-demo', { dataDir, args: ['--days', '2', '--sessions-per-day', '10'] });
+    assert.equal(again.code, 0, output(again));
+    assert.match(again.stdout, /Reused the demo client 'demo'/);
+    assert.equal(again.stderr.trim().split('\n').length, 1, `one line: ${again.stderr}`);
+    assert.match(again.stderr, /^mythic: warning: the client 'demo' is deactivated/);
+
+    await changeClient({ status: true });
+    const active = await runCli('seed-demo', { dataDir, args: ['--days', '2', '--sessions-per-day', '10'] });
+    assert.equal(active.code, 0, output(active));
+    assert.equal(active.stderr, '', 'no warning for an active client');
   });
 });
 

@@ -1,19 +1,24 @@
 import { ConfigError } from '../config.js';
 
-/** How much demo traffic `mythic seed-demo` writes. */
+/** How much demo traffic `mythic seed-demo` writes, and whether it may overwrite a client it did not create. */
 export interface DemoOptions {
   days: number;
   sessionsPerDay: number;
   seed: number;
+  /** Replace the events of a client `demo` that seed-demo did not create (see demoMark.ts). */
+  force: boolean;
 }
 
 interface DemoFlag {
-  key: keyof DemoOptions;
+  key: Exclude<keyof DemoOptions, 'force'>;
   min: number;
   max: number;
   default: number;
   help: string;
 }
+
+/** The one switch of seed-demo; it takes no value. */
+export const FORCE_FLAG = { flag: 'force', help: "replace the events of an existing client 'demo' that seed-demo did not create" } as const;
 
 /** 60 days, so a 30-day report has a previous period to compare with; about 45,000 events. */
 export const DEMO_FLAGS: Record<string, DemoFlag> = {
@@ -27,10 +32,15 @@ export const DEMO_FLAGS: Record<string, DemoFlag> = {
  * server settings, left for loadConfig. A bad value is a ConfigError, like any other setting.
  */
 export function takeDemoOptions(argv: string[]): { options: DemoOptions; rest: string[] } {
-  const options = Object.fromEntries(Object.values(DEMO_FLAGS).map((flag) => [flag.key, flag.default])) as unknown as DemoOptions;
+  const defaults = Object.fromEntries(Object.values(DEMO_FLAGS).map((flag) => [flag.key, flag.default]));
+  const options = { ...defaults, force: false } as unknown as DemoOptions;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
+    if (arg === `--${FORCE_FLAG.flag}`) {
+      options.force = true;
+      continue;
+    }
     const match = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
     const flag = match === null ? undefined : DEMO_FLAGS[match[1] as string];
     if (match === null || flag === undefined) {

@@ -8,6 +8,7 @@ import { describeEventStore, openEventStore } from '../events/openEventStore.js'
 import { systemClock } from '../shared/clock.js';
 import type { MetaStore } from '../store/metaStore.js';
 import { describeMetaStore, openMetaStore } from '../store/openMetaStore.js';
+import { DEMO_MARK, isMarkedDemo, UnmarkedDemoClient } from './demoMark.js';
 import { ingestDemoSessions } from './ingestDemo.js';
 import type { DemoOptions } from './options.js';
 import { demoTraffic, type DemoSession } from './traffic.js';
@@ -18,6 +19,7 @@ export const DEMO_CLIENT = {
   domain: 'demo.example.com',
   website: 'https://demo.example.com',
   timezone: 'Europe/Berlin',
+  api_metadata: DEMO_MARK,
 } as const;
 
 /** Events per EventStore transaction: large enough to go through DuckDB's bulk path, small enough to bound memory. */
@@ -35,10 +37,11 @@ export interface SeedOutcome {
 }
 
 /**
- * Creates the demo client (or reuses it) and replaces its events with fresh synthetic traffic
- * ending now. Running it again gives the same client and keys and the same amount of traffic,
- * never a second copy. The EventStore is opened first: DuckDB locks its file, so this fails at
- * once, before touching the MetaStore, while a server holds the data dir.
+ * Creates the demo client (or reuses the one it created before) and replaces its events with fresh
+ * synthetic traffic ending now. Running it again gives the same client and keys and the same amount
+ * of traffic, never a second copy. The EventStore is opened first: DuckDB locks its file, so this fails at
+ * once, before touching the MetaStore, while a server holds the data dir. An existing client `demo`
+ * without seed-demo's mark is refused (UnmarkedDemoClient) unless options.force is set.
  */
 export async function seedDemo(config: Config, options: DemoOptions, now: number = Date.now()): Promise<SeedOutcome> {
   let events: EventStore | undefined;
@@ -49,6 +52,8 @@ export async function seedDemo(config: Config, options: DemoOptions, now: number
     store = await openMetaStore(config);
     await store.migrate();
     const existing = await store.getClient(DEMO_CLIENT.id);
+    // Checked before anything is written: a real customer may have the id `demo`.
+    if (existing !== null && !isMarkedDemo(existing) && !options.force) throw new UnmarkedDemoClient(DEMO_CLIENT.id);
     const client = existing === null ? await new ClientsService(store, systemClock).create({ ...DEMO_CLIENT }) : presentClient(existing);
     const row = existing ?? (await store.getClient(DEMO_CLIENT.id));
     if (row === null) throw new Error('the demo client vanished while it was being seeded');
