@@ -45,13 +45,16 @@ function toAsset(body: Buffer, fileName: string): WebAsset {
  */
 export function loadWebAssets(dir: string = WEB_DIST_DIR): WebAssets | null {
   let index: Buffer;
+  let names: string[];
   try {
     index = readFileSync(join(dir, 'index.html'));
+    // A page without its assets/ (a build that stopped half-way) would load blank: treat it as not built.
+    names = readdirSync(join(dir, 'assets'));
   } catch {
     return null;
   }
   const hashed = new Map<string, WebAsset>();
-  for (const name of readdirSync(join(dir, 'assets'))) {
+  for (const name of names) {
     hashed.set(name, toAsset(readFileSync(join(dir, 'assets', name)), name));
   }
   return { index: toAsset(index, 'index.html'), hashed };

@@ -217,6 +217,15 @@ describe('browser: the dashboard manages clients', { skip: CHROMIUM_SKIP }, () =
     assert.equal(stored.body.data.email, 'hi@northwind.example');
   });
 
+  it('shows "Not found" for a link with a malformed escape instead of failing', async () => {
+    const { page } = dash;
+    await page.goto(`${mythic.baseUrl}/#/clients/%E0`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    await page.getByRole('button', { name: 'Go to clients' }).click();
+    await page.getByRole('heading', { name: 'Clients' }).waitFor();
+    assert.deepEqual(dash.problems.filter((problem) => problem.startsWith('page error')), []);
+  });
+
   it('deactivates, then deletes a client for good only once its id is typed', async () => {
     const { page } = dash;
     await page.goto(`${mythic.baseUrl}/#/clients/other`);

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import Fastify from 'fastify';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { loadWebAssets } from '../../src/web/assets.js';
-import { DASHBOARD_CSP } from '../../src/web/routes.js';
+import { DASHBOARD_CSP, webRoutes } from '../../src/web/routes.js';
 import { startApi, type TestApi } from '../helpers/api.js';
 import { STORE_KINDS } from '../helpers/stores.js';
 
@@ -67,6 +68,23 @@ describe('the dashboard served at /', () => {
       assert.equal(loadWebAssets(empty), null);
     } finally {
       rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('treats a page without its assets/ directory as not built: / answers 503 with the command to run', async () => {
+    const halfBuilt = mkdtempSync(join(tmpdir(), 'mythic-web-'));
+    const app = Fastify();
+    try {
+      writeFileSync(join(halfBuilt, 'index.html'), '<!doctype html><script src="/assets/app-1234.js"></script>');
+      const assets = loadWebAssets(halfBuilt);
+      assert.equal(assets, null);
+      await app.register(webRoutes, { assets });
+      const page = await app.inject({ method: 'GET', url: '/' });
+      assert.equal(page.statusCode, 503);
+      assert.match(page.body, /The dashboard is not built: run npm run build:web/);
+    } finally {
+      await app.close();
+      rmSync(halfBuilt, { recursive: true, force: true });
     }
   });
 });

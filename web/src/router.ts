@@ -20,7 +20,19 @@ export function navigate(path: string): void {
   location.hash = `#${path}`;
 }
 
-/** `/clients/:id/tags` against `/clients/acme/tags` → { id: 'acme' }, or null when it does not match. */
+/** The decoded segment, or null for a malformed escape such as `%E0` (a hand-typed or truncated link). */
+function decodeSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `/clients/:id/tags` against `/clients/acme/tags` → { id: 'acme' }, or null when it does not match.
+ * A parameter that cannot be decoded does not match, so the page shows "Not found" instead of failing.
+ */
 export function matchPath(pattern: string, path: string): Record<string, string> | null {
   const want = pattern.split('/');
   const got = path.split('?')[0]!.split('/');
@@ -28,8 +40,11 @@ export function matchPath(pattern: string, path: string): Record<string, string>
   const params: Record<string, string> = {};
   for (let i = 0; i < want.length; i++) {
     const part = want[i]!;
-    if (part.startsWith(':')) params[part.slice(1)] = decodeURIComponent(got[i]!);
-    else if (part !== got[i]) return null;
+    if (part.startsWith(':')) {
+      const value = decodeSegment(got[i]!);
+      if (value === null) return null;
+      params[part.slice(1)] = value;
+    } else if (part !== got[i]) return null;
   }
   return params;
 }

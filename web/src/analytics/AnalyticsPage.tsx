@@ -4,6 +4,7 @@ import { href } from '../router.js';
 import type { Client } from '../types.js';
 import { ErrorNote, Loading } from '../ui/misc.js';
 import { useAsync } from '../ui/useAsync.js';
+import { alignToBuckets } from './alignBuckets.js';
 import { Breakdown, BREAKDOWNS } from './Breakdown.js';
 import { Chart, type ChartSeries } from './Chart.js';
 import { changeOf, formatMetric, METRIC_LABELS } from './format.js';
@@ -69,7 +70,8 @@ function TimeSeries({ clientId, period, compare }: { clientId: string; period: P
     const previous = data.compare;
     if (previous) {
       for (const metric of CHART_METRICS) {
-        series.push({ label: `${METRIC_LABELS[metric]} (previous)`, color: COLORS[metric]!, dashed: true, values: data.rows.map((_, i) => numberAt(previous, previous.rows[i], metric)) });
+        const values = alignToBuckets(data.rows.length, previous.rows.map((row) => numberAt(previous, row, metric)));
+        series.push({ label: `${METRIC_LABELS[metric]} (previous)`, color: COLORS[metric]!, dashed: true, values });
       }
     }
     return { labels: data.rows.map((row) => String(row[0])), series };

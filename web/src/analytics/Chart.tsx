@@ -3,7 +3,8 @@ import uPlot from 'uplot';
 
 export interface ChartSeries {
   label: string;
-  values: number[];
+  /** One per bucket; null leaves a gap (a bucket the series has no value for). */
+  values: (number | null)[];
   color: string;
   dashed?: boolean;
 }
