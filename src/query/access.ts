@@ -14,7 +14,10 @@ export async function authorizeRead(keys: KeysService, caller: QueryCaller, clie
   if (caller.door === 'admin') return;
   const expected = caller.door === 'secret' ? 'secret' : 'publishable';
   if (caller.key === undefined || caller.key === '') {
-    throw unauthorized('Send the publishable key as the X-Publishable-Key header');
+    // Say how to present the key this door takes: the other door's header would not help.
+    throw unauthorized(
+      expected === 'secret' ? 'Send the client’s secret key as Authorization: Bearer sk_…' : 'Send the publishable key as the X-Publishable-Key header',
+    );
   }
   const identity = await keys.authenticate(caller.key);
   if (identity === null || identity.kind !== expected) {

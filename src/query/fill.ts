@@ -1,15 +1,26 @@
 import type { ReadRow } from '../events/eventStore.js';
+import { invalidFields } from '../http/apiError.js';
 import type { TimeBucket } from './period.js';
 import type { OrderBy } from './rules.js';
 
 export type Cell = string | number | null;
 
+/** The 400 of a time report that would fill more than `maxCells` cells. */
+export const tooManyCells = (maxCells: number) =>
+  invalidFields([
+    {
+      field: 'dimensions',
+      message: `would fill more than ${maxCells} rows (every time bucket for each combination of the other dimensions): use a coarser time grain, fewer dimensions, filters or a shorter period`,
+    },
+  ]);
+
 /**
  * Rows of a report with a time dimension: the bucket keys become labels, and every bucket of
  * the period is present for each combination of the other dimensions that has data (counts
- * and rates 0 where there was none).
+ * and rates 0 where there was none). Refuses, before building anything, more than `maxCells`
+ * rows: a year of hours for each of many paths would hold the server for seconds and gigabytes.
  */
-export function fillTimeBuckets(rows: ReadRow[], timeIndex: number, dimensionCount: number, metricCount: number, buckets: TimeBucket[]): Cell[][] {
+export function fillTimeBuckets(rows: ReadRow[], timeIndex: number, dimensionCount: number, metricCount: number, buckets: TimeBucket[], maxCells: number): Cell[][] {
   const labels = new Map(buckets.map((b) => [b.key, b.label]));
   const combos = new Map<string, { others: Cell[]; byBucket: Map<number, Cell[]> }>();
   if (dimensionCount === 1) combos.set('[]', { others: [], byBucket: new Map() });
@@ -23,6 +34,7 @@ export function fillTimeBuckets(rows: ReadRow[], timeIndex: number, dimensionCou
     }
     combo.byBucket.set(Number(row[timeIndex]), row.slice(dimensionCount, dimensionCount + metricCount) as Cell[]);
   }
+  if (combos.size * buckets.length > maxCells) throw tooManyCells(maxCells);
   const filled: Cell[][] = [];
   for (const { others, byBucket } of combos.values()) {
     for (const bucket of buckets) {

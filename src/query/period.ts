@@ -103,16 +103,16 @@ export interface TimeBucket {
 export const weekOf = (day: number): number => day - ((((day + 3) % 7) + 7) % 7);
 export const monthIndex = (date: LocalDate): number => date.year * 12 + date.month - 1;
 
-/** The start instant of the local hour holding `instant`. */
-export function hourKey(zone: string, instant: number): number {
+/**
+ * The local hour holding `instant`: its start instant as the SQL computes it (with the offset in
+ * force at the instant), labelled with that same offset. Taking the offset again at the start
+ * would differ where a zone moves by half an hour (Lord Howe Island): 02:00+11:00 starts at what
+ * was still 01:30+10:30.
+ */
+export function hourBucket(zone: string, instant: number): TimeBucket {
   const offset = offsetAt(zone, instant);
-  return Math.floor((instant + offset) / HOUR_MS) * HOUR_MS - offset;
-}
-
-export function hourLabel(zone: string, key: number): string {
-  const offset = offsetAt(zone, key);
-  const wall = new Date(key + offset);
-  return `${wall.toISOString().slice(0, 13)}:00${formatOffset(offset)}`;
+  const key = Math.floor((instant + offset) / HOUR_MS) * HOUR_MS - offset;
+  return { key, label: `${new Date(key + offset).toISOString().slice(0, 13)}:00${formatOffset(offset)}` };
 }
 
 /** Every bucket of the grain that overlaps [from, to), in order. */
@@ -120,14 +120,14 @@ export function timeBuckets(grain: TimeGrain, zone: string, from: number, to: nu
   const last = Math.max(from, to - 1);
   const buckets: TimeBucket[] = [];
   if (grain === 'hour') {
-    let key = hourKey(zone, from);
-    while (key <= last) {
-      buckets.push({ key, label: hourLabel(zone, key) });
+    let bucket = hourBucket(zone, from);
+    while (bucket.key <= last) {
+      buckets.push(bucket);
       // Local hours are an hour apart except where a zone shifts by part of an hour; stepping by
       // an hour and re-flooring handles both.
-      let next = hourKey(zone, key + HOUR_MS);
-      if (next <= key) next = hourKey(zone, key + 2 * HOUR_MS);
-      key = next;
+      let next = hourBucket(zone, bucket.key + HOUR_MS);
+      if (next.key <= bucket.key) next = hourBucket(zone, bucket.key + 2 * HOUR_MS);
+      bucket = next;
     }
     return buckets;
   }

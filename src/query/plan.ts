@@ -27,6 +27,8 @@ export interface ReportPlan extends EventScope {
    * column; with one, every row comes back and the service fills empty buckets first.
    */
   sortAndLimit?: { orderBy: { column: Metric | Dimension; direction: 'asc' | 'desc' }[]; limit: number };
+  /** With a time dimension: rows beyond this many are not read (the caller refuses such a report anyway). */
+  maxRows?: number;
 }
 
 export interface FunnelPlan extends EventScope {

@@ -55,11 +55,16 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ queries: QueryService }> =
 export interface PublicQueryRoutesOptions {
   queries: QueryService;
   clock: Clock;
-  /** Per client address; default 20 per second, bursts of 40. 0 turns it off. */
+  /** Per client address; default 5 per second, bursts of 20. 0 turns it off. */
   rateLimit?: RateLimit;
 }
 
-export const DEFAULT_PUBLIC_QUERY_RATE_LIMIT: RateLimit = { perSecond: 20 };
+/**
+ * A page shows a handful of figures, each one query, and a query can cost the server a second of
+ * CPU over a long period: a burst of 20 loads a full page at once, 5 a second refreshes it, and an
+ * address asking more is not a page.
+ */
+export const DEFAULT_PUBLIC_QUERY_RATE_LIMIT: RateLimit = { perSecond: 5, burst: 20 };
 const PUBLISHABLE_KEY_HEADER = 'x-publishable-key';
 
 /** Any site may read its own aggregates from the browser: the key, not the origin, decides. */

@@ -1,7 +1,7 @@
 import { invalidFields, type FieldProblem } from '../http/apiError.js';
 import { customSpanDays, isRealDate, type PeriodInput } from './period.js';
 import { isTimeGrain } from './plan.js';
-import { MAX_CUSTOM_DAYS, type Dimension, type Metric, type QueryInput } from './schemas.js';
+import { MAX_CUSTOM_DAYS, MAX_HOURLY_DAYS, type Dimension, type Metric, type QueryInput } from './schemas.js';
 
 /**
  * The rules of a query body that JSON Schema cannot say clearly (one of two fields, fields that
@@ -29,6 +29,17 @@ function periodProblems(input: { period?: string; from?: string; to?: string }):
   return problems;
 }
 
+/** Periods longer than MAX_HOURLY_DAYS: an hour dimension over them would be thousands of buckets per value. */
+const LONG_PERIODS = new Set(['90d', '12mo']);
+
+function hourProblems(input: QueryInput, periodIsValid: boolean): FieldProblem[] {
+  if (!(input.dimensions ?? []).includes('hour')) return [];
+  const long =
+    LONG_PERIODS.has(input.period ?? '30d') ||
+    (input.period === 'custom' && periodIsValid && customSpanDays(input.from as string, input.to as string) > MAX_HOURLY_DAYS);
+  return long ? [{ field: 'dimensions', message: `may hold hour only for periods of at most ${MAX_HOURLY_DAYS} days: use day, week or month` }] : [];
+}
+
 /** The period as resolvePeriod takes it, after checking it. */
 export function checkedPeriod(input: { period?: PeriodInput['period']; from?: string; to?: string }): PeriodInput {
   const problems = periodProblems(input);
@@ -51,17 +62,25 @@ export function checkedMetrics(input: QueryInput): Metric[] {
   (input.order_by ?? []).forEach((order, i) => {
     if (!requested.has(order.column)) problems.push({ field: `order_by.${i}.column`, message: 'must be one of the requested metrics or dimensions' });
   });
-  problems.push(...periodProblems(input));
+  const period = periodProblems(input);
+  problems.push(...period, ...hourProblems(input, period.length === 0));
   if (problems.length > 0) throw invalidFields(problems);
   return metrics;
 }
 
 export type OrderBy = { column: Metric | Dimension; direction: 'asc' | 'desc' }[];
 
-/** The requested order, or the default: first metric descending (the time bucket ascending comes from the caller). */
+/**
+ * The requested order, or the default: first metric descending (the time bucket ascending comes
+ * from the caller). An entry without a direction sorts a metric descending (largest first, as one
+ * reads a top list) and a dimension ascending (A to Z, oldest first).
+ */
 export function orderOf(input: QueryInput, metrics: Metric[]): OrderBy {
   if (input.order_by !== undefined) {
-    return input.order_by.map((o) => ({ column: o.column as Metric | Dimension, direction: o.direction ?? 'asc' }));
+    return input.order_by.map((o) => {
+      const column = o.column as Metric | Dimension;
+      return { column, direction: o.direction ?? ((metrics as string[]).includes(column) ? 'desc' : 'asc') };
+    });
   }
   return [{ column: metrics[0] as Metric, direction: 'desc' }];
 }

@@ -56,6 +56,10 @@ export type EqualityFilter = (typeof EQUALITY_FILTERS)[number];
 export const MAX_LIMIT = 10_000;
 export const DEFAULT_LIMIT = 1000;
 export const MAX_CUSTOM_DAYS = 731;
+/** The longest period an `hour` dimension may cover (31 × 24 = 744 buckets). */
+export const MAX_HOURLY_DAYS = 31;
+/** Cells a time report may fill (buckets × combinations of the other dimensions): bounds the server's memory and time. */
+export const MAX_FILLED_CELLS = 100_000;
 export const MIN_WINDOW_SECONDS = 60;
 export const MAX_WINDOW_SECONDS = 7_776_000;
 export const DEFAULT_WINDOW_SECONDS = 86_400;

@@ -7,13 +7,14 @@ import type { MetaStore } from '../store/metaStore.js';
 import { authorizeRead, type QueryCaller } from './access.js';
 import type { QueryDialect } from './dialect.js';
 import { duckdbDialect } from './duckdb/duckdbDialect.js';
-import { fillTimeBuckets, sortRows, type Cell } from './fill.js';
+import { fillTimeBuckets, sortRows, tooManyCells, type Cell } from './fill.js';
 import { previousPeriod, resolvePeriod, timeBuckets, type ResolvedPeriod } from './period.js';
 import { isTimeGrain, type EventScope } from './plan.js';
 import { checkedMetrics, checkedPeriod, orderOf } from './rules.js';
 import {
   DEFAULT_LIMIT,
   DEFAULT_WINDOW_SECONDS,
+  MAX_FILLED_CELLS,
   type Dimension,
   type FunnelInput,
   type FunnelResultView,
@@ -55,8 +56,9 @@ export class QueryService {
     return { timezone: client.timezone, now: this.clock() };
   }
 
-  private async scope(clientId: string, period: ResolvedPeriod, filters: EventScope['filters']): Promise<EventScope> {
-    return { clientId, from: period.from, to: period.to, filters, resolveIdentities: await this.events.hasIdentityLinks(clientId) };
+  /** Whether the client has identity links is asked once per request, and shared by its tables. */
+  private scope(clientId: string, period: ResolvedPeriod, filters: EventScope['filters'], resolveIdentities: boolean): EventScope {
+    return { clientId, from: period.from, to: period.to, filters, resolveIdentities };
   }
 
   async query(caller: QueryCaller, input: QueryInput): Promise<QueryResultView> {
@@ -66,17 +68,18 @@ export class QueryService {
     const { timezone, now } = await this.open(caller, input.client_id);
     await this.settled();
     const period = resolvePeriod(periodInput, timezone, now);
-    const table = await this.table(input, metrics, period, timezone);
+    const links = await this.events.hasIdentityLinks(input.client_id);
+    const table = await this.table(input, metrics, period, timezone, links);
     if (input.compare !== 'previous_period') return table;
-    return { ...table, compare: await this.table(input, metrics, previousPeriod(period, timezone), timezone) };
+    return { ...table, compare: await this.table(input, metrics, previousPeriod(period, timezone), timezone, links) };
   }
 
-  private async table(input: QueryInput, metrics: Metric[], period: ResolvedPeriod, timezone: string): Promise<ResultTableView> {
+  private async table(input: QueryInput, metrics: Metric[], period: ResolvedPeriod, timezone: string, links: boolean): Promise<ResultTableView> {
     const dimensions: Dimension[] = input.dimensions ?? [];
     const columns = [...dimensions, ...metrics];
     const limit = input.limit ?? DEFAULT_LIMIT;
     const timeIndex = dimensions.findIndex(isTimeGrain);
-    const scope = await this.scope(input.client_id, period, input.filters ?? {});
+    const scope = this.scope(input.client_id, period, input.filters ?? {}, links);
     const plan = {
       ...scope,
       metrics,
@@ -90,10 +93,12 @@ export class QueryService {
       const total = rows.length === 0 ? 0 : Number(rows[0]![columns.length]);
       return { columns, rows: rows.map((row) => row.slice(0, columns.length) as Cell[]), total, period: view };
     }
-    const rows = await this.events.read(this.dialect.report(plan));
+    // Each row read is a distinct cell of the filled table: one more than the cap settles it.
+    const rows = await this.events.read(this.dialect.report({ ...plan, maxRows: MAX_FILLED_CELLS + 1 }));
+    if (rows.length > MAX_FILLED_CELLS) throw tooManyCells(MAX_FILLED_CELLS);
     const grain = dimensions[timeIndex] as 'hour' | 'day' | 'week' | 'month';
     const buckets = timeBuckets(grain, timezone, period.from, period.to);
-    const filled = fillTimeBuckets(rows, timeIndex, dimensions.length, metrics.length, buckets);
+    const filled = fillTimeBuckets(rows, timeIndex, dimensions.length, metrics.length, buckets, MAX_FILLED_CELLS);
     const order = input.order_by === undefined ? [{ column: grain, direction: 'asc' as const }] : orderOf(input, metrics);
     const sorted = sortRows(filled, columns, [...order, { column: grain, direction: 'asc' }], dimensions.length, { index: timeIndex, buckets });
     return { columns, rows: sorted.slice(0, limit), total: sorted.length, period: view };
@@ -105,7 +110,7 @@ export class QueryService {
     await this.settled();
     const period = resolvePeriod(periodInput, timezone, now);
     const windowSeconds = input.window_seconds ?? DEFAULT_WINDOW_SECONDS;
-    const scope = await this.scope(input.client_id, period, input.filters ?? {});
+    const scope = this.scope(input.client_id, period, input.filters ?? {}, await this.events.hasIdentityLinks(input.client_id));
     const [row] = await this.events.read(this.dialect.funnel({ ...scope, steps: input.steps, windowMs: windowSeconds * 1000 }));
     const counts = input.steps.map((_, i) => Number(row?.[i] ?? 0));
     return {

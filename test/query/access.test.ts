@@ -4,6 +4,9 @@ import fc from 'fast-check';
 import { startApi, suiteApi, type Envelope, type TestApi } from '../helpers/api.js';
 import { describeEachStore } from '../helpers/stores.js';
 import { funnel, insert, query, view, type QueryReply } from './support.js';
+import type { ApiError } from '../../src/http/apiError.js';
+import { KeysService } from '../../src/keys/service.js';
+import { authorizeRead } from '../../src/query/access.js';
 import type { QueryResultView } from '../../src/query/schemas.js';
 
 interface Created {
@@ -139,15 +142,44 @@ describeEachStore('query API: the three doors', (kind) => {
       },
       { requiredKeys: [] },
     );
+    const publicDoor = '/api/v1/public/query';
     await fc.assert(
-      fc.asyncProperty(body, fc.constantFrom('/api/v1/query', '/api/v1/query/funnel'), async (b, url) => {
-        const res = await api().request('POST', url, { body: b });
+      fc.asyncProperty(body, fc.constantFrom('/api/v1/query', '/api/v1/query/funnel', publicDoor), async (b, url) => {
+        let res;
+        if (url === publicDoor) {
+          // A second per request keeps the per-address rate limit from answering in the body's place.
+          api().clock.advance(1000);
+          res = await api().request('POST', url, { body: b, anonymous: true, headers: { 'x-publishable-key': mine.publishable_key } });
+          assert.notEqual(res.status, 429);
+        } else {
+          res = await api().request('POST', url, { body: b });
+        }
         assert.ok(res.status === 200 || (res.status >= 400 && res.status < 500), `${res.status} ${JSON.stringify(b)} → ${JSON.stringify(res.body)}`);
         if (res.status !== 200) assert.equal(res.body.success, false);
       }),
       { numRuns: 300, seed: SEED },
     );
     assert.equal((await api().events.recentEvents(mine.id, { limit: 1000 })).length, before);
+  });
+});
+
+describe('query API: each door says how to present its key', () => {
+  let api: TestApi;
+  before(async () => {
+    const [sqlite] = (await import('../helpers/stores.js')).STORE_KINDS;
+    api = await startApi(sqlite!);
+  });
+  after(async () => api.close());
+
+  it('names the secret key on the secret door, the publishable key on the public one', async () => {
+    const keys = new KeysService(api.store, api.clock.read);
+    await assert.rejects(authorizeRead(keys, { door: 'secret', key: '' }, 'any'), (error: ApiError) => {
+      assert.equal(error.status, 401);
+      assert.match(error.message, /secret key as Authorization: Bearer/);
+      assert.doesNotMatch(error.message, /Publishable/i);
+      return true;
+    });
+    await assert.rejects(authorizeRead(keys, { door: 'publishable', key: undefined }, 'any'), /X-Publishable-Key/);
   });
 });
 
@@ -171,5 +203,22 @@ describe('query API: the public door is rate limited per address', () => {
     assert.equal(refused.headers['retry-after'], '1');
     api.clock.advance(1000);
     assert.equal((await ask()).status, 200);
+  });
+
+  it('allows a page a burst of 20 and 5 a second by default', async () => {
+    const [sqlite] = (await import('../helpers/stores.js')).STORE_KINDS;
+    const defaults = await startApi(sqlite!);
+    try {
+      const created = await defaults.request('POST', '/api/v1/clients', { body: { id: 'default-limit', name: 'Default' } });
+      const pk = created.body.data.publishable_key as string;
+      const ask = () => defaults.request('POST', '/api/v1/public/query', { body: { client_id: 'default-limit', metric: 'events' }, anonymous: true, headers: { 'x-publishable-key': pk } });
+      for (let i = 0; i < 20; i += 1) assert.equal((await ask()).status, 200, `request ${i + 1}`);
+      assert.equal((await ask()).status, 429);
+      defaults.clock.advance(1000);
+      for (let i = 0; i < 5; i += 1) assert.equal((await ask()).status, 200, `refill ${i + 1}`);
+      assert.equal((await ask()).status, 429);
+    } finally {
+      await defaults.close();
+    }
   });
 });

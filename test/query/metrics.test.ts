@@ -168,11 +168,39 @@ describeEachStore('query API: metrics, dimensions, filters', (kind) => {
     assert.equal(limited.total, 4);
     const byPath = await rows(api(), { client_id: c, metric: 'page_views', dimensions: ['path'], order_by: [{ column: 'path', direction: 'desc' }] });
     assert.deepEqual(byPath.rows.map((r) => r[0]), ['/pricing', '/home', '/docs/2', '/docs']);
-    const ascending = await rows(api(), { client_id: c, metric: 'page_views', dimensions: ['path'], order_by: [{ column: 'page_views' }, { column: 'path', direction: 'desc' }] });
+    const ascending = await rows(api(), { client_id: c, metric: 'page_views', dimensions: ['path'], order_by: [{ column: 'page_views', direction: 'asc' }, { column: 'path', direction: 'desc' }] });
     assert.deepEqual(ascending.rows.map((r) => r[0]), ['/pricing', '/docs/2', '/docs', '/home']);
     const busiestDay = await rows(api(), { client_id: c, metric: 'page_views', dimensions: ['day'], order_by: [{ column: 'page_views', direction: 'desc' }], limit: 1 });
     assert.deepEqual(busiestDay.rows, [['2026-02-28', 3]]);
     assert.equal(busiestDay.total, 30);
+  });
+
+  it('orders a metric without a direction descending, a dimension ascending', async () => {
+    const byMetric = await rows(api(), { client_id: c, metric: 'page_views', dimensions: ['path'], order_by: [{ column: 'page_views' }, { column: 'path', direction: 'desc' }] });
+    assert.deepEqual(byMetric.rows.map((r) => r[0]), ['/home', '/pricing', '/docs/2', '/docs']);
+    const byPath = await rows(api(), { client_id: c, metric: 'page_views', dimensions: ['path'], order_by: [{ column: 'path' }] });
+    assert.deepEqual(byPath.rows.map((r) => r[0]), ['/docs', '/docs/2', '/home', '/pricing']);
+    const quietestDayLast = await rows(api(), { client_id: c, metric: 'page_views', dimensions: ['day'], order_by: [{ column: 'page_views' }], limit: 2 });
+    assert.deepEqual(quietestDayLast.rows, [['2026-02-28', 3], ['2026-02-27', 2]]);
+  });
+
+  it('refuses a time report that would fill more than 100,000 rows, before filling it', async () => {
+    const wide = await newClient();
+    // 140 paths × 744 hours of January = 104,160 rows once every hour is filled for every path.
+    await insert(api(), wide, Array.from({ length: 140 }, (_, i) => view('2026-01-15T10:00:00Z', `/p${i}`, `w${i}`)));
+    const hours = await query(api(), { client_id: wide, metric: 'page_views', dimensions: ['hour', 'path'], period: 'custom', from: '2026-01-01', to: '2026-01-31', limit: 1 });
+    assert.equal(hours.status, 400, JSON.stringify(hours.body));
+    assert.equal(hours.body.code, 'validation_error');
+    assert.ok(hours.body.details?.some((d) => d.field === 'dimensions' && /coarser/.test(d.message)), JSON.stringify(hours.body.details));
+    // 140 × 731 days too; by week it is 140 × 105.
+    const days = await query(api(), { client_id: wide, metric: 'page_views', dimensions: ['day', 'path'], period: 'custom', from: '2024-06-01', to: '2026-05-31' });
+    assert.equal(days.status, 400);
+    const weeks = await rows(api(), { client_id: wide, metric: 'page_views', dimensions: ['week', 'path'], period: 'custom', from: '2024-06-01', to: '2026-05-31', limit: 3 });
+    assert.equal(weeks.total, 140 * 105);
+    // Two years of days alone, compared with the two years before, stays a small answer.
+    const twoYears = await rows(api(), { client_id: wide, metric: 'page_views', dimensions: ['day'], period: 'custom', from: '2024-06-01', to: '2026-05-31', compare: 'previous_period' });
+    assert.equal(twoYears.total, 730);
+    assert.equal(twoYears.compare?.total, 730);
   });
 
   it('compares with the previous period', async () => {
@@ -212,7 +240,9 @@ describeEachStore('query API: metrics, dimensions, filters', (kind) => {
         compare: fc.boolean(),
         limit: fc.integer({ min: 1, max: 50 }),
       })
-      .filter((b) => b.dimensions.filter((d) => time.has(d)).length <= 1);
+      .filter((b) => b.dimensions.filter((d) => time.has(d)).length <= 1)
+      // Hours only over periods of 31 days or less (refused otherwise, see below).
+      .filter((b) => !(b.dimensions.includes('hour') && (b.period === '90d' || b.period === '12mo')));
     await fc.assert(
       fc.asyncProperty(body, async (b) => {
         const res = await query(api(), {
@@ -262,6 +292,9 @@ describeEachStore('query API: metrics, dimensions, filters', (kind) => {
       [{ metric: 'events', compare: 'last_year' }, 'compare'],
       [{ metric: 'events', filters: { path: '' } }, 'filters.path'],
       [{ metric: 'events', filters: { include_bots: 'yes' } }, 'filters.include_bots'],
+      [{ metric: 'events', dimensions: ['hour'], period: '90d' }, 'dimensions'],
+      [{ metric: 'events', dimensions: ['path', 'hour'], period: '12mo' }, 'dimensions'],
+      [{ metric: 'events', dimensions: ['hour'], period: 'custom', from: '2026-01-01', to: '2026-02-01' }, 'dimensions'],
     ];
     for (const [body, field] of cases) {
       const res = await query(api(), { client_id: c, ...body });
@@ -269,6 +302,8 @@ describeEachStore('query API: metrics, dimensions, filters', (kind) => {
       assert.equal(res.body.code, 'validation_error', JSON.stringify(res.body));
       assert.ok(res.body.details?.some((d) => d.field === field), `${JSON.stringify(body)} → ${JSON.stringify(res.body.details)}`);
     }
+    // Hours over 31 days are allowed.
+    assert.equal((await query(api(), { client_id: c, metric: 'events', dimensions: ['hour'], period: 'custom', from: '2026-01-01', to: '2026-01-31' })).status, 200);
     // A custom span of exactly 731 days is allowed.
     assert.equal((await query(api(), { client_id: c, metric: 'events', period: 'custom', from: '2024-01-01', to: '2025-12-31' })).status, 200);
     const unknown = await query(api(), { client_id: c, metric: 'events', colour: 'red' });

@@ -169,4 +169,13 @@ describe('period resolver', () => {
     const months = timeBuckets('month', 'UTC', at('2025-11-15T00:00:00Z'), at('2026-02-01T00:00:00Z'));
     assert.deepEqual(months.map((b) => b.label), ['2025-11', '2025-12', '2026-01']);
   });
+  it('labels each hour with the offset its start was computed with, where a zone moves by half an hour', () => {
+    // Lord Howe Island springs from +10:30 to +11:00 at 02:00 local on 2026-10-04: 23.5 hours.
+    const zone = 'Australia/Lord_Howe';
+    const day = resolvePeriod({ period: 'custom', from: '2026-10-04', to: '2026-10-04' }, zone, at('2026-11-01T00:00:00Z'));
+    const labels = timeBuckets('hour', zone, day.from, day.to).map((b) => b.label);
+    assert.deepEqual(labels.slice(0, 4), ['2026-10-04T00:00+10:30', '2026-10-04T01:00+10:30', '2026-10-04T02:00+11:00', '2026-10-04T03:00+11:00']);
+    assert.equal(labels.at(-1), '2026-10-04T23:00+11:00');
+    assert.equal(new Set(labels).size, labels.length);
+  });
 });

@@ -1,7 +1,7 @@
 import type { BuiltQuery } from '../dialect.js';
 import { isTimeGrain, type ReportPlan } from '../plan.js';
 import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../schemas.js';
-import { eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf } from './scope.js';
+import { eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte, withKeyword } from './scope.js';
 
 /** Dimensions read straight from a column of `events` (the whitelist: no other name reaches SQL). */
 const COLUMN_OF: Partial<Record<Dimension, string>> = {
@@ -62,7 +62,7 @@ function regroupedAggregate(metric: Metric, person: string): string | undefined 
   }
 }
 
-/** Session-level aggregates over `ss` (one row per group and session: pv page views, dur ms). */
+/** Session-level aggregates over `ss` (one row per group and session: pv its page views, dur its length in ms). */
 const SESSION_AGGREGATE: Record<'bounce_rate' | 'avg_session_duration' | 'views_per_session', string> = {
   bounce_rate: 'round(100.0 * count(*) FILTER (WHERE pv = 1) / nullif(count(*) FILTER (WHERE pv >= 1), 0), 2)',
   avg_session_duration: 'round(avg(dur) / 1000.0, 1)',
@@ -70,10 +70,31 @@ const SESSION_AGGREGATE: Record<'bounce_rate' | 'avg_session_duration' | 'views_
 };
 
 /**
+ * `sess`: the facts of each session of the period (page views, length, entry and exit path), from
+ * all the client's rows of the period, bots excluded unless asked, and NOT narrowed by the other
+ * filters: a two-page session stays a two-page session when the report looks at one of its pages.
+ */
+function sessionFacts(plan: ReportPlan, params: Params): string {
+  const unfiltered = { ...plan, filters: plan.filters.include_bots === undefined ? {} : { include_bots: plan.filters.include_bots } };
+  const facts = [
+    `count(*) FILTER (WHERE e.event = ${PAGEVIEW}) AS pv`,
+    'epoch_ms(max(e."timestamp")) - epoch_ms(min(e."timestamp")) AS dur',
+    `arg_min(e.path, e."timestamp") FILTER (WHERE e.event = ${PAGEVIEW}) AS entry_path`,
+    `arg_max(e.path, e."timestamp") FILTER (WHERE e.event = ${PAGEVIEW}) AS exit_path`,
+  ];
+  const scoped = eventsInScope(unfiltered, params, { resolveIdentities: false });
+  return `sess AS (SELECT e.session_id, ${facts.join(', ')} ${scoped} AND e.session_id IS NOT NULL GROUP BY e.session_id)`;
+}
+
+/**
  * One report as DuckDB SQL. Rows are first narrowed to the client, period, bots and filters;
- * with unique visitors they are grouped by distinct_id before persons are resolved; session
- * metrics and entry/exit paths group them per session; time buckets are integer arithmetic on
- * epoch milliseconds.
+ * with unique visitors they are grouped by distinct_id before persons are resolved; time buckets
+ * are integer arithmetic on epoch milliseconds.
+ *
+ * Session metrics and entry/exit paths read each session's facts whole (`sessionFacts`); a session
+ * counts in every group where it has at least one row that passes the filters, as the `sessions`
+ * metric counts it: a session that viewed /pricing and /checkout is in both path groups (a
+ * bounce in neither), and one that crosses midnight is in both days.
  */
 export function duckdbReport(plan: ReportPlan): BuiltQuery {
   // Names reach the SQL text (as aliases and whitelisted columns): only the schema's own. A caller
@@ -89,7 +110,6 @@ export function duckdbReport(plan: ReportPlan): BuiltQuery {
     const column = COLUMN_OF[dimension];
     if (column !== undefined) columns.add(column);
   }
-  if (needsSessions) columns.add('path');
   // Persons are resolved after a first grouping (see below), on far fewer rows than events.
   const visitors = plan.metrics.includes('unique_visitors');
   const scoped = eventsInScope(plan, params, { resolveIdentities: false });
@@ -99,13 +119,12 @@ export function duckdbReport(plan: ReportPlan): BuiltQuery {
   if (visitors) columns.add('distinct_id');
   const base = `SELECT epoch_ms(e."timestamp") AS ms, ${offset} AS off, ${[...columns].map((c) => `e.${c}`).join(', ')} ${scoped}`;
 
-  const ctes = [`base AS (${base})`];
+  const ctes = [...(visitors ? personsCte(plan, '$1') : []), `base AS (${base})`];
   let rowsSource = 'base';
-  if (needsSessions) {
-    ctes.push(
-      `sp AS (SELECT session_id, arg_min(path, ms) FILTER (WHERE event = ${PAGEVIEW}) AS entry_path, arg_max(path, ms) FILTER (WHERE event = ${PAGEVIEW}) AS exit_path FROM base WHERE session_id IS NOT NULL GROUP BY session_id)`,
-    );
-    rowsSource = 'base LEFT JOIN sp USING (session_id)';
+  const sessionMetrics = plan.metrics.filter((m) => SESSION_METRICS.has(m)) as (keyof typeof SESSION_AGGREGATE)[];
+  if (needsSessions || sessionMetrics.length > 0) {
+    ctes.push(sessionFacts(plan, params));
+    if (needsSessions) rowsSource = 'base LEFT JOIN (SELECT session_id, entry_path, exit_path FROM sess) sp USING (session_id)';
   }
   const dimensionValue = (dimension: Dimension): string => {
     if (isTimeGrain(dimension)) return TIME_KEY[dimension];
@@ -125,17 +144,16 @@ export function duckdbReport(plan: ReportPlan): BuiltQuery {
     const partials = ['count(*) AS n', `count(*) FILTER (WHERE event = ${PAGEVIEW}) AS pv`, ...(conversion ? [`count(*) FILTER (WHERE event = ${conversion}) AS conv`] : [])];
     ctes.push(`g AS (SELECT ${[...dims, 'distinct_id', ...withSessions, ...partials].join(', ')} FROM r${groupBy(['distinct_id', ...withSessions])})`);
     ctes.push(
-      `ev AS (SELECT ${[...dims, ...eventMetrics.map((m) => `${regroupedAggregate(m, personOf(plan, 'g'))} AS m_${m}`)].join(', ')} FROM g${identityJoin(plan, 'g', '$1')}${groupBy()})`,
+      `ev AS (SELECT ${[...dims, ...eventMetrics.map((m) => `${regroupedAggregate(m, personOf(plan, 'g'))} AS m_${m}`)].join(', ')} FROM g${identityJoin(plan, 'g')}${groupBy()})`,
     );
   } else {
     // count(*) keeps the list non-empty when only session metrics are asked, without dimensions.
     ctes.push(`ev AS (SELECT ${[...dims, 'count(*) AS n', ...eventMetrics.map((m) => `${eventAggregate(m, conversion)} AS m_${m}`)].join(', ')} FROM r${groupBy()})`);
   }
-  const sessionMetrics = plan.metrics.filter((m) => SESSION_METRICS.has(m)) as (keyof typeof SESSION_AGGREGATE)[];
   let from = 'ev';
   if (sessionMetrics.length > 0) {
     ctes.push(
-      `ss AS (SELECT ${[...dims, `count(*) FILTER (WHERE event = ${PAGEVIEW}) AS pv`, 'max(ms) - min(ms) AS dur'].join(', ')} FROM r WHERE session_id IS NOT NULL${groupBy(['session_id'])})`,
+      `ss AS (SELECT ${[...dims, 'pv', 'dur'].join(', ')} FROM (SELECT DISTINCT ${[...dims, 'session_id'].join(', ')} FROM r WHERE session_id IS NOT NULL) JOIN sess USING (session_id))`,
       `sa AS (SELECT ${[...dims, ...sessionMetrics.map((m) => `${SESSION_AGGREGATE[m]} AS m_${m}`)].join(', ')} FROM ss${groupBy()})`,
     );
     const on = dims.length > 0 ? dims.map((d) => `ev.${d} IS NOT DISTINCT FROM sa.${d}`).join(' AND ') : 'TRUE';
@@ -158,6 +176,7 @@ export function duckdbReport(plan: ReportPlan): BuiltQuery {
     const ties = dims.map((_, i) => `${i + 1} ASC NULLS LAST`);
     tail = ` ORDER BY ${[...keys, ...ties].join(', ')} LIMIT CAST(${params.add(plan.sortAndLimit.limit)} AS BIGINT)`;
   }
+  if (plan.maxRows !== undefined) tail = ` LIMIT CAST(${params.add(plan.maxRows)} AS BIGINT)`;
   // A group that holds no row at all never appears: `ev` groups rows that exist.
-  return { sql: `WITH ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM ${from}${tail}`, params: params.values };
+  return { sql: `${withKeyword(ctes)} ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM ${from}${tail}`, params: params.values };
 }

@@ -26,9 +26,30 @@ export const PAGEVIEW = "'$pageview'";
 export const personOf = (scope: EventScope, alias = 'e'): string =>
   scope.resolveIdentities ? `coalesce(i.person_id, ${alias}.distinct_id)` : `${alias}.distinct_id`;
 
-/** A LEFT JOIN on the client's few links, or nothing for clients without any. `client` is the client id's placeholder. */
-export const identityJoin = (scope: EventScope, alias: string, client: string): string =>
-  scope.resolveIdentities ? ` LEFT JOIN identities i ON i.client_id = ${client} AND i.distinct_id = ${alias}.distinct_id` : '';
+/** Links followed from a distinct_id to its person; real chains (anon → login → merged account) are two or three long. */
+export const MAX_IDENTITY_HOPS = 8;
+
+/**
+ * `persons`: each linked distinct_id of the client with the end of its chain of links, so anon → A
+ * and A → B both count as B. A distinct_id has one link at most (the first wins), so a chain never
+ * forks; a loop (A → B after B → A) is possible, and the hop bound ends it. `client` is the client
+ * id's placeholder. Nothing when the client has no links.
+ */
+export function personsCte(scope: EventScope, client: string): string[] {
+  if (!scope.resolveIdentities) return [];
+  return [
+    `chain AS (SELECT distinct_id, person_id, 1 AS hops FROM identities WHERE client_id = ${client}` +
+      ` UNION ALL SELECT c.distinct_id, l.person_id, c.hops + 1 FROM chain c JOIN identities l ON l.client_id = ${client} AND l.distinct_id = c.person_id WHERE c.hops < ${MAX_IDENTITY_HOPS})`,
+    'persons AS (SELECT distinct_id, arg_max(person_id, hops) AS person_id FROM chain GROUP BY distinct_id)',
+  ];
+}
+
+/** A LEFT JOIN on the client's resolved links (`personsCte`), or nothing for clients without any. */
+export const identityJoin = (scope: EventScope, alias: string): string =>
+  scope.resolveIdentities ? ` LEFT JOIN persons i ON i.distinct_id = ${alias}.distinct_id` : '';
+
+/** `WITH RECURSIVE` when the statement holds `personsCte` (DuckDB wants it said up front), else `WITH`. */
+export const withKeyword = (ctes: string[]): string => (ctes.some((cte) => cte.startsWith('chain AS')) ? 'WITH RECURSIVE' : 'WITH');
 
 /**
  * FROM and WHERE over one client's events in [from, to): the client and time range first (the
@@ -44,7 +65,7 @@ export function eventsInScope(scope: EventScope, params: Params, options: { reso
     if (value !== undefined) conditions.push(`e.${column} = ${params.add(value)}`);
   }
   if (scope.filters.url_contains !== undefined) conditions.push(`contains(e.url, ${params.add(scope.filters.url_contains)})`);
-  const identities = options.resolveIdentities ? identityJoin(scope, 'e', client) : '';
+  const identities = options.resolveIdentities ? identityJoin(scope, 'e') : '';
   return `FROM events e${identities} WHERE ${conditions.join(' AND ')}`;
 }
 
