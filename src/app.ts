@@ -11,6 +11,7 @@ import { healthRoutes } from './health/routes.js';
 import { hostnameRoutes } from './hostnames/routes.js';
 import { HostnamesService } from './hostnames/service.js';
 import { adminAuth } from './http/adminAuth.js';
+import { trackMetaChanges } from './http/changeTracking.js';
 import { installJsonBodyParser } from './http/bodyParser.js';
 import { ErrorEnvelope } from './http/envelope.js';
 import { ApiError } from './http/apiError.js';
@@ -143,12 +144,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       api.addHook('onRequest', adminAuth(options.adminKeyHash));
-      // Before the answer leaves: whoever acts on it (sends an event with a rotated key) must
-      // already meet the change, not a cached key or client.
-      api.addHook('onSend', (request, reply, payload, done) => {
-        if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) metaChanges.changed();
-        done(null, payload);
-      });
+      api.addHook('onSend', trackMetaChanges(metaChanges));
       await api.register(clientRoutes, { clients });
       await api.register(tagRoutes, { tagsService: new TagsService(options.store, clock) });
       await api.register(snippetRoutes, { snippets: new SnippetsService(options.store, clock) });

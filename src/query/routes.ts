@@ -27,7 +27,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ queries: QueryService }> =
   app.post(
     '/query',
     {
-      config: { acceptsClientSecret: true },
+      config: { acceptsClientSecret: true, readOnly: true },
       schema: {
         tags,
         summary: 'Aggregates of a client’s events (admin key: any client; the client’s own sk_: that client only)',
@@ -40,7 +40,7 @@ export const queryRoutes: FastifyPluginAsyncTypebox<{ queries: QueryService }> =
   app.post(
     '/query/funnel',
     {
-      config: { acceptsClientSecret: true },
+      config: { acceptsClientSecret: true, readOnly: true },
       schema: {
         tags,
         summary: 'Persons reaching each of 2–8 ordered steps within a window (admin key, or the client’s own sk_)',

@@ -245,6 +245,17 @@ describeEachStore('ingestion over HTTP', (kind) => {
     assert.equal((await sendOne()).body.code, 'client_inactive', 'reused for one second at most');
   });
 
+  it('keeps reusing looked-up keys across reports, which are POSTs that change nothing', async () => {
+    const client = await createClient();
+    const sendOne = () => send(`/e?key=${client.pk}`, { body: pageview() });
+    assert.equal((await sendOne()).status, 200);
+    await api.store.updateClient(client.id, { status: false }, api.clock.now);
+    const report = await api.request('POST', '/api/v1/query', { body: { client_id: client.id, metric: 'events' } });
+    assert.equal(report.status, 200);
+    // Had the report counted as a change, this event would meet the deactivation at once.
+    assert.equal((await sendOne()).status, 200, 'a dashboard’s dozen reports per page do not empty the cache');
+  });
+
   it('accepts a rotated-out publishable key during its grace period, and 401 after it', async () => {
     const client = await createClient();
     const rotated = await api.request<Envelope<{ publishable_key: string }>>('POST', `/api/v1/clients/${client.id}/keys/rotate`, {
