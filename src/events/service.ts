@@ -1,5 +1,6 @@
-import { ApiError, notFound } from '../http/apiError.js';
+import { notFound } from '../http/apiError.js';
 import { toIso } from '../http/common.js';
+import { authorizeRead } from '../keys/readAccess.js';
 import type { KeysService } from '../keys/service.js';
 import type { MetaStore } from '../store/metaStore.js';
 import type { EventStore, StoredEvent } from './eventStore.js';
@@ -33,12 +34,7 @@ export class EventsService {
    * an sk_ instead of the admin key: it must be the secret key of this very client.
    */
   async recent(clientId: string, query: { limit: number; after?: string }, clientSecret?: string): Promise<RecentEventView[]> {
-    if (clientSecret !== undefined) {
-      const identity = await this.keys.authenticate(clientSecret);
-      if (identity === null || identity.kind !== 'secret') throw new ApiError(401, 'unauthorized', 'Unknown or expired secret key');
-      if (identity.client_id !== clientId) throw new ApiError(403, 'forbidden', 'A secret key reads only its own client’s events');
-      if (!identity.client_active) throw new ApiError(403, 'client_inactive', 'This client is deactivated');
-    }
+    await authorizeRead(this.keys, clientSecret === undefined ? { door: 'admin' } : { door: 'secret', key: clientSecret }, clientId);
     if ((await this.meta.getClient(clientId)) === null) throw notFound('Client', clientId);
     // The query schema admits only forms Date.parse reads (no leap second), so this is never NaN.
     const receivedAfter = query.after === undefined ? undefined : Date.parse(query.after);

@@ -59,7 +59,7 @@ export class KeyedClients {
       const identity = await this.keys.accept(cached.match);
       return identity === null ? null : { identity, client: cached.client };
     }
-    const match = await this.keys.findByHash(hash);
+    const match = await this.store.findKeyByHash(hash);
     if (match === null) return null;
     const identity = await this.keys.accept(match);
     if (identity === null) return null;

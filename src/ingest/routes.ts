@@ -5,7 +5,7 @@ import { bearerToken } from '../http/bearer.js';
 import { errorResponse, ok } from '../http/envelope.js';
 import { validatorCompiler } from '../http/validation.js';
 import { decodeBody, RawBody } from './body.js';
-import { allowRequestOrigin, answerPreflight } from './cors.js';
+import { allowRequestOrigin, answerPreflight } from '../http/cors.js';
 import { Overloaded } from './eventSink.js';
 import { requestingHost } from './origin.js';
 import { Accepted, BrowserQuery, IngestBody, IngestEventComponent, ServerQuery } from './schemas.js';

@@ -31,11 +31,6 @@ export class KeysService {
     return match === null ? null : this.accept(match);
   }
 
-  /** The stored key with this hash (see keyHashOf), whether or not it is still valid. */
-  findByHash(hash: string): Promise<KeyMatch | null> {
-    return this.store.findKeyByHash(hash);
-  }
-
   /**
    * The identity of a stored key if it may be used now (null once its grace period is over),
    * recording its use; `match.last_used_at` follows, so a caller holding on to the match does not

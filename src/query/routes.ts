@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { presentedClientSecret } from '../http/adminAuth.js';
 import { ApiError } from '../http/apiError.js';
 import { errorResponse, ok, withNotFound } from '../http/envelope.js';
 import { TokenBuckets, type RateLimit } from '../ingest/rateLimit.js';
 import type { Clock } from '../shared/clock.js';
-import type { QueryCaller } from './access.js';
+import { allowRequestOrigin, answerPreflight } from '../http/cors.js';
+import type { QueryCaller } from '../keys/readAccess.js';
 import { FunnelBody, FunnelResultEnvelope, QueryBody, QueryResultEnvelope } from './schemas.js';
 import type { QueryService } from './service.js';
 
@@ -67,15 +68,6 @@ export interface PublicQueryRoutesOptions {
 export const DEFAULT_PUBLIC_QUERY_RATE_LIMIT: RateLimit = { perSecond: 5, burst: 20 };
 const PUBLISHABLE_KEY_HEADER = 'x-publishable-key';
 
-/** Any site may read its own aggregates from the browser: the key, not the origin, decides. */
-function allowAnyOrigin(request: FastifyRequest, reply: FastifyReply): void {
-  const origin = request.headers.origin;
-  if (origin === undefined) return;
-  reply.header('access-control-allow-origin', origin);
-  reply.header('vary', 'Origin');
-  reply.header('access-control-expose-headers', 'Retry-After');
-}
-
 /**
  * `POST /public/query` with `X-Publishable-Key`: meant to be called from customers' pages, so it
  * sits outside the admin scope, answers CORS, and is rate limited per address.
@@ -83,7 +75,8 @@ function allowAnyOrigin(request: FastifyRequest, reply: FastifyReply): void {
 export const publicQueryRoutes: FastifyPluginAsyncTypebox<PublicQueryRoutesOptions> = async (app, options) => {
   const perIp = new TokenBuckets(options.rateLimit ?? DEFAULT_PUBLIC_QUERY_RATE_LIMIT);
   app.addHook('onRequest', (request, reply, done) => {
-    allowAnyOrigin(request, reply);
+    // Any site may read its own aggregates from the browser: the key, not the origin, decides.
+    allowRequestOrigin(request, reply);
     if (request.method !== 'POST') return done();
     const wait = perIp.take(request.ip, options.clock());
     if (wait > 0) {
@@ -116,12 +109,5 @@ export const publicQueryRoutes: FastifyPluginAsyncTypebox<PublicQueryRoutesOptio
       return ok(await options.queries.query({ door: 'publishable', key: typeof key === 'string' ? key : undefined }, request.body));
     },
   );
-  app.options('/public/query', { schema: { hide: true } }, (request, reply) =>
-    reply
-      .status(204)
-      .header('access-control-allow-methods', 'POST')
-      .header('access-control-allow-headers', 'Content-Type, X-Publishable-Key')
-      .header('access-control-max-age', '86400')
-      .send(),
-  );
+  app.options('/public/query', { schema: { hide: true } }, (request, reply) => answerPreflight(request, reply, 'Content-Type, X-Publishable-Key'));
 };

@@ -4,7 +4,7 @@ import { toIso } from '../http/common.js';
 import type { KeysService } from '../keys/service.js';
 import type { Clock } from '../shared/clock.js';
 import type { MetaStore } from '../store/metaStore.js';
-import { authorizeRead, type QueryCaller } from './access.js';
+import { authorizeRead, type QueryCaller } from '../keys/readAccess.js';
 import type { QueryDialect } from './dialect.js';
 import { duckdbDialect } from './duckdb/duckdbDialect.js';
 import { fillTimeBuckets, sortRows, tooManyCells, type Cell } from './fill.js';

@@ -6,7 +6,7 @@ import { describeEachStore } from '../helpers/stores.js';
 import { funnel, insert, query, view, type QueryReply } from './support.js';
 import type { ApiError } from '../../src/http/apiError.js';
 import { KeysService } from '../../src/keys/service.js';
-import { authorizeRead } from '../../src/query/access.js';
+import { authorizeRead } from '../../src/keys/readAccess.js';
 import type { QueryResultView } from '../../src/query/schemas.js';
 
 interface Created {

@@ -1,7 +1,7 @@
 import { ApiError } from '../http/apiError.js';
-import type { KeysService } from '../keys/service.js';
+import type { KeysService } from './service.js';
 
-/** Who is asking: the operator (any client), or a client key limited to its own client. */
+/** Who is asking: the operator (any client), or a client key limited to its own client (reports, recent events). */
 export type QueryCaller = { door: 'admin' } | { door: 'secret'; key: string } | { door: 'publishable'; key: string | undefined };
 
 const unauthorized = (message: string): ApiError => new ApiError(401, 'unauthorized', message);
