@@ -12,14 +12,6 @@ export interface JournalRecord {
 /** A segment takes appends until it reaches this size; it is deleted once all its records are in the EventStore. */
 const SEGMENT_MAX_BYTES = 16 * 1024 * 1024;
 const SEGMENT_SUFFIX = '.journal';
-/**
- * Appends that may be on their way to disk at once, each to its own segment. With one, every
- * request waited behind the write in progress, and a synchronous write here takes 0.3 ms at the
- * median but 2 ms at p90 and 6 ms at p99 on a busy machine: one slow write held up everyone. A
- * second lane takes the next group meanwhile. Each segment is still written strictly in order, so
- * only its last line can be torn by a crash.
- */
-export const JOURNAL_LANES = 2;
 const REJECTED_FILE = 'rejected.jsonl';
 /** Hard-deleted clients and when: replaying a segment must not bring their events back. */
 const ERASURES_FILE = 'erasures.jsonl';
@@ -44,29 +36,18 @@ const segmentName = (sequence: number): string => `${String(sequence).padStart(1
  * requests per second, while a synchronous journal write costs about 0.15 ms.
  */
 export class Journal {
-  /** The segment each lane appends to; see JOURNAL_LANES. */
-  private readonly lanes: Segment[];
-  /** Sequence of the next segment created, whatever its lane: names stay unique and ordered. */
-  private nextSequence: number;
-
   private constructor(
     private readonly dir: string,
-    lanes: Segment[],
-    nextSequence: number,
-  ) {
-    this.lanes = lanes;
-    this.nextSequence = nextSequence;
-  }
+    /** The segment taking appends. */
+    private current: Segment,
+  ) {}
 
   /**
-   * Opens the journal in `dir` (created if needed) with `laneCount` lanes. Returns the records of
-   * the segments left by an earlier process, oldest first, which the caller must apply before
-   * anything else, and then `discard`.
+   * Opens the journal in `dir` (created if needed). Returns the records of the segments left by an
+   * earlier process, oldest first, which the caller must apply before anything else, and then
+   * `discard`.
    */
-  static async open(
-    dir: string,
-    laneCount = JOURNAL_LANES,
-  ): Promise<{ journal: Journal; leftover: { sequence: number; records: JournalRecord[] }[]; erasures: Erasure[] }> {
+  static async open(dir: string): Promise<{ journal: Journal; leftover: { sequence: number; records: JournalRecord[] }[]; erasures: Erasure[] }> {
     mkdirSync(dir, { recursive: true });
     const sequences = readdirSync(dir)
       .filter((name) => name.endsWith(SEGMENT_SUFFIX))
@@ -74,37 +55,30 @@ export class Journal {
       .filter(Number.isSafeInteger)
       .sort((a, b) => a - b);
     const leftover = sequences.map((sequence) => ({ sequence, records: readSegment(join(dir, segmentName(sequence))) }));
-    const first = (sequences.at(-1) ?? 0) + 1;
-    const lanes: Segment[] = [];
-    for (let lane = 0; lane < laneCount; lane += 1) lanes.push(await createSegment(dir, first + lane));
-    const journal = new Journal(dir, lanes, first + laneCount);
+    const journal = new Journal(dir, await createSegment(dir, (sequences.at(-1) ?? 0) + 1));
     return { journal, leftover, erasures: readLines<Erasure>(join(dir, ERASURES_FILE)) };
   }
 
-  /** How many appends may be in progress at once, one per lane. */
-  get laneCount(): number {
-    return this.lanes.length;
-  }
-
-  /** Whether a lane still appends to the segment (so it must not be deleted yet). */
+  /** Whether appends still go to the segment (so it must not be deleted yet). */
   isCurrent(sequence: number): boolean {
-    return this.lanes.some((segment) => segment.sequence === sequence);
+    return sequence === this.current.sequence;
   }
 
   /**
-   * Appends lines (each one JSON record and a newline) to the segment of `lane` and resolves,
-   * once they are on disk, with the sequence of the segment that holds them. Appends to one lane
-   * must not overlap; appends to different lanes may.
+   * Appends lines (each one JSON record and a newline) and resolves, once they are on disk, with
+   * the sequence of the segment that holds them. Appends must not overlap: the group-commit
+   * writer above makes one at a time and gathers whatever arrives meanwhile into the next.
+   *
+   * One at a time is also the faster way on this kind of machine: two appends in flight (each to
+   * its own segment) halved the requests per append, and each append costs the request thread
+   * about 60 µs however small; single-event ingestion went from 2,873 to 2,362 requests/s.
    */
-  async append(lines: string, lane: number): Promise<number> {
-    let segment = this.lanes[lane];
-    if (segment === undefined) throw new Error(`the journal has no lane ${lane}`);
+  async append(lines: string): Promise<number> {
+    let segment = this.current;
     if (segment.bytes >= SEGMENT_MAX_BYTES) {
-      const full = segment;
-      // Taken before any await: lanes rotating at the same moment get different sequences.
-      const sequence = this.nextSequence++;
-      segment = await createSegment(this.dir, sequence);
-      this.lanes[lane] = segment;
+      segment = await createSegment(this.dir, segment.sequence + 1);
+      const full = this.current;
+      this.current = segment;
       await full.handle.close();
     }
     const buffer = Buffer.from(lines, 'utf8');
@@ -146,7 +120,7 @@ export class Journal {
   }
 
   async close(): Promise<void> {
-    for (const segment of this.lanes) await segment.handle.close();
+    await this.current.handle.close();
   }
 }
 

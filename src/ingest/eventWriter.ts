@@ -55,7 +55,7 @@ interface Unapplied extends JournalRecord {
  * Accepts events durably, fast, and moves them into the EventStore in large groups.
  *
  * Group commit: each write waits for the synchronous journal write that covers it; writes
- * arriving while one is in progress share the next, on a second journal lane when one is idle. Once journaled, events are acknowledged (they
+ * arriving while one is in progress share the next. Once journaled, events are acknowledged (they
  * survive a crash: the journal is applied again on start) and queued for the EventStore, which
  * takes whatever has gathered, at most once a second unless much is waiting or a reader asks.
  * The queue is bounded, so overload turns into quick refusals (Overloaded → 503) instead of
@@ -68,8 +68,8 @@ export class EventWriter implements EventSink {
   private queuedEvents = 0;
   private queuedBytes = 0;
   private unappliedEvents = 0;
-  /** Journal lanes with no append in progress (see JOURNAL_LANES). */
-  private readonly idleLanes: number[];
+  /** A journal append is in progress; writes arriving meanwhile wait for the next. */
+  private appending = false;
   private applying = false;
   private lingerTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -91,7 +91,6 @@ export class EventWriter implements EventSink {
     log?: (message: string, error: unknown) => void,
   ) {
     this.options = { ...DEFAULT_WRITER_OPTIONS, ...options };
-    this.idleLanes = Array.from({ length: journal.laneCount }, (_, lane) => lane);
     this.log = log ?? ((message, error) => process.stderr.write(`mythic: ${message}: ${String(error)}\n`));
   }
 
@@ -140,8 +139,7 @@ export class EventWriter implements EventSink {
     this.acceptedWrites++;
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ events, links, line, resolve, reject });
-      const lane = this.idleLanes.pop();
-      if (lane !== undefined) void this.journalLoop(lane);
+      if (!this.appending) void this.journalLoop();
     });
   }
 
@@ -177,15 +175,16 @@ export class EventWriter implements EventSink {
   }
 
   /**
-   * Group commit on one journal lane: everything waiting goes to disk in one write, and whatever
-   * arrives meanwhile goes in the next, on this lane or on another idle one.
+   * Group commit: everything waiting goes to disk in one write, and whatever arrives meanwhile
+   * goes in the next.
    */
-  private async journalLoop(lane: number): Promise<void> {
+  private async journalLoop(): Promise<void> {
+    this.appending = true;
     try {
       while (this.waiting.length > 0) {
         const group = this.waiting.splice(0);
         try {
-          const segment = await this.journal.append(group.map((write) => write.line).join(''), lane);
+          const segment = await this.journal.append(group.map((write) => write.line).join(''));
           this.stats.journalAppends++;
           for (const write of group) {
             this.unapplied.push({ events: write.events, links: write.links, bytes: write.line.length, segment });
@@ -206,7 +205,7 @@ export class EventWriter implements EventSink {
         this.scheduleApply();
       }
     } finally {
-      this.idleLanes.push(lane);
+      this.appending = false;
     }
   }
 
