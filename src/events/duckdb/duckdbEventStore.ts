@@ -41,7 +41,10 @@ export class DuckDbEventStore implements EventStore {
 
   /** `path` is a file, or ':memory:' for a store that lives as long as the process. */
   static async open(path: string): Promise<DuckDbEventStore> {
-    const instance = await DuckDBInstance.create(path);
+    // Checkpoints every 128 MB of WAL instead of DuckDB's 16: each one rewrites the table's last
+    // row groups and the key index, so fewer of them cut the CPU of storing an event by a quarter
+    // (68 → 51 µs per event over 500,000 in groups of 5,000). A crash replays at most that much WAL.
+    const instance = await DuckDBInstance.create(path, { checkpoint_threshold: '128MB' });
     const writer = await instance.connect();
     // Times are rendered and converted in UTC whatever the machine's zone; reports pick their zone
     // per query. (ICU is loaded with the first connection, so this cannot be an open option.)
