@@ -2,23 +2,13 @@ import type { IdentityLink, StoredEvent } from '../events/eventStore.js';
 import type { AcceptedEvent } from './events.js';
 import type { IpStorage } from '../store/metaStore.js';
 import { storedIp } from './ip.js';
+import { UTM_FIELDS, urlParts } from './urlParts.js';
 import { userAgentFacts } from './userAgent.js';
-
-const UTM_FIELDS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
 
 /** Where the page was and where the visitor came from, as read from the SDK's properties: the columns they fill. */
 export type PageFacts = Pick<StoredEvent, 'url' | 'host' | 'path' | 'referrer' | 'referrer_host' | (typeof UTM_FIELDS)[number]>;
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
-
-function absoluteUrl(value: string | null): URL | null {
-  if (value === null || !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return null;
-  try {
-    return new URL(value);
-  } catch {
-    return null;
-  }
-}
 
 /** `www.google.com` and `google.com` are one source: the prefix is dropped, as Plausible does. */
 const sourceHost = (host: string): string | null => (host === '' ? null : host.replace(/^www\./, ''));
@@ -30,10 +20,10 @@ const sourceHost = (host: string): string | null => (host === '' ? null : host.r
  */
 export function pageFacts(properties: Record<string, unknown>): PageFacts {
   const url = text(properties.$current_url);
-  const page = absoluteUrl(url);
+  const page = urlParts(url);
   const rawReferrer = text(properties.$referrer);
   const referrer = rawReferrer === '$direct' ? null : rawReferrer;
-  const referrerUrl = absoluteUrl(referrer);
+  const referrerUrl = urlParts(referrer);
   const referringDomain = text(properties.$referring_domain);
   const host = text(properties.$host) ?? (page?.hostname || null);
   const referrerHost =
@@ -56,9 +46,7 @@ export function pageFacts(properties: Record<string, unknown>): PageFacts {
     utm_term: null,
     utm_content: null,
   };
-  // The query is parsed only when it could hold UTM fields: most page URLs carry none.
-  const query = page !== null && page.search.includes('utm_') ? page.searchParams : null;
-  for (const field of UTM_FIELDS) facts[field] = text(properties[field]) ?? text(query?.get(field));
+  for (const field of UTM_FIELDS) facts[field] = text(properties[field]) ?? page?.utm[field] ?? null;
   return facts;
 }
 

@@ -1,0 +1,53 @@
+import { LruCache } from './lruCache.js';
+
+export const UTM_FIELDS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
+export type UtmField = (typeof UTM_FIELDS)[number];
+
+/** What enrichment reads from a page or referrer URL. */
+export interface UrlParts {
+  hostname: string;
+  pathname: string;
+  /** The UTM fields of the query that are there and not empty. */
+  utm: Partial<Record<UtmField, string>>;
+}
+
+/**
+ * Parsing a URL was the largest single cost of enriching a page view (URL is a native object),
+ * and a site's visitors send the same few pages and referrers over and over: parts of recent
+ * URLs are kept. Only URLs of ordinary length are, so the cache stays a few MB whatever is sent.
+ */
+const cache = new LruCache<string, UrlParts | null>(4096);
+const CACHED_URL_MAX_LENGTH = 2048;
+const NO_UTM: Partial<Record<UtmField, string>> = Object.freeze({});
+
+function parse(value: string): UrlParts | null {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
+  // The query is parsed only when it could hold UTM fields: most page URLs carry none.
+  let utm = NO_UTM;
+  if (url.search.includes('utm_')) {
+    const found: Partial<Record<UtmField, string>> = {};
+    for (const field of UTM_FIELDS) {
+      const fieldValue = url.searchParams.get(field);
+      if (fieldValue !== null && fieldValue !== '') found[field] = fieldValue;
+    }
+    utm = found;
+  }
+  return { hostname: url.hostname, pathname: url.pathname, utm };
+}
+
+/** The parts of an absolute URL (with a scheme and `//`), or null for anything else. */
+export function urlParts(value: string | null): UrlParts | null {
+  if (value === null) return null;
+  if (value.length > CACHED_URL_MAX_LENGTH) return parse(value);
+  const cached = cache.get(value);
+  if (cached !== undefined) return cached;
+  const parts = parse(value);
+  cache.set(value, parts);
+  return parts;
+}

@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { urlParts } from '../../src/ingest/urlParts.js';
+
+describe('urlParts', () => {
+  it('reads host, path and the non-empty UTM fields, the same on a repeat (cached) as the first time', () => {
+    const url = 'https://Shop.Test/a/b?utm_source=news&utm_medium=&x=1&utm_campaign=spring%20sale';
+    const expected = { hostname: 'shop.test', pathname: '/a/b', utm: { utm_source: 'news', utm_campaign: 'spring sale' } };
+    assert.deepEqual(urlParts(url), expected);
+    assert.deepEqual(urlParts(url), expected);
+  });
+
+  it('is null for anything but an absolute URL, and for nothing', () => {
+    for (const value of ['/relative', 'shop.test/x', 'https://', 'http://exa mple.com/', null]) assert.equal(urlParts(value), null, String(value));
+  });
+
+  it('parses a URL too long to be kept like any other', () => {
+    const long = `https://shop.test/search?q=${'x'.repeat(5000)}&utm_term=shoes`;
+    assert.deepEqual(urlParts(long), { hostname: 'shop.test', pathname: '/search', utm: { utm_term: 'shoes' } });
+    assert.deepEqual(urlParts(long), { hostname: 'shop.test', pathname: '/search', utm: { utm_term: 'shoes' } });
+  });
+});
