@@ -14,10 +14,12 @@ export interface UrlParts {
 /**
  * Parsing a URL was the largest single cost of enriching a page view (URL is a native object),
  * and a site's visitors send the same few pages and referrers over and over: parts of recent
- * URLs are kept. Only URLs of ordinary length are, so the cache stays a few MB whatever is sent.
+ * URLs are kept. Only short URLs are, with a short path once percent-encoded (one non-ASCII
+ * character can become nine): an entry then holds at most about 5 KB (the URL as UTF-16, path,
+ * UTM values), so the cache stays under about 10 MB whatever is sent.
  */
-const cache = new LruCache<string, UrlParts | null>(4096);
-const CACHED_URL_MAX_LENGTH = 2048;
+const cache = new LruCache<string, UrlParts | null>(2048);
+const CACHED_MAX_LENGTH = 1024;
 const NO_UTM: Partial<Record<UtmField, string>> = Object.freeze({});
 
 function parse(value: string): UrlParts | null {
@@ -44,10 +46,10 @@ function parse(value: string): UrlParts | null {
 /** The parts of an absolute URL (with a scheme and `//`), or null for anything else. */
 export function urlParts(value: string | null): UrlParts | null {
   if (value === null) return null;
-  if (value.length > CACHED_URL_MAX_LENGTH) return parse(value);
+  if (value.length > CACHED_MAX_LENGTH) return parse(value);
   const cached = cache.get(value);
   if (cached !== undefined) return cached;
   const parts = parse(value);
-  cache.set(value, parts);
+  if (parts === null || parts.pathname.length <= CACHED_MAX_LENGTH) cache.set(value, parts);
   return parts;
 }

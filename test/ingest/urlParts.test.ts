@@ -14,9 +14,18 @@ describe('urlParts', () => {
     for (const value of ['/relative', 'shop.test/x', 'https://', 'http://exa mple.com/', null]) assert.equal(urlParts(value), null, String(value));
   });
 
-  it('parses a URL too long to be kept like any other', () => {
+  it('keeps the parts of a short URL: a repeat gets the very same parts back', () => {
+    const url = 'https://shop.test/kept?utm_source=x';
+    assert.equal(urlParts(url), urlParts(url));
+  });
+
+  it('parses, but does not keep, a long URL or one whose path grows long once percent-encoded', () => {
     const long = `https://shop.test/search?q=${'x'.repeat(5000)}&utm_term=shoes`;
     assert.deepEqual(urlParts(long), { hostname: 'shop.test', pathname: '/search', utm: { utm_term: 'shoes' } });
-    assert.deepEqual(urlParts(long), { hostname: 'shop.test', pathname: '/search', utm: { utm_term: 'shoes' } });
+    assert.notEqual(urlParts(long), urlParts(long));
+    // 300 characters, a path of 2,700 once encoded: kept, it would hold nine times what was sent.
+    const encoded = `https://shop.test/${'語'.repeat(300)}`;
+    assert.equal(urlParts(encoded)?.pathname.length, 1 + 300 * 9);
+    assert.notEqual(urlParts(encoded), urlParts(encoded));
   });
 });
