@@ -55,6 +55,26 @@ describe('event writer: journal group commit in front of DuckDB', () => {
     await writer.close();
   });
 
+  it('starts a new segment once one is full, and deletes the full one only when told it is applied', async () => {
+    const { journal } = await Journal.open(dir);
+    // One line just over a segment's 16 MiB: the next append must go to a new segment.
+    const big = `${JSON.stringify({ events: [], links: [], pad: 'x'.repeat(16 * 1024 * 1024) })}\n`;
+    const first = await journal.append(big);
+    const record = `${JSON.stringify({ events: [storedEvent({ client_id: 'rotation' })], links: [] })}\n`;
+    const second = await journal.append(record);
+    assert.equal(second, first + 1);
+    assert.equal(journal.isCurrent(first), false);
+    await journal.discard(second); // still taking appends: kept
+    await journal.discard(first);
+    await journal.close();
+    const { journal: reopened, leftover } = await Journal.open(dir);
+    assert.deepEqual(
+      leftover.map((segment) => [segment.sequence, segment.records.length]),
+      [[second, 1]],
+    );
+    await reopened.close();
+  });
+
   it('replays every segment left by earlier runs, and the new segment gets a later sequence number', async () => {
     const record = (id: string) => `${JSON.stringify({ events: [storedEvent({ client_id: 'replay-segments', uuid: id })], links: [] })}\n`;
     const ids = [randomUUID(), randomUUID()];
