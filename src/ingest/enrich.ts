@@ -2,7 +2,7 @@ import type { IdentityLink, StoredEvent } from '../events/eventStore.js';
 import type { AcceptedEvent } from './events.js';
 import type { IpStorage } from '../store/metaStore.js';
 import { storedIp } from './ip.js';
-import { UTM_FIELDS, urlParts } from './urlParts.js';
+import { UTM_FIELDS, urlParts, type UrlParts } from './urlParts.js';
 import { userAgentFacts } from './userAgent.js';
 
 /** Where the page was and where the visitor came from, as read from the SDK's properties: the columns they fill. */
@@ -12,6 +12,15 @@ const text = (value: unknown): string | null => (typeof value === 'string' && va
 
 /** `www.google.com` and `google.com` are one source: the prefix is dropped, as Plausible does. */
 const sourceHost = (host: string): string | null => (host === '' ? null : host.replace(/^www\./, ''));
+
+/**
+ * The site's host name as a referrer's would read: `$host` is `location.host`, which carries the
+ * port of a site on a non-default one, while a URL's hostname never does.
+ */
+function siteHost(page: UrlParts | null, host: string | null): string | null {
+  const name = page?.hostname ?? host?.toLowerCase().replace(/:\d+$/, '');
+  return name === undefined ? null : sourceHost(name);
+}
 
 /**
  * url, host and path from `$current_url` (`$host` and `$pathname` win when sent); referrer from
@@ -39,7 +48,7 @@ export function pageFacts(properties: Record<string, unknown>): PageFacts {
     referrer,
     // A click from one page of the site to the next names the site itself as the referrer: that
     // is navigation, not a source, and would otherwise top every site's referrer report.
-    referrer_host: referrerHost !== null && host !== null && referrerHost === sourceHost(host.toLowerCase()) ? null : referrerHost,
+    referrer_host: referrerHost !== null && referrerHost === siteHost(page, host) ? null : referrerHost,
     utm_source: null,
     utm_medium: null,
     utm_campaign: null,

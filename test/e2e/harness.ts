@@ -66,6 +66,7 @@ export interface StoredEventView {
   $anon_distinct_id: string | null;
   properties: Record<string, unknown>;
   path: string | null;
+  referrer_host: string | null;
 }
 
 export interface MythicServer {

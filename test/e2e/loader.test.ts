@@ -68,6 +68,12 @@ describe('browser: loader, tags and SDK against a running server', { skip: CHROM
       assert.equal(landing.properties.utm_source, 'newsletter');
       assert.equal(landing.properties.gclid, 'abc123');
       assert.equal(landing.properties.$lib, 'mythic-web');
+      assert.equal(landing.properties.$referrer, '$direct', 'opened directly');
+      // An SPA navigation names the page navigated from, not the page that loaded the app: the
+      // site itself, which is no source of traffic.
+      const pricing = pageviewOf(stored, '/pricing');
+      assert.equal(pricing?.properties.$referrer, site.url('shop.localhost', '/?utm_source=newsletter&gclid=abc123'));
+      assert.equal(pricing?.referrer_host, null);
       const signup = named(stored, 'Signup Clicked')[0] as StoredEventView;
       assert.equal(signup.properties.plan, 'pro');
       assert.ok(landing.$device_id, 'a device id is set');

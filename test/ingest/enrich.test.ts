@@ -83,6 +83,9 @@ describe('pageFacts', () => {
     assert.equal(internal.referrer, 'https://shop.test/products/1', 'the referrer itself is kept');
     assert.equal(internal.referrer_host, null);
     assert.equal(pageFacts({ $current_url: 'https://shop.test/', $referrer: 'https://blog.shop.test/post' }).referrer_host, 'blog.shop.test');
+    // $host is location.host: with a port on a non-default one, which no referrer host carries.
+    assert.equal(pageFacts({ $current_url: 'http://shop.test:8080/b', $host: 'shop.test:8080', $referrer: 'http://shop.test:8080/a' }).referrer_host, null);
+    assert.equal(pageFacts({ $host: 'Shop.test:8080', $referrer: 'http://shop.test:8080/a' }).referrer_host, null);
     assert.equal(pageFacts({ $current_url: 'https://shop.test/', $referrer: 'https://www.google.com/' }).referrer_host, 'google.com');
   });
 

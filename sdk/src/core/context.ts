@@ -11,9 +11,11 @@ function hostOf(url: string): string {
   }
 }
 
-/** Properties describing the page and device at the moment of the event. */
-export function pageProperties(): Record<string, unknown> {
-  const referrer = document.referrer;
+/**
+ * Properties describing the page and device at the moment of the event. `referrer` is the page
+ * before this one: `document.referrer` until an SPA navigation, then the page navigated from.
+ */
+export function pageProperties(referrer: string): Record<string, unknown> {
   const properties: Record<string, unknown> = {
     $current_url: location.href,
     $host: location.host,

@@ -41,6 +41,13 @@ export class Mythic {
   private superProperties: Properties = {};
   private session: SessionState | undefined;
   private lastPageUrl = '';
+  /**
+   * What events give as `$referrer`. An SPA navigation leaves `document.referrer` naming the page
+   * that loaded the app, so every virtual page would count as another visit from, say, Google;
+   * like a real navigation, it names the page navigated from instead (the server drops a
+   * referrer on the site's own host from the sources).
+   */
+  private referrer = document.referrer;
   private leaveSent = true;
   private readyCallbacks: Array<() => void> = [];
   /** One warning per page is enough to point a developer at bad events; a loop must not flood the console. */
@@ -108,7 +115,7 @@ export class Mythic {
       distinct_id: this.distinctId,
       timestamp: new Date().toISOString(),
       uuid: uuidv4(),
-      properties: { ...pageProperties(), ...this.superProperties, ...(isObject(properties) ? properties : {}) },
+      properties: { ...pageProperties(this.referrer), ...this.superProperties, ...(isObject(properties) ? properties : {}) },
       $session_id: this.sessionId(),
       $device_id: this.deviceId,
       ...extra,
@@ -223,6 +230,7 @@ export class Mythic {
   }
 
   private pageview(): void {
+    if (this.lastPageUrl !== '') this.referrer = this.lastPageUrl;
     this.lastPageUrl = location.href;
     this.leaveSent = false;
     this.capture('$pageview');
