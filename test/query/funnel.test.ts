@@ -105,6 +105,19 @@ describeEachStore('query API: funnels', (kind) => {
     ]);
   });
 
+  it('never lets one event serve two steps, when steps repeat or overlap', async () => {
+    const steps = async (list: Record<string, string>[], window_seconds = 86_400) => {
+      const res = await funnel(api(), { client_id: c, steps: list, window_seconds });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.data.steps.map((s) => s.count);
+    };
+    // Any page view, then a page view of /home: the /home view that starts cannot also finish.
+    // Page viewers: p1, p2, p3, p4, p6, p7; only p6 has a second view, of /home, two days later.
+    assert.deepEqual(await steps([{ event: '$pageview' }, { path: '/home' }]), [6, 0]);
+    assert.deepEqual(await steps([{ event: '$pageview' }, { path: '/home' }], 3 * 86_400), [6, 1]);
+    assert.deepEqual(await steps([{ path: '/home' }, { path: '/home' }], 3 * 86_400), [5, 1]);
+  });
+
   it('refuses malformed funnels with a 400 naming the field', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ steps: [{ event: 'a' }] }, 'steps'],
