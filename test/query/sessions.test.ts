@@ -67,6 +67,9 @@ describeEachStore('query API: whole sessions and identity chains', (kind) => {
     );
     const visitors = await rows(api(), { client_id: chained, metrics: ['unique_visitors', 'events'] });
     assert.deepEqual(visitors.rows, [[1, 3]]);
+    // By page, persons are resolved per event rather than after a first grouping (see report.ts).
+    const byPage = await rows(api(), { client_id: chained, metrics: ['unique_visitors', 'page_views', 'sessions', 'events'], dimensions: ['path'] });
+    assert.deepEqual(byPage.rows, [['/home', 1, 1, 1, 3]]);
     const steps = await funnel(api(), { client_id: chained, steps: [{ path: '/home' }, { event: 'signup' }, { event: 'purchase' }] });
     assert.equal(steps.status, 200, JSON.stringify(steps.body));
     assert.deepEqual(steps.body.data.steps.map((s) => s.count), [1, 1, 1]);
