@@ -76,16 +76,19 @@ export class Journal {
    */
   async append(lines: string): Promise<number> {
     let segment = this.current;
-    if (segment.bytes >= SEGMENT_MAX_BYTES) {
+    if (segment.bytes >= SEGMENT_MAX_BYTES || segment.damaged) {
       segment = await createSegment(this.dir, segment.sequence + 1);
       const full = this.current;
       this.current = segment;
       await full.handle.close();
     }
     const buffer = Buffer.from(lines, 'utf8');
-    // The segment is opened with O_DSYNC: the write returns once the data is on disk, so one
-    // system call (one trip to the thread pool) does what write + fdatasync did in two.
-    await segment.handle.write(buffer, 0, buffer.length);
+    try {
+      await writeAll(segment.handle, buffer);
+    } catch (error) {
+      await cutBack(segment);
+      throw error;
+    }
     segment.bytes += buffer.length;
     return segment.sequence;
   }
@@ -128,7 +131,41 @@ export class Journal {
 interface Segment {
   sequence: number;
   handle: FileHandle;
+  /** Bytes of complete, acknowledged groups: where the next append begins. */
   bytes: number;
+  /** A failed append could not be cut off: the segment takes no more appends. */
+  damaged?: boolean;
+}
+
+/**
+ * Writes the whole buffer. The segment is opened with O_DSYNC: a write returns once its data is
+ * on disk, so one system call (one trip to the thread pool) does what write + fdatasync did in
+ * two. A write may take only part of the buffer (a file-size limit, a nearly full disk); the
+ * rest follows, or the error that stops it.
+ */
+async function writeAll(handle: FileHandle, buffer: Buffer): Promise<void> {
+  for (let offset = 0; offset < buffer.length; ) {
+    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
+    if (bytesWritten === 0) throw new Error('the journal write made no progress');
+    offset += bytesWritten;
+  }
+}
+
+/**
+ * After a failed append, part of its group may be on disk. The group was refused, so a replay
+ * must not apply it, and later appends must not follow a torn line (a replay would stop there):
+ * the segment is cut back to where the group began. If even that fails, the segment takes no
+ * more appends: a replay cuts off its torn last line, but applies any complete lines of the
+ * refused group before it (their callers were told it failed; a retry with the same uuid is
+ * stored once).
+ */
+async function cutBack(segment: Segment): Promise<void> {
+  try {
+    await segment.handle.truncate(segment.bytes);
+    await segment.handle.sync();
+  } catch {
+    segment.damaged = true;
+  }
 }
 
 async function createSegment(dir: string, sequence: number): Promise<Segment> {

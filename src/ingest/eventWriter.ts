@@ -1,6 +1,6 @@
 import type { EventStore, IdentityLink, StoredEvent } from '../events/eventStore.js';
 import { Journal, type JournalRecord } from '../events/journal.js';
-import { Overloaded, type EventSink } from './eventSink.js';
+import { JournalUnavailable, Overloaded, type EventSink } from './eventSink.js';
 
 export interface EventWriterOptions {
   /** Events acknowledged or waiting but not yet in the EventStore, at most; beyond, writes are refused (503). */
@@ -192,10 +192,13 @@ export class EventWriter implements EventSink {
           }
           this.segmentPending.set(segment, (this.segmentPending.get(segment) ?? 0) + group.length);
         } catch (error) {
+          // A full disk or an I/O error: said once per failed append, to the operator's log.
+          this.log('could not write to the journal; the events of this group were refused', error);
+          const refusal = new JournalUnavailable(this.options.retryAfterSeconds, error);
           for (const write of group) {
             this.queuedEvents -= write.events.length;
             this.queuedBytes -= write.line.length;
-            write.reject(error);
+            write.reject(refusal);
           }
           this.finishedWrites += group.length;
           this.wakeSettled();

@@ -6,7 +6,7 @@ import { errorResponse, ok } from '../http/envelope.js';
 import { validatorCompiler } from '../http/validation.js';
 import { decodeBody, RawBody } from './body.js';
 import { allowRequestOrigin, answerPreflight } from '../http/cors.js';
-import { Overloaded } from './eventSink.js';
+import { JournalUnavailable, Overloaded } from './eventSink.js';
 import { requestingHost } from './origin.js';
 import { Accepted, BrowserQuery, IngestBody, IngestEventComponent, ServerQuery } from './schemas.js';
 import { IngestService, type IngestServiceOptions } from './service.js';
@@ -24,7 +24,7 @@ const ingestErrors = {
   415: errorResponse('Not application/json or text/plain, or an unsupported compression'),
   429: errorResponse('rate_limited: see Retry-After'),
   500: errorResponse('A bug: never caused by input'),
-  503: errorResponse('overloaded: the write queue is full; see Retry-After'),
+  503: errorResponse('overloaded: the write queue is full; or unavailable: the journal cannot be written (a full disk). See Retry-After'),
 } as const;
 
 const tags = ['Ingestion'];
@@ -33,6 +33,18 @@ const overloaded = (error: Overloaded): ApiError =>
   new ApiError(503, 'overloaded', `Too many events are waiting to be stored; retry in ${error.retryAfterSeconds} s`, undefined, {
     'retry-after': String(error.retryAfterSeconds),
   });
+
+const storageUnavailable = (error: JournalUnavailable): ApiError =>
+  new ApiError(503, 'unavailable', `Events cannot be stored right now and none of this request was; retry in ${error.retryAfterSeconds} s`, undefined, {
+    'retry-after': String(error.retryAfterSeconds),
+  });
+
+/** The sink's refusals as answers; anything else is left to the error handler. */
+function refusal(error: unknown): unknown {
+  if (error instanceof Overloaded) return overloaded(error);
+  if (error instanceof JournalUnavailable) return storageUnavailable(error);
+  return error;
+}
 
 /** A header as one string: Node joins most repeated headers itself; the rest are joined here. */
 const single = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value);
@@ -102,7 +114,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
       });
       return reply.send(ok(outcome));
     } catch (error) {
-      throw error instanceof Overloaded ? overloaded(error) : error;
+      throw refusal(error);
     }
   }
 
