@@ -156,8 +156,9 @@ async function writeAll(handle: FileHandle, buffer: Buffer): Promise<void> {
  * must not apply it, and later appends must not follow a torn line (a replay would stop there):
  * the segment is cut back to where the group began. If even that fails, the segment takes no
  * more appends: a replay cuts off its torn last line, but applies any complete lines of the
- * refused group before it (their callers were told it failed; a retry with the same uuid is
- * stored once).
+ * refused group before it. Their callers were told it failed: a retry with the same uuid is
+ * stored once, but events sent without one (given a fresh uuid here) would be stored twice. The
+ * disk refused a write and then a truncate; that is left to the operator.
  */
 async function cutBack(segment: Segment): Promise<void> {
   try {

@@ -55,7 +55,7 @@ describe('browser: loader, tags and SDK against a running server', { skip: CHROM
     const context = await newContext(browser);
     try {
       const page = await context.newPage();
-      await page.goto(site.url('shop.localhost', '/?utm_source=newsletter&gclid=abc123'));
+      await page.goto(site.url('shop.localhost', '/?utm_source=newsletter&gclid=abc123#top'));
       await waitForCore(page, 'shop');
       await page.evaluate(`shop.capture('Signup Clicked', { plan: 'pro' })`);
       await page.evaluate(`history.pushState({}, '', '/pricing')`);
@@ -63,7 +63,7 @@ describe('browser: loader, tags and SDK against a running server', { skip: CHROM
 
       const landing = pageviewOf(stored, '/');
       assert.ok(landing, 'the landing page view arrived');
-      assert.equal(landing.properties.$current_url, site.url('shop.localhost', '/?utm_source=newsletter&gclid=abc123'));
+      assert.equal(landing.properties.$current_url, site.url('shop.localhost', '/?utm_source=newsletter&gclid=abc123#top'));
       assert.equal(landing.properties.$host, `shop.localhost:${site.port}`);
       assert.equal(landing.properties.utm_source, 'newsletter');
       assert.equal(landing.properties.gclid, 'abc123');
@@ -72,7 +72,7 @@ describe('browser: loader, tags and SDK against a running server', { skip: CHROM
       // An SPA navigation names the page navigated from, not the page that loaded the app: the
       // site itself, which is no source of traffic.
       const pricing = pageviewOf(stored, '/pricing');
-      assert.equal(pricing?.properties.$referrer, site.url('shop.localhost', '/?utm_source=newsletter&gclid=abc123'));
+      assert.equal(pricing?.properties.$referrer, site.url('shop.localhost', '/?utm_source=newsletter&gclid=abc123'), 'without the #fragment');
       assert.equal(pricing?.referrer_host, null);
       const signup = named(stored, 'Signup Clicked')[0] as StoredEventView;
       assert.equal(signup.properties.plan, 'pro');

@@ -230,7 +230,8 @@ export class Mythic {
   }
 
   private pageview(): void {
-    if (this.lastPageUrl !== '') this.referrer = this.lastPageUrl;
+    // Without the fragment, as browsers send a Referer.
+    if (this.lastPageUrl !== '') this.referrer = this.lastPageUrl.split('#')[0] as string;
     this.lastPageUrl = location.href;
     this.leaveSent = false;
     this.capture('$pageview');
