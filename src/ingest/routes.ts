@@ -29,20 +29,16 @@ const ingestErrors = {
 
 const tags = ['Ingestion'];
 
-const overloaded = (error: Overloaded): ApiError =>
-  new ApiError(503, 'overloaded', `Too many events are waiting to be stored; retry in ${error.retryAfterSeconds} s`, undefined, {
-    'retry-after': String(error.retryAfterSeconds),
-  });
-
-const storageUnavailable = (error: JournalUnavailable): ApiError =>
-  new ApiError(503, 'unavailable', `Events cannot be stored right now and none of this request was; retry in ${error.retryAfterSeconds} s`, undefined, {
-    'retry-after': String(error.retryAfterSeconds),
-  });
+/** A 503 telling the caller to come back after the sink's Retry-After. */
+const retryLater = (code: 'overloaded' | 'unavailable', message: string, seconds: number): ApiError =>
+  new ApiError(503, code, `${message}; retry in ${seconds} s`, undefined, { 'retry-after': String(seconds) });
 
 /** The sink's refusals as answers; anything else is left to the error handler. */
 function refusal(error: unknown): unknown {
-  if (error instanceof Overloaded) return overloaded(error);
-  if (error instanceof JournalUnavailable) return storageUnavailable(error);
+  if (error instanceof Overloaded) return retryLater('overloaded', 'Too many events are waiting to be stored', error.retryAfterSeconds);
+  if (error instanceof JournalUnavailable) {
+    return retryLater('unavailable', 'Events cannot be stored right now and none of this request was', error.retryAfterSeconds);
+  }
   return error;
 }
 
@@ -92,7 +88,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
       // spend the very CPU the queue is waiting for.
       options.sink.assertCapacity();
     } catch (error) {
-      return done(error instanceof Overloaded ? overloaded(error) : (error as ApiError));
+      return done(refusal(error) as Error);
     }
     done();
   });
