@@ -28,9 +28,11 @@ const TIME_KEY: Record<'hour' | 'day' | 'week' | 'month', string> = {
 
 const SESSION_METRICS = new Set<Metric>(['bounce_rate', 'avg_session_duration', 'views_per_session']);
 
-/** Event-level aggregates over the scoped rows, when no distinct persons are asked (see `g` below otherwise). */
-function eventAggregate(metric: Metric, conversion: string | undefined): string | undefined {
+/** Event-level aggregates over the scoped rows, one row per event (see `g` below for the rows grouped by distinct_id). */
+function eventAggregate(metric: Metric, conversion: string | undefined, person: string): string | undefined {
   switch (metric) {
+    case 'unique_visitors':
+      return `count(DISTINCT ${person})`;
     case 'page_views':
       return `count(*) FILTER (WHERE event = ${PAGEVIEW})`;
     case 'events':
@@ -152,9 +154,9 @@ export function duckdbReport(plan: ReportPlan): BuiltQuery {
     );
   } else {
     // count(*) keeps the list non-empty when only session metrics are asked, without dimensions.
-    const aggregate = (m: Metric): string | undefined => (m === 'unique_visitors' ? `count(DISTINCT ${personOf(plan, 'r')})` : eventAggregate(m, conversion));
     const links = visitors ? identityJoin(plan, 'r') : '';
-    ctes.push(`ev AS (SELECT ${[...dims, 'count(*) AS n', ...eventMetrics.map((m) => `${aggregate(m)} AS m_${m}`)].join(', ')} FROM r${links}${groupBy()})`);
+    const aggregates = eventMetrics.map((m) => `${eventAggregate(m, conversion, personOf(plan, 'r'))} AS m_${m}`);
+    ctes.push(`ev AS (SELECT ${[...dims, 'count(*) AS n', ...aggregates].join(', ')} FROM r${links}${groupBy()})`);
   }
   let from = 'ev';
   if (sessionMetrics.length > 0) {
