@@ -77,10 +77,11 @@ export class Journal {
   async append(lines: string): Promise<number> {
     let segment = this.current;
     if (segment.bytes >= SEGMENT_MAX_BYTES || segment.damaged) {
-      segment = await createSegment(this.dir, segment.sequence + 1);
-      const full = this.current;
+      // Full, or damaged by a failed append: later appends go to the next segment.
+      const retired = this.current;
+      segment = await createSegment(this.dir, retired.sequence + 1);
       this.current = segment;
-      await full.handle.close();
+      await retired.handle.close();
     }
     const buffer = Buffer.from(lines, 'utf8');
     try {
