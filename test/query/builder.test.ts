@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { duckdbDialect } from '../../src/query/duckdb/duckdbDialect.js';
+import { stepsCanShareRows } from '../../src/query/duckdb/funnel.js';
 import type { ReportPlan } from '../../src/query/plan.js';
 import { EQUALITY_FILTERS, type Dimension, type Metric } from '../../src/query/schemas.js';
 import { offsetSegments } from '../../src/query/zone.js';
@@ -33,6 +34,24 @@ describe('DuckDB query builder', () => {
     // The offset changes of the period (two in Berlin) are parameters too.
     assert.ok(report.params.includes(Date.parse('2026-03-29T01:00:00Z')));
     assert.ok(report.params.includes(Date.parse('2026-10-25T01:00:00Z')));
+  });
+
+  it('tracks used event rows in a funnel only when two steps can match the same row', () => {
+    const cases: [Parameters<typeof stepsCanShareRows>[0], boolean][] = [
+      [[{ path: '/' }, { event: 'signup' }, { event: 'purchase' }], false],
+      [[{ path: '/' }, { path: '/pricing' }], false],
+      [[{ event: '$pageview' }, { event: 'signup' }], false],
+      [[{ event: 'signup' }, { event: 'signup' }], true],
+      [[{ path: '/' }, { event: 'signup' }, { path: '/' }], true],
+      [[{ event: '$pageview' }, { path: '/home' }], true],
+      [[{ path: '/home' }, { event: 'signup' }, { event: '$pageview' }], true],
+    ];
+    for (const [steps, shared] of cases) {
+      assert.equal(stepsCanShareRows(steps), shared, JSON.stringify(steps));
+      const built = duckdbDialect.funnel({ clientId: 'c', from, to, filters: {}, resolveIdentities: false, steps, windowMs: 60_000 });
+      // The uuid is read only to keep one row from serving two steps.
+      assert.equal(built.sql.includes('e.uuid'), shared, built.sql);
+    }
   });
 
   it('refuses names outside the whitelists, whoever calls it', () => {

@@ -118,6 +118,29 @@ describeEachStore('query API: funnels', (kind) => {
     assert.deepEqual(await steps([{ path: '/home' }, { path: '/home' }], 3 * 86_400), [5, 1]);
   });
 
+  it('counts distinct steps at the same millisecond in order, each from its own event', async () => {
+    // Distinct steps never share a row, so the builder skips the used-row lists (stepsCanShareRows):
+    // these are the cases that shortcut must still get right.
+    const own = await newClient();
+    const t = '2026-02-25T10:00:00Z';
+    await insert(api(), own, [
+      view(t, '/home', 'q1'),
+      ev(t, 'signup', 'q1'),
+      ev(t, 'purchase', 'q1'),
+      // Two starts at the same instant, one signup: one person reaching step 2.
+      view(t, '/home', 'q2'),
+      view(t, '/home', 'q2'),
+      ev(t, 'signup', 'q2'),
+      // The purchase comes a millisecond before the signup: order holds.
+      view(t, '/home', 'q3'),
+      ev('2026-02-25T10:00:00.002Z', 'signup', 'q3'),
+      ev('2026-02-25T10:00:00.001Z', 'purchase', 'q3'),
+    ]);
+    const res = await funnel(api(), { client_id: own, steps: STEPS });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.data.steps.map((s) => s.count), [3, 3, 1]);
+  });
+
   it('refuses malformed funnels with a 400 naming the field', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ steps: [{ event: 'a' }] }, 'steps'],
