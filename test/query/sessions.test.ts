@@ -75,6 +75,19 @@ describeEachStore('query API: whole sessions and identity chains', (kind) => {
     assert.deepEqual(steps.body.data.steps.map((s) => s.count), [1, 1, 1]);
   });
 
+  it('follows a chain of links up to eight deep, and no further', async () => {
+    const chain = (length: number) => Array.from({ length }, (_, i) => ({ distinct_id: `id${i}`, person_id: `id${i + 1}` }));
+    const visitorsOf = async (links: number, last: string): Promise<unknown> => {
+      const client = await newClient();
+      await insert(api(), client, [view('2026-02-27T10:00:00Z', '/home', 'id0', 'd1'), view('2026-02-27T10:01:00Z', '/home', last, 'd1')], chain(links));
+      return (await rows(api(), { client_id: client, metric: 'unique_visitors' })).rows;
+    };
+    // id0 → … → id8 is eight links: one person.
+    assert.deepEqual(await visitorsOf(8, 'id8'), [[1]]);
+    // id9 is a ninth link away from id0: id0 stops at id8, and stays apart from id9.
+    assert.deepEqual(await visitorsOf(9, 'id9'), [[2]]);
+  });
+
   it('ends a loop of links (A → B, B → A) instead of following it forever', async () => {
     const looped = await newClient();
     await insert(

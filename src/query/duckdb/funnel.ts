@@ -1,7 +1,7 @@
 import type { BuiltQuery } from '../dialect.js';
 import type { FunnelPlan } from '../plan.js';
 import type { FunnelStepInput } from '../schemas.js';
-import { eventsInScope, identityJoin, PAGEVIEW, Params, personOf, personsCte, withKeyword } from './scope.js';
+import { eventsInScope, identityJoin, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
 
 /**
  * A funnel as DuckDB SQL. `base` keeps only rows matching some step, with a flag per step; a row
@@ -69,5 +69,5 @@ export function duckdbFunnel(plan: FunnelPlan): BuiltQuery {
     );
   }
   const counts = plan.steps.map((_, i) => `(SELECT count(DISTINCT person) FROM f${i + 1})`);
-  return { sql: `${withKeyword(ctes)} ${ctes.join(', ')} SELECT ${counts.join(', ')}`, params: params.values };
+  return { sql: `WITH ${ctes.join(', ')} SELECT ${counts.join(', ')}`, params: params.values };
 }

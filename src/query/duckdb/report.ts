@@ -1,7 +1,7 @@
 import type { BuiltQuery } from '../dialect.js';
 import { isTimeGrain, type ReportPlan } from '../plan.js';
 import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../schemas.js';
-import { eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte, withKeyword } from './scope.js';
+import { eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
 
 /** Dimensions read straight from a column of `events` (the whitelist: no other name reaches SQL). */
 const COLUMN_OF: Partial<Record<Dimension, string>> = {
@@ -186,5 +186,5 @@ export function duckdbReport(plan: ReportPlan): BuiltQuery {
   }
   if (plan.maxRows !== undefined) tail = ` LIMIT CAST(${params.add(plan.maxRows)} AS BIGINT)`;
   // A group that holds no row at all never appears: `ev` groups rows that exist.
-  return { sql: `${withKeyword(ctes)} ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM ${from}${tail}`, params: params.values };
+  return { sql: `WITH ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM ${from}${tail}`, params: params.values };
 }

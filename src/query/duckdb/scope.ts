@@ -34,22 +34,24 @@ export const MAX_IDENTITY_HOPS = 8;
  * and A → B both count as B. A distinct_id has one link at most (the first wins), so a chain never
  * forks; a loop (A → B after B → A) is possible, and the hop bound ends it. `client` is the client
  * id's placeholder. Nothing when the client has no links.
+ *
+ * The hops are written out as joins rather than as a recursive CTE: DuckDB estimates a recursive
+ * CTE at millions of rows whatever it holds, so it built the join's hash table on the events side
+ * instead of the links. For top pages over 30 days that join took 0.76 s of 1.41 s (3.3M events
+ * against 40,000 links); planned from the table's own statistics, it takes a quarter of that.
  */
 export function personsCte(scope: EventScope, client: string): string[] {
   if (!scope.resolveIdentities) return [];
-  return [
-    `chain AS (SELECT distinct_id, person_id, 1 AS hops FROM identities WHERE client_id = ${client}` +
-      ` UNION ALL SELECT c.distinct_id, l.person_id, c.hops + 1 FROM chain c JOIN identities l ON l.client_id = ${client} AND l.distinct_id = c.person_id WHERE c.hops < ${MAX_IDENTITY_HOPS})`,
-    'persons AS (SELECT distinct_id, arg_max(person_id, hops) AS person_id FROM chain GROUP BY distinct_id)',
-  ];
+  const hops = Array.from({ length: MAX_IDENTITY_HOPS }, (_, i) => `l${i + 1}`);
+  const joins = hops.slice(1).map((hop, i) => ` LEFT JOIN identities ${hop} ON ${hop}.client_id = ${client} AND ${hop}.distinct_id = ${hops[i]}.person_id`);
+  // The last hop that found a link names the person.
+  const person = `coalesce(${[...hops].reverse().map((hop) => `${hop}.person_id`).join(', ')})`;
+  return [`persons AS (SELECT l1.distinct_id, ${person} AS person_id FROM identities l1${joins.join('')} WHERE l1.client_id = ${client})`];
 }
 
 /** A LEFT JOIN on the client's resolved links (`personsCte`), or nothing for clients without any. */
 export const identityJoin = (scope: EventScope, alias: string): string =>
   scope.resolveIdentities ? ` LEFT JOIN persons i ON i.distinct_id = ${alias}.distinct_id` : '';
-
-/** `WITH RECURSIVE` when the statement holds `personsCte` (DuckDB wants it said up front), else `WITH`. */
-export const withKeyword = (ctes: string[]): string => (ctes.some((cte) => cte.startsWith('chain AS')) ? 'WITH RECURSIVE' : 'WITH');
 
 /**
  * FROM and WHERE over one client's events in [from, to): the client and time range first (the
