@@ -11,7 +11,7 @@ import { Journal } from '../../src/events/journal.js';
  * past 16 KiB, so an append is cut short partway through a group (a short write) and the next one
  * fails (EFBIG), as on a disk that fills up.
  */
-function underSizeLimit(dir: string, mode: 'journal' | 'writer'): unknown {
+function underSizeLimit(dir: string, mode: 'journal' | 'writer' | 'http'): unknown {
   const child = spawnSync('bash', ['-c', 'ulimit -f 16 && exec "$0" --import tsx test/helpers/journalUnderSizeLimit.ts "$1" "$2"', process.execPath, dir, mode], {
     encoding: 'utf8',
   });
@@ -39,5 +39,11 @@ describe('journal on a full disk', () => {
   it('refuses the writes of a failed append as JournalUnavailable (a 503 with Retry-After), naming the cause', () => {
     const report = underSizeLimit(join(root, 'writer'), 'writer');
     assert.deepEqual(report, { refusal: 'JournalUnavailable', retryAfter: 1, cause: 'EFBIG' });
+  });
+
+  it('answers the event the journal could not take with 503 unavailable and Retry-After, never a 500', () => {
+    const report = underSizeLimit(join(root, 'http'), 'http') as { acknowledged: number; status: number; success: boolean; code: string; retryAfter: string };
+    assert.ok(report.acknowledged >= 5, `only ${report.acknowledged} events were acknowledged before the limit`);
+    assert.deepEqual({ ...report, acknowledged: undefined }, { acknowledged: undefined, status: 503, success: false, code: 'unavailable', retryAfter: '1' });
   });
 });

@@ -3,17 +3,57 @@
  * (`ulimit -f`). `journal`: appends three-line groups to a journal in argv[2] until one fails,
  * then one short group that fits again, and prints the uuids of every append that was
  * acknowledged. `writer`: writes events through an EventWriter until one is refused, and prints
- * how.
+ * how. `http`: sends page views to the whole app's `POST /e` until one is not acknowledged, and
+ * prints that answer (the stores live in memory: only the journal writes files).
  */
 import { randomUUID } from 'node:crypto';
+import { buildApp } from '../../src/app.js';
 import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
 import { Journal } from '../../src/events/journal.js';
 import { JournalUnavailable } from '../../src/ingest/eventSink.js';
 import { EventWriter } from '../../src/ingest/eventWriter.js';
+import { sha256Hex } from '../../src/keys/secrets.js';
+import { SqliteMetaStore } from '../../src/store/sqlite/sqliteMetaStore.js';
 import { storedEvent } from './events.js';
 
 const [dir, mode] = process.argv.slice(2);
-if (dir === undefined || (mode !== 'journal' && mode !== 'writer')) throw new Error('usage: journalUnderSizeLimit.ts <dir> journal|writer');
+if (dir === undefined || !['journal', 'writer', 'http'].includes(mode ?? '')) throw new Error('usage: journalUnderSizeLimit.ts <dir> journal|writer|http');
+
+if (mode === 'http') {
+  const adminKey = 'mk_size_limit_0123456789abcdef0123456789';
+  const store = new SqliteMetaStore(':memory:');
+  await store.migrate();
+  const events = await DuckDbEventStore.open(':memory:');
+  await events.migrate();
+  const app = await buildApp({ store, events, journalDir: dir, adminKeyHash: sha256Hex(adminKey), logLevel: false });
+  const created = await app.inject({
+    method: 'POST',
+    url: '/api/v1/clients',
+    headers: { authorization: `Bearer ${adminKey}` },
+    payload: { id: 'size-limit', name: 'Size limit', domain: 'acme.test' },
+  });
+  const pk = (created.json() as { data: { publishable_key: string } }).data.publishable_key;
+  let acknowledged = 0;
+  for (let i = 0; i < 1000; i += 1) {
+    const answer = await app.inject({
+      method: 'POST',
+      url: '/e',
+      headers: { origin: 'https://acme.test' },
+      payload: { api_key: pk, event: '$pageview', distinct_id: `visitor-${i}`, properties: { $current_url: 'https://acme.test/' } },
+    });
+    if (answer.statusCode === 200) {
+      acknowledged += 1;
+      continue;
+    }
+    const body = answer.json() as { success?: boolean; code?: string };
+    process.stdout.write(JSON.stringify({ acknowledged, status: answer.statusCode, success: body.success, code: body.code, retryAfter: answer.headers['retry-after'] }));
+    break;
+  }
+  await app.close();
+  await events.close();
+  await store.close();
+  process.exit(0);
+}
 
 if (mode === 'writer') {
   const store = await DuckDbEventStore.open(':memory:');
