@@ -141,6 +141,20 @@ describeEachStore('query API: funnels', (kind) => {
     assert.deepEqual(res.body.data.steps.map((s) => s.count), [3, 3, 1]);
   });
 
+  it('among events at the same instant, lets a step take the one a later step cannot use', async () => {
+    const own = await newClient();
+    // /a at 10:00:00, then /a and /b at 10:00:01; the /a view has the smaller uuid, which used to win the tie.
+    await insert(api(), own, [
+      view('2026-02-25T10:00:00Z', '/a', 'r1', 's-r1', { uuid: '00000000-0000-4000-8000-000000000001' }),
+      view('2026-02-25T10:00:01Z', '/a', 'r1', 's-r1', { uuid: '00000000-0000-4000-8000-000000000002' }),
+      view('2026-02-25T10:00:01Z', '/b', 'r1', 's-r1', { uuid: '00000000-0000-4000-8000-000000000003' }),
+    ]);
+    const counts = async (steps: Record<string, string>[]) => (await funnel(api(), { client_id: own, steps })).body.data.steps.map((s) => s.count);
+    // "Any page view" takes /b, leaving the second /a for the last step.
+    assert.deepEqual(await counts([{ path: '/a' }, { event: '$pageview' }, { path: '/a' }]), [1, 1, 1]);
+    assert.deepEqual(await counts([{ path: '/a' }, { event: '$pageview' }, { path: '/b' }]), [1, 1, 1]);
+  });
+
   it('refuses malformed funnels with a 400 naming the field', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ steps: [{ event: 'a' }] }, 'steps'],

@@ -3,20 +3,6 @@ import type { FunnelPlan } from '../plan.js';
 import type { FunnelStepInput } from '../schemas.js';
 import { eventsInScope, identityJoin, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
 
-/**
- * A funnel as DuckDB SQL. `base` keeps only rows matching some step, with a flag per step; a row
- * matching two different steps (an event step `$pageview` and a path step) comes once for each,
- * with that step's flag. Then, step by step, each start (a step-1 event inside the period) is carried to the earliest matching
- * event not before the one reached so far and within the window of the start: the earliest next
- * event is never a worse choice than a later one, so this finds whether any ordered path exists.
- * A person counts at step k when any of their starts reaches it.
- *
- * Later steps may fall after the period's end (up to the window): a visitor who starts on the
- * last evening and converts the next morning converted. Events at the same millisecond count in
- * order, but no event row serves two steps. Only steps that can match the same row need a check
- * for it (see `stepsCanShareRows`): then each start carries the rows it used (ties between
- * candidate rows of the same millisecond go to the smallest uuid).
- */
 /** The key a step's rows are matched by: two steps with the same key match the same rows. */
 const stepKey = (step: FunnelStepInput): string => ('event' in step ? `event\u0000${step.event}` : `path\u0000${step.path}`);
 
@@ -32,6 +18,25 @@ export function stepsCanShareRows(steps: FunnelStepInput[]): boolean {
   return new Set(keys).size < keys.length || (anyPageView && steps.some((step) => 'path' in step));
 }
 
+/**
+ * A funnel as DuckDB SQL. `raw` keeps only rows matching some step, with a flag per step; a row
+ * matching two different steps (an event step `$pageview` and a path step) comes once for each,
+ * with that step's flag (`base` folds them back into one row when rows are tracked, see below).
+ * Then, step by step, each start (a step-1 event inside the period) is
+ * carried to the earliest matching event not before the one reached so far and within the window
+ * of the start: the earliest next event is never a worse choice than a later one, so this finds
+ * whether any ordered path exists. A person counts at step k when any of their starts reaches it.
+ *
+ * Later steps may fall after the period's end (up to the window): a visitor who starts on the
+ * last evening and converts the next morning converted. Events at the same millisecond count in
+ * order, but no event row serves two steps. Only steps that can match the same row need a check
+ * for it (see `stepsCanShareRows`): then each start carries the rows it used. Of the rows tied
+ * for earliest, a step takes the one that could serve the fewest later steps, then the smallest
+ * uuid: of /a and /b viewed at the same instant, "any page view" takes /b when /a is a later
+ * step. That choice is right whenever the tied rows' later steps nest (a step repeated, any page
+ * view beside one page); a funnel with two different pages after "any page view", all viewed at
+ * one instant, could in rare cases need the other choice.
+ */
 export function duckdbFunnel(plan: FunnelPlan): BuiltQuery {
   const params = new Params();
   // The period is stretched by the window for later steps.
@@ -52,16 +57,22 @@ export function duckdbFunnel(plan: FunnelPlan): BuiltQuery {
   const window = params.add(plan.windowMs);
   const periodEnd = params.add(plan.to);
   const stepFlags = plan.steps.map((_, i) => `r.s${i + 1}`).join(', ');
+  const anyFlags = plan.steps.map((_, i) => `bool_or(r.s${i + 1}) AS s${i + 1}`).join(', ');
+  // How many steps after k the row could serve: among rows tied for step k, the fewest is the safest to take.
+  const laterSteps = (k: number): string => (k < plan.steps.length ? plan.steps.slice(k).map((_, i) => `b.s${k + i + 1}::INTEGER`).join(' + ') : '0');
   const ctes = [
     ...persons,
     `raw AS (${branches.join(' UNION ALL ')})`,
-    `base AS (SELECT ${personOf(plan, 'r')} AS person, r.ms${tracked ? ', r.rid' : ''}, ${stepFlags} FROM raw r${identityJoin(plan, 'r')})`,
+    tracked
+      ? // One row per event with all the steps it matches, so a step can see which later ones it could serve.
+        `base AS (SELECT ${personOf(plan, 'r')} AS person, r.ms, r.rid, ${anyFlags} FROM raw r${identityJoin(plan, 'r')} GROUP BY ALL)`
+      : `base AS (SELECT ${personOf(plan, 'r')} AS person, r.ms, ${stepFlags} FROM raw r${identityJoin(plan, 'r')})`,
     `f1 AS (SELECT person, ms AS t1, ms AS t${tracked ? ', [rid] AS used' : ''} FROM base WHERE s1 AND ms < CAST(${periodEnd} AS BIGINT))`,
   ];
   // With tracking, each start carries the rows it used and takes the earliest unused one.
-  const used = tracked ? ', list_append(f.used, arg_min(b.rid, (b.ms, b.rid))) AS used' : '';
   const unused = tracked ? ' AND NOT list_contains(f.used, b.rid)' : '';
   for (let k = 2; k <= plan.steps.length; k += 1) {
+    const used = tracked ? `, list_append(f.used, arg_min(b.rid, (b.ms, ${laterSteps(k)}, b.rid))) AS used` : '';
     ctes.push(
       `f${k} AS (SELECT f.person, f.t1, min(b.ms) AS t${used} FROM f${k - 1} f` +
         ` JOIN base b ON b.person = f.person AND b.s${k} AND b.ms >= f.t${unused} AND b.ms <= f.t1 + CAST(${window} AS BIGINT)` +
