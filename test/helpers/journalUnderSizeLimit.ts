@@ -49,6 +49,8 @@ if (mode === 'http') {
     process.stdout.write(JSON.stringify({ acknowledged, status: answer.statusCode, success: body.success, code: body.code, retryAfter: answer.headers['retry-after'] }));
     break;
   }
+  // Never refused: say so, for the test to show rather than fail on an empty answer.
+  if (acknowledged === 1000) process.stdout.write(JSON.stringify({ acknowledged, status: 200 }));
   await app.close();
   await events.close();
   await store.close();

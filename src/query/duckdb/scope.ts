@@ -32,8 +32,9 @@ export const MAX_IDENTITY_HOPS = 8;
 /**
  * `persons`: each linked distinct_id of the client with the end of its chain of links, so anon → A
  * and A → B both count as B. A distinct_id has one link at most (the first wins), so a chain never
- * forks; a loop (A → B after B → A) is possible, and the hop bound ends it. `client` is the client
- * id's placeholder. Nothing when the client has no links.
+ * forks; a loop (A → B after B → A) is possible, and the hop bound ends it where the last hop
+ * lands (in a loop of two ids, each on itself). `client` is the client id's placeholder. Nothing
+ * when the client has no links.
  *
  * The hops are written out as joins rather than as a recursive CTE: DuckDB estimates a recursive
  * CTE at millions of rows whatever it holds, so it built the join's hash table on the events side
