@@ -22,10 +22,10 @@ export function stepsCanShareRows(steps: FunnelStepInput[]): boolean {
  * A funnel as DuckDB SQL. `raw` keeps only rows matching some step, with a flag per step; a row
  * matching two different steps (an event step `$pageview` and a path step) comes once for each,
  * with that step's flag (`base` folds them back into one row when rows are tracked, see below).
- * Then, step by step, each start (a step-1 event inside the period) is
- * carried to the earliest matching event not before the one reached so far and within the window
- * of the start: the earliest next event is never a worse choice than a later one, so this finds
- * whether any ordered path exists. A person counts at step k when any of their starts reaches it.
+ * Then, step by step, each start (a step-1 event inside the period) is carried to the earliest
+ * matching event not before the one reached so far and within the window of the start: the
+ * earliest next event is never a worse choice than a later one, so this finds whether any ordered
+ * path exists. A person counts at step k when any of their starts reaches it.
  *
  * Later steps may fall after the period's end (up to the window): a visitor who starts on the
  * last evening and converts the next morning converted. Events at the same millisecond count in
@@ -56,17 +56,15 @@ export function duckdbFunnel(plan: FunnelPlan): BuiltQuery {
   const persons = personsCte(plan, '$1');
   const window = params.add(plan.windowMs);
   const periodEnd = params.add(plan.to);
-  const stepFlags = plan.steps.map((_, i) => `r.s${i + 1}`).join(', ');
-  const anyFlags = plan.steps.map((_, i) => `bool_or(r.s${i + 1}) AS s${i + 1}`).join(', ');
+  // Tracked, `base` holds one row per event with every step it matches (a row of `raw` per step),
+  // so a step can see which later ones a row could serve.
+  const flags = plan.steps.map((_, i) => (tracked ? `bool_or(r.s${i + 1}) AS s${i + 1}` : `r.s${i + 1}`)).join(', ');
   // How many steps after k the row could serve: among rows tied for step k, the fewest is the safest to take.
   const laterSteps = (k: number): string => (k < plan.steps.length ? plan.steps.slice(k).map((_, i) => `b.s${k + i + 1}::INTEGER`).join(' + ') : '0');
   const ctes = [
     ...persons,
     `raw AS (${branches.join(' UNION ALL ')})`,
-    tracked
-      ? // One row per event with all the steps it matches, so a step can see which later ones it could serve.
-        `base AS (SELECT ${personOf(plan, 'r')} AS person, r.ms, r.rid, ${anyFlags} FROM raw r${identityJoin(plan, 'r')} GROUP BY ALL)`
-      : `base AS (SELECT ${personOf(plan, 'r')} AS person, r.ms, ${stepFlags} FROM raw r${identityJoin(plan, 'r')})`,
+    `base AS (SELECT ${personOf(plan, 'r')} AS person, r.ms${tracked ? ', r.rid' : ''}, ${flags} FROM raw r${identityJoin(plan, 'r')}${tracked ? ' GROUP BY ALL' : ''})`,
     `f1 AS (SELECT person, ms AS t1, ms AS t${tracked ? ', [rid] AS used' : ''} FROM base WHERE s1 AND ms < CAST(${periodEnd} AS BIGINT))`,
   ];
   // With tracking, each start carries the rows it used and takes the earliest unused one.
