@@ -43,7 +43,8 @@ describe('journal on a full disk', () => {
 
   it('answers the event the journal could not take with 503 unavailable and Retry-After, never a 500', () => {
     const report = underSizeLimit(join(root, 'http'), 'http') as { acknowledged: number; status: number; success: boolean; code: string; retryAfter: string };
-    assert.ok(report.acknowledged >= 5, `only ${report.acknowledged} events were acknowledged before the limit`);
-    assert.deepEqual({ ...report, acknowledged: undefined }, { acknowledged: undefined, status: 503, success: false, code: 'unavailable', retryAfter: '1' });
+    const { acknowledged, ...answer } = report;
+    assert.ok(acknowledged >= 5, `only ${acknowledged} events were acknowledged before the limit`);
+    assert.deepEqual(answer, { status: 503, success: false, code: 'unavailable', retryAfter: '1' });
   });
 });
