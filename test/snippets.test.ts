@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import type { SnippetSetView } from '../src/snippets/schemas.js';
+import type { SnippetView } from '../src/snippets/schemas.js';
 import { suiteApi, type Envelope, type TestApi } from './helpers/api.js';
 import { describeEachStore } from './helpers/stores.js';
 
-type Snippets = Envelope<SnippetSetView>;
-type Item = SnippetSetView['snippets'][number];
+type Snippets = Envelope<SnippetView[]>;
+type Item = SnippetView;
 
 const ID = /^snp_[0-9a-f]{24}$/;
 const CHAT = { code: '<script src="https://chat.example/w.js"></script>', description: 'Chat widget', enabled: true, trigger_rules: [] };
@@ -25,47 +25,61 @@ describeEachStore('snippets API', (kind) => {
 
   it('stores the set in order, gives each snippet an id, and reads it back', async () => {
     const id = await newClient();
-    assert.deepEqual((await get(id)).body.data, { snippets: [] });
+    assert.deepEqual((await get(id)).body.data, []);
     const res = await put(id, [CHAT, PROMO]);
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    const stored = res.body.data.snippets;
+    const stored = res.body.data;
     assert.deepEqual(stored.map(withoutId), [CHAT, PROMO]);
     for (const s of stored) assert.match(s.id, ID);
     assert.notEqual(stored[0]?.id, stored[1]?.id);
-    assert.deepEqual((await get(id)).body.data.snippets, stored);
+    assert.deepEqual((await get(id)).body, { success: true, data: stored, count: 2 });
+    assert.equal(res.body.count, 2);
+  });
+
+  it('takes trigger rules as one object ({} for every page) and answers them in the form sent', async () => {
+    const id = await newClient();
+    const sent = [
+      { ...CHAT, trigger_rules: {} },
+      { ...PROMO, trigger_rules: { path_prefix: '/sale', exclude_url_contains: 'preview' } },
+      { ...CHAT, trigger_rules: [{ url_contains: '/a' }] },
+    ];
+    const res = await put(id, sent);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.data.map(withoutId), sent);
+    assert.deepEqual((await get(id)).body.data.map(withoutId), sent);
   });
 
   it('defaults description to "", enabled to true and trigger_rules to every page', async () => {
     const id = await newClient();
     const res = await put(id, [{ code: '<b>hi</b>' }]);
-    assert.deepEqual(withoutId(res.body.data.snippets[0] as Item), { code: '<b>hi</b>', description: '', enabled: true, trigger_rules: [] });
+    assert.deepEqual(withoutId(res.body.data[0] as Item), { code: '<b>hi</b>', description: '', enabled: true, trigger_rules: [] });
   });
 
   it('keeps ids that are sent back, across edits and reordering; new items get new ids', async () => {
     const id = await newClient();
-    const [chat, promo] = (await put(id, [CHAT, PROMO])).body.data.snippets as [Item, Item];
+    const [chat, promo] = (await put(id, [CHAT, PROMO])).body.data as [Item, Item];
     const edited = { ...promo, code: '<i>changed</i>', enabled: true };
     const res = await put(id, [edited, { code: '<u>new</u>' }, chat]);
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    const [first, added, third] = res.body.data.snippets as [Item, Item, Item];
+    const [first, added, third] = res.body.data as [Item, Item, Item];
     assert.deepEqual(first, edited, 'the edited snippet keeps its id');
     assert.deepEqual(third, chat, 'the moved snippet keeps its id');
     assert.match(added.id, ID);
     assert.ok(![chat.id, promo.id].includes(added.id));
-    assert.deepEqual((await get(id)).body.data.snippets, [first, added, third]);
+    assert.deepEqual((await get(id)).body.data, [first, added, third]);
     // Leaving one out deletes it; its id cannot come back.
     await put(id, [chat]);
     const gone = await put(id, [chat, promo]);
     assert.equal(gone.status, 400);
     assert.deepEqual(gone.body.details?.map((d) => d.field), ['snippets.1.id']);
-    assert.deepEqual((await get(id)).body.data.snippets, [chat]);
+    assert.deepEqual((await get(id)).body.data, [chat]);
   });
 
   it('refuses an unknown id, another client’s id and an id used twice, and changes nothing', async () => {
     const id = await newClient();
     const other = await newClient();
-    const [mine] = (await put(id, [CHAT])).body.data.snippets as [Item];
-    const [theirs] = (await put(other, [PROMO])).body.data.snippets as [Item];
+    const [mine] = (await put(id, [CHAT])).body.data as [Item];
+    const [theirs] = (await put(other, [PROMO])).body.data as [Item];
     const cases: [unknown[], string][] = [
       [[{ ...CHAT, id: `snp_${'0'.repeat(24)}` }], 'snippets.0.id'],
       [[mine, { ...PROMO, id: theirs.id }], 'snippets.1.id'],
@@ -79,8 +93,8 @@ describeEachStore('snippets API', (kind) => {
       assert.equal(res.body.code, 'validation_error');
       assert.deepEqual(res.body.details?.map((d) => d.field), [field], JSON.stringify(res.body.details));
     }
-    assert.deepEqual((await get(id)).body.data.snippets, [mine]);
-    assert.deepEqual((await get(other)).body.data.snippets, [theirs]);
+    assert.deepEqual((await get(id)).body.data, [mine]);
+    assert.deepEqual((await get(other)).body.data, [theirs]);
   });
 
   it('counts the 64 KiB limit of code in bytes of UTF-8, not characters', async () => {
@@ -89,8 +103,8 @@ describeEachStore('snippets API', (kind) => {
     assert.equal(Buffer.byteLength(exact), 64 * 1024);
     const ok = await put(id, [{ code: exact }]);
     assert.equal(ok.status, 200, JSON.stringify(ok.body.details));
-    assert.equal(ok.body.data.snippets[0]?.code, exact, 'stored and returned unchanged');
-    const stored = (await get(id)).body.data.snippets;
+    assert.equal(ok.body.data[0]?.code, exact, 'stored and returned unchanged');
+    const stored = (await get(id)).body.data;
     for (const code of [`${exact}a`, `${'a'.repeat(64 * 1024)}b`, '😀'.repeat(16 * 1024 + 1)]) {
       const res = await put(id, [CHAT, { code }]);
       assert.equal(res.status, 400, `${Buffer.byteLength(code)} bytes`);
@@ -98,12 +112,12 @@ describeEachStore('snippets API', (kind) => {
       assert.deepEqual(res.body.details?.map((d) => d.field), ['snippets.1.code']);
       assert.match(res.body.details?.[0]?.message ?? '', /65536 bytes/);
     }
-    assert.deepEqual((await get(id)).body.data.snippets, stored);
+    assert.deepEqual((await get(id)).body.data, stored);
   });
 
   it('refuses other malformed snippets with a detail naming the field', async () => {
     const id = await newClient();
-    const [kept] = (await put(id, [CHAT])).body.data.snippets as [Item];
+    const [kept] = (await put(id, [CHAT])).body.data as [Item];
     const cases: [unknown, string, string][] = [
       [[{ code: '' }], 'snippets.0.code', 'validation_error'],
       [[{ description: 'no code' }], 'snippets.0.code', 'validation_error'],
@@ -112,6 +126,10 @@ describeEachStore('snippets API', (kind) => {
       [[{ ...CHAT, enabled: 1 }], 'snippets.0.enabled', 'validation_error'],
       [[{ ...CHAT, trigger_rules: [{ url_regex: '(.*)*x' }] }], 'snippets.0.trigger_rules.0.url_regex', 'validation_error'],
       [[{ ...CHAT, trigger_rules: [{ path_prefix: 'no-slash' }] }], 'snippets.0.trigger_rules.0.path_prefix', 'validation_error'],
+      [[{ ...CHAT, trigger_rules: { path_prefix: 'no-slash' } }], 'snippets.0.trigger_rules.path_prefix', 'validation_error'],
+      [[{ ...CHAT, trigger_rules: { url_contains: '/a', page: '/b' } }], 'snippets.0.trigger_rules.page', 'unknown_field'],
+      [[{ ...CHAT, trigger_rules: { url_equals: false } }], 'snippets.0.trigger_rules.url_equals', 'validation_error'],
+      [[{ ...CHAT, trigger_rules: 'every page' }], 'snippets.0.trigger_rules', 'validation_error'],
       [[{ ...CHAT, title: 'x' }], 'snippets.0.title', 'unknown_field'],
       [Array.from({ length: 51 }, () => ({ code: 'x' })), 'snippets', 'validation_error'],
       ['<script></script>', 'snippets', 'validation_error'],
@@ -122,15 +140,15 @@ describeEachStore('snippets API', (kind) => {
       assert.equal(res.body.code, code);
       assert.ok(res.body.details?.some((d) => d.field === field), `details name ${field}: ${JSON.stringify(res.body.details)}`);
     }
-    assert.deepEqual((await get(id)).body.data.snippets, [kept]);
+    assert.deepEqual((await get(id)).body.data, [kept]);
   });
 
   it('accepts 50 snippets and a 255-character description', async () => {
     const id = await newClient();
     const res = await put(id, Array.from({ length: 50 }, (_, i) => ({ code: `<!-- ${i} -->`, description: i === 0 ? 'd'.repeat(255) : `#${i}` })));
     assert.equal(res.status, 200);
-    assert.equal((await get(id)).body.data.snippets.length, 50);
-    assert.equal(new Set(res.body.data.snippets.map((s) => s.id)).size, 50);
+    assert.equal((await get(id)).body.data.length, 50);
+    assert.equal(new Set(res.body.data.map((s) => s.id)).size, 50);
   });
 
   it('moves the client’s updated_at, and 404s an unknown client', async () => {
@@ -147,15 +165,15 @@ describeEachStore('snippets API', (kind) => {
 
   it('keeps one request’s set whole under concurrent replacements, ids included', async () => {
     const id = await newClient();
-    const [base] = (await put(id, [CHAT])).body.data.snippets as [Item];
+    const [base] = (await put(id, [CHAT])).body.data as [Item];
     const sets = Array.from({ length: 20 }, (_, i) => [
       { ...base, description: `round ${i}` },
       ...Array.from({ length: i % 4 }, (_, j) => ({ code: `<!-- ${i}.${j} -->` })),
     ]);
     const replies = await Promise.all(sets.map((snippets) => put(id, snippets)));
     assert.deepEqual(replies.map((r) => r.status), sets.map(() => 200));
-    const stored = (await get(id)).body.data.snippets;
-    const winner = replies.find((r) => JSON.stringify(r.body.data.snippets) === JSON.stringify(stored));
+    const stored = (await get(id)).body.data;
+    const winner = replies.find((r) => JSON.stringify(r.body.data) === JSON.stringify(stored));
     assert.ok(winner, `the stored set is exactly one request's answer: ${JSON.stringify(stored)}`);
     assert.equal(stored[0]?.id, base.id);
   });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { TagTemplateViewValue } from '../src/loader/adminSchemas.js';
-import type { TagSetView } from '../src/tags/schemas.js';
+import type { TagView } from '../src/tags/schemas.js';
 import { suiteApi, type Envelope, type TestApi } from './helpers/api.js';
 import { describeEachStore } from './helpers/stores.js';
 
-type Tags = Envelope<TagSetView>;
+type Tags = Envelope<TagView[]>;
 type TagItem = Record<string, unknown>;
 
 const GA4 = { tag_id: 'ga4', enabled: true, params: { measurement_id: 'G-ABCD1234' }, trigger_rules: [{ url_contains: '/checkout' }] };
@@ -30,28 +30,112 @@ describeEachStore('tags API', (kind) => {
     const ga4 = res.body.data[0];
     assert.deepEqual(ga4?.params.map((p) => [p.name, p.required, p.pattern, p.example]), [['measurement_id', true, '^G-[A-Z0-9]{4,20}$', 'G-XXXXXXXXXX']]);
     assert.equal(res.body.data.at(-1)?.params[0]?.format, 'https-url');
+    // Fixed UUIDs, GA4's being the placeholder of the Mythic Analytics docs' example.
+    assert.deepEqual(res.body.data.map((t) => t.uuid), [
+      'f47ac10b-58cc-4372-a567-0e02b2c3d479', 'f53c5d7b-510d-4631-b704-79d7259b4393', 'ce0c0dea-2260-42dd-bb85-e64ad7e9de20',
+      '2d8c69c4-f237-490c-9d0d-fbac31063c24', '1f95656d-99ec-4661-b19a-942ad79742ec', '431efe6f-5a6f-44d7-ba8b-8c5fb7d559be',
+      '9deb373f-6591-4d8c-b8c9-83d0ffb0d1c7',
+    ]);
     assert.equal((await api.request('GET', '/api/v1/tag-templates', { anonymous: true })).status, 401);
   });
 
   it('starts empty, replaces the whole set in order, and reads back what it stored', async () => {
     const id = await newClient();
-    assert.deepEqual((await get(id)).body.data, { tags: [] });
+    assert.deepEqual((await get(id)).body.data, []);
     const res = await put(id, [GA4, HOTJAR, CUSTOM]);
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.deepEqual(res.body.data, { tags: [GA4, HOTJAR, CUSTOM] });
-    assert.deepEqual((await get(id)).body.data, { tags: [GA4, HOTJAR, CUSTOM] });
+    assert.deepEqual(res.body, { success: true, data: [GA4, HOTJAR, CUSTOM], count: 3 });
+    assert.deepEqual((await get(id)).body, { success: true, data: [GA4, HOTJAR, CUSTOM], count: 3 });
     // A second PUT replaces; it does not append.
-    assert.deepEqual((await put(id, [CUSTOM, GA4])).body.data.tags, [CUSTOM, GA4]);
-    assert.deepEqual((await get(id)).body.data.tags, [CUSTOM, GA4]);
-    assert.deepEqual((await put(id, [])).body.data.tags, []);
-    assert.deepEqual((await get(id)).body.data.tags, []);
+    assert.deepEqual((await put(id, [CUSTOM, GA4])).body.data, [CUSTOM, GA4]);
+    assert.deepEqual((await get(id)).body.data, [CUSTOM, GA4]);
+    assert.deepEqual((await put(id, [])).body, { success: true, data: [], count: 0 });
+    assert.deepEqual((await get(id)).body, { success: true, data: [], count: 0 });
+  });
+
+  it('takes a template’s UUID as tag_id and answers it as it was sent', async () => {
+    const id = await newClient();
+    const byUuid = { ...GA4, tag_id: 'f47ac10b-58cc-4372-a567-0e02b2c3d479' };
+    const hotjar = { ...HOTJAR, tag_id: '2d8c69c4-f237-490c-9d0d-fbac31063c24' };
+    const res = await put(id, [byUuid, GA4, hotjar]);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.data, [byUuid, GA4, hotjar]);
+    assert.deepEqual((await get(id)).body.data, [byUuid, GA4, hotjar]);
+    // Params are checked against the template the UUID names, and the message names it by its slug.
+    const wrong = await put(id, [{ tag_id: byUuid.tag_id, params: { site_id: '1234567' } }]);
+    assert.equal(wrong.status, 400);
+    assert.deepEqual(wrong.body.details?.map((d) => d.field), ['tags.0.params.site_id', 'tags.0.params.measurement_id']);
+    assert.match(wrong.body.details?.[1]?.message ?? '', /required by tag 'ga4'/);
+    assert.deepEqual((await get(id)).body.data, [byUuid, GA4, hotjar]);
+  });
+
+  it('refuses a UUID that is no template’s, naming the tag, and changes nothing', async () => {
+    const id = await newClient();
+    await put(id, [GA4]);
+    // A random UUID, a near miss, and GA4's in capitals: the catalogue's spelling is the only one.
+    for (const tagId of ['0b7e2f4e-6d8c-4a51-9a43-3f1f6d0c2b11', 'f47ac10b-58cc-4372-a567-0e02b2c3d478', 'F47AC10B-58CC-4372-A567-0E02B2C3D479', '{f47ac10b-58cc-4372-a567-0e02b2c3d479}']) {
+      const res = await put(id, [GA4, { ...GA4, tag_id: tagId }]);
+      assert.equal(res.status, 400, tagId);
+      assert.equal(res.body.code, 'validation_error');
+      assert.deepEqual(res.body.details?.map((d) => d.field), ['tags.1.tag_id']);
+      assert.match(res.body.details?.[0]?.message ?? '', /f47ac10b-58cc-4372-a567-0e02b2c3d479/, 'the message lists the accepted ids');
+    }
+    assert.deepEqual((await get(id)).body.data, [GA4]);
+  });
+
+  it('takes trigger rules as one object, every key of which must hold, and answers them in the form sent', async () => {
+    const id = await newClient();
+    const tags = [
+      { ...GA4, trigger_rules: { url_contains: '/checkout' } },
+      { ...HOTJAR, trigger_rules: {} },
+      { ...CUSTOM, trigger_rules: { path_prefix: '/shop', url_regex: '^https://', url_equals: 'https://a.example/shop', exclude_url_contains: 'admin', url_contains: 'shop' } },
+      GA4,
+    ];
+    const res = await put(id, tags);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.data, tags);
+    assert.deepEqual((await get(id)).body.data, tags);
+    const stored = await api.store.listTags(id);
+    assert.ok(!Array.isArray(stored[1]?.trigger_rules) && Array.isArray(stored[3]?.trigger_rules), 'stored in the form sent');
+  });
+
+  it('refuses malformed trigger rule objects, naming the field, and changes nothing', async () => {
+    const id = await newClient();
+    await put(id, [CUSTOM]);
+    const cases: [unknown, string, string][] = [
+      [{ url_contains: '/a', url_starts_with: '/b' }, 'tags.0.trigger_rules.url_starts_with', 'unknown_field'],
+      [{ tag_id: 'ga4' }, 'tags.0.trigger_rules.tag_id', 'unknown_field'],
+      [{ url_contains: 7 }, 'tags.0.trigger_rules.url_contains', 'validation_error'],
+      [{ url_contains: ['/a'] }, 'tags.0.trigger_rules.url_contains', 'validation_error'],
+      [{ exclude_url_contains: null }, 'tags.0.trigger_rules.exclude_url_contains', 'validation_error'],
+      [{ url_contains: '' }, 'tags.0.trigger_rules.url_contains', 'validation_error'],
+      [{ url_equals: 'x'.repeat(2049) }, 'tags.0.trigger_rules.url_equals', 'validation_error'],
+      [{ url_contains: '/a', path_prefix: 'shop' }, 'tags.0.trigger_rules.path_prefix', 'validation_error'],
+      [{ url_regex: '(a+)+$' }, 'tags.0.trigger_rules.url_regex', 'validation_error'],
+      [{ url_regex: '(' }, 'tags.0.trigger_rules.url_regex', 'validation_error'],
+      [{ url_regex: 'a'.repeat(257) }, 'tags.0.trigger_rules.url_regex', 'validation_error'],
+      ['/checkout', 'tags.0.trigger_rules', 'validation_error'],
+      [42, 'tags.0.trigger_rules', 'validation_error'],
+      [null, 'tags.0.trigger_rules', 'validation_error'],
+      [true, 'tags.0.trigger_rules', 'validation_error'],
+    ];
+    for (const [rules, field, code] of cases) {
+      const res = await put(id, [{ ...GA4, trigger_rules: rules }]);
+      assert.equal(res.status, 400, JSON.stringify(rules).slice(0, 80));
+      assert.equal(res.body.code, code, JSON.stringify(res.body.details));
+      // Exactly one problem, at the key at fault: no second complaint from the list form.
+      assert.deepEqual(res.body.details?.map((d) => d.field), [field], JSON.stringify(rules).slice(0, 80));
+    }
+    const typeError = await put(id, [{ ...GA4, trigger_rules: 'x' }]);
+    assert.match(typeError.body.details?.[0]?.message ?? '', /array or a JSON object/);
+    assert.deepEqual((await get(id)).body.data, [CUSTOM]);
   });
 
   it('defaults enabled to true and trigger_rules to every page', async () => {
     const id = await newClient();
     const res = await put(id, [{ tag_id: 'gtm', params: { container_id: 'GTM-AB12CD3' } }]);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.data.tags, [{ tag_id: 'gtm', enabled: true, params: { container_id: 'GTM-AB12CD3' }, trigger_rules: [] }]);
+    assert.deepEqual(res.body.data, [{ tag_id: 'gtm', enabled: true, params: { container_id: 'GTM-AB12CD3' }, trigger_rules: [] }]);
   });
 
   it('moves the client’s updated_at', async () => {
@@ -91,7 +175,7 @@ describeEachStore('tags API', (kind) => {
       assert.match(detail.message, message);
       assert.match(res.body.error ?? '', new RegExp(field.replace(/\./g, '\\.')));
     }
-    assert.deepEqual((await get(id)).body.data.tags, [GA4, HOTJAR]);
+    assert.deepEqual((await get(id)).body.data, [GA4, HOTJAR]);
   });
 
   it('reports every bad tag at once', async () => {
@@ -139,7 +223,7 @@ describeEachStore('tags API', (kind) => {
       const res = await api.request('PUT', `/api/v1/clients/${id}/tags`, { body });
       assert.equal(res.status, 400, JSON.stringify(body));
     }
-    assert.deepEqual((await get(id)).body.data.tags, [CUSTOM]);
+    assert.deepEqual((await get(id)).body.data, [CUSTOM]);
   });
 
   it('explains a nested-quantifier regex in the message', async () => {
@@ -159,7 +243,7 @@ describeEachStore('tags API', (kind) => {
     const tags = Array.from({ length: 50 }, (_, i) => ({ ...GA4, params: { measurement_id: `G-${String(i).padStart(4, '0')}` }, trigger_rules: i === 0 ? rules : [] }));
     const res = await put(id, tags);
     assert.equal(res.status, 200, JSON.stringify(res.body.details));
-    const stored = (await get(id)).body.data.tags;
+    const stored = (await get(id)).body.data;
     assert.equal(stored.length, 50);
     assert.deepEqual(stored[0]?.trigger_rules, rules);
     assert.deepEqual(stored.map((t) => t.params.measurement_id), tags.map((t) => t.params.measurement_id));
@@ -172,7 +256,7 @@ describeEachStore('tags API', (kind) => {
     );
     const replies = await Promise.all(sets.map((tags) => put(id, tags)));
     assert.deepEqual(replies.map((r) => r.status), sets.map(() => 200));
-    const stored = (await get(id)).body.data.tags;
+    const stored = (await get(id)).body.data;
     assert.ok(sets.some((tags) => JSON.stringify(tags) === JSON.stringify(stored)), `the stored set is one of the sets sent: ${JSON.stringify(stored)}`);
   });
 
@@ -186,6 +270,6 @@ describeEachStore('tags API', (kind) => {
     assert.equal((await get(id)).status, 404);
     // A new client with the same id starts with no tags.
     await api.request('POST', '/api/v1/clients', { body: { id, name: 'Again' } });
-    assert.deepEqual((await get(id)).body.data.tags, []);
+    assert.deepEqual((await get(id)).body.data, []);
   });
 });

@@ -19,6 +19,20 @@ export const ListEnvelope = <T extends TSchema>(item: T) =>
     { description: 'One page of matches' },
   );
 
+/**
+ * Success envelope of a set that is read and replaced whole (a client's tags, its snippets):
+ * `data` is the plain array, as Mythic Analytics documents these answers, `count` its length.
+ */
+export const SetEnvelope = <T extends TSchema>(item: T) =>
+  Type.Object(
+    {
+      success: Type.Literal(true),
+      data: Type.Array(item),
+      count: Type.Integer({ minimum: 0, description: 'Number of items in `data`.' }),
+    },
+    { description: 'The whole set, in order' },
+  );
+
 export const ErrorEnvelope = Type.Object(
   {
     success: Type.Literal(false),
@@ -33,6 +47,8 @@ export const ErrorEnvelope = Type.Object(
 );
 
 export const ok = <T>(data: T) => ({ success: true as const, data });
+
+export const setOf = <T>(data: T[]) => ({ success: true as const, data, count: data.length });
 
 export const listOf = <T>(data: T[], count: number, nextCursor: string | null) => ({
   success: true as const,

@@ -15,6 +15,11 @@ const TagTemplateParam = Type.Object({
 export const TagTemplateView = Type.Object(
   {
     id: Type.String({ description: 'The `tag_id` to use in PUT /clients/{id}/tags.' }),
+    uuid: Type.String({
+      format: 'uuid',
+      description: 'The template’s fixed UUID, which `tag_id` also accepts (Mythic Analytics names templates this way); tags sent with it are answered with it.',
+      examples: ['f47ac10b-58cc-4372-a567-0e02b2c3d479'],
+    }),
     name: Type.String(),
     description: Type.String(),
     params: Type.Array(TagTemplateParam),

@@ -13,6 +13,7 @@ export const loaderScriptPath = (publishableKey: string): string => `/s/${publis
 
 const CATALOGUE: TagTemplateViewValue[] = TAG_TEMPLATES.map((t) => ({
   id: t.id,
+  uuid: t.uuid,
   name: t.name,
   description: t.description,
   params: t.params.map((p) => ({

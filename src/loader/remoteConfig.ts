@@ -5,11 +5,14 @@
  * contract between the two and must stay free of Node-only imports.
  */
 
+/** The keys a trigger rule may have. */
+export type RuleKind = 'url_contains' | 'url_equals' | 'path_prefix' | 'url_regex' | 'exclude_url_contains';
+
 /**
- * One trigger rule; a rule object has exactly one of these keys. A page matches a rule set when no
- * `exclude_url_contains` rule matches and, if there are any inclusion rules, at least one of them
- * does. An empty set matches every page. URLs are compared as `location.href`, except that
- * `path_prefix` is compared with the path alone (`location.pathname`). `url_regex` is compiled
+ * One rule of the list form; a rule object has exactly one of these keys. A page matches a list
+ * when no `exclude_url_contains` rule matches and, if there are any inclusion rules, at least one
+ * of them does. An empty list matches every page. URLs are compared as `location.href`, except
+ * that `path_prefix` is compared with the path alone (`location.pathname`). `url_regex` is compiled
  * without flags and tested against `location.href`. All comparisons are case-sensitive.
  */
 export type TriggerRule =
@@ -18,6 +21,16 @@ export type TriggerRule =
   | { path_prefix: string }
   | { url_regex: string }
   | { exclude_url_contains: string };
+
+/**
+ * The object form, as Mythic Analytics documents rules: `{ "url_contains": "/checkout" }`. Every
+ * key must hold (an `exclude_url_contains` key holds when the URL does not contain its text), so
+ * `{}` matches every page. Keys are compared as in the list form.
+ */
+export type TriggerRuleObject = Partial<Record<RuleKind, string>>;
+
+/** A tag's or snippet's rules, in the form the operator sent them: a list (any of) or one object (all of). */
+export type TriggerRules = TriggerRule[] | TriggerRuleObject;
 
 /** SDK behaviour the operator can set per client; the page's own init() config overrides it. */
 export interface SdkSettings {
@@ -45,7 +58,7 @@ export interface RenderedTag {
   /** Stable within the config: `<tag_id>-<position>`. */
   id: string;
   tag_id: string;
-  rules: TriggerRule[];
+  rules: TriggerRules;
   /** Absolute https URL of a script to append (async). */
   src?: string;
   /** JavaScript to run once, before `src` is appended. Built from validated params only. */
@@ -54,7 +67,7 @@ export interface RenderedTag {
 
 export interface RenderedSnippet {
   id: string;
-  rules: TriggerRule[];
+  rules: TriggerRules;
   /** HTML as the operator wrote it; its <script> elements are executed by the loader. */
   code: string;
 }

@@ -1,7 +1,7 @@
 import type { KeysService } from '../keys/service.js';
 import type { ClientRow, MetaStore, SnippetRow, TagRow } from '../store/metaStore.js';
 import { DEFAULT_SDK_SETTINGS, type RemoteConfig, type RenderedSnippet, type RenderedTag } from './remoteConfig.js';
-import { renderTag } from './tagTemplates.js';
+import { findTagTemplate, renderTag } from './tagTemplates.js';
 
 /** The global a client's SDK is exposed as when the client has no global_name of its own. */
 export const DEFAULT_GLOBAL_NAME = 'mythic';
@@ -47,14 +47,19 @@ export class RemoteConfigService {
   }
 }
 
-/** Enabled tags, each id `<tag_id>-<position in the stored list>` so that toggling one renames no other. */
+/**
+ * Enabled tags, each id `<template slug>-<position in the stored list>` so that toggling one renames
+ * no other. A tag stored under its template's UUID is delivered under the slug: the page sees one
+ * name per template whichever way the operator wrote it.
+ */
 export function renderTags(tags: readonly TagRow[]): RenderedTag[] {
   const rendered: RenderedTag[] = [];
   tags.forEach((tag, position) => {
     if (!tag.enabled) return;
     const code = renderTag(tag.tag_id, tag.params);
-    if (code === null) return;
-    rendered.push({ id: `${tag.tag_id}-${position}`, tag_id: tag.tag_id, rules: tag.trigger_rules, ...code });
+    const slug = findTagTemplate(tag.tag_id)?.id;
+    if (code === null || slug === undefined) return;
+    rendered.push({ id: `${slug}-${position}`, tag_id: slug, rules: tag.trigger_rules, ...code });
   });
   return rendered;
 }

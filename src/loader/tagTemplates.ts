@@ -27,6 +27,11 @@ export interface RenderedCode {
 
 export interface TagTemplate {
   id: string;
+  /**
+   * A second, fixed id, for integrations written against Mythic Analytics, whose API names
+   * templates by UUID. Literal constants: never generate or change one, stored tags refer to it.
+   */
+  uuid: string;
   name: string;
   description: string;
   params: TagParamSpec[];
@@ -58,6 +63,8 @@ const param = (params: Readonly<Record<string, string>>, name: string): string =
 
 const GA4: TagTemplate = {
   id: 'ga4',
+  // The placeholder of the Mythic Analytics docs' GA4 example, so that example works verbatim.
+  uuid: 'f47ac10b-58cc-4372-a567-0e02b2c3d479',
   name: 'Google Analytics 4',
   description: 'Loads gtag.js and configures one GA4 measurement id (sends a page view).',
   params: [
@@ -80,6 +87,7 @@ const GA4: TagTemplate = {
 
 const GTM: TagTemplate = {
   id: 'gtm',
+  uuid: 'f53c5d7b-510d-4631-b704-79d7259b4393',
   name: 'Google Tag Manager',
   description: 'Loads one Google Tag Manager web container.',
   params: [
@@ -96,6 +104,7 @@ const GTM: TagTemplate = {
 
 const META_PIXEL: TagTemplate = {
   id: 'meta_pixel',
+  uuid: 'ce0c0dea-2260-42dd-bb85-e64ad7e9de20',
   name: 'Meta Pixel',
   description: 'Loads the Meta (Facebook) Pixel, initialises one pixel and tracks a PageView.',
   params: [idParam('pixel_id', 'Pixel ID', 'The pixel’s numeric id, in Events Manager › Data sources.', '^[0-9]{5,20}$', 'a numeric pixel id of 5–20 digits', '123456789012345')],
@@ -119,6 +128,7 @@ const HOTJAR_SNIPPET_VERSION = 6;
 
 const HOTJAR: TagTemplate = {
   id: 'hotjar',
+  uuid: '2d8c69c4-f237-490c-9d0d-fbac31063c24',
   name: 'Hotjar',
   description: 'Loads Hotjar tracking for one site.',
   params: [idParam('site_id', 'Site ID', 'The Hotjar site id, in Sites & Organizations.', '^[1-9][0-9]{0,11}$', 'a numeric site id of at most 12 digits, without leading zeros', '1234567')],
@@ -137,6 +147,7 @@ const HOTJAR: TagTemplate = {
 
 const LINKEDIN_INSIGHT: TagTemplate = {
   id: 'linkedin_insight',
+  uuid: '1f95656d-99ec-4661-b19a-942ad79742ec',
   name: 'LinkedIn Insight Tag',
   description: 'Loads the LinkedIn Insight Tag for one partner id.',
   params: [idParam('partner_id', 'Partner ID', 'The Insight Tag partner id, in Campaign Manager › Analyze › Insight Tag.', '^[1-9][0-9]{0,11}$', 'a numeric partner id of at most 12 digits, without leading zeros', '1234567')],
@@ -159,6 +170,7 @@ const LINKEDIN_INSIGHT: TagTemplate = {
 
 const TIKTOK_PIXEL: TagTemplate = {
   id: 'tiktok_pixel',
+  uuid: '431efe6f-5a6f-44d7-ba8b-8c5fb7d559be',
   name: 'TikTok Pixel',
   description: 'Loads the TikTok Pixel for one pixel code and tracks a page view.',
   params: [idParam('pixel_id', 'Pixel code', 'The pixel code, in Events Manager (capital letters and digits).', '^[A-Z0-9]{10,30}$', 'a pixel code of 10–30 capital letters or digits', 'CABCDEFGHIJ123456789')],
@@ -197,6 +209,7 @@ const TIKTOK_PIXEL: TagTemplate = {
 
 const CUSTOM_SCRIPT: TagTemplate = {
   id: 'custom_script',
+  uuid: '9deb373f-6591-4d8c-b8c9-83d0ffb0d1c7',
   name: 'Custom script',
   description: 'Loads one external script by URL (async). For inline code, use a snippet.',
   params: [
@@ -219,10 +232,14 @@ export const TAG_TEMPLATES: readonly TagTemplate[] = [GA4, GTM, META_PIXEL, HOTJ
 
 export const TAG_TEMPLATE_IDS = TAG_TEMPLATES.map((t) => t.id);
 
-const BY_ID = new Map(TAG_TEMPLATES.map((t) => [t.id, t]));
+/** Every accepted `tag_id`: each template's slug, then each one's UUID. */
+export const TAG_TEMPLATE_REFS = [...TAG_TEMPLATE_IDS, ...TAG_TEMPLATES.map((t) => t.uuid)];
 
-export function findTagTemplate(id: string): TagTemplate | undefined {
-  return BY_ID.get(id);
+const BY_REF = new Map(TAG_TEMPLATES.flatMap((t) => [[t.id, t] as const, [t.uuid, t] as const]));
+
+/** The template a `tag_id` names, by its slug or its UUID (exactly as the catalogue spells them). */
+export function findTagTemplate(ref: string): TagTemplate | undefined {
+  return BY_REF.get(ref);
 }
 
 function isHttpsUrl(value: string): boolean {

@@ -1,11 +1,11 @@
 import { Type } from 'typebox';
 import { ERROR_MESSAGE } from '../http/validation.js';
-import type { TriggerRule } from './remoteConfig.js';
+import type { RuleKind, TriggerRule, TriggerRules } from './remoteConfig.js';
 
 export const MAX_TRIGGER_RULES = 20;
 export const MAX_RULE_VALUE_LENGTH = 2048;
 export const MAX_RULE_REGEX_LENGTH = 256;
-export const RULE_KINDS = ['url_contains', 'url_equals', 'path_prefix', 'url_regex', 'exclude_url_contains'] as const;
+export const RULE_KINDS: readonly RuleKind[] = ['url_contains', 'url_equals', 'path_prefix', 'url_regex', 'exclude_url_contains'];
 
 const ruleText = (description: string) =>
   Type.String({
@@ -16,73 +16,98 @@ const ruleText = (description: string) =>
   });
 
 /**
- * One rule: an object with exactly one of the rule keys. Written as one object with optional keys
- * and a property count of one, rather than a union of five objects, so that a rejected rule is
- * reported once, at the key at fault, instead of once per branch.
+ * The rule keys and their values. The list form uses them one per object, the object form any
+ * number at once; each value is checked the same way in both.
+ */
+const RULE_PROPERTIES = {
+  url_contains: Type.Optional(ruleText('Matches when the page URL (location.href) contains this text.')),
+  url_equals: Type.Optional(ruleText('Matches when the page URL is exactly this.')),
+  path_prefix: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: MAX_RULE_VALUE_LENGTH,
+      pattern: '^/',
+      [ERROR_MESSAGE]: `must start with / and be at most ${MAX_RULE_VALUE_LENGTH} characters`,
+      description: 'Matches when the path of the page URL starts with this.',
+    }),
+  ),
+  url_regex: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: MAX_RULE_REGEX_LENGTH,
+      format: 'safe-regex',
+      [ERROR_MESSAGE]: `must be a JavaScript regular expression of 1–${MAX_RULE_REGEX_LENGTH} characters that compiles and repeats no group that itself repeats (such as (a+)+ or (.*)*), which could freeze visitors' browsers`,
+      description: 'Matches when this regular expression (no flags) finds a match in the page URL.',
+    }),
+  ),
+  exclude_url_contains: Type.Optional(ruleText('Never fires on a page whose URL contains this text, whatever the other rules say.')),
+};
+
+/**
+ * One rule of the list form: an object with exactly one of the rule keys. Written as one object
+ * with optional keys and a property count of one, rather than a union of five objects, so that a
+ * rejected rule is reported once, at the key at fault, instead of once per branch.
  */
 export const TriggerRuleSchema = Type.Unsafe<TriggerRule>(
-  Type.Object(
-    {
-      url_contains: Type.Optional(ruleText('Matches when the page URL (location.href) contains this text.')),
-      url_equals: Type.Optional(ruleText('Matches when the page URL is exactly this.')),
-      path_prefix: Type.Optional(
-        Type.String({
-          minLength: 1,
-          maxLength: MAX_RULE_VALUE_LENGTH,
-          pattern: '^/',
-          [ERROR_MESSAGE]: `must start with / and be at most ${MAX_RULE_VALUE_LENGTH} characters`,
-          description: 'Matches when the path of the page URL starts with this.',
-        }),
-      ),
-      url_regex: Type.Optional(
-        Type.String({
-          minLength: 1,
-          maxLength: MAX_RULE_REGEX_LENGTH,
-          format: 'safe-regex',
-          [ERROR_MESSAGE]: `must be a JavaScript regular expression of 1–${MAX_RULE_REGEX_LENGTH} characters that compiles and repeats no group that itself repeats (such as (a+)+ or (.*)*), which could freeze visitors' browsers`,
-          description: 'Matches when this regular expression (no flags) finds a match in the page URL.',
-        }),
-      ),
-      exclude_url_contains: Type.Optional(ruleText('Never fires on a page whose URL contains this text, whatever the other rules say.')),
-    },
-    {
-      additionalProperties: false,
-      minProperties: 1,
-      maxProperties: 1,
-      [ERROR_MESSAGE]: `must have exactly one of the keys ${RULE_KINDS.join(', ')}`,
-      title: 'TriggerRule',
-    },
-  ),
+  Type.Object(RULE_PROPERTIES, {
+    additionalProperties: false,
+    minProperties: 1,
+    maxProperties: 1,
+    [ERROR_MESSAGE]: `must have exactly one of the keys ${RULE_KINDS.join(', ')}`,
+    title: 'TriggerRule',
+  }),
 );
 
-export const TriggerRulesSchema = Type.Array(TriggerRuleSchema, {
+/**
+ * Either form, as one schema rather than a union: `items` and `maxItems` apply to arrays only,
+ * `properties` and `additionalProperties` to objects only, so a bad rule is reported once, at the
+ * key at fault, and not once more as "must be an array" by the branch it was not meant for.
+ */
+export const TriggerRulesSchema = Type.Unsafe<TriggerRules>({
+  type: ['array', 'object'],
+  items: TriggerRuleSchema,
   maxItems: MAX_TRIGGER_RULES,
-  description: `At most ${MAX_TRIGGER_RULES} rules. An empty list fires on every page; otherwise the page must match no exclude rule and, when there are other rules, at least one of them.`,
+  properties: RULE_PROPERTIES,
+  additionalProperties: false,
+  description:
+    `Two forms. An object, as Mythic Analytics documents it ({ "url_contains": "/checkout" }): every key it has must hold, an exclude_url_contains key holding when the URL does not contain its text; {} fires on every page. ` +
+    `Or a list of at most ${MAX_TRIGGER_RULES} one-key rules: an empty list fires on every page; otherwise the page must match no exclude rule and, when there are other rules, at least one of them. ` +
+    'Answers give the rules back in the form they were sent.',
+  examples: [{ url_contains: '/checkout' }, [{ path_prefix: '/shop' }, { exclude_url_contains: '/shop/admin' }]],
 });
 
 /**
  * Whether a page at `href` matches a rule set, as the browser loader decides it (it carries its
- * own copy of this function; the semantics are documented on TriggerRule in remoteConfig.ts).
+ * own copy of this function; the semantics are documented on TriggerRules in remoteConfig.ts).
  */
-export function matchesRules(rules: readonly TriggerRule[], href: string): boolean {
+export function matchesRules(rules: TriggerRules, href: string): boolean {
+  if (!Array.isArray(rules)) {
+    return Object.entries(rules).every(([kind, value]) =>
+      kind === 'exclude_url_contains' ? !href.includes(value) : hits(kind as InclusionKind, value, href),
+    );
+  }
   let hasInclusion = false;
   let included = false;
   for (const rule of rules) {
-    if ('exclude_url_contains' in rule) {
-      if (href.includes(rule.exclude_url_contains)) return false;
+    const [kind, value] = Object.entries(rule)[0] as [RuleKind, string];
+    if (kind === 'exclude_url_contains') {
+      if (href.includes(value)) return false;
       continue;
     }
     hasInclusion = true;
-    if (!included && matchesInclusion(rule, href)) included = true;
+    if (!included && hits(kind, value, href)) included = true;
   }
   return !hasInclusion || included;
 }
 
-function matchesInclusion(rule: Exclude<TriggerRule, { exclude_url_contains: string }>, href: string): boolean {
-  if ('url_contains' in rule) return href.includes(rule.url_contains);
-  if ('url_equals' in rule) return href === rule.url_equals;
-  if ('path_prefix' in rule) return pathOf(href)?.startsWith(rule.path_prefix) ?? false;
-  return testRegex(rule.url_regex, href);
+type InclusionKind = Exclude<RuleKind, 'exclude_url_contains'>;
+
+/** Whether the page has what an inclusion key asks for. */
+function hits(kind: InclusionKind, value: string, href: string): boolean {
+  if (kind === 'url_contains') return href.includes(value);
+  if (kind === 'url_equals') return href === value;
+  if (kind === 'path_prefix') return pathOf(href)?.startsWith(value) ?? false;
+  return testRegex(value, href);
 }
 
 function pathOf(href: string): string | null {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ClientParams } from '../clients/schemas.js';
-import { DataEnvelope, ok, withNotFound } from '../http/envelope.js';
-import { PutSnippetsBody, SnippetSet } from './schemas.js';
+import { SetEnvelope, setOf, withNotFound } from '../http/envelope.js';
+import { PutSnippetsBody, Snippet } from './schemas.js';
 import type { SnippetsService } from './service.js';
 
 const tags = ['Snippets'];
@@ -9,8 +9,8 @@ const tags = ['Snippets'];
 export const snippetRoutes: FastifyPluginAsyncTypebox<{ snippets: SnippetsService }> = async (app, { snippets }) => {
   app.get(
     '/clients/:id/snippets',
-    { schema: { tags, summary: 'The client’s snippets, in injection order', params: ClientParams, response: { 200: DataEnvelope(SnippetSet), ...withNotFound } } },
-    async (request) => ok(await snippets.get(request.params.id)),
+    { schema: { tags, summary: 'The client’s snippets, in injection order', params: ClientParams, response: { 200: SetEnvelope(Snippet), ...withNotFound } } },
+    async (request) => setOf(await snippets.get(request.params.id)),
   );
 
   app.put(
@@ -21,9 +21,9 @@ export const snippetRoutes: FastifyPluginAsyncTypebox<{ snippets: SnippetsServic
         summary: 'Replace the client’s whole snippet set; items that send back their id keep it',
         params: ClientParams,
         body: PutSnippetsBody,
-        response: { 200: DataEnvelope(SnippetSet), ...withNotFound },
+        response: { 200: SetEnvelope(Snippet), ...withNotFound },
       },
     },
-    async (request) => ok(await snippets.replace(request.params.id, request.body)),
+    async (request) => setOf(await snippets.replace(request.params.id, request.body)),
   );
 };

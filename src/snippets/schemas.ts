@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ERROR_MESSAGE } from '../http/validation.js';
-import { TriggerRuleSchema, TriggerRulesSchema } from '../loader/triggerRules.js';
+import { TriggerRulesSchema } from '../loader/triggerRules.js';
 
 export const MAX_SNIPPETS = 50;
 export const MAX_SNIPPET_BYTES = 64 * 1024;
@@ -37,13 +37,14 @@ export const PutSnippetsBody = Type.Object(
 );
 export type PutSnippetsInput = Static<typeof PutSnippetsBody>;
 
-const Snippet = Type.Object({
-  id: Type.String({ description: 'Stable across edits that send it back.' }),
-  code: Type.String(),
-  description: Type.String(),
-  enabled: Type.Boolean(),
-  trigger_rules: Type.Array(TriggerRuleSchema),
-});
-
-export const SnippetSet = Type.Object({ snippets: Type.Array(Snippet) }, { title: 'SnippetSet' });
-export type SnippetSetView = Static<typeof SnippetSet>;
+export const Snippet = Type.Object(
+  {
+    id: Type.String({ description: 'Stable across edits that send it back.' }),
+    code: Type.String(),
+    description: Type.String(),
+    enabled: Type.Boolean(),
+    trigger_rules: TriggerRulesSchema,
+  },
+  { title: 'Snippet' },
+);
+export type SnippetView = Static<typeof Snippet>;

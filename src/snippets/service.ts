@@ -3,7 +3,7 @@ import { invalidFields, notFound, type FieldProblem } from '../http/apiError.js'
 import { generateId } from '../keys/secrets.js';
 import type { Clock } from '../shared/clock.js';
 import type { MetaStore, SnippetRow } from '../store/metaStore.js';
-import { MAX_SNIPPET_BYTES, type PutSnippetsInput, type SnippetSetView } from './schemas.js';
+import { MAX_SNIPPET_BYTES, type PutSnippetsInput, type SnippetView } from './schemas.js';
 
 /** Per-client snippets: whole-set replacement in which a snippet keeps its id when the caller sends it back. */
 export class SnippetsService {
@@ -12,12 +12,12 @@ export class SnippetsService {
     private readonly clock: Clock,
   ) {}
 
-  async get(clientId: string): Promise<SnippetSetView> {
+  async get(clientId: string): Promise<SnippetView[]> {
     await requireClient(this.store, clientId);
-    return { snippets: await this.store.listSnippets(clientId) };
+    return this.store.listSnippets(clientId);
   }
 
-  async replace(clientId: string, input: PutSnippetsInput): Promise<SnippetSetView> {
+  async replace(clientId: string, input: PutSnippetsInput): Promise<SnippetView[]> {
     await requireClient(this.store, clientId);
     const current = new Set((await this.store.listSnippets(clientId)).map((s) => s.id));
     const problems: FieldProblem[] = [];
@@ -44,6 +44,6 @@ export class SnippetsService {
       trigger_rules: snippet.trigger_rules ?? [],
     }));
     if (!(await this.store.replaceSnippets(clientId, snippets, this.clock()))) throw notFound('Client', clientId);
-    return { snippets };
+    return snippets;
   }
 }

@@ -6,7 +6,7 @@
  * violations as `UniqueViolation` so the service can say which field collided.
  */
 
-import type { SdkSettings, TriggerRule } from '../loader/remoteConfig.js';
+import type { SdkSettings, TriggerRules } from '../loader/remoteConfig.js';
 
 export type KeyKind = 'publishable' | 'secret';
 
@@ -120,7 +120,7 @@ export interface TagRow {
   tag_id: string;
   enabled: boolean;
   params: Record<string, string>;
-  trigger_rules: TriggerRule[];
+  trigger_rules: TriggerRules;
 }
 
 /** One snippet of a client; its position is its index in the list. */
@@ -129,7 +129,7 @@ export interface SnippetRow {
   code: string;
   description: string;
   enabled: boolean;
-  trigger_rules: TriggerRule[];
+  trigger_rules: TriggerRules;
 }
 
 /** An extra hostname of a client (beyond its domain), in the stored (normalised) form. */

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ClientParams } from '../clients/schemas.js';
-import { DataEnvelope, ok, withNotFound } from '../http/envelope.js';
-import { PutTagsBody, TagSet } from './schemas.js';
+import { SetEnvelope, setOf, withNotFound } from '../http/envelope.js';
+import { PutTagsBody, Tag } from './schemas.js';
 import type { TagsService } from './service.js';
 
 const tags = ['Tags'];
@@ -9,8 +9,8 @@ const tags = ['Tags'];
 export const tagRoutes: FastifyPluginAsyncTypebox<{ tagsService: TagsService }> = async (app, { tagsService }) => {
   app.get(
     '/clients/:id/tags',
-    { schema: { tags, summary: 'The client’s tags, in injection order', params: ClientParams, response: { 200: DataEnvelope(TagSet), ...withNotFound } } },
-    async (request) => ok(await tagsService.get(request.params.id)),
+    { schema: { tags, summary: 'The client’s tags, in injection order', params: ClientParams, response: { 200: SetEnvelope(Tag), ...withNotFound } } },
+    async (request) => setOf(await tagsService.get(request.params.id)),
   );
 
   app.put(
@@ -21,9 +21,9 @@ export const tagRoutes: FastifyPluginAsyncTypebox<{ tagsService: TagsService }> 
         summary: 'Replace the client’s whole tag set; every tag is checked against its template, and nothing is stored unless all pass',
         params: ClientParams,
         body: PutTagsBody,
-        response: { 200: DataEnvelope(TagSet), ...withNotFound },
+        response: { 200: SetEnvelope(Tag), ...withNotFound },
       },
     },
-    async (request) => ok(await tagsService.replace(request.params.id, request.body)),
+    async (request) => setOf(await tagsService.replace(request.params.id, request.body)),
   );
 };

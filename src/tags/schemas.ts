@@ -1,16 +1,16 @@
 import { Type, type Static } from 'typebox';
 import { ERROR_MESSAGE } from '../http/validation.js';
-import { TAG_TEMPLATE_IDS } from '../loader/tagTemplates.js';
-import { TriggerRuleSchema, TriggerRulesSchema } from '../loader/triggerRules.js';
+import { TAG_TEMPLATE_REFS } from '../loader/tagTemplates.js';
+import { TriggerRulesSchema } from '../loader/triggerRules.js';
 
 export const MAX_TAGS = 50;
 export const MAX_TAG_PARAMS = 20;
 
 const TagInput = Type.Object(
   {
-    tag_id: Type.Enum(TAG_TEMPLATE_IDS, {
-      [ERROR_MESSAGE]: `must be the id of a tag template: ${TAG_TEMPLATE_IDS.join(', ')}`,
-      description: 'The template this tag is made from (GET /tag-templates).',
+    tag_id: Type.Enum(TAG_TEMPLATE_REFS, {
+      [ERROR_MESSAGE]: `must be the id or the uuid of a tag template: ${TAG_TEMPLATE_REFS.join(', ')}`,
+      description: 'The template this tag is made from, by its `id` (`ga4`) or its `uuid`, as GET /tag-templates gives them. Answers give it back as it was sent.',
     }),
     enabled: Type.Optional(Type.Boolean({ description: 'Disabled tags are kept but not delivered. Default true.' })),
     params: Type.Optional(
@@ -37,12 +37,13 @@ export const PutTagsBody = Type.Object(
 );
 export type PutTagsInput = Static<typeof PutTagsBody>;
 
-const Tag = Type.Object({
-  tag_id: Type.String(),
-  enabled: Type.Boolean(),
-  params: Type.Record(Type.String(), Type.String()),
-  trigger_rules: Type.Array(TriggerRuleSchema),
-});
-
-export const TagSet = Type.Object({ tags: Type.Array(Tag) }, { title: 'TagSet' });
-export type TagSetView = Static<typeof TagSet>;
+export const Tag = Type.Object(
+  {
+    tag_id: Type.String({ description: 'As it was sent: the template’s id or its uuid.' }),
+    enabled: Type.Boolean(),
+    params: Type.Record(Type.String(), Type.String()),
+    trigger_rules: TriggerRulesSchema,
+  },
+  { title: 'Tag' },
+);
+export type TagView = Static<typeof Tag>;

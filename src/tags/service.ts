@@ -3,7 +3,7 @@ import { invalidFields, notFound, type FieldProblem } from '../http/apiError.js'
 import { findTagTemplate, paramProblems } from '../loader/tagTemplates.js';
 import type { Clock } from '../shared/clock.js';
 import type { MetaStore, TagRow } from '../store/metaStore.js';
-import type { PutTagsInput, TagSetView } from './schemas.js';
+import type { PutTagsInput, TagView } from './schemas.js';
 
 /** Parameter names come from the caller; a long one is shortened where it is echoed back. */
 const shown = (name: string): string => (name.length > 64 ? `${name.slice(0, 64)}…` : name);
@@ -15,13 +15,13 @@ export class TagsService {
     private readonly clock: Clock,
   ) {}
 
-  async get(clientId: string): Promise<TagSetView> {
+  async get(clientId: string): Promise<TagView[]> {
     await requireClient(this.store, clientId);
-    return { tags: await this.store.listTags(clientId) };
+    return this.store.listTags(clientId);
   }
 
   /** Checks every tag first and reports every problem at once; stores all of them or none. */
-  async replace(clientId: string, input: PutTagsInput): Promise<TagSetView> {
+  async replace(clientId: string, input: PutTagsInput): Promise<TagView[]> {
     const tags: TagRow[] = input.tags.map((tag) => ({
       tag_id: tag.tag_id,
       enabled: tag.enabled ?? true,
@@ -36,6 +36,6 @@ export class TagsService {
     });
     if (problems.length > 0) throw invalidFields(problems);
     if (!(await this.store.replaceTags(clientId, tags, this.clock()))) throw notFound('Client', clientId);
-    return { tags };
+    return tags;
   }
 }

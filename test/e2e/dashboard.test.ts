@@ -156,13 +156,53 @@ describe('browser: the dashboard manages clients', { skip: CHROMIUM_SKIP }, () =
     assert.ok(message);
     await page.locator('.field.has-error').first().waitFor();
     assert.equal(await fieldError(page, 'Measurement ID (required)'), message);
-    assert.deepEqual((await mythic.admin<{ data: { tags: unknown[] } }>('GET', '/api/v1/clients/shop/tags')).body.data.tags, []);
+    assert.deepEqual((await mythic.admin<{ data: unknown[] }>('GET', '/api/v1/clients/shop/tags')).body.data, []);
 
     await measurement.fill('G-ABC1234');
     await page.getByRole('button', { name: 'Save tags' }).click();
     await page.getByText('Tags saved').waitFor();
-    const saved = await mythic.admin<{ data: { tags: unknown[] } }>('GET', '/api/v1/clients/shop/tags');
-    assert.deepEqual(saved.body.data.tags, [{ tag_id: 'ga4', enabled: true, params: { measurement_id: 'G-ABC1234' }, trigger_rules: [{ path_prefix: '/checkout' }] }]);
+    const saved = await mythic.admin<{ data: unknown[] }>('GET', '/api/v1/clients/shop/tags');
+    assert.deepEqual(saved.body.data, [{ tag_id: 'ga4', enabled: true, params: { measurement_id: 'G-ABC1234' }, trigger_rules: [{ path_prefix: '/checkout' }] }]);
+  });
+
+  it('edits a tag sent by UUID with rules in the object form, keeping both as they were sent', async () => {
+    const { page } = dash;
+    const tag = { tag_id: 'f47ac10b-58cc-4372-a567-0e02b2c3d479', enabled: true, params: { measurement_id: 'G-OBJ1234' }, trigger_rules: { url_contains: '/checkout', exclude_url_contains: '/checkout/test' } };
+    assert.equal((await mythic.admin('PUT', '/api/v1/clients/shop/tags', { tags: [tag] })).status, 200);
+    await page.goto(`${mythic.baseUrl}/#/clients/shop/tags`);
+    // The previous test left the page on this view: load it afresh.
+    await page.reload();
+    await page.getByLabel('Measurement ID (required)').waitFor();
+    // The UUID finds its template: the GA4 parameter is shown, filled in.
+    assert.equal(await page.getByLabel('Measurement ID (required)').inputValue(), 'G-OBJ1234');
+    const combine = page.getByLabel('How the rules of Google Analytics 4 (#1) combine');
+    assert.equal(await combine.inputValue(), 'all');
+    assert.deepEqual(
+      [await page.getByLabel('Rule 1 kind').inputValue(), await page.getByLabel('Rule 1 value').inputValue(), await page.getByLabel('Rule 2 kind').inputValue(), await page.getByLabel('Rule 2 value').inputValue()],
+      ['url_contains', '/checkout', 'exclude_url_contains', '/checkout/test'],
+    );
+    // In the object form a kind can be used once: the other row's kind is not offered.
+    assert.equal(await page.getByLabel('Rule 2 kind').locator('option[value="url_contains"]').isDisabled(), true);
+    await page.getByLabel('Rule 1 kind').selectOption('path_prefix');
+    await page.getByLabel('Rule 1 value').fill('checkout');
+    await page.getByRole('button', { name: 'Save tags' }).click();
+    // The API's message for the object's key appears at that rule.
+    const ruleError = page.locator('.rule .error');
+    await ruleError.waitFor();
+    assert.match(await ruleError.innerText(), /must start with \//);
+    await page.getByLabel('Rule 1 value').fill('/checkout');
+    await page.getByRole('button', { name: 'Save tags' }).click();
+    await page.getByText('Tags saved').waitFor();
+    const saved = await mythic.admin<{ data: unknown[] }>('GET', '/api/v1/clients/shop/tags');
+    assert.deepEqual(saved.body.data, [{ ...tag, trigger_rules: { path_prefix: '/checkout', exclude_url_contains: '/checkout/test' } }]);
+
+    // Switching to "any" sends a list of one-key rules.
+    await combine.selectOption('any');
+    await page.getByRole('button', { name: 'Save tags' }).click();
+    const stored = async () => (await mythic.admin<{ data: { trigger_rules: unknown }[] }>('GET', '/api/v1/clients/shop/tags')).body.data[0]?.trigger_rules;
+    for (let i = 0; i < 100 && !Array.isArray(await stored()); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(await stored(), [{ path_prefix: '/checkout' }, { exclude_url_contains: '/checkout/test' }]);
+    assert.equal((await mythic.admin('PUT', '/api/v1/clients/shop/tags', { tags: [] })).status, 200);
   });
 
   it('saves a snippet, adds a hostname and shows the embed code', async () => {
@@ -173,8 +213,8 @@ describe('browser: the dashboard manages clients', { skip: CHROMIUM_SKIP }, () =
     await page.getByLabel('Code (HTML)').fill('<script>window.chat = 1;</script>');
     await page.getByRole('button', { name: 'Save snippets' }).click();
     await page.getByText('Snippets saved').waitFor();
-    const snippets = await mythic.admin<{ data: { snippets: { description: string; code: string }[] } }>('GET', '/api/v1/clients/shop/snippets');
-    assert.deepEqual(snippets.body.data.snippets.map((s) => [s.description, s.code]), [['Chat widget', '<script>window.chat = 1;</script>']]);
+    const snippets = await mythic.admin<{ data: { description: string; code: string }[] }>('GET', '/api/v1/clients/shop/snippets');
+    assert.deepEqual(snippets.body.data.map((s) => [s.description, s.code]), [['Chat widget', '<script>window.chat = 1;</script>']]);
 
     await page.goto(`${mythic.baseUrl}/#/clients/shop/hostnames`);
     await page.getByLabel('Add a hostname').fill('http://bad/');

@@ -5,7 +5,7 @@ import { DEFAULT_SDK_SETTINGS } from '../../src/loader/remoteConfig.js';
 import { KeysService } from '../../src/keys/service.js';
 import { RemoteConfigService } from '../../src/loader/remoteConfigService.js';
 import { renderTag } from '../../src/loader/tagTemplates.js';
-import type { SnippetSetView } from '../../src/snippets/schemas.js';
+import type { SnippetView } from '../../src/snippets/schemas.js';
 import { startApi, type Envelope, type TestApi } from '../helpers/api.js';
 import { describeEachStore } from '../helpers/stores.js';
 
@@ -46,7 +46,7 @@ describeEachStore('remote config', (kind) => {
     const hotjar = { tag_id: 'hotjar', enabled: false, params: { site_id: '42' } };
     const custom = { tag_id: 'custom_script', params: { src: 'https://cdn.example.com/x.js' } };
     assert.equal((await api.request('PUT', `/api/v1/clients/${c.id}/tags`, { body: { tags: [GA4, hotjar, custom] } })).status, 200);
-    const snippets = await api.request<Envelope<SnippetSetView>>('PUT', `/api/v1/clients/${c.id}/snippets`, {
+    const snippets = await api.request<Envelope<SnippetView[]>>('PUT', `/api/v1/clients/${c.id}/snippets`, {
       body: {
         snippets: [
           { code: '<p>off</p>', enabled: false },
@@ -54,7 +54,7 @@ describeEachStore('remote config', (kind) => {
         ],
       },
     });
-    const on = snippets.body.data.snippets[1];
+    const on = snippets.body.data[1];
     const found = await configs.forPublishableKey(c.publishable_key);
     assert.ok(found);
     const { config } = found;
@@ -69,6 +69,24 @@ describeEachStore('remote config', (kind) => {
     assert.match(config.tags[0]?.inline ?? '', /gtag\('config', "G-ABCD1234"\)/);
     assert.equal(config.tags[0]?.src, 'https://www.googletagmanager.com/gtag/js?id=G-ABCD1234');
     assert.deepEqual(config.snippets, [{ id: on?.id, rules: [{ exclude_url_contains: '/admin' }], code: '<p>on</p>' }]);
+  });
+
+  it('delivers a tag sent by its template’s UUID under the slug, with its rules in the form they were sent', async () => {
+    const c = await newClient();
+    const tags = [
+      { tag_id: 'f47ac10b-58cc-4372-a567-0e02b2c3d479', params: { measurement_id: 'G-ABCD1234' }, trigger_rules: { url_contains: '/checkout', exclude_url_contains: '/test' } },
+      { tag_id: 'ga4', params: { measurement_id: 'G-EFGH5678' }, trigger_rules: {} },
+    ];
+    assert.equal((await api.request('PUT', `/api/v1/clients/${c.id}/tags`, { body: { tags } })).status, 200);
+    const snippets = [{ code: '<p>all</p>', trigger_rules: {} }, { code: '<p>pay</p>', trigger_rules: { path_prefix: '/pay' } }];
+    assert.equal((await api.request('PUT', `/api/v1/clients/${c.id}/snippets`, { body: { snippets } })).status, 200);
+    const config = (await configs.forPublishableKey(c.publishable_key))?.config;
+    assert.deepEqual(config?.tags.map((t) => [t.id, t.tag_id, t.rules]), [
+      ['ga4-0', 'ga4', { url_contains: '/checkout', exclude_url_contains: '/test' }],
+      ['ga4-1', 'ga4', {}],
+    ]);
+    assert.equal(config?.tags[0]?.src, 'https://www.googletagmanager.com/gtag/js?id=G-ABCD1234');
+    assert.deepEqual(config?.snippets.map((s) => s.rules), [{}, { path_prefix: '/pay' }]);
   });
 
   it('shows every change on the next fetch', async () => {

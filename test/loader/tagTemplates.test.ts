@@ -52,6 +52,19 @@ describe('tag templates', () => {
     }
   });
 
+  it('gives each template a distinct RFC 4122 version-4 UUID by which it is also found, and GA4 the docs’ one', () => {
+    const uuids = TAG_TEMPLATES.map((t) => t.uuid);
+    assert.equal(new Set(uuids).size, TAG_TEMPLATES.length);
+    for (const template of TAG_TEMPLATES) {
+      assert.match(template.uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, template.id);
+      assert.equal(findTagTemplate(template.uuid), template);
+      assert.equal(findTagTemplate(template.id), template);
+    }
+    assert.equal(findTagTemplate('f47ac10b-58cc-4372-a567-0e02b2c3d479')?.id, 'ga4');
+    assert.deepEqual(renderTag('f47ac10b-58cc-4372-a567-0e02b2c3d479', { measurement_id: 'G-ABCD1234' }), renderTag('ga4', { measurement_id: 'G-ABCD1234' }));
+    for (const ref of ['F47AC10B-58CC-4372-A567-0E02B2C3D479', 'GA4', '', 'constructor', 'toString']) assert.equal(findTagTemplate(ref), undefined, ref);
+  });
+
   it('refuses missing, unknown and malformed parameters, each message naming the tag', () => {
     const ga4 = findTagTemplate('ga4');
     assert.ok(ga4);

@@ -53,6 +53,38 @@ describe('matchesRules', () => {
   });
 });
 
+describe('matchesRules, object form (every key must hold)', () => {
+  const HREF = 'https://shop.example/checkout/pay?step=2#top';
+
+  it('fires everywhere for {}', () => {
+    assert.equal(matchesRules({}, HREF), true);
+    assert.equal(matchesRules({}, 'anything'), true);
+  });
+
+  it('decides one key as the list of that one rule does', () => {
+    const rules: TriggerRule[] = [
+      { url_contains: '/checkout' }, { url_contains: '/cart' }, { url_equals: HREF }, { url_equals: 'https://shop.example/' },
+      { path_prefix: '/checkout' }, { path_prefix: '/pay' }, { url_regex: 'step=\\d' }, { url_regex: '(' },
+      { exclude_url_contains: '/checkout' }, { exclude_url_contains: '/account' },
+    ];
+    for (const rule of rules) assert.equal(matchesRules({ ...rule }, HREF), matchesRules([rule], HREF), JSON.stringify(rule));
+  });
+
+  it('needs all of its keys, where a list needs any one', () => {
+    const rules = { path_prefix: '/checkout', url_contains: 'step=2' };
+    assert.equal(matchesRules(rules, HREF), true);
+    assert.equal(matchesRules(rules, 'https://shop.example/checkout/pay'), false);
+    assert.equal(matchesRules(rules, 'https://shop.example/?step=2'), false);
+    assert.equal(matchesRules([{ path_prefix: '/checkout' }, { url_contains: 'step=2' }], 'https://shop.example/?step=2'), true);
+  });
+
+  it('still lets an exclude key veto', () => {
+    assert.equal(matchesRules({ url_contains: '/checkout', exclude_url_contains: '#top' }, HREF), false);
+    assert.equal(matchesRules({ url_contains: '/checkout', exclude_url_contains: '/test' }, HREF), true);
+    assert.equal(matchesRules({ exclude_url_contains: '/account' }, 'https://shop.example/account'), false);
+  });
+});
+
 describe('regular expressions allowed in trigger rules', () => {
   it('refuses nested repetition, which backtracks exponentially', () => {
     for (const pattern of ['(a+)+', '(.*)*', '(a*)*', '(a+)*b', '((a+)b)+', '(?:a|b+)*', '(a+){2,}', '(x{2})+', '(?<n>a+)*', '(a+?)+', '(\\w+\\.)+example']) {

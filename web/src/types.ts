@@ -28,16 +28,18 @@ export type RuleKind = (typeof RULE_KINDS)[number];
  * these are drafts; the API checks them on save and its messages are shown at the fields.
  */
 export type TriggerRule = Partial<Record<RuleKind, string>>;
+/** A list of one-key rules (any one must match) or one object whose keys must all hold, as the API keeps them. */
+export type TriggerRules = TriggerRule[] | TriggerRule;
 export interface Tag {
   tag_id: string;
   enabled: boolean;
   params: Record<string, string>;
-  trigger_rules: TriggerRule[];
+  trigger_rules: TriggerRules;
 }
 export interface Snippet {
   id?: string;
   code: string;
   description: string;
   enabled: boolean;
-  trigger_rules: TriggerRule[];
+  trigger_rules: TriggerRules;
 }

@@ -9,12 +9,12 @@ import { TriggerRulesEditor } from './TriggerRulesEditor.js';
 
 /** Edits the whole snippet set and saves it in one PUT; snippets keep their ids across edits. */
 export function SnippetsEditor({ clientId }: { clientId: string }) {
-  const loaded = useAsync(() => api.get<{ snippets: Snippet[] }>(`/clients/${enc(clientId)}/snippets`), [clientId]);
+  const loaded = useAsync(() => api.get<Snippet[]>(`/clients/${enc(clientId)}/snippets`), [clientId]);
   const [snippets, setSnippets] = useState<Snippet[]>([]);
   const submission = useSubmit();
   const { failure, errorOf } = submission;
   useEffect(() => {
-    if (loaded.data) setSnippets(loaded.data.snippets);
+    if (loaded.data) setSnippets(loaded.data);
   }, [loaded.data]);
   if (loaded.error) return <ErrorNote error={loaded.error} />;
   if (!loaded.data) return <Loading what="snippets" />;
@@ -22,8 +22,7 @@ export function SnippetsEditor({ clientId }: { clientId: string }) {
 
   const save = (): Promise<void> =>
     submission.run(async () => {
-      const saved = await api.put<{ snippets: Snippet[] }>(`/clients/${enc(clientId)}/snippets`, { snippets });
-      setSnippets(saved.snippets);
+      setSnippets(await api.put<Snippet[]>(`/clients/${enc(clientId)}/snippets`, { snippets }));
       return 'Snippets saved';
     });
 

@@ -10,7 +10,7 @@ import { TriggerRulesEditor } from './TriggerRulesEditor.js';
 /** Edits the whole tag set and saves it in one PUT: the API stores all of it or nothing. */
 export function TagsEditor({ clientId }: { clientId: string }) {
   const loaded = useAsync(
-    () => Promise.all([api.get<TagTemplate[]>('/tag-templates'), api.get<{ tags: Tag[] }>(`/clients/${enc(clientId)}/tags`)]),
+    () => Promise.all([api.get<TagTemplate[]>('/tag-templates'), api.get<Tag[]>(`/clients/${enc(clientId)}/tags`)]),
     [clientId],
   );
   const [tags, setTags] = useState<Tag[]>([]);
@@ -18,12 +18,13 @@ export function TagsEditor({ clientId }: { clientId: string }) {
   const submission = useSubmit();
   const { failure, errorOf } = submission;
   useEffect(() => {
-    if (loaded.data) setTags(loaded.data[1].tags);
+    if (loaded.data) setTags(loaded.data[1]);
   }, [loaded.data]);
   if (loaded.error) return <ErrorNote error={loaded.error} />;
   if (!loaded.data) return <Loading what="tags" />;
   const templates = loaded.data[0];
-  const templateOf = (id: string): TagTemplate | undefined => templates.find((t) => t.id === id);
+  // A tag may name its template by id or by UUID (as integrations written for Mythic Analytics do).
+  const templateOf = (ref: string): TagTemplate | undefined => templates.find((t) => t.id === ref || t.uuid === ref);
   const update = (index: number, change: Partial<Tag>): void => setTags(tags.map((tag, i) => (i === index ? { ...tag, ...change } : tag)));
   const move = (index: number, by: number): void => {
     const next = [...tags];
@@ -34,8 +35,7 @@ export function TagsEditor({ clientId }: { clientId: string }) {
 
   const save = (): Promise<void> =>
     submission.run(async () => {
-      const saved = await api.put<{ tags: Tag[] }>(`/clients/${enc(clientId)}/tags`, { tags });
-      setTags(saved.tags);
+      setTags(await api.put<Tag[]>(`/clients/${enc(clientId)}/tags`, { tags }));
       return 'Tags saved';
     });
 
