@@ -504,3 +504,101 @@ describeEachStore('fuzzing the clients API with malformed input', (kind) => {
     assert.equal(await snapshot(api), stored);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Tags and snippets in the documented forms (rules as one object, templates by UUID), broken as
+// raw text: what the parsed-body fuzzing of test/fuzzTags.test.ts cannot send.
+
+const DOC_TAGS = `{ "tags": [ { "tag_id": "f47ac10b-58cc-4372-a567-0e02b2c3d479", "enabled": true,
+    "params": { "measurement_id": "G-XXXXXXXXXX" },
+    "trigger_rules": { "url_contains": "/checkout" } } ] }`;
+const DOC_SNIPPETS = String.raw`{ "snippets": [ { "code": "<script src=\"https://widgets.mythic-analytics.com/checkout.js\"></script>",
+    "description": "Checkout widget", "enabled": true, "trigger_rules": {} } ] }`;
+const DOC_RULES = /"trigger_rules": \{[^}]*\}/;
+
+/** trigger_rules as text that no parser or rule accepts: poisoned keys, duplicates whose last value is wrong, JSON in a string. */
+const RAW_BAD_RULES = [
+  '{ "url_contains": "/checkout", "url_contains": "" }',
+  '{ "url_contains": "/checkout", "url_contains": 7 }',
+  '{ "path_prefix": "/a", "path_prefix": "a" }',
+  '{ "__proto__": { "url_contains": "/x" } }',
+  '{ "url_contains": "/x", "__proto__": null }',
+  '{ "constructor": { "prototype": { "url_contains": "/x" } } }',
+  '{ "url_contains": "/checkout", }',
+  '{ "url_contains" }',
+  '{ url_contains: "/checkout" }',
+  "{ 'url_contains': '/checkout' }",
+  '{ "url_contains": "/checkout" ]',
+  '"{ \\"url_contains\\": \\"/checkout\\" }"',
+  '[ { "url_contains": "/checkout" }, ]',
+  '[{}]',
+  '{ "url_contains": "\\u0000" }',
+  '{ "url_contains": "\\ud800" }',
+  '{ "url_regex": "(a|a)*(a+)+" }',
+  'null',
+];
+
+type TagsRawCase = { url: string; payload: string; headers: Record<string, string>; label: string };
+
+const tagsRawCase: fc.Arbitrary<TagsRawCase> = fc
+  .constantFrom(['tags', DOC_TAGS], ['snippets', DOC_SNIPPETS])
+  .chain(([what, valid]) => {
+    const url = `/api/v1/clients/acme-retail/${what}`;
+    const json = (label: string, text: fc.Arbitrary<string>): fc.Arbitrary<TagsRawCase> => text.map((payload) => ({ url, payload, headers: JSON_TYPE, label }));
+    return fc.oneof(
+      json('rules broken as text', fc.constantFrom(...RAW_BAD_RULES).map((rules) => valid.replace(DOC_RULES, `"trigger_rules": ${rules}`))),
+      json('truncated', fc.nat().map((k) => valid.slice(0, k % valid.length))),
+      json('corrupted', fc.tuple(fc.nat(), fc.constantFrom('{', '}', '[', ']', '"', ',', ':', '\\', "'", 'x'))
+        .map(([k, c]) => { const i = k % (valid.length + 1); return valid.slice(0, i) + c + valid.slice(i); })
+        .filter((s) => !parsesAsObject(s))),
+      json('tag_id a UUID of no template', fc.uuid().filter((u) => u !== 'f47ac10b-58cc-4372-a567-0e02b2c3d479').map((u) => valid.replace('f47ac10b-58cc-4372-a567-0e02b2c3d479', u))),
+      fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/xml', '')
+        .map((type): TagsRawCase => ({ url, payload: valid, headers: { 'content-type': type }, label: `content-type ${type || '(empty)'}` })),
+    );
+  })
+  // A UUID swap leaves a snippets body valid (it has no tag_id): keep only the cases that break something.
+  .filter((c) => !(c.label === 'tag_id a UUID of no template' && c.url.endsWith('/snippets')));
+
+describeEachStore('fuzzing tags and snippets in the documented forms with raw payloads', (kind) => {
+  let api: TestApi;
+  let stored: string;
+  const storedSets = async (): Promise<string> => {
+    const parts: string[] = [];
+    for (const what of ['', '/tags', '/snippets']) {
+      const res = await api.app.inject({ method: 'GET', url: `/api/v1/clients/acme-retail${what}`, headers: ADMIN });
+      assert.equal(res.statusCode, 200);
+      parts.push(res.body);
+    }
+    return parts.join('\n');
+  };
+
+  before(async () => {
+    api = await startApi(kind);
+    assert.equal((await api.request('POST', '/api/v1/clients', { body: SEED_CLIENT })).status, 201);
+    // Stored in the documented forms, so a refusal that wrote anything would show.
+    for (const [what, payload] of [['tags', DOC_TAGS], ['snippets', DOC_SNIPPETS]] as const) {
+      const res = await api.request('PUT', `/api/v1/clients/acme-retail/${what}`, { raw: payload, headers: JSON_TYPE });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    }
+    stored = await storedSets();
+    assert.match(stored, /"trigger_rules":\{"url_contains":"\/checkout"\}/);
+    api.clock.advance(60_000);
+  });
+  after(async () => {
+    await api.close();
+  });
+
+  it(`refuses ${RUNS.rawBody} broken raw PUTs of tags and snippets and changes nothing`, async (t) => {
+    const tally = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(tagsRawCase, async (c) => {
+        const res = await api.request('PUT', c.url, { raw: c.payload, headers: c.headers });
+        expectRefusal(res, tally, () => `${c.url} ${c.label}: ${show(c.payload)}`);
+      }),
+      { numRuns: RUNS.rawBody, seed: SEED },
+    );
+    report(t, `raw PUT tags/snippets (seed ${SEED})`, tally);
+    for (const label of ['400 invalid_json', '400 validation_error', '415 unsupported_media_type']) assert.ok((tally.get(label) ?? 0) > 0, label);
+    assert.equal(await storedSets(), stored);
+  });
+});

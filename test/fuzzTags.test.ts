@@ -27,12 +27,29 @@ const VALID_TAGS: Json[] = [
   { tag_id: 'linkedin_insight', params: { partner_id: '7654321' } },
   { tag_id: 'tiktok_pixel', params: { pixel_id: 'CABCDEFGHIJ123456789' }, trigger_rules: [{ url_regex: '^https://[a-z]+\\.example/' }] },
   { tag_id: 'custom_script', params: { src: 'https://cdn.example.com/a.js' }, trigger_rules: [{ url_equals: 'https://shop.example/' }] },
+  // The documented forms: a template by its UUID, rules as one object (all keys must hold), {} for every page.
+  { tag_id: 'f47ac10b-58cc-4372-a567-0e02b2c3d479', params: { measurement_id: 'G-WXYZ9876' }, trigger_rules: { url_contains: '/checkout' } },
+  { tag_id: '2d8c69c4-f237-490c-9d0d-fbac31063c24', params: { site_id: '7654321' }, trigger_rules: {} },
+  { tag_id: 'gtm', params: { container_id: 'GTM-ZZ12CD3' }, trigger_rules: { path_prefix: '/shop', url_regex: '^https://', exclude_url_contains: 'admin' } },
 ];
 const PARAM_OF: Record<string, string> = {
   ga4: 'measurement_id', gtm: 'container_id', meta_pixel: 'pixel_id', hotjar: 'site_id',
   linkedin_insight: 'partner_id', tiktok_pixel: 'pixel_id', custom_script: 'src',
+  'f47ac10b-58cc-4372-a567-0e02b2c3d479': 'measurement_id', '2d8c69c4-f237-490c-9d0d-fbac31063c24': 'site_id',
 };
 const TAG_IDS = new Set(Object.keys(PARAM_OF));
+const TEMPLATE_UUIDS = [
+  'f47ac10b-58cc-4372-a567-0e02b2c3d479', 'f53c5d7b-510d-4631-b704-79d7259b4393', 'ce0c0dea-2260-42dd-bb85-e64ad7e9de20', '2d8c69c4-f237-490c-9d0d-fbac31063c24',
+  '1f95656d-99ec-4661-b19a-942ad79742ec', '431efe6f-5a6f-44d7-ba8b-8c5fb7d559be', '9deb373f-6591-4d8c-b8c9-83d0ffb0d1c7',
+];
+/** A UUID no template has: random ones, near misses, other spellings of real ones. */
+const unknownUuid: fc.Arbitrary<string> = fc.oneof(
+  fc.uuid().filter((u) => !TEMPLATE_UUIDS.includes(u)),
+  fc.constantFrom(...TEMPLATE_UUIDS).map((u) => u.toUpperCase()),
+  fc.constantFrom(...TEMPLATE_UUIDS).map((u) => `{${u}}`),
+  fc.constantFrom(...TEMPLATE_UUIDS).map((u) => u.replace(/-/g, '')),
+  fc.tuple(fc.constantFrom(...TEMPLATE_UUIDS), fc.nat(35), fc.constantFrom('0', 'f', 'g', ' ')).map(([u, i, c]) => u.slice(0, i) + c + u.slice(i + 1)).filter((u) => !TEMPLATE_UUIDS.includes(u)),
+);
 const RULE_KEYS = ['url_contains', 'url_equals', 'path_prefix', 'url_regex', 'exclude_url_contains'];
 
 const smallJson = fc.jsonValue({ maxDepth: 2 });
@@ -54,6 +71,25 @@ const badRule: fc.Arbitrary<unknown> = fc.oneof(
   notAString.filter((v) => v === null || typeof v !== 'object' || Array.isArray(v)),
 );
 
+/** The object form of trigger rules, broken: at least one key or value that is wrong on its own. */
+const badRuleObject: fc.Arbitrary<unknown> = fc
+  .tuple(
+    fc.dictionary(fc.constantFrom('url_contains', 'exclude_url_contains'), fc.string({ minLength: 1, maxLength: 5 }), { maxKeys: 2 }),
+    fc.oneof(
+      fc.tuple(unknownKey(new Set(RULE_KEYS)), fc.oneof(fc.string(), notAString)).map(([k, v]) => ({ [k]: v })),
+      fc.constantFrom('constructor', 'prototype', 'toString', 'hasOwnProperty', 'URL_CONTAINS', 'url_contains ').map((k) => ({ [k]: '/x' })),
+      fc.tuple(fc.constantFrom(...RULE_KEYS), fc.oneof(fc.constant(''), notAString)).map(([k, v]) => ({ [k]: v })),
+      fc.tuple(fc.constantFrom('url_equals', 'path_prefix'), fc.integer({ min: 2049, max: 3000 })).map(([k, len]) => ({ [k]: `/${'u'.repeat(len)}` })),
+      fc.string({ minLength: 1, maxLength: 10 }).filter((s) => !s.startsWith('/')).map((v) => ({ path_prefix: v })),
+      fc.constantFrom('(a+)+', '(.*)*', '((ab)*c)+', '(', '[a-', 'a**', 'r'.repeat(257)).map((v) => ({ url_regex: v })),
+    ),
+  )
+  // The broken key last, so it overrides a valid one of the same name.
+  .map(([valid, broken]) => ({ ...valid, ...broken }));
+
+/** trigger_rules that is neither a list nor an object. */
+const notRules: fc.Arbitrary<unknown> = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
+
 /** A body that is no object, an object without `key`, or an object whose `key` is no array. */
 function notABody(key: string, valid: fc.Arbitrary<Json[]>): fc.Arbitrary<unknown> {
   const scalar = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.string({ maxLength: 5 }));
@@ -73,6 +109,8 @@ const tagBreakers: Breaker[] = [
   (tags, i) => notABoolean.map((v) => at(tags, i, (t) => ({ ...t, enabled: v }))),
   (tags, i) => fc.tuple(fc.array(fc.constant({ url_contains: 'ok' }), { maxLength: 3 }), badRule).map(([ok, bad]) => at(tags, i, (t) => ({ ...t, trigger_rules: [...ok, bad] }))),
   (tags, i) => fc.constant(at(tags, i, (t) => ({ ...t, trigger_rules: Array.from({ length: 21 }, () => ({ url_contains: 'a' })) }))),
+  (tags, i) => unknownUuid.map((id) => at(tags, i, (t) => ({ ...t, tag_id: id }))),
+  (tags, i) => fc.oneof(badRuleObject, notRules).map((rules) => at(tags, i, (t) => ({ ...t, trigger_rules: rules }))),
   (tags, i) => fc.tuple(unknownKey(new Set(['tag_id', 'enabled', 'params', 'trigger_rules'])), smallJson).map(([k, v]) => at(tags, i, (t) => ({ ...t, [k]: v }))),
 ];
 
@@ -87,6 +125,8 @@ const malformedTagsBody: fc.Arbitrary<unknown> = fc.oneof(
 const VALID_SNIPPETS: Json[] = [
   { code: '<p>a</p>' },
   { code: '<script>1</script>', description: 'd', enabled: false, trigger_rules: [{ path_prefix: '/x' }] },
+  { code: '<script src="https://widgets.example/c.js"></script>', description: 'Checkout widget', enabled: true, trigger_rules: {} },
+  { code: '<i>b</i>', trigger_rules: { url_contains: '/cart', exclude_url_contains: 'preview' } },
 ];
 const snippetBreakers: Breaker[] = [
   (s, i) => fc.oneof(fc.constant(''), notAString).map((v) => at(s, i, (x) => ({ ...x, code: v }))),
@@ -95,6 +135,7 @@ const snippetBreakers: Breaker[] = [
   (s, i) => fc.oneof(fc.stringMatching(/^[0-9a-f]{24}$/).map((h) => `snp_${h}`), fc.string(), notAString).map((v) => at(s, i, (x) => ({ ...x, id: v }))),
   (s, i) => notABoolean.map((v) => at(s, i, (x) => ({ ...x, enabled: v }))),
   (s, i) => badRule.map((r) => at(s, i, (x) => ({ ...x, trigger_rules: [r] }))),
+  (s, i) => fc.oneof(badRuleObject, notRules).map((rules) => at(s, i, (x) => ({ ...x, trigger_rules: rules }))),
   (s, i) => fc.tuple(unknownKey(new Set(['id', 'code', 'description', 'enabled', 'trigger_rules'])), smallJson).map(([k, v]) => at(s, i, (x) => ({ ...x, [k]: v }))),
 ];
 const validSnippets = fc.array(fc.constantFrom(...VALID_SNIPPETS), { minLength: 1, maxLength: 5 });

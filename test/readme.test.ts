@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { TAG_TEMPLATES } from '../src/loader/tagTemplates.js';
 import { REPO_ROOT, startServer, stopAllServers } from './helpers/server.js';
 
 const run = promisify(execFile);
@@ -24,6 +25,10 @@ describe('README', () => {
   it('states the two set-up commands', () => {
     assert.ok(bashBlocks('## Quick start', '## Configuration').some((b) => b.includes('npm install && npm start')));
     assert.ok(bashBlocks('## Quick start', '## Configuration').some((b) => b.trim() === 'npm test'));
+  });
+
+  it('lists every tag template with its id and UUID, as the catalogue serves them', () => {
+    for (const t of TAG_TEMPLATES) assert.ok(README.includes(`| ${t.name} | \`${t.id}\` | \`${t.uuid}\` |`), `${t.id} ${t.uuid}`);
   });
 
   it('runs every API example as written against a freshly started server', async () => {
