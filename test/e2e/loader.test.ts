@@ -197,6 +197,45 @@ describe('browser: loader, tags and SDK against a running server', { skip: CHROM
     }
   });
 
+  it('fires rules in the documented object form: a GA4 tag named by UUID on /checkout only, a {} snippet everywhere', async () => {
+    const client = await mythic.createClient({ id: 'documented', name: 'Documented', domain: 'documented.localhost' });
+    const tags = await mythic.admin('PUT', `/api/v1/clients/${client.id}/tags`, {
+      tags: [
+        {
+          tag_id: 'f47ac10b-58cc-4372-a567-0e02b2c3d479',
+          enabled: true,
+          params: { measurement_id: 'G-DOCS12345' },
+          trigger_rules: { url_contains: '/checkout', exclude_url_contains: '/checkout/test' },
+        },
+      ],
+    });
+    assert.equal(tags.status, 200, JSON.stringify(tags.body));
+    const snippets = await mythic.admin('PUT', `/api/v1/clients/${client.id}/snippets`, {
+      snippets: [{ code: '<script>window.everywhere = (window.everywhere || 0) + 1;</script>', description: 'Everywhere', enabled: true, trigger_rules: {} }],
+    });
+    assert.equal(snippets.status, 200, JSON.stringify(snippets.body));
+    pages.set('documented.localhost', () => html({ loaders: [loaderUrl(client.publishable_key)] }));
+
+    const context = await newContext(browser);
+    try {
+      const page = await context.newPage();
+      const ga4Script = 'document.querySelectorAll(\'script[src^="https://www.googletagmanager.com/gtag/js?id=G-DOCS12345"]\').length';
+      await page.goto(site.url('documented.localhost', '/'));
+      await waitForCore(page, 'mythic');
+      await page.waitForFunction('window.everywhere === 1');
+      assert.equal(await page.evaluate(ga4Script), 0, 'no GA4 on /');
+      // Both keys of the object must hold: the exclusion keeps it off /checkout/test.
+      await page.evaluate(`history.pushState({}, '', '/checkout/test')`);
+      await sleep(100);
+      assert.equal(await page.evaluate(ga4Script), 0, 'no GA4 on /checkout/test');
+      await page.evaluate(`history.pushState({}, '', '/checkout')`);
+      await page.waitForFunction(`${ga4Script} === 1`);
+      assert.equal(await page.evaluate('window.everywhere'), 1, 'the {} snippet ran once');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('sends nothing and stores nothing before consent, then what was held once granted', async () => {
     const client = await mythic.createClient({
       id: 'careful',
