@@ -146,7 +146,7 @@ describe('no credential reaches the log, in any encoding', () => {
       await go('POST', '/api/v1/public/query', { 'x-publishable-key': key, 'content-type': 'application/json' }, '{"client_id":"logged","metrics":["pageviews"]}');
       await go('POST', '/e', { ...text, 'x-mythic-proxy-key': key, 'x-forwarded-for': '203.0.113.9' }, EVENT.replace('{', `{"api_key":"${pk}",`));
       await go('POST', '/batch', { authorization: `Bearer ${key}`, 'x-mythic-proxy-key': key, 'content-type': 'application/json' }, EVENT);
-      await go('GET', '/healthz', { cookie: `key=${key}`, 'x-api-key': key });
+      await go('GET', '/healthz', { cookie: `key=${key}`, 'x-api-key': key, 'request-id': key, 'x-request-id': key, referer: `https://x.example/?key=${key}` });
     }
     // A request Node cannot parse: Fastify logs the error at trace, and Node attaches its bytes.
     await new Promise<void>((resolve) => {
