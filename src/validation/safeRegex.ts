@@ -31,13 +31,14 @@ export function isSafeRegex(pattern: string): boolean {
   } catch {
     return false;
   }
-  let verdict = verdicts.get(pattern);
-  if (verdict === undefined) {
-    const analysed = unboundCounts(pattern);
-    verdict = isLinear(analysed) && isLinear(`^(?:${analysed})$`);
-    verdicts.set(pattern, verdict);
-  }
-  return verdict;
+  const known = verdicts.get(pattern);
+  if (known !== undefined) return known;
+  const analysed = unboundCounts(pattern);
+  const asUsed = growth(analysed);
+  const verdict = asUsed === 'linear' ? growth(`^(?:${analysed})$`) : asUsed;
+  // A timeout may come from a busy machine rather than from the pattern: judged again next time.
+  if (verdict !== 'timeout') verdicts.set(pattern, verdict === 'linear');
+  return verdict === 'linear';
 }
 
 /**
@@ -45,16 +46,18 @@ export function isSafeRegex(pattern: string): boolean {
  * have; past this it answers "unknown", which refuses the rule. The first analysis of a process
  * also starts recheck's native checker (about 1 s), which does not count against this bound.
  */
-export const REGEX_ANALYSIS_TIMEOUT_MS = 1000;
+const REGEX_ANALYSIS_TIMEOUT_MS = 1000;
 
 /** Validation runs a format on every request naming the pattern: each is analysed once. */
 const verdicts = new LruCache<string, boolean>(1000);
 
-function isLinear(source: string): boolean {
+/** How matching time grows with the input, as far as the automaton analysis can tell. */
+function growth(source: string): 'linear' | 'super-linear or unknown' | 'timeout' {
   const diagnostics = checkSync(source, '', { checker: 'automaton', timeout: REGEX_ANALYSIS_TIMEOUT_MS });
-  if (diagnostics.status !== 'safe') return false;
-  const growth = diagnostics.complexity.type;
-  return growth === 'constant' || growth === 'linear' || growth === 'safe';
+  if (diagnostics.status === 'unknown' && diagnostics.error.kind === 'timeout') return 'timeout';
+  if (diagnostics.status !== 'safe') return 'super-linear or unknown';
+  const type = diagnostics.complexity.type;
+  return type === 'constant' || type === 'linear' || type === 'safe' ? 'linear' : 'super-linear or unknown';
 }
 
 const COUNT = /^\{(\d+)(,(\d*))?\}/;
@@ -62,7 +65,8 @@ const COUNT = /^\{(\d+)(,(\d*))?\}/;
 /**
  * The pattern with each counted repetition made unbounded: `X{n,m}`, `X{n,}` and `X{n}` (upper
  * bound over 1) become `X*` when n is 0, `X+` otherwise. Every way the original can match is a way
- * the result can, so a result that backtracks linearly bounds the original. Only quantifier
+ * the result can, so ambiguity that a bound hides from the analysis shows in the result, at the
+ * price of refusing a few patterns whose bound keeps them fast (`\d{2,4}x`). Only quantifier
  * braces are touched: escaped characters and character classes are copied as they are, and a
  * brace that is no quantifier (`x{`, `{,2}`) is a literal, as it is without the `u` flag.
  */
