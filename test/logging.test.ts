@@ -122,6 +122,7 @@ describe('no credential reaches the log, in any encoding', () => {
     assert.match(sk, /^sk_/);
 
     let sent = 1;
+    let undecodable = 0;
     const go = async (method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> => {
       sent += 1;
       return send(server, method, path, headers, body);
@@ -137,6 +138,9 @@ describe('no credential reaches the log, in any encoding', () => {
         for (const query of [`key=${k}`, `%6Bey=${k}`, `k%65y=${k}`, `key=${k}&compression=${k}`]) await go('POST', `/e?${query}`, text, EVENT);
         // The path of a 404, of the loader, of a route with a parameter.
         for (const path of [`/${k}`, `/api/v1/${k}`, `/s/${k}.js`, `/api/v1/clients/${k}`, `/e/${k}`]) await go('GET', path);
+        // A URL Fastify cannot decode: answered with an incoming line but no completed line.
+        assert.equal((await go('GET', `/api/v1/clients/%E0%A4%A${k}`)).status, 400);
+        undecodable += 1;
       }
       // In every header a key travels in, and some it does not.
       await go('GET', '/api/v1/clients', { authorization: `Bearer ${key}` });
@@ -173,7 +177,7 @@ describe('no credential reaches the log, in any encoding', () => {
     // The log is not empty: every request has its lines, named by route.
     const incoming = lines.filter((line) => line.msg === 'incoming request');
     assert.equal(incoming.length, sent, output(exit));
-    assert.equal(lines.filter((line) => line.msg === 'request completed').length, sent, output(exit));
+    assert.equal(lines.filter((line) => line.msg === 'request completed').length, sent - undecodable, output(exit));
     assert.ok(incoming.some((line) => line.req?.route === '/api/v1/clients/:id/events'), 'matched routes are named by their pattern');
     assert.ok(incoming.some((line) => line.req?.route === '(no route)'), 'unknown paths are logged without the path');
     assert.ok(lines.some((line) => line.msg === 'client error'), 'the unparsable request was logged');
