@@ -17,7 +17,7 @@ import { ErrorEnvelope } from './http/envelope.js';
 import { ApiError } from './http/apiError.js';
 import type { TrustProxy } from './config.js';
 import { installErrorHandling, sendError, toApiError } from './http/errorHandler.js';
-import { loggerOptions } from './http/logging.js';
+import { loggerOptions, RequestLog } from './http/logging.js';
 import { registerOpenApi, serveOpenApiDocument } from './http/openapi.js';
 import { rejectUnstorableText } from './http/textGuard.js';
 import { validatorCompiler } from './http/validation.js';
@@ -82,6 +82,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? systemClock;
   const app = Fastify({
     logger: options.logLevel ? loggerOptions(options.logLevel) : false,
+    logController: new RequestLog(),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: options.trustProxy ?? false,
     // Client ids may be 255 characters; Fastify's default limit for a path parameter is 100.

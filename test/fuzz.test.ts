@@ -316,6 +316,15 @@ const rawCase: fc.Arbitrary<RawCase> = fc.tuple(fc.constantFrom<'POST' | 'PATCH'
       `${valid}x`, `${valid}${valid}`, valid.replace(/"/g, "'"), valid.replace(/}$/, ',}'), `/* c */${valid}`, valid.replace(/"Raw[^"]*"/, 'NaN'),
       valid.replace(/"Raw[^"]*"/, '0x1F'), `{${valid}}`, '{', '}', '{"name":}', '{name:"x"}', 'undefined',
     )),
+    // A valid object whose text holds bytes that are not UTF-8: a stray byte, an overlong form,
+    // a truncated sequence, an encoded surrogate, a byte past U+10FFFF. Never stored as U+FFFD.
+    fc.tuple(fc.constantFrom([0xff], [0xfe], [0x80], [0xc0, 0xaf], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80]), fc.nat())
+      .map(([bytes, k]): RawCase => {
+        const text = Buffer.from(valid);
+        // Anywhere inside the name's value, where a lenient decoder would keep it as text.
+        const at = valid.indexOf('"Raw') + 1 + (k % 4);
+        return { method, payload: Buffer.concat([text.subarray(0, at), Buffer.from(bytes), text.subarray(at)]), headers: JSON_TYPE, label: 'not UTF-8' };
+      }),
     // Valid JSON that is not an object, and a duplicate key whose last value is the broken one.
     json('JSON not an object', fc.constantFrom('[]', '[{}]', '"text"', '42', 'true', 'null', '  ', '')),
     json('duplicate key', fc.constantFrom(`${valid.slice(0, -1)},"name":""}`, `${valid.slice(0, -1)},"name":null}`, `${valid.slice(0, -1)},"status":"yes"}`)),

@@ -101,6 +101,39 @@ describeEachStore('HTTP layer', (kind) => {
     assert.equal(await count(), before, 'no malformed request stored anything');
   });
 
+  it('refuses a body that is not valid UTF-8, as ingestion does, and stores nothing of it', async () => {
+    // A name with a lone 0xFF byte: decoded leniently it would be stored as "Bad \uFFFD name".
+    const broken = (json: string): Buffer => {
+      const [head, tail] = json.split('@@') as [string, string];
+      return Buffer.concat([Buffer.from(head), Buffer.from([0xff]), Buffer.from(tail)]);
+    };
+    const before = await count();
+    const created = await api.request('POST', '/api/v1/clients', { raw: broken('{"id":"utf8-bad","name":"Bad @@ name"}'), headers: { 'content-type': 'application/json' } });
+    assert.equal(created.status, 400, JSON.stringify(created.body));
+    assert.equal(created.body.code, 'invalid_json');
+    assert.equal(created.body.error, 'The body is not valid UTF-8');
+    assert.equal(await count(), before, 'the refused create stored nothing');
+    assert.equal((await api.request('GET', '/api/v1/clients/utf8-bad')).status, 404);
+
+    await api.request('POST', '/api/v1/clients', { body: { id: 'utf8-patch', name: 'Good name' } });
+    // Also an overlong encoding (C0 AF) and a truncated sequence (E2 82) at the end of a string.
+    for (const raw of [
+      broken('{"name":"Bad @@ name"}'),
+      Buffer.concat([Buffer.from('{"name":"a'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]),
+      Buffer.concat([Buffer.from('{"name":"a'), Buffer.from([0xe2, 0x82]), Buffer.from('"}')]),
+    ]) {
+      const patched = await api.request('PATCH', '/api/v1/clients/utf8-patch', { raw, headers: { 'content-type': 'application/json' } });
+      assert.equal(patched.status, 400, JSON.stringify(patched.body));
+      assert.equal(patched.body.code, 'invalid_json');
+    }
+    const kept = await api.request('GET', '/api/v1/clients/utf8-patch');
+    assert.equal(kept.body.data.name, 'Good name', 'the refused PATCHes changed nothing');
+    // Valid multi-byte UTF-8 still goes through.
+    const ok = await api.request('PATCH', '/api/v1/clients/utf8-patch', { raw: Buffer.from('{"name":"Café ☕ 🎉"}'), headers: { 'content-type': 'application/json' } });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.data.name, 'Café ☕ 🎉');
+  });
+
   it('treats an empty body sent as JSON as no body', async () => {
     await api.request('POST', '/api/v1/clients', { body: { id: 'empty-body', name: 'E' } });
     const res = await api.request('DELETE', '/api/v1/clients/empty-body', { raw: '', headers: { 'content-type': 'application/json' } });

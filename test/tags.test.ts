@@ -226,10 +226,10 @@ describeEachStore('tags API', (kind) => {
     assert.deepEqual((await get(id)).body.data, [CUSTOM]);
   });
 
-  it('explains a nested-quantifier regex in the message', async () => {
+  it('explains a refused regex in the message', async () => {
     const id = await newClient();
     const res = await put(id, [{ ...GA4, trigger_rules: [{ url_regex: '(a+)+' }] }]);
-    assert.match(res.body.details?.[0]?.message ?? '', /repeats no group that itself repeats/);
+    assert.match(res.body.details?.[0]?.message ?? '', /provably runs in linear time/);
   });
 
   it('accepts the limits themselves: 50 tags, 20 rules, 2048-character values, 256-character regexes', async () => {

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import { matchesDigest } from '../keys/secrets.js';
 import { ApiError } from './apiError.js';
 import { bearerToken } from './bearer.js';
+import { queryCredential } from './queryCredential.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -18,12 +19,12 @@ export function presentedClientSecret(request: FastifyRequest): string | undefin
   return clientSecrets.get(request);
 }
 
+/** Throws (401) on `?admin_key=` under an encoded name, even beside a valid header. */
 function presentedKey(request: FastifyRequest): string | undefined {
+  const fromQuery = queryCredential(request, 'admin_key');
   const header = request.headers.authorization;
   if (header !== undefined) return bearerToken(header);
-  const query = request.query as Record<string, unknown> | undefined;
-  const fromQuery = query?.admin_key;
-  return typeof fromQuery === 'string' ? fromQuery : undefined;
+  return fromQuery;
 }
 
 /**
@@ -36,7 +37,13 @@ export function adminAuth(adminKeyHash: string) {
   const expected = Buffer.from(adminKeyHash, 'hex');
   // Callback style rather than async: it runs on every admin request, and needs no promise.
   return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
-    const key = presentedKey(request);
+    let key: string | undefined;
+    try {
+      key = presentedKey(request);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
     // The key is a credential, not a query parameter of the route: keep it out of validation.
     const query = request.query as Record<string, unknown> | undefined;
     if (query && 'admin_key' in query) delete query.admin_key;

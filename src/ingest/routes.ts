@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../http/apiError.js';
 import { bearerToken } from '../http/bearer.js';
 import { errorResponse, ok } from '../http/envelope.js';
+import { queryCredential } from '../http/queryCredential.js';
 import { validatorCompiler } from '../http/validation.js';
 import { decodeBody, RawBody } from './body.js';
 import { allowRequestOrigin, answerPreflight } from '../http/cors.js';
@@ -129,7 +130,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
         response: { 200: Accepted, ...ingestErrors },
       },
     },
-    (request, reply) => ingest(request, reply, request.query.key, true),
+    (request, reply) => ingest(request, reply, queryCredential(request, 'key'), true),
   );
 
   for (const path of ['/batch', '/ingest']) {

@@ -1,0 +1,147 @@
+// The url_regex safety check (issue 11, B6): refused patterns, accepted ones, and a property test
+// that times every accepted pattern on URLs built to make it backtrack.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { isSafeRegex, unboundCounts } from '../src/validation/safeRegex.js';
+
+const RUNS = 150;
+const SEED = process.env.MYTHIC_FUZZ_SEED ? Number(process.env.MYTHIC_FUZZ_SEED) : Date.now() ^ (Math.random() * 0x7fffffff);
+/** Generous: a linear pattern tests a 32 KiB URL in well under a millisecond. */
+const BOUND_MS = 50;
+/**
+ * The longest URL timed: 32 KiB, the most one event may carry (the SDK sets no bound of its own).
+ * Lengths grow from a few characters, so that an exponential pattern fails at once instead of
+ * running for ever at full length.
+ */
+const LENGTHS = [4, 8, 12, 16, 20, 24, 28, 32, 48, 64, 128, 512, 2048, 8192, 32768];
+
+describe('url_regex safety', () => {
+  it('refuses the patterns the attack review found, and other super-linear ones', () => {
+    for (const pattern of [
+      '(a|a)*',
+      '(a|aa)*',
+      '(\\w|\\d)*',
+      '.*.*.*.*.*.*.*.*=$',
+      '(a+)+',
+      '(.*)*',
+      '^(a|aa)*$',
+      '(x+x+)+y',
+      '(\\w+\\.)+example',
+      '.*checkout.*',
+      'a.*b',
+      '(ab)*c+',
+      // Counted repetition is analysed as unbounded: these two are "constant" to the automaton.
+      '[\\s\\S]{0,200}a{0,200}b',
+      'a{0,30}a{0,30}b',
+      // The price of that: refused though its bound keeps it fast (anchored, it is accepted).
+      '\\d{2,4}x',
+    ]) {
+      assert.equal(isSafeRegex(pattern), false, pattern);
+    }
+  });
+
+  it('refuses what the analysis cannot judge (backreferences, lookahead) and what does not compile', () => {
+    for (const pattern of ['(a)\\1+', '(?=.*x)y', '(', 'a**', '[', '(?<n>a)(?<n>b)', '\\']) assert.equal(isSafeRegex(pattern), false, pattern);
+  });
+
+  it('accepts common, linear rules', () => {
+    for (const pattern of [
+      '/checkout',
+      '^https://shop\\.example/(cart|checkout)',
+      '^/blog/.+',
+      '/blog/.*',
+      '/products/\\d+$',
+      '/products/\\d{4}',
+      '^/products/\\d{2,4}x',
+      '^/products/[^/]+/reviews$',
+      '[?&]utm_source=google(&|$)',
+      '^https://[a-z]+\\.example/',
+      '^(?:.*)checkout',
+      '(a+)?',
+      '(a|b)*',
+      '[(a+)]+',
+      'x{',
+      '(?<n>a)',
+      '(?<!a)b',
+      `^${'r'.repeat(255)}`,
+    ]) {
+      assert.equal(isSafeRegex(pattern), true, pattern);
+    }
+  });
+
+  it('analyses counted repetition as unbounded, leaving escapes, classes and literal braces alone', () => {
+    assert.equal(unboundCounts('a{2,4}b{0,3}c{3}d{1}e{0,1}f{2,}?'), 'a+b*c+d{1}e{0,1}f+?');
+    assert.equal(unboundCounts('\\{2,3}[{2,3}]x{,2}y{'), '\\{2,3}[{2,3}]x{,2}y{');
+    assert.equal(unboundCounts('[\\]{2}]{2}'), '[\\]{2}]+');
+  });
+
+  it('accepts only patterns that stay fast on URLs built to make them backtrack (property)', () => {
+    const atom = fc.constantFrom('a', 'b', '/', '=', '.', '\\d', '\\w', '[ab]', '[^/]', 'x');
+    const quantifier = fc.constantFrom('*', '+', '?', '{2}', '{0,3}', '{1,}', '*?', '+?');
+    const { node } = fc.letrec<{ node: string; seq: string; alt: string; rep: string }>((tie) => ({
+      node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, atom, tie('seq'), tie('alt'), tie('rep')),
+      seq: fc.array(tie('node'), { minLength: 2, maxLength: 4 }).map((parts) => parts.join('')),
+      alt: fc.array(tie('node'), { minLength: 2, maxLength: 3 }).map((parts) => `(?:${parts.join('|')})`),
+      rep: fc.tuple(tie('node'), quantifier).map(([body, q]) => `(?:${body})${q}`),
+    }));
+    const patterns = fc
+      .tuple(fc.boolean(), node, fc.constantFrom('', '$', 'z', '=$'))
+      .map(([anchored, body, tail]) => `${anchored ? '^' : ''}${body}${tail}`)
+      .filter((pattern) => pattern.length <= 256);
+    let accepted = 0;
+    let refused = 0;
+    let slowest = { ms: 0, pattern: '', length: 0 };
+    fc.assert(
+      fc.property(patterns, (pattern) => {
+        if (!isSafeRegex(pattern)) {
+          refused += 1;
+          return;
+        }
+        accepted += 1;
+        const regex = new RegExp(pattern);
+        for (const unit of adversarialUnits(pattern)) {
+          for (const mismatch of ['!', '\n']) {
+            for (const length of LENGTHS) {
+              const url = unit.repeat(Math.ceil(length / unit.length)).slice(0, length) + mismatch;
+              const ms = fastestOf3(() => regex.test(url));
+              if (ms > slowest.ms) slowest = { ms, pattern, length };
+              assert.ok(ms < BOUND_MS, `${pattern} took ${ms.toFixed(1)} ms on ${JSON.stringify(unit)} × ${length} + ${JSON.stringify(mismatch)}`);
+            }
+          }
+        }
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    // Neither side vacuous: the generator reaches both verdicts.
+    assert.ok(accepted >= RUNS / 10, `accepted ${accepted} of ${RUNS} (seed ${SEED})`);
+    assert.ok(refused >= RUNS / 10, `refused ${refused} of ${RUNS} (seed ${SEED})`);
+    console.log(`url_regex property: ${accepted} accepted, ${refused} refused; slowest ${slowest.ms.toFixed(2)} ms (${slowest.pattern} at ${slowest.length}); seed ${SEED}`);
+  });
+});
+
+/**
+ * The fastest of up to three runs: the machine is shared, and a run preempted for 50 ms says
+ * nothing about the pattern, while a super-linear one is slow every time.
+ */
+function fastestOf3(run: () => void): number {
+  let best = Infinity;
+  for (let i = 0; i < 3 && best >= BOUND_MS; i += 1) {
+    const start = performance.now();
+    run();
+    best = Math.min(best, performance.now() - start);
+  }
+  return best;
+}
+
+/** What to repeat: each character the pattern can match on its own, and its literal characters in order. */
+function adversarialUnits(pattern: string): string[] {
+  const units = new Set<string>();
+  for (const c of pattern.replace(/\\[dw]|\[\^?[^\]]*\]/g, '')) if (/[a-z0-9/=.]/.test(c)) units.add(c);
+  if (pattern.includes('\\d')) units.add('1');
+  if (pattern.includes('\\w') || pattern.includes('[ab]') || pattern.includes('[^/]')) units.add('a').add('b');
+  const literals = pattern.replace(/\\[dw]|\[\^?[^\]]*\]|\{[\d,]*\}|[^a-z0-9/=.]/g, '');
+  if (literals.length > 1) units.add(literals);
+  units.add('ab');
+  return [...units];
+}
