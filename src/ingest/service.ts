@@ -8,6 +8,7 @@ import { enrich, identityLinks, type RequestFacts } from './enrich.js';
 import type { EventSink } from './eventSink.js';
 import { KeyedClients } from './keyedClients.js';
 import { acceptEvents, DEFAULT_LIMITS, unpackBody, type AcceptedEvent, type IngestLimits } from './events.js';
+import { forgetKeyInProperties, keyInEvents } from './posthog/bodyKey.js';
 import { TokenBuckets, type RateLimit } from './rateLimit.js';
 
 export interface IngestRateLimits {
@@ -120,7 +121,8 @@ export class IngestService {
   private async vouch(request: IngestRequest, now: number): Promise<Vouched> {
     try {
       const unpacked = unpackBody(request.body, this.limits);
-      const key = request.key ?? unpacked.apiKey;
+      const key = request.key ?? unpacked.apiKey ?? keyInEvents(unpacked.items, unpacked.labels);
+      forgetKeyInProperties(unpacked.items, key);
       // What an event may set depends on the key's kind, which its prefix tells before any lookup
       // (an sk_ on /e is refused by authenticate, whatever its events).
       const trusted = key?.startsWith('sk_') === true;
