@@ -9,6 +9,7 @@ import { allowRequestOrigin, answerPreflight } from '../http/cors.js';
 import { JournalUnavailable, Overloaded } from './eventSink.js';
 import { requestingHost } from './origin.js';
 import { bodyEncoding } from './posthog/encoding.js';
+import { postHogRoutes } from './posthog/routes.js';
 import { Accepted, BrowserQuery, IngestBody, IngestEventComponent, ServerQuery } from './schemas.js';
 import { IngestService, type IngestServiceOptions } from './service.js';
 
@@ -114,7 +115,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
         description:
           'Only a publishable key. When the request carries Origin (else Referer), its host must be the client’s domain, a subdomain of it, or one of its hostnames. The visitor’s address and user agent are taken from the connection (or from the client’s first-party proxy, which sends X-Mythic-Proxy-Key and X-Forwarded-For).',
         security: [],
-        consumes: ['application/json', 'text/plain'],
+        consumes: ['application/json', 'text/plain', 'application/x-www-form-urlencoded'],
         querystring: BrowserQuery,
         body: IngestBody,
         response: { 200: Accepted, ...ingestErrors },
@@ -133,7 +134,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
           description:
             'With a secret key: no origin check, past timestamps are kept (backfill), and each event may set the visitor’s address (`$ip`/`ip`) and user agent (`$user_agent`/`user_agent`), at the top level or in properties. With a publishable key the rules of /e apply.',
           security: [],
-          consumes: ['application/json', 'text/plain'],
+          consumes: ['application/json', 'text/plain', 'application/x-www-form-urlencoded'],
           querystring: ServerQuery,
           body: IngestBody,
           response: { 200: Accepted, ...ingestErrors },
@@ -146,4 +147,8 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
   for (const path of ['/e', '/batch', '/ingest']) {
     app.options(path, { schema: { hide: true } }, (request, reply) => answerPreflight(request, reply));
   }
+
+  // PostHog's SDKs, configured for PostHog, ask these too: answered here so that this context's
+  // parsers, CORS and per-address limit apply to them as to /e.
+  await app.register(postHogRoutes, { service });
 };

@@ -48,6 +48,9 @@ export interface IngestRequest extends ConnectionFacts {
   body: unknown;
 }
 
+/** An SDK asking for its settings: the facts of an ingestion request, without events. */
+export type SdkRequest = Omit<IngestRequest, 'body'>;
+
 export interface IngestOutcome {
   /** Events of the request, all durably accepted. */
   received: number;
@@ -134,6 +137,30 @@ export class IngestService {
       if (request.proxyKey !== undefined) this.limitAddress(request.connectionIp, now);
       throw error;
     }
+  }
+
+  /**
+   * The client behind an SDK's feature-flag or remote-config request (PostHog's /flags and
+   * /array/<token>/config), under the rules its events would meet: the key, a claimed proxy key,
+   * the client's origins for a publishable key, and both allowances. Expects `admit` to have run.
+   */
+  async sdkClient(request: SdkRequest): Promise<ClientRow> {
+    const now = this.options.clock();
+    const proxied = request.proxyKey !== undefined;
+    let client: ClientRow;
+    try {
+      ({ client } = await authenticate(this.keyedClients, request.key, request.publishableOnly));
+      if (request.proxyKey !== undefined) verifyProxyKey(client, request.proxyKey);
+    } catch (error) {
+      if (proxied) this.limitAddress(request.connectionIp, now);
+      throw error;
+    }
+    const trusted = request.key?.startsWith('sk_') === true;
+    if (proxied) this.limitAddress(visitorOf(request, trusted, true).ip ?? request.connectionIp, now);
+    if (!trusted) await checkOrigin(this.options.store, client, request.originHost);
+    const keyWait = this.perKey.take(`${client.id}\n${trusted ? 'secret' : 'publishable'}`, now);
+    if (keyWait > 0) throw rateLimited(keyWait, 'key');
+    return client;
   }
 
   private limitAddress(ip: string, now: number): void {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { after, before, it } from 'node:test';
 import type { TestApi } from '../helpers/api.js';
@@ -9,8 +10,8 @@ import { USER_AGENTS } from './enrich.test.js';
 
 /**
  * Requests as PostHog's SDKs send them (byte for byte what posthog-js 1.449 sent from Chromium),
- * through the real app on each store: how their bodies are wrapped and where their key is. Every
- * answer is checked against the OpenAPI document.
+ * through the real app on each store: how their bodies are wrapped, where their key is, and the
+ * settings they ask for. Every answer is checked against the OpenAPI document.
  */
 
 const ORIGIN = 'https://shop.posthog-user.test';
@@ -56,6 +57,15 @@ describeEachStore('PostHog’s SDKs’ requests', (kind) => {
   });
 
   const browser = { origin: ORIGIN, 'user-agent': USER_AGENTS.chrome };
+
+  /** A GET as posthog-js makes it, its answer checked against the document when it is JSON. */
+  async function get(url: string, headers: Record<string, string> = browser): Promise<{ status: number; body: unknown; text: string; headers: Record<string, unknown> }> {
+    const response = await api.app.inject({ method: 'GET', url, headers });
+    const json = String(response.headers['content-type']).startsWith('application/json');
+    const body: unknown = json ? response.json() : undefined;
+    if (json) api.contract.check('GET', url, response.statusCode, body);
+    return { status: response.statusCode, body, text: response.body, headers: response.headers };
+  }
 
   /** Asserts a refusal in the error envelope, and that the client has no more events than before. */
   async function refusedWithNothingStored(client: Client, status: number, code: string, request: () => Promise<Answer>): Promise<Answer> {
@@ -169,5 +179,75 @@ describeEachStore('PostHog’s SDKs’ requests', (kind) => {
     const unknown = `pk_${'0'.repeat(32)}`;
     await refusedWithNothingStored(shop, 401, 'unauthorized', () => send('/e/', { raw: gzipBatch(unknown), headers: { ...browser, 'content-type': 'text/plain' } }));
     await refusedWithNothingStored(shop, 401, 'unauthorized', () => send('/e/', { raw: gzipBatch(shop.sk), headers: { ...browser, 'content-type': 'text/plain' } }));
+
+    const flags = (key: string, headers: Record<string, string>) =>
+      send('/flags/?v=2&compression=base64', { raw: base64Form({ token: key, distinct_id: 'device-1' }), headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal((await flags(shop.pk, foreign)).status, 403);
+    assert.equal((await flags(unknown, browser)).status, 401);
+    for (const path of ['config', 'config.js']) {
+      const fromElsewhere = await get(`/array/${shop.pk}/${path}`, foreign);
+      assert.equal(fromElsewhere.status, 403, path);
+      assert.equal((await get(`/array/${unknown}/${path}`)).status, 401, path);
+      const secret = await get(`/array/${shop.sk}/${path}`);
+      assert.equal(secret.status, 401, `${path}: a secret key in a URL is refused`);
+      // A script tag sends no Origin, only Referer, which is checked the same way.
+      assert.equal((await get(`/array/${shop.pk}/${path}`, { referer: 'https://evil.test/page' })).status, 403, path);
+    }
+  });
+
+  it('answers /flags with no flag, in the shape posthog-js reads as loaded', async () => {
+    const res = await send('/flags/?v=2&compression=base64', {
+      raw: base64Form({ token: shop.pk, distinct_id: 'device-1', groups: {} }),
+      headers: { ...browser, 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { flags: {}, featureFlags: {}, featureFlagPayloads: {}, errorsWhileComputingFlags: false });
+    assert.equal(res.headers['access-control-allow-origin'], ORIGIN);
+    // posthog-node asks with JSON, and may use its secret key.
+    const server = await send('/flags?v=2', { body: { token: shop.sk, distinct_id: 'customer-7' } });
+    assert.equal(server.status, 200);
+    const bad = await send('/flags?v=2', { body: ['not', 'an', 'object'], headers: browser });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.code, 'validation_error');
+    assert.equal((await send('/flags?v=2', { body: { distinct_id: 'no key' }, headers: browser })).status, 401);
+  });
+
+  it('answers the remote config, as JSON and as the script posthog-js loads, with everything but capture off', async () => {
+    const json = await get(`/array/${shop.pk}/config`);
+    assert.equal(json.status, 200);
+    const config = json.body as Record<string, unknown>;
+    assert.equal(config.token, shop.pk);
+    assert.equal(config.hasFeatureFlags, false);
+    assert.equal(config.sessionRecording, false);
+    assert.equal(config.surveys, false);
+    assert.equal(config.autocapture_opt_out, true);
+    assert.deepEqual(config.supportedCompression, ['gzip', 'gzip-js']);
+    assert.equal(json.headers['access-control-allow-origin'], ORIGIN);
+
+    const script = await get(`/array/${shop.pk}/config.js`, { referer: `${ORIGIN}/pricing` });
+    assert.equal(script.status, 200);
+    assert.match(String(script.headers['content-type']), /^application\/javascript/);
+    assert.equal(script.headers['x-content-type-options'], 'nosniff');
+    const window: { _POSTHOG_REMOTE_CONFIG?: Record<string, { config: unknown; siteApps: unknown[] }> } = {};
+    runInNewContext(script.text, { window });
+    // Through JSON: objects made in the script's own realm have other prototypes.
+    assert.deepEqual(JSON.parse(JSON.stringify(window._POSTHOG_REMOTE_CONFIG?.[shop.pk])), { config, siteApps: [] });
+  });
+
+  it('charges the settings requests to the visitor’s address like events', async () => {
+    const limited = await startIngestApi(kind, { ingest: { rateLimits: { perIp: { perSecond: 1, burst: 2 } } } });
+    try {
+      const client = await limited.createClient({ domain: 'posthog-user.test' });
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        const response = await limited.api.app.inject({ method: 'GET', url: `/array/${client.pk}/config`, headers: browser, remoteAddress: '198.51.100.9' });
+        statuses.push(response.statusCode);
+      }
+      const flags = await limited.send('/flags?v=2', { body: { token: client.pk }, headers: browser, remoteAddress: '198.51.100.9' });
+      assert.deepEqual([...statuses, flags.status], [200, 200, 429, 429]);
+      assert.ok(Number(flags.headers['retry-after']) >= 1);
+    } finally {
+      await limited.api.close();
+    }
   });
 });
