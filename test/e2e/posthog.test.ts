@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { PostHog } from 'posthog-node';
+import { stopAllServers } from '../helpers/server.js';
+import { CHROMIUM_SKIP, launchChromium, newContext, startMythic, startSite, type MythicServer, type Site, type StoredEventView } from './harness.js';
+
+/**
+ * Teams arrive with PostHog's own SDKs in their pages and servers. These tests run the official
+ * clients as shipped (posthog-js in Chromium, posthog-node in this process) against a real
+ * `mythic serve`, configured only as PostHog's documentation says, with the client's pk_ (or sk_)
+ * as their token, and check what got stored.
+ */
+
+const require = createRequire(import.meta.url);
+/** posthog-js's browser bundle, as a page loading it from a CDN would get it. */
+const POSTHOG_JS = readFileSync(require.resolve('posthog-js/dist/array.full.js'), 'utf8');
+
+const named = (events: StoredEventView[], name: string): StoredEventView[] => events.filter((e) => e.event === name);
+const pageviewOf = (events: StoredEventView[], path: string): StoredEventView | undefined =>
+  events.find((e) => e.event === '$pageview' && e.path === path);
+
+describe('posthog-node against a real server', () => {
+  let mythic: MythicServer;
+
+  before(async () => {
+    mythic = await startMythic();
+  });
+  after(async () => {
+    await mythic?.stop();
+    await stopAllServers();
+  });
+
+  for (const kind of ['publishable', 'secret'] as const) {
+    it(`stores capture and identify sent with the ${kind} key as project key`, async () => {
+      const created = (await mythic.createClient({ id: `node-${kind}`, name: `Node ${kind}`, domain: `node-${kind}.example` })) as unknown as {
+        id: string;
+        publishable_key: string;
+        secret_key: string;
+      };
+      const key = kind === 'publishable' ? created.publishable_key : created.secret_key;
+      const errors: unknown[] = [];
+      const posthog = new PostHog(key, { host: mythic.baseUrl, flushAt: 1, flushInterval: 0, fetchRetryCount: 0 });
+      posthog.on('error', (error: unknown) => errors.push(error));
+      posthog.capture({ distinctId: 'customer-7', event: 'Order Completed', properties: { revenue: 42.5, currency: 'EUR' } });
+      posthog.identify({ distinctId: 'customer-7', properties: { email: 'c7@example.com' } });
+      await posthog.shutdown();
+      assert.deepEqual(errors, [], 'posthog-node reported no failed request');
+
+      const stored = await mythic.waitForEvents(created.id, (events) => events.length >= 2);
+      assert.equal(stored.length, 2);
+      const order = named(stored, 'Order Completed')[0];
+      assert.equal(order?.distinct_id, 'customer-7');
+      assert.equal(order?.properties.revenue, 42.5);
+      assert.equal(order?.properties.currency, 'EUR');
+      assert.equal(order?.properties.$lib, 'posthog-node');
+      const identify = named(stored, '$identify')[0];
+      assert.equal(identify?.distinct_id, 'customer-7');
+      assert.deepEqual(identify?.properties.$set, { email: 'c7@example.com' });
+    });
+  }
+});
+
+describe('browser: posthog-js against a real server', { skip: CHROMIUM_SKIP }, () => {
+  let mythic: MythicServer;
+  let site: Site;
+  let browser: Browser;
+  const pages = new Map<string, (path: string) => string>();
+
+  before(async () => {
+    [mythic, site, browser] = await Promise.all([startMythic(), startSite((host, path) => pages.get(host)?.(path) ?? null), launchChromium()]);
+  });
+  after(async () => {
+    await browser?.close();
+    await site?.close();
+    await mythic?.stop();
+    await stopAllServers();
+  });
+
+  /** A page set up exactly as PostHog's docs say, with our server as api_host and our pk_ as token. */
+  const postHogPage = (pk: string): string =>
+    `<!doctype html><html><head><meta charset="utf-8"><title>PostHog shop</title>
+<script src="/vendor/posthog.js"></script>
+<script>posthog.init(${JSON.stringify(pk)}, { api_host: ${JSON.stringify(mythic.baseUrl)}, opt_out_useragent_filter: true });</script>
+</head><body><h1>PostHog shop</h1></body></html>`;
+
+  it('stores page views, a custom event, $identify and the page-leave beacons, and answers flags and config', async () => {
+    const client = await mythic.createClient({ id: 'ph-shop', name: 'PostHog Shop', domain: 'ph.localhost' });
+    pages.set('ph.localhost', () => postHogPage(client.publishable_key));
+    const context = await newContext(browser);
+    // Every answer of our server the browser saw (beacons sent while a page unloads are not reported).
+    const answers: { status: number; method: string; path: string }[] = [];
+    context.on('response', (response) => {
+      const url = new URL(response.url());
+      if (url.origin === mythic.baseUrl) answers.push({ status: response.status(), method: response.request().method(), path: url.pathname });
+    });
+    const consoleErrors: string[] = [];
+    await context.route(
+      (url) => url.pathname === '/vendor/posthog.js',
+      (route) => route.fulfill({ status: 200, contentType: 'application/javascript', body: POSTHOG_JS }),
+    );
+    try {
+      const page = await context.newPage();
+      page.on('console', (message) => {
+        if (message.type() === 'error') consoleErrors.push(message.text());
+      });
+      await page.goto(site.url('ph.localhost', '/'));
+      let stored = await mythic.waitForEvents(client.id, (events) => pageviewOf(events, '/') !== undefined);
+      await page.evaluate(`posthog.capture('Plan Chosen', { plan: 'pro' })`);
+      await page.evaluate(`posthog.identify('user-42', { email: 'u42@example.com' })`);
+      stored = await mythic.waitForEvents(client.id, (events) => named(events, 'Plan Chosen').length === 1 && named(events, '$identify').length === 1);
+      // Leaving the page sends $pageleave by sendBeacon, as a base64 form body.
+      await page.goto(site.url('ph.localhost', '/checkout'));
+      await mythic.waitForEvents(client.id, (events) => pageviewOf(events, '/checkout') !== undefined);
+      await page.close({ runBeforeUnload: true });
+      stored = await mythic.waitForEvents(client.id, (events) => named(events, '$pageleave').length === 2);
+
+      const landing = pageviewOf(stored, '/') as StoredEventView;
+      const device = landing.$device_id;
+      assert.ok(device, 'posthog-js’s device id is kept');
+      assert.equal(landing.distinct_id, device, 'an anonymous visitor is known by the device id');
+      assert.equal(landing.properties.$lib, 'web');
+      assert.ok(landing.$session_id, 'the session id is moved out of properties');
+      const plan = named(stored, 'Plan Chosen')[0] as StoredEventView;
+      assert.equal(plan.properties.plan, 'pro');
+      assert.equal(plan.distinct_id, device);
+      assert.equal(plan.path, '/');
+      const identify = named(stored, '$identify')[0] as StoredEventView;
+      assert.equal(identify.distinct_id, 'user-42', 'the distinct id posthog-js sends in properties');
+      assert.equal(identify.$anon_distinct_id, device);
+      assert.deepEqual(identify.properties.$set, { email: 'u42@example.com' });
+      assert.equal(pageviewOf(stored, '/checkout')?.distinct_id, 'user-42');
+      assert.deepEqual(
+        named(stored, '$pageleave').map((e) => [e.path, e.distinct_id]),
+        [
+          ['/', 'user-42'],
+          ['/checkout', 'user-42'],
+        ],
+      );
+      for (const event of stored) {
+        assert.equal(event.properties.token, undefined, `${event.event}: the key is not stored as a property`);
+        assert.equal(event.properties.distinct_id, undefined, `${event.event}: the distinct id is a column, not a property`);
+      }
+
+      const refused = answers.filter((a) => a.status >= 300);
+      assert.deepEqual(refused, [], 'every request posthog-js made was answered with success');
+      const asked = new Set(answers.map((a) => `${a.method} ${a.path}`));
+      for (const request of ['POST /e/', 'POST /flags/', `GET /array/${client.publishable_key}/config.js`]) {
+        assert.ok(asked.has(request), `${request} was made and answered: ${[...asked].join(', ')}`);
+      }
+      assert.ok(!asked.has(`GET /array/${client.publishable_key}/config`), 'config.js handed the config over: no fallback to the JSON');
+      assert.deepEqual(consoleErrors, [], 'posthog-js logged no error');
+    } finally {
+      await context.close();
+    }
+  });
+});
