@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { PostHog } from 'posthog-node';
 import { stopAllServers } from '../helpers/server.js';
-import { CHROMIUM_SKIP, launchChromium, newContext, startMythic, startSite, type MythicServer, type Site, type StoredEventView } from './harness.js';
+import { CHROMIUM_SKIP, launchChromium, newContext, sleep, startMythic, startSite, type MythicServer, type Site, type StoredEventView } from './harness.js';
 
 /**
  * Teams arrive with PostHog's own SDKs in their pages and servers. These tests run the official
@@ -111,6 +111,12 @@ describe('browser: posthog-js against a real server', { skip: CHROMIUM_SKIP }, (
       await page.evaluate(`posthog.capture('Plan Chosen', { plan: 'pro' })`);
       await page.evaluate(`posthog.identify('user-42', { email: 'u42@example.com' })`);
       stored = await mythic.waitForEvents(client.id, (events) => named(events, 'Plan Chosen').length === 1 && named(events, '$identify').length === 1);
+      // identify reloads the flags: let that answer arrive before leaving, so no request is cut off.
+      const deadline = Date.now() + 10_000;
+      while (!answers.some((a) => a.method === 'POST' && a.path === '/flags/')) {
+        assert.ok(Date.now() < deadline, `posthog-js asked for its flags after identify: ${JSON.stringify(answers)}`);
+        await sleep(50);
+      }
       // Leaving the page sends $pageleave by sendBeacon, as a base64 form body.
       await page.goto(site.url('ph.localhost', '/checkout'));
       await mythic.waitForEvents(client.id, (events) => pageviewOf(events, '/checkout') !== undefined);
