@@ -56,6 +56,8 @@ describe('posthog-node against a real server', () => {
       posthog.on('error', (error: unknown) => errors.push(error));
       posthog.capture({ distinctId: 'customer-7', event: 'Order Completed', properties: { revenue: 42.5, currency: 'EUR' } });
       posthog.identify({ distinctId: 'customer-7', properties: { email: 'c7@example.com' } });
+      // Flags are asked of /flags, which answers none (a failed request would be reported below).
+      assert.deepEqual(await posthog.getAllFlags('customer-7'), {});
       await posthog.shutdown();
       assert.deepEqual(errors, [], 'posthog-node reported no failed request');
 
