@@ -175,8 +175,10 @@ describeEachStore('HTTP layer', (kind) => {
       '/api/v1/query/funnel',
       '/api/v1/tag-templates',
       '/api/v1/whoami',
+      '/array/{token}/config',
       '/batch',
       '/e',
+      '/flags',
       '/healthz',
       '/ingest',
     ]);

@@ -47,8 +47,14 @@ describe('README', () => {
       const { stdout } = await run('bash', ['-c', strict], { cwd: workDir, env: { ...process.env, PATH: process.env.PATH } });
       const answers = stdout.split('\n').filter((line) => line.startsWith('{'));
       assert.equal(answers.length, calls - captured, 'one JSON answer per call (ids and keys captured into variables are not printed)');
-      const parsed = answers.map((a) => JSON.parse(a) as { success?: boolean; openapi?: string });
-      assert.ok(parsed.every((a) => a.success === true || a.openapi === '3.1.0'), 'every answer is a success envelope (or the API description)');
+      const parsed = answers.map((a) => JSON.parse(a) as { success?: boolean; openapi?: string; errorsWhileComputingFlags?: boolean; hasFeatureFlags?: boolean });
+      // PostHog's SDKs read their flags and remote config in PostHog's shapes, not in the envelope.
+      const postHogShaped = (a: (typeof parsed)[number]): boolean => a.errorsWhileComputingFlags === false || a.hasFeatureFlags === false;
+      assert.ok(
+        parsed.every((a) => a.success === true || a.openapi === '3.1.0' || postHogShaped(a)),
+        'every answer is a success envelope (or the API description, or a PostHog SDK’s settings)',
+      );
+      assert.equal(parsed.filter(postHogShaped).length, 2, 'the PostHog settings examples ran');
       assert.ok(answers.some((a) => a === '{"success":true,"deleted":true,"hard":true}'));
       server.kill('SIGTERM');
       await server.waitForExit();

@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { ApiError } from '../http/apiError.js';
+import { looksGzipped, unwrapPayload, type BodyEncoding } from './posthog/encoding.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -21,9 +22,7 @@ export class RawBody {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export interface DecodeOptions {
-  /** `Content-Encoding: gzip`, or `?compression=gzip-js` (posthog-js, which cannot set the header). */
-  gzip: boolean;
+export interface DecodeOptions extends BodyEncoding {
   /** Bound on the decompressed size: a few KB of gzip can inflate to gigabytes. */
   maxBytes: number;
 }
@@ -31,11 +30,14 @@ export interface DecodeOptions {
 const tooLarge = (maxBytes: number): ApiError =>
   new ApiError(413, 'payload_too_large', `The body is larger than the limit of ${maxBytes} bytes once decompressed`);
 
-/** Inflates (if asked) and parses the body; every failure is a 400 or 413, never a 500. */
+/**
+ * Unwraps (a form's `data`, base64), inflates (when declared, or when the bytes are gzip) and
+ * parses the body; every failure is a 400 or 413, never a 500.
+ */
 export async function decodeBody(body: RawBody | undefined, options: DecodeOptions): Promise<unknown> {
   if (body === undefined || body.bytes.length === 0) throw new ApiError(400, 'invalid_json', 'The body is empty');
-  let bytes = body.bytes;
-  if (options.gzip) {
+  let bytes = unwrapPayload(body.bytes, options);
+  if (options.gzip || looksGzipped(bytes)) {
     try {
       bytes = await gunzipAsync(bytes, { maxOutputLength: options.maxBytes });
     } catch (error) {

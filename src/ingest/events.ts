@@ -5,6 +5,7 @@ import { problemsFrom, validatorCompiler } from '../http/validation.js';
 import { MAX_JSON_DEPTH } from '../validation/jsonSize.js';
 import { findUnstorableText } from '../validation/storableText.js';
 import { isIpAddress } from './ip.js';
+import { keyInBody } from './posthog/bodyKey.js';
 import { parseTimestamp } from './timestamp.js';
 import { IngestEvent, MAX_ID_LENGTH, MAX_USER_AGENT_LENGTH } from './schemas.js';
 
@@ -41,7 +42,7 @@ export interface Unpacked {
   items: unknown[];
   /** `batch[i]` for a batch or an array, '' for a lone event: prefixes field names in errors. */
   labels: string[];
-  /** `api_key` of the body (PostHog clients put the key there). */
+  /** The key the body names beside its events: `api_key` or `token` (PostHog clients put it there). */
   apiKey: string | undefined;
 }
 
@@ -56,7 +57,6 @@ const shapeError = (): ApiError =>
 /** Splits a parsed body into its events: one event, `{ batch: [...] }` or a bare array. */
 export function unpackBody(body: unknown, limits: IngestLimits): Unpacked {
   let items: unknown[];
-  let apiKey: unknown;
   let single = false;
   if (Array.isArray(body)) items = body;
   else if (isObject(body) && 'batch' in body) {
@@ -64,10 +64,8 @@ export function unpackBody(body: unknown, limits: IngestLimits): Unpacked {
       throw new ApiError(400, 'validation_error', 'batch must be an array of events', [{ field: 'batch', message: 'must be an array' }]);
     }
     items = body.batch;
-    apiKey = body.api_key;
   } else if (isObject(body)) {
     items = [body];
-    apiKey = body.api_key;
     single = true;
   } else throw shapeError();
   if (items.length === 0) {
@@ -78,11 +76,8 @@ export function unpackBody(body: unknown, limits: IngestLimits): Unpacked {
       { field: 'batch', message: `must contain at most ${limits.maxEvents} events` },
     ]);
   }
-  return {
-    items,
-    labels: single ? [''] : items.map((_, i) => `batch[${i}]`),
-    apiKey: typeof apiKey === 'string' ? apiKey : undefined,
-  };
+  const labels = single ? [''] : items.map((_, i) => `batch[${i}]`);
+  return { items, labels, apiKey: keyInBody(body) };
 }
 
 /** Who sent the events decides what they may set. */
@@ -171,13 +166,17 @@ function acceptEvent(item: Record<string, unknown>, label: string, context: Vali
     delete properties[name];
     return top ?? inner;
   };
+  // posthog-js sends the distinct id only in properties; a top-level one wins.
+  const innerDistinct = properties.distinct_id;
+  delete properties.distinct_id;
   const session_id = moved('$session_id');
   const device_id = moved('$device_id');
   const anon_distinct_id = moved('$anon_distinct_id');
   // $set / $set_once at the top level (PostHog's identify) belong with the properties.
   for (const name of ['$set', '$set_once']) if (name in item && !(name in properties)) properties[name] = item[name];
 
-  const distinct = item.distinct_id === undefined ? device_id : String(item.distinct_id);
+  const given = item.distinct_id ?? innerDistinct;
+  const distinct = given === undefined ? device_id : String(given);
   if (distinct === null) problems.push({ field: at('distinct_id'), message: 'is required (or send $device_id)' });
 
   let timestamp = context.now;

@@ -9,6 +9,8 @@ import { decodeBody, RawBody } from './body.js';
 import { allowRequestOrigin, answerPreflight } from '../http/cors.js';
 import { JournalUnavailable, Overloaded } from './eventSink.js';
 import { requestingHost } from './origin.js';
+import { bodyEncoding } from './posthog/encoding.js';
+import { postHogRoutes } from './posthog/routes.js';
 import { Accepted, BrowserQuery, IngestBody, IngestEventComponent, ServerQuery } from './schemas.js';
 import { IngestService, type IngestServiceOptions } from './service.js';
 
@@ -46,18 +48,6 @@ function refusal(error: unknown): unknown {
 /** A header as one string: Node joins most repeated headers itself; the rest are joined here. */
 const single = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value);
 
-/** Whether the body is gzip: from Content-Encoding, or `?compression=gzip-js` for posthog-js. */
-function isGzip(request: FastifyRequest, compression: string | undefined): boolean {
-  if (compression !== undefined && compression !== 'gzip-js') {
-    throw new ApiError(415, 'unsupported_media_type', `compression=${compression} is not supported; use gzip-js or none`);
-  }
-  const encoding = request.headers['content-encoding']?.trim().toLowerCase();
-  if (encoding !== undefined && encoding !== '' && encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'x-gzip') {
-    throw new ApiError(415, 'unsupported_media_type', `Content-Encoding ${encoding} is not supported; use gzip or none`);
-  }
-  return compression === 'gzip-js' || encoding === 'gzip' || encoding === 'x-gzip';
-}
-
 /**
  * Public ingestion: browsers POST to /e with a publishable key; servers POST to /batch or /ingest
  * with either key. A request is stored whole or not at all, and answered 200 only once durable.
@@ -69,11 +59,12 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
   const { limits } = service;
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'buffer', bodyLimit: limits.maxRequestBytes }, (_request, body, done) => {
+  // Forms: posthog-js's sendBeacon on page leave (`data=<base64>`), a CORS-simple type.
+  app.addContentTypeParser(['application/json', 'text/plain', 'application/x-www-form-urlencoded'], { parseAs: 'buffer', bodyLimit: limits.maxRequestBytes }, (_request, body, done) => {
     done(null, new RawBody(body as Buffer));
   });
   app.addContentTypeParser('*', (_request, _payload, done) => {
-    done(new ApiError(415, 'unsupported_media_type', 'Send the body as application/json or text/plain'), undefined);
+    done(new ApiError(415, 'unsupported_media_type', 'Send the body as application/json, text/plain or an x-www-form-urlencoded data field'), undefined);
   });
   // The body schema is documentation: events are checked one by one in events.ts, which names
   // `batch[i]` in its errors and refuses a request whole. Other parts validate as everywhere.
@@ -97,7 +88,8 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
   /** One request, whatever the endpoint; `key` is the one given outside the body. */
   async function ingest(request: FastifyRequest, reply: FastifyReply, key: string | undefined, publishableOnly: boolean): Promise<FastifyReply> {
     const query = request.query as { compression?: string };
-    const body = await decodeBody(request.body as RawBody | undefined, { gzip: isGzip(request, query.compression), maxBytes: limits.maxRequestBytes });
+    const encoding = bodyEncoding(query.compression, request.headers['content-encoding'], request.headers['content-type']);
+    const body = await decodeBody(request.body as RawBody | undefined, { ...encoding, maxBytes: limits.maxRequestBytes });
     try {
       const outcome = await service.ingest({
         key,
@@ -124,7 +116,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
         description:
           'Only a publishable key. When the request carries Origin (else Referer), its host must be the client’s domain, a subdomain of it, or one of its hostnames. The visitor’s address and user agent are taken from the connection (or from the client’s first-party proxy, which sends X-Mythic-Proxy-Key and X-Forwarded-For).',
         security: [],
-        consumes: ['application/json', 'text/plain'],
+        consumes: ['application/json', 'text/plain', 'application/x-www-form-urlencoded'],
         querystring: BrowserQuery,
         body: IngestBody,
         response: { 200: Accepted, ...ingestErrors },
@@ -143,7 +135,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
           description:
             'With a secret key: no origin check, past timestamps are kept (backfill), and each event may set the visitor’s address (`$ip`/`ip`) and user agent (`$user_agent`/`user_agent`), at the top level or in properties. With a publishable key the rules of /e apply.',
           security: [],
-          consumes: ['application/json', 'text/plain'],
+          consumes: ['application/json', 'text/plain', 'application/x-www-form-urlencoded'],
           querystring: ServerQuery,
           body: IngestBody,
           response: { 200: Accepted, ...ingestErrors },
@@ -156,4 +148,8 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
   for (const path of ['/e', '/batch', '/ingest']) {
     app.options(path, { schema: { hide: true } }, (request, reply) => answerPreflight(request, reply));
   }
+
+  // PostHog's SDKs, configured for PostHog, ask these too: answered here so that this context's
+  // parsers, CORS and per-address limit apply to them as to /e.
+  await app.register(postHogRoutes, { service });
 };

@@ -20,6 +20,19 @@ const EventProperties = Type.Object(
     $session_id: Type.Optional(ShortId('Moved to the top level (PostHog clients send it here).')),
     $device_id: Type.Optional(ShortId('Moved to the top level.')),
     $anon_distinct_id: Type.Optional(ShortId('Moved to the top level.')),
+    distinct_id: Type.Optional(
+      Type.Unsafe<string | number>({
+        type: ['string', 'number'],
+        minLength: 1,
+        maxLength: MAX_ID_LENGTH,
+        description: 'Moved to the top level when that has none (posthog-js sends it only here).',
+      }),
+    ),
+    token: Type.Optional(
+      Type.Unknown({
+        description: 'The key, when the request gives none elsewhere (posthog-js). Not stored when it is the key the request was accepted with.',
+      }),
+    ),
     $current_url: Type.Optional(Type.Unknown({ description: 'Page URL: source of url, host, path and UTM fields.' })),
     $referrer: Type.Optional(Type.Unknown({ description: 'Referring URL, or `$direct`.' })),
   },
@@ -78,21 +91,22 @@ const EventRef = Type.Unsafe<unknown>({ $ref: 'IngestEvent#' });
 const Batch = Type.Object({
   batch: Type.Array(EventRef, { maxItems: MAX_EVENTS_PER_REQUEST }),
   api_key: Type.Optional(Type.String({ maxLength: 100, description: 'The key, for clients that put it in the body (PostHog).' })),
+  token: Type.Optional(Type.String({ maxLength: 100, description: 'The key, when there is no api_key (PostHog’s name for it).' })),
 });
 
 /** What the ingestion endpoints take: one event, `{ batch: [...] }`, or a bare array of events. */
 export const IngestBody = Type.Union([EventRef, Batch, Type.Array(EventRef, { maxItems: MAX_EVENTS_PER_REQUEST })], {
   description:
-    'JSON sent as application/json or text/plain, optionally gzip-compressed (`Content-Encoding: gzip` or `?compression=gzip-js`). At most 1 MiB compressed and decompressed, 1,000 events, 32 KiB per event.',
+    'JSON sent as application/json or text/plain, optionally gzip-compressed (`Content-Encoding: gzip`, `?compression=gzip-js`, or recognised by its magic bytes); or, as posthog-js sends on page leave, an application/x-www-form-urlencoded `data` field holding it in base64 (`?compression=base64`). At most 1 MiB compressed and decompressed, 1,000 events, 32 KiB per event.',
 });
 
 export const BrowserQuery = Type.Object({
   key: Type.Optional(Type.String({ maxLength: 100, description: 'The publishable key (pk_…).' })),
-  compression: Type.Optional(Type.String({ maxLength: 32, description: '`gzip-js`: the body is gzip-compressed.' })),
+  compression: Type.Optional(Type.String({ maxLength: 32, description: '`gzip-js`: the body is gzip-compressed; `base64`: the body (or its form `data` field) is base64.' })),
 });
 
 export const ServerQuery = Type.Object({
-  compression: Type.Optional(Type.String({ maxLength: 32, description: '`gzip-js`: the body is gzip-compressed.' })),
+  compression: Type.Optional(Type.String({ maxLength: 32, description: '`gzip-js`: the body is gzip-compressed; `base64`: the body (or its form `data` field) is base64.' })),
 });
 
 export const Accepted = DataEnvelope(

@@ -8,6 +8,7 @@ import { enrich, identityLinks, type RequestFacts } from './enrich.js';
 import type { EventSink } from './eventSink.js';
 import { KeyedClients } from './keyedClients.js';
 import { acceptEvents, DEFAULT_LIMITS, unpackBody, type AcceptedEvent, type IngestLimits } from './events.js';
+import { forgetKeyInProperties, keyInEvents } from './posthog/bodyKey.js';
 import { TokenBuckets, type RateLimit } from './rateLimit.js';
 
 export interface IngestRateLimits {
@@ -46,6 +47,9 @@ export interface IngestRequest extends ConnectionFacts {
   /** The body, decoded and parsed, not yet validated. */
   body: unknown;
 }
+
+/** An SDK asking for its settings: the facts of an ingestion request, without events. */
+export type SdkRequest = Omit<IngestRequest, 'body'>;
 
 export interface IngestOutcome {
   /** Events of the request, all durably accepted. */
@@ -120,7 +124,8 @@ export class IngestService {
   private async vouch(request: IngestRequest, now: number): Promise<Vouched> {
     try {
       const unpacked = unpackBody(request.body, this.limits);
-      const key = request.key ?? unpacked.apiKey;
+      const key = request.key ?? unpacked.apiKey ?? keyInEvents(unpacked.items, unpacked.labels);
+      forgetKeyInProperties(unpacked.items, key);
       // What an event may set depends on the key's kind, which its prefix tells before any lookup
       // (an sk_ on /e is refused by authenticate, whatever its events).
       const trusted = key?.startsWith('sk_') === true;
@@ -132,6 +137,30 @@ export class IngestService {
       if (request.proxyKey !== undefined) this.limitAddress(request.connectionIp, now);
       throw error;
     }
+  }
+
+  /**
+   * The client behind an SDK's feature-flag or remote-config request (PostHog's /flags and
+   * /array/<token>/config), under the rules its events would meet: the key, a claimed proxy key,
+   * the client's origins for a publishable key, and both allowances. Expects `admit` to have run.
+   */
+  async sdkClient(request: SdkRequest): Promise<ClientRow> {
+    const now = this.options.clock();
+    const proxied = request.proxyKey !== undefined;
+    let client: ClientRow;
+    try {
+      ({ client } = await authenticate(this.keyedClients, request.key, request.publishableOnly));
+      if (request.proxyKey !== undefined) verifyProxyKey(client, request.proxyKey);
+    } catch (error) {
+      if (proxied) this.limitAddress(request.connectionIp, now);
+      throw error;
+    }
+    const trusted = request.key?.startsWith('sk_') === true;
+    if (proxied) this.limitAddress(visitorOf(request, trusted, true).ip ?? request.connectionIp, now);
+    if (!trusted) await checkOrigin(this.options.store, client, request.originHost);
+    const keyWait = this.perKey.take(`${client.id}\n${trusted ? 'secret' : 'publishable'}`, now);
+    if (keyWait > 0) throw rateLimited(keyWait, 'key');
+    return client;
   }
 
   private limitAddress(ip: string, now: number): void {

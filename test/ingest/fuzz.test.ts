@@ -22,7 +22,7 @@ const STATUS_OF_CODE: Record<string, number> = {
 /** Values of every JSON type, with text no store can hold and prototype-ish keys mixed in. */
 const awkwardText = fc.oneof(fc.string(), fc.constantFrom('\u0000', 'a\uD800', '__proto__', 'constructor', '$direct', '', 'x'.repeat(300)));
 const awkwardValue = fc.oneof(fc.jsonValue({ maxDepth: 3 }), awkwardText, fc.constant(null), fc.double());
-const awkwardObject = fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('__proto__', '$ip', '$session_id', 'alias', '$current_url')), awkwardValue, { maxKeys: 6 });
+const awkwardObject = fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('__proto__', '$ip', '$session_id', 'alias', '$current_url', 'distinct_id', 'token')), awkwardValue, { maxKeys: 6 });
 
 /** An event whose every field may be missing, of the wrong type, or fine. */
 const event = fc.record(
@@ -78,12 +78,20 @@ describeEachStore('ingestion fuzz', (kind) => {
   it('answers any JSON body with 200 or a 4xx, storing all of it or nothing', async (t: TestContext) => {
     t.diagnostic(`seed ${SEED}`);
     await fc.assert(
-      fc.asyncProperty(body, fc.boolean(), fc.boolean(), async (value, secret, gzip) => {
+      // Wrapped as PostHog's SDKs wrap bodies too: gzip with nothing saying so, a base64 form.
+      fc.asyncProperty(body, fc.boolean(), fc.constantFrom('none', 'gzip', 'undeclared-gzip', 'base64-form'), async (value, secret, wrap) => {
         const text = JSON.stringify(value) ?? 'null';
         const headers: Record<string, string> = { 'content-type': 'application/json', origin: 'https://fuzz.test' };
         if (secret) headers.authorization = `Bearer ${sk}`;
-        if (gzip) headers['content-encoding'] = 'gzip';
-        await sendAndCheck(secret ? '/batch' : `/e?key=${pk}`, gzip ? gzipSync(text) : text, headers);
+        if (wrap === 'gzip') headers['content-encoding'] = 'gzip';
+        let payload: string | Buffer = wrap === 'gzip' || wrap === 'undeclared-gzip' ? gzipSync(text) : text;
+        let url = secret ? '/batch' : `/e?key=${pk}`;
+        if (wrap === 'base64-form') {
+          headers['content-type'] = 'application/x-www-form-urlencoded';
+          payload = `data=${encodeURIComponent(Buffer.from(text).toString('base64'))}`;
+          url += `${secret ? '?' : '&'}compression=base64`;
+        }
+        await sendAndCheck(url, payload, headers);
       }),
       { numRuns: 300, seed: SEED },
     );
@@ -94,12 +102,23 @@ describeEachStore('ingestion fuzz', (kind) => {
     await fc.assert(
       fc.asyncProperty(
         fc.uint8Array({ maxLength: 200 }),
-        fc.constantFrom('application/json', 'text/plain', 'text/plain; charset=utf-8', 'application/octet-stream', 'multipart/form-data'),
+        fc.constantFrom(
+          'application/json',
+          'text/plain',
+          'text/plain; charset=utf-8',
+          'application/octet-stream',
+          'multipart/form-data',
+          'application/x-www-form-urlencoded',
+        ),
         fc.constantFrom(undefined, 'gzip', 'deflate', 'identity'),
-        async (bytes, contentType, encoding) => {
+        fc.constantFrom('', '&compression=base64', '&compression=gzip-js'),
+        fc.boolean(),
+        async (bytes, contentType, encoding, compression, asFormData) => {
           const headers: Record<string, string> = { 'content-type': contentType };
           if (encoding !== undefined) headers['content-encoding'] = encoding;
-          await sendAndCheck(`/e?key=${pk}`, Buffer.from(bytes), headers);
+          // Also as a form's data field, where the base64 decoder meets them.
+          const payload = asFormData ? `data=${encodeURIComponent(Buffer.from(bytes).toString('latin1'))}` : Buffer.from(bytes);
+          await sendAndCheck(`/e?key=${pk}${compression}`, payload, headers);
         },
       ),
       { numRuns: 200, seed: SEED },

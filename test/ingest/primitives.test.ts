@@ -66,7 +66,7 @@ describe('LruCache', () => {
 });
 
 describe('decodeBody', () => {
-  const options = { gzip: false, maxBytes: 1024 };
+  const options = { gzip: false, base64: false, form: false, maxBytes: 1024 };
 
   it('parses JSON, and gzip when asked', async () => {
     assert.deepEqual(await decodeBody(new RawBody(Buffer.from('{"a":1}')), options), { a: 1 });
@@ -91,9 +91,51 @@ describe('decodeBody', () => {
   it('refuses a body that inflates beyond the limit with 413, without inflating it all', async () => {
     const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024, 0x20));
     assert.ok(bomb.length < 100 * 1024);
-    const error = await refusal(decodeBody(new RawBody(bomb), { gzip: true, maxBytes: 1024 * 1024 }));
+    const error = await refusal(decodeBody(new RawBody(bomb), { ...options, gzip: true, maxBytes: 1024 * 1024 }));
     assert.equal(error.status, 413);
     assert.equal(error.code, 'payload_too_large');
+  });
+
+  it('inflates gzip that nothing declares, by its magic bytes (posthog-js), and still bounds it', async () => {
+    assert.deepEqual(await decodeBody(new RawBody(gzipSync('{"batch":[]}')), options), { batch: [] });
+    const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024, 0x20));
+    const error = await refusal(decodeBody(new RawBody(bomb), { ...options, maxBytes: 1024 * 1024 }));
+    assert.equal(error.status, 413);
+    assert.equal(error.code, 'payload_too_large');
+  });
+
+  it('reads a form’s data field, base64 or not, and a base64 body', async () => {
+    const json = '{"event":"$pageleave","properties":{"$current_url":"https://acme.test/ü?a=1&b=2"}}';
+    const base64 = Buffer.from(json).toString('base64');
+    const parsed = JSON.parse(json) as unknown;
+    const form = (data: string): RawBody => new RawBody(Buffer.from(`data=${data}`));
+    assert.deepEqual(await decodeBody(form(encodeURIComponent(base64)), { ...options, form: true, base64: true }), parsed);
+    // An unescaped `+` reaches a form decoder as a space.
+    const plus = Buffer.from('{"x":">>>?"}').toString('base64');
+    assert.ok(plus.includes('+'));
+    assert.deepEqual(await decodeBody(form(plus), { ...options, form: true, base64: true }), { x: '>>>?' });
+    assert.deepEqual(await decodeBody(form(`${encodeURIComponent(json)}&other=1`), { ...options, form: true }), parsed);
+    assert.deepEqual(await decodeBody(new RawBody(Buffer.from(base64)), { ...options, base64: true }), parsed);
+    assert.deepEqual(await decodeBody(new RawBody(Buffer.from(Buffer.from(json).toString('base64url'))), { ...options, base64: true }), parsed);
+  });
+
+  it('refuses a form without data, bad base64 and what it wraps if not JSON, with 400 invalid_json', async () => {
+    const cases: [Buffer, { base64: boolean; form: boolean }, RegExp][] = [
+      [Buffer.from('other=1'), { base64: true, form: true }, /no data field/],
+      [Buffer.from('data='), { base64: true, form: true }, /no data field/],
+      [Buffer.from('data=not*base64!'), { base64: true, form: true }, /not valid base64/],
+      [Buffer.from('data=abcde'), { base64: true, form: true }, /not valid base64/],
+      [Buffer.from(`data=${Buffer.from('not json').toString('base64')}`), { base64: true, form: true }, /not valid JSON/],
+      [Buffer.from(`data=${Buffer.from([0x7b, 0xff, 0x7d]).toString('base64')}`), { base64: true, form: true }, /not valid UTF-8/],
+      [Buffer.from([0x64, 0x61, 0x74, 0x61, 0x3d, 0xff]), { base64: true, form: true }, /form body is not valid UTF-8/],
+      [Buffer.from('%%%'), { base64: true, form: false }, /not valid base64/],
+    ];
+    for (const [bytes, encoding, message] of cases) {
+      const error = await refusal(decodeBody(new RawBody(bytes), { ...options, ...encoding }));
+      assert.equal(error.status, 400, bytes.toString());
+      assert.equal(error.code, 'invalid_json');
+      assert.match(error.message, message);
+    }
   });
 
   it('hides the bytes from enumeration, so generic walkers of request.body skip them', () => {
