@@ -35,18 +35,12 @@ ${Object.entries(DEMO_FLAGS)
   --${FORCE_FLAG.flag.padEnd(18)} ${FORCE_FLAG.help}
 `;
 
-/** Where a browser on this machine reaches the server: an unspecified address is not one to open. */
-function localUrl(config: Config): string {
-  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
-}
-
 /**
  * Said on every start, not only the first: an operator who restarts the server (or inherited it)
  * otherwise has no way to learn where the key lives or where the dashboard is.
  */
 function announceAdminKey(admin: AdminKey, config: Config): void {
-  const base = localUrl(config);
+  const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   if (admin.source.kind === 'generated') {
     // Shown once, on the start that created it; afterwards it is only in the 0600 file.
     process.stdout.write(
