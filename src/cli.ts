@@ -35,6 +35,10 @@ ${Object.entries(DEMO_FLAGS)
   --${FORCE_FLAG.flag.padEnd(18)} ${FORCE_FLAG.help}
 `;
 
+/**
+ * Said on every start, not only the first: an operator who restarts the server (or inherited it)
+ * otherwise has no way to learn where the key lives or where the dashboard is.
+ */
 function announceAdminKey(admin: AdminKey, config: Config): void {
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   if (admin.source.kind === 'generated') {
@@ -46,9 +50,17 @@ function announceAdminKey(admin: AdminKey, config: Config): void {
         `    curl -H "Authorization: Bearer $(cat ${admin.source.path})" ${base}/api/v1/clients\n` +
         `Set MYTHIC_ADMIN_KEY to use a key of your own instead.\n\n`,
     );
-  } else if (admin.source.kind === 'file' && admin.source.loosePermissions) {
-    process.stderr.write(`mythic: warning: ${admin.source.path} is readable by other users; run chmod 600 on it\n`);
+  } else if (admin.source.kind === 'file') {
+    process.stdout.write(`Admin key: in ${admin.source.path} (print it with: cat ${admin.source.path})\n`);
+    if (admin.source.loosePermissions) {
+      process.stderr.write(`mythic: warning: ${admin.source.path} is readable by other users; run chmod 600 on it\n`);
+    }
+  } else {
+    // Flags win over the environment, so an equal environment value means no flag overrode it.
+    const fromEnvironment = process.env[SETTINGS.adminKey.env] === admin.key;
+    process.stdout.write(`Admin key: the one set by ${fromEnvironment ? `the environment (${SETTINGS.adminKey.env})` : `--${SETTINGS.adminKey.flag}`}\n`);
   }
+  process.stdout.write(`Dashboard: ${base}/ (sign in with the admin key)\n`);
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN']);

@@ -195,6 +195,7 @@ describe('first start without MYTHIC_ADMIN_KEY', () => {
     assert.equal(stdout.split(key).length - 1, 1, 'printed exactly once');
     assert.ok(stdout.includes(`Generated an admin key and saved it to ${keyFile}`), stdout);
     assert.ok(stdout.includes(`curl -H "Authorization: Bearer $(cat ${keyFile})" ${first.baseUrl}/api/v1/clients`), stdout);
+    assert.ok(stdout.includes(`Dashboard: ${first.baseUrl}/ (sign in with the admin key)\n`), stdout);
     assert.ok(!first.stderr().includes(key), 'not on stderr');
   });
 
@@ -219,6 +220,9 @@ describe('first start without MYTHIC_ADMIN_KEY', () => {
     second = await startServer({ dataDir });
     assert.ok(!second.stdout().includes(key), second.stdout());
     assert.ok(!second.stdout().includes('Generated'), second.stdout());
+    // Every start, not only the first, says where the key is and where the dashboard is.
+    assert.ok(second.stdout().includes(`Admin key: in ${keyFile} (print it with: cat ${keyFile})\n`), second.stdout());
+    assert.ok(second.stdout().includes(`Dashboard: ${second.baseUrl}/ (sign in with the admin key)\n`), second.stdout());
     assert.ok(!second.stderr().includes(key), second.stderr());
     assert.equal(readFileSync(keyFile, 'utf8').trim(), key, 'the file is left as it was');
     const ok = await call(second, 'GET', '/api/v1/clients', { key });
@@ -294,6 +298,16 @@ describe('flags override the environment', () => {
     assert.ok(existsSync(join(flagDataDir, 'mythic.db')));
     assert.ok(!existsSync(envDataDir), 'the data dir from the environment is not used');
     assert.ok(!existsSync(join(flagDataDir, 'admin.key')), 'no key is generated when --admin-key is given');
+    assert.ok(server.stdout().includes('Admin key: the one set by --admin-key\n'), server.stdout());
+    assert.ok(server.stdout().includes(`Dashboard: ${server.baseUrl}/ (sign in with the admin key)\n`), server.stdout());
+    assert.ok(!server.stdout().includes(flagKey), 'a configured key is never printed');
+  });
+
+  it('names the environment as the admin key\'s source when MYTHIC_ADMIN_KEY set it', async () => {
+    const server = await startServer({ dataDir: newDataDir(), adminKey: ADMIN_KEY });
+    assert.ok(server.stdout().includes('Admin key: the one set by the environment (MYTHIC_ADMIN_KEY)\n'), server.stdout());
+    assert.ok(server.stdout().includes(`Dashboard: ${server.baseUrl}/ (sign in with the admin key)\n`), server.stdout());
+    assert.ok(!server.stdout().includes(ADMIN_KEY), 'a configured key is never printed');
   });
 });
 

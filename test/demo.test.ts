@@ -57,6 +57,7 @@ describe('mythic seed-demo', () => {
     assert.match(first.stdout, /secret key: +sk_[0-9a-f]{32} /);
     assert.match(first.stdout, /Dashboard: +http:\/\/127\.0\.0\.1:0\//);
     assert.match(first.stdout, /Start the server: +npm start -- --data-dir /);
+    assert.ok(first.stdout.includes(`(sign in with the secret key above, or with the admin key in ${join(dataDir, 'admin.key')})`), first.stdout);
 
     const meta = new SqliteMetaStore(join(dataDir, SQLITE_FILE));
     try {

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { presentClient } from '../clients/present.js';
 import type { ClientView } from '../clients/schemas.js';
 import { ClientsService } from '../clients/service.js';
 import type { Config } from '../config.js';
 import type { EventStore } from '../events/eventStore.js';
 import { describeEventStore, openEventStore } from '../events/openEventStore.js';
+import { ADMIN_KEY_FILE } from '../keys/adminKey.js';
 import { systemClock } from '../shared/clock.js';
 import type { MetaStore } from '../store/metaStore.js';
 import { describeMetaStore, openMetaStore } from '../store/openMetaStore.js';
@@ -98,6 +100,8 @@ export function describeSeed(outcome: SeedOutcome, config: Config, defaultDataDi
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
   const start = config.dataDir === defaultDataDir ? 'npm start' : `npm start -- --data-dir ${config.dataDir}`;
+  // The server prints a generated key only once; after that the file is where to find it.
+  const adminKey = config.adminKey === undefined ? `the admin key in ${join(config.dataDir, ADMIN_KEY_FILE)}` : 'the admin key you configured';
   const secret = outcome.created
     ? `    secret key:      ${client.secret_key}   (shown only now: keep it)\n`
     : `    secret key:      ${client.secret_key}   (shown in full only when the client was created; rotate it with\n` +
@@ -111,7 +115,7 @@ export function describeSeed(outcome: SeedOutcome, config: Config, defaultDataDi
     `    publishable key: ${client.publishable_key}\n` +
     secret +
     `\nStart the server:  ${start}\n` +
-    `Dashboard:         ${base}/  (sign in with the secret key above, or with the admin key the server prints on its first start)\n` +
+    `Dashboard:         ${base}/  (sign in with the secret key above, or with ${adminKey})\n` +
     `Query the API:     curl -X POST ${base}/api/v1/query -H "Authorization: Bearer <secret key>" -H "content-type: application/json" \\\n` +
     `                     -d '{"client_id":"${client.id}","metrics":["unique_visitors","page_views"],"dimensions":["day"],"period":"30d"}'\n`
   );
