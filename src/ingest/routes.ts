@@ -7,14 +7,14 @@ import { validatorCompiler } from '../http/validation.js';
 import { decodeBody, RawBody } from './body.js';
 import { allowRequestOrigin, answerPreflight } from '../http/cors.js';
 import { JournalUnavailable, Overloaded } from './eventSink.js';
+import { chargeOf, installIngestGate, PROXY_KEY_HEADER } from './gate.js';
 import { requestingHost } from './origin.js';
 import { Accepted, BrowserQuery, IngestBody, IngestEventComponent, ServerQuery } from './schemas.js';
 import { IngestService, type IngestServiceOptions } from './service.js';
 
 export type IngestRoutesOptions = IngestServiceOptions;
 
-/** Sent by a client's first-party proxy, which may then forward the visitor's address and user agent. */
-export const PROXY_KEY_HEADER = 'x-mythic-proxy-key';
+export { PROXY_KEY_HEADER } from './gate.js';
 
 const ingestErrors = {
   400: errorResponse('invalid_json or validation_error: nothing of the request was stored'),
@@ -79,19 +79,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
   app.setValidatorCompiler((route) => (route.httpPart === 'body' ? () => true : validatorCompiler(route)));
   app.addSchema(IngestEventComponent);
 
-  app.addHook('onRequest', (request, reply, done) => {
-    allowRequestOrigin(request, reply);
-    if (request.method !== 'POST') return done();
-    try {
-      service.admit(request.ip, single(request.headers[PROXY_KEY_HEADER]));
-      // A full queue refuses before the body is read: parsing events only to refuse them would
-      // spend the very CPU the queue is waiting for.
-      options.sink.assertCapacity();
-    } catch (error) {
-      return done(refusal(error) as Error);
-    }
-    done();
-  });
+  installIngestGate(app, { service, sink: options.sink, before: allowRequestOrigin, refusal });
 
   /** One request, whatever the endpoint; `key` is the one given outside the body. */
   async function ingest(request: FastifyRequest, reply: FastifyReply, key: string | undefined, publishableOnly: boolean): Promise<FastifyReply> {
@@ -107,6 +95,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
         forwardedFor: single(request.headers['x-forwarded-for']),
         userAgent: request.headers['user-agent'],
         proxyKey: single(request.headers[PROXY_KEY_HEADER]),
+        charge: chargeOf(request),
       });
       return reply.send(ok(outcome));
     } catch (error) {
