@@ -31,6 +31,9 @@ export function keyOutsideBody(request: FastifyRequest): { key: string | undefin
   return { key: bearerToken(request.headers.authorization), publishableOnly: false };
 }
 
+const hasBody = (request: FastifyRequest): boolean =>
+  request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+
 /** Charges not yet settled, by request: read by the error handler below. */
 const charges = new WeakMap<FastifyRequest, AddressCharge>();
 
@@ -54,14 +57,17 @@ export function installIngestGate(app: FastifyInstance, { service, sink, before,
   app.addHook('onRequest', async (request, reply) => {
     before(request, reply);
     if (request.method !== 'POST') return;
-    charges.set(request, service.admit(request.ip, singleHeader(request.headers[PROXY_KEY_HEADER])));
-    const { key, publishableOnly } = keyOutsideBody(request);
-    await service.screenKey(key, publishableOnly);
     try {
+      charges.set(request, service.admit(request.ip, singleHeader(request.headers[PROXY_KEY_HEADER])));
+      const { key, publishableOnly } = keyOutsideBody(request);
+      await service.screenKey(key, publishableOnly);
       // A full queue refuses before the body is read: parsing events only to refuse them would
       // spend the very CPU the queue is waiting for.
       sink.assertCapacity();
     } catch (error) {
+      // The body, if one is coming, is never read: the connection closes after the answer rather
+      // than take it in only to throw it away.
+      if (hasBody(request)) reply.header('connection', 'close');
       throw refusal(error);
     }
   });
