@@ -18,6 +18,7 @@ import { ApiError } from './http/apiError.js';
 import type { TrustProxy } from './config.js';
 import { installErrorHandling, sendError, toApiError } from './http/errorHandler.js';
 import { loggerOptions, RequestLog } from './http/logging.js';
+import { DEFAULT_HTTP_TIMEOUTS, timeoutServerOptions, type HttpTimeouts } from './http/timeouts.js';
 import { registerOpenApi, serveOpenApiDocument } from './http/openapi.js';
 import { rejectUnstorableText } from './http/textGuard.js';
 import { validatorCompiler } from './http/validation.js';
@@ -75,6 +76,8 @@ export interface AppOptions {
   trustProxy?: TrustProxy;
   /** Per-address limit of the public query endpoint (default in src/query/routes.ts; perSecond 0 turns it off). */
   publicQueryRateLimit?: RateLimit;
+  /** Request, header and keep-alive timeouts of the HTTP server (defaults in src/http/timeouts.ts). */
+  timeouts?: HttpTimeouts;
 }
 
 /** Builds the HTTP application around already-opened stores. It does not listen. */
@@ -85,6 +88,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new RequestLog(),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: options.trustProxy ?? false,
+    ...timeoutServerOptions(options.timeouts ?? DEFAULT_HTTP_TIMEOUTS),
     // Client ids may be 255 characters; Fastify's default limit for a path parameter is 100.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     frameworkErrors: (error, _request, reply) => {

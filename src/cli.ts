@@ -107,6 +107,7 @@ async function serve(config: Config): Promise<void> {
       adminKeyHash: sha256Hex(admin.key),
       logLevel: config.logLevel === 'silent' ? false : config.logLevel,
       ingest: { rateLimits: { perIp: { perSecond: config.rateLimitPerIp }, perKey: { perSecond: config.rateLimitPerKey } } },
+      timeouts: { requestMs: config.requestTimeoutMs, headersMs: config.headersTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
     });
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {

@@ -22,6 +22,12 @@ export interface Config {
   rateLimitPerKey: number;
   /** Behind a reverse proxy: which peers' X-Forwarded-For gives the client's address. */
   trustProxy: TrustProxy;
+  /** Milliseconds a request (headers and body) may take to arrive. */
+  requestTimeoutMs: number;
+  /** Milliseconds the headers may take to arrive; at most requestTimeoutMs. */
+  headersTimeoutMs: number;
+  /** Milliseconds an idle keep-alive connection is kept open. */
+  keepAliveTimeoutMs: number;
 }
 
 /** A configuration mistake the operator must fix; printed as one line, never as a stack trace. */
@@ -43,6 +49,9 @@ export const SETTINGS = {
   rateLimitPerIp: { flag: 'rate-limit-per-ip', env: 'MYTHIC_RATE_LIMIT_PER_IP', default: '200' },
   rateLimitPerKey: { flag: 'rate-limit-per-key', env: 'MYTHIC_RATE_LIMIT_PER_KEY', default: '2000' },
   trustProxy: { flag: 'trust-proxy', env: 'MYTHIC_TRUST_PROXY', default: 'false' },
+  requestTimeout: { flag: 'request-timeout', env: 'MYTHIC_REQUEST_TIMEOUT', default: '30' },
+  headersTimeout: { flag: 'headers-timeout', env: 'MYTHIC_HEADERS_TIMEOUT', default: '10' },
+  keepAliveTimeout: { flag: 'keep-alive-timeout', env: 'MYTHIC_KEEP_ALIVE_TIMEOUT', default: '5' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -61,6 +70,18 @@ function parseRate(raw: string, source: string): number {
     throw new ConfigError(`${source} must be a number of requests per second from 0 (no limit) to 1000000, not '${raw}'`);
   }
   return rate;
+}
+
+/** The longest any timeout may be set to: an hour. */
+const MAX_TIMEOUT_SECONDS = 3600;
+
+/** Seconds (decimals allowed, from 0.1 to an hour) as milliseconds: a timeout cannot be turned off. */
+function parseSeconds(raw: string, source: string): number {
+  const seconds = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(seconds >= 0.1 && seconds <= MAX_TIMEOUT_SECONDS)) {
+    throw new ConfigError(`${source} must be a number of seconds from 0.1 to ${MAX_TIMEOUT_SECONDS}, not '${raw}'`);
+  }
+  return Math.round(seconds * 1000);
 }
 
 function parseDatabaseUrl(raw: string, source: string): string {
@@ -132,6 +153,17 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const rateLimitPerIp = read('rateLimitPerIp');
   const rateLimitPerKey = read('rateLimitPerKey');
   const trustProxy = read('trustProxy');
+  const requestTimeout = read('requestTimeout');
+  const headersTimeout = read('headersTimeout');
+  const keepAliveTimeout = read('keepAliveTimeout');
+  const requestTimeoutMs = parseSeconds(requestTimeout.value as string, requestTimeout.source);
+  const headersTimeoutMs = parseSeconds(headersTimeout.value as string, headersTimeout.source);
+  // Node refuses to start a server whose header timeout is longer than its request timeout.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(
+      `${headersTimeout.source} (${headersTimeout.value} s) must not be longer than ${requestTimeout.source} (${requestTimeout.value} s): the headers are part of the request`,
+    );
+  }
 
   if (!host.value?.trim()) throw new ConfigError(`${host.source} must not be empty`);
   if (!dataDir.value?.trim()) throw new ConfigError(`${dataDir.source} must not be empty`);
@@ -153,5 +185,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     rateLimitPerIp: parseRate(rateLimitPerIp.value as string, rateLimitPerIp.source),
     rateLimitPerKey: parseRate(rateLimitPerKey.value as string, rateLimitPerKey.source),
     trustProxy: parseTrustProxy(trustProxy.value as string, trustProxy.source),
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs: parseSeconds(keepAliveTimeout.value as string, keepAliveTimeout.source),
   };
 }

@@ -35,6 +35,9 @@ describe('loadConfig', () => {
       rateLimitPerIp: 200,
       rateLimitPerKey: 2000,
       trustProxy: false,
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 5_000,
     };
     assert.deepEqual(loadConfig([], {}), expected);
   });
@@ -50,6 +53,9 @@ describe('loadConfig', () => {
       MYTHIC_RATE_LIMIT_PER_IP: '0',
       MYTHIC_RATE_LIMIT_PER_KEY: '12.5',
       MYTHIC_TRUST_PROXY: '10.0.0.0/8, ::1',
+      MYTHIC_REQUEST_TIMEOUT: '60',
+      MYTHIC_HEADERS_TIMEOUT: '2.5',
+      MYTHIC_KEEP_ALIVE_TIMEOUT: '75',
     });
     assert.deepEqual(config, {
       port: 9090,
@@ -61,6 +67,9 @@ describe('loadConfig', () => {
       rateLimitPerIp: 0,
       rateLimitPerKey: 12.5,
       trustProxy: ['10.0.0.0/8', '::1'],
+      requestTimeoutMs: 60_000,
+      headersTimeoutMs: 2_500,
+      keepAliveTimeoutMs: 75_000,
     });
   });
 
@@ -78,9 +87,15 @@ describe('loadConfig', () => {
       MYTHIC_DATABASE_URL: 'postgres://env/db',
       MYTHIC_LOG_LEVEL: 'warn',
       MYTHIC_TRUST_PROXY: 'true',
+      MYTHIC_REQUEST_TIMEOUT: '60',
+      MYTHIC_HEADERS_TIMEOUT: '20',
+      MYTHIC_KEEP_ALIVE_TIMEOUT: '75',
     };
     const config = loadConfig(
-      ['--port', '7070', '--host=::1', '--data-dir', '/flag/dir', `--admin-key=${GOOD_KEY}`, '--database-url', PG_URL, '--log-level', 'debug', '--trust-proxy', 'false'],
+      [
+        ...['--port', '7070', '--host=::1', '--data-dir', '/flag/dir', `--admin-key=${GOOD_KEY}`, '--database-url', PG_URL, '--log-level', 'debug'],
+        ...['--trust-proxy', 'false', '--request-timeout', '3', '--headers-timeout=1', '--keep-alive-timeout', '0.5'],
+      ],
       env,
     );
     assert.deepEqual(config, {
@@ -93,6 +108,9 @@ describe('loadConfig', () => {
       rateLimitPerIp: 200,
       rateLimitPerKey: 2000,
       trustProxy: false,
+      requestTimeoutMs: 3_000,
+      headersTimeoutMs: 1_000,
+      keepAliveTimeoutMs: 500,
     });
   });
 
@@ -170,6 +188,19 @@ describe('loadConfig', () => {
       assertRejected([], { MYTHIC_TRUST_PROXY: bad }, 'MYTHIC_TRUST_PROXY', `'${bad}'`, 'CIDR');
     }
     for (const hops of ['1', '2']) assertRejected(['--trust-proxy', hops], {}, '--trust-proxy', 'hop count', 'forge');
+  });
+
+  it('reads the request, header and keep-alive timeouts as seconds, bounded, and refuses turning them off', () => {
+    assert.equal(loadConfig([], { MYTHIC_REQUEST_TIMEOUT: '0.1', MYTHIC_HEADERS_TIMEOUT: '0.1' }).requestTimeoutMs, 100);
+    assert.equal(loadConfig(['--keep-alive-timeout', '3600'], {}).keepAliveTimeoutMs, 3_600_000);
+    for (const bad of ['0', '0.05', '-1', 'abc', '1e3', '3601', '10s', ' ']) {
+      assertRejected([], { MYTHIC_REQUEST_TIMEOUT: bad }, 'MYTHIC_REQUEST_TIMEOUT', `'${bad}'`, '0.1 to 3600');
+      assertRejected([], { MYTHIC_HEADERS_TIMEOUT: bad }, 'MYTHIC_HEADERS_TIMEOUT', `'${bad}'`);
+      assertRejected([], { MYTHIC_KEEP_ALIVE_TIMEOUT: bad }, 'MYTHIC_KEEP_ALIVE_TIMEOUT', `'${bad}'`);
+    }
+    // Node refuses to create a server whose header timeout exceeds its request timeout.
+    assertRejected([], { MYTHIC_REQUEST_TIMEOUT: '5' }, 'MYTHIC_HEADERS_TIMEOUT', 'must not be longer than MYTHIC_REQUEST_TIMEOUT');
+    assertRejected(['--headers-timeout', '3', '--request-timeout', '2'], {}, '--headers-timeout', '--request-timeout');
   });
 
   it('accepts each pino level and rejects others, listing the choices', () => {

@@ -11,8 +11,14 @@ const unauthorized = (message: string): ApiError => new ApiError(401, 'unauthori
 /**
  * The client behind a presented key. Unknown keys, keys past their grace period and (where only
  * a publishable key may be used) secret keys are 401; a deactivated client's keys are 403.
+ * `recordUse` false: the same verdict without recording the key's use (a check before the body).
  */
-export async function authenticate(keyedClients: KeyedClients, presented: string | undefined, publishableOnly: boolean): Promise<KeyedClient> {
+export async function authenticate(
+  keyedClients: KeyedClients,
+  presented: string | undefined,
+  publishableOnly: boolean,
+  recordUse = true,
+): Promise<KeyedClient> {
   if (presented === undefined || presented === '') {
     throw unauthorized(
       publishableOnly
@@ -24,7 +30,7 @@ export async function authenticate(keyedClients: KeyedClients, presented: string
   if (publishableOnly && !presented.startsWith('pk_')) {
     throw unauthorized('Only a publishable key (pk_…) is accepted here; send secret keys server-side to /batch or /ingest');
   }
-  const keyed = await keyedClients.resolve(presented);
+  const keyed = await (recordUse ? keyedClients.resolve(presented) : keyedClients.peek(presented));
   if (keyed === null) throw unauthorized('The key is unknown, or was rotated out and its grace period is over');
   if (!keyed.identity.client_active) throw new ApiError(403, 'client_inactive', 'The client of this key is deactivated');
   return keyed;

@@ -51,25 +51,39 @@ export class KeyedClients {
 
   /** The key's identity and client, or null when the key is unknown, past its grace period, or its client is gone. */
   async resolve(presented: string): Promise<KeyedClient | null> {
+    const found = await this.lookup(presented);
+    if (found === null) return null;
+    const identity = await this.keys.accept(found.match);
+    return identity === null ? null : { identity, client: found.client };
+  }
+
+  /**
+   * What `resolve` answers, without recording the key's use: a request checked this way before its
+   * body is read may still be refused, and a refused request changes nothing stored.
+   */
+  async peek(presented: string): Promise<KeyedClient | null> {
+    const found = await this.lookup(presented);
+    const identity = found === null ? null : this.keys.identityOf(found.match);
+    return identity === null || found === null ? null : { identity, client: found.client };
+  }
+
+  private async lookup(presented: string): Promise<{ match: KeyMatch; client: ClientRow } | null> {
     const hash = keyHashOf(presented);
     if (hash === null) return null;
     const generation = this.changes.generation;
     const cached = this.entries.get(hash);
-    if (cached !== undefined && cached.generation === generation && this.clock() - cached.readAt < this.options.ttlMs) {
-      const identity = await this.keys.accept(cached.match);
-      return identity === null ? null : { identity, client: cached.client };
-    }
+    if (cached !== undefined && cached.generation === generation && this.clock() - cached.readAt < this.options.ttlMs) return cached;
     const match = await this.store.findKeyByHash(hash);
     if (match === null) return null;
-    const identity = await this.keys.accept(match);
-    if (identity === null) return null;
-    const client = await this.store.getClient(identity.client_id);
+    // Past its grace period: not worth a client lookup (accept and identityOf refuse it anyway).
+    if (this.keys.identityOf(match) === null) return null;
+    const client = await this.store.getClient(match.client_id);
     // Deleted between the two lookups: its keys went with it.
     if (client === null) return null;
     // Read while the admin API changed something: the rows may predate the change, so they are
     // used for this request only.
     if (this.changes.generation === generation) this.remember(hash, { match, client, generation, readAt: this.clock() });
-    return { identity, client };
+    return { match, client };
   }
 
   private remember(hash: string, entry: Entry): void {

@@ -8,6 +8,7 @@ import { validatorCompiler } from '../http/validation.js';
 import { decodeBody, RawBody } from './body.js';
 import { allowRequestOrigin, answerPreflight } from '../http/cors.js';
 import { JournalUnavailable, Overloaded } from './eventSink.js';
+import { chargeOf, installIngestGate, PROXY_KEY_HEADER, singleHeader } from './gate.js';
 import { requestingHost } from './origin.js';
 import { bodyEncoding } from './posthog/encoding.js';
 import { postHogRoutes } from './posthog/routes.js';
@@ -16,8 +17,7 @@ import { IngestService, type IngestServiceOptions } from './service.js';
 
 export type IngestRoutesOptions = IngestServiceOptions;
 
-/** Sent by a client's first-party proxy, which may then forward the visitor's address and user agent. */
-export const PROXY_KEY_HEADER = 'x-mythic-proxy-key';
+export { PROXY_KEY_HEADER } from './gate.js';
 
 const ingestErrors = {
   400: errorResponse('invalid_json or validation_error: nothing of the request was stored'),
@@ -45,9 +45,6 @@ function refusal(error: unknown): unknown {
   return error;
 }
 
-/** A header as one string: Node joins most repeated headers itself; the rest are joined here. */
-const single = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value);
-
 /**
  * Public ingestion: browsers POST to /e with a publishable key; servers POST to /batch or /ingest
  * with either key. A request is stored whole or not at all, and answered 200 only once durable.
@@ -71,19 +68,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
   app.setValidatorCompiler((route) => (route.httpPart === 'body' ? () => true : validatorCompiler(route)));
   app.addSchema(IngestEventComponent);
 
-  app.addHook('onRequest', (request, reply, done) => {
-    allowRequestOrigin(request, reply);
-    if (request.method !== 'POST') return done();
-    try {
-      service.admit(request.ip, single(request.headers[PROXY_KEY_HEADER]));
-      // A full queue refuses before the body is read: parsing events only to refuse them would
-      // spend the very CPU the queue is waiting for.
-      options.sink.assertCapacity();
-    } catch (error) {
-      return done(refusal(error) as Error);
-    }
-    done();
-  });
+  installIngestGate(app, { service, sink: options.sink, before: allowRequestOrigin, refusal });
 
   /** One request, whatever the endpoint; `key` is the one given outside the body. */
   async function ingest(request: FastifyRequest, reply: FastifyReply, key: string | undefined, publishableOnly: boolean): Promise<FastifyReply> {
@@ -97,9 +82,10 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
         body,
         originHost: requestingHost(request.headers),
         connectionIp: request.ip,
-        forwardedFor: single(request.headers['x-forwarded-for']),
+        forwardedFor: singleHeader(request.headers['x-forwarded-for']),
         userAgent: request.headers['user-agent'],
-        proxyKey: single(request.headers[PROXY_KEY_HEADER]),
+        proxyKey: singleHeader(request.headers[PROXY_KEY_HEADER]),
+        charge: chargeOf(request),
       });
       return reply.send(ok(outcome));
     } catch (error) {

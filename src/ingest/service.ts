@@ -46,6 +46,18 @@ export interface IngestRequest extends ConnectionFacts {
   proxyKey: string | undefined;
   /** The body, decoded and parsed, not yet validated. */
   body: unknown;
+  /** What `admit` answered for this request: whose address it is charged to, if still open. */
+  charge?: AddressCharge;
+}
+
+/**
+ * Whether a request has been charged to an address yet. Every ingestion request is charged to
+ * exactly one: its connection's at the gate, or, when it claims to come from the client's proxy,
+ * the visitor's the proxy forwards once the claim is verified; a request that fails before then
+ * is charged to its connection's (`chargeFailure`), however it failed.
+ */
+export class AddressCharge {
+  settled = false;
 }
 
 /** An SDK asking for its settings: the facts of an ingestion request, without events. */
@@ -89,10 +101,42 @@ export class IngestService {
   /**
    * The gate in front of everything, before the body is read: a connection is limited by its
    * address at once unless it claims to be a proxy, whose one address carries many visitors. That
-   * claim is settled in `ingest`, which therefore expects every request to have passed here first.
+   * claim is settled in `ingest`, or by `chargeFailure` when the request fails first; the charge
+   * answered here is to be passed to both.
    */
-  admit(connectionIp: string, proxyKey: string | undefined): void {
-    if (proxyKey === undefined) this.limitAddress(connectionIp, this.options.clock());
+  admit(connectionIp: string, proxyKey: string | undefined): AddressCharge {
+    const charge = new AddressCharge();
+    if (proxyKey === undefined) {
+      charge.settled = true;
+      this.limitAddress(connectionIp, this.options.clock());
+    }
+    return charge;
+  }
+
+  /**
+   * Refuses, before the body is read, a key given outside it (in the URL or the Authorization
+   * header) that is unknown, past its grace period, of the wrong kind or of a deactivated client.
+   * Records no use: the full check in `ingest` does, once the events are known to be valid.
+   */
+  async screenKey(key: string | undefined, publishableOnly: boolean): Promise<void> {
+    if (key === undefined || key === '') return;
+    await authenticate(this.keyedClients, key, publishableOnly, false);
+  }
+
+  /**
+   * For a request that failed whatever the reason: if it was not charged to an address yet (a
+   * claimed proxy that never got verified), it is charged to its connection's now. Answers the
+   * error to send: the 429 when that address is over its limit, else `error` itself.
+   */
+  chargeFailure(charge: AddressCharge | undefined, connectionIp: string, error: unknown): unknown {
+    if (charge === undefined || charge.settled) return error;
+    charge.settled = true;
+    try {
+      this.limitAddress(connectionIp, this.options.clock());
+    } catch (limited) {
+      return limited;
+    }
+    return error;
   }
 
   async ingest(request: IngestRequest): Promise<IngestOutcome> {
@@ -102,7 +146,10 @@ export class IngestService {
     const proxied = request.proxyKey !== undefined;
     const visitor = visitorOf(request, trusted, proxied);
     // A verified proxy's visitors are limited one by one, by the address it forwards.
-    if (proxied) this.limitAddress(visitor.ip ?? request.connectionIp, receivedAt);
+    if (proxied) {
+      if (request.charge !== undefined) request.charge.settled = true;
+      this.limitAddress(visitor.ip ?? request.connectionIp, receivedAt);
+    }
     if (!trusted) await checkOrigin(store, client, request.originHost);
     // Charged only now: a request refused above (a wrong proxy key, a foreign origin) must not use
     // up the allowance of the client whose key it carries.
@@ -118,45 +165,38 @@ export class IngestService {
   /**
    * Validates the events, then looks up the key (which records its use) and checks a claimed proxy
    * key. Until that claim is verified it counts for nothing: a request that fails before then is
-   * charged to its connection's address like any other, so a made-up proxy key is no way around
-   * the per-address limit.
+   * charged to its connection's address like any other (`chargeFailure`), so a made-up proxy key
+   * is no way around the per-address limit.
    */
   private async vouch(request: IngestRequest, now: number): Promise<Vouched> {
-    try {
-      const unpacked = unpackBody(request.body, this.limits);
-      const key = request.key ?? unpacked.apiKey ?? keyInEvents(unpacked.items, unpacked.labels);
-      forgetKeyInProperties(unpacked.items, key);
-      // What an event may set depends on the key's kind, which its prefix tells before any lookup
-      // (an sk_ on /e is refused by authenticate, whatever its events).
-      const trusted = key?.startsWith('sk_') === true;
-      const accepted = acceptEvents(unpacked, { trusted, now, limits: this.limits });
-      const { client } = await authenticate(this.keyedClients, key, request.publishableOnly);
-      if (request.proxyKey !== undefined) verifyProxyKey(client, request.proxyKey);
-      return { client, accepted, trusted };
-    } catch (error) {
-      if (request.proxyKey !== undefined) this.limitAddress(request.connectionIp, now);
-      throw error;
-    }
+    const unpacked = unpackBody(request.body, this.limits);
+    const key = request.key ?? unpacked.apiKey ?? keyInEvents(unpacked.items, unpacked.labels);
+    forgetKeyInProperties(unpacked.items, key);
+    // What an event may set depends on the key's kind, which its prefix tells before any lookup
+    // (an sk_ on /e is refused by authenticate, whatever its events).
+    const trusted = key?.startsWith('sk_') === true;
+    const accepted = acceptEvents(unpacked, { trusted, now, limits: this.limits });
+    const { client } = await authenticate(this.keyedClients, key, request.publishableOnly);
+    if (request.proxyKey !== undefined) verifyProxyKey(client, request.proxyKey);
+    return { client, accepted, trusted };
   }
 
   /**
    * The client behind an SDK's feature-flag or remote-config request (PostHog's /flags and
    * /array/<token>/config), under the rules its events would meet: the key, a claimed proxy key,
-   * the client's origins for a publishable key, and both allowances. Expects `admit` to have run.
+   * the client's origins for a publishable key, and both allowances. Expects the gate to have admitted it (`admit`).
    */
   async sdkClient(request: SdkRequest): Promise<ClientRow> {
     const now = this.options.clock();
-    const proxied = request.proxyKey !== undefined;
-    let client: ClientRow;
-    try {
-      ({ client } = await authenticate(this.keyedClients, request.key, request.publishableOnly));
-      if (request.proxyKey !== undefined) verifyProxyKey(client, request.proxyKey);
-    } catch (error) {
-      if (proxied) this.limitAddress(request.connectionIp, now);
-      throw error;
-    }
+    const { client } = await authenticate(this.keyedClients, request.key, request.publishableOnly);
+    if (request.proxyKey !== undefined) verifyProxyKey(client, request.proxyKey);
     const trusted = request.key?.startsWith('sk_') === true;
-    if (proxied) this.limitAddress(visitorOf(request, trusted, true).ip ?? request.connectionIp, now);
+    // A verified proxy's visitors are limited one by one, as in `ingest`; a failure before this
+    // point is charged to the connection by the gate (`chargeFailure`).
+    if (request.proxyKey !== undefined) {
+      if (request.charge !== undefined) request.charge.settled = true;
+      this.limitAddress(visitorOf(request, trusted, true).ip ?? request.connectionIp, now);
+    }
     if (!trusted) await checkOrigin(this.options.store, client, request.originHost);
     const keyWait = this.perKey.take(`${client.id}\n${trusted ? 'secret' : 'publishable'}`, now);
     if (keyWait > 0) throw rateLimited(keyWait, 'key');

@@ -38,11 +38,17 @@ export class KeysService {
    */
   async accept(match: KeyMatch): Promise<KeyIdentity | null> {
     const now = this.clock();
-    if (match.expires_at !== null && match.expires_at <= now) return null;
+    if (this.identityOf(match) === null) return null;
     if (match.last_used_at === null || now - match.last_used_at >= TOUCH_INTERVAL_MS) {
       await this.store.touchKey(match.id, now);
       match.last_used_at = now;
     }
+    return { client_id: match.client_id, kind: match.kind, client_active: match.client_status };
+  }
+
+  /** What `accept` answers, without recording a use: for refusing a request before any of it is judged. */
+  identityOf(match: KeyMatch): KeyIdentity | null {
+    if (match.expires_at !== null && match.expires_at <= this.clock()) return null;
     return { client_id: match.client_id, kind: match.kind, client_active: match.client_status };
   }
 }

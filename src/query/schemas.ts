@@ -68,11 +68,14 @@ const ClientId = Type.String({ pattern: CLIENT_ID_PATTERN, [ERROR_MESSAGE]: 'mus
 const FilterText = Type.String({ minLength: 1, maxLength: 1024 });
 const MetricName = Type.Enum([...METRICS]);
 const DimensionName = Type.Enum([...DIMENSIONS]);
-const LocalDateText = Type.String({
-  pattern: '^\\d{4}-\\d{2}-\\d{2}$',
-  [ERROR_MESSAGE]: 'must be a date YYYY-MM-DD in the client’s time zone',
-  examples: ['2026-03-01'],
-});
+const RangeBound = (description: string) =>
+  Type.String({
+    maxLength: 40,
+    pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?$',
+    [ERROR_MESSAGE]: 'must be a date YYYY-MM-DD or a date-time with Z or an offset (such as 2024-12-25T10:00:00Z)',
+    examples: ['2026-03-01', '2024-12-25T10:00:00Z'],
+    description,
+  });
 
 export const QueryFilters = Type.Object(
   {
@@ -85,9 +88,19 @@ export const QueryFilters = Type.Object(
 export type QueryFiltersInput = { [K in EqualityFilter]?: string } & { url_contains?: string; include_bots?: boolean };
 
 const periodFields = {
-  period: Type.Optional(Type.Enum([...PERIODS], { description: 'Default 30d. Computed in the client’s current time zone.' })),
-  from: Type.Optional(LocalDateText),
-  to: Type.Optional(LocalDateText),
+  period: Type.Optional(
+    Type.Enum([...PERIODS], { description: 'Default 30d. Computed in the client’s current time zone. Ignored when from and to are given.' }),
+  ),
+  from: Type.Optional(
+    RangeBound(
+      'With `to` (both or neither), sets the range whatever `period` says. A date is the start of that day in the client’s time zone; a date-time with Z or an offset is that instant. The range used is `period` in the answer.',
+    ),
+  ),
+  to: Type.Optional(
+    RangeBound(
+      'A date includes that whole day in the client’s time zone; a date-time is exclusive, so `to` equal to `from` is an empty range (200, no rows or zeros). Time buckets are the client’s local hours, days, weeks or months the range overlaps; the first and last count only the part inside it.',
+    ),
+  ),
 };
 
 export const QueryBody = Type.Object(
@@ -118,11 +131,14 @@ export const QueryBody = Type.Object(
 );
 export type QueryInput = Static<typeof QueryBody> & { filters?: QueryFiltersInput };
 
-const PeriodView = Type.Object({
-  from: Type.String({ format: 'date-time' }),
-  to: Type.String({ format: 'date-time', description: 'Exclusive.' }),
-  timezone: Type.String(),
-});
+const PeriodView = Type.Object(
+  {
+    from: Type.String({ format: 'date-time' }),
+    to: Type.String({ format: 'date-time', description: 'Exclusive.' }),
+    timezone: Type.String({ description: 'The client’s time zone, in which days, weeks and months were bucketed.' }),
+  },
+  { description: 'The range the figures cover, in UTC: from `from` and `to` when both were sent, else from `period`.' },
+);
 export type PeriodView = Static<typeof PeriodView>;
 
 const Cell = Type.Unsafe<string | number | null>({ type: ['string', 'number', 'null'] });

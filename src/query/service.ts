@@ -10,7 +10,7 @@ import { duckdbDialect } from './duckdb/duckdbDialect.js';
 import { fillTimeBuckets, sortRows, tooManyCells, type Cell } from './fill.js';
 import { previousPeriod, resolvePeriod, timeBuckets, type ResolvedPeriod } from './period.js';
 import { isTimeGrain, type EventScope } from './plan.js';
-import { checkedMetrics, checkedPeriod, orderOf } from './rules.js';
+import { checkedMetrics, checkedPeriod, checkedRange, orderOf } from './rules.js';
 import {
   DEFAULT_LIMIT,
   DEFAULT_WINDOW_SECONDS,
@@ -68,6 +68,7 @@ export class QueryService {
     const { timezone, now } = await this.open(caller, input.client_id);
     await this.settled();
     const period = resolvePeriod(periodInput, timezone, now);
+    checkedRange(input, period);
     const links = await this.events.hasIdentityLinks(input.client_id);
     const table = await this.table(input, metrics, period, timezone, links);
     if (input.compare !== 'previous_period') return table;
@@ -109,6 +110,7 @@ export class QueryService {
     const { timezone, now } = await this.open(caller, input.client_id);
     await this.settled();
     const period = resolvePeriod(periodInput, timezone, now);
+    checkedRange(input, period);
     const windowSeconds = input.window_seconds ?? DEFAULT_WINDOW_SECONDS;
     const scope = this.scope(input.client_id, period, input.filters ?? {}, await this.events.hasIdentityLinks(input.client_id));
     const [row] = await this.events.read(this.dialect.funnel({ ...scope, steps: input.steps, windowMs: windowSeconds * 1000 }));

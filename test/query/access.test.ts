@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { startApi, suiteApi, type Envelope, type TestApi } from '../helpers/api.js';
 import { describeEachStore } from '../helpers/stores.js';
-import { funnel, insert, query, view, type QueryReply } from './support.js';
+import { funnel, insert, isoDateTime, query, view, type QueryReply } from './support.js';
 import type { ApiError } from '../../src/http/apiError.js';
 import { KeysService } from '../../src/keys/service.js';
 import { authorizeRead } from '../../src/keys/readAccess.js';
@@ -123,6 +123,23 @@ describeEachStore('query API: the three doors', (kind) => {
     const anything = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.string(), fc.constantFrom('\u0000', '', '__proto__', '2026-02-30', 'day', 'page_views'));
     const metricish = fc.oneof(fc.constantFrom('page_views', 'unique_visitors', 'bounce_rate', 'conversions', 'nope'), anything);
     const dimensionish = fc.oneof(fc.constantFrom('day', 'hour', 'path', 'entry_path', 'week'), anything);
+    // Date-times as ISO-8601 allows and as it does not: any instant with Z or any offset, and
+    // near misses (no offset, hour 24, a leap second, before 1970, the far future).
+    const isoWithOffset = isoDateTime(new Date('1960-01-01T00:00:00Z'), new Date('9999-12-31T23:59:59Z'));
+    const dateTimeish = fc.oneof(
+      isoWithOffset,
+      fc.constantFrom(
+        '2024-12-25T10:00:00Z',
+        '2024-12-25T10:00:00',
+        '2024-12-25T24:00:00Z',
+        '2024-12-25T23:59:60Z',
+        '2024-12-25T10:00:00+24:00',
+        '2024-12-25T10:00:00.1234567890Z',
+        '1969-12-31T23:59:59Z',
+        '9999-12-31T23:59:59-23:59',
+        '2026-02-30T00:00:00Z',
+      ),
+    );
     const body = fc.record(
       {
         client_id: fc.oneof(fc.constant(mine.id), fc.constant(theirs.id), anything),
@@ -132,8 +149,8 @@ describeEachStore('query API: the three doors', (kind) => {
         dimensions: fc.oneof(fc.array(dimensionish, { maxLength: 4 }), anything),
         filters: fc.oneof(fc.dictionary(fc.constantFrom('path', 'url_contains', 'include_bots', 'browser', 'x'), anything), anything),
         period: fc.oneof(fc.constantFrom('today', '24h', '7d', 'custom', '12mo'), anything),
-        from: fc.oneof(fc.constantFrom('2026-02-01', '2026-13-01', '2026-02-30', '0000-01-01', '9999-12-31'), anything),
-        to: fc.oneof(fc.constantFrom('2026-02-01', '2026-03-01', '9999-12-31'), anything),
+        from: fc.oneof(fc.constantFrom('2026-02-01', '2026-13-01', '2026-02-30', '0000-01-01', '9999-12-31'), dateTimeish, anything),
+        to: fc.oneof(fc.constantFrom('2026-02-01', '2026-03-01', '9999-12-31'), dateTimeish, anything),
         compare: fc.oneof(fc.constant('previous_period'), anything),
         order_by: fc.oneof(fc.array(fc.record({ column: dimensionish, direction: anything }, { requiredKeys: [] }), { maxLength: 3 }), anything),
         limit: fc.oneof(fc.integer({ min: -5, max: 20_000 }), anything),

@@ -163,7 +163,9 @@ describeEachStore('query API: funnels', (kind) => {
       [{ steps: STEPS, window_seconds: 59 }, 'window_seconds'],
       [{ steps: STEPS, window_seconds: 7_776_001 }, 'window_seconds'],
       [{ steps: STEPS, period: 'custom', from: '2026-02-01' }, 'to'],
-      [{ steps: STEPS, period: '7d', to: '2026-02-01' }, 'to'],
+      [{ steps: STEPS, period: '7d', to: '2026-02-01' }, 'from'],
+      [{ steps: STEPS, from: '2026-02-01T00:00:00Z', to: '2026-01-31T23:00:00Z' }, 'to'],
+      [{ steps: STEPS, from: '2026-02-01T00:00', to: '2026-02-02' }, 'from'],
       [{}, 'steps'],
     ];
     for (const [body, field] of cases) {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import type { StoredEvent } from '../../src/events/eventStore.js';
 import type { FunnelResultView, QueryResultView } from '../../src/query/schemas.js';
 import type { Envelope, Reply, TestApi } from '../helpers/api.js';
@@ -41,3 +42,14 @@ export const view = (iso: string, path: string, visitor = 'v1', session: string 
   session_id: session,
   ...extra,
 });
+
+/** ISO-8601 date-times of instants between `min` and `max`, with Z or any offset from -23:59 to +23:59. */
+export const isoDateTime = (min: Date, max: Date): fc.Arbitrary<string> =>
+  fc
+    .tuple(fc.date({ min, max, noInvalidDate: true }), fc.integer({ min: -(23 * 60 + 59), max: 23 * 60 + 59 }), fc.boolean())
+    .map(([date, offsetMinutes, zulu]) => {
+      if (zulu) return date.toISOString();
+      const local = new Date(date.getTime() + offsetMinutes * 60_000).toISOString().slice(0, 23);
+      const abs = Math.abs(offsetMinutes);
+      return `${local}${offsetMinutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+    });

@@ -11,13 +11,11 @@ import type { IngestService, SdkRequest } from '../service.js';
 import { NO_FLAGS, PostHogFlags, PostHogRemoteConfig, remoteConfigFor, remoteConfigScript } from './answers.js';
 import { keyInBody } from './bodyKey.js';
 import { bodyEncoding } from './encoding.js';
+import { chargeOf, PROXY_KEY_HEADER, singleHeader } from '../gate.js';
 
 export interface PostHogRoutesOptions {
   service: IngestService;
 }
-
-/** Must match routes.ts's proxy header; repeated here rather than imported, to avoid an import cycle. */
-const PROXY_KEY_HEADER = 'x-mythic-proxy-key';
 
 const tags = ['Ingestion'];
 
@@ -33,17 +31,16 @@ const ConfigParams = Type.Object({
   token: Type.String({ maxLength: 100, description: 'The publishable key posthog-js was set up with.' }),
 });
 
-const single = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value);
-
 /** What the service needs to know of an SDK's request, besides the key. */
 const factsOf = (request: FastifyRequest, key: string | undefined, publishableOnly: boolean): SdkRequest => ({
   key,
   publishableOnly,
   originHost: requestingHost(request.headers),
   connectionIp: request.ip,
-  forwardedFor: single(request.headers['x-forwarded-for']),
+  forwardedFor: singleHeader(request.headers['x-forwarded-for']),
   userAgent: request.headers['user-agent'],
-  proxyKey: single(request.headers[PROXY_KEY_HEADER]),
+  proxyKey: singleHeader(request.headers[PROXY_KEY_HEADER]),
+  charge: chargeOf(request),
 });
 
 const configErrors = {
@@ -59,7 +56,7 @@ const configErrors = {
  * script) and its feature flags (`POST /flags`). The token names the client exactly as on /e:
  * an unknown key is refused, and a publishable key only from the client's own sites.
  * Registered inside the ingestion context (routes.ts), whose hooks add CORS headers and charge
- * each POST to its address first; the GETs are charged here.
+ * each request to its address first.
  */
 export const postHogRoutes: FastifyPluginAsyncTypebox<PostHogRoutesOptions> = async (app, { service }) => {
   const { limits } = service;
@@ -99,7 +96,6 @@ export const postHogRoutes: FastifyPluginAsyncTypebox<PostHogRoutesOptions> = as
 
   /** The client of a token in the URL: a publishable key only, as any key in a URL (see /e). */
   const configFor = async (request: FastifyRequest, token: string): Promise<void> => {
-    service.admit(request.ip, single(request.headers[PROXY_KEY_HEADER]));
     await service.sdkClient(factsOf(request, token, true));
   };
 
