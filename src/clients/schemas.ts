@@ -131,7 +131,9 @@ export const Client = Type.Object(
     agency_id: NullableString(),
     api_metadata: Type.Record(Type.String(), Type.Unknown()),
     ghl_location_id: NullableString(),
-    proxy_api_key: NullableString({ description: 'Masked (…last 4).' }),
+    proxy_api_key: NullableString({
+      description: 'In full only in the answer to the create or PATCH that set it; masked (…last 4) everywhere else.',
+    }),
     ip_storage: IpStorage,
     sdk_settings: SdkSettingsSchema,
     created_at: Timestamp,
