@@ -50,7 +50,7 @@ export async function checkOrigin(store: MetaStore, client: ClientRow, host: str
     'origin_not_allowed',
     host === null
       ? 'Events with this key are only accepted from the client’s domain and hostnames; the request’s origin has no host'
-      : `Events with this key are not accepted from ${host}: add it as a hostname of the client`,
+      : `Events with this key are not accepted from ${host}; to allow them, add it as a hostname of the client: POST /api/v1/clients/${client.id}/hostnames ${JSON.stringify({ hostname: host })}`,
   );
 }
 

@@ -27,7 +27,7 @@ export const loaderAdminRoutes: FastifyPluginAsyncTypebox<{ loader: LoaderAdminS
     {
       schema: {
         tags: ['Loader'],
-        summary: 'The embed code of the client’s loader script, for the host this request was sent to',
+        summary: 'The embed code of the client’s loader script, for the host this request was sent to, and whether its domain has sent an event yet',
         params: ClientParams,
         response: { 200: DataEnvelope(LoaderEmbed), ...withConflict },
       },

@@ -121,7 +121,7 @@ describeEachStore('remote config', (kind) => {
     const res = await api.request<Envelope<LoaderEmbedView>>('GET', `/api/v1/clients/${c.id}/loader`, { headers: { host: 'analytics.example.com:8443' } });
     assert.equal(res.status, 200);
     const url = `http://analytics.example.com:8443/s/${c.publishable_key}.js`;
-    assert.deepEqual(res.body.data, { html: `<script async src="${url}"></script>`, script_url: url, global_name: 'embedShop' });
+    assert.deepEqual(res.body.data, { html: `<script async src="${url}"></script>`, script_url: url, global_name: 'embedShop', domain: null });
     const rotated = await api.request<Envelope<{ publishable_key: string }>>('POST', `/api/v1/clients/${c.id}/keys/rotate`, { body: { key: 'publishable' } });
     const after = await api.request<Envelope<LoaderEmbedView>>('GET', `/api/v1/clients/${c.id}/loader`, { headers: { host: 'analytics.example.com' } });
     assert.equal(after.body.data.script_url, `http://analytics.example.com/s/${rotated.body.data.publishable_key}.js`);

@@ -10,6 +10,7 @@ import {
   type ClientFields,
   type ClientFilter,
   type ClientRow,
+  type FirstEventRow,
   type HostnameOwner,
   type HostnameRow,
   type KeyKind,
@@ -487,12 +488,35 @@ export class PostgresMetaStore implements MetaStore {
   }
 
   async deleteHostname(clientId: string, hostname: string): Promise<boolean> {
-    const result = await this.query('DELETE FROM client_hostnames WHERE client_id = $1 AND hostname = $2', [clientId, hostname]);
-    return (result.rowCount ?? 0) > 0;
+    return this.transaction(async (db) => {
+      await this.query('DELETE FROM hostname_first_events WHERE client_id = $1 AND hostname = $2', [clientId, hostname], db);
+      const result = await this.query('DELETE FROM client_hostnames WHERE client_id = $1 AND hostname = $2', [clientId, hostname], db);
+      return (result.rowCount ?? 0) > 0;
+    });
   }
 
   async findHostnameOwner(hostname: string): Promise<HostnameOwner | null> {
     const row = (await this.query(hostnameOwnerSql('$1'), [hostname])).rows[0];
     return row ? (row as unknown as HostnameOwner) : null;
+  }
+
+  async recordFirstEvent(clientId: string, hostname: string, at: number): Promise<void> {
+    try {
+      await this.query(
+        `INSERT INTO hostname_first_events (client_id, hostname, first_event_at)
+         SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM clients WHERE id = $1)
+         ON CONFLICT (client_id, hostname) DO NOTHING`,
+        [clientId, hostname, at],
+      );
+    } catch (error) {
+      // The client was deleted between the EXISTS and the foreign key check: nothing to record.
+      if (error instanceof pg.DatabaseError && error.code === '23503') return;
+      throw error;
+    }
+  }
+
+  async listFirstEvents(clientId: string): Promise<FirstEventRow[]> {
+    const result = await this.query('SELECT hostname, first_event_at FROM hostname_first_events WHERE client_id = $1', [clientId]);
+    return result.rows.map((row) => ({ hostname: String(row.hostname), first_event_at: toNumber(row.first_event_at) }));
   }
 }

@@ -12,6 +12,7 @@ import {
   type ClientFields,
   type ClientFilter,
   type ClientRow,
+  type FirstEventRow,
   type HostnameOwner,
   type HostnameRow,
   type KeyKind,
@@ -390,11 +391,26 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async deleteHostname(clientId: string, hostname: string): Promise<boolean> {
-    return this.prepare('DELETE FROM client_hostnames WHERE client_id = ? AND hostname = ?').run(clientId, hostname).changes > 0;
+    return this.db.transaction(() => {
+      this.prepare('DELETE FROM hostname_first_events WHERE client_id = ? AND hostname = ?').run(clientId, hostname);
+      return this.prepare('DELETE FROM client_hostnames WHERE client_id = ? AND hostname = ?').run(clientId, hostname).changes > 0;
+    }).immediate();
   }
 
   async findHostnameOwner(hostname: string): Promise<HostnameOwner | null> {
     const row = this.prepare(hostnameOwnerSql('@hostname')).get({ hostname }) as HostnameOwner | undefined;
     return row ?? null;
+  }
+
+  async recordFirstEvent(clientId: string, hostname: string, at: number): Promise<void> {
+    this.prepare(
+      `INSERT INTO hostname_first_events (client_id, hostname, first_event_at)
+       SELECT @clientId, @hostname, @at WHERE EXISTS (SELECT 1 FROM clients WHERE id = @clientId)
+       ON CONFLICT (client_id, hostname) DO NOTHING`,
+    ).run({ clientId, hostname, at });
+  }
+
+  async listFirstEvents(clientId: string): Promise<FirstEventRow[]> {
+    return this.prepare('SELECT hostname, first_event_at FROM hostname_first_events WHERE client_id = ?').all(clientId) as FirstEventRow[];
   }
 }
