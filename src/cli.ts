@@ -92,6 +92,7 @@ async function serve(config: Config): Promise<void> {
       events,
       journalDir: journalDirOf(config),
       trustProxy: config.trustProxy,
+      publicUrl: config.publicUrl,
       adminKeyHash: sha256Hex(admin.key),
       logLevel: config.logLevel === 'silent' ? false : config.logLevel,
       ingest: { rateLimits: { perIp: { perSecond: config.rateLimitPerIp }, perKey: { perSecond: config.rateLimitPerKey } } },

@@ -22,6 +22,8 @@ export interface Config {
   rateLimitPerKey: number;
   /** Behind a reverse proxy: which peers' X-Forwarded-For gives the client's address. */
   trustProxy: TrustProxy;
+  /** Where browsers reach this server (an http(s) origin): embed codes and links use it; unset: the request's Host. */
+  publicUrl: string | undefined;
 }
 
 /** A configuration mistake the operator must fix; printed as one line, never as a stack trace. */
@@ -43,6 +45,7 @@ export const SETTINGS = {
   rateLimitPerIp: { flag: 'rate-limit-per-ip', env: 'MYTHIC_RATE_LIMIT_PER_IP', default: '200' },
   rateLimitPerKey: { flag: 'rate-limit-per-key', env: 'MYTHIC_RATE_LIMIT_PER_KEY', default: '2000' },
   trustProxy: { flag: 'trust-proxy', env: 'MYTHIC_TRUST_PROXY', default: 'false' },
+  publicUrl: { flag: 'public-url', env: 'MYTHIC_PUBLIC_URL', default: undefined },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -105,6 +108,33 @@ function parseTrustProxy(raw: string, source: string): TrustProxy {
   );
 }
 
+/**
+ * The public address must be an origin (scheme, host, optional port): paths would be dropped by
+ * the links built from it, and credentials, queries or fragments would end up in every embed code.
+ */
+function parsePublicUrl(raw: string, source: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    url = undefined;
+  }
+  const isOrigin =
+    url !== undefined &&
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    url.hostname !== '' &&
+    url.username === '' &&
+    url.password === '' &&
+    url.pathname === '/' &&
+    url.search === '' &&
+    url.hash === '' &&
+    !/[?#]/.test(raw);
+  if (!isOrigin || url === undefined) {
+    throw new ConfigError(`${source} must be the http:// or https:// origin browsers reach this server at, such as https://analytics.example.com, not '${raw}'`);
+  }
+  return url.origin;
+}
+
 /** Reads and validates every setting; throws ConfigError with a message naming the bad one. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const options = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]));
@@ -132,6 +162,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const rateLimitPerIp = read('rateLimitPerIp');
   const rateLimitPerKey = read('rateLimitPerKey');
   const trustProxy = read('trustProxy');
+  const publicUrl = read('publicUrl');
 
   if (!host.value?.trim()) throw new ConfigError(`${host.source} must not be empty`);
   if (!dataDir.value?.trim()) throw new ConfigError(`${dataDir.source} must not be empty`);
@@ -153,5 +184,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     rateLimitPerIp: parseRate(rateLimitPerIp.value as string, rateLimitPerIp.source),
     rateLimitPerKey: parseRate(rateLimitPerKey.value as string, rateLimitPerKey.source),
     trustProxy: parseTrustProxy(trustProxy.value as string, trustProxy.source),
+    publicUrl: publicUrl.value === undefined ? undefined : parsePublicUrl(publicUrl.value, publicUrl.source),
   };
 }

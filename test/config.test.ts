@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       rateLimitPerIp: 200,
       rateLimitPerKey: 2000,
       trustProxy: false,
+      publicUrl: undefined,
     };
     assert.deepEqual(loadConfig([], {}), expected);
   });
@@ -50,6 +51,7 @@ describe('loadConfig', () => {
       MYTHIC_RATE_LIMIT_PER_IP: '0',
       MYTHIC_RATE_LIMIT_PER_KEY: '12.5',
       MYTHIC_TRUST_PROXY: '10.0.0.0/8, ::1',
+      MYTHIC_PUBLIC_URL: 'https://Analytics.Example.com:8443/',
     });
     assert.deepEqual(config, {
       port: 9090,
@@ -61,6 +63,7 @@ describe('loadConfig', () => {
       rateLimitPerIp: 0,
       rateLimitPerKey: 12.5,
       trustProxy: ['10.0.0.0/8', '::1'],
+      publicUrl: 'https://analytics.example.com:8443',
     });
   });
 
@@ -78,9 +81,10 @@ describe('loadConfig', () => {
       MYTHIC_DATABASE_URL: 'postgres://env/db',
       MYTHIC_LOG_LEVEL: 'warn',
       MYTHIC_TRUST_PROXY: 'true',
+      MYTHIC_PUBLIC_URL: 'https://env.example',
     };
     const config = loadConfig(
-      ['--port', '7070', '--host=::1', '--data-dir', '/flag/dir', `--admin-key=${GOOD_KEY}`, '--database-url', PG_URL, '--log-level', 'debug', '--trust-proxy', 'false'],
+      ['--port', '7070', '--host=::1', '--data-dir', '/flag/dir', `--admin-key=${GOOD_KEY}`, '--database-url', PG_URL, '--log-level', 'debug', '--trust-proxy', 'false', '--public-url', 'http://[::1]:8080'],
       env,
     );
     assert.deepEqual(config, {
@@ -93,6 +97,7 @@ describe('loadConfig', () => {
       rateLimitPerIp: 200,
       rateLimitPerKey: 2000,
       trustProxy: false,
+      publicUrl: 'http://[::1]:8080',
     });
   });
 
@@ -107,6 +112,15 @@ describe('loadConfig', () => {
     assert.equal(config.logLevel, 'silent');
     assert.equal(config.adminKey, GOOD_KEY);
     assert.equal(config.databaseUrl, PG_URL);
+  });
+
+  it('takes MYTHIC_PUBLIC_URL only as an http(s) origin, naming the setting and the value', () => {
+    assert.equal(loadConfig([], { MYTHIC_PUBLIC_URL: 'http://127.0.0.1:8080' }).publicUrl, 'http://127.0.0.1:8080');
+    assert.equal(loadConfig([], { MYTHIC_PUBLIC_URL: 'https://bücher.example' }).publicUrl, 'https://xn--bcher-kva.example');
+    for (const bad of ['analytics.example.com', 'ftp://example.com', 'https://example.com/mythic', 'https://u:p@example.com', 'https://example.com/?a=1', 'https://example.com/#x', 'https://example.com?', 'http://', 'javascript:alert(1)']) {
+      assertRejected([], { MYTHIC_PUBLIC_URL: bad }, 'MYTHIC_PUBLIC_URL', `'${bad}'`, 'origin');
+    }
+    assertRejected(['--public-url', 'example.com'], {}, '--public-url', "'example.com'");
   });
 
   it('accepts ports 0 to 65535', () => {
