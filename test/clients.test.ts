@@ -155,7 +155,7 @@ describeEachStore('clients API', (kind) => {
     assert.equal((await api.request('GET', url)).status, 200);
     assert.equal((await api.request('PATCH', url, { body: { name: `  ${'m'.repeat(255)}  ` } })).body.data.name, 'm'.repeat(255), 'the length counts after trimming');
     assert.equal((await api.request('PATCH', url, { body: { name: 'm'.repeat(256) } })).status, 400);
-    assert.deepEqual((await api.request('DELETE', `${url}?hard=true`)).body, { success: true, deleted: true, hard: true });
+    assert.deepEqual((await api.request('DELETE', `${url}?hard=true`)).body, { success: true, deleted: 'i'.repeat(255), hard: true });
   });
 
   it('masks a short proxy key completely after the answer that set it', async () => {
@@ -309,7 +309,7 @@ describeEachStore('clients API', (kind) => {
     const created = (await api.request('POST', '/api/v1/clients', { body: fresh() })).body.data;
     const res = await api.request('DELETE', `/api/v1/clients/${created.id}`);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { success: true, deleted: true, hard: false });
+    assert.deepEqual(res.body, { success: true, deleted: created.id, hard: false });
     const after = (await api.request('GET', `/api/v1/clients/${created.id}`)).body.data;
     assert.equal(after.status, false);
     assert.equal(after.publishable_key, created.publishable_key);
@@ -320,7 +320,7 @@ describeEachStore('clients API', (kind) => {
   it('hard-deletes the client and its keys with ?hard=true', async () => {
     const created = (await api.request('POST', '/api/v1/clients', { body: fresh({ domain: 'hard.example' }) })).body.data;
     const res = await api.request('DELETE', `/api/v1/clients/${created.id}?hard=true`);
-    assert.deepEqual(res.body, { success: true, deleted: true, hard: true });
+    assert.deepEqual(res.body, { success: true, deleted: created.id, hard: true });
     assert.equal((await api.request('GET', `/api/v1/clients/${created.id}`)).status, 404);
     assert.equal(await api.store.findKeyByHash((await import('../src/keys/secrets.js')).sha256Hex(created.secret_key as string)), null);
     assert.equal((await api.store.listActiveKeys(created.id, api.clock.now)).length, 0);

@@ -164,9 +164,10 @@ export const DeleteClientQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** As the documentation's "Delete client" answers: `deleted` is the id of the client deleted. */
 export const DeleteResult = Type.Object({
   success: Type.Literal(true),
-  deleted: Type.Literal(true),
+  deleted: Type.String({ description: 'The id of the client deactivated (soft) or removed (hard).' }),
   hard: Type.Boolean(),
 });
 

@@ -64,21 +64,29 @@ export class FirstEvents {
       const key = `${client.id}\n${host}`;
       if ((this.settled.get(key) ?? 0) > at) continue;
       try {
-        const hostname = await this.hostnameOf(client, host);
-        if (hostname !== null) await this.store.recordFirstEvent(client.id, hostname, at);
+        const hostnames = await this.hostnamesOf(client, host);
+        for (const hostname of hostnames) await this.store.recordFirstEvent(client.id, hostname, at);
         // Settled under rows read before a change made meanwhile: used for this request only.
-        if (this.changes.generation === generation) this.remember(key, hostname === null ? at + this.options.foreignTtlMs : Infinity);
+        if (this.changes.generation === generation) this.remember(key, hostnames.length === 0 ? at + this.options.foreignTtlMs : Infinity);
       } catch {
         // Not remembered, so the next event from this host tries again.
       }
     }
   }
 
-  /** The client's domain when `host` is it or a subdomain of it; the host itself when it is an extra hostname of the client. */
-  private async hostnameOf(client: ClientRow, host: string): Promise<string | null> {
-    if (client.domain !== null && isDomainOrSubdomain(host, client.domain)) return client.domain;
-    const owner = await this.store.findHostnameOwner(host);
-    return owner?.client_id === client.id && owner.via === 'hostname' ? host : null;
+  /**
+   * The client's hostnames `host` counts for: itself when it is one of the client's extra
+   * hostnames, and the client's domain when it is that or a subdomain of it (an extra hostname
+   * may be a subdomain of the domain: an event from it verifies both).
+   */
+  private async hostnamesOf(client: ClientRow, host: string): Promise<string[]> {
+    const hostnames: string[] = [];
+    if (host !== client.domain) {
+      const owner = await this.store.findHostnameOwner(host);
+      if (owner?.client_id === client.id && owner.via === 'hostname') hostnames.push(host);
+    }
+    if (client.domain !== null && isDomainOrSubdomain(host, client.domain)) hostnames.push(client.domain);
+    return hostnames;
   }
 
   private remember(key: string, until: Settled): void {
