@@ -44,7 +44,7 @@ describe('README', () => {
       assert.equal(answers.length, calls - captured, 'one JSON answer per call (ids and keys captured into variables are not printed)');
       const parsed = answers.map((a) => JSON.parse(a) as { success?: boolean; openapi?: string });
       assert.ok(parsed.every((a) => a.success === true || a.openapi === '3.1.0'), 'every answer is a success envelope (or the API description)');
-      assert.ok(answers.some((a) => a === '{"success":true,"deleted":true,"hard":true}'));
+      assert.ok(answers.some((a) => a === '{"success":true,"deleted":"acme-retail","hard":true}'));
       server.kill('SIGTERM');
       await server.waitForExit();
     } finally {
