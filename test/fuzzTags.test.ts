@@ -115,7 +115,7 @@ const malformedHostname: fc.Arbitrary<unknown> = fc.oneof(
   fc.tuple(fc.constantFrom('localhost', '127.0.0.1', '[::1]'), fc.integer({ min: 65_536, max: 10_000_000 })).map(([h, port]) => ({ hostname: `${h}:${port}` })),
   notAString.map((h) => ({ hostname: h })),
   // Held by the other client, as a domain or as a hostname: a 409.
-  fc.constantFrom('other.example', 'OTHER.example.', 'held.example', 'LocalHost:3000', '127.0.0.1:8080').map((h) => ({ hostname: h })),
+  fc.constantFrom('other.example', 'OTHER.example.', 'held.example').map((h) => ({ hostname: h })),
   fc.tuple(unknownKey(new Set(['hostname'])), smallJson).map(([k, v]) => ({ hostname: 'fine.example', [k]: v })),
 );
 
@@ -163,9 +163,6 @@ describeEachStore('fuzzing tags, snippets and hostnames with malformed input', (
     assert.equal((await api.request('POST', '/api/v1/clients', { body: { id: CLIENT, name: 'Fuzz', domain: 'fuzz.example' } })).status, 201);
     assert.equal((await api.request('POST', '/api/v1/clients', { body: { id: OTHER, name: 'Other', domain: 'other.example' } })).status, 201);
     assert.equal((await api.request('POST', `/api/v1/clients/${OTHER}/hostnames`, { body: { hostname: 'held.example' } })).status, 201);
-    for (const hostname of ['localhost', '127.0.0.1']) {
-      assert.equal((await api.request('POST', `/api/v1/clients/${OTHER}/hostnames`, { body: { hostname } })).status, 201);
-    }
     assert.equal((await api.request('PUT', `/api/v1/clients/${CLIENT}/tags`, { body: { tags: VALID_TAGS } })).status, 200);
     assert.equal((await api.request('PUT', `/api/v1/clients/${CLIENT}/snippets`, { body: { snippets: VALID_SNIPPETS } })).status, 200);
     assert.equal((await api.request('POST', `/api/v1/clients/${CLIENT}/hostnames`, { body: { hostname: 'mine.example' } })).status, 201);

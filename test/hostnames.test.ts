@@ -125,6 +125,12 @@ describeEachStore('hostnames API', (kind) => {
     assert.equal((await remove(id, '[::1]:80')).status, 200);
     assert.equal((await remove(id, '127.0.0.1')).status, 200);
     assert.deepEqual((await names(id)).sort(), ['192.168.1.20', '[2001:db8::1]', 'localhost']);
+    // Every developer has them: another client may add the same ones, and keeps them when this one removes its own.
+    const other = await newClient();
+    for (const hostname of ['localhost:5000', '[::1]', '192.168.1.20', 'app.localhost']) assert.equal((await add(other, hostname)).status, 201, hostname);
+    assert.equal((await remove(id, 'localhost')).status, 200);
+    assert.deepEqual((await names(other)).sort(), ['192.168.1.20', '[::1]', 'app.localhost', 'localhost']);
+    assert.deepEqual((await names(id)).sort(), ['192.168.1.20', '[2001:db8::1]']);
     // A domain stays a name: it covers its subdomains, which an address has none of.
     const domain = await api.request('PATCH', `/api/v1/clients/${id}`, { body: { domain: '127.0.0.1' } });
     assert.equal(domain.status, 400);

@@ -81,10 +81,7 @@ export class FirstEvents {
    */
   private async hostnamesOf(client: ClientRow, host: string): Promise<string[]> {
     const hostnames: string[] = [];
-    if (host !== client.domain) {
-      const owner = await this.store.findHostnameOwner(host);
-      if (owner?.client_id === client.id && owner.via === 'hostname') hostnames.push(host);
-    }
+    if (host !== client.domain && (await this.store.hasHostname(client.id, host))) hostnames.push(host);
     if (client.domain !== null && isDomainOrSubdomain(host, client.domain)) hostnames.push(client.domain);
     return hostnames;
   }

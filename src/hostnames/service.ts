@@ -3,7 +3,7 @@ import { conflict, notFound } from '../http/apiError.js';
 import { toIso } from '../http/common.js';
 import type { Clock } from '../shared/clock.js';
 import { UniqueViolation, type HostnameRow, type MetaStore } from '../store/metaStore.js';
-import { normalizeSiteHost } from '../validation/hostname.js';
+import { isLocalHost, normalizeSiteHost } from '../validation/hostname.js';
 import { MAX_HOSTNAMES, type HostnameView } from './schemas.js';
 
 /** `firstEventAt`: when the first event from the hostname was accepted, if one was. */
@@ -25,7 +25,8 @@ export async function firstEventTimes(store: MetaStore, clientId: string): Promi
 
 /**
  * Extra hostnames of a client, beyond its domain: browser events are accepted from them, so each
- * belongs to one client at most and is never another client's domain.
+ * belongs to one client at most and is never another client's domain; except localhost and IP
+ * addresses, which name a developer's machine rather than a site, and any client may have.
  */
 export class HostnamesService {
   constructor(
@@ -43,6 +44,10 @@ export class HostnamesService {
       throw conflict('hostname', `Client '${clientId}' already has ${MAX_HOSTNAMES} hostnames, the most it may have`);
     }
     const row: HostnameRow = { hostname, client_id: clientId, created_at: this.clock() };
+    if (isLocalHost(hostname)) {
+      if (!(await this.store.addSharedHostname(row))) throw notFound('Client', clientId);
+      return { created: true, hostname: present(row, undefined) };
+    }
     try {
       if (!(await this.store.addHostname(row))) throw notFound('Client', clientId);
     } catch (error) {

@@ -41,8 +41,7 @@ export async function checkOrigin(store: MetaStore, client: ClientRow, host: str
   if (host !== null) {
     if (client.domain !== null && isDomainOrSubdomain(host, client.domain)) return;
     // One indexed lookup rather than listing the client's hostnames: most requests never get here.
-    const owner = await store.findHostnameOwner(host);
-    if (owner?.client_id === client.id) return;
+    if (await store.hasHostname(client.id, host)) return;
   }
   if (client.domain === null && (await store.listHostnames(client.id)).length === 0) return;
   throw new ApiError(

@@ -208,8 +208,15 @@ export interface MetaStore {
    * included) has it already, as an extra hostname or as its domain.
    */
   addHostname(row: HostnameRow): Promise<boolean>;
-  /** Oldest first. */
+  /**
+   * A hostname any number of clients may have (localhost, an IP address: the service decides).
+   * False when the client does not exist; adding one the client has already changes nothing.
+   */
+  addSharedHostname(row: HostnameRow): Promise<boolean>;
+  /** Oldest first, shared ones included. */
   listHostnames(clientId: string): Promise<HostnameRow[]>;
+  /** Whether the client has this (normalised) extra hostname, its own or shared. */
+  hasHostname(clientId: string, hostname: string): Promise<boolean>;
   /** Also forgets the hostname's first event: attached again, it is checked again. */
   deleteHostname(clientId: string, hostname: string): Promise<boolean>;
   /** Who owns a (normalised) hostname, as a domain or as an extra hostname; null when nobody does. */

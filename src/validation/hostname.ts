@@ -45,3 +45,12 @@ export function normalizeSiteHost(input: string): string | null {
   if (isIPv4(host)) return host;
   return normalizeHostname(host);
 }
+
+/**
+ * Whether a stored hostname names a machine rather than a site: `localhost` (and its subdomains,
+ * which resolve to loopback by RFC 6761) or an IP address. Every developer's machine has them, so
+ * any number of clients may add them for local testing.
+ */
+export function isLocalHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname.startsWith('[') || isIPv4(hostname);
+}

@@ -150,5 +150,13 @@ describeEachStore('install check and local testing', (kind) => {
       assert.equal(accepted.status, 200, origin);
       assert.equal((await verifiedOf(client, hostname))?.verified, true, hostname);
     }
+    // Another client testing on the same machine: it adds the same hosts, and each is checked apart.
+    const neighbour = await createClient({ domain: 'neighbour-dev.test' });
+    assert.equal((await api.request('POST', `/api/v1/clients/${neighbour.id}/hostnames`, { body: { hostname: 'localhost' } })).status, 201);
+    assert.equal((await verifiedOf(neighbour, 'localhost'))?.verified, false, 'not verified by the other client’s events');
+    assert.equal((await send(`/e?key=${neighbour.pk}`, { body: page('http://localhost:3000/'), headers: { origin: 'http://localhost:3000' } })).status, 200);
+    assert.equal((await verifiedOf(neighbour, 'localhost'))?.verified, true);
+    const stranger = await createClient({ domain: 'stranger.test' });
+    assert.equal((await send(`/e?key=${stranger.pk}`, { body: page('http://localhost:3000/'), headers: { origin: 'http://localhost:3000' } })).status, 403, 'only clients that added it');
   });
 });

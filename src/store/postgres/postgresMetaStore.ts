@@ -479,19 +479,47 @@ export class PostgresMetaStore implements MetaStore {
     }
   }
 
+  async addSharedHostname(row: HostnameRow): Promise<boolean> {
+    return this.transaction(async (db) => {
+      // FOR SHARE keeps the client from being hard-deleted before the insert commits.
+      const client = await this.query('SELECT 1 FROM clients WHERE id = $1 FOR SHARE', [row.client_id], db);
+      if (client.rowCount === 0) return false;
+      await this.query(
+        'INSERT INTO client_local_hosts (hostname, client_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+        [row.hostname, row.client_id, row.created_at],
+        db,
+      );
+      return true;
+    });
+  }
+
   async listHostnames(clientId: string): Promise<HostnameRow[]> {
     const result = await this.query(
-      'SELECT hostname, client_id, created_at FROM client_hostnames WHERE client_id = $1 ORDER BY created_at, hostname',
+      `SELECT hostname, client_id, created_at FROM client_hostnames WHERE client_id = $1
+       UNION ALL
+       SELECT hostname, client_id, created_at FROM client_local_hosts WHERE client_id = $1
+       ORDER BY created_at, hostname`,
       [clientId],
     );
     return result.rows.map((row) => ({ ...(row as unknown as HostnameRow), created_at: toNumber(row.created_at) }));
   }
 
+  async hasHostname(clientId: string, hostname: string): Promise<boolean> {
+    const result = await this.query(
+      `SELECT 1 FROM client_hostnames WHERE client_id = $1 AND hostname = $2
+       UNION ALL
+       SELECT 1 FROM client_local_hosts WHERE client_id = $1 AND hostname = $2`,
+      [clientId, hostname],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
   async deleteHostname(clientId: string, hostname: string): Promise<boolean> {
     return this.transaction(async (db) => {
       await this.query('DELETE FROM hostname_first_events WHERE client_id = $1 AND hostname = $2', [clientId, hostname], db);
-      const result = await this.query('DELETE FROM client_hostnames WHERE client_id = $1 AND hostname = $2', [clientId, hostname], db);
-      return (result.rowCount ?? 0) > 0;
+      const local = await this.query('DELETE FROM client_local_hosts WHERE client_id = $1 AND hostname = $2', [clientId, hostname], db);
+      const own = await this.query('DELETE FROM client_hostnames WHERE client_id = $1 AND hostname = $2', [clientId, hostname], db);
+      return (local.rowCount ?? 0) + (own.rowCount ?? 0) > 0;
     });
   }
 
