@@ -74,6 +74,8 @@ export interface AppOptions {
   ingest?: Pick<IngestRoutesOptions, 'limits' | 'rateLimits'>;
   /** Which peers' X-Forwarded-For sets `request.ip` (per-address limits, stored addresses); none unless given. */
   trustProxy?: TrustProxy;
+  /** The origin browsers reach this server at (MYTHIC_PUBLIC_URL), for embed codes; unset: each request's valid Host. */
+  publicUrl?: string | undefined;
   /** Per-address limit of the public query endpoint (default in src/query/routes.ts; perSecond 0 turns it off). */
   publicQueryRateLimit?: RateLimit;
   /** Request, header and keep-alive timeouts of the HTTP server (defaults in src/http/timeouts.ts). */
@@ -154,7 +156,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(tagRoutes, { tagsService: new TagsService(options.store, clock) });
       await api.register(snippetRoutes, { snippets: new SnippetsService(options.store, clock) });
       await api.register(hostnameRoutes, { hostnames: new HostnamesService(options.store, clock) });
-      await api.register(loaderAdminRoutes, { loader: new LoaderAdminService(options.store) });
+      await api.register(loaderAdminRoutes, { loader: new LoaderAdminService(options.store), publicUrl: options.publicUrl });
       await api.register(agencyRoutes, { agencies });
       await api.register(eventRoutes, { events });
       await api.register(queryRoutes, { queries });

@@ -60,7 +60,8 @@ function announceAdminKey(admin: AdminKey, config: Config): void {
     const fromEnvironment = process.env[SETTINGS.adminKey.env] === admin.key;
     process.stdout.write(`Admin key: the one set by ${fromEnvironment ? `the environment (${SETTINGS.adminKey.env})` : `--${SETTINGS.adminKey.flag}`}\n`);
   }
-  process.stdout.write(`Dashboard: ${base}/ (sign in with the admin key)\n`);
+  // Where browsers reach the server, when the operator said so (MYTHIC_PUBLIC_URL).
+  process.stdout.write(`Dashboard: ${config.publicUrl ?? base}/ (sign in with the admin key)\n`);
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN']);
@@ -104,6 +105,7 @@ async function serve(config: Config): Promise<void> {
       events,
       journalDir: journalDirOf(config),
       trustProxy: config.trustProxy,
+      publicUrl: config.publicUrl,
       adminKeyHash: sha256Hex(admin.key),
       logLevel: config.logLevel === 'silent' ? false : config.logLevel,
       ingest: { rateLimits: { perIp: { perSecond: config.rateLimitPerIp }, perKey: { perSecond: config.rateLimitPerKey } } },

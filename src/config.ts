@@ -28,6 +28,8 @@ export interface Config {
   headersTimeoutMs: number;
   /** Milliseconds an idle keep-alive connection is kept open. */
   keepAliveTimeoutMs: number;
+  /** Where browsers reach this server (an http(s) origin): embed codes and links use it; unset: the request's Host. */
+  publicUrl: string | undefined;
 }
 
 /** A configuration mistake the operator must fix; printed as one line, never as a stack trace. */
@@ -52,6 +54,7 @@ export const SETTINGS = {
   requestTimeout: { flag: 'request-timeout', env: 'MYTHIC_REQUEST_TIMEOUT', default: '30' },
   headersTimeout: { flag: 'headers-timeout', env: 'MYTHIC_HEADERS_TIMEOUT', default: '10' },
   keepAliveTimeout: { flag: 'keep-alive-timeout', env: 'MYTHIC_KEEP_ALIVE_TIMEOUT', default: '5' },
+  publicUrl: { flag: 'public-url', env: 'MYTHIC_PUBLIC_URL', default: undefined },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -126,6 +129,33 @@ function parseTrustProxy(raw: string, source: string): TrustProxy {
   );
 }
 
+/**
+ * The public address must be an origin (scheme, host, optional port): paths would be dropped by
+ * the links built from it, and credentials, queries or fragments would end up in every embed code.
+ */
+function parsePublicUrl(raw: string, source: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    url = undefined;
+  }
+  const isOrigin =
+    url !== undefined &&
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    url.hostname !== '' &&
+    url.username === '' &&
+    url.password === '' &&
+    url.pathname === '/' &&
+    url.search === '' &&
+    url.hash === '' &&
+    !/[?#]/.test(raw);
+  if (!isOrigin || url === undefined) {
+    throw new ConfigError(`${source} must be the http:// or https:// origin browsers reach this server at, such as https://analytics.example.com, not '${raw}'`);
+  }
+  return url.origin;
+}
+
 /** Reads and validates every setting; throws ConfigError with a message naming the bad one. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const options = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]));
@@ -164,6 +194,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       `${headersTimeout.source} (${headersTimeout.value} s) must not be longer than ${requestTimeout.source} (${requestTimeout.value} s): the headers are part of the request`,
     );
   }
+  const publicUrl = read('publicUrl');
 
   if (!host.value?.trim()) throw new ConfigError(`${host.source} must not be empty`);
   if (!dataDir.value?.trim()) throw new ConfigError(`${dataDir.source} must not be empty`);
@@ -188,5 +219,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     requestTimeoutMs,
     headersTimeoutMs,
     keepAliveTimeoutMs: parseSeconds(keepAliveTimeout.value as string, keepAliveTimeout.source),
+    publicUrl: publicUrl.value === undefined ? undefined : parsePublicUrl(publicUrl.value, publicUrl.source),
   };
 }

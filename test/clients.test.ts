@@ -28,12 +28,13 @@ describeEachStore('clients API', (kind) => {
     assert.equal(res.headers.location, '/api/v1/clients/acme-retail');
     const client = res.body.data;
     assert.equal(res.body.success, true);
-    const { proxy_api_key: _proxy, ...sent } = SEED_CLIENT;
-    for (const [field, value] of Object.entries(sent)) assert.deepEqual(client[field as keyof typeof client], value, field);
+    // The proxy key too: in full in the answer to the request that set it, as the docs show.
+    for (const [field, value] of Object.entries(SEED_CLIENT)) assert.deepEqual(client[field as keyof typeof client], value, field);
     assert.match(client.publishable_key ?? '', /^pk_[0-9a-f]{32}$/);
     assert.match(client.secret_key ?? '', /^sk_[0-9a-f]{32}$/);
     assert.notEqual(client.publishable_key?.slice(3), client.secret_key?.slice(3));
-    assert.equal(client.proxy_api_key, '…ring', 'the proxy key is a credential: shown masked');
+    const got = (await api.request('GET', '/api/v1/clients/acme-retail')).body.data;
+    assert.equal(got.proxy_api_key, '…ring', 'the proxy key is a credential: shown masked after');
     assert.equal(client.created_at, '2026-03-01T12:00:00.000Z');
     assert.equal(client.updated_at, client.created_at);
   });
@@ -154,13 +155,36 @@ describeEachStore('clients API', (kind) => {
     assert.equal((await api.request('GET', url)).status, 200);
     assert.equal((await api.request('PATCH', url, { body: { name: `  ${'m'.repeat(255)}  ` } })).body.data.name, 'm'.repeat(255), 'the length counts after trimming');
     assert.equal((await api.request('PATCH', url, { body: { name: 'm'.repeat(256) } })).status, 400);
-    assert.deepEqual((await api.request('DELETE', `${url}?hard=true`)).body, { success: true, deleted: true, hard: true });
+    assert.deepEqual((await api.request('DELETE', `${url}?hard=true`)).body, { success: true, deleted: 'i'.repeat(255), hard: true });
   });
 
-  it('masks a short proxy key completely', async () => {
+  it('masks a short proxy key completely after the answer that set it', async () => {
     const res = await api.request('POST', '/api/v1/clients', { body: fresh({ proxy_api_key: 'abcd' }) });
-    assert.equal(res.body.data.proxy_api_key, '…');
-    assert.ok(!JSON.stringify(res.body).includes('abcd'));
+    assert.equal(res.body.data.proxy_api_key, 'abcd');
+    const got = await api.request('GET', `/api/v1/clients/${res.body.data.id}`);
+    assert.equal(got.body.data.proxy_api_key, '…');
+    assert.ok(!JSON.stringify(got.body).includes('abcd'));
+  });
+
+  it('shows the proxy key in full only in the create or PATCH answer that set it, masked everywhere else', async () => {
+    const created = (await api.request('POST', '/api/v1/clients', { body: fresh({ proxy_api_key: 'proxy-key-one-0001' }) })).body.data;
+    assert.equal(created.proxy_api_key, 'proxy-key-one-0001');
+    const renamed = await api.request('PATCH', `/api/v1/clients/${created.id}`, { body: { name: 'Renamed' } });
+    assert.equal(renamed.body.data.proxy_api_key, '…0001', 'a PATCH that does not set it shows it masked');
+    const set = await api.request('PATCH', `/api/v1/clients/${created.id}`, { body: { proxy_api_key: 'proxy-key-two-0002' } });
+    assert.equal(set.status, 200);
+    assert.equal(set.body.data.proxy_api_key, 'proxy-key-two-0002');
+    const readers = [
+      (await api.request('GET', `/api/v1/clients/${created.id}`)).body.data,
+      (await api.request<Envelope<Envelope['data'][]>>('GET', `/api/v1/clients?q=${created.id}`)).body.data[0],
+    ];
+    for (const read of readers) assert.equal(read?.proxy_api_key, '…0002');
+    const rotated = await api.request('POST', `/api/v1/clients/${created.id}/keys/rotate`, { body: { key: 'secret' } });
+    assert.ok(!JSON.stringify(rotated.body).includes('proxy-key-two'), 'a rotation answer does not show it');
+    // Stored as a hash: the plain key is nowhere in the store.
+    const row = await api.store.getClient(created.id);
+    assert.ok(!JSON.stringify(row).includes('proxy-key-two'));
+    assert.equal(row?.proxy_key_hash?.length, 64);
   });
 
   it('names unknown fields with unknown_field, including the keys a caller must not send', async () => {
@@ -285,7 +309,7 @@ describeEachStore('clients API', (kind) => {
     const created = (await api.request('POST', '/api/v1/clients', { body: fresh() })).body.data;
     const res = await api.request('DELETE', `/api/v1/clients/${created.id}`);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { success: true, deleted: true, hard: false });
+    assert.deepEqual(res.body, { success: true, deleted: created.id, hard: false });
     const after = (await api.request('GET', `/api/v1/clients/${created.id}`)).body.data;
     assert.equal(after.status, false);
     assert.equal(after.publishable_key, created.publishable_key);
@@ -296,7 +320,7 @@ describeEachStore('clients API', (kind) => {
   it('hard-deletes the client and its keys with ?hard=true', async () => {
     const created = (await api.request('POST', '/api/v1/clients', { body: fresh({ domain: 'hard.example' }) })).body.data;
     const res = await api.request('DELETE', `/api/v1/clients/${created.id}?hard=true`);
-    assert.deepEqual(res.body, { success: true, deleted: true, hard: true });
+    assert.deepEqual(res.body, { success: true, deleted: created.id, hard: true });
     assert.equal((await api.request('GET', `/api/v1/clients/${created.id}`)).status, 404);
     assert.equal(await api.store.findKeyByHash((await import('../src/keys/secrets.js')).sha256Hex(created.secret_key as string)), null);
     assert.equal((await api.store.listActiveKeys(created.id, api.clock.now)).length, 0);

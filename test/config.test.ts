@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       requestTimeoutMs: 30_000,
       headersTimeoutMs: 10_000,
       keepAliveTimeoutMs: 5_000,
+      publicUrl: undefined,
     };
     assert.deepEqual(loadConfig([], {}), expected);
   });
@@ -56,6 +57,7 @@ describe('loadConfig', () => {
       MYTHIC_REQUEST_TIMEOUT: '60',
       MYTHIC_HEADERS_TIMEOUT: '2.5',
       MYTHIC_KEEP_ALIVE_TIMEOUT: '75',
+      MYTHIC_PUBLIC_URL: 'https://Analytics.Example.com:8443/',
     });
     assert.deepEqual(config, {
       port: 9090,
@@ -70,6 +72,7 @@ describe('loadConfig', () => {
       requestTimeoutMs: 60_000,
       headersTimeoutMs: 2_500,
       keepAliveTimeoutMs: 75_000,
+      publicUrl: 'https://analytics.example.com:8443',
     });
   });
 
@@ -90,11 +93,12 @@ describe('loadConfig', () => {
       MYTHIC_REQUEST_TIMEOUT: '60',
       MYTHIC_HEADERS_TIMEOUT: '20',
       MYTHIC_KEEP_ALIVE_TIMEOUT: '75',
+      MYTHIC_PUBLIC_URL: 'https://env.example',
     };
     const config = loadConfig(
       [
         ...['--port', '7070', '--host=::1', '--data-dir', '/flag/dir', `--admin-key=${GOOD_KEY}`, '--database-url', PG_URL, '--log-level', 'debug'],
-        ...['--trust-proxy', 'false', '--request-timeout', '3', '--headers-timeout=1', '--keep-alive-timeout', '0.5'],
+        ...['--trust-proxy', 'false', '--request-timeout', '3', '--headers-timeout=1', '--keep-alive-timeout', '0.5', '--public-url', 'http://[::1]:8080'],
       ],
       env,
     );
@@ -111,6 +115,7 @@ describe('loadConfig', () => {
       requestTimeoutMs: 3_000,
       headersTimeoutMs: 1_000,
       keepAliveTimeoutMs: 500,
+      publicUrl: 'http://[::1]:8080',
     });
   });
 
@@ -125,6 +130,15 @@ describe('loadConfig', () => {
     assert.equal(config.logLevel, 'silent');
     assert.equal(config.adminKey, GOOD_KEY);
     assert.equal(config.databaseUrl, PG_URL);
+  });
+
+  it('takes MYTHIC_PUBLIC_URL only as an http(s) origin, naming the setting and the value', () => {
+    assert.equal(loadConfig([], { MYTHIC_PUBLIC_URL: 'http://127.0.0.1:8080' }).publicUrl, 'http://127.0.0.1:8080');
+    assert.equal(loadConfig([], { MYTHIC_PUBLIC_URL: 'https://bücher.example' }).publicUrl, 'https://xn--bcher-kva.example');
+    for (const bad of ['analytics.example.com', 'ftp://example.com', 'https://example.com/mythic', 'https://u:p@example.com', 'https://example.com/?a=1', 'https://example.com/#x', 'https://example.com?', 'http://', 'javascript:alert(1)']) {
+      assertRejected([], { MYTHIC_PUBLIC_URL: bad }, 'MYTHIC_PUBLIC_URL', `'${bad}'`, 'origin');
+    }
+    assertRejected(['--public-url', 'example.com'], {}, '--public-url', "'example.com'");
   });
 
   it('accepts ports 0 to 65535', () => {

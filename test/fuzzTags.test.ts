@@ -147,7 +147,13 @@ const malformedSnippetsBody: fc.Arbitrary<unknown> = fc.oneof(
 
 const malformedHostname: fc.Arbitrary<unknown> = fc.oneof(
   fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom(' ', '/', ':', '@', '?', '#', '\\', '[', '%', '_')).map(([s, bad]) => ({ hostname: `a${s}${bad}b.example` })),
-  fc.constantFrom('', '.', '..', '1.2.3.4', '-a.example', 'a-.example', `${'a'.repeat(64)}.example`, 'https://a.example').map((h) => ({ hostname: h })),
+  fc.constantFrom('', '.', '..', '-a.example', 'a-.example', `${'a'.repeat(64)}.example`, 'https://a.example').map((h) => ({ hostname: h })),
+  // Local testing takes localhost and IP addresses with a port; broken forms of them stay refused.
+  fc.constantFrom(
+    '1.2.3', '1.2.3.256', '01.2.3.4', '1.2.3.4:0', '1.2.3.4:65536', '1.2.3.4:', '1.2.3.4:80:80', 'localhost:', 'localhost:x', 'localhost:-1',
+    '::1', '[::1', '::1]', '[::1]:', '[::1]:0', '[::g]', '[fe80::1%eth0]', '[1.2.3.4]', '[]', 'http://localhost:3000', 'localhost:3000/x',
+  ).map((h) => ({ hostname: h })),
+  fc.tuple(fc.constantFrom('localhost', '127.0.0.1', '[::1]'), fc.integer({ min: 65_536, max: 10_000_000 })).map(([h, port]) => ({ hostname: `${h}:${port}` })),
   notAString.map((h) => ({ hostname: h })),
   // Held by the other client, as a domain or as a hostname: a 409.
   fc.constantFrom('other.example', 'OTHER.example.', 'held.example').map((h) => ({ hostname: h })),

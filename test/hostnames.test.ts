@@ -24,7 +24,13 @@ describeEachStore('hostnames API', (kind) => {
     const id = await newClient();
     const res = await add(id, 'Shop.BÜCHER.example.');
     assert.equal(res.status, 201, JSON.stringify(res.body));
-    assert.deepEqual(res.body.data, { hostname: 'shop.xn--bcher-kva.example', client_id: id, created_at: '2026-03-01T12:00:00.000Z' });
+    assert.deepEqual(res.body.data, {
+      hostname: 'shop.xn--bcher-kva.example',
+      client_id: id,
+      verified: false,
+      first_event_at: null,
+      created_at: '2026-03-01T12:00:00.000Z',
+    });
     assert.equal(res.headers.location, `/api/v1/clients/${id}/hostnames/shop.xn--bcher-kva.example`);
     api.clock.advance(1_000);
     assert.equal((await add(id, 'www.example.org')).status, 201);
@@ -83,7 +89,10 @@ describeEachStore('hostnames API', (kind) => {
 
   it('refuses what is not a hostname, and unknown fields', async () => {
     const id = await newClient();
-    for (const hostname of ['https://a.example', 'a.example:8080', 'a.example/x', '10.0.0.1', '-bad.example', '', 'a b.example', 7, null]) {
+    for (const hostname of [
+      'https://a.example', 'a.example/x', '-bad.example', '', 'a b.example', 7, null,
+      'a.example:0', 'a.example:65536', 'a.example:', 'a.example:x', 'localhost:3000:1', '10.0.0.256', '10.0.1', '::1', '[::1', '[::1]:', '[fe80::1%eth0]', '[g::1]',
+    ]) {
       const res = await add(id, hostname);
       assert.equal(res.status, 400, JSON.stringify(hostname));
       assert.equal(res.body.code, 'validation_error');
@@ -93,6 +102,38 @@ describeEachStore('hostnames API', (kind) => {
     assert.equal(extra.body.code, 'unknown_field');
     assert.equal((await api.request('POST', `/api/v1/clients/${id}/hostnames`, { body: {} })).status, 400);
     assert.deepEqual(await names(id), []);
+  });
+
+  it('accepts localhost and IP addresses for local testing, dropping a port, and removes them by either form', async () => {
+    const id = await newClient();
+    const cases = [
+      ['localhost', 'localhost'],
+      ['LocalHost:3000', 'localhost'],
+      ['127.0.0.1:8080', '127.0.0.1'],
+      ['192.168.1.20', '192.168.1.20'],
+      ['[::1]', '[::1]'],
+      ['[0:0:0:0:0:0:0:1]:5173', '[::1]'],
+      ['[2001:DB8::1]', '[2001:db8::1]'],
+    ] as const;
+    for (const [sent, stored] of cases) {
+      const res = await add(id, sent);
+      assert.ok(res.status === 201 || res.status === 200, `${sent}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.data.hostname, stored, sent);
+    }
+    assert.deepEqual((await names(id)).sort(), ['127.0.0.1', '192.168.1.20', '[2001:db8::1]', '[::1]', 'localhost']);
+    assert.equal((await add(id, 'localhost:4000')).status, 200, 'another port is the same hostname');
+    assert.equal((await remove(id, '[::1]:80')).status, 200);
+    assert.equal((await remove(id, '127.0.0.1')).status, 200);
+    assert.deepEqual((await names(id)).sort(), ['192.168.1.20', '[2001:db8::1]', 'localhost']);
+    // Every developer has them: another client may add the same ones, and keeps them when this one removes its own.
+    const other = await newClient();
+    for (const hostname of ['localhost:5000', '[::1]', '192.168.1.20', 'app.localhost']) assert.equal((await add(other, hostname)).status, 201, hostname);
+    assert.equal((await remove(id, 'localhost')).status, 200);
+    assert.deepEqual((await names(other)).sort(), ['192.168.1.20', '[::1]', 'app.localhost', 'localhost']);
+    assert.deepEqual((await names(id)).sort(), ['192.168.1.20', '[2001:db8::1]']);
+    // A domain stays a name: it covers its subdomains, which an address has none of.
+    const domain = await api.request('PATCH', `/api/v1/clients/${id}`, { body: { domain: '127.0.0.1' } });
+    assert.equal(domain.status, 400);
   });
 
   it('404s an unknown client on every hostname route', async () => {

@@ -55,7 +55,7 @@ describe('README', () => {
         'every answer is a success envelope (or the API description, or a PostHog SDK’s settings)',
       );
       assert.equal(parsed.filter(postHogShaped).length, 2, 'the PostHog settings examples ran');
-      assert.ok(answers.some((a) => a === '{"success":true,"deleted":true,"hard":true}'));
+      assert.ok(answers.some((a) => a === '{"success":true,"deleted":"acme-retail","hard":true}'));
       server.kill('SIGTERM');
       await server.waitForExit();
     } finally {

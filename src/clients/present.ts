@@ -4,10 +4,11 @@ import type { ClientRow, KeyRow } from '../store/metaStore.js';
 import type { ApiKeyView, ClientView } from './schemas.js';
 
 /**
- * The API form of a client. The secret key is masked unless the caller has just been given it
- * (creation), and the proxy key is always masked: both are stored only as hashes.
+ * The API form of a client. Both secrets are stored only as hashes and shown masked, except in the
+ * answer to the request that just set them: the secret key on creation (and rotation), the proxy
+ * key on the create or PATCH that sent it, so the caller sees what was stored.
  */
-export function presentClient(row: ClientRow, fullSecretKey?: string): ClientView {
+export function presentClient(row: ClientRow, fullSecretKey?: string, fullProxyKey?: string): ClientView {
   return {
     id: row.id,
     name: row.name,
@@ -24,7 +25,7 @@ export function presentClient(row: ClientRow, fullSecretKey?: string): ClientVie
     agency_id: row.agency_id,
     api_metadata: row.api_metadata,
     ghl_location_id: row.ghl_location_id,
-    proxy_api_key: maskSecret('', row.proxy_key_last4),
+    proxy_api_key: fullProxyKey ?? maskSecret('', row.proxy_key_last4),
     ip_storage: row.ip_storage,
     sdk_settings: row.sdk_settings,
     created_at: toIso(row.created_at),

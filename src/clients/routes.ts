@@ -85,7 +85,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ clients: ClientsService }
     },
     async (request) => {
       await clients.remove(request.params.id, request.query.hard);
-      return { success: true as const, deleted: true as const, hard: request.query.hard };
+      return { success: true as const, deleted: request.params.id, hard: request.query.hard };
     },
   );
 

@@ -131,7 +131,9 @@ export const Client = Type.Object(
     agency_id: NullableString(),
     api_metadata: Type.Record(Type.String(), Type.Unknown()),
     ghl_location_id: NullableString(),
-    proxy_api_key: NullableString({ description: 'Masked (…last 4).' }),
+    proxy_api_key: NullableString({
+      description: 'In full only in the answer to the create or PATCH that set it; masked (…last 4) everywhere else.',
+    }),
     ip_storage: IpStorage,
     sdk_settings: SdkSettingsSchema,
     created_at: Timestamp,
@@ -162,9 +164,10 @@ export const DeleteClientQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** As the documentation's "Delete client" answers: `deleted` is the id of the client deleted. */
 export const DeleteResult = Type.Object({
   success: Type.Literal(true),
-  deleted: Type.Literal(true),
+  deleted: Type.String({ description: 'The id of the client deactivated (soft) or removed (hard).' }),
   hard: Type.Boolean(),
 });
 

@@ -133,7 +133,7 @@ export class ClientsService {
       const idTaken = error.field === 'id' || (await this.store.getClient(input.id)) !== null;
       throw conflictFrom(idTaken ? new UniqueViolation('id') : error, { id: input.id, ...changes });
     }
-    return presentClient(await this.require(input.id), secret.key);
+    return presentClient(await this.require(input.id), secret.key, input.proxy_api_key ?? undefined);
   }
 
   async get(id: string): Promise<ClientView> {
@@ -156,7 +156,7 @@ export class ClientsService {
     try {
       const row = await this.store.updateClient(id, changes, this.clock());
       if (!row) throw notFound('Client', id);
-      return presentClient(row);
+      return presentClient(row, undefined, input.proxy_api_key ?? undefined);
     } catch (error) {
       if (error instanceof UniqueViolation) throw conflictFrom(error, changes);
       throw error;

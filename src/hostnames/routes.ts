@@ -26,7 +26,7 @@ export const hostnameRoutes: FastifyPluginAsyncTypebox<{ hostnames: HostnamesSer
     async (request, reply) => {
       const { created, hostname } = await hostnames.add(request.params.id, request.body.hostname);
       if (!created) return ok(hostname);
-      reply.header('location', `${app.prefix}/clients/${encodeURIComponent(request.params.id)}/hostnames/${hostname.hostname}`);
+      reply.header('location', `${app.prefix}/clients/${encodeURIComponent(request.params.id)}/hostnames/${encodeURIComponent(hostname.hostname)}`);
       return reply.status(201).send(ok(hostname));
     },
   );

@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 import { isUsableGlobalName } from '../validation/globalName.js';
-import { normalizeHostname } from '../validation/hostname.js';
+import { normalizeHostname, normalizeSiteHost } from '../validation/hostname.js';
 import { isHttpUrl } from '../validation/httpUrl.js';
 import { jsonByteLength, jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../validation/jsonSize.js';
 import { isSafeRegex } from '../validation/safeRegex.js';
@@ -15,6 +15,7 @@ const addFormats = addFormatsModule as unknown as typeof addFormatsModule.defaul
 /** Formats our schemas use, each backed by the same function the services normalise with. */
 const FORMATS: Record<string, (value: string) => boolean> = {
   hostname: (v) => normalizeHostname(v) !== null,
+  'site-host': (v) => normalizeSiteHost(v) !== null,
   timezone: (v) => normalizeTimezone(v) !== null,
   'global-name': isUsableGlobalName,
   'http-url': isHttpUrl,

@@ -47,8 +47,7 @@ export async function checkOrigin(store: MetaStore, client: ClientRow, host: str
   if (host !== null) {
     if (client.domain !== null && isDomainOrSubdomain(host, client.domain)) return;
     // One indexed lookup rather than listing the client's hostnames: most requests never get here.
-    const owner = await store.findHostnameOwner(host);
-    if (owner?.client_id === client.id) return;
+    if (await store.hasHostname(client.id, host)) return;
   }
   if (client.domain === null && (await store.listHostnames(client.id)).length === 0) return;
   throw new ApiError(
@@ -56,7 +55,7 @@ export async function checkOrigin(store: MetaStore, client: ClientRow, host: str
     'origin_not_allowed',
     host === null
       ? 'Events with this key are only accepted from the client’s domain and hostnames; the request’s origin has no host'
-      : `Events with this key are not accepted from ${host}: add it as a hostname of the client`,
+      : `Events with this key are not accepted from ${host}; to allow them, add it as a hostname of the client: POST /api/v1/clients/${client.id}/hostnames ${JSON.stringify({ hostname: host })}`,
   );
 }
 

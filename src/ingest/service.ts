@@ -1,3 +1,4 @@
+import { FirstEvents } from '../hostnames/firstEvents.js';
 import { ApiError } from '../http/apiError.js';
 import type { KeysService } from '../keys/service.js';
 import type { Clock } from '../shared/clock.js';
@@ -90,9 +91,11 @@ export class IngestService {
   private readonly perIp: TokenBuckets;
   private readonly perKey: TokenBuckets;
   private readonly keyedClients: KeyedClients;
+  private readonly firstEvents: FirstEvents;
 
   constructor(private readonly options: IngestServiceOptions) {
     this.keyedClients = new KeyedClients(options.keys, options.store, options.metaChanges, options.clock);
+    this.firstEvents = new FirstEvents(options.store, options.metaChanges);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.perIp = new TokenBuckets(options.rateLimits?.perIp ?? DEFAULT_RATE_LIMITS.perIp);
     this.perKey = new TokenBuckets(options.rateLimits?.perKey ?? DEFAULT_RATE_LIMITS.perKey);
@@ -159,6 +162,8 @@ export class IngestService {
     const facts: RequestFacts = { clientId: client.id, receivedAt, ...visitor, ipStorage: client.ip_storage, ipHashSecret };
     const events = accepted.map((event) => enrich(event, facts));
     await sink.write(events, identityLinks(accepted, client.id));
+    // The install check (hostnames' `verified`): one store write per hostname, not per event.
+    if (!trusted) await this.firstEvents.record(client, request.originHost, events, receivedAt);
     return { received: events.length };
   }
 

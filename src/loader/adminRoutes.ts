@@ -1,15 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ClientParams } from '../clients/schemas.js';
 import { adminErrors, DataEnvelope, ok, withConflict } from '../http/envelope.js';
+import { publicOrigin } from '../http/publicOrigin.js';
 import { LoaderEmbed, TagTemplateView } from './adminSchemas.js';
 import type { LoaderAdminService } from './adminService.js';
 
-/** Where the caller reached this server: the loader is served from the same place. */
-const originOf = (request: FastifyRequest): string => `${request.protocol}://${request.host || 'localhost'}`;
-
-export const loaderAdminRoutes: FastifyPluginAsyncTypebox<{ loader: LoaderAdminService }> = async (app, { loader }) => {
+/** `publicUrl`: MYTHIC_PUBLIC_URL; unset, the embed code names the host the request was sent to. */
+export const loaderAdminRoutes: FastifyPluginAsyncTypebox<{ loader: LoaderAdminService; publicUrl?: string | undefined }> = async (
+  app,
+  { loader, publicUrl },
+) => {
   app.get(
     '/tag-templates',
     {
@@ -27,11 +28,11 @@ export const loaderAdminRoutes: FastifyPluginAsyncTypebox<{ loader: LoaderAdminS
     {
       schema: {
         tags: ['Loader'],
-        summary: 'The embed code of the client’s loader script, for the host this request was sent to',
+        summary: 'The embed code of the client’s loader script (on MYTHIC_PUBLIC_URL, else the host this request was sent to), and whether its domain has sent an event yet',
         params: ClientParams,
         response: { 200: DataEnvelope(LoaderEmbed), ...withConflict },
       },
     },
-    async (request) => ok(await loader.embed(request.params.id, originOf(request))),
+    async (request) => ok(await loader.embed(request.params.id, publicOrigin(request, publicUrl))),
   );
 };

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { NullableString } from '../http/common.js';
+import { NullableString, NullableTimestamp } from '../http/common.js';
 
 const TagTemplateParam = Type.Object({
   name: Type.String(),
@@ -31,8 +31,21 @@ export type TagTemplateViewValue = Static<typeof TagTemplateView>;
 export const LoaderEmbed = Type.Object(
   {
     html: Type.String({ description: 'The tag to paste into every page, ideally in <head>.' }),
-    script_url: Type.String({ description: 'The loader script of the client’s current publishable key, on the host this request was sent to.' }),
+    script_url: Type.String({
+      description: 'The loader script of the client’s current publishable key, on MYTHIC_PUBLIC_URL (else the host this request was sent to).',
+    }),
     global_name: Type.String({ description: 'The global the SDK is exposed as: the client’s global_name, or `mythic`.' }),
+    domain: Type.Union(
+      [
+        Type.Object({
+          hostname: Type.String(),
+          verified: Type.Boolean({ description: 'True once an event from a page on the domain (or a subdomain) has been accepted.' }),
+          first_event_at: NullableTimestamp,
+        }),
+        Type.Null(),
+      ],
+      { description: 'The install check of the client’s domain, as hostnames report theirs; null without a domain.' },
+    ),
   },
   { title: 'LoaderEmbed' },
 );

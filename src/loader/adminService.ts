@@ -1,5 +1,7 @@
 import { requireClient } from '../clients/requireClient.js';
+import { firstEventTimes } from '../hostnames/service.js';
 import { ApiError } from '../http/apiError.js';
+import { toIso } from '../http/common.js';
 import type { MetaStore } from '../store/metaStore.js';
 import { DEFAULT_GLOBAL_NAME } from './remoteConfigService.js';
 import type { LoaderEmbedView, TagTemplateViewValue } from './adminSchemas.js';
@@ -45,10 +47,15 @@ export class LoaderAdminService {
       ]);
     }
     const scriptUrl = `${origin}${loaderScriptPath(client.publishable_key)}`;
+    const firstEventAt = client.domain === null ? undefined : (await firstEventTimes(this.store, clientId)).get(client.domain);
     return {
       html: `<script async src="${escapeAttribute(scriptUrl)}"></script>`,
       script_url: scriptUrl,
       global_name: client.global_name ?? DEFAULT_GLOBAL_NAME,
+      domain:
+        client.domain === null
+          ? null
+          : { hostname: client.domain, verified: firstEventAt !== undefined, first_event_at: firstEventAt === undefined ? null : toIso(firstEventAt) },
     };
   }
 }

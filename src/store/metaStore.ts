@@ -139,6 +139,12 @@ export interface HostnameRow {
   created_at: number;
 }
 
+/** When the first event from one of a client's hostnames (its domain or an extra hostname) was accepted. */
+export interface FirstEventRow {
+  hostname: string;
+  first_event_at: number;
+}
+
 /** The client a hostname belongs to, and whether as its domain or as an extra hostname. */
 export interface HostnameOwner {
   client_id: string;
@@ -202,9 +208,25 @@ export interface MetaStore {
    * included) has it already, as an extra hostname or as its domain.
    */
   addHostname(row: HostnameRow): Promise<boolean>;
-  /** Oldest first. */
+  /**
+   * A hostname any number of clients may have (localhost, an IP address: the service decides).
+   * False when the client does not exist; adding one the client has already changes nothing.
+   */
+  addSharedHostname(row: HostnameRow): Promise<boolean>;
+  /** Oldest first, shared ones included. */
   listHostnames(clientId: string): Promise<HostnameRow[]>;
+  /** Whether the client has this (normalised) extra hostname, its own or shared. */
+  hasHostname(clientId: string, hostname: string): Promise<boolean>;
+  /** Also forgets the hostname's first event: attached again, it is checked again. */
   deleteHostname(clientId: string, hostname: string): Promise<boolean>;
   /** Who owns a (normalised) hostname, as a domain or as an extra hostname; null when nobody does. */
   findHostnameOwner(hostname: string): Promise<HostnameOwner | null>;
+  /**
+   * Records `at` as the first accepted event from the client's `hostname` unless one is recorded
+   * already (set-if-null, so nodes racing to set it agree on the earliest writer). Does nothing
+   * when the client does not exist.
+   */
+  recordFirstEvent(clientId: string, hostname: string, at: number): Promise<void>;
+  /** The client's recorded first events, by hostname. */
+  listFirstEvents(clientId: string): Promise<FirstEventRow[]>;
 }

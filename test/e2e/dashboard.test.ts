@@ -223,6 +223,8 @@ describe('browser: the dashboard manages clients', { skip: CHROMIUM_SKIP }, () =
     await page.getByLabel('Add a hostname').fill('checkout.shop.example');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByText('checkout.shop.example').waitFor();
+    // The install check: nothing has been sent from the new hostname yet.
+    await page.locator('li', { hasText: 'checkout.shop.example' }).getByText('no event received yet').waitFor();
 
     await page.goto(`${mythic.baseUrl}/#/clients/shop/embed`);
     const embed = await mythic.admin<{ data: { html: string } }>('GET', '/api/v1/clients/shop/loader');

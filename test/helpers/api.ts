@@ -41,7 +41,8 @@ export interface Envelope<T = ClientView> {
   error?: string;
   code?: string;
   details?: FieldProblem[];
-  deleted?: boolean;
+  /** true for hostnames and agencies; the client's id for a client (as the docs show). */
+  deleted?: boolean | string;
   hard?: boolean;
   detached_clients?: number;
 }

@@ -139,19 +139,25 @@ describeEachStore('remote config', (kind) => {
     const res = await api.request<Envelope<LoaderEmbedView>>('GET', `/api/v1/clients/${c.id}/loader`, { headers: { host: 'analytics.example.com:8443' } });
     assert.equal(res.status, 200);
     const url = `http://analytics.example.com:8443/s/${c.publishable_key}.js`;
-    assert.deepEqual(res.body.data, { html: `<script async src="${url}"></script>`, script_url: url, global_name: 'embedShop' });
+    assert.deepEqual(res.body.data, { html: `<script async src="${url}"></script>`, script_url: url, global_name: 'embedShop', domain: null });
     const rotated = await api.request<Envelope<{ publishable_key: string }>>('POST', `/api/v1/clients/${c.id}/keys/rotate`, { body: { key: 'publishable' } });
     const after = await api.request<Envelope<LoaderEmbedView>>('GET', `/api/v1/clients/${c.id}/loader`, { headers: { host: 'analytics.example.com' } });
     assert.equal(after.body.data.script_url, `http://analytics.example.com/s/${rotated.body.data.publishable_key}.js`);
   });
 
-  it('falls back to the global mythic, escapes the attribute, and 404s an unknown client', async () => {
+  it('falls back to the global mythic, refuses a Host that is no host, and 404s an unknown client', async () => {
     const c = await newClient();
-    const res = await api.request<Envelope<LoaderEmbedView>>('GET', `/api/v1/clients/${c.id}/loader`, { headers: { host: 'x.example"><img src=x onerror=alert(1)>' } });
-    assert.equal(res.body.data.global_name, 'mythic');
-    assert.doesNotMatch(res.body.data.html, /<img/);
-    assert.equal(res.body.data.html.split('"').length, 3, 'the only quotes are the attribute’s own');
-    assert.match(res.body.data.html, /^<script async src="http:\/\/x\.example&quot;&gt;&lt;img src=x onerror=alert\(1\)&gt;\/s\/pk_[0-9a-f]{32}\.js"><\/script>$/);
+    const ok = await api.request<Envelope<LoaderEmbedView>>('GET', `/api/v1/clients/${c.id}/loader`, { headers: { host: '[::1]:8080' } });
+    assert.equal(ok.body.data.global_name, 'mythic');
+    assert.equal(ok.body.data.script_url, `http://[::1]:8080/s/${c.publishable_key}.js`);
+    for (const host of ['x.example"><img src=x onerror=alert(1)>', 'a b', 'x.example:99999', 'x.example/path', '[nope]']) {
+      const res = await api.request('GET', `/api/v1/clients/${c.id}/loader`, { headers: { host } });
+      assert.equal(res.status, 400, host);
+      assert.equal(res.body.code, 'validation_error');
+      assert.deepEqual(res.body.details?.map((d) => d.field), ['Host']);
+      assert.match(res.body.error ?? '', /MYTHIC_PUBLIC_URL/);
+      assert.ok(!JSON.stringify(res.body).includes('<img'));
+    }
     const missing = await api.request('GET', '/api/v1/clients/nope/loader');
     assert.equal(missing.status, 404);
     assert.equal(missing.body.code, 'not_found');

@@ -123,4 +123,27 @@ export const POSTGRES_MIGRATIONS: { version: number; name: string; sql: string }
       CREATE INDEX client_hostnames_by_client ON client_hostnames (client_id, created_at, hostname);
     `,
   },
+  {
+    version: 3,
+    name: 'first accepted event per client hostname (the install check); local hosts any client may have',
+    sql: `
+      -- Keyed by the client's domain or extra hostname the event's host matched; written once.
+      CREATE TABLE hostname_first_events (
+        client_id TEXT COLLATE "C" NOT NULL,
+        hostname TEXT COLLATE "C" NOT NULL,
+        first_event_at BIGINT NOT NULL,
+        CONSTRAINT hostname_first_events_pkey PRIMARY KEY (client_id, hostname),
+        CONSTRAINT hostname_first_events_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients (id) ON DELETE CASCADE
+      );
+      -- localhost and IP addresses, for testing on one's own machine: every client may have them,
+      -- so they are kept apart from the hostnames that belong to one client only.
+      CREATE TABLE client_local_hosts (
+        client_id TEXT COLLATE "C" NOT NULL,
+        hostname TEXT COLLATE "C" NOT NULL,
+        created_at BIGINT NOT NULL,
+        CONSTRAINT client_local_hosts_pkey PRIMARY KEY (client_id, hostname),
+        CONSTRAINT client_local_hosts_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients (id) ON DELETE CASCADE
+      );
+    `,
+  },
 ];

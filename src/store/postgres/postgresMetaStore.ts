@@ -10,6 +10,7 @@ import {
   type ClientFields,
   type ClientFilter,
   type ClientRow,
+  type FirstEventRow,
   type HostnameOwner,
   type HostnameRow,
   type KeyKind,
@@ -478,21 +479,72 @@ export class PostgresMetaStore implements MetaStore {
     }
   }
 
+  async addSharedHostname(row: HostnameRow): Promise<boolean> {
+    return this.transaction(async (db) => {
+      // FOR SHARE keeps the client from being hard-deleted before the insert commits.
+      const client = await this.query('SELECT 1 FROM clients WHERE id = $1 FOR SHARE', [row.client_id], db);
+      if (client.rowCount === 0) return false;
+      await this.query(
+        'INSERT INTO client_local_hosts (hostname, client_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+        [row.hostname, row.client_id, row.created_at],
+        db,
+      );
+      return true;
+    });
+  }
+
   async listHostnames(clientId: string): Promise<HostnameRow[]> {
     const result = await this.query(
-      'SELECT hostname, client_id, created_at FROM client_hostnames WHERE client_id = $1 ORDER BY created_at, hostname',
+      `SELECT hostname, client_id, created_at FROM client_hostnames WHERE client_id = $1
+       UNION ALL
+       SELECT hostname, client_id, created_at FROM client_local_hosts WHERE client_id = $1
+       ORDER BY created_at, hostname`,
       [clientId],
     );
     return result.rows.map((row) => ({ ...(row as unknown as HostnameRow), created_at: toNumber(row.created_at) }));
   }
 
-  async deleteHostname(clientId: string, hostname: string): Promise<boolean> {
-    const result = await this.query('DELETE FROM client_hostnames WHERE client_id = $1 AND hostname = $2', [clientId, hostname]);
+  async hasHostname(clientId: string, hostname: string): Promise<boolean> {
+    const result = await this.query(
+      `SELECT 1 FROM client_hostnames WHERE client_id = $1 AND hostname = $2
+       UNION ALL
+       SELECT 1 FROM client_local_hosts WHERE client_id = $1 AND hostname = $2`,
+      [clientId, hostname],
+    );
     return (result.rowCount ?? 0) > 0;
+  }
+
+  async deleteHostname(clientId: string, hostname: string): Promise<boolean> {
+    return this.transaction(async (db) => {
+      await this.query('DELETE FROM hostname_first_events WHERE client_id = $1 AND hostname = $2', [clientId, hostname], db);
+      const local = await this.query('DELETE FROM client_local_hosts WHERE client_id = $1 AND hostname = $2', [clientId, hostname], db);
+      const own = await this.query('DELETE FROM client_hostnames WHERE client_id = $1 AND hostname = $2', [clientId, hostname], db);
+      return (local.rowCount ?? 0) + (own.rowCount ?? 0) > 0;
+    });
   }
 
   async findHostnameOwner(hostname: string): Promise<HostnameOwner | null> {
     const row = (await this.query(hostnameOwnerSql('$1'), [hostname])).rows[0];
     return row ? (row as unknown as HostnameOwner) : null;
+  }
+
+  async recordFirstEvent(clientId: string, hostname: string, at: number): Promise<void> {
+    try {
+      await this.query(
+        `INSERT INTO hostname_first_events (client_id, hostname, first_event_at)
+         SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM clients WHERE id = $1)
+         ON CONFLICT (client_id, hostname) DO NOTHING`,
+        [clientId, hostname, at],
+      );
+    } catch (error) {
+      // The client was deleted between the EXISTS and the foreign key check: nothing to record.
+      if (error instanceof pg.DatabaseError && error.code === '23503') return;
+      throw error;
+    }
+  }
+
+  async listFirstEvents(clientId: string): Promise<FirstEventRow[]> {
+    const result = await this.query('SELECT hostname, first_event_at FROM hostname_first_events WHERE client_id = $1', [clientId]);
+    return result.rows.map((row) => ({ hostname: String(row.hostname), first_event_at: toNumber(row.first_event_at) }));
   }
 }

@@ -95,4 +95,25 @@ export const SQLITE_MIGRATIONS: { version: number; name: string; sql: string }[]
       CREATE INDEX client_hostnames_by_client ON client_hostnames (client_id, created_at, hostname);
     `,
   },
+  {
+    version: 3,
+    name: 'first accepted event per client hostname (the install check); local hosts any client may have',
+    sql: `
+      -- Keyed by the client's domain or extra hostname the event's host matched; written once.
+      CREATE TABLE hostname_first_events (
+        client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+        hostname TEXT NOT NULL,
+        first_event_at INTEGER NOT NULL,
+        PRIMARY KEY (client_id, hostname)
+      );
+      -- localhost and IP addresses, for testing on one's own machine: every client may have them,
+      -- so they are kept apart from the hostnames that belong to one client only.
+      CREATE TABLE client_local_hosts (
+        client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+        hostname TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (client_id, hostname)
+      );
+    `,
+  },
 ];

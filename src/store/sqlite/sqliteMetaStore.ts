@@ -12,6 +12,7 @@ import {
   type ClientFields,
   type ClientFilter,
   type ClientRow,
+  type FirstEventRow,
   type HostnameOwner,
   type HostnameRow,
   type KeyKind,
@@ -383,18 +384,56 @@ export class SqliteMetaStore implements MetaStore {
     }
   }
 
+  async addSharedHostname(row: HostnameRow): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (!this.prepare('SELECT 1 FROM clients WHERE id = ?').get(row.client_id)) return false;
+      this.prepare(
+        'INSERT INTO client_local_hosts (hostname, client_id, created_at) VALUES (@hostname, @client_id, @created_at) ON CONFLICT DO NOTHING',
+      ).run(row);
+      return true;
+    }).immediate();
+  }
+
   async listHostnames(clientId: string): Promise<HostnameRow[]> {
     return this.prepare(
-      'SELECT hostname, client_id, created_at FROM client_hostnames WHERE client_id = ? ORDER BY created_at, hostname',
-    ).all(clientId) as HostnameRow[];
+      `SELECT hostname, client_id, created_at FROM client_hostnames WHERE client_id = @clientId
+       UNION ALL
+       SELECT hostname, client_id, created_at FROM client_local_hosts WHERE client_id = @clientId
+       ORDER BY created_at, hostname`,
+    ).all({ clientId }) as HostnameRow[];
+  }
+
+  async hasHostname(clientId: string, hostname: string): Promise<boolean> {
+    const found = this.prepare(
+      `SELECT 1 FROM client_hostnames WHERE client_id = @clientId AND hostname = @hostname
+       UNION ALL
+       SELECT 1 FROM client_local_hosts WHERE client_id = @clientId AND hostname = @hostname`,
+    ).get({ clientId, hostname });
+    return found !== undefined;
   }
 
   async deleteHostname(clientId: string, hostname: string): Promise<boolean> {
-    return this.prepare('DELETE FROM client_hostnames WHERE client_id = ? AND hostname = ?').run(clientId, hostname).changes > 0;
+    return this.db.transaction(() => {
+      this.prepare('DELETE FROM hostname_first_events WHERE client_id = ? AND hostname = ?').run(clientId, hostname);
+      const local = this.prepare('DELETE FROM client_local_hosts WHERE client_id = ? AND hostname = ?').run(clientId, hostname).changes;
+      return local + this.prepare('DELETE FROM client_hostnames WHERE client_id = ? AND hostname = ?').run(clientId, hostname).changes > 0;
+    }).immediate();
   }
 
   async findHostnameOwner(hostname: string): Promise<HostnameOwner | null> {
     const row = this.prepare(hostnameOwnerSql('@hostname')).get({ hostname }) as HostnameOwner | undefined;
     return row ?? null;
+  }
+
+  async recordFirstEvent(clientId: string, hostname: string, at: number): Promise<void> {
+    this.prepare(
+      `INSERT INTO hostname_first_events (client_id, hostname, first_event_at)
+       SELECT @clientId, @hostname, @at WHERE EXISTS (SELECT 1 FROM clients WHERE id = @clientId)
+       ON CONFLICT (client_id, hostname) DO NOTHING`,
+    ).run({ clientId, hostname, at });
+  }
+
+  async listFirstEvents(clientId: string): Promise<FirstEventRow[]> {
+    return this.prepare('SELECT hostname, first_event_at FROM hostname_first_events WHERE client_id = ?').all(clientId) as FirstEventRow[];
   }
 }

@@ -30,6 +30,7 @@ export function HostnamesPanel({ clientId }: { clientId: string }) {
           {list.data.map((h) => (
             <li key={h.hostname}>
               <code>{h.hostname}</code> <span class="hint">added {formatDate(h.created_at)}</span>{' '}
+              <span class="hint">{h.verified ? `events received since ${formatDate(h.first_event_at)}` : 'no event received yet'}</span>{' '}
               <button type="button" aria-label={`Remove ${h.hostname}`} onClick={() => void act(() => api.delete(`/clients/${enc(clientId)}/hostnames/${enc(h.hostname)}`))}>
                 Remove
               </button>
@@ -70,6 +71,14 @@ export function EmbedPanel({ clientId }: { clientId: string }) {
       <div class="actions">
         <CopyButton text={embed.data.html} label="Copy embed code" />
       </div>
+      {embed.data.domain && (
+        <p>
+          Install check for <code>{embed.data.domain.hostname}</code>:{' '}
+          {embed.data.domain.verified
+            ? `working, events received since ${formatDate(embed.data.domain.first_event_at)}.`
+            : 'no event received yet. Open a page of the site once the code is in place, then reload this page.'}
+        </p>
+      )}
     </section>
   );
 }
