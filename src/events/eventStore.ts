@@ -8,7 +8,7 @@
 /** One event as stored. Times are epoch milliseconds, UTC. */
 export interface StoredEvent {
   client_id: string;
-  /** Canonical lowercase UUID; (client_id, uuid) is unique, so a retried event is stored once. */
+  /** The sender's idempotency key: a UUID in canonical lowercase, or any other printable text as sent; (client_id, uuid) is unique, so a retried event is stored once. */
   uuid: string;
   event: string;
   distinct_id: string;

@@ -30,7 +30,7 @@ export const RecentEventsQuery = Type.Object(
 );
 
 export const RecentEvent = Type.Object({
-  uuid: Type.String({ format: 'uuid' }),
+  uuid: Type.String({ description: 'As sent (a UUID in lowercase), or generated when none was sent.' }),
   event: Type.String(),
   distinct_id: Type.String(),
   timestamp: Timestamp,
