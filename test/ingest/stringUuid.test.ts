@@ -78,7 +78,7 @@ describe('ingestion uuids of any printable text, against a server process', () =
   });
 });
 
-describe('DuckDB migration of event uuids to text', () => {
+describe('DuckDB migrations of files made by earlier schemas', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mythic-uuid-migration-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -113,6 +113,39 @@ describe('DuckDB migration of event uuids to text', () => {
       assert.deepEqual((await store.append([old, text], [])).duplicateIndexes, [], 'a hard delete forgets the keys of both kinds');
     } finally {
       await store.close();
+    }
+  });
+
+  it('numbers events stored before seq existed in received order, and later ones after them, across a reopen', async () => {
+    const path = join(dir, 'seq.duckdb');
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    await connection.run('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)');
+    for (const migration of DUCKDB_MIGRATIONS.slice(0, 2)) {
+      await connection.run(migration.sql);
+      await connection.run('INSERT INTO schema_migrations VALUES ($1, $2, now())', [migration.version, migration.name]);
+    }
+    for (const [event, receivedAt] of [['second', 2_000], ['first', 1_000], ['third', 3_000]] as const) {
+      await connection.run(
+        `INSERT INTO events (client_id, uuid, event, distinct_id, "timestamp", received_at, properties, is_bot)
+         VALUES ('numbered', $1, $1, 'd', now(), make_timestamp(CAST($2 AS BIGINT) * 1000)::TIMESTAMPTZ, '{}', false)`,
+        [event, receivedAt],
+      );
+    }
+    connection.closeSync();
+    instance.closeSync();
+    const first = await DuckDbEventStore.open(path);
+    await first.migrate();
+    await first.append([storedEvent({ client_id: 'numbered', event: 'fourth' })], []);
+    await first.close();
+    const second = await DuckDbEventStore.open(path);
+    try {
+      await second.migrate();
+      await second.append([storedEvent({ client_id: 'numbered', event: 'fifth' })], []);
+      const rows = await second.recentEvents('numbered', { limit: 10 });
+      assert.deepEqual(rows.map((r) => [r.event, r.seq]), [['fifth', 5], ['fourth', 4], ['third', 3], ['second', 2], ['first', 1]]);
+    } finally {
+      await second.close();
     }
   });
 });
