@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
 import { DUCKDB_FILE } from '../../src/events/openEventStore.js';
 import type { RecentEventView } from '../../src/events/schemas.js';
 import { startServer, stopAllServers, type RunningServer } from '../helpers/server.js';
 import { callServer, createServerClient, type ServerClient } from '../helpers/serverCalls.js';
+import { describeEachStore, freshPostgresSchema, POSTGRES_URL } from '../helpers/stores.js';
 
 const ADMIN_KEY = 'mk_hard_delete_race_0123456789abcdef012345';
 const CLIENT_ID = 'reborn';
@@ -22,16 +23,26 @@ const ACKS_PER_LIFE = 60;
  * for; after every round of delete-and-recreate under load, no event or identity link of an
  * earlier life may be visible.
  */
-describe('a hard delete during live ingestion, against a server process', () => {
+describeEachStore('a hard delete during live ingestion, against a server process', (kind) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'mythic-hard-delete-'));
   let server: RunningServer;
+  let databaseUrl: string | undefined;
+  let dropSchema: (() => Promise<void>) | undefined;
+  before(async () => {
+    if (kind.name !== 'postgres') return;
+    const schema = await freshPostgresSchema(POSTGRES_URL as string);
+    databaseUrl = schema.url;
+    dropSchema = schema.drop;
+  });
   after(async () => {
     await stopAllServers();
+    await dropSchema?.();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('leaves no event or identity link of an earlier life visible to the client created again', async () => {
-    server = await startServer({ dataDir, adminKey: ADMIN_KEY, env: { MYTHIC_RATE_LIMIT_PER_IP: '0', MYTHIC_RATE_LIMIT_PER_KEY: '0' } });
+    const env = { MYTHIC_RATE_LIMIT_PER_IP: '0', MYTHIC_RATE_LIMIT_PER_KEY: '0' };
+    server = await startServer({ dataDir, adminKey: ADMIN_KEY, env, ...(databaseUrl === undefined ? {} : { databaseUrl }) });
     let life = 0;
     let client: ServerClient = await createServerClient(server, ADMIN_KEY, CLIENT_ID);
     let acks = 0;
