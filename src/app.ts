@@ -119,9 +119,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('eventsSettled', () => writer.settled());
   const keys = new KeysService(options.store, clock);
   const metaChanges = new MetaChanges();
-  const clients = new ClientsService(options.store, clock, async (clientId) => {
-    await writer.forgetClient(clientId, clock());
-    await options.events.deleteClient(clientId);
+  const clients = new ClientsService(options.store, clock, async (client) => {
+    await writer.forgetClient(client.id, clock(), client.created_at);
+    await options.events.deleteClient(client.id);
   });
   const events = new EventsService(options.store, options.events, keys, () => writer.settled());
   const agencies = new AgenciesService(options.store, clock, clients);

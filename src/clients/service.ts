@@ -91,8 +91,11 @@ export class ClientsService {
   constructor(
     private readonly store: MetaStore,
     private readonly clock: Clock,
-    /** Removes what other stores hold for a client (its events) after a hard delete. */
-    private readonly eraseClientData: (clientId: string) => Promise<void> = async () => undefined,
+    /**
+     * Removes what other stores hold for this life of a client (its events), for a hard delete,
+     * and makes sure none of it is stored later (requests of that life still in flight).
+     */
+    private readonly eraseClientData: (client: { id: string; created_at: number }) => Promise<void> = async () => undefined,
   ) {}
 
   async create(input: CreateClientInput): Promise<ClientView> {
@@ -169,13 +172,14 @@ export class ClientsService {
       if ((await this.store.updateClient(id, { status: false }, this.clock())) === null) throw notFound('Client', id);
       return;
     }
-    if ((await this.store.getClient(id)) === null) throw notFound('Client', id);
+    const client = await this.store.getClient(id);
+    if (client === null) throw notFound('Client', id);
     // Erased before the client goes, so a crash in between leaves a client to delete again rather
-    // than events without a client (which a new client with the same id would see); and again
-    // after, for events of requests that were already past authentication.
-    await this.eraseClientData(id);
+    // than events without a client (which a new client with the same id would see). The erasure
+    // names this life of the client, so events of requests already past authentication, stored
+    // after it, are dropped too (until the delete is retried, the client's new events are as well).
+    await this.eraseClientData(client);
     if (!(await this.store.deleteClient(id))) throw notFound('Client', id);
-    await this.eraseClientData(id);
   }
 
   async rotateKeys(id: string, input: RotateKeysInput): Promise<RotatedKeysView> {

@@ -8,7 +8,7 @@
 /** One event as stored. Times are epoch milliseconds, UTC. */
 export interface StoredEvent {
   client_id: string;
-  /** Canonical lowercase UUID; (client_id, uuid) is unique, so a retried event is stored once. */
+  /** The sender's idempotency key: a UUID in canonical lowercase, or any other printable text as sent; (client_id, uuid) is unique, so a retried event is stored once. */
   uuid: string;
   event: string;
   distinct_id: string;
@@ -44,6 +44,16 @@ export interface StoredEvent {
   user_agent: string | null;
 }
 
+/** An event as read back: with its place in the order in which events were committed. */
+export interface CommittedEvent extends StoredEvent {
+  /**
+   * Increases with every event committed, across clients. Events become readable in this order,
+   * so a reader that has seen every event up to one seq sees any later event above it (unlike
+   * received_at, stamped before requests commit, in another order).
+   */
+  seq: number;
+}
+
 /** `distinct_id` is another name of the person `person_id` (from `$identify` or `$create_alias`). */
 export interface IdentityLink {
   client_id: string;
@@ -59,8 +69,14 @@ export interface AppendOutcome {
 
 export interface RecentEventsQuery {
   limit: number;
-  /** Only events received strictly after this instant (epoch ms): for polling a live view. */
+  /** Only events received strictly after this instant (epoch ms). */
   receivedAfter?: number;
+  /**
+   * Only events committed after this seq: for polling a live view. With it, the `limit` events
+   * right after the cursor are returned (the oldest of the newer ones), so a poller that goes on
+   * from the highest seq it got never skips one.
+   */
+  afterSeq?: number;
 }
 
 /** A read-only statement written by a query dialect (src/query): values only as bound parameters. */
@@ -86,8 +102,8 @@ export interface EventStore {
    * already linked keeps its first person (the first merge wins, as peers do).
    */
   append(events: StoredEvent[], links: IdentityLink[]): Promise<AppendOutcome>;
-  /** Newest first by received_at (then uuid). */
-  recentEvents(clientId: string, query: RecentEventsQuery): Promise<StoredEvent[]>;
+  /** Newest first, in commit order (seq). */
+  recentEvents(clientId: string, query: RecentEventsQuery): Promise<CommittedEvent[]>;
   /** The client's identity links, oldest first. */
   identityLinks(clientId: string): Promise<IdentityLink[]>;
   /** Runs a report on the read connection (never inside a write transaction). */

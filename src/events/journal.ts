@@ -3,10 +3,27 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IdentityLink, StoredEvent } from './eventStore.js';
 
+/**
+ * Which life of which client a request's events were accepted for, and when the server received
+ * them: what erasure decisions go by (never the sender's timestamps).
+ */
+export interface Provenance {
+  client_id: string;
+  /**
+   * The client's `created_at` as read when the request was authenticated: one value per life of a
+   * client id, since a client created again after a hard delete is created later.
+   */
+  life: number;
+  /** Epoch ms. */
+  received_at: number;
+}
+
 /** What one journal line holds: the events and identity links of one acknowledged group. */
 export interface JournalRecord {
   events: StoredEvent[];
   links: IdentityLink[];
+  /** Absent in records written before lives were recorded (and by callers without a request). */
+  from?: Provenance;
 }
 
 /** A segment takes appends until it reaches this size; it is deleted once all its records are in the EventStore. */
@@ -18,8 +35,14 @@ const ERASURES_FILE = 'erasures.jsonl';
 
 export interface Erasure {
   client_id: string;
-  /** Events of the client received up to this instant (epoch ms) are gone for good. */
+  /** When the server erased the client (epoch ms). */
   at: number;
+  /**
+   * The erased life (the client's `created_at`): every record of it is gone for good, whenever it
+   * was received. Absent in erasures recorded before lives were: those erase what was received up
+   * to `at`.
+   */
+  life?: number;
 }
 
 const segmentName = (sequence: number): string => `${String(sequence).padStart(12, '0')}${SEGMENT_SUFFIX}`;

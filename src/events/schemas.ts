@@ -22,7 +22,16 @@ export const RecentEventsQuery = Type.Object(
         // JavaScript dates cannot (always) read: left to the service, they would become NaN and a 500.
         pattern: INSTANT_PATTERN,
         [ERROR_MESSAGE]: 'must be an ISO-8601 date-time such as 2026-03-01T12:00:00.000Z (T, seconds 00–59, offset Z or ±hh:mm)',
-        description: 'Only events received after this instant: pass the newest `received_at` seen to poll for new ones.',
+        description:
+          'Only events received after this instant. Requests commit in another order than they are received, so polling with the newest `received_at` seen can miss events: poll with `after_seq`.',
+      }),
+    ),
+    after_seq: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description:
+          'Only events committed after the event with this `seq`: for polling. Returns the `limit` events right after it (still newest first); poll again with the highest `seq` received, which never skips an event.',
       }),
     ),
   },
@@ -30,7 +39,8 @@ export const RecentEventsQuery = Type.Object(
 );
 
 export const RecentEvent = Type.Object({
-  uuid: Type.String({ format: 'uuid' }),
+  seq: Type.Integer({ description: 'Position in the order events were committed; the cursor of `after_seq`.' }),
+  uuid: Type.String({ description: 'As sent (a UUID in lowercase), or generated when none was sent.' }),
   event: Type.String(),
   distinct_id: Type.String(),
   timestamp: Timestamp,

@@ -3,10 +3,10 @@ import { toIso } from '../http/common.js';
 import { authorizeRead } from '../keys/readAccess.js';
 import type { KeysService } from '../keys/service.js';
 import type { MetaStore } from '../store/metaStore.js';
-import type { EventStore, StoredEvent } from './eventStore.js';
+import type { CommittedEvent, EventStore } from './eventStore.js';
 import type { RecentEventView } from './schemas.js';
 
-export function presentEvent(row: StoredEvent): RecentEventView {
+export function presentEvent(row: CommittedEvent): RecentEventView {
   const { client_id: _client, session_id, device_id, anon_distinct_id, properties, timestamp, received_at, ...rest } = row;
   return {
     ...rest,
@@ -33,13 +33,17 @@ export class EventsService {
    * The client's most recent events, newest first. `clientSecret` is set when the caller came with
    * an sk_ instead of the admin key: it must be the secret key of this very client.
    */
-  async recent(clientId: string, query: { limit: number; after?: string }, clientSecret?: string): Promise<RecentEventView[]> {
+  async recent(clientId: string, query: { limit: number; after?: string; after_seq?: number }, clientSecret?: string): Promise<RecentEventView[]> {
     await authorizeRead(this.keys, clientSecret === undefined ? { door: 'admin' } : { door: 'secret', key: clientSecret }, clientId);
     if ((await this.meta.getClient(clientId)) === null) throw notFound('Client', clientId);
     // The query schema admits only forms Date.parse reads (no leap second), so this is never NaN.
     const receivedAfter = query.after === undefined ? undefined : Date.parse(query.after);
     await this.settled();
-    const rows = await this.events.recentEvents(clientId, { limit: query.limit, ...(receivedAfter === undefined ? {} : { receivedAfter }) });
+    const rows = await this.events.recentEvents(clientId, {
+      limit: query.limit,
+      ...(receivedAfter === undefined ? {} : { receivedAfter }),
+      ...(query.after_seq === undefined ? {} : { afterSeq: query.after_seq }),
+    });
     return rows.map(presentEvent);
   }
 }

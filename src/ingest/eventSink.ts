@@ -1,4 +1,5 @@
 import type { IdentityLink, StoredEvent } from '../events/eventStore.js';
+import type { Provenance } from '../events/journal.js';
 
 /**
  * Where ingestion hands accepted events. The implementation (EventWriter) group-commits them to
@@ -11,7 +12,7 @@ export interface EventSink {
    * Rejects with `Overloaded` when the bounded queues cannot take the events, and with
    * `JournalUnavailable` when the journal cannot be written.
    */
-  write(events: StoredEvent[], links: IdentityLink[]): Promise<void>;
+  write(events: StoredEvent[], links: IdentityLink[], from: Provenance): Promise<void>;
   /** Throws `Overloaded` when the queues are already full, so a caller can refuse before doing work. */
   assertCapacity(): void;
 }

@@ -1,5 +1,5 @@
 import type { EventStore, IdentityLink, StoredEvent } from '../events/eventStore.js';
-import { Journal, type JournalRecord } from '../events/journal.js';
+import { Journal, type Erasure, type JournalRecord, type Provenance } from '../events/journal.js';
 import { JournalUnavailable, Overloaded, type EventSink } from './eventSink.js';
 
 export interface EventWriterOptions {
@@ -45,6 +45,21 @@ interface PendingWrite extends JournalRecord {
   reject(error: unknown): void;
 }
 
+/** The erasures of one client id. */
+interface ErasedClient {
+  /** Lives erased (their created_at): none of their records is applied. */
+  lives: Set<number>;
+  /** The latest erasure: records without a Provenance received up to then are dropped. */
+  at: number;
+  /** The latest erasure recorded without a life: records received up to then are dropped, whatever their life. */
+  lifelessAt: number;
+}
+
+/** When a link's event was received: the events of a record share one received_at. */
+function receivedAtOf(record: JournalRecord, link: IdentityLink): number {
+  return record.events.find((event) => event.client_id === link.client_id)?.received_at ?? link.created_at;
+}
+
 interface Unapplied extends JournalRecord {
   bytes: number;
   /** The journal segment holding the record. */
@@ -79,8 +94,8 @@ export class EventWriter implements EventSink {
   private acceptedWrites = 0;
   private finishedWrites = 0;
   private settleWaiters: { target: number; resolve(): void }[] = [];
-  /** Hard-deleted clients, with when: their events still in flight are dropped, not applied. */
-  private readonly erased = new Map<string, number>();
+  /** Hard-deleted clients: their events still in flight, or replayed from the journal, are dropped, not applied. */
+  private readonly erased = new Map<string, ErasedClient>();
   private readonly log: (message: string, error: unknown) => void;
   readonly stats: WriterStats = { journalAppends: 0, applyTransactions: 0, rejectedRecords: 0 };
 
@@ -106,7 +121,7 @@ export class EventWriter implements EventSink {
   ): Promise<EventWriter> {
     const { journal, leftover, erasures } = await Journal.open(journalDir);
     const writer = new EventWriter(store, journal, options, log);
-    for (const erasure of erasures) writer.erased.set(erasure.client_id, Math.max(erasure.at, writer.erased.get(erasure.client_id) ?? 0));
+    for (const erasure of erasures) writer.remember(erasure);
     for (const segment of leftover) {
       // A store that refuses everything now fails the start, with the segment kept for the next.
       if (!(await writer.apply(segment.records))) throw new Error('the event store refused every journaled record left by the last run');
@@ -126,11 +141,16 @@ export class EventWriter implements EventSink {
     }
   }
 
-  /** Resolves once the events are on disk in the journal; rejects with Overloaded when the queues are full. */
-  write(events: StoredEvent[], links: IdentityLink[]): Promise<void> {
+  /**
+   * Resolves once the events are on disk in the journal; rejects with Overloaded when the queues
+   * are full. `from` says which life of the client they were accepted for (see Provenance):
+   * without it, a hard delete drops them by their received_at alone.
+   */
+  write(events: StoredEvent[], links: IdentityLink[], from?: Provenance): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the event writer is closed'));
     if (events.length === 0 && links.length === 0) return Promise.resolve();
-    const line = `${JSON.stringify({ events, links } satisfies JournalRecord)}\n`;
+    const record: JournalRecord = from === undefined ? { events, links } : { events, links, from };
+    const line = `${JSON.stringify(record)}\n`;
     const bytes = line.length;
     const full = this.queuedEvents + events.length > this.options.maxQueuedEvents || this.queuedBytes + bytes > this.options.maxQueuedBytes;
     if (full && this.queuedEvents > 0) return Promise.reject(new Overloaded(this.options.retryAfterSeconds));
@@ -138,7 +158,7 @@ export class EventWriter implements EventSink {
     this.queuedBytes += bytes;
     this.acceptedWrites++;
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ events, links, line, resolve, reject });
+      this.waiting.push({ ...record, line, resolve, reject });
       if (!this.appending) void this.journalLoop();
     });
   }
@@ -154,15 +174,28 @@ export class EventWriter implements EventSink {
   }
 
   /**
-   * Settles, then makes sure no event of the client acknowledged until now is applied later (a
-   * request already past authentication can still be in flight). Call before deleting its data.
+   * Makes sure no event or identity link of the client's life `life` (its created_at) is ever
+   * applied from now on, whenever it was received, then settles. Call before deleting its data:
+   * whatever was applied before is then in the EventStore to delete, and whatever is still in
+   * flight (a request authenticated from the key cache a moment before the delete) is dropped,
+   * now or at a replay of the journal after a crash. Without `life`, what was received up to
+   * `now` is dropped (records written without a Provenance).
    */
-  async forgetClient(clientId: string, now: number): Promise<void> {
+  async forgetClient(clientId: string, now: number, life?: number): Promise<void> {
+    const erasure: Erasure = life === undefined ? { client_id: clientId, at: now } : { client_id: clientId, at: now, life };
     // Durable first: a crash before the journal segments holding the client's events are deleted
     // must not let a replay bring them back.
-    await this.journal.recordErasure({ client_id: clientId, at: now });
-    this.erased.set(clientId, now);
+    await this.journal.recordErasure(erasure);
+    this.remember(erasure);
     await this.settled();
+  }
+
+  private remember(erasure: Erasure): void {
+    const known = this.erased.get(erasure.client_id) ?? { lives: new Set<number>(), at: -Infinity, lifelessAt: -Infinity };
+    known.at = Math.max(known.at, erasure.at);
+    if (erasure.life === undefined) known.lifelessAt = Math.max(known.lifelessAt, erasure.at);
+    else known.lives.add(erasure.life);
+    this.erased.set(erasure.client_id, known);
   }
 
   /** Stops accepting writes; resolves once everything acknowledged is in the EventStore. */
@@ -187,7 +220,7 @@ export class EventWriter implements EventSink {
           const segment = await this.journal.append(group.map((write) => write.line).join(''));
           this.stats.journalAppends++;
           for (const write of group) {
-            this.unapplied.push({ events: write.events, links: write.links, bytes: write.line.length, segment });
+            this.unapplied.push({ events: write.events, links: write.links, ...(write.from ? { from: write.from } : {}), bytes: write.line.length, segment });
             this.unappliedEvents += write.events.length;
           }
           this.segmentPending.set(segment, (this.segmentPending.get(segment) ?? 0) + group.length);
@@ -323,8 +356,16 @@ export class EventWriter implements EventSink {
     let events: StoredEvent[] = [];
     let links: IdentityLink[] = [];
     for (const record of records) {
-      events.push(...record.events.filter((event) => this.keeps(event.client_id, event.received_at)));
-      links.push(...record.links.filter((link) => this.keeps(link.client_id, link.created_at)));
+      if (record.from !== undefined) {
+        if (!this.keepsRecord(record.from)) continue;
+        events.push(...record.events);
+        links.push(...record.links);
+      } else {
+        events.push(...record.events.filter((event) => this.keepsReceived(event.client_id, event.received_at)));
+        // A link is decided by when its event was received, like the event: its created_at is
+        // the sender's timestamp (a backfill can be years old).
+        links.push(...record.links.filter((link) => this.keepsReceived(link.client_id, receivedAtOf(record, link))));
+      }
       if (events.length >= this.options.maxBatchEvents) {
         this.stats.applyTransactions++;
         await this.store.append(events, links);
@@ -338,9 +379,19 @@ export class EventWriter implements EventSink {
     }
   }
 
-  private keeps(clientId: string, at: number): boolean {
-    const erasedAt = this.erased.get(clientId);
-    return erasedAt === undefined || at > erasedAt;
+  /**
+   * A record of a known life is kept unless that very life was erased: a request authenticated
+   * for the old life just before the delete is dropped even if it was received after it, and a
+   * new life's events are kept even if received in the same millisecond as the erasure.
+   */
+  private keepsRecord(from: Provenance): boolean {
+    const erased = this.erased.get(from.client_id);
+    return erased === undefined || (!erased.lives.has(from.life) && from.received_at > erased.lifelessAt);
+  }
+
+  private keepsReceived(clientId: string, receivedAt: number): boolean {
+    const erased = this.erased.get(clientId);
+    return erased === undefined || receivedAt > erased.at;
   }
 
   private wakeSettled(): void {

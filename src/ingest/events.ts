@@ -143,6 +143,14 @@ function inspect(value: unknown): 'too_deep' | 'unstorable' | null {
   return null;
 }
 
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A UUID in any letter case is one key (stored in lowercase, as before uuids could be other
+ * strings); any other string is the integrator's own key and is kept exactly as sent.
+ */
+export const eventUuidOf = (sent: string): string => (UUID_SHAPE.test(sent) ? sent.toLowerCase() : sent);
+
 const blankToNull = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
 /**
@@ -223,7 +231,7 @@ function acceptEvent(item: Record<string, unknown>, label: string, context: Vali
 
   if (problems.length > before) return null;
   return {
-    uuid: typeof item.uuid === 'string' ? item.uuid.toLowerCase() : randomUUID(),
+    uuid: typeof item.uuid === 'string' ? eventUuidOf(item.uuid) : randomUUID(),
     event: item.event as string,
     distinct_id: distinct as string,
     timestamp,

@@ -78,8 +78,10 @@ export class KeyedClients {
     // Past its grace period: not worth a client lookup (accept and identityOf refuse it anyway).
     if (this.keys.identityOf(match) === null) return null;
     const client = await this.store.getClient(match.client_id);
-    // Deleted between the two lookups: its keys went with it.
-    if (client === null) return null;
+    // Deleted between the two lookups: its keys went with it. Deleted and created again with the
+    // same id: the row is of a later life than the key, whose keys are all issued at or after
+    // its creation; the key went with the earlier life.
+    if (client === null || match.created_at < client.created_at) return null;
     // Read while the admin API changed something: the rows may predate the change, so they are
     // used for this request only.
     if (this.changes.generation === generation) this.remember(hash, { match, client, generation, readAt: this.clock() });

@@ -5,7 +5,14 @@ import { ERROR_MESSAGE } from '../http/validation.js';
 export const MAX_ID_LENGTH = 200;
 export const MAX_USER_AGENT_LENGTH = 1000;
 
-const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+/**
+ * An event's idempotency key: a UUID, or any other string an integrator already has for the event
+ * (`shopify-order-5012345678`, resent on every webhook redelivery). Printable means no control or
+ * format characters and no line or paragraph separators: they would be invisible in the events
+ * debugger, and two uuids differing only by one would look like the same key there.
+ */
+export const MAX_EVENT_UUID_LENGTH = 200;
+const PRINTABLE_PATTERN = '^[^\\p{Cc}\\p{Cf}\\p{Cs}\\p{Zl}\\p{Zp}]*$';
 
 const ShortId = (description: string) => Type.String({ maxLength: MAX_ID_LENGTH, description });
 const Ip = Type.String({ maxLength: 64, description: 'The visitor’s IP address; honoured with a secret key only.' });
@@ -66,9 +73,12 @@ export const IngestEvent = Type.Object({
   ),
   uuid: Type.Optional(
     Type.String({
-      pattern: UUID_PATTERN,
-      [ERROR_MESSAGE]: 'must be a UUID',
-      description: 'Idempotency key: an event whose uuid is already stored is acknowledged but not stored again. Generated when absent.',
+      minLength: 1,
+      maxLength: MAX_EVENT_UUID_LENGTH,
+      pattern: PRINTABLE_PATTERN,
+      [ERROR_MESSAGE]: `must be a UUID or another string of 1–${MAX_EVENT_UUID_LENGTH} printable characters (no control characters or line breaks)`,
+      description:
+        'Idempotency key: an event whose uuid the client already stored is acknowledged but not stored again. A UUID (compared in any letter case) or any string of 1–200 printable characters, such as an order id, kept as sent. Generated when absent.',
     }),
   ),
   properties: Type.Optional(EventProperties),

@@ -161,7 +161,9 @@ export class IngestService {
 
     const facts: RequestFacts = { clientId: client.id, receivedAt, ...visitor, ipStorage: client.ip_storage, ipHashSecret };
     const events = accepted.map((event) => enrich(event, facts));
-    await sink.write(events, identityLinks(accepted, client.id));
+    // The life of the client the key was checked against: a hard delete of that life drops these
+    // events even if they reach the journal after it (see EventWriter.forgetClient).
+    await sink.write(events, identityLinks(accepted, client.id), { client_id: client.id, life: client.created_at, received_at: receivedAt });
     // The install check (hostnames' `verified`): one store write per hostname, not per event.
     if (!trusted) await this.firstEvents.record(client, request.originHost, events, receivedAt);
     return { received: events.length };

@@ -180,8 +180,13 @@ describe('browser: the analytics pages show the query API’s numbers', { skip: 
     assert.ok(counts[0]! > 0);
   });
 
-  it('shows live events and picks up new ones', async () => {
+  it('shows live events and picks up new ones, polling in commit order (after_seq)', async () => {
     const { page } = dash;
+    const polls: string[] = [];
+    const record = (request: { url(): string }): void => {
+      if (request.url().includes('/clients/shop/events')) polls.push(new URL(request.url()).search);
+    };
+    page.on('request', record);
     await page.goto(`${mythic.baseUrl}/#/clients/shop/live`);
     await page.locator('.live tbody tr').first().waitFor();
     const sent = await fetch(`${mythic.baseUrl}/batch`, {
@@ -191,6 +196,9 @@ describe('browser: the analytics pages show the query API’s numbers', { skip: 
     });
     assert.equal(sent.status, 200);
     await page.locator('.live tbody tr', { hasText: 'Live Check' }).waitFor({ timeout: 15_000 });
+    page.off('request', record);
+    // A received_at cursor skips events that commit out of their received order.
+    assert.ok(polls.length >= 2 && polls.slice(1).every((search) => /[?&]after_seq=\d+/.test(search) && !/[?&]after=/.test(search)), polls.join(' '));
     assert.deepEqual(dash.problems, [], 'no script error and no CSP violation');
   });
 

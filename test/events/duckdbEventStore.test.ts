@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
+import type { CommittedEvent, StoredEvent } from '../../src/events/eventStore.js';
 import { storedEvent } from '../helpers/events.js';
+
+/** A row as read back, without its commit position (checked on its own below). */
+const withoutSeq = ({ seq: _seq, ...row }: CommittedEvent): StoredEvent => row;
 
 describe('DuckDB event store', () => {
   let store: DuckDbEventStore;
@@ -17,7 +21,7 @@ describe('DuckDB event store', () => {
   it('stores every field and reads it back unchanged', async () => {
     const row = storedEvent({ client_id: 'fields', properties: JSON.stringify({ a: [1, { b: 'ü€😀' }], c: null }), is_bot: true, anon_distinct_id: 'anon-1' });
     assert.deepEqual(await store.append([row], []), { duplicateIndexes: [] });
-    assert.deepEqual(await store.recentEvents('fields', { limit: 10 }), [row]);
+    assert.deepEqual((await store.recentEvents('fields', { limit: 10 })).map(withoutSeq), [row]);
   });
 
   it('stores a uuid once: repeats within one call and across calls are reported, not stored', async () => {
@@ -43,7 +47,7 @@ describe('DuckDB event store', () => {
     assert.deepEqual(large.duplicateIndexes, Array.from({ length: 600 }, (_, i) => i));
     const rows = await store.recentEvents('bulk', { limit: 1000 });
     assert.equal(rows.length, 610);
-    const byUuid = new Map(rows.map((r) => [r.uuid, r]));
+    const byUuid = new Map(rows.map((r) => [r.uuid, withoutSeq(r)]));
     assert.deepEqual(byUuid.get(first[42]!.uuid), first[42], 'every field survives the JSON path');
   });
 
@@ -70,6 +74,36 @@ describe('DuckDB event store', () => {
     await store.append([storedEvent({ client_id: 'recent-other', received_at: base + 10_000 })], []);
     assert.deepEqual((await store.recentEvents('recent', { limit: 3 })).map((r) => r.event), ['e3', 'e2', 'e1']);
     assert.deepEqual((await store.recentEvents('recent', { limit: 10, receivedAfter: base + 1000 })).map((r) => r.event), ['e3', 'e2']);
+  });
+
+  it('numbers events in commit order, whatever their received_at, and pages after a seq without skipping', async () => {
+    const base = Date.parse('2026-05-02T00:00:00.000Z');
+    // Received in one order, committed in another: the second commit holds the earlier receipt.
+    await store.append([storedEvent({ client_id: 'seq', received_at: base + 5000, event: 'late-received' })], []);
+    await store.append([storedEvent({ client_id: 'seq', received_at: base + 1000, event: 'early-received' })], []);
+    const large = Array.from({ length: 250 }, (_, i) => storedEvent({ client_id: 'seq', received_at: base + 3000, event: `bulk-${i}` }));
+    await store.append(large, []);
+    await store.append([storedEvent({ client_id: 'seq-other' }), storedEvent({ client_id: 'seq', event: 'last' })], []);
+    const all = await store.recentEvents('seq', { limit: 500 });
+    assert.equal(all.length, 253);
+    assert.deepEqual([all.at(-1)?.event, all.at(-2)?.event, all[0]?.event], ['late-received', 'early-received', 'last'], 'newest committed first');
+    const seqs = all.map((r) => r.seq);
+    assert.ok(seqs.every((seq, i) => i === 0 || seq < seqs[i - 1]!), 'strictly decreasing, newest first');
+    // A poller that goes on from the highest seq it got sees every event once.
+    const seen: string[] = [];
+    let cursor = 0;
+    for (;;) {
+      const page = await store.recentEvents('seq', { limit: 40, afterSeq: cursor });
+      if (page.length === 0) break;
+      assert.ok(page.every((r, i) => i === 0 || r.seq < page[i - 1]!.seq), 'a page is newest first too');
+      seen.push(...page.map((r) => r.uuid).reverse());
+      cursor = page[0]!.seq;
+    }
+    assert.deepEqual(seen, all.map((r) => r.uuid).reverse());
+    assert.deepEqual(
+      (await store.recentEvents('seq', { limit: 10, afterSeq: all[2]!.seq })).map((r) => r.event),
+      ['last', 'bulk-249'],
+    );
   });
 
   it('deletes a client’s events and identity links, and only that client’s', async () => {
@@ -104,7 +138,7 @@ describe('DuckDB event store on disk', () => {
     await first.close();
     const second = await DuckDbEventStore.open(path);
     await second.migrate();
-    assert.deepEqual(await second.recentEvents('disk', { limit: 5 }), [row]);
+    assert.deepEqual((await second.recentEvents('disk', { limit: 5 })).map(withoutSeq), [row]);
     const again = await second.append([row], []);
     assert.deepEqual(again.duplicateIndexes, [0], 'dedup holds across restarts');
     await second.close();

@@ -208,6 +208,49 @@ describe('event writer: journal group commit in front of DuckDB', () => {
     await second.close();
   });
 
+  it('drops every record of an erased life, even received after the erasure, and keeps the next life’s in the same millisecond', async () => {
+    const writer = await EventWriter.open(store, dir, {}, quiet);
+    const oldLife = { client_id: 'w12', life: 100, received_at: 2_500 };
+    const newLife = { client_id: 'w12', life: 2_000, received_at: 2_000 };
+    const late = storedEvent({ client_id: 'w12', received_at: 2_500, event: 'late' });
+    const link = { client_id: 'w12', distinct_id: 'anon', person_id: 'old', created_at: 1 };
+    await writer.forgetClient('w12', 2_000, 100);
+    // Authenticated from the key cache for the old life just before the delete, journaled after it.
+    await writer.write([late], [link], oldLife);
+    const fresh = storedEvent({ client_id: 'w12', received_at: 2_000, event: 'fresh' });
+    await writer.write([fresh], [{ ...link, person_id: 'new' }], newLife);
+    await writer.settled();
+    assert.deepEqual((await store.recentEvents('w12', { limit: 10 })).map((r) => r.event), ['fresh']);
+    assert.deepEqual((await store.identityLinks('w12')).map((l) => l.person_id), ['new']);
+    await writer.close();
+  });
+
+  it('replays a journal without an erased life’s records, and keeps the links of a backfill received after the erasure', async () => {
+    const first = await EventWriter.open(store, dir, {}, quiet);
+    await first.forgetClient('w13', 2_000, 100);
+    const late = storedEvent({ client_id: 'w13', received_at: 2_500, event: 'late' });
+    // Records as the ingest path writes them, and as an earlier version did (no provenance).
+    const backfill = storedEvent({ client_id: 'w13', received_at: 3_000, timestamp: 10, event: '$identify' });
+    const backfillLink = { client_id: 'w13', distinct_id: 'anon-b', person_id: 'person-b', created_at: 10 };
+    const oldStyle = storedEvent({ client_id: 'w13', received_at: 3_000, timestamp: 10, event: 'old-style' });
+    const oldStyleLink = { client_id: 'w13', distinct_id: 'anon-o', person_id: 'person-o', created_at: 10 };
+    writeFileSync(
+      join(dir, '000000000007.journal'),
+      [
+        { events: [late], links: [{ ...backfillLink, distinct_id: 'anon-late' }], from: { client_id: 'w13', life: 100, received_at: 2_500 } },
+        { events: [backfill], links: [backfillLink], from: { client_id: 'w13', life: 2_900, received_at: 3_000 } },
+        { events: [oldStyle], links: [oldStyleLink] },
+      ]
+        .map((record) => `${JSON.stringify(record)}\n`)
+        .join(''),
+    );
+    // A crash: the first writer is never closed, and a new process opens the same journal.
+    const second = await EventWriter.open(store, dir, {}, quiet);
+    assert.deepEqual((await store.recentEvents('w13', { limit: 10 })).map((r) => r.event).sort(), ['$identify', 'old-style']);
+    assert.deepEqual((await store.identityLinks('w13')).map((l) => l.distinct_id).sort(), ['anon-b', 'anon-o'], 'links go by received time, not the backfilled timestamp');
+    await second.close();
+  });
+
   it('refuses writes after close, and close waits for every acknowledged event', async () => {
     const writer = await EventWriter.open(store, dir, {}, quiet);
     const acknowledged = writer.write([storedEvent({ client_id: 'w8' })], []);

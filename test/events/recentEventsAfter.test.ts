@@ -32,6 +32,21 @@ describeEachStore('recent events: the after parameter', (kind) => {
     }
   });
 
+  it('takes after_seq, a commit-order cursor, and refuses anything but a whole number with 400', async () => {
+    const all = await api.request<Envelope<RecentEventView[]>>('GET', `/api/v1/clients/${clientId}/events`);
+    const seq = all.body.data[0]!.seq;
+    assert.equal(Number.isInteger(seq), true);
+    const before = await api.request<Envelope<RecentEventView[]>>('GET', `/api/v1/clients/${clientId}/events?after_seq=${seq - 1}`);
+    assert.deepEqual(before.body.data.map((e) => e.seq), [seq]);
+    const afterIt = await api.request<Envelope<RecentEventView[]>>('GET', `/api/v1/clients/${clientId}/events?after_seq=${seq}`);
+    assert.deepEqual(afterIt.body.data, []);
+    for (const value of ['-1', '1.5', 'abc', '']) {
+      const res = await api.request<Envelope<RecentEventView[]>>('GET', `/api/v1/clients/${clientId}/events?after_seq=${value}`);
+      assert.equal(res.status, 400, `${value}: ${JSON.stringify(res.body)}`);
+      assert.deepEqual(res.body.details?.map((d) => d.field), ['after_seq']);
+    }
+  });
+
   it('takes the ECMAScript date-time forms, which Date reads for every year', async () => {
     for (const value of ['2024-01-01T23:59:59.999Z', '2024-01-01T23:59:59Z', '2024-01-02T00:59:59+01:00', '2024-01-01T23:59:59.123456-00:00']) {
       const res = await recent(value);

@@ -46,7 +46,7 @@ describeEachStore('ingestion: who is limited, and what a refusal leaves', (kind)
       const lastUsed = async (key: string) => (await api.store.findKeyByHash(sha256Hex(key)))?.last_used_at;
       assert.equal(await lastUsed(client.sk), null);
       const refused = [
-        await send('/batch', { body: { batch: [pageview(), pageview({ uuid: 'nope' })] }, headers: { authorization: `Bearer ${client.sk}` } }),
+        await send('/batch', { body: { batch: [pageview(), pageview({ uuid: '' })] }, headers: { authorization: `Bearer ${client.sk}` } }),
         await send('/ingest', { body: pageview({ $ip: 'not an address' }), headers: { authorization: `Bearer ${client.sk}` } }),
         await send(`/e?key=${client.pk}`, { body: { batch: [{ event: '' }] } }),
         await send(`/e?key=${client.pk}`, { body: { event: 'x', distinct_id: 'u', properties: { pad: 'p'.repeat(40_000) } } }),

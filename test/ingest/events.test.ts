@@ -109,7 +109,7 @@ describe('acceptEvents', () => {
             { distinct_id: 'u' },
             { event: 'x'.repeat(201), distinct_id: 'u' },
             { event: 'x', distinct_id: '' },
-            { event: 'x', distinct_id: 'u', uuid: 'not-a-uuid', properties: [] },
+            { event: 'x', distinct_id: 'u', uuid: '', properties: [] },
             { event: 'x', distinct_id: 'u', timestamp: 'tomorrow' },
             { event: 'x', $session_id: 7 },
             'nope',
@@ -122,7 +122,7 @@ describe('acceptEvents', () => {
     assert.equal(fields['batch[1].event'], 'is required');
     assert.equal(fields['batch[2].event'], 'must be at most 200 characters');
     assert.equal(fields['batch[3].distinct_id'], 'must not be empty');
-    assert.equal(fields['batch[4].uuid'], 'must be a UUID');
+    assert.equal(fields['batch[4].uuid'], 'must be a UUID or another string of 1–200 printable characters (no control characters or line breaks)');
     assert.equal(fields['batch[4].properties'], 'must be a JSON object');
     assert.equal(fields['batch[5].timestamp'], 'must be an ISO-8601 date-time or epoch milliseconds');
     assert.equal(fields['batch[6].$session_id'], 'must be a string');

@@ -30,7 +30,7 @@ const event = fc.record(
     event: fc.oneof(fc.constantFrom('$pageview', '$identify', '$create_alias'), awkwardValue),
     distinct_id: fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.integer(), awkwardValue),
     timestamp: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.integer(), awkwardValue),
-    uuid: fc.oneof(fc.uuid(), awkwardValue),
+    uuid: fc.oneof(fc.uuid(), fc.string({ unit: 'binary', minLength: 1, maxLength: 210 }), fc.constantFrom('shopify-order-5012345678', 'a\u0007', 'x'.repeat(201), 'l\u2028s', ' '), awkwardValue),
     properties: fc.oneof(awkwardObject, awkwardValue),
     $session_id: awkwardValue,
     $device_id: awkwardValue,

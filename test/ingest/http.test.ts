@@ -157,11 +157,11 @@ describeEachStore('ingestion over HTTP', (kind) => {
   it('refuses a batch with any invalid event with 400 naming batch[i].field, storing none of it', async () => {
     const res = await refusedWithNothingStored(acme, 400, 'validation_error', () =>
       send(`/e?key=${acme.pk}`, {
-        body: { batch: [pageview(), pageview({ uuid: 'nope' }), { event: '', distinct_id: 'u' }, pageview({ properties: { x: 'a\u0000' } })] },
+        body: { batch: [pageview(), pageview({ uuid: 'no\npe' }), { event: '', distinct_id: 'u' }, pageview({ properties: { x: 'a\u0000' } })] },
       }),
     );
     assert.deepEqual(res.body.details, [
-      { field: 'batch[1].uuid', message: 'must be a UUID' },
+      { field: 'batch[1].uuid', message: 'must be a UUID or another string of 1–200 printable characters (no control characters or line breaks)' },
       { field: 'batch[2].event', message: 'must not be empty' },
       { field: 'batch[3].properties.x', message: 'must not contain NUL characters or unpaired surrogates' },
     ]);

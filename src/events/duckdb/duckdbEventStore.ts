@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import type { AppendOutcome, EventStore, IdentityLink, ReadQuery, ReadRow, RecentEventsQuery, StoredEvent } from '../eventStore.js';
+import type { AppendOutcome, CommittedEvent, EventStore, IdentityLink, ReadQuery, ReadRow, RecentEventsQuery, StoredEvent } from '../eventStore.js';
 import { DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, INSERT_FROM_JSON_COLUMNS } from './schema.js';
 
 /**
@@ -32,6 +32,11 @@ export class DuckDbEventStore implements EventStore {
   private closed = false;
   /** Kept open between transactions: creating one costs milliseconds. */
   private appender: DuckDBAppender | undefined;
+  /**
+   * The seq of the next event stored: write transactions run one at a time on one connection, so
+   * numbering them here follows the commit order. Read from the table at the first write.
+   */
+  private nextSeq: number | undefined;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -109,10 +114,12 @@ export class DuckDbEventStore implements EventStore {
           if (fresh.delete(keys[i]!)) toStore.push(event);
           else duplicateIndexes.push(i);
         });
-        if (toStore.length > APPENDER_MAX_ROWS) await this.writer.run(INSERT_FROM_JSON_COLUMNS, [columnsAsJson(toStore)]);
-        else if (toStore.length > 0) await this.appendRows(toStore);
+        const firstSeq = await this.seqOfNext();
+        if (toStore.length > APPENDER_MAX_ROWS) await this.writer.run(INSERT_FROM_JSON_COLUMNS, [columnsAsJson(toStore, firstSeq)]);
+        else if (toStore.length > 0) await this.appendRows(toStore, firstSeq);
         if (links.length > 0) await this.insertLinks(links);
         await this.writer.run('COMMIT');
+        this.nextSeq = firstSeq + toStore.length;
         return { duplicateIndexes };
       } catch (error) {
         await this.writer.run('ROLLBACK');
@@ -146,12 +153,20 @@ export class DuckDbEventStore implements EventStore {
     return new Set(fresh);
   }
 
+  private async seqOfNext(): Promise<number> {
+    if (this.nextSeq === undefined) {
+      const result = await this.writer.runAndReadAll('SELECT coalesce(max(seq), 0)::DOUBLE FROM events');
+      this.nextSeq = Number(result.getRows()[0]?.[0] ?? 0) + 1;
+    }
+    return this.nextSeq;
+  }
+
   /** Small groups: straight into `events` through the long-lived appender, inside the open transaction. */
-  private async appendRows(rows: StoredEvent[]): Promise<void> {
+  private async appendRows(rows: StoredEvent[], firstSeq: number): Promise<void> {
     this.appender ??= await this.writer.createAppender('events');
     const appender = this.appender;
     try {
-      for (const row of rows) {
+      for (const [i, row] of rows.entries()) {
         for (const [name, type] of EVENT_COLUMNS) {
           const value = row[name];
           if (value === null) appender.appendNull();
@@ -159,6 +174,7 @@ export class DuckDbEventStore implements EventStore {
           else if (type === 'BOOLEAN') appender.appendBoolean(value as boolean);
           else appender.appendVarchar(value as string);
         }
+        appender.appendBigInt(BigInt(firstSeq + i));
         appender.endRow();
       }
       appender.flushSync();
@@ -180,18 +196,25 @@ export class DuckDbEventStore implements EventStore {
     await this.writer.run(`INSERT OR IGNORE INTO identities VALUES ${values.join(', ')}`, params);
   }
 
-  async recentEvents(clientId: string, query: RecentEventsQuery): Promise<StoredEvent[]> {
+  async recentEvents(clientId: string, query: RecentEventsQuery): Promise<CommittedEvent[]> {
     const params: DuckDBValue[] = [clientId, query.limit];
     let after = '';
     if (query.receivedAfter !== undefined) {
       params.push(query.receivedAfter);
-      after = 'AND received_at > make_timestamp(CAST($3 AS BIGINT) * 1000)::TIMESTAMPTZ';
+      after += ` AND received_at > make_timestamp(CAST($${params.length} AS BIGINT) * 1000)::TIMESTAMPTZ`;
     }
+    if (query.afterSeq !== undefined) {
+      params.push(query.afterSeq);
+      after += ` AND seq > CAST($${params.length} AS BIGINT)`;
+    }
+    // After a seq: the events right after it, so that going on from the highest one skips none.
+    const order = query.afterSeq === undefined ? 'DESC' : 'ASC';
     const result = await this.reader.runAndReadAll(
-      `SELECT ${EVENT_COLUMNS_AS_STORED} FROM events WHERE client_id = $1 ${after} ORDER BY received_at DESC, uuid DESC LIMIT $2`,
+      `SELECT ${EVENT_COLUMNS_AS_STORED} FROM events WHERE client_id = $1${after} ORDER BY seq ${order} LIMIT $2`,
       params,
     );
-    return result.getRowObjects() as unknown as StoredEvent[];
+    const rows = result.getRowObjects() as unknown as CommittedEvent[];
+    return order === 'ASC' ? rows.reverse() : rows;
   }
 
   async identityLinks(clientId: string): Promise<IdentityLink[]> {
@@ -236,9 +259,10 @@ function plainValue(value: DuckDBValue): string | number | boolean | null {
   return String(value);
 }
 
-/** The rows as one JSON object holding a list per column (see INSERT_FROM_JSON_COLUMNS). */
-function columnsAsJson(rows: StoredEvent[]): string {
+/** The rows as one JSON object holding a list per column (see INSERT_FROM_JSON_COLUMNS), numbered from `firstSeq`. */
+function columnsAsJson(rows: StoredEvent[], firstSeq: number): string {
   const columns: Record<string, unknown[]> = {};
   for (const [name] of EVENT_COLUMNS) columns[name] = rows.map((row) => row[name]);
+  columns.seq = rows.map((_, i) => firstSeq + i);
   return JSON.stringify(columns);
 }

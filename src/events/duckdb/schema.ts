@@ -90,6 +90,27 @@ export const DUCKDB_MIGRATIONS: { version: number; name: string; sql: string }[]
       );
     `,
   },
+  {
+    version: 2,
+    name: 'event uuids of any printable text',
+    // Integrators send their own ids (`shopify-order-5012345678`). A stored UUID becomes its
+    // canonical lowercase text, which is what eventKey() hashed when it was stored: event_keys
+    // stays as it is, so every stored event still deduplicates its retries.
+    sql: `ALTER TABLE events ALTER COLUMN uuid SET DATA TYPE VARCHAR;`,
+  },
+  {
+    version: 3,
+    name: 'commit order of events',
+    // received_at is stamped when a request arrives, and requests commit out of that order: a
+    // live view polling by received_at skipped events. seq follows the commit order. Events
+    // stored before it are numbered in received order, before every later one.
+    sql: `
+      ALTER TABLE events ADD COLUMN seq BIGINT;
+      UPDATE events SET seq = numbered.n
+        FROM (SELECT rowid AS id, row_number() OVER (ORDER BY received_at, uuid) AS n FROM events) numbered
+        WHERE events.rowid = numbered.id;
+    `,
+  },
 ];
 
 /**
@@ -97,18 +118,18 @@ export const DUCKDB_MIGRATIONS: { version: number; name: string; sql: string }[]
  * on its threads: for large groups this costs the JavaScript thread about a third of what the
  * appender's one native call per value costs.
  */
-const COLUMN_LISTS = JSON.stringify(Object.fromEntries(EVENT_COLUMNS.map(([name, type]) => [name, `${type}[]`])));
+const COLUMN_LISTS = JSON.stringify({ ...Object.fromEntries(EVENT_COLUMNS.map(([name, type]) => [name, `${type}[]`])), seq: 'BIGINT[]' });
 export const INSERT_FROM_JSON_COLUMNS = `INSERT INTO events SELECT ${EVENT_COLUMNS.map(([name]) =>
-  TIME_COLUMNS.has(name) ? `make_timestamp(CAST(s."${name}" AS BIGINT) * 1000)::TIMESTAMPTZ` : name === 'uuid' ? `s.uuid::UUID` : `s."${name}"`,
-).join(', ')}
-  FROM (SELECT ${EVENT_COLUMNS.map(([name]) => `unnest(j."${name}") AS "${name}"`).join(', ')}
+  TIME_COLUMNS.has(name) ? `make_timestamp(CAST(s."${name}" AS BIGINT) * 1000)::TIMESTAMPTZ` : `s."${name}"`,
+).join(', ')}, s.seq
+  FROM (SELECT ${EVENT_COLUMNS.map(([name]) => `unnest(j."${name}") AS "${name}"`).join(', ')}, unnest(j.seq) AS seq
         FROM (SELECT from_json($1::VARCHAR, '${COLUMN_LISTS}') AS j)) s`;
 
 /** The event keys of one client's stored events, computed as eventKey() computes them. */
 export const EVENT_KEYS_OF_CLIENT = `SELECT (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) || '-' || substr(h, 17, 4) || '-' || substr(h, 21, 12))::UUID
-  FROM (SELECT sha256(client_id || chr(0) || uuid::VARCHAR) AS h FROM events WHERE client_id = $1)`;
+  FROM (SELECT sha256(client_id || chr(0) || uuid) AS h FROM events WHERE client_id = $1)`;
 
-/** `events` columns converted back to what StoredEvent carries. */
+/** `events` columns converted back to what CommittedEvent carries. */
 export const EVENT_COLUMNS_AS_STORED = EVENT_COLUMNS.map(([name]) =>
-  TIME_COLUMNS.has(name) ? `epoch_ms("${name}")::DOUBLE AS "${name}"` : name === 'uuid' ? `uuid::VARCHAR AS uuid` : `"${name}"`,
-).join(', ');
+  TIME_COLUMNS.has(name) ? `epoch_ms("${name}")::DOUBLE AS "${name}"` : `"${name}"`,
+).join(', ') + ', seq::DOUBLE AS seq';

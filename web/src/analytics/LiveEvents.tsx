@@ -6,17 +6,20 @@ import { ErrorNote, formatDate } from '../ui/misc.js';
 
 const POLL_MS = 3000;
 const KEEP = 200;
+const PAGE = 100;
 
 /**
- * The live debugger: the newest events, then every few seconds those received after the newest
- * one shown (the API's `after`), so each event is fetched once.
+ * The live debugger: the newest events, then every few seconds those committed after the newest
+ * one shown (the API's `after_seq`), so each event is fetched once and none is skipped (events
+ * commit in another order than they are received, so `after` with a received_at could skip some).
+ * A full page means more are waiting: the next is fetched at once.
  */
 export function LiveEvents({ clientId }: { clientId: string }) {
   const [events, setEvents] = useState<RecentEvent[]>([]);
   const [paused, setPaused] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [open, setOpen] = useState<string | null>(null);
-  const newest = useRef<string | undefined>(undefined);
+  const newest = useRef<number | undefined>(undefined);
 
   useEffect(() => {
     newest.current = undefined;
@@ -28,18 +31,21 @@ export function LiveEvents({ clientId }: { clientId: string }) {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const poll = async (): Promise<void> => {
+      let full = false;
       try {
-        const page = await api.list<RecentEvent>(`/clients/${enc(clientId)}/events${queryString({ limit: 100, after: newest.current })}`);
+        const page = await api.list<RecentEvent>(`/clients/${enc(clientId)}/events${queryString({ limit: PAGE, after_seq: newest.current })}`);
         if (stopped) return;
         setError(null);
         if (page.data.length > 0) {
-          newest.current = page.data[0]!.received_at;
+          // Catching up only once there is a cursor: the first page is simply the newest events.
+          full = newest.current !== undefined && page.data.length === PAGE;
+          newest.current = page.data[0]!.seq;
           setEvents((shown) => [...page.data, ...shown].slice(0, KEEP));
         }
       } catch (failure) {
         if (!stopped) setError(failure);
       }
-      if (!stopped) timer = setTimeout(() => void poll(), POLL_MS);
+      if (!stopped) timer = setTimeout(() => void poll(), full ? 0 : POLL_MS);
     };
     void poll();
     return () => {
@@ -73,7 +79,7 @@ export function LiveEvents({ clientId }: { clientId: string }) {
           </thead>
           <tbody>
             {events.map((event) => (
-              <Fragment key={event.uuid}>
+              <Fragment key={event.seq}>
                 <tr>
                   <td>{formatDate(event.received_at)}</td>
                   <td>{event.event}</td>
