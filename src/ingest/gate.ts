@@ -3,6 +3,7 @@ import { bearerToken } from '../http/bearer.js';
 import { queryCredential } from '../http/queryCredential.js';
 import type { BodyBudget } from './bodyBudget.js';
 import type { EventSink } from './eventSink.js';
+import { requestingHost } from './origin.js';
 import type { AddressCharge, IngestService } from './service.js';
 
 /**
@@ -40,6 +41,16 @@ const charges = new WeakMap<FastifyRequest, AddressCharge>();
 
 /** The request's open charge, for the service to settle once a proxy claim is verified. */
 export const chargeOf = (request: FastifyRequest): AddressCharge | undefined => charges.get(request);
+
+/** What ingestion knows of a request besides its key and body: where it comes from, and through whom. */
+export const requestFacts = (request: FastifyRequest) => ({
+  originHost: requestingHost(request.headers),
+  connectionIp: request.ip,
+  forwardedFor: singleHeader(request.headers['x-forwarded-for']),
+  userAgent: request.headers['user-agent'],
+  proxyKey: singleHeader(request.headers[PROXY_KEY_HEADER]),
+  charge: chargeOf(request),
+});
 
 export interface IngestGateOptions {
   service: IngestService;

@@ -9,8 +9,7 @@ import { decodeBody, RawBody } from './body.js';
 import { BODIES_IN_FLIGHT_BYTES, BodyBudget } from './bodyBudget.js';
 import { allowRequestOrigin, answerPreflight } from '../http/cors.js';
 import { JournalUnavailable, Overloaded } from './eventSink.js';
-import { chargeOf, installIngestGate, PROXY_KEY_HEADER, singleHeader } from './gate.js';
-import { requestingHost } from './origin.js';
+import { installIngestGate, requestFacts } from './gate.js';
 import { bodyEncoding } from './posthog/encoding.js';
 import { postHogRoutes } from './posthog/routes.js';
 import { Accepted, BrowserQuery, IngestBody, IngestEventComponent, ServerQuery } from './schemas.js';
@@ -81,12 +80,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
         key,
         publishableOnly,
         body,
-        originHost: requestingHost(request.headers),
-        connectionIp: request.ip,
-        forwardedFor: singleHeader(request.headers['x-forwarded-for']),
-        userAgent: request.headers['user-agent'],
-        proxyKey: singleHeader(request.headers[PROXY_KEY_HEADER]),
-        charge: chargeOf(request),
+        ...requestFacts(request),
       });
       return reply.send(ok(outcome));
     } catch (error) {

@@ -22,19 +22,16 @@ const UserAgent = Type.String({
 });
 
 /** Fields of `properties` that ingestion moves into columns; the rest is stored as given. */
+/** A distinct id as PostHog clients send it: text, or a number stored as its text. */
+const DistinctId = (description: string) =>
+  Type.Unsafe<string | number>({ type: ['string', 'number'], minLength: 1, maxLength: MAX_ID_LENGTH, description });
+
 const EventProperties = Type.Object(
   {
     $session_id: Type.Optional(ShortId('Moved to the top level (PostHog clients send it here).')),
     $device_id: Type.Optional(ShortId('Moved to the top level.')),
     $anon_distinct_id: Type.Optional(ShortId('Moved to the top level.')),
-    distinct_id: Type.Optional(
-      Type.Unsafe<string | number>({
-        type: ['string', 'number'],
-        minLength: 1,
-        maxLength: MAX_ID_LENGTH,
-        description: 'Moved to the top level when that has none (posthog-js sends it only here).',
-      }),
-    ),
+    distinct_id: Type.Optional(DistinctId('Moved to the top level when that has none (posthog-js sends it only here).')),
     token: Type.Optional(
       Type.Unknown({
         description: 'The key, when the request gives none elsewhere (posthog-js). Not stored when it is the key the request was accepted with.',
@@ -53,14 +50,7 @@ const EventProperties = Type.Object(
  */
 export const IngestEvent = Type.Object({
   event: Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, examples: ['$pageview'] }),
-  distinct_id: Type.Optional(
-    Type.Unsafe<string | number>({
-      type: ['string', 'number'],
-      minLength: 1,
-      maxLength: MAX_ID_LENGTH,
-      description: 'Who did it; a number is stored as its text. Required unless `$device_id` is given, which then stands in.',
-    }),
-  ),
+  distinct_id: Type.Optional(DistinctId('Who did it; a number is stored as its text. Required unless `$device_id` is given, which then stands in.')),
   timestamp: Type.Optional(
     Type.Unsafe<string | number>({
       type: ['string', 'number'],

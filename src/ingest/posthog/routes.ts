@@ -6,12 +6,11 @@ import { bearerToken } from '../../http/bearer.js';
 import { answerPreflight } from '../../http/cors.js';
 import { errorResponse } from '../../http/envelope.js';
 import { decodeBody, type RawBody } from '../body.js';
-import { requestingHost } from '../origin.js';
 import type { IngestService, SdkRequest } from '../service.js';
 import { NO_FLAGS, PostHogFlags, PostHogRemoteConfig, remoteConfigFor, remoteConfigScript } from './answers.js';
 import { keyInBody } from './bodyKey.js';
 import { bodyEncoding } from './encoding.js';
-import { chargeOf, PROXY_KEY_HEADER, singleHeader } from '../gate.js';
+import { requestFacts } from '../gate.js';
 
 export interface PostHogRoutesOptions {
   service: IngestService;
@@ -35,12 +34,7 @@ const ConfigParams = Type.Object({
 const factsOf = (request: FastifyRequest, key: string | undefined, publishableOnly: boolean): SdkRequest => ({
   key,
   publishableOnly,
-  originHost: requestingHost(request.headers),
-  connectionIp: request.ip,
-  forwardedFor: singleHeader(request.headers['x-forwarded-for']),
-  userAgent: request.headers['user-agent'],
-  proxyKey: singleHeader(request.headers[PROXY_KEY_HEADER]),
-  charge: chargeOf(request),
+  ...requestFacts(request),
 });
 
 const configErrors = {
