@@ -15,6 +15,7 @@ import { trackMetaChanges } from './http/changeTracking.js';
 import { installJsonBodyParser } from './http/bodyParser.js';
 import { ErrorEnvelope } from './http/envelope.js';
 import { ApiError } from './http/apiError.js';
+import { DEFAULT_BODY_BUDGET, installBodyBudget } from './http/bodyBudget.js';
 import type { TrustProxy } from './config.js';
 import { installErrorHandling, sendError, toApiError } from './http/errorHandler.js';
 import { loggerOptions, RequestLog } from './http/logging.js';
@@ -107,6 +108,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
     done();
   });
+  installBodyBudget(app, { ...DEFAULT_BODY_BUDGET, maxBodyBytes: BODY_LIMIT_BYTES });
 
   await registerOpenApi(app, VERSION);
 

@@ -1,7 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken } from '../http/bearer.js';
 import { queryCredential } from '../http/queryCredential.js';
-import type { BodyBudget } from './bodyBudget.js';
 import type { EventSink } from './eventSink.js';
 import { requestingHost } from './origin.js';
 import type { AddressCharge, IngestService } from './service.js';
@@ -55,8 +54,6 @@ export const requestFacts = (request: FastifyRequest) => ({
 export interface IngestGateOptions {
   service: IngestService;
   sink: EventSink;
-  /** Bytes of bodies that may be arriving at once: a body that does not fit is refused from the headers. */
-  budget: BodyBudget;
   /** Runs first on every request (CORS headers), so that refusals stay readable by the page. */
   before: (request: FastifyRequest, reply: FastifyReply) => void;
   /** The sink's refusals (a full queue) as the errors to answer. */
@@ -67,7 +64,7 @@ export interface IngestGateOptions {
  * Installs the gate on the ingestion context: an onRequest hook for POSTs, and an error handler
  * that charges a failed request before handing its error to the app's handler.
  */
-export function installIngestGate(app: FastifyInstance, { service, sink, budget, before, refusal }: IngestGateOptions): void {
+export function installIngestGate(app: FastifyInstance, { service, sink, before, refusal }: IngestGateOptions): void {
   app.addHook('onRequest', async (request, reply) => {
     before(request, reply);
     // Preflights are answered from their headers alone and carry nothing to store.
@@ -80,7 +77,6 @@ export function installIngestGate(app: FastifyInstance, { service, sink, budget,
       // A full queue refuses before the body is read: parsing events only to refuse them would
       // spend the very CPU the queue is waiting for.
       sink.assertCapacity();
-      budget.reserve(request, reply);
     } catch (error) {
       // The body, if one is coming, is never read: the connection closes after the answer rather
       // than take it in only to throw it away.

@@ -6,7 +6,6 @@ import { errorResponse, ok } from '../http/envelope.js';
 import { queryCredential } from '../http/queryCredential.js';
 import { validatorCompiler } from '../http/validation.js';
 import { decodeBody, RawBody } from './body.js';
-import { BODIES_IN_FLIGHT_BYTES, BodyBudget } from './bodyBudget.js';
 import { allowRequestOrigin, answerPreflight } from '../http/cors.js';
 import { JournalUnavailable, Overloaded } from './eventSink.js';
 import { installIngestGate, requestFacts } from './gate.js';
@@ -68,7 +67,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<IngestRoutesOptions> = asyn
   app.setValidatorCompiler((route) => (route.httpPart === 'body' ? () => true : validatorCompiler(route)));
   app.addSchema(IngestEventComponent);
 
-  installIngestGate(app, { service, sink: options.sink, budget: new BodyBudget(BODIES_IN_FLIGHT_BYTES, limits.maxRequestBytes), before: allowRequestOrigin, refusal });
+  installIngestGate(app, { service, sink: options.sink, before: allowRequestOrigin, refusal });
 
   /** One request, whatever the endpoint; `key` is the one given outside the body. */
   async function ingest(request: FastifyRequest, reply: FastifyReply, key: string | undefined, publishableOnly: boolean): Promise<FastifyReply> {
