@@ -215,8 +215,8 @@ describe('slow and idle connections, against a real server process', () => {
       assert.ok(longest < bound, `every slow upload was cut within ${bound} ms (the longest: ${longest} ms)`);
       assert.ok(timedOut + refused > SLOW_UPLOADS * 0.9, `most were told why (408 or 503): ${timedOut} + ${refused}`);
       assert.ok(refused > 0, 'bodies beyond what may arrive at once were refused from their headers');
-      // 500 × 960 KiB would be 469 MiB of bodies; at most BODIES_IN_FLIGHT_BYTES (64 MiB) of them
-      // are taken in at once, and the rest is sockets and the heap's growth.
+      // 500 × 960 KiB would be 469 MiB of bodies; one address may have at most 8 MiB (and everyone
+      // together at most 64 MiB) taken in at once; the rest is sockets and the heap's growth.
       assert.ok(rssPeak - rssBefore < 200, `RSS grew by ${(rssPeak - rssBefore).toFixed(0)} MiB`);
     } finally {
       for (const drip of drips) clearInterval(drip);
