@@ -2,7 +2,7 @@
  * The origin absolute links are built on (the loader's `script_url` in embed codes). The operator's
  * MYTHIC_PUBLIC_URL when set; otherwise the Host the request was sent to, but only a well-formed
  * one: the raw header once went into `script_url` verbatim, so a forged `Host: evil"><script>`
- * came back as markup. A request without a usable Host is refused rather than answered with a
+ * came back as markup (and so could a forged X-Forwarded-Proto behind a trusted proxy). A request without a usable Host is refused rather than answered with a
  * guessed address (such as the listen address), which would give an embed code that silently
  * fails on the customer's pages.
  */
@@ -36,5 +36,12 @@ export function publicOrigin(request: FastifyRequest, publicUrl: string | undefi
       [{ field: 'Host', message: 'must be a host name or IP address with an optional port' }],
     );
   }
-  return `${request.protocol}://${host.toLowerCase()}`;
+  // Behind a trusted proxy the scheme is X-Forwarded-Proto's, which Fastify passes on unchecked.
+  const scheme = request.protocol.toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') {
+    throw new ApiError(400, 'validation_error', 'The request’s scheme (X-Forwarded-Proto) is neither http nor https, so no address for the embed code can be built from it; set MYTHIC_PUBLIC_URL to the address browsers reach this server at', [
+      { field: 'X-Forwarded-Proto', message: 'must be http or https' },
+    ]);
+  }
+  return `${scheme}://${host.toLowerCase()}`;
 }

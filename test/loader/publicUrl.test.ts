@@ -28,9 +28,9 @@ interface RawAnswer {
 }
 
 /** One HTTP/1.1 request with exactly the header lines given (`host` null: no Host line at all). */
-function rawRequest(server: RunningServer, method: string, path: string, host: string | null, body?: string): Promise<RawAnswer> {
+function rawRequest(server: RunningServer, method: string, path: string, host: string | null, body?: string, extraLines: string[] = []): Promise<RawAnswer> {
   const { hostname, port } = new URL(server.baseUrl);
-  const lines = [`${method} ${path} HTTP/1.1`, `Authorization: Bearer ${ADMIN_KEY}`, 'Connection: close'];
+  const lines = [`${method} ${path} HTTP/1.1`, `Authorization: Bearer ${ADMIN_KEY}`, 'Connection: close', ...extraLines];
   if (host !== null) lines.push(`Host: ${host}`);
   if (body !== undefined) lines.push('Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`);
   return new Promise((resolve, reject) => {
@@ -77,6 +77,22 @@ describe('embed code address (MYTHIC_PUBLIC_URL) on a real server', () => {
     }
     // No Host line at all: HTTP/1.1 requires one, and Node refuses the request before we see it.
     assert.equal((await rawRequest(server, 'GET', url, null)).status, 400);
+    server.kill();
+    await server.waitForExit();
+  });
+
+  it('behind a trusted proxy, takes X-Forwarded-Proto only when it is http or https', async () => {
+    const server = await startServer({ dataDir: dataDir(), adminKey: ADMIN_KEY, env: { MYTHIC_TRUST_PROXY: 'loopback' } });
+    const pk = await clientWithKey(server);
+    const url = '/api/v1/clients/embed-me/loader';
+    const viaProxy = (proto: string) => rawRequest(server, 'GET', url, 'stats.example.org', undefined, [`X-Forwarded-Proto: ${proto}`]);
+    assert.equal(embedOf(await viaProxy('https')).script_url, `https://stats.example.org/s/${pk}.js`);
+    for (const proto of ['javascript:alert(1)//"><img src=x onerror=alert(1)>', 'ftp', 'https://evil.example/x?']) {
+      const answer = await viaProxy(proto);
+      assert.equal(answer.status, 400, `X-Forwarded-Proto ${JSON.stringify(proto)}: ${answer.body}`);
+      assert.ok(!answer.body.includes('<img'), 'the forged scheme is not echoed as markup');
+      assert.equal((JSON.parse(answer.body) as { details: { field: string }[] }).details[0]?.field, 'X-Forwarded-Proto');
+    }
     server.kill();
     await server.waitForExit();
   });
