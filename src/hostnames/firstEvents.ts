@@ -2,9 +2,11 @@
  * The install check: the first accepted event from each of a client's hostnames (its domain, a
  * subdomain of it counting as the domain, or an extra hostname) is recorded once in the MetaStore,
  * so that `verified` tells a user who pasted the embed code that it works. Ingestion calls this for
- * every acknowledged request, so it must cost nothing once a hostname is known: an in-process
- * cache answers, and the store is written at most once per hostname and process (set-if-null, so
- * several nodes racing to record it keep one time).
+ * every acknowledged request, after answering it, so it must cost little and never delay one: an
+ * in-process cache answers for known hosts, and the store is written at most once per hostname and
+ * process (set-if-null, so several nodes racing to record it keep one time). The hosts come from
+ * URLs the sender chooses, so a request gets at most a few looked up, and hosts that are none of
+ * the client's are remembered apart, in a small bounded set that cannot push out the matched ones.
  */
 
 import type { StoredEvent } from '../events/eventStore.js';
@@ -20,17 +22,23 @@ export interface FirstEventsOptions {
    * added through another node goes unrecorded here.
    */
   foreignTtlMs: number;
-  /** Hosts remembered at most; the whole cache is dropped beyond, which only costs lookups. */
+  /** Matched hosts remembered at most; only that set is dropped beyond, which only costs lookups. */
   maxEntries: number;
+  /** Other hosts (unmatched, or subdomains of the domain) remembered at most, apart; dropped alone beyond. */
+  maxForeign: number;
+  /** Distinct hosts not known yet that one request gets looked up: the origin's, then its events'. */
+  maxLookupsPerRequest: number;
 }
 
-const DEFAULT_OPTIONS: FirstEventsOptions = { foreignTtlMs: 60_000, maxEntries: 10_000 };
-
-/** Until when a (client, host) pair needs no work: Infinity once its first event is recorded. */
-type Settled = number;
+const DEFAULT_OPTIONS: FirstEventsOptions = { foreignTtlMs: 60_000, maxEntries: 10_000, maxForeign: 1_000, maxLookupsPerRequest: 4 };
 
 export class FirstEvents {
-  private readonly settled = new Map<string, Settled>();
+  /** (client, host) pairs whose first event is recorded: nothing more to do for them. */
+  private readonly matched = new Set<string>();
+  /** (client, host) pairs that are not themselves one of the client's hostnames, until when that holds. */
+  private readonly foreign = new Map<string, number>();
+  /** Pairs being looked up by a request now: a concurrent one leaves them to it. */
+  private readonly pending = new Set<string>();
   private generation: number;
   private readonly options: FirstEventsOptions;
 
@@ -44,34 +52,54 @@ export class FirstEvents {
   }
 
   /**
-   * Records, for the hosts the accepted events came from (each event's page URL, else the
-   * request's origin), the first event of the client's hostname each one matches. A failure to
-   * record is left for a later event to retry: the events themselves are already durable.
+   * Records, for the hosts the accepted events came from (the request's origin, each event's page
+   * URL), the first event of the client's hostname each one matches, looking up at most
+   * `maxLookupsPerRequest` hosts not known yet. Never fails: a failure to record is left for a
+   * later event to retry, the events themselves being already durable.
    */
   async record(client: ClientRow, originHost: string | null | undefined, events: readonly StoredEvent[], at: number): Promise<void> {
     if (this.changes.generation !== this.generation) {
       // A client, domain or hostname may have changed (even been deleted and re-created).
-      this.settled.clear();
+      this.matched.clear();
+      this.foreign.clear();
       this.generation = this.changes.generation;
     }
-    const hosts = new Set<string>();
-    for (const event of events) {
-      const host = urlParts(event.url)?.hostname || originHost;
-      if (host) hosts.add(host);
-    }
     const generation = this.generation;
-    for (const host of hosts) {
+    for (const host of this.hostsToLookUp(client.id, originHost, events, at)) {
       const key = `${client.id}\n${host}`;
-      if ((this.settled.get(key) ?? 0) > at) continue;
+      this.pending.add(key);
       try {
         const hostnames = await this.hostnamesOf(client, host);
-        for (const hostname of hostnames) await this.store.recordFirstEvent(client.id, hostname, at);
+        for (const hostname of hostnames) {
+          if (!this.matched.has(`${client.id}\n${hostname}`)) await this.store.recordFirstEvent(client.id, hostname, at, client.created_at);
+        }
         // Settled under rows read before a change made meanwhile: used for this request only.
-        if (this.changes.generation === generation) this.remember(key, hostnames.length === 0 ? at + this.options.foreignTtlMs : Infinity);
+        if (this.changes.generation === generation) this.remember(client.id, host, hostnames, at);
       } catch {
         // Not remembered, so the next event from this host tries again.
+      } finally {
+        this.pending.delete(key);
       }
     }
+  }
+
+  /** The distinct hosts of a request not settled yet, the origin's first, at most the per-request number. */
+  private hostsToLookUp(clientId: string, originHost: string | null | undefined, events: readonly StoredEvent[], at: number): string[] {
+    const hosts: string[] = [];
+    const seen = new Set<string>();
+    const consider = (host: string | null | undefined): void => {
+      if (!host || seen.has(host)) return;
+      seen.add(host);
+      const key = `${clientId}\n${host}`;
+      if (this.matched.has(key) || this.pending.has(key) || (this.foreign.get(key) ?? 0) > at) return;
+      hosts.push(host);
+    };
+    consider(originHost);
+    for (const event of events) {
+      if (hosts.length >= this.options.maxLookupsPerRequest) break;
+      consider(urlParts(event.url)?.hostname || originHost);
+    }
+    return hosts.slice(0, this.options.maxLookupsPerRequest);
   }
 
   /**
@@ -86,8 +114,18 @@ export class FirstEvents {
     return hostnames;
   }
 
-  private remember(key: string, until: Settled): void {
-    if (this.settled.size >= this.options.maxEntries) this.settled.clear();
-    this.settled.set(key, until);
+  /**
+   * Only the client's own hostnames (its domain, its extra hostnames) join the matched set, which
+   * stays as small as the admin made them; any other host, a subdomain of the domain included, is
+   * remembered for a while in the bounded foreign set, so sender-chosen hosts never push them out.
+   */
+  private remember(clientId: string, host: string, hostnames: readonly string[], at: number): void {
+    for (const hostname of hostnames) {
+      if (this.matched.size >= this.options.maxEntries) this.matched.clear();
+      this.matched.add(`${clientId}\n${hostname}`);
+    }
+    if (hostnames.includes(host)) return;
+    if (this.foreign.size >= this.options.maxForeign) this.foreign.clear();
+    this.foreign.set(`${clientId}\n${host}`, at + this.options.foreignTtlMs);
   }
 }

@@ -164,8 +164,9 @@ export class IngestService {
     // The life of the client the key was checked against: a hard delete of that life drops these
     // events even if they reach the journal after it (see EventWriter.forgetClient).
     await sink.write(events, identityLinks(accepted, client.id), { client_id: client.id, life: client.created_at, received_at: receivedAt });
-    // The install check (hostnames' `verified`): one store write per hostname, not per event.
-    if (!trusted) await this.firstEvents.record(client, request.originHost, events, receivedAt);
+    // The install check (hostnames' `verified`): one store write per hostname, not per event, and
+    // after the answer: it never delays an acknowledgement, and never fails (see FirstEvents.record).
+    if (!trusted) void this.firstEvents.record(client, request.originHost, events, receivedAt).catch(() => undefined);
     return { received: events.length };
   }
 

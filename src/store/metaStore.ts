@@ -224,9 +224,10 @@ export interface MetaStore {
   /**
    * Records `at` as the first accepted event from the client's `hostname` unless one is recorded
    * already (set-if-null, so nodes racing to set it agree on the earliest writer). Does nothing
-   * when the client does not exist.
+   * when the client does not exist, or, given its `life` (created_at), is another life of that id:
+   * a request accepted for a hard-deleted client verifies nothing of one re-created with its id.
    */
-  recordFirstEvent(clientId: string, hostname: string, at: number): Promise<void>;
+  recordFirstEvent(clientId: string, hostname: string, at: number, life?: number): Promise<void>;
   /** The client's recorded first events, by hostname. */
   listFirstEvents(clientId: string): Promise<FirstEventRow[]>;
 }

@@ -52,7 +52,12 @@ describeEachStore('documented examples: hostnames and deleting a client', (kind)
     });
     assert.equal(event.status, 200, JSON.stringify(event.body));
 
-    const listed = await raw('GET', '/api/v1/clients/acme-retail/hostnames');
+    // Recorded just after the answer: read until it shows, at most 5 s.
+    let listed = await raw('GET', '/api/v1/clients/acme-retail/hostnames');
+    for (const deadline = Date.now() + 5_000; !(listed.body.data as HostnameView[])[0]?.verified && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      listed = await raw('GET', '/api/v1/clients/acme-retail/hostnames');
+    }
     assert.equal(listed.status, 200);
     const [row] = listed.body.data as HostnameView[];
     assert.deepEqual(

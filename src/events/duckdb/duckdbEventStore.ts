@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { AppendOutcome, CommittedEvent, EventStore, IdentityLink, ReadQuery, ReadRow, RecentEventsQuery, StoredEvent } from '../eventStore.js';
-import { DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, INSERT_FROM_JSON_COLUMNS } from './schema.js';
+import { DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, HIGHEST_SEQ, INSERT_FROM_JSON_COLUMNS, RAISE_SEQ_HIGH_WATER } from './schema.js';
 
 /**
  * Up to this many rows a group goes through the appender (a few microseconds of fixed cost, but
@@ -34,7 +34,8 @@ export class DuckDbEventStore implements EventStore {
   private appender: DuckDBAppender | undefined;
   /**
    * The seq of the next event stored: write transactions run one at a time on one connection, so
-   * numbering them here follows the commit order. Read from the table at the first write.
+   * numbering them here follows the commit order. Read at the first write from the events and
+   * the high-water mark that deletes leave (seq_high_water), so a number is never given twice.
    */
   private nextSeq: number | undefined;
 
@@ -155,7 +156,7 @@ export class DuckDbEventStore implements EventStore {
 
   private async seqOfNext(): Promise<number> {
     if (this.nextSeq === undefined) {
-      const result = await this.writer.runAndReadAll('SELECT coalesce(max(seq), 0)::DOUBLE FROM events');
+      const result = await this.writer.runAndReadAll(HIGHEST_SEQ);
       this.nextSeq = Number(result.getRows()[0]?.[0] ?? 0) + 1;
     }
     return this.nextSeq;
@@ -240,6 +241,7 @@ export class DuckDbEventStore implements EventStore {
     return this.serialised(async () => {
       await this.writer.run('BEGIN TRANSACTION');
       try {
+        await this.writer.run(RAISE_SEQ_HIGH_WATER);
         await this.writer.run(`DELETE FROM event_keys WHERE key IN (${EVENT_KEYS_OF_CLIENT})`, [clientId]);
         await this.writer.run('DELETE FROM events WHERE client_id = $1', [clientId]);
         await this.writer.run('DELETE FROM identities WHERE client_id = $1', [clientId]);

@@ -111,7 +111,24 @@ export const DUCKDB_MIGRATIONS: { version: number; name: string; sql: string }[]
         WHERE events.rowid = numbered.id;
     `,
   },
+  {
+    version: 4,
+    name: 'highest seq ever handed out',
+    // Deleting a client's events can remove the newest ones, and the next seq was max(seq) + 1 at
+    // open: numbers went back after a restart, and a poller holding an old cursor skipped events.
+    // One row, raised in the same transaction as any delete of events, so seq never repeats.
+    sql: `
+      CREATE TABLE seq_high_water (seq BIGINT NOT NULL);
+      INSERT INTO seq_high_water SELECT coalesce(max(seq), 0) FROM events;
+    `,
+  },
 ];
+
+/** Run inside a transaction that deletes events, before it does: remembers the highest seq stored. */
+export const RAISE_SEQ_HIGH_WATER = 'UPDATE seq_high_water SET seq = greatest(seq, (SELECT coalesce(max(seq), 0) FROM events))';
+
+/** The highest seq ever handed out: stored events, or deleted ones recorded in seq_high_water. */
+export const HIGHEST_SEQ = 'SELECT greatest((SELECT coalesce(max(seq), 0) FROM events), (SELECT coalesce(max(seq), 0) FROM seq_high_water))::DOUBLE';
 
 /**
  * Inserts rows sent as ONE JSON text holding a list per column, parsed by DuckDB's own JSON reader

@@ -528,13 +528,13 @@ export class PostgresMetaStore implements MetaStore {
     return row ? (row as unknown as HostnameOwner) : null;
   }
 
-  async recordFirstEvent(clientId: string, hostname: string, at: number): Promise<void> {
+  async recordFirstEvent(clientId: string, hostname: string, at: number, life?: number): Promise<void> {
     try {
       await this.query(
         `INSERT INTO hostname_first_events (client_id, hostname, first_event_at)
-         SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM clients WHERE id = $1)
+         SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM clients WHERE id = $1 AND ($4::BIGINT IS NULL OR created_at = $4::BIGINT))
          ON CONFLICT (client_id, hostname) DO NOTHING`,
-        [clientId, hostname, at],
+        [clientId, hostname, at, life ?? null],
       );
     } catch (error) {
       // The client was deleted between the EXISTS and the foreign key check: nothing to record.

@@ -425,12 +425,12 @@ export class SqliteMetaStore implements MetaStore {
     return row ?? null;
   }
 
-  async recordFirstEvent(clientId: string, hostname: string, at: number): Promise<void> {
+  async recordFirstEvent(clientId: string, hostname: string, at: number, life?: number): Promise<void> {
     this.prepare(
       `INSERT INTO hostname_first_events (client_id, hostname, first_event_at)
-       SELECT @clientId, @hostname, @at WHERE EXISTS (SELECT 1 FROM clients WHERE id = @clientId)
+       SELECT @clientId, @hostname, @at WHERE EXISTS (SELECT 1 FROM clients WHERE id = @clientId AND (@life IS NULL OR created_at = @life))
        ON CONFLICT (client_id, hostname) DO NOTHING`,
-    ).run({ clientId, hostname, at });
+    ).run({ clientId, hostname, at, life: life ?? null });
   }
 
   async listFirstEvents(clientId: string): Promise<FirstEventRow[]> {
