@@ -180,9 +180,15 @@ export class DuckDbEventStore implements EventStore {
       }
       appender.flushSync();
     } catch (error) {
-      // A failed flush invalidates the appender; the next group gets a new one.
+      // A failed flush invalidates the appender; the next group gets a new one. Its rows are
+      // dropped first: a closed-over appender that still holds them flushes them again when the
+      // garbage collector finalises it, inside whatever transaction the connection has open then,
+      // which that failure aborts (seen on a loaded machine: a later, valid group was refused with
+      // "Current transaction is aborted"); a group that failed for a passing reason would even be
+      // stored after its caller was told it was not.
       this.appender = undefined;
       try {
+        appender.clear();
         appender.closeSync();
       } catch {
         // already unusable
