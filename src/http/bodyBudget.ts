@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { limitedAddress } from '../ingest/ip.js';
 import { ApiError } from './apiError.js';
 
 /**
@@ -16,7 +17,7 @@ import { ApiError } from './apiError.js';
 export interface BodyBudgetLimits {
   /** Bytes of bodies arriving at once, from everyone. */
   totalBytes: number;
-  /** Bytes of bodies arriving at once from one address (the visitor's, behind a trusted proxy). */
+  /** Bytes of bodies arriving at once from one address (an IPv6 /64; the visitor's, behind a trusted proxy). */
   perAddressBytes: number;
   /** The body limit: what a body without a Content-Length may grow to, so what it reserves. */
   maxBodyBytes: number;
@@ -46,7 +47,7 @@ export class BodyBudget {
   reserve(request: FastifyRequest, reply: FastifyReply): void {
     const bytes = announcedBytes(request, this.limits.maxBodyBytes);
     if (bytes === 0) return;
-    const address = request.ip;
+    const address = limitedAddress(request.ip);
     const fromAddress = this.byAddress.get(address) ?? 0;
     if (this.total + bytes > this.limits.totalBytes || fromAddress + bytes > this.limits.perAddressBytes) {
       throw new ApiError(503, 'overloaded', `Too many request bodies are arriving at once; retry in ${RETRY_AFTER_SECONDS} s`, undefined, {

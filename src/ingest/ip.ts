@@ -47,6 +47,17 @@ function formatIpv6(groups: number[]): string {
 }
 
 /**
+ * What per-address limits count: an IPv4 address, or the /64 network of an IPv6 one. An IPv6
+ * subscriber is routinely given a whole /64 (2^64 addresses), so counting single IPv6 addresses
+ * would let one sender step past every per-address limit by changing its address each request.
+ */
+export function limitedAddress(ip: string): string {
+  const address = unmapped(ip);
+  if (!isIPv6(address)) return address;
+  return `${formatIpv6([...ipv6Groups(address).slice(0, 4), 0, 0, 0, 0])}/64`;
+}
+
+/**
  * The address with its host part removed: the last octet of IPv4 (a /24), everything after the
  * first 48 bits of IPv6 (a /48, one site). Enough for coarse location, not for finding a person.
  * Returns null for text that is not an IP address.

@@ -10,6 +10,7 @@ import type { EventSink } from './eventSink.js';
 import { KeyedClients } from './keyedClients.js';
 import { acceptEvents, DEFAULT_LIMITS, unpackBody, type AcceptedEvent, type IngestLimits } from './events.js';
 import { forgetKeyInProperties, keyInEvents } from './posthog/bodyKey.js';
+import { limitedAddress } from './ip.js';
 import { TokenBuckets, type RateLimit } from './rateLimit.js';
 
 export interface IngestRateLimits {
@@ -212,7 +213,7 @@ export class IngestService {
   }
 
   private limitAddress(ip: string, now: number): void {
-    const wait = this.perIp.take(ip, now);
+    const wait = this.perIp.take(limitedAddress(ip), now);
     if (wait > 0) throw rateLimited(wait, 'address');
   }
 }

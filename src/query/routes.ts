@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { presentedClientSecret } from '../http/adminAuth.js';
 import { ApiError } from '../http/apiError.js';
 import { errorResponse, ok, withNotFound } from '../http/envelope.js';
+import { limitedAddress } from '../ingest/ip.js';
 import { TokenBuckets, type RateLimit } from '../ingest/rateLimit.js';
 import type { Clock } from '../shared/clock.js';
 import { allowRequestOrigin, answerPreflight } from '../http/cors.js';
@@ -78,7 +79,7 @@ export const publicQueryRoutes: FastifyPluginAsyncTypebox<PublicQueryRoutesOptio
     // Any site may read its own aggregates from the browser: the key, not the origin, decides.
     allowRequestOrigin(request, reply);
     if (request.method !== 'POST') return done();
-    const wait = perIp.take(request.ip, options.clock());
+    const wait = perIp.take(limitedAddress(request.ip), options.clock());
     if (wait > 0) {
       return done(
         new ApiError(429, 'rate_limited', `Too many queries from this address; retry in ${wait} s`, undefined, { 'retry-after': String(wait) }),

@@ -114,6 +114,17 @@ describeEachStore('per-address limit of ingestion', (kind) => {
     });
   }
 
+  it('counts an IPv6 /64 as one address, so changing the address within it is no way past the limit', async () => {
+    const inNetwork = (host: number) => `2001:db8:0:42::${host.toString(16)}`;
+    for (let i = 0; i < BURST; i += 1) {
+      assert.equal((await send(`/e?key=${acme.pk}`, { body: pageview(), remoteAddress: inNetwork(i + 1) })).status, 200);
+    }
+    const limited = await send(`/e?key=${acme.pk}`, { body: pageview(), remoteAddress: inNetwork(0xbeef) });
+    assert.equal(limited.status, 429, 'another address of the same /64 shares its allowance');
+    const neighbour = await send(`/e?key=${acme.pk}`, { body: pageview(), remoteAddress: '2001:db8:0:43::1' });
+    assert.equal(neighbour.status, 200, 'the next /64 is another address');
+  });
+
   it('charges a verified proxy’s requests to the address it forwards, not to its own', async () => {
     const proxy = freshAddress();
     const through = (visitor: string) =>

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { enrich, identityLinks, pageFacts } from '../../src/ingest/enrich.js';
 import type { AcceptedEvent } from '../../src/ingest/events.js';
-import { forwardedFor, hashIp, storedIp, truncateIp } from '../../src/ingest/ip.js';
+import { forwardedFor, hashIp, limitedAddress, storedIp, truncateIp } from '../../src/ingest/ip.js';
 import { isDomainOrSubdomain, requestingHost } from '../../src/ingest/origin.js';
 import { userAgentFacts } from '../../src/ingest/userAgent.js';
 
@@ -112,6 +112,15 @@ describe('visitor addresses', () => {
     assert.equal(truncateIp('fe80::1%eth0'), 'fe80::');
     assert.equal(truncateIp('64:ff9b::192.0.2.33'), '64:ff9b::');
     assert.equal(truncateIp('nonsense'), null);
+  });
+
+  it('counts per-address limits by IPv4 address and by IPv6 /64', () => {
+    assert.equal(limitedAddress('203.0.113.57'), '203.0.113.57');
+    assert.equal(limitedAddress('::ffff:203.0.113.57'), '203.0.113.57');
+    assert.equal(limitedAddress('2001:DB8:85a3:8d3:1319:8a2e:370:7348'), '2001:db8:85a3:8d3::/64');
+    assert.equal(limitedAddress('2001:db8:85a3:8d3::1'), limitedAddress('2001:db8:85a3:8d3:ffff::2'));
+    assert.notEqual(limitedAddress('2001:db8:85a3:8d3::1'), limitedAddress('2001:db8:85a3:8d4::1'));
+    assert.equal(limitedAddress('fe80::1%eth0'), 'fe80::/64');
   });
 
   it('hashes per client with the server secret, 32 hex characters', () => {
