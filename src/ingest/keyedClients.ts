@@ -63,8 +63,9 @@ export class KeyedClients {
    */
   async peek(presented: string): Promise<KeyedClient | null> {
     const found = await this.lookup(presented);
-    const identity = found === null ? null : this.keys.identityOf(found.match);
-    return identity === null || found === null ? null : { identity, client: found.client };
+    if (found === null) return null;
+    const identity = this.keys.identityOf(found.match);
+    return identity === null ? null : { identity, client: found.client };
   }
 
   private async lookup(presented: string): Promise<{ match: KeyMatch; client: ClientRow } | null> {

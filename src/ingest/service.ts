@@ -4,7 +4,7 @@ import type { KeysService } from '../keys/service.js';
 import type { Clock } from '../shared/clock.js';
 import type { MetaChanges } from '../shared/metaChanges.js';
 import type { ClientRow, MetaStore } from '../store/metaStore.js';
-import { authenticate, checkOrigin, verifyProxyKey, visitorOf, type ConnectionFacts } from './access.js';
+import { authenticate, checkOrigin, verifyProxyKey, visitorOf, type ConnectionFacts, type Visitor } from './access.js';
 import { enrich, identityLinks, type RequestFacts } from './enrich.js';
 import type { EventSink } from './eventSink.js';
 import { KeyedClients } from './keyedClients.js';
@@ -144,21 +144,11 @@ export class IngestService {
   }
 
   async ingest(request: IngestRequest): Promise<IngestOutcome> {
-    const { store, sink, ipHashSecret } = this.options;
+    const { sink, ipHashSecret } = this.options;
     const receivedAt = this.options.clock();
     const { client, accepted, trusted } = await this.vouch(request, receivedAt);
-    const proxied = request.proxyKey !== undefined;
-    const visitor = visitorOf(request, trusted, proxied);
-    // A verified proxy's visitors are limited one by one, by the address it forwards.
-    if (proxied) {
-      if (request.charge !== undefined) request.charge.settled = true;
-      this.limitAddress(visitor.ip ?? request.connectionIp, receivedAt);
-    }
-    if (!trusted) await checkOrigin(store, client, request.originHost);
-    // Charged only now: a request refused above (a wrong proxy key, a foreign origin) must not use
-    // up the allowance of the client whose key it carries.
-    const keyWait = this.perKey.take(`${client.id}\n${trusted ? 'secret' : 'publishable'}`, receivedAt);
-    if (keyWait > 0) throw rateLimited(keyWait, 'key');
+    const visitor = visitorOf(request, trusted, request.proxyKey !== undefined);
+    await this.allow(request, client, trusted, visitor, receivedAt);
 
     const facts: RequestFacts = { clientId: client.id, receivedAt, ...visitor, ipStorage: client.ip_storage, ipHashSecret };
     const events = accepted.map((event) => enrich(event, facts));
@@ -196,20 +186,27 @@ export class IngestService {
    * the client's origins for a publishable key, and both allowances. Expects the gate to have admitted it (`admit`).
    */
   async sdkClient(request: SdkRequest): Promise<ClientRow> {
-    const now = this.options.clock();
     const { client } = await authenticate(this.keyedClients, request.key, request.publishableOnly);
     if (request.proxyKey !== undefined) verifyProxyKey(client, request.proxyKey);
     const trusted = request.key?.startsWith('sk_') === true;
-    // A verified proxy's visitors are limited one by one, as in `ingest`; a failure before this
-    // point is charged to the connection by the gate (`chargeFailure`).
+    await this.allow(request, client, trusted, visitorOf(request, trusted, request.proxyKey !== undefined), this.options.clock());
+    return client;
+  }
+
+  /**
+   * The rules a request of a known client meets, events or not. A verified proxy's visitors are
+   * limited one by one, by the address it forwards (a failure before this point is charged to the
+   * connection by the gate, `chargeFailure`). The key's allowance is charged last: a request
+   * refused before (a foreign origin) must not use up the allowance of the client whose key it carries.
+   */
+  private async allow(request: SdkRequest, client: ClientRow, trusted: boolean, visitor: Visitor, now: number): Promise<void> {
     if (request.proxyKey !== undefined) {
       if (request.charge !== undefined) request.charge.settled = true;
-      this.limitAddress(visitorOf(request, trusted, true).ip ?? request.connectionIp, now);
+      this.limitAddress(visitor.ip ?? request.connectionIp, now);
     }
     if (!trusted) await checkOrigin(this.options.store, client, request.originHost);
     const keyWait = this.perKey.take(`${client.id}\n${trusted ? 'secret' : 'publishable'}`, now);
     if (keyWait > 0) throw rateLimited(keyWait, 'key');
-    return client;
   }
 
   private limitAddress(ip: string, now: number): void {
