@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from './apiError.js';
-
-/** Fatal: a byte sequence that is not UTF-8 is refused rather than stored as U+FFFD. */
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+import type { ApiError } from './apiError.js';
+import { decodeUtf8 } from './utf8.js';
 
 /**
  * JSON is the only body the admin API accepts: anything else is a 415. An empty body with a JSON
@@ -17,9 +15,9 @@ export function installJsonBodyParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     let text: string;
     try {
-      text = utf8.decode(body as Buffer);
-    } catch {
-      done(new ApiError(400, 'invalid_json', 'The body is not valid UTF-8'), undefined);
+      text = decodeUtf8(body as Buffer);
+    } catch (error) {
+      done(error as ApiError, undefined);
       return;
     }
     if (text.trim() === '') {

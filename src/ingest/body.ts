@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { ApiError } from '../http/apiError.js';
+import { decodeUtf8 } from '../http/utf8.js';
 import { looksGzipped, unwrapPayload, type BodyEncoding } from './posthog/encoding.js';
 
 const gunzipAsync = promisify(gunzip);
@@ -19,8 +20,6 @@ export class RawBody {
     return this.#bytes;
   }
 }
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export interface DecodeOptions extends BodyEncoding {
   /** Bound on the decompressed size: a few KB of gzip can inflate to gigabytes. */
@@ -45,12 +44,7 @@ export async function decodeBody(body: RawBody | undefined, options: DecodeOptio
       throw new ApiError(400, 'invalid_json', 'The body is not valid gzip');
     }
   }
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    throw new ApiError(400, 'invalid_json', 'The body is not valid UTF-8');
-  }
+  const text = decodeUtf8(bytes);
   try {
     // Plain JSON.parse: a `__proto__` key becomes an ordinary own property, and nothing downstream
     // copies parsed objects by assignment, so it cannot reach a prototype.

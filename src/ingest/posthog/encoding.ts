@@ -1,4 +1,5 @@
 import { ApiError } from '../../http/apiError.js';
+import { decodeUtf8 } from '../../http/utf8.js';
 
 /**
  * How an ingestion body is wrapped, as PostHog's SDKs wrap it. posthog-js (1.449) sends gzip as
@@ -39,16 +40,6 @@ export const looksGzipped = (bytes: Buffer): boolean => bytes.length >= 2 && byt
 
 const invalid = (message: string): ApiError => new ApiError(400, 'invalid_json', message);
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function text(bytes: Buffer, what: string): string {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw invalid(`${what} is not valid UTF-8`);
-  }
-}
-
 /** Standard or URL-safe alphabet, padding optional; Buffer.from would skip any other character silently. */
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
@@ -66,11 +57,11 @@ function fromBase64(encoded: string, what: string): Buffer {
  */
 export function unwrapPayload(bytes: Buffer, encoding: Pick<BodyEncoding, 'base64' | 'form'>): Buffer {
   if (encoding.form) {
-    const fields = new URLSearchParams(text(bytes, 'The form body'));
+    const fields = new URLSearchParams(decodeUtf8(bytes, 'The form body'));
     const data = fields.get('data');
     if (data === null || data === '') throw invalid('The form body has no data field');
     return encoding.base64 ? fromBase64(data, 'The data field') : Buffer.from(data, 'utf8');
   }
-  if (encoding.base64) return fromBase64(text(bytes, 'The body').trim(), 'The body');
+  if (encoding.base64) return fromBase64(decodeUtf8(bytes).trim(), 'The body');
   return bytes;
 }
