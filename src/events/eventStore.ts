@@ -1,7 +1,10 @@
+import type { FunnelPlan, ReportPlan } from '../query/plan.js';
+import type { Dimension, Metric } from '../query/schemas.js';
+
 /**
  * The EventStore holds what ingestion accepted: events, and the identity links that let reports
- * count one person across `$identify` / `$create_alias`. DuckDB is the embedded engine; a
- * ClickHouse engine can implement the same interface later. Like the MetaStore, it knows nothing
+ * count one person across `$identify` / `$create_alias`. DuckDB is the embedded engine, ClickHouse
+ * the one for several nodes. Like the MetaStore, it knows nothing
  * of HTTP or validation: rows arrive already checked and enriched.
  */
 
@@ -79,37 +82,77 @@ export interface RecentEventsQuery {
   afterSeq?: number;
 }
 
-/** A read-only statement written by a query dialect (src/query): values only as bound parameters. */
-export interface ReadQuery {
-  sql: string;
-  params: (string | number | boolean)[];
+/** One group of a report. */
+export interface ReportRow {
+  /**
+   * The group's value of each dimension of the plan, by name. A time dimension's value is its
+   * bucket key as period.ts defines it (a number); the service turns keys into labels.
+   */
+  dimensions: Partial<Record<Dimension, string | number | null>>;
+  /** The group's value of each metric of the plan, by name: counts and rates, 0 where none. */
+  metrics: Partial<Record<Metric, number>>;
 }
 
-/** One result row; integers arrive as numbers. */
-export type ReadRow = (string | number | boolean | null)[];
+export interface ReportResult {
+  /**
+   * With `sortAndLimit`: the first `limit` groups in that order, then every dimension ascending
+   * (nulls last in both directions). Without it (a time dimension): every group, in no order, at
+   * most `maxRows`.
+   */
+  rows: ReportRow[];
+  /** How many groups the report has before the limit (with `sortAndLimit`); else rows.length. */
+  total: number;
+}
 
+export interface FunnelResult {
+  /** Persons who reached each step, in step order (same length as the plan's steps). */
+  reached: number[];
+}
+
+/** Events of one client, for moving a data dir's events into another engine and checking the copy. */
+export interface EventCount {
+  client_id: string;
+  events: number;
+  links: number;
+}
+
+/**
+ * The one contract between the app and an event engine. Typed operations in, named results out:
+ * no SQL crosses it, and nothing outside an engine's folder (src/engines/<name>/) and the one
+ * place that opens it (src/engines/openEventStore.ts) knows which engine is behind it.
+ * Every engine gives the same answer to every plan (the query suites run once per engine).
+ */
 export interface EventStore {
-  readonly engine: 'duckdb';
-  /** Creates or upgrades the schema; safe on every start. */
+  /** What and where the engine is, for start-up messages and health: "duckdb at data/events.duckdb". */
+  readonly description: string;
+  /** Creates or upgrades the schema; safe on every start, and from several nodes at once. */
   migrate(): Promise<void>;
   ping(): Promise<void>;
-  /** Flushes and releases the database; later calls fail. */
+  /** Flushes and releases the engine; later calls fail. */
   close(): Promise<void>;
 
   /**
-   * Stores events and identity links in ONE transaction, durable when the promise resolves.
-   * Duplicate (client_id, uuid) pairs are skipped, not errors. A link whose distinct_id is
-   * already linked keeps its first person (the first merge wins, as peers do).
+   * Stores events and identity links, durable when the promise resolves. Duplicate
+   * (client_id, uuid) pairs are skipped, not errors, and are counted once in every report
+   * whichever node stored them. A link whose distinct_id is already linked keeps its first
+   * person (the first merge wins, as peers do).
    */
   append(events: StoredEvent[], links: IdentityLink[]): Promise<AppendOutcome>;
   /** Newest first, in commit order (seq). */
   recentEvents(clientId: string, query: RecentEventsQuery): Promise<CommittedEvent[]>;
   /** The client's identity links, oldest first. */
   identityLinks(clientId: string): Promise<IdentityLink[]>;
-  /** Runs a report on the read connection (never inside a write transaction). */
-  read(query: ReadQuery): Promise<ReadRow[]>;
-  /** Whether the client has any identity link: reports skip the identity join for those without. */
-  hasIdentityLinks(clientId: string): Promise<boolean>;
+  /** One report over one client's events (see ReportPlan). */
+  report(plan: ReportPlan): Promise<ReportResult>;
+  /** One funnel over one client's events: persons per step. */
+  funnel(plan: FunnelPlan): Promise<FunnelResult>;
   /** Removes every event and identity link of the client (hard delete of the client). */
   deleteClient(clientId: string): Promise<void>;
+
+  /** Every client's events committed after `afterSeq`, oldest first, at most `limit`: for export. */
+  exportEvents(afterSeq: number, limit: number): Promise<CommittedEvent[]>;
+  /** Every client's identity links, oldest first: for export. */
+  exportLinks(): Promise<IdentityLink[]>;
+  /** Events and links per client (duplicates counted once), for checking a copy. */
+  counts(): Promise<EventCount[]>;
 }

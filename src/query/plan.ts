@@ -3,7 +3,7 @@ import type { OffsetSegment } from './zone.js';
 import type { Dimension, FunnelStepInput, Metric, QueryFiltersInput } from './schemas.js';
 
 /**
- * A validated query reduced to what a dialect needs to write SQL: no HTTP, no defaults left to
+ * A validated query reduced to what an engine needs to answer it: no HTTP, no defaults left to
  * decide, instants in epoch milliseconds. Every string in it ends up as a bound parameter.
  */
 export interface EventScope {
@@ -12,8 +12,6 @@ export interface EventScope {
   from: number;
   to: number;
   filters: QueryFiltersInput;
-  /** Count a person once across its linked distinct ids (false when the client has no links: cheaper). */
-  resolveIdentities: boolean;
 }
 
 export interface ReportPlan extends EventScope {
@@ -23,8 +21,8 @@ export interface ReportPlan extends EventScope {
   /** The zone's offsets over [from, to), for the time dimension's buckets. */
   offsets: OffsetSegment[];
   /**
-   * Without a time dimension the database sorts and cuts the rows and adds the total as a last
-   * column; with one, every row comes back and the service fills empty buckets first.
+   * Without a time dimension the engine sorts and cuts the groups and counts them all (total);
+   * with one, every group comes back and the service fills empty buckets, then sorts.
    */
   sortAndLimit?: { orderBy: { column: Metric | Dimension; direction: 'asc' | 'desc' }[]; limit: number };
   /** With a time dimension: rows beyond this many are not read (the caller refuses such a report anyway). */
