@@ -129,7 +129,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const clients = new ClientsService(options.store, clock, (client) => writer.eraseClient(client.id, clock(), client.created_at));
   const events = new EventsService(options.store, options.events, keys, () => writer.settled());
   const agencies = new AgenciesService(options.store, clock, clients);
-  const queries = new QueryService(options.store, options.events, keys, clock, () => writer.settled());
+  const queries = new QueryService(options.store, options.events, keys, clock);
 
   await app.register(healthRoutes, { store: options.store });
   await app.register(ingestRoutes, {

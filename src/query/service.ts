@@ -43,8 +43,6 @@ export class QueryService {
     private readonly events: EventStore,
     private readonly keys: KeysService,
     private readonly clock: Clock,
-    /** Resolves once every acknowledged event is in the EventStore, so a report sees what was just sent. */
-    private readonly settled: () => Promise<void>,
   ) {
     this.dialect = DIALECTS[events.engine];
   }
@@ -66,7 +64,6 @@ export class QueryService {
     const metrics = checkedMetrics(input);
     const periodInput = checkedPeriod(input);
     const { timezone, now } = await this.open(caller, input.client_id);
-    await this.settled();
     const period = resolvePeriod(periodInput, timezone, now);
     checkedRange(input, period);
     const links = await this.events.hasIdentityLinks(input.client_id);
@@ -108,7 +105,6 @@ export class QueryService {
   async funnel(caller: QueryCaller, input: FunnelInput): Promise<FunnelResultView> {
     const periodInput = checkedPeriod(input);
     const { timezone, now } = await this.open(caller, input.client_id);
-    await this.settled();
     const period = resolvePeriod(periodInput, timezone, now);
     checkedRange(input, period);
     const windowSeconds = input.window_seconds ?? DEFAULT_WINDOW_SECONDS;
