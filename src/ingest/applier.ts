@@ -16,6 +16,14 @@ const APPLY_RETRY_MS = 1_000;
 export const APPLY_LINGER_MS = 1_000;
 const APPLY_AT_EVENTS = 20_000;
 
+/** The MetaStore did not answer which lives are current: nothing is applied, the records stay journaled. */
+class LivesUnknown extends Error {
+  constructor(cause: unknown) {
+    super('the MetaStore could not say which client lives are current', { cause });
+    this.name = 'LivesUnknown';
+  }
+}
+
 /** What the applier needs to know of the rest of the writer. */
 export interface ApplierHooks {
   /** Someone waits to read what was acknowledged: do not linger. */
@@ -87,24 +95,19 @@ export class Applier {
    * every record.
    */
   async apply(records: JournalRecord[]): Promise<boolean> {
-    let lives: Map<string, number> | undefined;
-    const checkedAt = Date.now();
     try {
-      lives = this.lives === undefined ? undefined : await this.lives(clientsOf(records));
+      await this.applyInBatches(records);
+      return true;
     } catch (error) {
-      this.log('could not ask the MetaStore which client lives are current; the events stay journaled', error);
-      return false;
-    }
-    let applied: boolean;
-    try {
-      await this.applyInBatches(records, lives);
-      applied = true;
-    } catch (error) {
+      if (error instanceof LivesUnknown) return this.livesUnknown(error);
       this.log('could not move events into the event store; retrying record by record', error);
-      applied = await this.applyOneByOne(records, lives);
+      return this.applyOneByOne(records);
     }
-    if (applied && lives !== undefined && Date.now() - checkedAt > this.options.maxApplyMs) await this.eraseLivesGoneDuring(records, lives);
-    return applied;
+  }
+
+  private livesUnknown(error: LivesUnknown): false {
+    this.log('could not ask the MetaStore which client lives are current; the events stay journaled', error.cause);
+    return false;
   }
 
   /**
@@ -149,13 +152,15 @@ export class Applier {
    * others forever. A record refused alone while others succeed is set aside (kept, never
    * dropped silently). Returns false when every record failed: the store, not a record, is broken.
    */
-  private async applyOneByOne(records: JournalRecord[], lives: Map<string, number> | undefined): Promise<boolean> {
+  private async applyOneByOne(records: JournalRecord[]): Promise<boolean> {
     const refused: JournalRecord[] = [];
     let firstError: unknown;
     for (const record of records) {
       try {
-        await this.applyInBatches([record], lives);
+        await this.applyInBatches([record]);
       } catch (error) {
+        // Applied so far stays applied; the retry of all of them stores nothing twice (uuid).
+        if (error instanceof LivesUnknown) return this.livesUnknown(error);
         firstError ??= error;
         refused.push(record);
       }
@@ -169,18 +174,25 @@ export class Applier {
     return true;
   }
 
-  /** Transactions of at most maxBatchEvents events (a record is never split). */
-  private async applyInBatches(records: JournalRecord[], lives: Map<string, number> | undefined): Promise<void> {
+  /**
+   * Transactions of at most maxBatchEvents events (a record is never split), each preceded by one
+   * question to the MetaStore: which lives of the batch's clients are current.
+   */
+  private async applyInBatches(records: JournalRecord[]): Promise<void> {
     let batch: JournalRecord[] = [];
     let events = 0;
     const flush = async (): Promise<void> => {
-      const kept = this.erasures.keep(batch, lives);
-      this.stats.erasedRecords += kept.droppedRecords;
+      const records = batch;
       batch = [];
       events = 0;
+      const checkedAt = Date.now();
+      const lives = await this.livesOf(records);
+      const kept = this.erasures.keep(records, lives);
+      this.stats.erasedRecords += kept.droppedRecords;
       if (kept.events.length === 0 && kept.links.length === 0) return;
       this.stats.applyTransactions++;
       await this.store.append(kept.events, kept.links);
+      if (lives !== undefined && Date.now() - checkedAt > this.options.maxApplyMs) await this.eraseLivesGoneDuring(lives);
     };
     for (const record of records) {
       batch.push(record);
@@ -190,12 +202,21 @@ export class Applier {
     if (batch.length > 0) await flush();
   }
 
+  private async livesOf(records: JournalRecord[]): Promise<Map<string, number> | undefined> {
+    if (this.lives === undefined) return undefined;
+    try {
+      return await this.lives(clientsOf(records));
+    } catch (error) {
+      throw new LivesUnknown(error);
+    }
+  }
+
   /**
    * An apply that outlasted maxApplyMs may have stored records of a life erased after its check,
    * later than the erasing node's second pass: this node erases such a client itself. A client
    * created again meanwhile is left alone (its new life's events would go too).
    */
-  private async eraseLivesGoneDuring(records: JournalRecord[], checked: Map<string, number>): Promise<void> {
+  private async eraseLivesGoneDuring(checked: Map<string, number>): Promise<void> {
     try {
       const now = await (this.lives as ClientLives)([...checked.keys()]);
       for (const id of checked.keys()) {
@@ -204,7 +225,7 @@ export class Applier {
         await this.store.deleteClient(id);
       }
     } catch (error) {
-      this.log(`could not check the lives of a late apply of ${records.length} record(s)`, error);
+      this.log(`could not check the lives of a late apply (clients ${[...checked.keys()].join(', ')})`, error);
     }
   }
 
