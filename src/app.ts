@@ -114,17 +114,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Every event write goes through this queue; closing the app waits for the queued ones to commit.
   // Applies what an earlier process journaled but had not moved into the EventStore, first.
-  const writer = await EventWriter.open(options.events, options.journalDir, options.writer, (message, error) =>
-    app.log.error({ err: error }, message),
+  // The MetaStore's lives let it drop records of a client another node erased.
+  const writer = await EventWriter.open(
+    options.events,
+    options.journalDir,
+    options.writer,
+    (message, error) => app.log.error({ err: error }, message),
+    (ids) => options.store.clientLives(ids),
   );
   app.addHook('onClose', () => writer.close());
   app.decorate('eventsSettled', () => writer.settled());
   const keys = new KeysService(options.store, clock);
   const metaChanges = new MetaChanges();
-  const clients = new ClientsService(options.store, clock, async (client) => {
-    await writer.forgetClient(client.id, clock(), client.created_at);
-    await options.events.deleteClient(client.id);
-  });
+  const clients = new ClientsService(options.store, clock, (client) => writer.eraseClient(client.id, clock(), client.created_at));
   const events = new EventsService(options.store, options.events, keys, () => writer.settled());
   const agencies = new AgenciesService(options.store, clock, clients);
   const queries = new QueryService(options.store, options.events, keys, clock);

@@ -171,6 +171,11 @@ export interface MetaStore {
 
   insertClient(client: ClientFields, keys: KeyRow[]): Promise<void>;
   getClient(id: string): Promise<ClientRow | null>;
+  /**
+   * The current life (created_at) of each of these clients that exists, in one query: the event
+   * writer asks once per batch, so a node never applies events of a life another node erased.
+   */
+  clientLives(ids: string[]): Promise<Map<string, number>>;
   listClients(filter: ClientFilter, page: Page): Promise<PageOf<ClientRow>>;
   updateClient(id: string, changes: ClientChanges, updatedAt: number): Promise<ClientRow | null>;
   /** Removes the client and everything stored under it. */

@@ -36,3 +36,26 @@ export async function createServerClient(server: RunningServer, adminKey: string
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return { id, pk: res.body.data.publishable_key, sk: res.body.data.secret_key };
 }
+
+/**
+ * Reports do not wait for the event writer: they see an acknowledged event within its linger (1 s),
+ * and another node's events once that node applied them. A server-process test that ingests and
+ * then reports says so by polling until `done` holds (or the time is up: the last answer is
+ * returned, for the test's assertion to show).
+ */
+export async function pollReport<T>(
+  server: RunningServer,
+  key: string,
+  path: '/api/v1/query' | '/api/v1/query/funnel',
+  body: Record<string, unknown>,
+  done: (data: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await callServer<T>(server, 'POST', path, key, body);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    if (done(res.body.data) || Date.now() >= deadline) return res.body.data;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -214,7 +214,7 @@ describeEachStoreAndEngine('query API: metrics, dimensions, filters', (kind, eng
     });
   });
 
-  it('sees events acknowledged through ingestion once they are applied', async () => {
+  it('sees events acknowledged through ingestion once they are applied (read-your-writes is asked for)', async () => {
     const created = await api().request('POST', '/api/v1/clients', { body: { id: 'metrics-ingested', name: 'Ingested' } });
     const sk = created.body.data.secret_key as string;
     const sent = await api().request('POST', '/batch', {
@@ -223,10 +223,33 @@ describeEachStoreAndEngine('query API: metrics, dimensions, filters', (kind, eng
       body: { batch: [{ event: '$pageview', distinct_id: 'i-1', timestamp: '2026-03-01T11:00:00Z', properties: { $current_url: 'https://x.test/a' } }] },
     });
     assert.equal(sent.status, 200);
-    // Queries do not wait for the journal to be applied (that would defeat the writer's linger).
+    // Reports do not wait for the applier's linger: a reader that must see its writes says so.
     await api().settled();
     const data = await rows(api(), { client_id: 'metrics-ingested', metrics: ['page_views', 'unique_visitors'], dimensions: ['path'], period: 'today' });
     assert.deepEqual(data.rows, [['/a', 1, 1]]);
+  });
+
+  it('does not make the writer apply early: a report answers from what is applied, and sees new events within the linger', async () => {
+    const created = await api().request('POST', '/api/v1/clients', { body: { id: 'metrics-linger', name: 'Linger' } });
+    const sk = created.body.data.secret_key as string;
+    const body = { client_id: 'metrics-linger', metrics: ['page_views'], period: 'today', filters: { include_bots: true } };
+    const sent = await api().request('POST', '/batch', {
+      anonymous: true,
+      headers: { authorization: `Bearer ${sk}` },
+      body: { batch: [{ event: '$pageview', distinct_id: 'l-1', timestamp: '2026-03-01T11:00:00Z', properties: { $current_url: 'https://x.test/a' } }] },
+    });
+    assert.equal(sent.status, 200);
+    const ackedAt = Date.now();
+    const first = await rows(api(), body);
+    // The writer lingers 1 s after this lone event; a report asked at once must not cut that short.
+    if (Date.now() - ackedAt < 500) assert.deepEqual(first.rows, [[0]], 'the report waited for the writer to apply');
+    let seen = first;
+    while (seen.rows[0]?.[0] !== 1 && Date.now() - ackedAt < 5_000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      seen = await rows(api(), body);
+    }
+    assert.deepEqual(seen.rows, [[1]]);
+    assert.ok(Date.now() - ackedAt < 2_500, `seen ${Date.now() - ackedAt} ms after its acknowledgement`);
   });
 
   it('answers every valid combination of metrics, dimensions and filters', async () => {

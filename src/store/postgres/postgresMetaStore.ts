@@ -253,6 +253,14 @@ export class PostgresMetaStore implements MetaStore {
     return row ? toClientRow(row) : null;
   }
 
+  async clientLives(ids: string[]): Promise<Map<string, number>> {
+    const lives = new Map<string, number>();
+    if (ids.length === 0) return lives;
+    const { rows } = await this.query('SELECT id, created_at FROM clients WHERE id = ANY($1::text[])', [ids]);
+    for (const row of rows) lives.set(String(row.id), toNumber(row.created_at));
+    return lives;
+  }
+
   async listClients(filter: ClientFilter, page: Page): Promise<PageOf<ClientRow>> {
     const where = clientWhere(filter, dollar, 'ILIKE', (b) => b);
     const after = afterClause(page, 'c', dollar, where.params.length);

@@ -194,6 +194,15 @@ export class SqliteMetaStore implements MetaStore {
     return row ? toClientRow(row) : null;
   }
 
+  async clientLives(ids: string[]): Promise<Map<string, number>> {
+    const lives = new Map<string, number>();
+    if (ids.length === 0) return lives;
+    // json_each: one statement for any number of ids (no limit on bound parameters to meet).
+    const rows = this.prepare('SELECT id, created_at FROM clients WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as { id: string; created_at: number }[];
+    for (const row of rows) lives.set(row.id, Number(row.created_at));
+    return lives;
+  }
+
   async listClients(filter: ClientFilter, page: Page): Promise<PageOf<ClientRow>> {
     const where = clientWhere(filter, named, 'LIKE', (b) => (b ? 1 : 0));
     const after = afterClause(page, 'c', named, where.params.length);

@@ -1,0 +1,74 @@
+import type { EventStore } from '../events/eventStore.js';
+import type { ClientLives } from './erasures.js';
+import type { WriterLog } from './writerOptions.js';
+
+/** How often the MetaStore is asked whether the erased client is gone yet. */
+const GONE_POLL_MS = 50;
+/** A client still there after this long was not deleted (the delete failed; retrying it erases again). */
+const GONE_GIVE_UP_MS = 60_000;
+
+/**
+ * The second pass of a hard delete, for nodes sharing one EventStore. Another node may have asked
+ * the MetaStore about the client's life just before it was deleted, and commit that batch after
+ * the first erasure: its apply lasts at most `boundMs` past its check (the applier's longest
+ * apply; a longer one erases for itself, see Applier). So once the client is gone from the
+ * MetaStore, this waits `boundMs` and erases again: nothing of the old life remains.
+ *
+ * A client created again by then keeps its events: this second pass is skipped (it would erase the
+ * new life too), and a batch of the old life checked before the delete may then stay. Stopping the
+ * node runs waiting passes at once rather than never; a node killed within the bound loses them.
+ */
+export class EraseAgain {
+  private readonly waiting = new Set<{ wake(): void }>();
+  private readonly running = new Set<Promise<void>>();
+  private closing = false;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly lives: ClientLives,
+    private readonly boundMs: number,
+    private readonly log: WriterLog,
+  ) {}
+
+  /** Erases the client once more, `boundMs` after its life `life` is gone from the MetaStore. */
+  schedule(clientId: string, life: number): void {
+    const pass = this.run(clientId, life).catch((error: unknown) => this.log(`the second erasure of client ${clientId} failed`, error));
+    this.running.add(pass);
+    void pass.finally(() => this.running.delete(pass));
+  }
+
+  /** Runs every waiting pass now, and resolves once all are done. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const waiter of this.waiting) waiter.wake();
+    await Promise.all(this.running);
+  }
+
+  private async run(clientId: string, life: number): Promise<void> {
+    // The erasure runs before the MetaStore delete: the bound counts from the delete.
+    for (const start = Date.now(); (await this.lives([clientId])).get(clientId) === life; ) {
+      if (this.closing) return;
+      if (Date.now() - start > GONE_GIVE_UP_MS) return;
+      await this.sleep(GONE_POLL_MS);
+    }
+    await this.sleep(this.boundMs);
+    if ((await this.lives([clientId])).has(clientId)) return;
+    await this.store.deleteClient(clientId);
+  }
+
+  /** A pause that close() cuts short. */
+  private sleep(ms: number): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = {
+        wake: () => {
+          clearTimeout(timer);
+          this.waiting.delete(waiter);
+          resolve();
+        },
+      };
+      const timer = setTimeout(waiter.wake, ms);
+      this.waiting.add(waiter);
+    });
+  }
+}
