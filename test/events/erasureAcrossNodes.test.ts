@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, it } from 'node:test';
 import { ClientsService } from '../../src/clients/service.js';
-import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
+import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import type { IdentityLink } from '../../src/events/eventStore.js';
 import type { ClientLives } from '../../src/ingest/erasures.js';
 import { EventWriter } from '../../src/ingest/eventWriter.js';
