@@ -164,4 +164,16 @@ describeEachStore('a hard delete on one node, records of the old life on another
     assert.deepEqual(await stored('unsure'), { events: ['first', 'second'], persons: ['person-first', 'person-second'] });
     assert.equal(nodeB.stats.rejectedRecords, 0, 'a MetaStore that does not answer sets no record aside');
   });
+
+  it('asks the MetaStore for the lives of a batch’s clients in one question, any number and any id', async () => {
+    const odd = await create('it\'s "ödd", 100%_');
+    const plain = await create('plain');
+    const unknown = Array.from({ length: 40_000 }, (_, i) => `absent-${i}`);
+    const answer = await opened.store.clientLives(['plain', ...unknown, 'it\'s "ödd", 100%_', 'plain']);
+    assert.deepEqual([...answer].sort(), [
+      ['it\'s "ödd", 100%_', odd],
+      ['plain', plain],
+    ]);
+    assert.equal((await opened.store.clientLives([])).size, 0);
+  });
 });
