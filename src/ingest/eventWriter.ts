@@ -69,17 +69,18 @@ export class EventWriter implements EventSink {
     const { journal, leftover, erasures } = await Journal.open(journalDir);
     const say: WriterLog = log ?? ((message, error) => process.stderr.write(`mythic: ${message}: ${String(error)}\n`));
     const writer = new EventWriter(store, journal, { ...DEFAULT_WRITER_OPTIONS, ...options }, say, lives);
-    writer.rememberErasures(erasures);
+    const unfinished = writer.rememberErasures(erasures);
     for (const segment of leftover) {
       // A store that refuses everything now fails the start, with the segment kept for the next.
       if (!(await writer.applier.apply(segment.records))) throw new Error('the event store refused every journaled record left by the last run');
       await journal.discard(segment.sequence);
     }
+    for (const erasure of unfinished) writer.eraseAgain?.schedule(erasure.client_id, erasure.life);
     return writer;
   }
 
-  /** This node's erasures from the journal; the second passes a stop or crash cut off run again. */
-  private rememberErasures(erasures: Erasure[]): void {
+  /** Takes this node's erasures from the journal; returns those whose second pass a stop or crash cut off. */
+  private rememberErasures(erasures: Erasure[]): (Erasure & { life: number })[] {
     const unfinished = new Map<string, Erasure & { life: number }>();
     for (const erasure of erasures) {
       if (erasure.life === undefined) {
@@ -94,7 +95,7 @@ export class EventWriter implements EventSink {
       this.erasures.remember(erasure);
       unfinished.set(key, { ...erasure, life: erasure.life });
     }
-    for (const erasure of unfinished.values()) this.eraseAgain?.schedule(erasure.client_id, erasure.life);
+    return [...unfinished.values()];
   }
 
   /** Events acknowledged or waiting, not yet in the EventStore. */
