@@ -43,6 +43,11 @@ export interface Erasure {
    * to `at`.
    */
   life?: number;
+  /**
+   * Set on the line that says the second erasure of this life ran (nodes sharing an EventStore
+   * erase again after the applier's longest apply): a node restarted before it runs it at start.
+   */
+  erased_again?: true;
 }
 
 const segmentName = (sequence: number): string => `${String(sequence).padStart(12, '0')}${SEGMENT_SUFFIX}`;

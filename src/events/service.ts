@@ -25,7 +25,10 @@ export class EventsService {
     private readonly meta: MetaStore,
     private readonly events: EventStore,
     private readonly keys: KeysService,
-    /** Resolves once every acknowledged event is in the EventStore, so a read sees what was just sent. */
+    /**
+     * Resolves once every acknowledged event is in the EventStore. The live view waits for it (a
+     * debugger must show what was just sent); reports do not (they see events within the linger).
+     */
     private readonly settled: () => Promise<void>,
   ) {}
 

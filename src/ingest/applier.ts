@@ -13,7 +13,7 @@ const APPLY_RETRY_MS = 1_000;
  * see events within this linger of their acknowledgement; a reader that must see them at once (the
  * live view) waits on the read barrier, which makes the applier go without lingering.
  */
-export const APPLY_LINGER_MS = 1_000;
+const APPLY_LINGER_MS = 1_000;
 const APPLY_AT_EVENTS = 20_000;
 
 /** The MetaStore did not answer which lives are current: nothing is applied, the records stay journaled. */

@@ -16,7 +16,8 @@ const GONE_GIVE_UP_MS = 60_000;
  *
  * A client created again by then keeps its events: this second pass is skipped (it would erase the
  * new life too), and a batch of the old life checked before the delete may then stay. Stopping the
- * node runs waiting passes at once rather than never; a node killed within the bound loses them.
+ * node runs waiting passes at once rather than never; a node killed before a pass ran runs it at
+ * its next start (the journal's erasure file says which ran).
  */
 export class EraseAgain {
   private readonly waiting = new Set<{ wake(): void }>();
@@ -28,6 +29,8 @@ export class EraseAgain {
     private readonly lives: ClientLives,
     private readonly boundMs: number,
     private readonly log: WriterLog,
+    /** The pass ran (or the client was never deleted): recorded, so a restart does not run it again. */
+    private readonly done: (clientId: string, life: number) => Promise<void>,
   ) {}
 
   /** Erases the client once more, `boundMs` after its life `life` is gone from the MetaStore. */
@@ -48,12 +51,12 @@ export class EraseAgain {
     // The erasure runs before the MetaStore delete: the bound counts from the delete.
     for (const start = Date.now(); (await this.lives([clientId])).get(clientId) === life; ) {
       if (this.closing) return;
-      if (Date.now() - start > GONE_GIVE_UP_MS) return;
+      if (Date.now() - start > GONE_GIVE_UP_MS) return this.done(clientId, life);
       await this.sleep(GONE_POLL_MS);
     }
     await this.sleep(this.boundMs);
-    if ((await this.lives([clientId])).has(clientId)) return;
-    await this.store.deleteClient(clientId);
+    if (!(await this.lives([clientId])).has(clientId)) await this.store.deleteClient(clientId);
+    await this.done(clientId, life);
   }
 
   /** A pause that close() cuts short. */

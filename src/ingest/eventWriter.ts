@@ -47,7 +47,10 @@ export class EventWriter implements EventSink {
         this.barrier.finish(records.length);
       },
     });
-    this.eraseAgain = lives === undefined ? undefined : new EraseAgain(store, lives, options.maxApplyMs, log);
+    this.eraseAgain =
+      lives === undefined
+        ? undefined
+        : new EraseAgain(store, lives, options.maxApplyMs, log, (clientId, life) => journal.recordErasure({ client_id: clientId, at: Date.now(), life, erased_again: true }));
   }
 
   /**
@@ -66,13 +69,33 @@ export class EventWriter implements EventSink {
     const { journal, leftover, erasures } = await Journal.open(journalDir);
     const say: WriterLog = log ?? ((message, error) => process.stderr.write(`mythic: ${message}: ${String(error)}\n`));
     const writer = new EventWriter(store, journal, { ...DEFAULT_WRITER_OPTIONS, ...options }, say, lives);
-    for (const erasure of erasures) writer.erasures.remember(erasure);
+    const unfinished = writer.rememberErasures(erasures);
     for (const segment of leftover) {
       // A store that refuses everything now fails the start, with the segment kept for the next.
       if (!(await writer.applier.apply(segment.records))) throw new Error('the event store refused every journaled record left by the last run');
       await journal.discard(segment.sequence);
     }
+    for (const erasure of unfinished) writer.eraseAgain?.schedule(erasure.client_id, erasure.life);
     return writer;
+  }
+
+  /** Takes this node's erasures from the journal; returns those whose second pass a stop or crash cut off. */
+  private rememberErasures(erasures: Erasure[]): (Erasure & { life: number })[] {
+    const unfinished = new Map<string, Erasure & { life: number }>();
+    for (const erasure of erasures) {
+      if (erasure.life === undefined) {
+        this.erasures.remember(erasure);
+        continue;
+      }
+      const key = `${erasure.life} ${erasure.client_id}`;
+      if (erasure.erased_again) {
+        unfinished.delete(key);
+        continue;
+      }
+      this.erasures.remember(erasure);
+      unfinished.set(key, { ...erasure, life: erasure.life });
+    }
+    return [...unfinished.values()];
   }
 
   /** Events acknowledged or waiting, not yet in the EventStore. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, it } from 'node:test';
@@ -163,5 +163,52 @@ describeEachStore('a hard delete on one node, records of the old life on another
     assert.equal(failures, 0);
     assert.deepEqual(await stored('unsure'), { events: ['first', 'second'], persons: ['person-first', 'person-second'] });
     assert.equal(nodeB.stats.rejectedRecords, 0, 'a MetaStore that does not answer sets no record aside');
+  });
+
+  it('asks the MetaStore for the lives of a batch’s clients in one question, any number and any id', async () => {
+    const odd = await create('it\'s "ödd", 100%_');
+    const plain = await create('plain');
+    const unknown = Array.from({ length: 40_000 }, (_, i) => `absent-${i}`);
+    const answer = await opened.store.clientLives(['plain', ...unknown, 'it\'s "ödd", 100%_', 'plain']);
+    assert.deepEqual([...answer].sort(), [
+      ['it\'s "ödd", 100%_', odd],
+      ['plain', plain],
+    ]);
+    assert.equal((await opened.store.clientLives([])).size, 0);
+  });
+
+  it('runs at its next start a second erasure that a stop cut off, once', async () => {
+    // What a node left when killed between its first and second erasure of two clients: one
+    // stayed deleted (a raced batch stored its event after the first), one was created again.
+    const dir = mkdtempSync(join(tmpdir(), 'mythic-node-'));
+    dirs.push(dir);
+    const newLife = await create('back');
+    const erasures = [
+      { client_id: 'gone', at: 1_000, life: 500 },
+      { client_id: 'back', at: 1_000, life: 600 },
+    ];
+    writeFileSync(join(dir, 'erasures.jsonl'), erasures.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    await events.append([storedEvent({ client_id: 'gone', event: 'raced' }), storedEvent({ client_id: 'back', event: 'new-life' })], []);
+    const againLines = (): unknown[] =>
+      readFileSync(join(dir, 'erasures.jsonl'), 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('erased_again'))
+        .map((line) => JSON.parse(line) as unknown);
+    const restarted = await EventWriter.open(events, dir, { maxApplyMs: BOUND_MS }, quiet, lives);
+    const deadline = Date.now() + BOUND_MS * 10;
+    while (againLines().length < 2 && Date.now() < deadline) await pause(25);
+    await restarted.close();
+    assert.deepEqual((await stored('gone')).events, [], 'the cut-off second erasure ran');
+    assert.deepEqual((await stored('back')).events, ['new-life'], 'a client created again keeps its events');
+    assert.deepEqual(
+      againLines().map((line) => (line as { client_id: string }).client_id).sort(),
+      ['back', 'gone'],
+    );
+    assert.ok(newLife !== 600);
+    // Started again: both are done, nothing runs twice.
+    const again = await EventWriter.open(events, dir, { maxApplyMs: BOUND_MS }, quiet, lives);
+    await pause(BOUND_MS * 2);
+    await again.close();
+    assert.equal(againLines().length, 2);
   });
 });
