@@ -25,7 +25,7 @@ Usage:
 
 Options (each also read from the environment variable shown):
 ${Object.values(SETTINGS)
-  .map((s) => `  --${s.flag.padEnd(14)} ${s.env.padEnd(20)} ${s.default === undefined ? '' : `default ${s.default}`}`)
+  .map((s) => `  --${s.flag.padEnd(18)} ${s.env.padEnd(25)} ${s.default === undefined ? '' : `default ${s.default}`}`)
   .join('\n')}
 
 Options of seed-demo:

@@ -258,6 +258,13 @@ describe('invalid configuration stops the start with one line and exit code 2', 
     { title: 'MYTHIC_DATABASE_URL=mysql://x', env: { MYTHIC_DATABASE_URL: 'mysql://x' }, mentions: ['MYTHIC_DATABASE_URL', 'postgres://', 'mysql:'] },
     { title: 'MYTHIC_ADMIN_KEY too short', env: { MYTHIC_ADMIN_KEY: 'tooshort-secret' }, mentions: ['MYTHIC_ADMIN_KEY', '24'], secret: 'tooshort-secret' },
     { title: 'MYTHIC_LOG_LEVEL=loud', env: { MYTHIC_LOG_LEVEL: 'loud' }, mentions: ['MYTHIC_LOG_LEVEL', "'loud'", 'info'] },
+    {
+      title: 'MYTHIC_CLICKHOUSE_URL naming two databases',
+      env: { MYTHIC_CLICKHOUSE_URL: 'http://mythic:ch-s3cret@ch.internal:8123/a/b' },
+      mentions: ['MYTHIC_CLICKHOUSE_URL', 'one database', 'mythic:***@ch.internal'],
+      secret: 'ch-s3cret',
+    },
+    { title: 'MYTHIC_CLICKHOUSE_CLUSTER without a URL', env: { MYTHIC_CLICKHOUSE_CLUSTER: 'main' }, mentions: ['MYTHIC_CLICKHOUSE_CLUSTER', 'MYTHIC_CLICKHOUSE_URL'] },
     { title: 'an unknown flag --nope', args: ['--nope'], mentions: ['--nope'] },
   ];
   for (const c of cases) {
