@@ -108,7 +108,10 @@ async function serve(config: Config): Promise<void> {
       publicUrl: config.publicUrl,
       adminKeyHash: sha256Hex(admin.key),
       logLevel: config.logLevel === 'silent' ? false : config.logLevel,
-      ingest: { rateLimits: { perIp: { perSecond: config.rateLimitPerIp }, perKey: { perSecond: config.rateLimitPerKey } } },
+      ingest: {
+        rateLimits: { perIp: { perSecond: config.rateLimitPerIp }, perKey: { perSecond: config.rateLimitPerKey } },
+        metaCacheTtlMs: config.metaCacheTtlMs,
+      },
       timeouts: { requestMs: config.requestTimeoutMs, headersMs: config.headersTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
     });
     await app.listen({ port: config.port, host: config.host });

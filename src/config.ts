@@ -30,6 +30,8 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** Where browsers reach this server (an http(s) origin): embed codes and links use it; unset: the request's Host. */
   publicUrl: string | undefined;
+  /** Milliseconds a node reuses keys, clients and hostnames it read: how late it may see another node's change. */
+  metaCacheTtlMs: number;
   /**
    * Selects the ClickHouse event engine: an http(s)://user:password@host:port/database URL, or
    * chdb:<dir> for embedded ClickHouse; unset means DuckDB in the data dir. Holds the password:
@@ -63,6 +65,7 @@ export const SETTINGS = {
   headersTimeout: { flag: 'headers-timeout', env: 'MYTHIC_HEADERS_TIMEOUT', default: '10' },
   keepAliveTimeout: { flag: 'keep-alive-timeout', env: 'MYTHIC_KEEP_ALIVE_TIMEOUT', default: '5' },
   publicUrl: { flag: 'public-url', env: 'MYTHIC_PUBLIC_URL', default: undefined },
+  metaCacheTtl: { flag: 'meta-cache-ttl', env: 'MYTHIC_META_CACHE_TTL', default: '1' },
   clickhouseUrl: { flag: 'clickhouse-url', env: 'MYTHIC_CLICKHOUSE_URL', default: undefined },
   clickhouseCluster: { flag: 'clickhouse-cluster', env: 'MYTHIC_CLICKHOUSE_CLUSTER', default: undefined },
 } as const;
@@ -239,6 +242,18 @@ function parseClickhouseCluster(raw: string, source: string, clickhouseUrl: { va
   return value;
 }
 
+/** The longest a node may go on using MetaStore rows it read: five minutes. */
+const MAX_META_CACHE_TTL_SECONDS = 300;
+
+/** Seconds (decimals allowed; 0: read the MetaStore on every request) as milliseconds. */
+function parseCacheTtl(raw: string, source: string): number {
+  const seconds = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(seconds >= 0 && seconds <= MAX_META_CACHE_TTL_SECONDS)) {
+    throw new ConfigError(`${source} must be a number of seconds from 0 (no reuse) to ${MAX_META_CACHE_TTL_SECONDS}, not '${raw}'`);
+  }
+  return Math.round(seconds * 1000);
+}
+
 /** Reads and validates every setting; throws ConfigError with a message naming the bad one. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const options = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]));
@@ -279,6 +294,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   }
   const publicUrl = read('publicUrl');
   const clickhouseUrl = read('clickhouseUrl');
+  const metaCacheTtl = read('metaCacheTtl');
   const clickhouseCluster = read('clickhouseCluster');
 
   if (!host.value?.trim()) throw new ConfigError(`${host.source} must not be empty`);
@@ -305,6 +321,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     headersTimeoutMs,
     keepAliveTimeoutMs: parseSeconds(keepAliveTimeout.value as string, keepAliveTimeout.source),
     publicUrl: publicUrl.value === undefined ? undefined : parsePublicUrl(publicUrl.value, publicUrl.source),
+    metaCacheTtlMs: parseCacheTtl(metaCacheTtl.value as string, metaCacheTtl.source),
     // Present only when set, so a DuckDB configuration carries no ClickHouse keys at all.
     ...(clickhouseUrl.value === undefined ? {} : { clickhouseUrl: parseClickhouseUrl(clickhouseUrl.value, clickhouseUrl.source) }),
     ...(clickhouseCluster.value === undefined

@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       headersTimeoutMs: 10_000,
       keepAliveTimeoutMs: 5_000,
       publicUrl: undefined,
+      metaCacheTtlMs: 1_000,
     };
     assert.deepEqual(loadConfig([], {}), expected);
   });
@@ -58,6 +59,7 @@ describe('loadConfig', () => {
       MYTHIC_HEADERS_TIMEOUT: '2.5',
       MYTHIC_KEEP_ALIVE_TIMEOUT: '75',
       MYTHIC_PUBLIC_URL: 'https://Analytics.Example.com:8443/',
+      MYTHIC_META_CACHE_TTL: '2.5',
     });
     assert.deepEqual(config, {
       port: 9090,
@@ -73,6 +75,7 @@ describe('loadConfig', () => {
       headersTimeoutMs: 2_500,
       keepAliveTimeoutMs: 75_000,
       publicUrl: 'https://analytics.example.com:8443',
+      metaCacheTtlMs: 2_500,
     });
   });
 
@@ -94,11 +97,12 @@ describe('loadConfig', () => {
       MYTHIC_HEADERS_TIMEOUT: '20',
       MYTHIC_KEEP_ALIVE_TIMEOUT: '75',
       MYTHIC_PUBLIC_URL: 'https://env.example',
+      MYTHIC_META_CACHE_TTL: '9',
     };
     const config = loadConfig(
       [
         ...['--port', '7070', '--host=::1', '--data-dir', '/flag/dir', `--admin-key=${GOOD_KEY}`, '--database-url', PG_URL, '--log-level', 'debug'],
-        ...['--trust-proxy', 'false', '--request-timeout', '3', '--headers-timeout=1', '--keep-alive-timeout', '0.5', '--public-url', 'http://[::1]:8080'],
+        ...['--trust-proxy', 'false', '--request-timeout', '3', '--headers-timeout=1', '--keep-alive-timeout', '0.5', '--public-url', 'http://[::1]:8080', '--meta-cache-ttl', '0'],
       ],
       env,
     );
@@ -116,6 +120,7 @@ describe('loadConfig', () => {
       headersTimeoutMs: 1_000,
       keepAliveTimeoutMs: 500,
       publicUrl: 'http://[::1]:8080',
+      metaCacheTtlMs: 0,
     });
   });
 
@@ -264,6 +269,14 @@ describe('loadConfig', () => {
     // Node refuses to create a server whose header timeout exceeds its request timeout.
     assertRejected([], { MYTHIC_REQUEST_TIMEOUT: '5' }, 'MYTHIC_HEADERS_TIMEOUT', 'must not be longer than MYTHIC_REQUEST_TIMEOUT');
     assertRejected(['--headers-timeout', '3', '--request-timeout', '2'], {}, '--headers-timeout', '--request-timeout');
+  });
+
+  it('reads the MetaStore cache lifetime as seconds from 0 (no reuse) to 300', () => {
+    assert.equal(loadConfig([], { MYTHIC_META_CACHE_TTL: '300' }).metaCacheTtlMs, 300_000);
+    assert.equal(loadConfig(['--meta-cache-ttl', '0.25'], {}).metaCacheTtlMs, 250);
+    for (const bad of ['-1', '301', 'abc', '1e2', '5s', ' ']) {
+      assertRejected([], { MYTHIC_META_CACHE_TTL: bad }, 'MYTHIC_META_CACHE_TTL', `'${bad}'`, '0 (no reuse) to 300');
+    }
   });
 
   it('accepts each pino level and rejects others, listing the choices', () => {
