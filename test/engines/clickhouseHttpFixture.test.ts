@@ -1,26 +1,16 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { CLICKHOUSE_SKIP_REASON } from '../helpers/clickhouseEngine.js';
 import { spawnClickhouseHttp, startClickhouseHttp, type ClickhouseHttp } from '../helpers/clickhouseHttp.js';
-
-/** chdb is installed apart (npm install --no-save chdb@3.4.0): without it this suite says so and skips. */
-function chdbMissing(): string | false {
-  try {
-    createRequire(import.meta.url).resolve('chdb');
-    return false;
-  } catch {
-    return 'chdb is not installed: run npm install --no-save chdb@3.4.0 to test the ClickHouse HTTP fixture';
-  }
-}
 
 const USER = 'mythic';
 const PASSWORD = 'fixture-pw';
 
-describe('the chDB fixture serving ClickHouse over HTTP, driven by @clickhouse/client', { skip: chdbMissing() }, () => {
+describe('the chDB fixture serving ClickHouse over HTTP, driven by @clickhouse/client', { skip: CLICKHOUSE_SKIP_REASON ?? false }, () => {
   let dataDir: string;
   let fixture: ClickhouseHttp;
   const clients: ClickHouseClient[] = [];

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
+import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import type { HostnameView } from '../../src/hostnames/schemas.js';
 import { sha256Hex } from '../../src/keys/secrets.js';
 import { PostgresMetaStore } from '../../src/store/postgres/postgresMetaStore.js';
