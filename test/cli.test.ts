@@ -334,6 +334,28 @@ describe('an unreachable PostgreSQL', () => {
   });
 });
 
+describe('an unreachable ClickHouse', () => {
+  it('fails with exit code 1 naming ClickHouse, not the MetaStore, and never its password', async () => {
+    const schema = POSTGRES_URL === undefined ? undefined : await freshPostgresSchema(POSTGRES_URL);
+    try {
+      const exit = await runCli('serve', {
+        dataDir: newDataDir(),
+        adminKey: 'mk_clickhouse_test_key_0123456789abcdef',
+        ...(schema === undefined ? {} : { databaseUrl: schema.url }),
+        env: { MYTHIC_CLICKHOUSE_URL: 'http://mythic:ch-s3cret-pw@127.0.0.1:1/mythic' },
+      });
+      assert.equal(exit.code, 1, output(exit));
+      // The last line is Mythic's; the official client logs its own failure before it.
+      const last = exit.stderr.trimEnd().split('\n').at(-1) ?? '';
+      assert.match(last, /^mythic: cannot use ClickHouse at http:\/\/mythic:\*\*\*@127\.0\.0\.1:1\/mythic \(MYTHIC_CLICKHOUSE_URL \/ --clickhouse-url\): .*ECONNREFUSED/);
+      assert.ok(!exit.stderr.includes('ch-s3cret-pw') && !exit.stdout.includes('ch-s3cret-pw'), 'the password is not shown');
+      assert.ok(!exit.stdout.includes('mk_'), 'no admin key was announced');
+    } finally {
+      await schema?.drop();
+    }
+  });
+});
+
 describe('an unusable data dir', () => {
   it('fails with exit code 1 and one line naming the data dir, without a stack trace', async () => {
     const parent = newDataDir();

@@ -143,6 +143,7 @@ describe('two nodes sharing PostgreSQL and ClickHouse', { skip }, () => {
     let streamAMs = 0;
     let restartMs = 0;
     let onlyInJournal = 0;
+    let killedOutput = '';
     const streamA = async () => {
       for (let k = 0; k < BATCHES; k += 1) await post(a, batchFor('a', k));
       streamAMs = Date.now() - started;
@@ -159,6 +160,7 @@ describe('two nodes sharing PostgreSQL and ClickHouse', { skip }, () => {
       b.kill('SIGKILL');
       const exit = await b.waitForExit();
       assert.equal(exit.signal, 'SIGKILL');
+      killedOutput = exit.stdout + exit.stderr;
       await inFlight;
       // What b acknowledged but had not yet moved from its journal into ClickHouse when it died.
       const seen = new Set((await liveView(a, client.id)).map((event) => event.uuid));
@@ -189,6 +191,10 @@ describe('two nodes sharing PostgreSQL and ClickHouse', { skip }, () => {
     // Reports through either node count each stored event once: the same number as the live view.
     assert.equal(await eventsReported(a, client.id), distinct.size, 'report through node a');
     assert.equal(await eventsReported(b, client.id), distinct.size, 'report through the restarted node b');
+    for (const output of [a.stdout() + a.stderr(), b.stdout() + b.stderr(), killedOutput]) {
+      assert.match(output, /events: clickhouse at http:\/\/127\.0\.0\.1:\d+ as mythic/, 'the start-up line names the engine');
+      assert.ok(!output.includes(CH_PASSWORD), 'the ClickHouse password is in no start-up line or log');
+    }
     t.diagnostic(
       `sent ${sent.size} distinct events (${BATCHES} shared by both nodes) in ${2 * BATCHES} requests; ` +
         `acknowledged ${acked.size}; cut by the kill ${cutRequests} request(s); stored ${distinct.size} ` +
