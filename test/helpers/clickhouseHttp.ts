@@ -12,6 +12,9 @@
  * ['it\'s'] (measured: the engine then sees a broken literal); the native call is the one that
  * function makes after formatting, with the same one-at-a-time rule. ClickHouse settings in the
  * URL apply to their statement alone: SET before it, SET … = DEFAULT after it.
+ *
+ * `startClickhouseHttp` takes the process's one chDB data directory: a test file that also opens
+ * the engine with chdb: in-process must use `spawnClickhouseHttp` (its own process) instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
