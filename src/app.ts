@@ -72,7 +72,7 @@ export interface AppOptions {
   /** A pino level, or false for no logging (tests). */
   logLevel?: string | false;
   /** Ingestion rate limits and size limits; defaults in src/ingest/service.ts and events.ts. */
-  ingest?: Pick<IngestRoutesOptions, 'limits' | 'rateLimits'>;
+  ingest?: Pick<IngestRoutesOptions, 'limits' | 'rateLimits' | 'metaCacheTtlMs'>;
   /** Which peers' X-Forwarded-For sets `request.ip` (per-address limits, stored addresses); none unless given. */
   trustProxy?: TrustProxy;
   /** The origin browsers reach this server at (MYTHIC_PUBLIC_URL), for embed codes; unset: each request's valid Host. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { ConfigError, loadConfig, SETTINGS, type Config } from './config.js';
+import { ConfigError, loadConfig, redactClickhouseUrl, SETTINGS, type Config } from './config.js';
 import { UnmarkedDemoClient } from './demo/demoMark.js';
 import { DEMO_FLAGS, FORCE_FLAG, takeDemoOptions, type DemoOptions } from './demo/options.js';
 import type { EventStore } from './events/eventStore.js';
@@ -25,7 +25,7 @@ Usage:
 
 Options (each also read from the environment variable shown):
 ${Object.values(SETTINGS)
-  .map((s) => `  --${s.flag.padEnd(14)} ${s.env.padEnd(20)} ${s.default === undefined ? '' : `default ${s.default}`}`)
+  .map((s) => `  --${s.flag.padEnd(18)} ${s.env.padEnd(25)} ${s.default === undefined ? '' : `default ${s.default}`}`)
   .join('\n')}
 
 Options of seed-demo:
@@ -64,12 +64,35 @@ function announceAdminKey(admin: AdminKey, config: Config): void {
   process.stdout.write(`Dashboard: ${config.publicUrl ?? base}/ (sign in with the admin key)\n`);
 }
 
+/**
+ * The configured ClickHouse could not be opened (unreachable, refused the login, chdb missing):
+ * said with where it is, its password hidden, and never taken for a MetaStore failure.
+ */
+class EventEngineUnavailable extends Error {
+  constructor(url: string, cause: unknown) {
+    let message = cause instanceof Error ? cause.message : String(cause);
+    // The engine's errors do not quote the URL; should one ever do, its password still stays hidden.
+    const password = URL.canParse(url) ? new URL(url).password : '';
+    if (password !== '') message = message.split(password).join('***').split(decodeURIComponent(password)).join('***');
+    super(`cannot use ClickHouse at ${redactClickhouseUrl(url)} (${SETTINGS.clickhouseUrl.env} / --${SETTINGS.clickhouseUrl.flag}): ${message.replace(/\s*\n\s*/g, ' ')}`);
+  }
+}
+
+async function openEvents(config: Config): Promise<EventStore> {
+  if (config.clickhouseUrl === undefined) return openEventStore(config);
+  try {
+    return await openEventStore(config);
+  } catch (error) {
+    throw new EventEngineUnavailable(config.clickhouseUrl, error);
+  }
+}
+
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN']);
 
 /** Start-up failures the operator can fix, as one readable line. */
 function explain(error: unknown, config: Config | undefined): string {
   const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (error instanceof ConfigError || error instanceof SdkAssetsMissing || error instanceof ApiError || error instanceof UnmarkedDemoClient) {
+  if (error instanceof ConfigError || error instanceof SdkAssetsMissing || error instanceof ApiError || error instanceof UnmarkedDemoClient || error instanceof EventEngineUnavailable) {
     return error.message;
   }
   if (e.code === 'EADDRINUSE') return `port ${config?.port} on ${config?.host} is already in use; choose another with PORT or --port`;
@@ -97,7 +120,7 @@ async function serve(config: Config): Promise<void> {
   try {
     store = await openMetaStore(config);
     await store.migrate();
-    events = await openEventStore(config);
+    events = await openEvents(config);
     // Loaded after the configuration is known to be valid, so a bad setting fails at once.
     const { buildApp } = await import('./app.js');
     app = await buildApp({
@@ -108,7 +131,10 @@ async function serve(config: Config): Promise<void> {
       publicUrl: config.publicUrl,
       adminKeyHash: sha256Hex(admin.key),
       logLevel: config.logLevel === 'silent' ? false : config.logLevel,
-      ingest: { rateLimits: { perIp: { perSecond: config.rateLimitPerIp }, perKey: { perSecond: config.rateLimitPerKey } } },
+      ingest: {
+        rateLimits: { perIp: { perSecond: config.rateLimitPerIp }, perKey: { perSecond: config.rateLimitPerKey } },
+        metaCacheTtlMs: config.metaCacheTtlMs,
+      },
       timeouts: { requestMs: config.requestTimeoutMs, headersMs: config.headersTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
     });
     await app.listen({ port: config.port, host: config.host });
@@ -150,7 +176,7 @@ async function migrate(config: Config): Promise<void> {
   try {
     await store.migrate();
     // openEventStore migrates the event engine as it opens it.
-    const events = await openEventStore(config);
+    const events = await openEvents(config);
     await events.close();
     process.stdout.write(`Migrations applied (meta store: ${describeMetaStore(config)}; events: ${events.description})\n`);
   } finally {

@@ -30,6 +30,16 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** Where browsers reach this server (an http(s) origin): embed codes and links use it; unset: the request's Host. */
   publicUrl: string | undefined;
+  /** Milliseconds a node reuses keys, clients and hostnames it read: how late it may see another node's change. */
+  metaCacheTtlMs: number;
+  /**
+   * Selects the ClickHouse event engine: an http(s)://user:password@host:port/database URL, or
+   * chdb:<dir> for embedded ClickHouse; unset means DuckDB in the data dir. Holds the password:
+   * print it only through `redactClickhouseUrl`.
+   */
+  clickhouseUrl?: string;
+  /** A ClickHouse cluster name: DDL runs ON CLUSTER it, with Replicated tables (server URLs only). */
+  clickhouseCluster?: string;
 }
 
 /** A configuration mistake the operator must fix; printed as one line, never as a stack trace. */
@@ -55,6 +65,9 @@ export const SETTINGS = {
   headersTimeout: { flag: 'headers-timeout', env: 'MYTHIC_HEADERS_TIMEOUT', default: '10' },
   keepAliveTimeout: { flag: 'keep-alive-timeout', env: 'MYTHIC_KEEP_ALIVE_TIMEOUT', default: '5' },
   publicUrl: { flag: 'public-url', env: 'MYTHIC_PUBLIC_URL', default: undefined },
+  metaCacheTtl: { flag: 'meta-cache-ttl', env: 'MYTHIC_META_CACHE_TTL', default: '1' },
+  clickhouseUrl: { flag: 'clickhouse-url', env: 'MYTHIC_CLICKHOUSE_URL', default: undefined },
+  clickhouseCluster: { flag: 'clickhouse-cluster', env: 'MYTHIC_CLICKHOUSE_CLUSTER', default: undefined },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -156,6 +169,91 @@ function parsePublicUrl(raw: string, source: string): string {
   return url.origin;
 }
 
+const CHDB_PREFIX = 'chdb:';
+const CLICKHOUSE_URL_FORM = 'http(s)://user:password@host:8123/database or chdb:<dir>';
+
+/**
+ * A ClickHouse URL as it may be shown: the password replaced by ***. Anything but an http(s) URL or
+ * chdb:<dir> is not shown at all, since where a password would end in it cannot be known.
+ */
+export function redactClickhouseUrl(raw: string): string {
+  if (raw.startsWith(CHDB_PREFIX)) return raw;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) return '(a value that is not an http(s) URL)';
+  if (url.password !== '') url.password = '***';
+  return url.toString();
+}
+
+/** A database name ClickHouse accepts unquoted, so it can be used in DDL as it is. */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A server URL (the engine talks to it through @clickhouse/client) or chdb:<dir>. Errors show the
+ * URL with its password redacted, never the raw value.
+ */
+function parseClickhouseUrl(raw: string, source: string): string {
+  const value = raw.trim();
+  if (value.startsWith(CHDB_PREFIX)) {
+    if (value.slice(CHDB_PREFIX.length).trim() === '') {
+      throw new ConfigError(`${source} chdb: needs the directory the embedded ClickHouse keeps its data in, such as chdb:./data/clickhouse`);
+    }
+    return value;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${source} is not a URL; use ${CLICKHOUSE_URL_FORM}`);
+  }
+  const shown = redactClickhouseUrl(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${source} must be ${CLICKHOUSE_URL_FORM}, not ${url.protocol}//… (ClickHouse's HTTP interface, port 8123 or 8443)`);
+  }
+  if (url.hostname === '') throw new ConfigError(`${source} has no host: ${shown}`);
+  if (url.search !== '' || url.hash !== '') {
+    throw new ConfigError(`${source} must not carry a query or a fragment (settings are Mythic's to choose): ${shown}`);
+  }
+  const database = decodeURIComponent(url.pathname.slice(1));
+  if (database !== '' && !IDENTIFIER.test(database)) {
+    throw new ConfigError(`${source} must name one database (letters, digits and _) as its path, such as /mythic: ${shown}`);
+  }
+  return value;
+}
+
+/** Cluster names as ClickHouse's own configuration spells them: usable in ON CLUSTER unquoted. */
+const CLUSTER_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+function parseClickhouseCluster(raw: string, source: string, clickhouseUrl: { value: string | undefined; source: string }): string {
+  const value = raw.trim();
+  if (!CLUSTER_NAME.test(value)) {
+    throw new ConfigError(`${source} must be a cluster name from ClickHouse's remote_servers (letters, digits and _), not '${raw}'`);
+  }
+  if (clickhouseUrl.value === undefined) {
+    throw new ConfigError(`${source} needs ${clickhouseUrl.source}: a cluster is only used with a ClickHouse server`);
+  }
+  if (clickhouseUrl.value.trim().startsWith(CHDB_PREFIX)) {
+    throw new ConfigError(`${source} cannot be used with ${clickhouseUrl.source}=chdb:…: embedded ClickHouse is one process, not a cluster`);
+  }
+  return value;
+}
+
+/** The longest a node may go on using MetaStore rows it read: five minutes. */
+const MAX_META_CACHE_TTL_SECONDS = 300;
+
+/** Seconds (decimals allowed; 0: read the MetaStore on every request) as milliseconds. */
+function parseCacheTtl(raw: string, source: string): number {
+  const seconds = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(seconds >= 0 && seconds <= MAX_META_CACHE_TTL_SECONDS)) {
+    throw new ConfigError(`${source} must be a number of seconds from 0 (no reuse) to ${MAX_META_CACHE_TTL_SECONDS}, not '${raw}'`);
+  }
+  return Math.round(seconds * 1000);
+}
+
 /** Reads and validates every setting; throws ConfigError with a message naming the bad one. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const options = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]));
@@ -195,6 +293,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     );
   }
   const publicUrl = read('publicUrl');
+  const clickhouseUrl = read('clickhouseUrl');
+  const metaCacheTtl = read('metaCacheTtl');
+  const clickhouseCluster = read('clickhouseCluster');
 
   if (!host.value?.trim()) throw new ConfigError(`${host.source} must not be empty`);
   if (!dataDir.value?.trim()) throw new ConfigError(`${dataDir.source} must not be empty`);
@@ -220,5 +321,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     headersTimeoutMs,
     keepAliveTimeoutMs: parseSeconds(keepAliveTimeout.value as string, keepAliveTimeout.source),
     publicUrl: publicUrl.value === undefined ? undefined : parsePublicUrl(publicUrl.value, publicUrl.source),
+    metaCacheTtlMs: parseCacheTtl(metaCacheTtl.value as string, metaCacheTtl.source),
+    // Present only when set, so a DuckDB configuration carries no ClickHouse keys at all.
+    ...(clickhouseUrl.value === undefined ? {} : { clickhouseUrl: parseClickhouseUrl(clickhouseUrl.value, clickhouseUrl.source) }),
+    ...(clickhouseCluster.value === undefined
+      ? {}
+      : { clickhouseCluster: parseClickhouseCluster(clickhouseCluster.value, clickhouseCluster.source, clickhouseUrl) }),
   };
 }

@@ -258,6 +258,13 @@ describe('invalid configuration stops the start with one line and exit code 2', 
     { title: 'MYTHIC_DATABASE_URL=mysql://x', env: { MYTHIC_DATABASE_URL: 'mysql://x' }, mentions: ['MYTHIC_DATABASE_URL', 'postgres://', 'mysql:'] },
     { title: 'MYTHIC_ADMIN_KEY too short', env: { MYTHIC_ADMIN_KEY: 'tooshort-secret' }, mentions: ['MYTHIC_ADMIN_KEY', '24'], secret: 'tooshort-secret' },
     { title: 'MYTHIC_LOG_LEVEL=loud', env: { MYTHIC_LOG_LEVEL: 'loud' }, mentions: ['MYTHIC_LOG_LEVEL', "'loud'", 'info'] },
+    {
+      title: 'MYTHIC_CLICKHOUSE_URL naming two databases',
+      env: { MYTHIC_CLICKHOUSE_URL: 'http://mythic:ch-s3cret@ch.internal:8123/a/b' },
+      mentions: ['MYTHIC_CLICKHOUSE_URL', 'one database', 'mythic:***@ch.internal'],
+      secret: 'ch-s3cret',
+    },
+    { title: 'MYTHIC_CLICKHOUSE_CLUSTER without a URL', env: { MYTHIC_CLICKHOUSE_CLUSTER: 'main' }, mentions: ['MYTHIC_CLICKHOUSE_CLUSTER', 'MYTHIC_CLICKHOUSE_URL'] },
     { title: 'an unknown flag --nope', args: ['--nope'], mentions: ['--nope'] },
   ];
   for (const c of cases) {
@@ -324,6 +331,28 @@ describe('an unreachable PostgreSQL', () => {
     assert.ok(!exit.stdout.includes('mk_'), 'no admin key was announced');
     // A key nobody was shown must not stay behind, or the next start would use it silently.
     assert.ok(!existsSync(join(dataDir, 'admin.key')), 'no unannounced admin key is left in the data dir');
+  });
+});
+
+describe('an unreachable ClickHouse', () => {
+  it('fails with exit code 1 naming ClickHouse, not the MetaStore, and never its password', async () => {
+    const schema = POSTGRES_URL === undefined ? undefined : await freshPostgresSchema(POSTGRES_URL);
+    try {
+      const exit = await runCli('serve', {
+        dataDir: newDataDir(),
+        adminKey: 'mk_clickhouse_test_key_0123456789abcdef',
+        ...(schema === undefined ? {} : { databaseUrl: schema.url }),
+        env: { MYTHIC_CLICKHOUSE_URL: 'http://mythic:ch-s3cret-pw@127.0.0.1:1/mythic' },
+      });
+      assert.equal(exit.code, 1, output(exit));
+      // The last line is Mythic's; the official client logs its own failure before it.
+      const last = exit.stderr.trimEnd().split('\n').at(-1) ?? '';
+      assert.match(last, /^mythic: cannot use ClickHouse at http:\/\/mythic:\*\*\*@127\.0\.0\.1:1\/mythic \(MYTHIC_CLICKHOUSE_URL \/ --clickhouse-url\): .*ECONNREFUSED/);
+      assert.ok(!exit.stderr.includes('ch-s3cret-pw') && !exit.stdout.includes('ch-s3cret-pw'), 'the password is not shown');
+      assert.ok(!exit.stdout.includes('mk_'), 'no admin key was announced');
+    } finally {
+      await schema?.drop();
+    }
   });
 });
 

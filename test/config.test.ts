@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Fastify from 'fastify';
-import { ConfigError, loadConfig, MIN_ADMIN_KEY_LENGTH, type Config } from '../src/config.js';
+import { ConfigError, loadConfig, MIN_ADMIN_KEY_LENGTH, redactClickhouseUrl, type Config } from '../src/config.js';
 
 const GOOD_KEY = 'mk_0123456789abcdef0123456789abcdef';
 const PG_URL = 'postgres://mythic:pw@db.internal:5432/mythic';
@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       headersTimeoutMs: 10_000,
       keepAliveTimeoutMs: 5_000,
       publicUrl: undefined,
+      metaCacheTtlMs: 1_000,
     };
     assert.deepEqual(loadConfig([], {}), expected);
   });
@@ -58,6 +59,7 @@ describe('loadConfig', () => {
       MYTHIC_HEADERS_TIMEOUT: '2.5',
       MYTHIC_KEEP_ALIVE_TIMEOUT: '75',
       MYTHIC_PUBLIC_URL: 'https://Analytics.Example.com:8443/',
+      MYTHIC_META_CACHE_TTL: '2.5',
     });
     assert.deepEqual(config, {
       port: 9090,
@@ -73,6 +75,7 @@ describe('loadConfig', () => {
       headersTimeoutMs: 2_500,
       keepAliveTimeoutMs: 75_000,
       publicUrl: 'https://analytics.example.com:8443',
+      metaCacheTtlMs: 2_500,
     });
   });
 
@@ -94,11 +97,12 @@ describe('loadConfig', () => {
       MYTHIC_HEADERS_TIMEOUT: '20',
       MYTHIC_KEEP_ALIVE_TIMEOUT: '75',
       MYTHIC_PUBLIC_URL: 'https://env.example',
+      MYTHIC_META_CACHE_TTL: '9',
     };
     const config = loadConfig(
       [
         ...['--port', '7070', '--host=::1', '--data-dir', '/flag/dir', `--admin-key=${GOOD_KEY}`, '--database-url', PG_URL, '--log-level', 'debug'],
-        ...['--trust-proxy', 'false', '--request-timeout', '3', '--headers-timeout=1', '--keep-alive-timeout', '0.5', '--public-url', 'http://[::1]:8080'],
+        ...['--trust-proxy', 'false', '--request-timeout', '3', '--headers-timeout=1', '--keep-alive-timeout', '0.5', '--public-url', 'http://[::1]:8080', '--meta-cache-ttl', '0'],
       ],
       env,
     );
@@ -116,6 +120,7 @@ describe('loadConfig', () => {
       headersTimeoutMs: 1_000,
       keepAliveTimeoutMs: 500,
       publicUrl: 'http://[::1]:8080',
+      metaCacheTtlMs: 0,
     });
   });
 
@@ -179,6 +184,55 @@ describe('loadConfig', () => {
     assertRejected(['--database-url', 'mysql://x'], {}, '--database-url', 'postgres://');
   });
 
+  it('takes MYTHIC_CLICKHOUSE_URL as an http(s) server URL with an optional database, or chdb:<dir>', () => {
+    const server = 'https://mythic:s3cret@ch.internal:8443/analytics';
+    assert.equal(loadConfig([], { MYTHIC_CLICKHOUSE_URL: server }).clickhouseUrl, server);
+    assert.equal(loadConfig([], { MYTHIC_CLICKHOUSE_URL: 'http://127.0.0.1:8123' }).clickhouseUrl, 'http://127.0.0.1:8123');
+    assert.equal(loadConfig([], { MYTHIC_CLICKHOUSE_URL: 'chdb:./data/clickhouse' }).clickhouseUrl, 'chdb:./data/clickhouse');
+    assert.equal(loadConfig(['--clickhouse-url', 'chdb:/var/lib/ch'], { MYTHIC_CLICKHOUSE_URL: 'mysql://x' }).clickhouseUrl, 'chdb:/var/lib/ch');
+    const unset = loadConfig([], { MYTHIC_CLICKHOUSE_URL: '', MYTHIC_CLICKHOUSE_CLUSTER: '' });
+    assert.ok(!('clickhouseUrl' in unset) && !('clickhouseCluster' in unset), 'DuckDB configurations carry no ClickHouse keys');
+  });
+
+  it('rejects a malformed ClickHouse URL in one line that never shows its password', () => {
+    const cases: Array<{ bad: string; also: string[] }> = [
+      { bad: 'tcp://u:pw-tcp@ch:9000/db', also: ['http(s)://', 'tcp:'] },
+      { bad: 'clickhouse://u:pw-native@ch/db', also: ['clickhouse:'] },
+      { bad: 'u:pw-nourl@ch:8123', also: [] },
+      { bad: 'not a url pw-plain', also: ['not a URL'] },
+      { bad: 'http://u:pw-path@ch:8123/a/b', also: ['one database', 'http://u:***@ch:8123/a/b'] },
+      { bad: 'http://u:pw-dash@ch:8123/my-db', also: ['one database'] },
+      { bad: 'http://u:pw-query@ch:8123/db?async_insert=1', also: ['query', 'u:***@'] },
+      { bad: 'http://u:pw-hash@ch:8123/db#x', also: ['fragment'] },
+      { bad: 'chdb:', also: ['directory'] },
+      { bad: 'chdb:   ', also: ['directory'] },
+    ];
+    for (const { bad, also } of cases) {
+      const message = assertRejected([], { MYTHIC_CLICKHOUSE_URL: bad }, 'MYTHIC_CLICKHOUSE_URL', ...also);
+      const password = /pw-[a-z]+/.exec(bad)?.[0];
+      if (password !== undefined) assert.ok(!message.includes(password), `'${message}' hides the password`);
+    }
+    assertRejected(['--clickhouse-url', 'ftp://x'], {}, '--clickhouse-url', 'ftp:');
+  });
+
+  it('shows a ClickHouse URL with its password replaced, and nothing of a value that is not a URL', () => {
+    assert.equal(redactClickhouseUrl('https://mythic:s3cret@ch:8443/db'), 'https://mythic:***@ch:8443/db');
+    assert.equal(redactClickhouseUrl('http://mythic@ch:8123/db'), 'http://mythic@ch:8123/db');
+    assert.equal(redactClickhouseUrl('chdb:/var/lib/ch'), 'chdb:/var/lib/ch');
+    assert.ok(!redactClickhouseUrl('mythic:s3cret@ch').includes('s3cret'));
+  });
+
+  it('takes MYTHIC_CLICKHOUSE_CLUSTER only as a cluster name, and only with a ClickHouse server URL', () => {
+    const url = 'http://u:p@ch:8123/mythic';
+    assert.equal(loadConfig([], { MYTHIC_CLICKHOUSE_URL: url, MYTHIC_CLICKHOUSE_CLUSTER: 'analytics_1' }).clickhouseCluster, 'analytics_1');
+    assert.equal(loadConfig(['--clickhouse-cluster', 'main'], { MYTHIC_CLICKHOUSE_URL: url }).clickhouseCluster, 'main');
+    for (const bad of ['my cluster', "x' ON CLUSTER y", '1st', 'a-b', 'c'.repeat(129)]) {
+      assertRejected([], { MYTHIC_CLICKHOUSE_URL: url, MYTHIC_CLICKHOUSE_CLUSTER: bad }, 'MYTHIC_CLICKHOUSE_CLUSTER', 'cluster name');
+    }
+    assertRejected([], { MYTHIC_CLICKHOUSE_CLUSTER: 'main' }, 'MYTHIC_CLICKHOUSE_CLUSTER', 'needs MYTHIC_CLICKHOUSE_URL');
+    assertRejected(['--clickhouse-cluster', 'main'], { MYTHIC_CLICKHOUSE_URL: 'chdb:/tmp/ch' }, '--clickhouse-cluster', 'MYTHIC_CLICKHOUSE_URL=chdb:', 'not a cluster');
+  });
+
   it('reads ingestion rate limits as requests per second, 0 meaning no limit, and rejects anything else', () => {
     assert.equal(loadConfig(['--rate-limit-per-ip', '5'], {}).rateLimitPerIp, 5);
     assert.equal(loadConfig([], { MYTHIC_RATE_LIMIT_PER_KEY: '0' }).rateLimitPerKey, 0);
@@ -215,6 +269,14 @@ describe('loadConfig', () => {
     // Node refuses to create a server whose header timeout exceeds its request timeout.
     assertRejected([], { MYTHIC_REQUEST_TIMEOUT: '5' }, 'MYTHIC_HEADERS_TIMEOUT', 'must not be longer than MYTHIC_REQUEST_TIMEOUT');
     assertRejected(['--headers-timeout', '3', '--request-timeout', '2'], {}, '--headers-timeout', '--request-timeout');
+  });
+
+  it('reads the MetaStore cache lifetime as seconds from 0 (no reuse) to 300', () => {
+    assert.equal(loadConfig([], { MYTHIC_META_CACHE_TTL: '300' }).metaCacheTtlMs, 300_000);
+    assert.equal(loadConfig(['--meta-cache-ttl', '0.25'], {}).metaCacheTtlMs, 250);
+    for (const bad of ['-1', '301', 'abc', '1e2', '5s', ' ']) {
+      assertRejected([], { MYTHIC_META_CACHE_TTL: bad }, 'MYTHIC_META_CACHE_TTL', `'${bad}'`, '0 (no reuse) to 300');
+    }
   });
 
   it('accepts each pino level and rejects others, listing the choices', () => {

@@ -3,8 +3,10 @@
  * subdomain of it counting as the domain, or an extra hostname) is recorded once in the MetaStore,
  * so that `verified` tells a user who pasted the embed code that it works. Ingestion calls this for
  * every acknowledged request, after answering it, so it must cost little and never delay one: an
- * in-process cache answers for known hosts, and the store is written at most once per hostname and
- * process (set-if-null, so several nodes racing to record it keep one time). The hosts come from
+ * in-process cache answers for known hosts, and the store is written at most once per hostname,
+ * process and cache lifetime (set-if-null, so several nodes racing to record it keep one time; the
+ * lifetime, a second by default, bounds how long a hostname removed and added again through
+ * another node stays unrecorded here). The hosts come from
  * URLs the sender chooses, so a request gets at most a few looked up, and hosts that are none of
  * the client's are remembered apart, in a small bounded set that cannot push out the matched ones.
  */
@@ -17,11 +19,11 @@ import type { ClientRow, MetaStore } from '../store/metaStore.js';
 
 export interface FirstEventsOptions {
   /**
-   * How long a host found to be none of the client's is not looked up again. A hostname added
-   * through this process's admin API ends that at once (MetaChanges); this bounds how long one
-   * added through another node goes unrecorded here.
+   * How long what a lookup found is reused: a host recorded, or found to be none of the client's.
+   * A change through this process's admin API ends that at once (MetaChanges); this bounds how long
+   * one made through another node (a hostname added, or removed and added again) goes unseen here.
    */
-  foreignTtlMs: number;
+  ttlMs: number;
   /** Matched hosts remembered at most; only that set is dropped beyond, which only costs lookups. */
   maxEntries: number;
   /** Other hosts (unmatched, or subdomains of the domain) remembered at most, apart; dropped alone beyond. */
@@ -30,11 +32,11 @@ export interface FirstEventsOptions {
   maxLookupsPerRequest: number;
 }
 
-const DEFAULT_OPTIONS: FirstEventsOptions = { foreignTtlMs: 60_000, maxEntries: 10_000, maxForeign: 1_000, maxLookupsPerRequest: 4 };
+const DEFAULT_OPTIONS: FirstEventsOptions = { ttlMs: 1_000, maxEntries: 10_000, maxForeign: 1_000, maxLookupsPerRequest: 4 };
 
 export class FirstEvents {
-  /** (client, host) pairs whose first event is recorded: nothing more to do for them. */
-  private readonly matched = new Set<string>();
+  /** (client, host) pairs whose first event is recorded, until when: nothing more to do for them. */
+  private readonly matched = new Map<string, number>();
   /** (client, host) pairs that are not themselves one of the client's hostnames, until when that holds. */
   private readonly foreign = new Map<string, number>();
   /** Pairs being looked up by a request now: a concurrent one leaves them to it. */
@@ -71,7 +73,7 @@ export class FirstEvents {
       try {
         const hostnames = await this.hostnamesOf(client, host);
         for (const hostname of hostnames) {
-          if (!this.matched.has(`${client.id}\n${hostname}`)) await this.store.recordFirstEvent(client.id, hostname, at, client.created_at);
+          if (!this.isMatched(`${client.id}\n${hostname}`, at)) await this.store.recordFirstEvent(client.id, hostname, at, client.created_at);
         }
         // Settled under rows read before a change made meanwhile: used for this request only.
         if (this.changes.generation === generation) this.remember(client.id, host, hostnames, at);
@@ -91,7 +93,7 @@ export class FirstEvents {
       if (!host || seen.has(host)) return;
       seen.add(host);
       const key = `${clientId}\n${host}`;
-      if (this.matched.has(key) || this.pending.has(key) || (this.foreign.get(key) ?? 0) > at) return;
+      if (this.isMatched(key, at) || this.pending.has(key) || (this.foreign.get(key) ?? 0) > at) return;
       hosts.push(host);
     };
     consider(originHost);
@@ -122,10 +124,14 @@ export class FirstEvents {
   private remember(clientId: string, host: string, hostnames: readonly string[], at: number): void {
     for (const hostname of hostnames) {
       if (this.matched.size >= this.options.maxEntries) this.matched.clear();
-      this.matched.add(`${clientId}\n${hostname}`);
+      this.matched.set(`${clientId}\n${hostname}`, at + this.options.ttlMs);
     }
     if (hostnames.includes(host)) return;
     if (this.foreign.size >= this.options.maxForeign) this.foreign.clear();
-    this.foreign.set(`${clientId}\n${host}`, at + this.options.foreignTtlMs);
+    this.foreign.set(`${clientId}\n${host}`, at + this.options.ttlMs);
+  }
+
+  private isMatched(key: string, at: number): boolean {
+    return (this.matched.get(key) ?? 0) > at;
   }
 }

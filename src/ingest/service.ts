@@ -20,6 +20,9 @@ export interface IngestRateLimits {
   perKey: RateLimit;
 }
 
+/** How long MetaStore rows are reused by default: the bound on how late another node's change is seen. */
+export const DEFAULT_META_CACHE_TTL_MS = 1_000;
+
 export const DEFAULT_RATE_LIMITS: IngestRateLimits = { perIp: { perSecond: 200 }, perKey: { perSecond: 2000 } };
 
 export interface IngestServiceOptions {
@@ -34,6 +37,11 @@ export interface IngestServiceOptions {
   ipHashSecret: Buffer;
   limits?: Partial<IngestLimits>;
   rateLimits?: Partial<IngestRateLimits>;
+  /**
+   * Milliseconds this process reuses MetaStore rows it read (keys, clients, hostnames checked by
+   * the install check): a change made through another node reaches this one within this time.
+   */
+  metaCacheTtlMs?: number;
 }
 
 /** One ingestion request as plain facts: what the route read from HTTP, nothing of HTTP itself. */
@@ -95,8 +103,9 @@ export class IngestService {
   private readonly firstEvents: FirstEvents;
 
   constructor(private readonly options: IngestServiceOptions) {
-    this.keyedClients = new KeyedClients(options.keys, options.store, options.metaChanges, options.clock);
-    this.firstEvents = new FirstEvents(options.store, options.metaChanges);
+    const ttl = options.metaCacheTtlMs ?? DEFAULT_META_CACHE_TTL_MS;
+    this.keyedClients = new KeyedClients(options.keys, options.store, options.metaChanges, options.clock, { ttlMs: ttl });
+    this.firstEvents = new FirstEvents(options.store, options.metaChanges, { ttlMs: ttl });
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.perIp = new TokenBuckets(options.rateLimits?.perIp ?? DEFAULT_RATE_LIMITS.perIp);
     this.perKey = new TokenBuckets(options.rateLimits?.perKey ?? DEFAULT_RATE_LIMITS.perKey);

@@ -32,7 +32,8 @@ describeEachStoreAndEngine('install check and local testing', (kind, engine) => 
   let holdWrites: Map<string, Promise<void>>;
 
   before(async () => {
-    ({ api, send, createClient, stored } = await startIngestApi(kind, {}, engine));
+    // A minute of cache lifetime: the clock moves by seconds here, and "once" means once per lifetime.
+    ({ api, send, createClient, stored } = await startIngestApi(kind, { ingest: { metaCacheTtlMs: 60_000 } }, engine));
     writes = new Map();
     holdWrites = new Map();
     const store: MetaStore = api.store;
