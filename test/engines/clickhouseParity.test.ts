@@ -103,7 +103,7 @@ function materialise(data: Dataset, tieFree: boolean): { clientId: string; batch
   return { clientId, batches };
 }
 
-async function storeBoth(stores: EventStore[], batches: { events: StoredEvent[]; links: IdentityLink[] }[]): Promise<void> {
+async function storeBoth(stores: Pick<EventStore, 'append'>[], batches: { events: StoredEvent[]; links: IdentityLink[] }[]): Promise<void> {
   for (const batch of batches) {
     const outcomes = [];
     for (const store of stores) outcomes.push(await store.append(batch.events, batch.links));
