@@ -228,6 +228,32 @@ describe('ClickHouse gives DuckDB’s answers', { skip: CLICKHOUSE_SKIP_REASON }
     );
   });
 
+  it('for chains of links longer than the hop bound, and loops', async () => {
+    clientCounter += 1;
+    const clientId = `c${clientCounter}`;
+    const ids = Array.from({ length: 12 }, (_, i) => `id${i}`);
+    const events = [...ids, 'x', 'y', 'z'].map((distinct_id, i) => storedEvent({ client_id: clientId, uuid: `${clientId}-${i}`, distinct_id, timestamp: BASE + i, path: i % 2 === 0 ? '/even' : '/odd' }));
+    const link = (distinct_id: string, person_id: string, at: number): IdentityLink => ({ client_id: clientId, distinct_id, person_id, created_at: BASE + at });
+    // id0 → id1 → … → id11 (11 hops), a loop x → y → z → x, and a second link of id3 that loses.
+    const links = [...ids.slice(0, -1).map((id, i) => link(id, ids[i + 1]!, i)), link('x', 'y', 20), link('y', 'z', 21), link('z', 'x', 22)];
+    await storeBoth([duck, house], [{ events, links }, { events: [], links: [link('id3', 'elsewhere', 0)] }]);
+    const plan: ReportPlan = {
+      clientId,
+      from: BASE,
+      to: BASE + HOUR,
+      filters: {},
+      metrics: ['unique_visitors', 'events'],
+      dimensions: ['path'],
+      offsets: [],
+      sortAndLimit: { orderBy: [{ column: 'unique_visitors', direction: 'desc' }], limit: 10 },
+    };
+    same(await house.report(plan), await duckdbReport(duck, plan), plan);
+    const noDimensions = { ...plan, dimensions: [] };
+    same(await house.report(noDimensions), await duckdbReport(duck, noDimensions), noDimensions);
+    const funnelPlan: FunnelPlan = { clientId, from: BASE, to: BASE + HOUR, filters: {}, steps: [{ path: '/even' }, { path: '/odd' }], windowMs: HOUR };
+    same(await house.funnel(funnelPlan), await duckdbFunnel(duck, funnelPlan), funnelPlan);
+  });
+
   it('for identity links, recent events and counts', async () => {
     await fc.assert(
       fc.asyncProperty(datasetArb(15), async (data) => {
