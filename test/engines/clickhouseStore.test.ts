@@ -29,6 +29,22 @@ describe('ClickHouse event store', { skip: CLICKHOUSE_SKIP_REASON }, () => {
     assert.ok(recent[0]!.seq > recent[1]!.seq);
     const later = await store.recentEvents('c1', { limit: 1, afterSeq: recent[1]!.seq });
     assert.deepEqual(later.map((e) => e.uuid), ['u-b']);
+    // Received strictly after an instant: a's received_at is exactly that instant.
+    const received = await store.recentEvents('c1', { limit: 10, receivedAfter: a.received_at });
+    assert.deepEqual(received.map((e) => e.uuid), []);
+    const before = await store.recentEvents('c1', { limit: 10, receivedAfter: a.received_at - 1 });
+    assert.deepEqual(before.map((e) => e.uuid), ['u-b', 'u-a']);
+  });
+
+  it('buckets local times before 1970 (west of UTC) by floor, as period.ts does', async () => {
+    // 1970-01-01T00:00Z at −10:40 is 1969-12-31 13:20 local: hour 13:00 local, day −1, week from
+    // Monday 1969-12-29 (day −3), month 1969-12.
+    await store.append([storedEvent({ client_id: 'epoch', uuid: 'e0', timestamp: 0 })], []);
+    const offset = -(10 * 60 + 40) * 60_000;
+    for (const [grain, key] of [['hour', -11 * 3_600_000 - offset], ['day', -1], ['week', -3], ['month', 1969 * 12 + 11]] as const) {
+      const result = await store.report({ clientId: 'epoch', from: 0, to: 1, filters: {}, metrics: ['events'], dimensions: [grain], offsets: [{ from: 0, offset }], maxRows: 10 });
+      assert.deepEqual(result.rows, [{ dimensions: { [grain]: key }, metrics: { events: 1 } }], grain);
+    }
   });
 
   it('reports page views and visitors, counting a person once across linked ids', async () => {
@@ -88,6 +104,7 @@ describe('ClickHouse event store: deletes, export, counts, several writers', { s
     await store.append(events.slice(2), [
       { client_id: 'ex', distinct_id: 'a', person_id: 'later', created_at: DAY - 1 },
       { client_id: 'ex', distinct_id: 'b', person_id: 'p', created_at: DAY + 1 },
+      { client_id: 'ex', distinct_id: 'c', person_id: 'p', created_at: DAY - 5 },
     ]);
     const all = (await store.exportEvents(0, 100)).filter((e) => e.client_id === 'ex');
     assert.deepEqual(all.map((e) => e.uuid), ['x1', 'x2', 'x3']);
@@ -95,10 +112,10 @@ describe('ClickHouse event store: deletes, export, counts, several writers', { s
     assert.deepEqual(rest.filter((e) => e.client_id === 'ex').map((e) => e.uuid), ['x2', 'x3']);
     assert.deepEqual((await store.exportEvents(all[0]!.seq, 1)).map((e) => e.uuid), ['x2']);
     const links = (await store.exportLinks()).filter((l) => l.client_id === 'ex');
-    // The first link of `a` wins, though the later one says it was created earlier.
-    assert.deepEqual(links.map((l) => [l.distinct_id, l.person_id]), [['a', 'p'], ['b', 'p']]);
+    // The first link of `a` wins, though the later one says it was created earlier; oldest first.
+    assert.deepEqual(links.map((l) => [l.distinct_id, l.person_id]), [['c', 'p'], ['a', 'p'], ['b', 'p']]);
     const counts = (await store.counts()).find((c) => c.client_id === 'ex');
-    assert.deepEqual(counts, { client_id: 'ex', events: 3, links: 2 });
+    assert.deepEqual(counts, { client_id: 'ex', events: 3, links: 3 });
   });
 
   it('counts an event once when two writers (two nodes) store it at the same moment', async () => {

@@ -29,13 +29,15 @@ const COLUMN_OF: Partial<Record<Dimension, string>> = {
   country: 'country',
 };
 
-const LOCAL_DAY = 'intDiv(ms + off, 86400000)';
+/** Floor division (intDiv truncates toward zero: local times before 1970 west of UTC are negative). */
+const floorDiv = (x: string, d: number): string => `intDiv(${x} - positiveModulo(${x}, ${d}), ${d})`;
+const LOCAL_DAY = floorDiv('(ms + off)', 86_400_000);
 const LOCAL_MS = "fromUnixTimestamp64Milli(ms + off, 'UTC')";
-/** Bucket keys as period.ts computes them, from `ms` (epoch ms) and `off` (the zone's offset then). */
+/** Bucket keys as period.ts's bucketKey() computes them, from `ms` (epoch ms) and `off` (the zone's offset then). */
 const TIME_KEY: Record<'hour' | 'day' | 'week' | 'month', string> = {
-  hour: 'intDiv(ms + off, 3600000) * 3600000 - off',
+  hour: `${floorDiv('(ms + off)', 3_600_000)} * 3600000 - off`,
   day: LOCAL_DAY,
-  week: `${LOCAL_DAY} - ((${LOCAL_DAY} + 3) % 7)`,
+  week: `${LOCAL_DAY} - positiveModulo(${LOCAL_DAY} + 3, 7)`,
   month: `toInt64(toYear(${LOCAL_MS})) * 12 + toMonth(${LOCAL_MS}) - 1`,
 };
 
