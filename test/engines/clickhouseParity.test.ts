@@ -224,7 +224,7 @@ describe('ClickHouse gives DuckDB’s answers', { skip: CLICKHOUSE_SKIP_REASON }
           same(await house.funnel(plan), await duckdbFunnel(duck, plan), plan);
         }
       }),
-      { numRuns: Number(process.env.PARITY_RUNS ?? 40) },
+      { numRuns: Number(process.env.PARITY_RUNS ?? 25) },
     );
   });
 
