@@ -135,7 +135,7 @@ export class ClickHouseEventStore implements EventStore {
 
   /** The winning link of each distinct_id (the first stored), as a SELECT over `where`. */
   private linksQuery(where: string): string {
-    return `SELECT client_id, distinct_id, argMin(person_id, seq) AS person, toUnixTimestamp64Milli(argMin(created_at, seq)) AS created, min(seq) AS first_seq
+    return `SELECT client_id, distinct_id, argMin(person_id, seq) AS person, toUnixTimestamp64Milli(argMin(created_at, seq)) AS created
       FROM ${this.tables.identities} ${where} GROUP BY client_id, distinct_id`;
   }
 
@@ -179,7 +179,7 @@ export class ClickHouseEventStore implements EventStore {
   }
 
   async exportLinks(): Promise<IdentityLink[]> {
-    const rows = await this.query<Row>(`${this.linksQuery('')} ORDER BY first_seq, client_id, distinct_id`);
+    const rows = await this.query<Row>(`${this.linksQuery('')} ORDER BY created, client_id, distinct_id`);
     return rows.map(identityLink);
   }
 
@@ -212,7 +212,9 @@ function eventRow(event: StoredEvent, seq: number): Row {
 }
 
 function committedEvent(row: Row): CommittedEvent {
-  return { ...(row as unknown as CommittedEvent), timestamp: Number(row.timestamp), received_at: Number(row.received_at), seq: Number(row.seq), is_bot: row.is_bot === true };
+  const event = {} as Record<string, unknown>;
+  for (const column of EVENT_COLUMNS) event[column] = row[column];
+  return { ...(event as unknown as CommittedEvent), timestamp: Number(row.timestamp_ms), received_at: Number(row.received_at_ms), seq: Number(row.seq), is_bot: row.is_bot === true };
 }
 
 function identityLink(row: Row): IdentityLink {

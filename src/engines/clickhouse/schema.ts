@@ -86,8 +86,12 @@ export const EVENT_COLUMNS = [
   'browser', 'browser_version', 'os', 'device_type', 'is_bot', 'ip', 'country', 'user_agent',
 ] as const;
 
-/** SELECT list that gives rows back as CommittedEvent (times as epoch ms). */
+/**
+ * SELECT list that gives rows back as CommittedEvent, times as epoch ms under other names (`_ms`):
+ * ClickHouse lets an alias shadow its column in WHERE, so `received_at > …` would have compared
+ * the milliseconds.
+ */
 export const EVENT_COLUMNS_AS_STORED = [
-  ...EVENT_COLUMNS.map((c) => (c === 'timestamp' || c === 'received_at' ? `toUnixTimestamp64Milli(${c}) AS ${c}` : c)),
+  ...EVENT_COLUMNS.map((c) => (c === 'timestamp' || c === 'received_at' ? `toUnixTimestamp64Milli(${c}) AS ${c}_ms` : c)),
   'seq',
 ].join(', ');
