@@ -1,6 +1,7 @@
 import { describe } from 'node:test';
 import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import type { EventStore } from '../../src/events/eventStore.js';
+import { CLICKHOUSE_SKIP_REASON, openClickHouseTestStore } from './clickhouseEngine.js';
 import { POSTGRES_SKIP_REASON, POSTGRES_URL, STORE_KINDS, type StoreKind } from './stores.js';
 
 /**
@@ -31,7 +32,17 @@ export const DUCKDB_ENGINE: EngineKind = {
   },
 };
 
-export const ENGINE_KINDS: EngineKind[] = [DUCKDB_ENGINE];
+/** ClickHouse through chDB: the real engine in this process, a fresh database per store (see clickhouseEngine.ts). */
+export const CLICKHOUSE_ENGINE: EngineKind = {
+  name: 'clickhouse',
+  skipReason: () => CLICKHOUSE_SKIP_REASON,
+  open: async () => {
+    const { store, dispose } = await openClickHouseTestStore();
+    return { store, dispose };
+  },
+};
+
+export const ENGINE_KINDS: EngineKind[] = [DUCKDB_ENGINE, CLICKHOUSE_ENGINE];
 
 /**
  * Runs `suite` once per event engine. An engine that cannot run here is reported as skipped,
