@@ -1,0 +1,244 @@
+import type {
+  AppendOutcome,
+  CommittedEvent,
+  EventCount,
+  EventStore,
+  FunnelResult,
+  IdentityLink,
+  RecentEventsQuery,
+  ReportResult,
+  ReportRow,
+  StoredEvent,
+} from '../../events/eventStore.js';
+import type { FunnelPlan, ReportPlan } from '../../query/plan.js';
+import { isTimeGrain } from '../../query/plan.js';
+import type { ClickHouseConnection, QueryParams, Row } from './connection.js';
+import { openConnection } from './connection.js';
+import { findStored, removeRacedCopies } from './dedup.js';
+import { clickhouseFunnel } from './funnel.js';
+import { migrate } from './migrations.js';
+import { clickhouseReport } from './report.js';
+import { EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, tablesOf, type Tables } from './schema.js';
+import { SeqClock } from './seq.js';
+import { parseClickHouseUrl } from './url.js';
+import { chTime } from './values.js';
+
+/**
+ * Events in ClickHouse, a server or cluster shared by every node, or chDB in this process. Writes
+ * of this node go one group at a time (the group-commit writer above batches them), which is what
+ * makes seq follow this node's commit order and the check for stored uuids see every earlier group.
+ */
+export class ClickHouseEventStore implements EventStore {
+  readonly description: string;
+  private readonly tables: Tables;
+  private writeQueue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private clock: SeqClock | undefined;
+
+  constructor(
+    private readonly connection: ClickHouseConnection,
+    private readonly target: { database: string; cluster?: string | undefined },
+  ) {
+    this.description = connection.description;
+    this.tables = tablesOf(target.database);
+  }
+
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the event store is closed'));
+    const result = this.writeQueue.then(work);
+    this.writeQueue = result.catch(() => undefined);
+    return result;
+  }
+
+  private query<T extends Row>(sql: string, params?: QueryParams): Promise<T[]> {
+    if (this.closed) return Promise.reject(new Error('the event store is closed'));
+    return this.connection.query<T>(sql, params);
+  }
+
+  migrate(): Promise<void> {
+    return this.serialised(() => migrate(this.connection, this.target));
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1 AS ok');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Queued writes were promised to callers waiting for them.
+    await this.writeQueue;
+    this.closed = true;
+    await this.connection.close();
+  }
+
+  private async seqClock(): Promise<SeqClock> {
+    if (this.clock === undefined) {
+      const [row] = await this.connection.query<{ high: number }>(
+        `SELECT greatest((SELECT max(seq) FROM ${this.tables.events}), (SELECT max(seq) FROM ${this.tables.identities})) AS high`,
+      );
+      this.clock = new SeqClock(Number(row?.high ?? 0));
+    }
+    return this.clock;
+  }
+
+  append(events: StoredEvent[], links: IdentityLink[]): Promise<AppendOutcome> {
+    return this.serialised(async () => {
+      const stored = await findStored(this.connection, this.tables, events);
+      const duplicateIndexes: number[] = [];
+      const toStore: StoredEvent[] = [];
+      const seen = new Set<string>();
+      events.forEach((event, i) => {
+        const key = `${event.client_id}\u0000${event.uuid}`;
+        if (stored.has(key) || seen.has(key)) duplicateIndexes.push(i);
+        else {
+          seen.add(key);
+          toStore.push(event);
+        }
+      });
+      const clock = await this.seqClock();
+      if (toStore.length > 0) {
+        const first = clock.take(toStore.length);
+        await this.connection.insert(this.tables.events, toStore.map((event, i) => eventRow(event, first + i)));
+        // Another node may have stored one of these at the same moment: keep the first copy only.
+        await removeRacedCopies(this.connection, this.tables, toStore);
+      }
+      if (links.length > 0) {
+        const first = clock.take(links.length);
+        await this.connection.insert(
+          this.tables.identities,
+          links.map((link, i) => ({ client_id: link.client_id, distinct_id: link.distinct_id, person_id: link.person_id, created_at: chTime(link.created_at), seq: first + i })),
+        );
+      }
+      return { duplicateIndexes };
+    });
+  }
+
+  async recentEvents(clientId: string, query: RecentEventsQuery): Promise<CommittedEvent[]> {
+    const params: QueryParams = { client: clientId, limit: query.limit };
+    let after = '';
+    if (query.receivedAfter !== undefined) {
+      params.received = query.receivedAfter;
+      after += " AND received_at > fromUnixTimestamp64Milli({received:Int64}, 'UTC')";
+    }
+    if (query.afterSeq !== undefined) {
+      params.seq = Math.max(0, Math.floor(query.afterSeq));
+      after += ' AND seq > {seq:UInt64}';
+    }
+    const order = query.afterSeq === undefined ? 'DESC' : 'ASC';
+    const rows = await this.query<Row>(
+      `SELECT ${EVENT_COLUMNS_AS_STORED} FROM ${this.tables.events} WHERE client_id = {client:String}${after} ORDER BY seq ${order} LIMIT {limit:UInt64}`,
+      params,
+    );
+    const events = rows.map(committedEvent);
+    return order === 'ASC' ? events.reverse() : events;
+  }
+
+  /** The winning link of each distinct_id (the first stored), as a SELECT over `where`. */
+  private linksQuery(where: string): string {
+    return `SELECT client_id, distinct_id, argMin(person_id, seq) AS person, toUnixTimestamp64Milli(argMin(created_at, seq)) AS created, min(seq) AS first_seq
+      FROM ${this.tables.identities} ${where} GROUP BY client_id, distinct_id`;
+  }
+
+  async identityLinks(clientId: string): Promise<IdentityLink[]> {
+    const rows = await this.query<Row>(`${this.linksQuery('WHERE client_id = {client:String}')} ORDER BY created, distinct_id`, { client: clientId });
+    return rows.map(identityLink);
+  }
+
+  async report(plan: ReportPlan): Promise<ReportResult> {
+    const { sql, params } = clickhouseReport(plan, this.tables);
+    const rows = await this.query<Row>(sql, params);
+    const result: ReportRow[] = rows.map((row) => ({
+      dimensions: Object.fromEntries(plan.dimensions.map((d, i) => [d, dimensionValue(row[`d${i}`], isTimeGrain(d))])),
+      metrics: Object.fromEntries(plan.metrics.map((m) => [m, Number(row[`m_${m}`] ?? 0)])),
+    }));
+    const total = plan.sortAndLimit === undefined ? result.length : rows.length === 0 ? 0 : Number(rows[0]!.total);
+    return { rows: result, total };
+  }
+
+  async funnel(plan: FunnelPlan): Promise<FunnelResult> {
+    const { sql, params } = clickhouseFunnel(plan, this.tables);
+    const [row] = await this.query<Row>(sql, params);
+    return { reached: plan.steps.map((_, i) => Number(row?.[`c${i + 1}`] ?? 0)) };
+  }
+
+  deleteClient(clientId: string): Promise<void> {
+    // Lightweight deletes, waited for: a report right after sees none of the rows.
+    return this.serialised(async () => {
+      for (const table of [this.tables.events, this.tables.identities]) {
+        await this.connection.command(`DELETE FROM ${table} WHERE client_id = {client:String} SETTINGS lightweight_deletes_sync = 2`, { client: clientId });
+      }
+    });
+  }
+
+  async exportEvents(afterSeq: number, limit: number): Promise<CommittedEvent[]> {
+    const rows = await this.query<Row>(
+      `SELECT ${EVENT_COLUMNS_AS_STORED} FROM ${this.tables.events} WHERE seq > {seq:UInt64} ORDER BY seq LIMIT {limit:UInt64}`,
+      { seq: Math.max(0, Math.floor(afterSeq)), limit },
+    );
+    return rows.map(committedEvent);
+  }
+
+  async exportLinks(): Promise<IdentityLink[]> {
+    const rows = await this.query<Row>(`${this.linksQuery('')} ORDER BY first_seq, client_id, distinct_id`);
+    return rows.map(identityLink);
+  }
+
+  async counts(): Promise<EventCount[]> {
+    const events = await this.query<{ client_id: string; n: number }>(`SELECT client_id, count() AS n FROM ${this.tables.events} GROUP BY client_id`);
+    const links = await this.query<{ client_id: string; n: number }>(`SELECT client_id, uniqExact(distinct_id) AS n FROM ${this.tables.identities} GROUP BY client_id`);
+    const byClient = new Map<string, EventCount>();
+    const entry = (clientId: string): EventCount => {
+      let count = byClient.get(clientId);
+      if (count === undefined) {
+        count = { client_id: clientId, events: 0, links: 0 };
+        byClient.set(clientId, count);
+      }
+      return count;
+    };
+    for (const row of events) entry(row.client_id).events = Number(row.n);
+    for (const row of links) entry(row.client_id).links = Number(row.n);
+    return [...byClient.values()].sort((a, b) => (a.client_id < b.client_id ? -1 : a.client_id > b.client_id ? 1 : 0));
+  }
+}
+
+/** A StoredEvent as a JSONEachRow row of `events`, numbered `seq`. */
+function eventRow(event: StoredEvent, seq: number): Row {
+  const row: Row = { seq };
+  for (const column of EVENT_COLUMNS) {
+    const value = event[column];
+    row[column] = column === 'timestamp' || column === 'received_at' ? chTime(value as number) : value;
+  }
+  return row;
+}
+
+function committedEvent(row: Row): CommittedEvent {
+  return { ...(row as unknown as CommittedEvent), timestamp: Number(row.timestamp), received_at: Number(row.received_at), seq: Number(row.seq), is_bot: row.is_bot === true };
+}
+
+function identityLink(row: Row): IdentityLink {
+  return { client_id: String(row.client_id), distinct_id: String(row.distinct_id), person_id: String(row.person), created_at: Number(row.created) };
+}
+
+function dimensionValue(value: unknown, time: boolean): string | number | null {
+  if (value === null || value === undefined) return null;
+  return time ? Number(value) : String(value);
+}
+
+/**
+ * Opens (and migrates) the engine a ClickHouse URL names: `http(s)://user:password@host:port/db`
+ * or `chdb:<dir>[?database=name]`; `cluster` adds ON CLUSTER DDL and Replicated tables.
+ */
+export async function openClickHouseEventStore(url: string, options: { cluster?: string; migrate?: boolean } = {}): Promise<ClickHouseEventStore> {
+  const location = parseClickHouseUrl(url, options.cluster === undefined ? {} : { cluster: options.cluster });
+  const connection = await openConnection(location);
+  const store = new ClickHouseEventStore(connection, { database: location.database, cluster: location.cluster });
+  if (options.migrate !== false) {
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  return store;
+}

@@ -1,0 +1,45 @@
+import type { StoredEvent } from '../../events/eventStore.js';
+import type { ClickHouseConnection } from './connection.js';
+import type { Tables } from './schema.js';
+
+/**
+ * A retried event (same client and uuid) is stored once, whichever node it reaches and whatever
+ * timestamp it carries. Two steps:
+ *
+ * 1. Before inserting, the writer asks which of the group's (client, uuid) pairs are stored; its
+ *    groups go one at a time, so this sees every earlier group of every node that finished. The
+ *    bloom filter on uuid keeps the lookup to the granules that may hold them.
+ * 2. Two nodes can store one event at the same moment (each checked before the other inserted).
+ *    After inserting, the writer looks again; if a pair has two copies, every copy but the first
+ *    (lowest seq, then row_id: the same choice on every node) is removed by a lightweight delete,
+ *    waited for. Both nodes may do it: deleting what is already gone is harmless. Between the two
+ *    inserts and that delete (milliseconds) a report may count such an event twice.
+ */
+export async function findStored(connection: ClickHouseConnection, tables: Tables, events: StoredEvent[]): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const clients = [...new Set(events.map((e) => e.client_id))];
+  const uuids = [...new Set(events.map((e) => e.uuid))];
+  const rows = await connection.query<{ client_id: string; uuid: string }>(
+    `SELECT DISTINCT client_id, uuid FROM ${tables.events} WHERE client_id IN {clients:Array(String)} AND uuid IN {uuids:Array(String)}`,
+    { clients, uuids },
+  );
+  return new Set(rows.map((row) => `${row.client_id}\u0000${row.uuid}`));
+}
+
+export async function removeRacedCopies(connection: ClickHouseConnection, tables: Tables, events: StoredEvent[]): Promise<number> {
+  const clients = [...new Set(events.map((e) => e.client_id))];
+  const uuids = [...new Set(events.map((e) => e.uuid))];
+  const raced = await connection.query<{ client_id: string; uuid: string; losers: string[] }>(
+    `SELECT client_id, uuid, arrayMap(x -> toString(x.2), arrayPopFront(arraySort(groupArray((seq, row_id))))) AS losers
+     FROM ${tables.events} WHERE client_id IN {clients:Array(String)} AND uuid IN {uuids:Array(String)}
+     GROUP BY client_id, uuid HAVING count() > 1`,
+    { clients, uuids },
+  );
+  for (const row of raced) {
+    await connection.command(
+      `DELETE FROM ${tables.events} WHERE client_id = {client:String} AND uuid = {uuid:String} AND toString(row_id) IN {losers:Array(String)} SETTINGS lightweight_deletes_sync = 2`,
+      { client: row.client_id, uuid: row.uuid, losers: row.losers },
+    );
+  }
+  return raced.length;
+}

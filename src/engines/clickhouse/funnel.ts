@@ -1,0 +1,61 @@
+import type { FunnelPlan } from '../../query/plan.js';
+import type { FunnelStepInput } from '../../query/schemas.js';
+import type { QueryParams } from './connection.js';
+import type { Tables } from './schema.js';
+import { eventsInScope, identityJoin, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
+
+/** The key a step's rows are matched by: two steps with the same key match the same rows. */
+const stepKey = (step: FunnelStepInput): string => ('event' in step ? `event\u0000${step.event}` : `path\u0000${step.path}`);
+
+/** Whether one event row can match two steps (a step repeated, or any page view and a path's page view). */
+function stepsCanShareRows(steps: FunnelStepInput[]): boolean {
+  const keys = steps.map(stepKey);
+  const anyPageView = steps.some((step) => 'event' in step && step.event === '$pageview');
+  return new Set(keys).size < keys.length || (anyPageView && steps.some((step) => 'path' in step));
+}
+
+/**
+ * A funnel as ClickHouse SQL, the same walk as the DuckDB engine's (its funnel.ts states the
+ * semantics): each start (a step-1 event inside the period) is carried step by step to the
+ * earliest matching event not before the one reached so far and within the window of the start;
+ * later steps may fall after the period's end; same-millisecond events count in order, and when
+ * steps can match one row each start carries the rows it used, so no row serves two steps (of
+ * rows tied for earliest it takes the one that could serve the fewest later steps, then the
+ * smallest uuid). ClickHouse's windowFunnel() is faster but answers a different question (it
+ * reuses rows and has its own tie rules), so it is not used.
+ */
+export function clickhouseFunnel(plan: FunnelPlan, tables: Tables): { sql: string; params: QueryParams } {
+  const params = new Params();
+  const scope = { ...plan, to: plan.to + plan.windowMs };
+  const keys = plan.steps.map(stepKey);
+  const tracked = stepsCanShareRows(plan.steps);
+  const branches = [...new Set(keys)].map((key) => {
+    const step = plan.steps[keys.indexOf(key)] as FunnelStepInput;
+    const scoped = eventsInScope(scope, params, tables);
+    const match = 'event' in step ? `e.event = ${params.add(step.event)}` : `e.event = ${PAGEVIEW} AND e.path = ${params.add(step.path)}`;
+    const flags = keys.map((other, i) => `${other === key ? 'true' : 'false'} AS s${i + 1}`).join(', ');
+    return `SELECT e.person_key AS person_key, toUnixTimestamp64Milli(e.timestamp) AS ms${tracked ? ', e.uuid AS rid' : ''}, ${flags} ${scoped} AND ${match}`;
+  });
+  const window = params.int(plan.windowMs);
+  const periodEnd = params.int(plan.to);
+  const flags = plan.steps.map((_, i) => (tracked ? `max(r.s${i + 1}) AS s${i + 1}` : `r.s${i + 1} AS s${i + 1}`)).join(', ');
+  const laterSteps = (k: number): string => (k < plan.steps.length ? plan.steps.slice(k).map((_, i) => `toUInt8(b.s${k + i + 1})`).join(' + ') : '0');
+  const person = personOf('r');
+  const ctes = [
+    ...personsCte(tables, '{p1:String}'),
+    `raw AS (${branches.join(' UNION ALL ')})`,
+    `base AS (SELECT ${person} AS person, r.ms AS ms${tracked ? ', r.rid AS rid' : ''}, ${flags} FROM raw AS r${identityJoin('r')}${tracked ? ` GROUP BY person, r.ms, r.rid` : ''})`,
+    `f1 AS (SELECT person, ms AS t1, ms AS t${tracked ? ', [rid] AS used' : ''} FROM base WHERE s1 AND ms < ${periodEnd})`,
+  ];
+  const unused = tracked ? ' AND NOT has(f.used, b.rid)' : '';
+  for (let k = 2; k <= plan.steps.length; k += 1) {
+    const used = tracked ? `, arrayPushBack(f.used, argMin(b.rid, (b.ms, ${laterSteps(k)}, b.rid))) AS used` : '';
+    ctes.push(
+      `f${k} AS (SELECT f.person AS person, f.t1 AS t1, min(b.ms) AS t${used} FROM f${k - 1} AS f` +
+        ` INNER JOIN base AS b ON b.person = f.person WHERE b.s${k} AND b.ms >= f.t${unused} AND b.ms <= f.t1 + ${window}` +
+        ` GROUP BY f.person, f.t1${tracked ? ', f.used' : ''})`,
+    );
+  }
+  const counts = plan.steps.map((_, i) => `(SELECT uniqExact(person) FROM f${i + 1}) AS c${i + 1}`);
+  return { sql: `WITH ${ctes.join(', ')} SELECT ${counts.join(', ')}`, params: params.values };
+}

@@ -1,0 +1,34 @@
+import type { ClickHouseConnection } from './connection.js';
+import { chTime } from './values.js';
+import { createDatabase, createEvents, createIdentities, createLedger, tablesOf, type SchemaTarget } from './schema.js';
+
+/**
+ * Numbered steps, recorded in a ledger. ClickHouse has no transactions around DDL, so safety with
+ * several nodes migrating at once comes from every step being idempotent (CREATE … IF NOT EXISTS,
+ * ADD COLUMN IF NOT EXISTS): two nodes running one step both succeed and leave the same schema;
+ * both may record it, and the ledger (ReplacingMergeTree on version, read with FINAL) keeps one row.
+ * A node that stops half-way leaves a step unrecorded, and the next run repeats it harmlessly.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: (target: SchemaTarget) => string[];
+}
+
+export const CLICKHOUSE_MIGRATIONS: Migration[] = [
+  { version: 1, name: 'events', statements: (t) => [createEvents(t)] },
+  { version: 2, name: 'identity links', statements: (t) => [createIdentities(t)] },
+];
+
+export async function migrate(connection: ClickHouseConnection, target: SchemaTarget): Promise<void> {
+  await connection.command(createDatabase(target));
+  await connection.command(createLedger(target));
+  const ledger = tablesOf(target.database).migrations;
+  const applied = await connection.query<{ version: number }>(`SELECT version FROM ${ledger} FINAL`);
+  const done = new Set(applied.map((row) => Number(row.version)));
+  for (const migration of CLICKHOUSE_MIGRATIONS) {
+    if (done.has(migration.version)) continue;
+    for (const statement of migration.statements(target)) await connection.command(statement);
+    await connection.insert(ledger, [{ version: migration.version, name: migration.name, applied_at: chTime(Date.now()) }]);
+  }
+}

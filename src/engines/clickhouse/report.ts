@@ -1,0 +1,149 @@
+import { isTimeGrain, type ReportPlan } from '../../query/plan.js';
+import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../../query/schemas.js';
+import type { QueryParams } from './connection.js';
+import type { Tables } from './schema.js';
+import { eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
+
+/**
+ * One report as ClickHouse SQL, giving the answers the DuckDB engine gives (its report.ts states
+ * the semantics; the parity test compares both on random plans). Where it differs, it is shape:
+ *
+ * - Rows are grouped once by (dimensions, session) with partial counts and a `uniqExactState` of
+ *   persons; the outer grouping merges them. That one pass serves the event metrics and, joined
+ *   to each session's whole facts (`sess`), the session metrics: a (group, session) row is exactly
+ *   one session counted in one group.
+ * - Rates are rounded as DuckDB's round() does (half away from zero on value × 10^n), written out
+ *   with floor(), since ClickHouse rounds float ties to even.
+ */
+
+const COLUMN_OF: Partial<Record<Dimension, string>> = {
+  path: 'path',
+  referrer_host: 'referrer_host',
+  utm_source: 'utm_source',
+  utm_medium: 'utm_medium',
+  utm_campaign: 'utm_campaign',
+  browser: 'browser',
+  os: 'os',
+  device_type: 'device_type',
+  event: 'event',
+  country: 'country',
+};
+
+const LOCAL_DAY = 'intDiv(ms + off, 86400000)';
+const LOCAL_MS = "fromUnixTimestamp64Milli(ms + off, 'UTC')";
+/** Bucket keys as period.ts computes them, from `ms` (epoch ms) and `off` (the zone's offset then). */
+const TIME_KEY: Record<'hour' | 'day' | 'week' | 'month', string> = {
+  hour: 'intDiv(ms + off, 3600000) * 3600000 - off',
+  day: LOCAL_DAY,
+  week: `${LOCAL_DAY} - ((${LOCAL_DAY} + 3) % 7)`,
+  month: `toInt64(toYear(${LOCAL_MS})) * 12 + toMonth(${LOCAL_MS}) - 1`,
+};
+
+const SESSION_METRICS = new Set<Metric>(['bounce_rate', 'avg_session_duration', 'views_per_session']);
+
+/** DuckDB's round(x, n) for x ≥ 0: half away from zero, on x × 10^n. */
+const rounded = (value: string, digits: number): string => `floor((${value}) * ${10 ** digits} + 0.5) / ${10 ** digits}`;
+
+function metricExpression(metric: Metric): string {
+  switch (metric) {
+    case 'page_views':
+      return 'sum(g.pv)';
+    case 'events':
+      return 'sum(g.n)';
+    case 'conversions':
+      return 'sum(g.conv)';
+    case 'sessions':
+      return 'uniqExact(g.session_id)';
+    case 'unique_visitors':
+      return 'uniqExactMerge(g.ps)';
+    case 'bounce_rate':
+      return `if(countIf(sf.s_pv >= 1) = 0, 0, ${rounded('100 * countIf(sf.s_pv = 1) / countIf(sf.s_pv >= 1)', 2)})`;
+    case 'avg_session_duration':
+      return `if(count(sf.s_dur) = 0, 0, ${rounded('sum(sf.s_dur) / count(sf.s_dur) / 1000', 1)})`;
+    case 'views_per_session':
+      return `if(countIf(sf.s_pv >= 1) = 0, 0, ${rounded('sum(sf.s_pv) / countIf(sf.s_pv >= 1)', 2)})`;
+  }
+}
+
+/**
+ * `sess`: each session's facts over all the client's rows of the period (bots out unless asked),
+ * not narrowed by the other filters. Entry and exit paths skip page views without a path, as
+ * DuckDB's arg_min skips NULL.
+ */
+function sessionFacts(plan: ReportPlan, params: Params, tables: Tables): string {
+  const unfiltered = { ...plan, filters: plan.filters.include_bots === undefined ? {} : { include_bots: plan.filters.include_bots } };
+  const viewWithPath = `e.event = ${PAGEVIEW} AND e.path IS NOT NULL`;
+  const facts = [
+    `countIf(e.event = ${PAGEVIEW}) AS s_pv`,
+    'max(toUnixTimestamp64Milli(e.timestamp)) - min(toUnixTimestamp64Milli(e.timestamp)) AS s_dur',
+    `if(countIf(${viewWithPath}) = 0, NULL, argMinIf(e.path, e.timestamp, ${viewWithPath})) AS entry_path`,
+    `if(countIf(${viewWithPath}) = 0, NULL, argMaxIf(e.path, e.timestamp, ${viewWithPath})) AS exit_path`,
+  ];
+  return `sess AS (SELECT e.session_id AS session_id, ${facts.join(', ')} ${eventsInScope(unfiltered, params, tables)} AND e.session_id IS NOT NULL GROUP BY e.session_id)`;
+}
+
+export function clickhouseReport(plan: ReportPlan, tables: Tables): { sql: string; params: QueryParams } {
+  // Names reach the SQL text as aliases and columns: only the schema's own.
+  if (!plan.metrics.every((m) => METRICS.includes(m)) || !plan.dimensions.every((d) => DIMENSIONS.includes(d))) {
+    throw new Error('a metric or dimension outside the whitelist reached the SQL builder');
+  }
+  const params = new Params();
+  const dims = plan.dimensions.map((_, i) => `d${i}`);
+  const needsSessionPaths = plan.dimensions.some((d) => d === 'entry_path' || d === 'exit_path');
+  const sessionMetrics = plan.metrics.some((m) => SESSION_METRICS.has(m));
+  const visitors = plan.metrics.includes('unique_visitors');
+  const scoped = eventsInScope(plan, params, tables);
+  const client = '{p1:String}';
+  const conversion = plan.conversionEvent === undefined ? undefined : params.add(plan.conversionEvent);
+  const hasTime = plan.dimensions.some(isTimeGrain);
+  const offset = hasTime ? offsetExpression(plan.offsets, 'toUnixTimestamp64Milli(e.timestamp)', params) : 'toInt64(0)';
+
+  const columns = new Set<string>(['event', 'session_id', 'person_key']);
+  for (const dimension of plan.dimensions) {
+    const column = COLUMN_OF[dimension];
+    if (column !== undefined) columns.add(column);
+  }
+  const ctes = [
+    ...(visitors ? personsCte(tables, client) : []),
+    `base AS (SELECT toUnixTimestamp64Milli(e.timestamp) AS ms, ${offset} AS off, ${[...columns].map((c) => `e.${c} AS ${c}`).join(', ')} ${scoped})`,
+  ];
+  if (needsSessionPaths || sessionMetrics) ctes.push(sessionFacts(plan, params, tables));
+  const dimensionValue = (dimension: Dimension): string => {
+    if (isTimeGrain(dimension)) return TIME_KEY[dimension];
+    if (dimension === 'entry_path' || dimension === 'exit_path') return `sp.${dimension}`;
+    return `b.${COLUMN_OF[dimension] as string}`;
+  };
+  const paths = needsSessionPaths ? ' LEFT JOIN (SELECT session_id, entry_path, exit_path FROM sess) AS sp ON sp.session_id = b.session_id' : '';
+  const grouped = plan.dimensions.map((d, i) => `${dimensionValue(d)} AS d${i}`);
+  const rowColumns = ['b.event AS event', 'b.session_id AS session_id', 'b.person_key AS person_key', ...grouped];
+  ctes.push(`r AS (SELECT ${rowColumns.join(', ')} FROM base AS b${paths})`);
+
+  // One row per (group, session): partial counts, the group's persons, and the session's facts.
+  const partials = [
+    'count() AS n',
+    `countIf(r.event = ${PAGEVIEW}) AS pv`,
+    ...(conversion === undefined ? [] : [`countIf(r.event = ${conversion}) AS conv`]),
+    ...(visitors ? [`uniqExactState(${personOf('r')}) AS ps`] : []),
+  ];
+  const keys = [...dims.map((d) => `r.${d} AS ${d}`), 'r.session_id AS session_id'];
+  ctes.push(`g AS (SELECT ${[...keys, ...partials].join(', ')} FROM r${visitors ? identityJoin('r') : ''} GROUP BY ${[...dims.map((d) => `r.${d}`), 'r.session_id'].join(', ')})`);
+  const facts = sessionMetrics ? ' LEFT JOIN (SELECT session_id, s_pv, s_dur FROM sess) AS sf ON sf.session_id = g.session_id' : '';
+
+  const selected = [...dims.map((d) => `g.${d} AS ${d}`), ...plan.metrics.map((m) => `${metricExpression(m)} AS m_${m}`)];
+  let tail = dims.length > 0 ? ` GROUP BY ${dims.map((d) => `g.${d}`).join(', ')}` : '';
+  if (plan.sortAndLimit !== undefined) {
+    selected.push('count() OVER () AS total');
+    const alias = (column: Metric | Dimension): string => {
+      const d = plan.dimensions.indexOf(column as Dimension);
+      return d >= 0 ? `d${d}` : `m_${column}`;
+    };
+    const order = plan.sortAndLimit.orderBy.map((o) => `${alias(o.column)} ${o.direction === 'asc' ? 'ASC' : 'DESC'} NULLS LAST`);
+    const ties = dims.map((d) => `${d} ASC NULLS LAST`);
+    const by = [...order, ...ties];
+    tail += `${by.length > 0 ? ` ORDER BY ${by.join(', ')}` : ''} LIMIT ${params.add(plan.sortAndLimit.limit, 'UInt64')}`;
+  }
+  if (plan.maxRows !== undefined) tail += ` LIMIT ${params.add(plan.maxRows, 'UInt64')}`;
+  // Without dimensions an aggregate over no rows still gives one row (DuckDB's does too).
+  const sql = `WITH ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM g${facts}${tail}`;
+  return { sql, params: params.values };
+}

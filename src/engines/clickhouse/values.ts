@@ -1,0 +1,2 @@
+/** Epoch ms as the text a DateTime64(3, 'UTC') column reads from JSON: exact, whatever the server's zone. */
+export const chTime = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
