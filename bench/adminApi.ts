@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../src/app.js';
-import { DuckDbEventStore } from '../src/events/duckdb/duckdbEventStore.js';
+import { DuckDbEventStore } from '../src/engines/duckdb/duckdbEventStore.js';
 import { sha256Hex } from '../src/keys/secrets.js';
 import { SqliteMetaStore } from '../src/store/sqlite/sqliteMetaStore.js';
 import { buildBareApp } from './lib/bareApp.js';

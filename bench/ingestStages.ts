@@ -1,4 +1,4 @@
-import { DuckDbEventStore } from '../src/events/duckdb/duckdbEventStore.js';
+import { DuckDbEventStore } from '../src/engines/duckdb/duckdbEventStore.js';
 import type { StoredEvent } from '../src/events/eventStore.js';
 import { enrich, identityLinks, type RequestFacts } from '../src/ingest/enrich.js';
 import { acceptEvents, DEFAULT_LIMITS, unpackBody } from '../src/ingest/events.js';

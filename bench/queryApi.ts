@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../src/app.js';
 import { ClientsService } from '../src/clients/service.js';
-import { DuckDbEventStore } from '../src/events/duckdb/duckdbEventStore.js';
-import type { ReadQuery } from '../src/events/eventStore.js';
+import { DuckDbEventStore } from '../src/engines/duckdb/duckdbEventStore.js';
+import type { BuiltQuery } from '../src/engines/duckdb/scope.js';
 import { sha256Hex } from '../src/keys/secrets.js';
 import { systemClock } from '../src/shared/clock.js';
 import { SqliteMetaStore } from '../src/store/sqlite/sqliteMetaStore.js';
@@ -69,7 +69,7 @@ interface Timed {
   label: string;
   samples: number[];
   /** The statements the query service ran for this query (recorded on the warm-up run). */
-  statements: ReadQuery[];
+  statements: BuiltQuery[];
 }
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
@@ -156,22 +156,15 @@ export async function queryBenchmark(_config: BenchConfig): Promise<{ met: boole
 
     const opened = await DuckDbEventStore.open(eventsPath);
     events = opened;
-    // Recording what the query service asks the store, so a slow query can be explained below.
-    let recording: ReadQuery[] | undefined;
-    const read = opened.read.bind(opened);
-    opened.read = async (query: ReadQuery) => {
-      recording?.push(query);
-      return read(query);
-    };
     app = await buildApp({ store, events: opened, journalDir: join(dir, 'journal'), adminKeyHash: sha256Hex(ADMIN_KEY), logLevel: false });
     const origin = await listenOnLoopback(app);
 
     const timed: Timed[] = [];
     for (const query of DASHBOARD_QUERIES) {
-      const statements: ReadQuery[] = [];
-      recording = statements;
+      const statements: BuiltQuery[] = [];
+      opened.statementLog = statements;
       const answer = await post(origin, query.path, query.body);
-      recording = undefined;
+      opened.statementLog = undefined;
       process.stderr.write(`  ${query.label}: ${checkAnswer(query.label, answer)}\n`);
       for (let i = 1; i < warmups; i++) await post(origin, query.path, query.body);
       const samples: number[] = [];
@@ -214,7 +207,7 @@ export async function queryBenchmark(_config: BenchConfig): Promise<{ met: boole
     const explainAll = process.env.BENCH_QUERY_EXPLAIN === '1';
     for (const t of explainAll ? timed : missed) {
       for (const statement of t.statements) {
-        const plan = await read({ sql: `EXPLAIN ANALYZE ${statement.sql}`, params: statement.params });
+        const plan = await opened.inspect({ sql: `EXPLAIN ANALYZE ${statement.sql}`, params: statement.params });
         process.stderr.write(`\n-- EXPLAIN ANALYZE: ${t.label}\n${statement.sql}\n${plan.map((row) => String(row[1])).join('\n')}\n`);
       }
     }

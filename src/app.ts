@@ -127,7 +127,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const events = new EventsService(options.store, options.events, keys, () => writer.settled());
   const agencies = new AgenciesService(options.store, clock, clients);
-  const queries = new QueryService(options.store, options.events, keys, clock, () => writer.settled());
+  const queries = new QueryService(options.store, options.events, keys, clock);
 
   await app.register(healthRoutes, { store: options.store });
   await app.register(ingestRoutes, {

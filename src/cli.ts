@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, SETTINGS, type Config } from './config.js';
 import { UnmarkedDemoClient } from './demo/demoMark.js';
 import { DEMO_FLAGS, FORCE_FLAG, takeDemoOptions, type DemoOptions } from './demo/options.js';
 import type { EventStore } from './events/eventStore.js';
-import { describeEventStore, journalDirOf, openEventStore } from './events/openEventStore.js';
+import { journalDirOf, openEventStore } from './engines/openEventStore.js';
 import { resolveAdminKey, type AdminKey } from './keys/adminKey.js';
 import { SdkAssetsMissing } from './loader/sdkAssets.js';
 import { sha256Hex } from './keys/secrets.js';
@@ -124,7 +124,7 @@ async function serve(config: Config): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   announceAdminKey(admin, { ...config, port });
   process.stdout.write(
-    `Mythic ${VERSION} listening on http://${config.host}:${port} (meta store: ${describeMetaStore(config)}; events: ${describeEventStore(config)})\n`,
+    `Mythic ${VERSION} listening on http://${config.host}:${port} (meta store: ${describeMetaStore(config)}; events: ${events.description})\n`,
   );
   stopOnSignals(app, store, events);
 }
@@ -149,10 +149,10 @@ async function migrate(config: Config): Promise<void> {
   const store = await openMetaStore(config);
   try {
     await store.migrate();
-    // openEventStore migrates the DuckDB file as it opens it.
+    // openEventStore migrates the event engine as it opens it.
     const events = await openEventStore(config);
     await events.close();
-    process.stdout.write(`Migrations applied (meta store: ${describeMetaStore(config)}; events: ${describeEventStore(config)})\n`);
+    process.stdout.write(`Migrations applied (meta store: ${describeMetaStore(config)}; events: ${events.description})\n`);
   } finally {
     await store.close();
   }

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DuckDbEventStore } from '../src/events/duckdb/duckdbEventStore.js';
-import { DUCKDB_FILE } from '../src/events/openEventStore.js';
+import { DuckDbEventStore } from '../src/engines/duckdb/duckdbEventStore.js';
+import { DUCKDB_FILE } from '../src/engines/openEventStore.js';
 import { startServer, stopAllServers, type RunningServer } from './helpers/server.js';
 
 const ADMIN_KEY = 'durability-admin-key-0123456789abcdef';

@@ -5,7 +5,7 @@ import type { ClientView } from '../clients/schemas.js';
 import { ClientsService } from '../clients/service.js';
 import type { Config } from '../config.js';
 import type { EventStore } from '../events/eventStore.js';
-import { describeEventStore, openEventStore } from '../events/openEventStore.js';
+import { openEventStore } from '../engines/openEventStore.js';
 import { ADMIN_KEY_FILE } from '../keys/adminKey.js';
 import { systemClock } from '../shared/clock.js';
 import type { MetaStore } from '../store/metaStore.js';
@@ -36,6 +36,8 @@ export interface SeedOutcome {
   identityLinks: number;
   from: number;
   to: number;
+  /** Which event engine holds them, and where (the store's description). */
+  eventStore: string;
 }
 
 /**
@@ -64,7 +66,7 @@ export async function seedDemo(config: Config, options: DemoOptions, now: number
     // The server keys its address hashes with a secret derived from the admin key, which this
     // command does not read; synthetic addresses need no stable hash, so any secret will do.
     const target = { id: DEMO_CLIENT.id, ipStorage: row.ip_storage, ipHashSecret: randomBytes(32) };
-    const outcome: SeedOutcome = { client, created: existing === null, events: 0, sessions: 0, identityLinks: 0, from: Infinity, to: -Infinity };
+    const outcome: SeedOutcome = { client, created: existing === null, events: 0, sessions: 0, identityLinks: 0, from: Infinity, to: -Infinity, eventStore: eventStore.description };
     let pending: DemoSession[] = [];
     let pendingEvents = 0;
     const flush = async (): Promise<void> => {
@@ -111,7 +113,7 @@ export function describeSeed(outcome: SeedOutcome, config: Config, defaultDataDi
     `Wrote ${outcome.events.toLocaleString('en-US')} events in ${outcome.sessions.toLocaleString('en-US')} sessions ` +
     `(${outcome.identityLinks.toLocaleString('en-US')} identified visitors)${outcome.events > 0 ? `, ${day(outcome.from)} to ${day(outcome.to)}` : ''}, ` +
     `replacing the client's earlier events.\n` +
-    `  meta store: ${describeMetaStore(config)}; events: ${describeEventStore(config)}\n\n` +
+    `  meta store: ${describeMetaStore(config)}; events: ${outcome.eventStore}\n\n` +
     `    publishable key: ${client.publishable_key}\n` +
     secret +
     `\nStart the server:  ${start}\n` +

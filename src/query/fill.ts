@@ -1,9 +1,16 @@
-import type { ReadRow } from '../events/eventStore.js';
+import type { ReportRow } from '../events/eventStore.js';
 import { invalidFields } from '../http/apiError.js';
 import type { TimeBucket } from './period.js';
 import type { OrderBy } from './rules.js';
+import type { Dimension, Metric } from './schemas.js';
 
 export type Cell = string | number | null;
+
+/** A named row of an engine as the table's cells: dimensions, then metrics, each in the query's order. */
+export const cellsOf = (row: ReportRow, dimensions: Dimension[], metrics: Metric[]): Cell[] => [
+  ...dimensions.map((d) => row.dimensions[d] ?? null),
+  ...metrics.map((m) => row.metrics[m] ?? 0),
+];
 
 /** The 400 of a time report that would fill more than `maxCells` cells. */
 export const tooManyCells = (maxCells: number) =>
@@ -20,7 +27,7 @@ export const tooManyCells = (maxCells: number) =>
  * and rates 0 where there was none). Refuses, before building anything, more than `maxCells`
  * rows: a year of hours for each of many paths would hold the server for seconds and gigabytes.
  */
-export function fillTimeBuckets(rows: ReadRow[], timeIndex: number, dimensionCount: number, metricCount: number, buckets: TimeBucket[], maxCells: number): Cell[][] {
+export function fillTimeBuckets(rows: Cell[][], timeIndex: number, dimensionCount: number, metricCount: number, buckets: TimeBucket[], maxCells: number): Cell[][] {
   const labels = new Map(buckets.map((b) => [b.key, b.label]));
   const combos = new Map<string, { others: Cell[]; byBucket: Map<number, Cell[]> }>();
   if (dimensionCount === 1) combos.set('[]', { others: [], byBucket: new Map() });

@@ -5,9 +5,7 @@ import type { KeysService } from '../keys/service.js';
 import type { Clock } from '../shared/clock.js';
 import type { MetaStore } from '../store/metaStore.js';
 import { authorizeRead, type QueryCaller } from '../keys/readAccess.js';
-import type { QueryDialect } from './dialect.js';
-import { duckdbDialect } from './duckdb/duckdbDialect.js';
-import { fillTimeBuckets, sortRows, tooManyCells, type Cell } from './fill.js';
+import { cellsOf, fillTimeBuckets, sortRows, tooManyCells } from './fill.js';
 import { previousPeriod, resolvePeriod, timeBuckets, type ResolvedPeriod } from './period.js';
 import { isTimeGrain, type EventScope } from './plan.js';
 import { checkedMetrics, checkedPeriod, checkedRange, orderOf } from './rules.js';
@@ -26,8 +24,6 @@ import {
 } from './schemas.js';
 import { offsetSegments } from './zone.js';
 
-const DIALECTS: Record<EventStore['engine'], QueryDialect> = { duckdb: duckdbDialect };
-
 const periodView = (period: ResolvedPeriod, timezone: string): PeriodView => ({ from: toIso(period.from), to: toIso(period.to), timezone });
 const ratio = (part: number, whole: number): number => (whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000);
 
@@ -36,18 +32,12 @@ const ratio = (part: number, whole: number): number => (whole === 0 ? 0 : Math.r
  * of HTTP: the caller says which door the request came through, and this decides what it may read.
  */
 export class QueryService {
-  private readonly dialect: QueryDialect;
-
   constructor(
     private readonly meta: MetaStore,
     private readonly events: EventStore,
     private readonly keys: KeysService,
     private readonly clock: Clock,
-    /** Resolves once every acknowledged event is in the EventStore, so a report sees what was just sent. */
-    private readonly settled: () => Promise<void>,
-  ) {
-    this.dialect = DIALECTS[events.engine];
-  }
+  ) {}
 
   /** Who may read, which client, in which zone: shared by reports and funnels. */
   private async open(caller: QueryCaller, clientId: string): Promise<{ timezone: string; now: number }> {
@@ -56,9 +46,8 @@ export class QueryService {
     return { timezone: client.timezone, now: this.clock() };
   }
 
-  /** Whether the client has identity links is asked once per request, and shared by its tables. */
-  private scope(clientId: string, period: ResolvedPeriod, filters: EventScope['filters'], resolveIdentities: boolean): EventScope {
-    return { clientId, from: period.from, to: period.to, filters, resolveIdentities };
+  private scope(clientId: string, period: ResolvedPeriod, filters: EventScope['filters']): EventScope {
+    return { clientId, from: period.from, to: period.to, filters };
   }
 
   async query(caller: QueryCaller, input: QueryInput): Promise<QueryResultView> {
@@ -66,21 +55,19 @@ export class QueryService {
     const metrics = checkedMetrics(input);
     const periodInput = checkedPeriod(input);
     const { timezone, now } = await this.open(caller, input.client_id);
-    await this.settled();
     const period = resolvePeriod(periodInput, timezone, now);
     checkedRange(input, period);
-    const links = await this.events.hasIdentityLinks(input.client_id);
-    const table = await this.table(input, metrics, period, timezone, links);
+    const table = await this.table(input, metrics, period, timezone);
     if (input.compare !== 'previous_period') return table;
-    return { ...table, compare: await this.table(input, metrics, previousPeriod(period, timezone), timezone, links) };
+    return { ...table, compare: await this.table(input, metrics, previousPeriod(period, timezone), timezone) };
   }
 
-  private async table(input: QueryInput, metrics: Metric[], period: ResolvedPeriod, timezone: string, links: boolean): Promise<ResultTableView> {
+  private async table(input: QueryInput, metrics: Metric[], period: ResolvedPeriod, timezone: string): Promise<ResultTableView> {
     const dimensions: Dimension[] = input.dimensions ?? [];
     const columns = [...dimensions, ...metrics];
     const limit = input.limit ?? DEFAULT_LIMIT;
     const timeIndex = dimensions.findIndex(isTimeGrain);
-    const scope = this.scope(input.client_id, period, input.filters ?? {}, links);
+    const scope = this.scope(input.client_id, period, input.filters ?? {});
     const plan = {
       ...scope,
       metrics,
@@ -90,15 +77,15 @@ export class QueryService {
     };
     const view = periodView(period, timezone);
     if (timeIndex < 0) {
-      const rows = await this.events.read(this.dialect.report({ ...plan, sortAndLimit: { orderBy: orderOf(input, metrics), limit } }));
-      const total = rows.length === 0 ? 0 : Number(rows[0]![columns.length]);
-      return { columns, rows: rows.map((row) => row.slice(0, columns.length) as Cell[]), total, period: view };
+      const result = await this.events.report({ ...plan, sortAndLimit: { orderBy: orderOf(input, metrics), limit } });
+      return { columns, rows: result.rows.map((row) => cellsOf(row, dimensions, metrics)), total: result.total, period: view };
     }
     // Each row read is a distinct cell of the filled table: one more than the cap settles it.
-    const rows = await this.events.read(this.dialect.report({ ...plan, maxRows: MAX_FILLED_CELLS + 1 }));
-    if (rows.length > MAX_FILLED_CELLS) throw tooManyCells(MAX_FILLED_CELLS);
+    const result = await this.events.report({ ...plan, maxRows: MAX_FILLED_CELLS + 1 });
+    if (result.rows.length > MAX_FILLED_CELLS) throw tooManyCells(MAX_FILLED_CELLS);
     const grain = dimensions[timeIndex] as 'hour' | 'day' | 'week' | 'month';
     const buckets = timeBuckets(grain, timezone, period.from, period.to);
+    const rows = result.rows.map((row) => cellsOf(row, dimensions, metrics));
     const filled = fillTimeBuckets(rows, timeIndex, dimensions.length, metrics.length, buckets, MAX_FILLED_CELLS);
     const order = input.order_by === undefined ? [{ column: grain, direction: 'asc' as const }] : orderOf(input, metrics);
     const sorted = sortRows(filled, columns, [...order, { column: grain, direction: 'asc' }], dimensions.length, { index: timeIndex, buckets });
@@ -108,13 +95,11 @@ export class QueryService {
   async funnel(caller: QueryCaller, input: FunnelInput): Promise<FunnelResultView> {
     const periodInput = checkedPeriod(input);
     const { timezone, now } = await this.open(caller, input.client_id);
-    await this.settled();
     const period = resolvePeriod(periodInput, timezone, now);
     checkedRange(input, period);
     const windowSeconds = input.window_seconds ?? DEFAULT_WINDOW_SECONDS;
-    const scope = this.scope(input.client_id, period, input.filters ?? {}, await this.events.hasIdentityLinks(input.client_id));
-    const [row] = await this.events.read(this.dialect.funnel({ ...scope, steps: input.steps, windowMs: windowSeconds * 1000 }));
-    const counts = input.steps.map((_, i) => Number(row?.[i] ?? 0));
+    const scope = this.scope(input.client_id, period, input.filters ?? {});
+    const { reached: counts } = await this.events.funnel({ ...scope, steps: input.steps, windowMs: windowSeconds * 1000 });
     return {
       steps: input.steps.map((step, i) => ({
         step: i + 1,

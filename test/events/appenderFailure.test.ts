@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
+import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import { storedEvent } from '../helpers/events.js';
 
 setFlagsFromString('--expose-gc');

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
+import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import type { CommittedEvent, StoredEvent } from '../../src/events/eventStore.js';
 import { storedEvent } from '../helpers/events.js';
 
@@ -147,7 +147,7 @@ describe('DuckDB event store on disk', () => {
   it('checkpoints every 128 MB of WAL rather than DuckDB’s default 16 MB (fewer rewrites of the key index)', async () => {
     const store = await DuckDbEventStore.open(join(dir, 'checkpoints.duckdb'));
     try {
-      const [[threshold]] = (await store.read({ sql: "SELECT current_setting('checkpoint_threshold')", params: [] })) as [[string]];
+      const [[threshold]] = (await store.inspect({ sql: "SELECT current_setting('checkpoint_threshold')", params: [] })) as [[string]];
       assert.match(threshold, /^12\d(\.\d+)? MiB$/);
     } finally {
       await store.close();

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
-import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
+import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import { Overloaded } from '../../src/ingest/eventSink.js';
 import { EventWriter } from '../../src/ingest/eventWriter.js';
 import { Journal } from '../../src/events/journal.js';

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
-import { DUCKDB_FILE } from '../../src/events/openEventStore.js';
+import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
+import { DUCKDB_FILE } from '../../src/engines/openEventStore.js';
 import type { RecentEventView } from '../../src/events/schemas.js';
 import { startServer, stopAllServers, type RunningServer } from '../helpers/server.js';
 import { callServer, createServerClient, type ServerClient } from '../helpers/serverCalls.js';
@@ -93,9 +93,9 @@ describeEachStore('a hard delete during live ingestion, against a server process
     // Everything, not just the newest page: straight from the stored file.
     const store = await DuckDbEventStore.open(join(dataDir, DUCKDB_FILE));
     try {
-      const events = await store.read({ sql: "SELECT count(*) FROM events WHERE client_id = $1 AND CAST(properties->>'life' AS INTEGER) <> $2", params: [CLIENT_ID, life] });
-      const links = await store.read({ sql: 'SELECT count(*) FROM identities WHERE client_id = $1 AND person_id <> $2', params: [CLIENT_ID, `person-${life}`] });
-      const current = await store.read({ sql: 'SELECT count(*) FROM events WHERE client_id = $1', params: [CLIENT_ID] });
+      const events = await store.inspect({ sql: "SELECT count(*) FROM events WHERE client_id = $1 AND CAST(properties->>'life' AS INTEGER) <> $2", params: [CLIENT_ID, life] });
+      const links = await store.inspect({ sql: 'SELECT count(*) FROM identities WHERE client_id = $1 AND person_id <> $2', params: [CLIENT_ID, `person-${life}`] });
+      const current = await store.inspect({ sql: 'SELECT count(*) FROM events WHERE client_id = $1', params: [CLIENT_ID] });
       assert.ok(Number(current[0]?.[0]) > 0, 'the current life’s events are stored');
       assert.deepEqual(leaks, []);
       assert.equal(Number(events[0]?.[0]), 0, 'events of earlier lives in the store');

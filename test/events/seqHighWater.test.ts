@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
-import { DUCKDB_MIGRATIONS } from '../../src/events/duckdb/schema.js';
+import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
+import { DUCKDB_MIGRATIONS } from '../../src/engines/duckdb/schema.js';
 import { storedEvent } from '../helpers/events.js';
 
 /**

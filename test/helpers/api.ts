@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { ClientView } from '../../src/clients/schemas.js';
 import type { FieldProblem } from '../../src/http/apiError.js';
 import { buildApp, type AppOptions } from '../../src/app.js';
-import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
+import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import type { EventStore } from '../../src/events/eventStore.js';
 import { sha256Hex } from '../../src/keys/secrets.js';
 import type { MetaStore } from '../../src/store/metaStore.js';

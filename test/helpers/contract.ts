@@ -84,7 +84,7 @@ function rewriteRefs(value: unknown): unknown {
 export async function servedContract(): Promise<ContractChecker> {
   const { buildApp } = await import('../../src/app.js');
   const { SqliteMetaStore } = await import('../../src/store/sqlite/sqliteMetaStore.js');
-  const { DuckDbEventStore } = await import('../../src/events/duckdb/duckdbEventStore.js');
+  const { DuckDbEventStore } = await import('../../src/engines/duckdb/duckdbEventStore.js');
   const { sha256Hex } = await import('../../src/keys/secrets.js');
   const store = new SqliteMetaStore(':memory:');
   const events = await DuckDbEventStore.open(':memory:');

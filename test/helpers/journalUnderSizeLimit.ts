@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { buildApp } from '../../src/app.js';
-import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
+import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import { Journal } from '../../src/events/journal.js';
 import { JournalUnavailable } from '../../src/ingest/eventSink.js';
 import { EventWriter } from '../../src/ingest/eventWriter.js';

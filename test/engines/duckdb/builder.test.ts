@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { duckdbDialect } from '../../src/query/duckdb/duckdbDialect.js';
-import { stepsCanShareRows } from '../../src/query/duckdb/funnel.js';
-import type { ReportPlan } from '../../src/query/plan.js';
-import { EQUALITY_FILTERS, type Dimension, type Metric } from '../../src/query/schemas.js';
-import { offsetSegments } from '../../src/query/zone.js';
+import { duckdbFunnel, stepsCanShareRows } from '../../../src/engines/duckdb/funnel.js';
+import { duckdbReport } from '../../../src/engines/duckdb/report.js';
+import type { ReportPlan } from '../../../src/query/plan.js';
+import { EQUALITY_FILTERS, type Dimension, type Metric } from '../../../src/query/schemas.js';
+import { offsetSegments } from '../../../src/query/zone.js';
 
 const HOSTILE = "x' OR 1=1; DROP TABLE events; --";
 const from = Date.parse('2026-03-01T00:00:00Z');
@@ -18,15 +18,14 @@ describe('DuckDB query builder', () => {
       from,
       to,
       filters,
-      resolveIdentities: true,
       metrics: ['unique_visitors', 'conversions', 'bounce_rate'],
       dimensions: ['day', 'entry_path'],
       conversionEvent: HOSTILE,
       offsets: offsetSegments('Europe/Berlin', from, to),
       sortAndLimit: { orderBy: [{ column: 'bounce_rate', direction: 'desc' }], limit: 10 },
     };
-    const report = duckdbDialect.report(plan);
-    const funnel = duckdbDialect.funnel({ clientId: HOSTILE, from, to, filters, resolveIdentities: true, steps: [{ event: HOSTILE }, { path: HOSTILE }], windowMs: 60_000 });
+    const report = duckdbReport(plan, true);
+    const funnel = duckdbFunnel({ clientId: HOSTILE, from, to, filters, steps: [{ event: HOSTILE }, { path: HOSTILE }], windowMs: 60_000 }, true);
     for (const built of [report, funnel]) {
       assert.ok(!built.sql.includes('DROP'), built.sql);
       assert.ok(built.params.includes(HOSTILE));
@@ -48,7 +47,7 @@ describe('DuckDB query builder', () => {
     ];
     for (const [steps, shared] of cases) {
       assert.equal(stepsCanShareRows(steps), shared, JSON.stringify(steps));
-      const built = duckdbDialect.funnel({ clientId: 'c', from, to, filters: {}, resolveIdentities: false, steps, windowMs: 60_000 });
+      const built = duckdbFunnel({ clientId: 'c', from, to, filters: {}, steps, windowMs: 60_000 }, false);
       // The uuid is read only to keep one row from serving two steps.
       assert.equal(built.sql.includes('e.uuid'), shared, built.sql);
     }
@@ -60,12 +59,11 @@ describe('DuckDB query builder', () => {
       from,
       to,
       filters: {},
-      resolveIdentities: false,
       metrics: metrics as Metric[],
       dimensions: dimensions as Dimension[],
       offsets: [],
     });
-    assert.throws(() => duckdbDialect.report(plan(['page_views, 1; --'], [])), /whitelist/);
-    assert.throws(() => duckdbDialect.report(plan(['page_views'], ['path; --'])), /whitelist/);
+    assert.throws(() => duckdbReport(plan(['page_views, 1; --'], []), false), /whitelist/);
+    assert.throws(() => duckdbReport(plan(['page_views'], ['path; --']), false), /whitelist/);
   });
 });

@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../eventStore.js';
+import type { StoredEvent } from '../../events/eventStore.js';
 
 /**
  * Columns of `events` in table order, with the type the staging table uses to receive them from

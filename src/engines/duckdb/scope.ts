@@ -1,7 +1,15 @@
-import type { QueryParam } from '../dialect.js';
-import type { EventScope } from '../plan.js';
-import { EQUALITY_FILTERS } from '../schemas.js';
-import type { OffsetSegment } from '../zone.js';
+import type { EventScope } from '../../query/plan.js';
+import { EQUALITY_FILTERS } from '../../query/schemas.js';
+import type { OffsetSegment } from '../../query/zone.js';
+
+/** A value bound to a statement parameter: never spliced into the SQL text. */
+export type QueryParam = string | number | boolean;
+
+/** A read-only statement built from a plan: values only as bound parameters. */
+export interface BuiltQuery {
+  sql: string;
+  params: QueryParam[];
+}
 
 /** Collects bound values and hands out their placeholders ($1, $2, …). */
 export class Params {
@@ -23,8 +31,8 @@ export const PAGEVIEW = "'$pageview'";
  * Who the rows of `alias` are about: the person their distinct_id is linked to, else the
  * distinct_id itself. `identityJoin` supplies `i` (nothing when the client has no links).
  */
-export const personOf = (scope: EventScope, alias = 'e'): string =>
-  scope.resolveIdentities ? `coalesce(i.person_id, ${alias}.distinct_id)` : `${alias}.distinct_id`;
+export const personOf = (links: boolean, alias = 'e'): string =>
+  links ? `coalesce(i.person_id, ${alias}.distinct_id)` : `${alias}.distinct_id`;
 
 /** Links followed from a distinct_id to its person; real chains (anon → login → merged account) are two or three long. */
 export const MAX_IDENTITY_HOPS = 8;
@@ -41,8 +49,8 @@ export const MAX_IDENTITY_HOPS = 8;
  * instead of the links. For top pages over 30 days that join took 0.76 s of 1.41 s (3.3M events
  * against 40,000 links); planned from the table's own statistics, it takes a quarter of that.
  */
-export function personsCte(scope: EventScope, client: string): string[] {
-  if (!scope.resolveIdentities) return [];
+export function personsCte(links: boolean, client: string): string[] {
+  if (!links) return [];
   const hops = Array.from({ length: MAX_IDENTITY_HOPS }, (_, i) => `l${i + 1}`);
   const joins = hops.slice(1).map((hop, i) => ` LEFT JOIN identities ${hop} ON ${hop}.client_id = ${client} AND ${hop}.distinct_id = ${hops[i]}.person_id`);
   // The last hop that found a link names the person.
@@ -51,15 +59,15 @@ export function personsCte(scope: EventScope, client: string): string[] {
 }
 
 /** A LEFT JOIN on the client's resolved links (`personsCte`), or nothing for clients without any. */
-export const identityJoin = (scope: EventScope, alias: string): string =>
-  scope.resolveIdentities ? ` LEFT JOIN persons i ON i.distinct_id = ${alias}.distinct_id` : '';
+export const identityJoin = (links: boolean, alias: string): string =>
+  links ? ` LEFT JOIN persons i ON i.distinct_id = ${alias}.distinct_id` : '';
 
 /**
  * FROM and WHERE over one client's events in [from, to): the client and time range first (the
  * scan prunes row groups on them), bots out unless asked, then each filter given, equalities on
  * whitelisted columns only. The client id is always the first parameter ($1).
  */
-export function eventsInScope(scope: EventScope, params: Params, options: { resolveIdentities: boolean } = { resolveIdentities: true }): string {
+export function eventsInScope(scope: EventScope, params: Params): string {
   const client = params.add(scope.clientId);
   const conditions = [`e.client_id = ${client}`, `e."timestamp" >= ${params.instant(scope.from)}`, `e."timestamp" < ${params.instant(scope.to)}`];
   if (scope.filters.include_bots !== true) conditions.push('NOT e.is_bot');
@@ -68,8 +76,7 @@ export function eventsInScope(scope: EventScope, params: Params, options: { reso
     if (value !== undefined) conditions.push(`e.${column} = ${params.add(value)}`);
   }
   if (scope.filters.url_contains !== undefined) conditions.push(`contains(e.url, ${params.add(scope.filters.url_contains)})`);
-  const identities = options.resolveIdentities ? identityJoin(scope, 'e') : '';
-  return `FROM events e${identities} WHERE ${conditions.join(' AND ')}`;
+  return `FROM events e WHERE ${conditions.join(' AND ')}`;
 }
 
 /**

@@ -1,7 +1,6 @@
-import type { BuiltQuery } from '../dialect.js';
-import { isTimeGrain, type ReportPlan } from '../plan.js';
-import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../schemas.js';
-import { eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
+import { isTimeGrain, type ReportPlan } from '../../query/plan.js';
+import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../../query/schemas.js';
+import { type BuiltQuery, eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
 
 /** Dimensions read straight from a column of `events` (the whitelist: no other name reaches SQL). */
 const COLUMN_OF: Partial<Record<Dimension, string>> = {
@@ -84,7 +83,7 @@ function sessionFacts(plan: ReportPlan, params: Params): string {
     `arg_min(e.path, e."timestamp") FILTER (WHERE e.event = ${PAGEVIEW}) AS entry_path`,
     `arg_max(e.path, e."timestamp") FILTER (WHERE e.event = ${PAGEVIEW}) AS exit_path`,
   ];
-  const scoped = eventsInScope(unfiltered, params, { resolveIdentities: false });
+  const scoped = eventsInScope(unfiltered, params);
   return `sess AS (SELECT e.session_id, ${facts.join(', ')} ${scoped} AND e.session_id IS NOT NULL GROUP BY e.session_id)`;
 }
 
@@ -97,8 +96,11 @@ function sessionFacts(plan: ReportPlan, params: Params): string {
  * counts in every group where it has at least one row that passes the filters, as the `sessions`
  * metric counts it: a session that viewed /pricing and /checkout is in both path groups (a
  * bounce in neither), and one that crosses midnight is in both days.
+ *
+ * `links`: whether the client has identity links (the store asks once per report); without any,
+ * persons are distinct ids and the identity join is left out.
  */
-export function duckdbReport(plan: ReportPlan): BuiltQuery {
+export function duckdbReport(plan: ReportPlan, links: boolean): BuiltQuery {
   // Names reach the SQL text (as aliases and whitelisted columns): only the schema's own. A caller
   // that skipped validation fails here rather than writing its input into a statement.
   if (!plan.metrics.every((m) => METRICS.includes(m)) || !plan.dimensions.every((d) => DIMENSIONS.includes(d))) {
@@ -114,14 +116,14 @@ export function duckdbReport(plan: ReportPlan): BuiltQuery {
   }
   // Persons are resolved after a first grouping (see below), on far fewer rows than events.
   const visitors = plan.metrics.includes('unique_visitors');
-  const scoped = eventsInScope(plan, params, { resolveIdentities: false });
+  const scoped = eventsInScope(plan, params);
   const conversion = plan.conversionEvent === undefined ? undefined : params.add(plan.conversionEvent);
   const hasTime = plan.dimensions.some(isTimeGrain);
   const offset = hasTime ? offsetExpression(plan.offsets, 'epoch_ms(e."timestamp")', params) : '0';
   if (visitors) columns.add('distinct_id');
   const base = `SELECT epoch_ms(e."timestamp") AS ms, ${offset} AS off, ${[...columns].map((c) => `e.${c}`).join(', ')} ${scoped}`;
 
-  const ctes = [...(visitors ? personsCte(plan, '$1') : []), `base AS (${base})`];
+  const ctes = [...(visitors ? personsCte(links, '$1') : []), `base AS (${base})`];
   let rowsSource = 'base';
   const sessionMetrics = plan.metrics.filter((m) => SESSION_METRICS.has(m)) as (keyof typeof SESSION_AGGREGATE)[];
   if (needsSessions || sessionMetrics.length > 0) {
@@ -150,13 +152,13 @@ export function duckdbReport(plan: ReportPlan): BuiltQuery {
     const partials = ['count(*) AS n', `count(*) FILTER (WHERE event = ${PAGEVIEW}) AS pv`, ...(conversion ? [`count(*) FILTER (WHERE event = ${conversion}) AS conv`] : [])];
     ctes.push(`g AS (SELECT ${[...dims, 'distinct_id', ...withSessions, ...partials].join(', ')} FROM r${groupBy(['distinct_id', ...withSessions])})`);
     ctes.push(
-      `ev AS (SELECT ${[...dims, ...eventMetrics.map((m) => `${regroupedAggregate(m, personOf(plan, 'g'))} AS m_${m}`)].join(', ')} FROM g${identityJoin(plan, 'g')}${groupBy()})`,
+      `ev AS (SELECT ${[...dims, ...eventMetrics.map((m) => `${regroupedAggregate(m, personOf(links, 'g'))} AS m_${m}`)].join(', ')} FROM g${identityJoin(links, 'g')}${groupBy()})`,
     );
   } else {
     // count(*) keeps the list non-empty when only session metrics are asked, without dimensions.
-    const links = visitors ? identityJoin(plan, 'r') : '';
-    const aggregates = eventMetrics.map((m) => `${eventAggregate(m, conversion, personOf(plan, 'r'))} AS m_${m}`);
-    ctes.push(`ev AS (SELECT ${[...dims, 'count(*) AS n', ...aggregates].join(', ')} FROM r${links}${groupBy()})`);
+    const join = visitors ? identityJoin(links, 'r') : '';
+    const aggregates = eventMetrics.map((m) => `${eventAggregate(m, conversion, personOf(links, 'r'))} AS m_${m}`);
+    ctes.push(`ev AS (SELECT ${[...dims, 'count(*) AS n', ...aggregates].join(', ')} FROM r${join}${groupBy()})`);
   }
   let from = 'ev';
   if (sessionMetrics.length > 0) {

@@ -1,7 +1,6 @@
-import type { BuiltQuery } from '../dialect.js';
-import type { FunnelPlan } from '../plan.js';
-import type { FunnelStepInput } from '../schemas.js';
-import { eventsInScope, identityJoin, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
+import type { FunnelPlan } from '../../query/plan.js';
+import type { FunnelStepInput } from '../../query/schemas.js';
+import { type BuiltQuery, eventsInScope, identityJoin, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
 
 /** The key a step's rows are matched by: two steps with the same key match the same rows. */
 const stepKey = (step: FunnelStepInput): string => ('event' in step ? `event\u0000${step.event}` : `path\u0000${step.path}`);
@@ -37,7 +36,7 @@ export function stepsCanShareRows(steps: FunnelStepInput[]): boolean {
  * view beside one page); a funnel with two different pages after "any page view", all viewed at
  * one instant, could in rare cases need the other choice.
  */
-export function duckdbFunnel(plan: FunnelPlan): BuiltQuery {
+export function duckdbFunnel(plan: FunnelPlan, links: boolean): BuiltQuery {
   const params = new Params();
   // The period is stretched by the window for later steps.
   const scope = { ...plan, to: plan.to + plan.windowMs };
@@ -48,12 +47,12 @@ export function duckdbFunnel(plan: FunnelPlan): BuiltQuery {
   const branches = [...new Set(keys)].map((key) => {
     const step = plan.steps[keys.indexOf(key)] as FunnelPlan['steps'][number];
     // $1 is the client id: the first scope added (the identity links below use it).
-    const scoped = eventsInScope(scope, params, { resolveIdentities: false });
+    const scoped = eventsInScope(scope, params);
     const match = 'event' in step ? `e.event = ${params.add(step.event)}` : `e.event = ${PAGEVIEW} AND e.path = ${params.add(step.path)}`;
     const flags = keys.map((other, i) => `${other === key ? 'TRUE' : 'FALSE'} AS s${i + 1}`).join(', ');
     return `SELECT e.distinct_id, epoch_ms(e."timestamp") AS ms${tracked ? ', e.uuid AS rid' : ''}, ${flags} ${scoped} AND ${match}`;
   });
-  const persons = personsCte(plan, '$1');
+  const persons = personsCte(links, '$1');
   const window = params.add(plan.windowMs);
   const periodEnd = params.add(plan.to);
   // Tracked, `base` holds one row per event with every step it matches (a row of `raw` per step),
@@ -64,7 +63,7 @@ export function duckdbFunnel(plan: FunnelPlan): BuiltQuery {
   const ctes = [
     ...persons,
     `raw AS (${branches.join(' UNION ALL ')})`,
-    `base AS (SELECT ${personOf(plan, 'r')} AS person, r.ms${tracked ? ', r.rid' : ''}, ${flags} FROM raw r${identityJoin(plan, 'r')}${tracked ? ' GROUP BY ALL' : ''})`,
+    `base AS (SELECT ${personOf(links, 'r')} AS person, r.ms${tracked ? ', r.rid' : ''}, ${flags} FROM raw r${identityJoin(links, 'r')}${tracked ? ' GROUP BY ALL' : ''})`,
     `f1 AS (SELECT person, ms AS t1, ms AS t${tracked ? ', [rid] AS used' : ''} FROM base WHERE s1 AND ms < CAST(${periodEnd} AS BIGINT))`,
   ];
   // With tracking, each start carries the rows it used and takes the earliest unused one.

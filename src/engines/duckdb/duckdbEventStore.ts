@@ -1,6 +1,21 @@
 import { hash } from 'node:crypto';
 import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import type { AppendOutcome, CommittedEvent, EventStore, IdentityLink, ReadQuery, ReadRow, RecentEventsQuery, StoredEvent } from '../eventStore.js';
+import type {
+  AppendOutcome,
+  CommittedEvent,
+  EventCount,
+  EventStore,
+  FunnelResult,
+  IdentityLink,
+  RecentEventsQuery,
+  ReportResult,
+  ReportRow,
+  StoredEvent,
+} from '../../events/eventStore.js';
+import type { FunnelPlan, ReportPlan } from '../../query/plan.js';
+import { duckdbFunnel } from './funnel.js';
+import { duckdbReport } from './report.js';
+import type { BuiltQuery } from './scope.js';
 import { DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, HIGHEST_SEQ, INSERT_FROM_JSON_COLUMNS, RAISE_SEQ_HIGH_WATER } from './schema.js';
 
 /**
@@ -27,7 +42,9 @@ export function eventKey(clientId: string, uuid: string): string {
  * a write transaction in progress.
  */
 export class DuckDbEventStore implements EventStore {
-  readonly engine = 'duckdb' as const;
+  readonly description: string;
+  /** When set, every statement report() and funnel() run is pushed here (the query bench explains slow ones). */
+  statementLog: BuiltQuery[] | undefined;
   private writeQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
   /** Kept open between transactions: creating one costs milliseconds. */
@@ -43,7 +60,10 @@ export class DuckDbEventStore implements EventStore {
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
     private readonly reader: DuckDBConnection,
-  ) {}
+    path: string,
+  ) {
+    this.description = `duckdb at ${path}`;
+  }
 
   /** `path` is a file, or ':memory:' for a store that lives as long as the process. */
   static async open(path: string): Promise<DuckDbEventStore> {
@@ -56,7 +76,7 @@ export class DuckDbEventStore implements EventStore {
     // per query. (ICU is loaded with the first connection, so this cannot be an open option.)
     await writer.run("SET GLOBAL TimeZone = 'UTC'");
     const reader = await instance.connect();
-    return new DuckDbEventStore(instance, writer, reader);
+    return new DuckDbEventStore(instance, writer, reader, path);
   }
 
   /** Runs write work strictly one after another on the write connection. */
@@ -232,15 +252,55 @@ export class DuckDbEventStore implements EventStore {
     return result.getRowObjects() as unknown as IdentityLink[];
   }
 
-  async read(query: ReadQuery): Promise<ReadRow[]> {
+  /**
+   * Runs a statement on the read connection (never inside a write transaction). Not part of the
+   * EventStore contract: for tests of DuckDB internals and the query bench's EXPLAIN.
+   */
+  async inspect(query: BuiltQuery): Promise<PlainRow[]> {
     if (this.closed) throw new Error('the event store is closed');
     const result = await this.reader.runAndReadAll(query.sql, query.params);
     return result.getRows().map((row) => row.map(plainValue));
   }
 
-  async hasIdentityLinks(clientId: string): Promise<boolean> {
+  private run(query: BuiltQuery): Promise<PlainRow[]> {
+    this.statementLog?.push(query);
+    return this.inspect(query);
+  }
+
+  /**
+   * Whether the client has any identity link, asked once per report or funnel: without any, the
+   * statements skip the identity join (cheaper), with the same answers.
+   */
+  private async hasIdentityLinks(clientId: string): Promise<boolean> {
     const result = await this.reader.runAndReadAll('SELECT EXISTS (SELECT 1 FROM identities WHERE client_id = $1)', [clientId]);
     return result.getRows()[0]?.[0] === true;
+  }
+
+  async report(plan: ReportPlan): Promise<ReportResult> {
+    const links = await this.hasIdentityLinks(plan.clientId);
+    const rows = await this.run(duckdbReport(plan, links));
+    // Columns by position: the dimensions in plan order, the metrics in plan order, then the
+    // total when the statement sorted and limited (see duckdbReport).
+    const named = rows.map((row): ReportRow => {
+      const dimensions: ReportRow['dimensions'] = {};
+      const metrics: ReportRow['metrics'] = {};
+      plan.dimensions.forEach((dimension, i) => {
+        const value = row[i] ?? null;
+        dimensions[dimension] = typeof value === 'boolean' ? String(value) : value;
+      });
+      plan.metrics.forEach((metric, i) => {
+        metrics[metric] = Number(row[plan.dimensions.length + i] ?? 0);
+      });
+      return { dimensions, metrics };
+    });
+    const total = plan.sortAndLimit === undefined ? named.length : rows.length === 0 ? 0 : Number(rows[0]![plan.dimensions.length + plan.metrics.length]);
+    return { rows: named, total };
+  }
+
+  async funnel(plan: FunnelPlan): Promise<FunnelResult> {
+    const links = await this.hasIdentityLinks(plan.clientId);
+    const [row] = await this.run(duckdbFunnel(plan, links));
+    return { reached: plan.steps.map((_, i) => Number(row?.[i] ?? 0)) };
   }
 
   deleteClient(clientId: string): Promise<void> {
@@ -258,7 +318,36 @@ export class DuckDbEventStore implements EventStore {
       }
     });
   }
+
+  async exportEvents(afterSeq: number, limit: number): Promise<CommittedEvent[]> {
+    const result = await this.reader.runAndReadAll(
+      `SELECT ${EVENT_COLUMNS_AS_STORED} FROM events WHERE seq > CAST($1 AS BIGINT) ORDER BY seq LIMIT CAST($2 AS BIGINT)`,
+      [afterSeq, limit],
+    );
+    return result.getRowObjects() as unknown as CommittedEvent[];
+  }
+
+  async exportLinks(): Promise<IdentityLink[]> {
+    const result = await this.reader.runAndReadAll(
+      'SELECT client_id, distinct_id, person_id, epoch_ms(created_at)::DOUBLE AS created_at FROM identities ORDER BY created_at, client_id, distinct_id',
+    );
+    return result.getRowObjects() as unknown as IdentityLink[];
+  }
+
+  async counts(): Promise<EventCount[]> {
+    // (client_id, uuid) is unique in DuckDB (event_keys), so count(*) already counts a retry once.
+    const result = await this.reader.runAndReadAll(
+      `SELECT client_id, sum(events)::DOUBLE AS events, sum(links)::DOUBLE AS links FROM (
+         SELECT client_id, count(*) AS events, 0 AS links FROM events GROUP BY client_id
+         UNION ALL SELECT client_id, 0, count(*) FROM identities GROUP BY client_id
+       ) GROUP BY client_id ORDER BY client_id`,
+    );
+    return result.getRowObjects() as unknown as EventCount[];
+  }
 }
+
+/** One result row of inspect(): integers arrive as numbers. */
+export type PlainRow = (string | number | boolean | null)[];
 
 /** A result value as JSON can carry it: counts (BIGINT) become numbers, decimals and other types their text. */
 function plainValue(value: DuckDBValue): string | number | boolean | null {

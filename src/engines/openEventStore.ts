@@ -1,0 +1,36 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EventStore } from '../events/eventStore.js';
+import { DuckDbEventStore } from './duckdb/duckdbEventStore.js';
+
+/**
+ * The one place that names an engine: everything else holds an EventStore. DuckDB in the data
+ * dir is the embedded default; a configured ClickHouse URL selects the server engine.
+ */
+
+export const DUCKDB_FILE = 'events.duckdb';
+/** The write-ahead journal in front of the EventStore: acknowledged events not yet stored. */
+export const JOURNAL_DIR = 'journal';
+
+export const journalDirOf = (config: { dataDir: string }): string => join(config.dataDir, JOURNAL_DIR);
+
+export interface EventEngineConfig {
+  dataDir: string;
+  /** Set: events live in ClickHouse (a server URL or `chdb:<dir>`); unset: DuckDB in the data dir. */
+  clickhouseUrl?: string | undefined;
+}
+
+/** Opens the configured engine and applies its migrations. */
+export async function openEventStore(config: EventEngineConfig): Promise<EventStore> {
+  switch (config.clickhouseUrl === undefined ? 'duckdb' : 'clickhouse') {
+    case 'duckdb': {
+      // With PostgreSQL as the MetaStore nothing else may have created the data dir yet.
+      mkdirSync(config.dataDir, { recursive: true });
+      const store = await DuckDbEventStore.open(join(config.dataDir, DUCKDB_FILE));
+      await store.migrate();
+      return store;
+    }
+    case 'clickhouse':
+      throw new Error('the ClickHouse engine is not part of this build');
+  }
+}
