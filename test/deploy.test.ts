@@ -98,7 +98,7 @@ describe('deploy/compose.yaml', () => {
   });
 
   it('gives Mythic only variables its config reads, with values it accepts', () => {
-    const known = new Set(Object.values(SETTINGS).map((s) => s.env));
+    const known = new Set<string>(Object.values(SETTINGS).map((s) => s.env));
     for (const [name, service] of mythicServices) {
       const environment = service.environment ?? {};
       const unknown = Object.keys(environment).filter((key) => !known.has(key));
@@ -108,9 +108,9 @@ describe('deploy/compose.yaml', () => {
       assert.equal(config.host, '0.0.0.0', 'listens beyond loopback inside its container');
       assert.ok(config.databaseUrl?.startsWith('postgres://'), 'tenants in the shared PostgreSQL');
       assert.ok(config.clickhouseUrl?.startsWith('http://'), 'events in the shared ClickHouse');
-      assert.equal(new URL(config.databaseUrl).hostname, 'postgres');
-      assert.equal(new URL(config.clickhouseUrl).hostname, 'clickhouse');
-      assert.equal(new URL(config.clickhouseUrl).port, '8123', "ClickHouse's HTTP port");
+      assert.equal(new URL(config.databaseUrl ?? '').hostname, 'postgres');
+      assert.equal(new URL(config.clickhouseUrl ?? '').hostname, 'clickhouse');
+      assert.equal(new URL(config.clickhouseUrl ?? '').port, '8123', "ClickHouse's HTTP port");
       assert.ok(config.adminKey !== undefined, 'one admin key shared by every node');
       assert.ok(config.keepAliveTimeoutMs > 30_000, 'nodes keep idle connections longer than the proxy (keepalive 30s)');
       assert.notEqual(config.trustProxy, false, 'the proxy is believed about visitor addresses');

@@ -18,6 +18,8 @@ export interface EventEngineConfig {
   dataDir: string;
   /** Set: events live in ClickHouse (a server URL or `chdb:<dir>`); unset: DuckDB in the data dir. */
   clickhouseUrl?: string | undefined;
+  /** With a ClickHouse server: the cluster its DDL runs ON, with Replicated tables. */
+  clickhouseCluster?: string | undefined;
 }
 
 /** Opens the configured engine and applies its migrations. */
@@ -30,7 +32,10 @@ export async function openEventStore(config: EventEngineConfig): Promise<EventSt
       await store.migrate();
       return store;
     }
-    case 'clickhouse':
-      throw new Error('the ClickHouse engine is not part of this build');
+    case 'clickhouse': {
+      // Loaded only when configured: a DuckDB node never loads the ClickHouse client.
+      const { openClickHouseEventStore } = await import('./clickhouse/clickhouseEventStore.js');
+      return openClickHouseEventStore(config.clickhouseUrl as string, config.clickhouseCluster === undefined ? {} : { cluster: config.clickhouseCluster });
+    }
   }
 }
