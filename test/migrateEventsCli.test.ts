@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import type { EventCount } from '../src/events/eventStore.js';
 import { CLICKHOUSE_SKIP_REASON } from './helpers/clickhouseEngine.js';
 import { storedEvent } from './helpers/events.js';
 import { REPO_ROOT, runCli, startServer, stopAllServers } from './helpers/server.js';
+import { createServerClient } from './helpers/serverCalls.js';
 
 /**
  * `mythic migrate-events` as an operator runs it, in its own process: a DuckDB data dir copied
@@ -155,6 +157,26 @@ describe('mythic migrate-events', () => {
     } finally {
       await target.close();
     }
+  });
+
+  it('copies what a killed server acknowledged but had not stored yet (its journal)', { skip: CLICKHOUSE_SKIP_REASON }, async () => {
+    const dataDir = join(work, 'crashed');
+    const adminKey = 'migrate-events-admin-key-0123456789';
+    const server = await startServer({ dataDir, adminKey });
+    const client = await createServerClient(server, adminKey, 'crashed');
+    const batch = Array.from({ length: 50 }, (_, i) => ({ event: 'signup', distinct_id: `user-${i}`, uuid: randomUUID() }));
+    const res = await fetch(`${server.baseUrl}/ingest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${client.sk}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ batch }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    // At once: the server lingers up to a second before moving journaled events into DuckDB.
+    server.kill('SIGKILL');
+    await server.waitForExit();
+    const outcome = await runCli('migrate-events', { dataDir, args: ['--to', `chdb:${join(work, 'clickhouse-crashed')}`] });
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.match(outcome.stdout, /^Verified: both sides hold 50 events and 0 identity links$/m);
   });
 
   it('fails with the differences when the target holds other counts', { skip: CLICKHOUSE_SKIP_REASON }, async () => {
