@@ -31,6 +31,10 @@ export async function copyIntoClickHouse(duckdbPath: string, clickhouseUrl: stri
     // The tables exist already: the engine was opened (and migrated) before this is called.
     await connection.command(`INSERT INTO ${location.database}.events (${EVENT_COLUMNS.join(', ')}, seq) SELECT ${EVENT_COLUMNS.join(', ')}, seq FROM file('${eventsFile}', Parquet)`);
     await connection.command(`INSERT INTO ${location.database}.identities (client_id, distinct_id, person_id, created_at, seq) SELECT client_id, distinct_id, person_id, created_at, seq FROM file('${linksFile}', Parquet)`);
+    // One bulk insert leaves many parts that background merges would join over the next minutes,
+    // competing with the timed queries; a server that ingested the same rows over 90 days would
+    // hold merged parts. Merging now times the queries over the table as it would settle.
+    await connection.command(`OPTIMIZE TABLE ${location.database}.events FINAL`);
   } finally {
     await connection.close();
     await rm(eventsFile, { force: true });
