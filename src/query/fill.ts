@@ -54,17 +54,41 @@ export function fillTimeBuckets(rows: Cell[][], timeIndex: number, dimensionCoun
   return filled;
 }
 
-/** Nulls last whatever the direction; numbers by value, text by code point (as the database does). */
+/**
+ * A UTF-16 code unit moved so that code units order as the code points they belong to: the
+ * surrogates (U+D800–DFFF, which make up code points from U+10000) above U+E000–FFFF.
+ */
+const codePointRank = (unit: number): number => (unit < 0xd800 ? unit : unit >= 0xe000 ? unit - 0x800 : unit + 0x2000);
+
+/**
+ * Text by code point, as engines compare UTF-8 bytes. JavaScript's `<` compares UTF-16 code
+ * units, which puts U+10000 and above before U+E000–FFFF ('😀' < '～'): an engine's sorted page
+ * would then disagree with this order.
+ */
+function compareText(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+/** Nulls last whatever the direction; numbers by value, text by code point (as the engines do). */
 function compareCells(a: Cell, b: Cell): number {
   if (a === b) return 0;
   if (a === null) return 1;
   if (b === null) return -1;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return String(a) < String(b) ? -1 : 1;
+  return compareText(String(a), String(b));
 }
 
 /**
- * Sorts by the requested columns, then by every dimension ascending so the order is stable. Time
+ * THE order of report rows: by the requested columns, then by every dimension ascending so the
+ * order is stable; nulls last in both directions, text by code point. An engine that sorts and
+ * limits (ReportPlan.sortAndLimit) must return the first rows of exactly this order (a property
+ * test runs each engine against it). Time
  * labels sort by their bucket's place in time, not as text: `02:00+02:00` comes before
  * `02:00+01:00` on the day clocks go back.
  */

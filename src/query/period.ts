@@ -133,8 +133,8 @@ export function previousPeriod(period: ResolvedPeriod, zone: string): ResolvedPe
 export const customSpanDays = (from: string, to: string): number => dayNumber(parseLocalDate(to)) - dayNumber(parseLocalDate(from)) + 1;
 
 /**
- * One time bucket: `key` is what the SQL computes for each row (see the dialect), `label` what
- * the client sees, in its zone.
+ * One time bucket: `key` is the bucket key every row in it has (see bucketKey), `label` what the
+ * client sees, in its zone.
  */
 export interface TimeBucket {
   key: number;
@@ -146,14 +146,33 @@ export const weekOf = (day: number): number => day - ((((day + 3) % 7) + 7) % 7)
 export const monthIndex = (date: LocalDate): number => date.year * 12 + date.month - 1;
 
 /**
- * The local hour holding `instant`: its start instant as the SQL computes it (with the offset in
- * force at the instant), labelled with that same offset. Taking the offset again at the start
- * would differ where a zone moves by half an hour (Lord Howe Island): 02:00+11:00 starts at what
- * was still 01:30+10:30.
+ * THE definition of a row's time bucket: the key of the bucket holding the instant `instantMs`
+ * (epoch ms) where the zone's offset at that instant is `offsetMs`. Every engine's SQL computes
+ * exactly this for each row (a property test runs each engine against it), and timeBuckets()
+ * lists the keys of a period with it, so a row's bucket and the filled table always agree.
+ *
+ * - hour: the instant the local hour starts, taken with the offset in force at the instant
+ *   (Lord Howe Island's 02:00+11:00 starts at what was still 01:30+10:30);
+ * - day: the local day number (days since 1970-01-01, local calendar);
+ * - week: the day number of that week's Monday;
+ * - month: local year × 12 + month − 1.
+ *
+ * Divisions are floored: before 1970-01-01 local time (the first hours of 1970 west of UTC) the
+ * day is −1, not 0. An engine whose integer division truncates must shift first.
  */
+export function bucketKey(grain: TimeGrain, instantMs: number, offsetMs: number): number {
+  const local = instantMs + offsetMs;
+  if (grain === 'hour') return Math.floor(local / HOUR_MS) * HOUR_MS - offsetMs;
+  const day = Math.floor(local / DAY_MS);
+  if (grain === 'day') return day;
+  if (grain === 'week') return weekOf(day);
+  return monthIndex(dateOfDayNumber(day));
+}
+
+/** The local hour holding `instant`, labelled with the offset in force at the instant (see bucketKey). */
 export function hourBucket(zone: string, instant: number): TimeBucket {
   const offset = offsetAt(zone, instant);
-  const key = Math.floor((instant + offset) / HOUR_MS) * HOUR_MS - offset;
+  const key = bucketKey('hour', instant, offset);
   return { key, label: `${new Date(key + offset).toISOString().slice(0, 13)}:00${formatOffset(offset)}` };
 }
 
@@ -174,15 +193,15 @@ export function timeBuckets(grain: TimeGrain, zone: string, from: number, to: nu
     }
     return buckets;
   }
-  const firstDay = dayNumber(localDateAt(zone, from));
-  const lastDay = dayNumber(localDateAt(zone, last));
+  const firstDay = bucketKey('day', from, offsetAt(zone, from));
+  const lastDay = bucketKey('day', last, offsetAt(zone, last));
   if (grain === 'day') {
     for (let day = firstDay; day <= lastDay; day += 1) buckets.push({ key: day, label: formatDate(dateOfDayNumber(day)) });
   } else if (grain === 'week') {
-    for (let week = weekOf(firstDay); week <= lastDay; week += 7) buckets.push({ key: week, label: formatDate(dateOfDayNumber(week)) });
+    for (let week = bucketKey('week', from, offsetAt(zone, from)); week <= lastDay; week += 7) buckets.push({ key: week, label: formatDate(dateOfDayNumber(week)) });
   } else {
-    const lastMonth = monthIndex(dateOfDayNumber(lastDay));
-    for (let month = monthIndex(dateOfDayNumber(firstDay)); month <= lastMonth; month += 1) {
+    const lastMonth = bucketKey('month', last, offsetAt(zone, last));
+    for (let month = bucketKey('month', from, offsetAt(zone, from)); month <= lastMonth; month += 1) {
       const date = addMonths({ year: 0, month: 1, day: 1 }, month);
       buckets.push({ key: month, label: formatDate(date).slice(0, 7) });
     }

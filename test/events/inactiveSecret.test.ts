@@ -3,12 +3,12 @@ import { after, before, it } from 'node:test';
 import type { RecentEventView } from '../../src/events/schemas.js';
 import { startApi, type Envelope, type TestApi } from '../helpers/api.js';
 import { storedEvent } from '../helpers/events.js';
-import { describeEachStore } from '../helpers/stores.js';
+import { describeEachStoreAndEngine } from '../helpers/engines.js';
 
-describeEachStore('recent events with the secret key of a deactivated client', (kind) => {
+describeEachStoreAndEngine('recent events with the secret key of a deactivated client', (kind, engine) => {
   let api: TestApi;
   before(async () => {
-    api = await startApi(kind);
+    api = await startApi(kind, {}, engine);
   });
   after(async () => api.close());
 

@@ -3,13 +3,13 @@ import { after, before, it } from 'node:test';
 import type { RecentEventView } from '../../src/events/schemas.js';
 import { startApi, type Envelope, type TestApi } from '../helpers/api.js';
 import { storedEvent } from '../helpers/events.js';
-import { describeEachStore } from '../helpers/stores.js';
+import { describeEachStoreAndEngine } from '../helpers/engines.js';
 
-describeEachStore('recent events (live debugger) and hard delete', (kind) => {
+describeEachStoreAndEngine('recent events (live debugger) and hard delete', (kind, engine) => {
   let api: TestApi;
   let n = 0;
   before(async () => {
-    api = await startApi(kind);
+    api = await startApi(kind, {}, engine);
   });
   after(async () => api.close());
 

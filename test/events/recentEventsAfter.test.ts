@@ -6,13 +6,13 @@ import { RecentEventsQuery, type RecentEventView } from '../../src/events/schema
 import { validatorCompiler } from '../../src/http/validation.js';
 import { startApi, type Envelope, type TestApi } from '../helpers/api.js';
 import { storedEvent } from '../helpers/events.js';
-import { describeEachStore } from '../helpers/stores.js';
+import { describeEachStoreAndEngine } from '../helpers/engines.js';
 
-describeEachStore('recent events: the after parameter', (kind) => {
+describeEachStoreAndEngine('recent events: the after parameter', (kind, engine) => {
   let api: TestApi;
   let clientId: string;
   before(async () => {
-    api = await startApi(kind);
+    api = await startApi(kind, {}, engine);
     const created = await api.request('POST', '/api/v1/clients', { body: { id: 'after-param', name: 'After param' } });
     assert.equal(created.status, 201);
     clientId = created.body.data.id;

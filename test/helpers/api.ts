@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import type { ClientView } from '../../src/clients/schemas.js';
 import type { FieldProblem } from '../../src/http/apiError.js';
 import { buildApp, type AppOptions } from '../../src/app.js';
-import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import type { EventStore } from '../../src/events/eventStore.js';
 import { sha256Hex } from '../../src/keys/secrets.js';
 import type { MetaStore } from '../../src/store/metaStore.js';
 import { ContractChecker } from './contract.js';
+import { DUCKDB_ENGINE, type EngineKind } from './engines.js';
 import type { OpenedStore, StoreKind } from './stores.js';
 
 export const ADMIN_KEY = 'mk_test_0123456789abcdef0123456789abcdef';
@@ -59,7 +59,7 @@ export interface RequestOptions {
 export interface TestApi {
   app: FastifyInstance;
   store: MetaStore;
-  /** A real DuckDB event store, in memory, private to this app. */
+  /** A real event store of the engine under test (DuckDB in memory by default), private to this app. */
   events: EventStore;
   /** Waits until every acknowledged event is in `events` (they reach it from the journal moments later). */
   settled(): Promise<void>;
@@ -73,11 +73,14 @@ export interface TestApi {
 /** Options of the app under test other than its stores, key and clock (rate limits, queue bounds…). */
 export type AppOverrides = Partial<Omit<AppOptions, 'store' | 'events' | 'journalDir' | 'adminKeyHash' | 'clock'>>;
 
-/** Builds the real app on a real store of `kind`; every response is checked against the OpenAPI document. */
-export async function startApi(kind: StoreKind, overrides: AppOverrides = {}): Promise<TestApi> {
+/**
+ * Builds the real app on a real MetaStore of `kind` and a real event store of `engine`; every
+ * response is checked against the OpenAPI document.
+ */
+export async function startApi(kind: StoreKind, overrides: AppOverrides = {}, engine: EngineKind = DUCKDB_ENGINE): Promise<TestApi> {
   const opened = await kind.open();
-  const events = await DuckDbEventStore.open(':memory:');
-  await events.migrate();
+  const engineOpened = await engine.open();
+  const events = engineOpened.store;
   const journalDir = mkdtempSync(join(tmpdir(), 'mythic-journal-'));
   const clock = new TestClock();
   const app = await buildApp({
@@ -116,7 +119,7 @@ export async function startApi(kind: StoreKind, overrides: AppOverrides = {}): P
     request,
     close: async () => {
       await app.close();
-      await events.close();
+      await engineOpened.dispose();
       await opened.dispose();
       rmSync(journalDir, { recursive: true, force: true });
     },
@@ -145,7 +148,7 @@ export const SEED_CLIENT = {
  * One app for a whole suite: started before its tests, closed after them with a check that the
  * OpenAPI contract was exercised. `newClient` creates `<prefix>-1`, `<prefix>-2`, … and returns the id.
  */
-export function suiteApi(kind: StoreKind, prefix: string): { api(): TestApi; newClient(extra?: Record<string, unknown>): Promise<string> } {
+export function suiteApi(kind: StoreKind, prefix: string, engine: EngineKind = DUCKDB_ENGINE): { api(): TestApi; newClient(extra?: Record<string, unknown>): Promise<string> } {
   let started: TestApi | undefined;
   let n = 0;
   const api = (): TestApi => {
@@ -153,7 +156,7 @@ export function suiteApi(kind: StoreKind, prefix: string): { api(): TestApi; new
     return started;
   };
   before(async () => {
-    started = await startApi(kind);
+    started = await startApi(kind, {}, engine);
   });
   after(async () => {
     assert.ok(api().contract.checked > 0, 'responses were checked against the OpenAPI document');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { StoredEvent } from '../../src/events/eventStore.js';
 import { startApi, type AppOverrides, type Envelope, type TestApi } from './api.js';
+import { DUCKDB_ENGINE, type EngineKind } from './engines.js';
 import type { StoreKind } from './stores.js';
 
 /** An ingestion endpoint's answer. */
@@ -59,7 +60,7 @@ export const pageview = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-export async function startIngestApi(kind: StoreKind, overrides: AppOverrides = {}) {
-  const api = await startApi(kind, overrides);
+export async function startIngestApi(kind: StoreKind, overrides: AppOverrides = {}, engine: EngineKind = DUCKDB_ENGINE) {
+  const api = await startApi(kind, overrides, engine);
   return { api, ...ingestClient(api) };
 }

@@ -3,14 +3,15 @@ import { it } from 'node:test';
 import { sha256Hex } from '../../src/keys/secrets.js';
 import type { AppOverrides, Envelope } from '../helpers/api.js';
 import { pageview, startIngestApi, type Answer } from '../helpers/ingest.js';
-import { describeEachStore, type StoreKind } from '../helpers/stores.js';
+import { describeEachStoreAndEngine, type EngineKind } from '../helpers/engines.js';
+import type { StoreKind } from '../helpers/stores.js';
 
 const HOUR = 60 * 60 * 1000;
 const PROXY_KEY = 'proxy-secret-0123456789';
 
 /** Runs `test` against a fresh app (rate limits are per app), closing it whatever happens. */
-async function withApi(kind: StoreKind, overrides: AppOverrides, test: (context: Awaited<ReturnType<typeof startIngestApi>>) => Promise<void>): Promise<void> {
-  const context = await startIngestApi(kind, overrides);
+async function withApi(kind: StoreKind, engine: EngineKind, overrides: AppOverrides, test: (context: Awaited<ReturnType<typeof startIngestApi>>) => Promise<void>): Promise<void> {
+  const context = await startIngestApi(kind, overrides, engine);
   try {
     await test(context);
   } finally {
@@ -20,10 +21,10 @@ async function withApi(kind: StoreKind, overrides: AppOverrides, test: (context:
 
 const statuses = (answers: Answer[]): number[] => answers.map((a) => a.status);
 
-describeEachStore('ingestion: who is limited, and what a refusal leaves', (kind) => {
+describeEachStoreAndEngine('ingestion: who is limited, and what a refusal leaves', (kind, engine) => {
   it('limits a made-up proxy key by the connection’s address, without using up the client’s allowance', async () => {
     const rateLimits = { perIp: { perSecond: 1, burst: 2 }, perKey: { perSecond: 1, burst: 5 } };
-    await withApi(kind, { ingest: { rateLimits } }, async ({ send, createClient, stored }) => {
+    await withApi(kind, engine, { ingest: { rateLimits } }, async ({ send, createClient, stored }) => {
       const client = await createClient({ proxy_api_key: PROXY_KEY });
       const fromProxy = (proxyKey: string, visitor: string) =>
         send(`/e?key=${client.pk}`, { body: pageview(), headers: { 'x-mythic-proxy-key': proxyKey, 'x-forwarded-for': visitor }, remoteAddress: '203.0.113.66' });
@@ -41,7 +42,7 @@ describeEachStore('ingestion: who is limited, and what a refusal leaves', (kind)
   });
 
   it('changes no key’s last use when it refuses bad input, and records it for a request it takes', async () => {
-    await withApi(kind, {}, async ({ api, send, createClient }) => {
+    await withApi(kind, engine, {}, async ({ api, send, createClient }) => {
       const client = await createClient();
       const lastUsed = async (key: string) => (await api.store.findKeyByHash(sha256Hex(key)))?.last_used_at;
       assert.equal(await lastUsed(client.sk), null);
@@ -61,7 +62,7 @@ describeEachStore('ingestion: who is limited, and what a refusal leaves', (kind)
   });
 
   it('accepts a rotated-out secret key on /batch during its grace period, and 401 after it', async () => {
-    await withApi(kind, {}, async ({ api, send, createClient, stored }) => {
+    await withApi(kind, engine, {}, async ({ api, send, createClient, stored }) => {
       const client = await createClient();
       const rotated = await api.request<Envelope<{ secret_key: string }>>('POST', `/api/v1/clients/${client.id}/keys/rotate`, {
         body: { key: 'secret', grace_seconds: 3600 },
@@ -96,7 +97,7 @@ describeEachStore('ingestion: who is limited, and what a refusal leaves', (kind)
     ];
     for (const { trustProxy, peer, believed } of cases) {
       const label = `trustProxy ${JSON.stringify(trustProxy)} from ${peer}`;
-      await withApi(kind, { ingest: { rateLimits }, ...(trustProxy === undefined ? {} : { trustProxy }) }, async ({ send, createClient, stored }) => {
+      await withApi(kind, engine, { ingest: { rateLimits }, ...(trustProxy === undefined ? {} : { trustProxy }) }, async ({ send, createClient, stored }) => {
         const client = await createClient();
         const via = (forwarded: string) => send(`/e?key=${client.pk}`, { body: pageview(), headers: { 'x-forwarded-for': forwarded }, remoteAddress: peer });
         assert.equal((await via('198.51.100.7')).status, 200, label);

@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { after, before, it, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import { startApi, type TestApi } from '../helpers/api.js';
-import { describeEachStore } from '../helpers/stores.js';
+import { describeEachStoreAndEngine } from '../helpers/engines.js';
 
 /*
  * Property: whatever arrives at the ingestion endpoints, the answer is a 200 or a documented 4xx in
@@ -41,12 +41,12 @@ const event = fc.record(
 );
 const body = fc.oneof(event, fc.record({ batch: fc.array(event, { maxLength: 5 }) }), fc.array(event, { maxLength: 5 }), awkwardValue);
 
-describeEachStore('ingestion fuzz', (kind) => {
+describeEachStoreAndEngine('ingestion fuzz', (kind, engine) => {
   let api: TestApi;
   let pk: string;
   let sk: string;
   before(async () => {
-    api = await startApi(kind, { ingest: { rateLimits: { perIp: { perSecond: 0 }, perKey: { perSecond: 0 } } } });
+    api = await startApi(kind, { ingest: { rateLimits: { perIp: { perSecond: 0 }, perKey: { perSecond: 0 } } } }, engine);
     const created = await api.request('POST', '/api/v1/clients', { body: { id: 'fuzzed', name: 'Fuzzed', domain: 'fuzz.test' } });
     pk = created.body.data.publishable_key as string;
     sk = created.body.data.secret_key as string;

@@ -6,12 +6,12 @@ import { deriveIpHashSecret, hashIp } from '../../src/ingest/ip.js';
 import { sha256Hex } from '../../src/keys/secrets.js';
 import { ADMIN_KEY, type Envelope, type TestApi } from '../helpers/api.js';
 import { ingestClient, pageview, startIngestApi, type Answer, type Client } from '../helpers/ingest.js';
-import { describeEachStore } from '../helpers/stores.js';
+import { describeEachStoreAndEngine } from '../helpers/engines.js';
 import { USER_AGENTS } from './enrich.test.js';
 
 const HOUR = 60 * 60 * 1000;
 
-describeEachStore('ingestion over HTTP', (kind) => {
+describeEachStoreAndEngine('ingestion over HTTP', (kind, engine) => {
   let api: TestApi;
   let send: ReturnType<typeof ingestClient>['send'];
   let createClient: ReturnType<typeof ingestClient>['createClient'];
@@ -19,7 +19,7 @@ describeEachStore('ingestion over HTTP', (kind) => {
   let acme: Client;
 
   before(async () => {
-    ({ api, send, createClient, stored } = await startIngestApi(kind));
+    ({ api, send, createClient, stored } = await startIngestApi(kind, {}, engine));
     acme = await createClient({ domain: 'acme.test', proxy_api_key: 'proxy-secret-0123456789' });
   });
   after(async () => {
@@ -440,11 +440,11 @@ describeEachStore('ingestion over HTTP', (kind) => {
   });
 });
 
-describeEachStore('ingestion limits', (kind) => {
+describeEachStoreAndEngine('ingestion limits', (kind, engine) => {
   it('answers 429 with Retry-After beyond the per-address and per-key rates', async () => {
     const { api, send, createClient, stored } = await startIngestApi(kind, {
       ingest: { rateLimits: { perIp: { perSecond: 1, burst: 2 }, perKey: { perSecond: 1, burst: 3 } } },
-    });
+    }, engine);
     try {
       const client = await createClient();
       const from = (remoteAddress: string) => send(`/e?key=${client.pk}`, { body: pageview(), remoteAddress, headers: { origin: 'https://x.test' } });
@@ -469,7 +469,7 @@ describeEachStore('ingestion limits', (kind) => {
   });
 
   it('answers 503 overloaded with Retry-After when the write queue is full, storing nothing of the refused requests', async () => {
-    const { api, send, createClient, stored } = await startIngestApi(kind, { writer: { maxQueuedEvents: 1, retryAfterSeconds: 3 } });
+    const { api, send, createClient, stored } = await startIngestApi(kind, { writer: { maxQueuedEvents: 1, retryAfterSeconds: 3 } }, engine);
     try {
       const client = await createClient();
       const answers = await Promise.all(Array.from({ length: 10 }, () => send(`/e?key=${client.pk}`, { body: pageview() })));

@@ -15,11 +15,11 @@ import type { MetaStore } from '../../src/store/metaStore.js';
 import type { Envelope, TestApi } from '../helpers/api.js';
 import { storedEvent } from '../helpers/events.js';
 import { ingestClient, pageview, startIngestApi, type Client } from '../helpers/ingest.js';
-import { describeEachStore } from '../helpers/stores.js';
+import { describeEachStoreAndEngine } from '../helpers/engines.js';
 
 const page = (url: string) => pageview({ properties: { $current_url: url } });
 
-describeEachStore('install check and local testing', (kind) => {
+describeEachStoreAndEngine('install check and local testing', (kind, engine) => {
   let api: TestApi;
   let send: ReturnType<typeof ingestClient>['send'];
   let createClient: ReturnType<typeof ingestClient>['createClient'];
@@ -32,7 +32,7 @@ describeEachStore('install check and local testing', (kind) => {
   let holdWrites: Map<string, Promise<void>>;
 
   before(async () => {
-    ({ api, send, createClient, stored } = await startIngestApi(kind));
+    ({ api, send, createClient, stored } = await startIngestApi(kind, {}, engine));
     writes = new Map();
     holdWrites = new Map();
     const store: MetaStore = api.store;

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { after, before, it } from 'node:test';
 import type { TestApi } from '../helpers/api.js';
 import { ingestClient, startIngestApi, type Answer, type Client } from '../helpers/ingest.js';
-import { describeEachStore } from '../helpers/stores.js';
+import { describeEachStoreAndEngine } from '../helpers/engines.js';
 import { USER_AGENTS } from './enrich.test.js';
 
 /**
@@ -40,7 +40,7 @@ function postHogEvent(pk: string, event: string, extra: Record<string, unknown> 
 
 const base64Form = (value: unknown): string => `data=${encodeURIComponent(Buffer.from(JSON.stringify(value)).toString('base64'))}`;
 
-describeEachStore('PostHog’s SDKs’ requests', (kind) => {
+describeEachStoreAndEngine('PostHog’s SDKs’ requests', (kind, engine) => {
   let api: TestApi;
   let send: ReturnType<typeof ingestClient>['send'];
   let createClient: ReturnType<typeof ingestClient>['createClient'];
@@ -48,7 +48,7 @@ describeEachStore('PostHog’s SDKs’ requests', (kind) => {
   let shop: Client;
 
   before(async () => {
-    ({ api, send, createClient, stored } = await startIngestApi(kind));
+    ({ api, send, createClient, stored } = await startIngestApi(kind, {}, engine));
     shop = await createClient({ domain: 'posthog-user.test' });
   });
   after(async () => {
@@ -235,7 +235,7 @@ describeEachStore('PostHog’s SDKs’ requests', (kind) => {
   });
 
   it('charges the settings requests to the visitor’s address like events', async () => {
-    const limited = await startIngestApi(kind, { ingest: { rateLimits: { perIp: { perSecond: 1, burst: 2 } } } });
+    const limited = await startIngestApi(kind, { ingest: { rateLimits: { perIp: { perSecond: 1, burst: 2 } } } }, engine);
     try {
       const client = await limited.createClient({ domain: 'posthog-user.test' });
       const statuses: number[] = [];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { startApi, suiteApi, type Envelope, type TestApi } from '../helpers/api.js';
-import { describeEachStore } from '../helpers/stores.js';
+import { describeEachStoreAndEngine } from '../helpers/engines.js';
 import { funnel, insert, isoDateTime, query, view, type QueryReply } from './support.js';
 import type { ApiError } from '../../src/http/apiError.js';
 import { KeysService } from '../../src/keys/service.js';
@@ -17,8 +17,8 @@ interface Created {
 
 const SEED = process.env.MYTHIC_FUZZ_SEED ? Number(process.env.MYTHIC_FUZZ_SEED) : Date.now() ^ (Math.random() * 0x7fffffff);
 
-describeEachStore('query API: the three doors', (kind) => {
-  const { api } = suiteApi(kind, 'doors');
+describeEachStoreAndEngine('query API: the three doors', (kind, engine) => {
+  const { api } = suiteApi(kind, 'doors', engine);
   let mine: Created;
   let theirs: Created;
   let n = 0;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import type { StoredEvent } from '../../src/events/eventStore.js';
 import { suiteApi } from '../helpers/api.js';
-import { describeEachStore } from '../helpers/stores.js';
+import { describeEachStoreAndEngine } from '../helpers/engines.js';
 import { at, funnel, insert, view } from './support.js';
 
 /*
@@ -50,8 +50,8 @@ const DATA = [
 ];
 const STEPS = [{ path: '/home' }, { event: 'signup' }, { event: 'purchase' }];
 
-describeEachStore('query API: funnels', (kind) => {
-  const { api, newClient } = suiteApi(kind, 'funnel');
+describeEachStoreAndEngine('query API: funnels', (kind, engine) => {
+  const { api, newClient } = suiteApi(kind, 'funnel', engine);
   let c: string;
   before(async () => {
     c = await newClient();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import fc from 'fast-check';
 import { suiteApi } from '../helpers/api.js';
-import { describeEachStore } from '../helpers/stores.js';
+import { describeEachStoreAndEngine } from '../helpers/engines.js';
 import { insert, query, rows, view } from './support.js';
 
 /*
@@ -34,8 +34,8 @@ const DATA = [
 ];
 const ALL_METRICS = ['page_views', 'unique_visitors', 'sessions', 'events', 'bounce_rate', 'avg_session_duration', 'views_per_session', 'conversions'];
 
-describeEachStore('query API: metrics, dimensions, filters', (kind) => {
-  const { api, newClient } = suiteApi(kind, 'metrics');
+describeEachStoreAndEngine('query API: metrics, dimensions, filters', (kind, engine) => {
+  const { api, newClient } = suiteApi(kind, 'metrics', engine);
   let c: string;
   before(async () => {
     c = await newClient();

@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import { previousPeriod, resolvePeriod, timeBuckets } from '../../src/query/period.js';
 import { offsetSegments } from '../../src/query/zone.js';
 import { suiteApi } from '../helpers/api.js';
-import { describeEachStore } from '../helpers/stores.js';
+import { describeEachStoreAndEngine } from '../helpers/engines.js';
 import { at, insert, rows, view } from './support.js';
 
 /*
@@ -31,8 +31,8 @@ function halfHourly(fromIso: string, toIso: string): string[] {
   return out;
 }
 
-describeEachStore('query API: periods and time zones', (kind) => {
-  const { api, newClient } = suiteApi(kind, 'periods');
+describeEachStoreAndEngine('query API: periods and time zones', (kind, engine) => {
+  const { api, newClient } = suiteApi(kind, 'periods', engine);
   const pageViews = async (client: string, body: Record<string, unknown>) => rows(api(), { client_id: client, metric: 'page_views', ...body });
 
   describe('periods (UTC client)', () => {

@@ -7,11 +7,11 @@ import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseInstant, resolvePeriod, timeBuckets } from '../../src/query/period.js';
 import { suiteApi } from '../helpers/api.js';
-import { describeEachStore } from '../helpers/stores.js';
+import { describeEachStoreAndEngine } from '../helpers/engines.js';
 import { funnel, insert, isoDateTime, query, rows, view } from './support.js';
 
-describeEachStore('query API: ranges given by from and to', (kind) => {
-  const { api, newClient } = suiteApi(kind, 'ranges');
+describeEachStoreAndEngine('query API: ranges given by from and to', (kind, engine) => {
+  const { api, newClient } = suiteApi(kind, 'ranges', engine);
   let berlin: string;
 
   // Berlin is UTC+1 in February: local midnight of 2026-02-28 is 2026-02-27T23:00Z.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { suiteApi } from '../helpers/api.js';
-import { describeEachStore } from '../helpers/stores.js';
+import { describeEachStoreAndEngine } from '../helpers/engines.js';
 import { funnel, insert, rows, view } from './support.js';
 
 /*
@@ -14,8 +14,8 @@ import { funnel, insert, rows, view } from './support.js';
 const SESSIONS = [view('2026-02-27T10:00:00Z', '/pricing', 'a', 's1'), view('2026-02-27T10:01:00Z', '/checkout', 'a', 's1'), view('2026-02-27T11:00:00Z', '/pricing', 'b', 's2')];
 const SESSION_METRICS = ['bounce_rate', 'avg_session_duration', 'views_per_session'];
 
-describeEachStore('query API: whole sessions and identity chains', (kind) => {
-  const { api, newClient } = suiteApi(kind, 'sessions');
+describeEachStoreAndEngine('query API: whole sessions and identity chains', (kind, engine) => {
+  const { api, newClient } = suiteApi(kind, 'sessions', engine);
   let c: string;
   before(async () => {
     c = await newClient();

@@ -16,10 +16,16 @@ const COLUMN_OF: Partial<Record<Dimension, string>> = {
   country: 'country',
 };
 
-/** Bucket keys as period.ts computes them, from `ms` (epoch ms) and `off` (the zone's offset then). */
-const LOCAL_DAY = '((ms + off) // 86400000)';
+/**
+ * Bucket keys exactly as bucketKey() in period.ts defines them, from `ms` (epoch ms) and `off`
+ * (the zone's offset then). Its divisions are floored and DuckDB's `//` truncates toward zero,
+ * which differs where the local time is before 1970 (the first hours of 1970 west of UTC): the
+ * local time is shifted by a day first, positive for every stored event (they are from 1970 on,
+ * and no zone is a day behind UTC).
+ */
+const LOCAL_DAY = '((ms + off + 86400000) // 86400000 - 1)';
 const TIME_KEY: Record<'hour' | 'day' | 'week' | 'month', string> = {
-  hour: '((ms + off) // 3600000) * 3600000 - off',
+  hour: '((ms + off + 86400000) // 3600000) * 3600000 - 86400000 - off',
   day: LOCAL_DAY,
   week: `${LOCAL_DAY} - ((${LOCAL_DAY} + 3) % 7)`,
   month: 'year(make_timestamp((ms + off) * 1000)) * 12 + month(make_timestamp((ms + off) * 1000)) - 1',
