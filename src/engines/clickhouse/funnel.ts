@@ -45,17 +45,20 @@ export function clickhouseFunnel(plan: FunnelPlan, tables: Tables): { sql: strin
     ...personsCte(tables, '{p1:String}'),
     `raw AS (${branches.join(' UNION ALL ')})`,
     `base AS (SELECT ${person} AS person, r.ms AS ms${tracked ? ', r.rid AS rid' : ''}, ${flags} FROM raw AS r${identityJoin('r')}${tracked ? ` GROUP BY person, r.ms, r.rid` : ''})`,
-    `f1 AS (SELECT person, ms AS t1, ms AS t${tracked ? ', [rid] AS used' : ''} FROM base WHERE s1 AND ms < ${periodEnd})`,
+    `f1 AS (SELECT person, ms AS t1, ms AS t, 1 AS lvl${tracked ? ', [rid] AS used' : ''} FROM base WHERE s1 AND ms < ${periodEnd})`,
   ];
-  const unused = tracked ? ' AND NOT has(f.used, b.rid)' : '';
+  // Each start goes on from the step it reached; one that stopped is carried along unchanged, so
+  // every step's table is read once and the last one holds how far each start got.
   for (let k = 2; k <= plan.steps.length; k += 1) {
-    const used = tracked ? `, arrayPushBack(f.used, argMin(b.rid, (b.ms, ${laterSteps(k)}, b.rid))) AS used` : '';
+    const reach = `f.lvl = ${k - 1} AND b.ms >= f.t AND b.ms <= f.t1 + ${window}${tracked ? ' AND NOT has(f.used, b.rid)' : ''}`;
+    const next = `minIf(b.ms, ${reach})`;
+    const used = tracked ? `, if(isNull(${next}), f.used, arrayPushBack(f.used, argMinIf(b.rid, (b.ms, ${laterSteps(k)}, b.rid), ${reach}))) AS used` : '';
     ctes.push(
-      `f${k} AS (SELECT f.person AS person, f.t1 AS t1, min(b.ms) AS t${used} FROM f${k - 1} AS f` +
-        ` INNER JOIN base AS b ON b.person = f.person WHERE b.s${k} AND b.ms >= f.t${unused} AND b.ms <= f.t1 + ${window}` +
-        ` GROUP BY f.person, f.t1${tracked ? ', f.used' : ''})`,
+      `f${k} AS (SELECT f.person AS person, f.t1 AS t1, ifNull(${next}, f.t) AS t, if(isNull(${next}), f.lvl, ${k}) AS lvl${used}` +
+        ` FROM f${k - 1} AS f LEFT JOIN (SELECT * FROM base WHERE s${k}) AS b ON b.person = f.person` +
+        ` GROUP BY f.person, f.t1, f.t, f.lvl${tracked ? ', f.used' : ''})`,
     );
   }
-  const counts = plan.steps.map((_, i) => `(SELECT uniqExact(person) FROM f${i + 1}) AS c${i + 1}`);
-  return { sql: `WITH ${ctes.join(', ')} SELECT ${counts.join(', ')}`, params: params.values };
+  const counts = plan.steps.map((_, i) => `uniqExactIf(person, lvl >= ${i + 1}) AS c${i + 1}`);
+  return { sql: `WITH ${ctes.join(', ')} SELECT ${counts.join(', ')} FROM f${plan.steps.length}`, params: params.values };
 }

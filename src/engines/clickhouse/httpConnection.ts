@@ -1,4 +1,4 @@
-import { createClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { ClickHouseConnection, QueryParams, Row } from './connection.js';
 import { QUERY_SETTINGS } from './connection.js';
 import type { ClickHouseLocation } from './url.js';
@@ -15,6 +15,9 @@ export function openHttpConnection(location: Extract<ClickHouseLocation, { kind:
     password: location.password,
     clickhouse_settings: { ...QUERY_SETTINGS },
     request_timeout: 120_000,
+    // Failures reach the caller as errors; the client's own console logging would bypass the
+    // app's logger (and its redaction).
+    log: { level: ClickHouseLogLevel.OFF },
   });
   return {
     description,

@@ -8,10 +8,10 @@ import { eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, person
  * One report as ClickHouse SQL, giving the answers the DuckDB engine gives (its report.ts states
  * the semantics; the parity test compares both on random plans). Where it differs, it is shape:
  *
- * - Rows are grouped once by (dimensions, session) with partial counts and a `uniqExactState` of
- *   persons; the outer grouping merges them. That one pass serves the event metrics and, joined
- *   to each session's whole facts (`sess`), the session metrics: a (group, session) row is exactly
- *   one session counted in one group.
+ * - With a session metric, rows are grouped by (dimensions, session) with partial counts and a
+ *   `uniqExactState` of persons, and the outer grouping merges them: joined to each session's
+ *   whole facts (`sess`), a (group, session) row is exactly one session counted in one group.
+ *   Without one, the rows are grouped once.
  * - Rates are rounded as DuckDB's round() does (half away from zero on value × 10^n), written out
  *   with floor(), since ClickHouse rounds float ties to even.
  */
@@ -62,6 +62,24 @@ function metricExpression(metric: Metric): string {
       return `if(count(sf.s_dur) = 0, 0, ${rounded('sum(sf.s_dur) / count(sf.s_dur) / 1000', 1)})`;
     case 'views_per_session':
       return `if(countIf(sf.s_pv >= 1) = 0, 0, ${rounded('sum(sf.s_pv) / countIf(sf.s_pv >= 1)', 2)})`;
+  }
+}
+
+/** Event metrics straight over the rows of `r` (joined to `persons` as `i` for visitors). */
+function rowMetricExpression(metric: Metric, conversion: string | undefined): string {
+  switch (metric) {
+    case 'page_views':
+      return `countIf(r.event = ${PAGEVIEW})`;
+    case 'events':
+      return 'count()';
+    case 'conversions':
+      return `countIf(r.event = ${conversion ?? "''"})`;
+    case 'sessions':
+      return 'uniqExact(r.session_id)';
+    case 'unique_visitors':
+      return `uniqExact(${personOf('r')})`;
+    default:
+      throw new Error(`${metric} is a session metric`);
   }
 }
 
@@ -118,19 +136,32 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables): { sql: strin
   const rowColumns = ['b.event AS event', 'b.session_id AS session_id', 'b.person_key AS person_key', ...grouped];
   ctes.push(`r AS (SELECT ${rowColumns.join(', ')} FROM base AS b${paths})`);
 
-  // One row per (group, session): partial counts, the group's persons, and the session's facts.
-  const partials = [
-    'count() AS n',
-    `countIf(r.event = ${PAGEVIEW}) AS pv`,
-    ...(conversion === undefined ? [] : [`countIf(r.event = ${conversion}) AS conv`]),
-    ...(visitors ? [`uniqExactState(${personOf('r')}) AS ps`] : []),
-  ];
-  const keys = [...dims.map((d) => `r.${d} AS ${d}`), 'r.session_id AS session_id'];
-  ctes.push(`g AS (SELECT ${[...keys, ...partials].join(', ')} FROM r${visitors ? identityJoin('r') : ''} GROUP BY ${[...dims.map((d) => `r.${d}`), 'r.session_id'].join(', ')})`);
-  const facts = sessionMetrics ? ' LEFT JOIN (SELECT session_id, s_pv, s_dur FROM sess) AS sf ON sf.session_id = g.session_id' : '';
+  let from: string;
+  let selectedMetrics: string[];
+  let groupKeys: string[];
+  if (sessionMetrics) {
+    // One row per (group, session): partial counts, the group's persons, and the session's facts.
+    const partials = [
+      'count() AS n',
+      `countIf(r.event = ${PAGEVIEW}) AS pv`,
+      ...(conversion === undefined ? [] : [`countIf(r.event = ${conversion}) AS conv`]),
+      ...(visitors ? [`uniqExactState(${personOf('r')}) AS ps`] : []),
+    ];
+    const keys = [...dims.map((d) => `r.${d} AS ${d}`), 'r.session_id AS session_id'];
+    ctes.push(`g AS (SELECT ${[...keys, ...partials].join(', ')} FROM r${visitors ? identityJoin('r') : ''} GROUP BY ${[...dims.map((d) => `r.${d}`), 'r.session_id'].join(', ')})`);
+    from = 'g LEFT JOIN (SELECT session_id, s_pv, s_dur FROM sess) AS sf ON sf.session_id = g.session_id';
+    selectedMetrics = plan.metrics.map((m) => `${metricExpression(m)} AS m_${m}`);
+    groupKeys = dims.map((d) => `g.${d}`);
+  } else {
+    // No session metric: one grouping of the rows. (Grouping by session first cost top pages
+    // over 1M events several times its time: a set of persons per (page, session).)
+    from = `r${visitors ? identityJoin('r') : ''}`;
+    selectedMetrics = plan.metrics.map((m) => `${rowMetricExpression(m, conversion)} AS m_${m}`);
+    groupKeys = dims.map((d) => `r.${d}`);
+  }
 
-  const selected = [...dims.map((d) => `g.${d} AS ${d}`), ...plan.metrics.map((m) => `${metricExpression(m)} AS m_${m}`)];
-  let tail = dims.length > 0 ? ` GROUP BY ${dims.map((d) => `g.${d}`).join(', ')}` : '';
+  const selected = [...groupKeys.map((key, i) => `${key} AS d${i}`), ...selectedMetrics];
+  let tail = dims.length > 0 ? ` GROUP BY ${groupKeys.join(', ')}` : '';
   if (plan.sortAndLimit !== undefined) {
     selected.push('count() OVER () AS total');
     const alias = (column: Metric | Dimension): string => {
@@ -144,6 +175,6 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables): { sql: strin
   }
   if (plan.maxRows !== undefined) tail += ` LIMIT ${params.add(plan.maxRows, 'UInt64')}`;
   // Without dimensions an aggregate over no rows still gives one row (DuckDB's does too).
-  const sql = `WITH ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM g${facts}${tail}`;
+  const sql = `WITH ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM ${from}${tail}`;
   return { sql, params: params.values };
 }

@@ -1,0 +1,270 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
+import type { EventStore, FunnelResult, IdentityLink, ReportResult, ReportRow, StoredEvent } from '../../src/events/eventStore.js';
+import type { FunnelPlan, ReportPlan } from '../../src/query/plan.js';
+import { isTimeGrain } from '../../src/query/plan.js';
+import { duckdbDialect } from '../../src/query/duckdb/duckdbDialect.js';
+import type { Dimension, FunnelStepInput, Metric, QueryFiltersInput } from '../../src/query/schemas.js';
+import { offsetSegments } from '../../src/query/zone.js';
+import { storedEvent } from '../helpers/events.js';
+import { CLICKHOUSE_SKIP_REASON, openClickHouseTestStore } from '../helpers/clickhouseEngine.js';
+
+/*
+ * The ClickHouse engine gives DuckDB's answer to every plan: random events (sessions, bots, nulls,
+ * retries with other timestamps, several batches), random identity links (chains, loops, a
+ * distinct_id linked twice) and random plans (every metric, every dimension, filters, zones with
+ * DST and half-hour offsets, sort orders and limits, funnels with repeated and overlapping steps
+ * and same-millisecond events), answered by both engines and compared exactly.
+ */
+
+// --- DuckDB's answer, through the old positional builders (the lead swaps this for report() at merge).
+type Positional = { read(query: { sql: string; params: unknown[] }): Promise<unknown[][]> };
+async function duckdbReport(store: DuckDbEventStore, plan: ReportPlan): Promise<ReportResult> {
+  const built = duckdbDialect.report({ ...plan, resolveIdentities: true } as ReportPlan);
+  const rows = await (store as unknown as Positional).read(built as { sql: string; params: unknown[] });
+  const result: ReportRow[] = rows.map((row) => ({
+    dimensions: Object.fromEntries(plan.dimensions.map((d, i) => [d, row[i] === null ? null : isTimeGrain(d) ? Number(row[i]) : String(row[i])])),
+    metrics: Object.fromEntries(plan.metrics.map((m, i) => [m, Number(row[plan.dimensions.length + i] ?? 0)])),
+  }));
+  const total = plan.sortAndLimit === undefined ? result.length : rows.length === 0 ? 0 : Number(rows[0]![plan.dimensions.length + plan.metrics.length]);
+  return { rows: result, total };
+}
+async function duckdbFunnel(store: DuckDbEventStore, plan: FunnelPlan): Promise<FunnelResult> {
+  const built = duckdbDialect.funnel({ ...plan, resolveIdentities: true } as FunnelPlan);
+  const [row] = await (store as unknown as Positional).read(built as { sql: string; params: unknown[] });
+  return { reached: plan.steps.map((_, i) => Number(row?.[i] ?? 0)) };
+}
+
+// --- Data.
+const BASE = Date.parse('2026-03-27T00:00:00.000Z');
+const HOUR = 3_600_000;
+const PATHS = ['/', '/a', '/b', '/é', '/Z'];
+const maybe = <T>(values: T[]): fc.Arbitrary<T | null> => fc.oneof({ arbitrary: fc.constantFrom(...values), weight: 3 }, { arbitrary: fc.constant(null), weight: 1 });
+const PEOPLE = ['d1', 'd2', 'd3', 'd4', 'd5', 'd6'];
+
+const eventArb = fc.record({
+  event: fc.oneof({ arbitrary: fc.constant('$pageview'), weight: 4 }, { arbitrary: fc.constantFrom('signup', 'buy'), weight: 2 }),
+  distinct_id: fc.constantFrom(...PEOPLE),
+  minute: fc.integer({ min: -24 * 60, max: 5 * 24 * 60 }),
+  session_id: maybe(['s1', 's2', 's3', 's4', 's5']),
+  path: fc.constantFrom(...PATHS),
+  referrer_host: maybe(['google.com', 'news.test']),
+  utm_source: maybe(['mail', 'ads']),
+  utm_medium: maybe(['cpc']),
+  utm_campaign: maybe(['spring']),
+  browser: maybe(['Chrome', 'Firefox']),
+  os: maybe(['Linux', 'iOS']),
+  device_type: maybe(['desktop', 'mobile']),
+  country: maybe(['DE', 'FR']),
+  is_bot: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, { arbitrary: fc.constant(true), weight: 1 }),
+});
+type GenEvent = typeof eventArb extends fc.Arbitrary<infer T> ? T : never;
+
+const linkArb = fc.record({ distinct_id: fc.constantFrom(...PEOPLE), person_id: fc.constantFrom(...PEOPLE, 'p1', 'p2'), minute: fc.integer({ min: 0, max: 1000 }) });
+
+interface Dataset {
+  batches: { events: GenEvent[]; links: { distinct_id: string; person_id: string; minute: number }[] }[];
+  /** Indexes of events sent again in the last batch, with another timestamp. */
+  retries: number[];
+}
+const datasetArb = (events: number): fc.Arbitrary<Dataset> =>
+  fc.record({
+    batches: fc.array(fc.record({ events: fc.array(eventArb, { maxLength: events }), links: fc.array(linkArb, { maxLength: 4 }) }), { minLength: 1, maxLength: 3 }),
+    retries: fc.array(fc.nat(200), { maxLength: 3 }),
+  });
+
+let clientCounter = 0;
+/** The dataset as stored rows of a fresh client; `tieFree` spaces events so no two share a millisecond. */
+function materialise(data: Dataset, tieFree: boolean): { clientId: string; batches: { events: StoredEvent[]; links: IdentityLink[] }[] } {
+  clientCounter += 1;
+  const clientId = `c${clientCounter}`;
+  let n = 0;
+  const batches = data.batches.map((batch, b) => ({
+    events: batch.events.map((e) => {
+      n += 1;
+      const path = e.event === '$pageview' ? e.path : null;
+      return storedEvent({
+        ...e,
+        client_id: clientId,
+        uuid: `${clientId}-e${n}`,
+        path: e.event === '$pageview' ? path : e.path,
+        url: `https://x.test${e.path}?n=${n % 3}`,
+        timestamp: BASE + e.minute * 60_000 + (tieFree ? n : 0),
+        received_at: BASE + 9 * 24 * HOUR + n,
+      });
+    }),
+    links: batch.links.map((l) => ({ client_id: clientId, distinct_id: l.distinct_id, person_id: l.person_id, created_at: BASE + b * 1000 + l.minute })),
+  }));
+  const all = batches.flatMap((b) => b.events);
+  const retried = data.retries.filter((i) => i < all.length).map((i) => ({ ...all[i]!, timestamp: all[i]!.timestamp + 7 * HOUR + 1 }));
+  if (retried.length > 0) batches.push({ events: retried, links: [] });
+  return { clientId, batches };
+}
+
+async function storeBoth(stores: Pick<EventStore, 'append'>[], batches: { events: StoredEvent[]; links: IdentityLink[] }[]): Promise<void> {
+  for (const batch of batches) {
+    const outcomes = [];
+    for (const store of stores) outcomes.push(await store.append(batch.events, batch.links));
+    assert.deepEqual(outcomes[1], outcomes[0], 'duplicate indexes differ');
+  }
+}
+
+// --- Plans.
+const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata'];
+const METRIC_LIST: Metric[] = ['page_views', 'unique_visitors', 'sessions', 'events', 'bounce_rate', 'avg_session_duration', 'views_per_session', 'conversions'];
+const PLAIN_DIMENSIONS: Dimension[] = ['path', 'entry_path', 'exit_path', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'browser', 'os', 'device_type', 'event', 'country'];
+const GRAINS: Dimension[] = ['hour', 'day', 'week', 'month'];
+
+const oneFilterArb: fc.Arbitrary<QueryFiltersInput> = fc.oneof(
+  fc.record({ path: fc.constantFrom(...PATHS) }),
+  fc.record({ event: fc.constantFrom('$pageview', 'signup') }),
+  fc.record({ browser: fc.constantFrom('Chrome', 'Firefox') }),
+  fc.record({ country: fc.constant('DE') }),
+  fc.record({ utm_source: fc.constant('mail') }),
+  fc.record({ url_contains: fc.constantFrom('n=1', 'x.test/a', '/é') }),
+);
+/** Few filters at a time: every filter at once leaves nothing to compare. */
+const filtersArb: fc.Arbitrary<QueryFiltersInput> = fc
+  .tuple(fc.array(oneFilterArb, { maxLength: 2 }), fc.option(fc.boolean(), { nil: undefined }))
+  .map(([filters, bots]) => Object.assign({}, ...filters, bots === undefined ? {} : { include_bots: bots }) as QueryFiltersInput);
+const rangeArb = fc.record({ zone: fc.constantFrom(...ZONES), fromHour: fc.integer({ min: -30, max: 100 }), hours: fc.integer({ min: 0, max: 160 }), extraMs: fc.integer({ min: 0, max: 3_599_999 }) });
+
+const reportPlanArb = fc
+  .record({
+    range: rangeArb,
+    filters: filtersArb,
+    metrics: fc.uniqueArray(fc.constantFrom(...METRIC_LIST), { minLength: 1, maxLength: 4 }),
+    plain: fc.uniqueArray(fc.constantFrom(...PLAIN_DIMENSIONS), { maxLength: 2 }),
+    grain: fc.option(fc.constantFrom(...GRAINS), { nil: undefined }),
+    conversion: fc.constantFrom('signup', 'buy', '$pageview'),
+    orderSeed: fc.array(fc.tuple(fc.nat(10), fc.boolean()), { maxLength: 3 }),
+    limit: fc.integer({ min: 1, max: 6 }),
+  })
+  .map((p): ReportPlan => {
+    const from = BASE + p.range.fromHour * HOUR + p.range.extraMs;
+    const to = from + p.range.hours * HOUR;
+    const dimensions = p.grain === undefined ? p.plain : [...p.plain.slice(0, 1), p.grain];
+    const plan: ReportPlan = {
+      clientId: '',
+      from,
+      to,
+      filters: p.filters,
+      metrics: p.metrics,
+      dimensions,
+      offsets: p.grain === undefined ? [] : offsetSegments(p.range.zone, from, to),
+      ...(p.metrics.includes('conversions') ? { conversionEvent: p.conversion } : {}),
+    };
+    if (p.grain !== undefined) return { ...plan, maxRows: 100_001 };
+    const columns = [...dimensions, ...p.metrics];
+    const orderBy = [...new Map(p.orderSeed.map(([i, asc]) => [columns[i % columns.length]!, asc ? ('asc' as const) : ('desc' as const)])).entries()].map(([column, direction]) => ({ column, direction }));
+    // The service always sends at least one key (the first metric, descending, by default).
+    return { ...plan, sortAndLimit: { orderBy: orderBy.length > 0 ? orderBy : [{ column: p.metrics[0]!, direction: 'desc' }], limit: p.limit } };
+  });
+
+const stepArb: fc.Arbitrary<FunnelStepInput> = fc.oneof(fc.record({ event: fc.constantFrom('$pageview', 'signup', 'buy') }), fc.record({ path: fc.constantFrom('/', '/a', '/b') }));
+const funnelPlanArb = fc.record({ range: rangeArb, filters: filtersArb, steps: fc.array(stepArb, { minLength: 2, maxLength: 4 }), windowMinutes: fc.integer({ min: 1, max: 3000 }) }).map(
+  (p): FunnelPlan => {
+    const from = BASE + p.range.fromHour * HOUR;
+    return { clientId: '', from, to: from + p.range.hours * HOUR, filters: p.filters, steps: p.steps, windowMs: p.windowMinutes * 60_000 };
+  },
+);
+
+/** deepEqual that names the plan and shows both answers. */
+function same(actual: unknown, expected: unknown, plan: unknown): void {
+  try {
+    assert.deepEqual(actual, expected);
+  } catch {
+    throw new Error(`plan ${JSON.stringify(plan)}\n clickhouse ${JSON.stringify(actual)}\n duckdb     ${JSON.stringify(expected)}`);
+  }
+}
+
+/** Rows of a time report come in no order: compare them sorted. */
+const canonical = (result: ReportResult, ordered: boolean): ReportResult =>
+  ordered ? result : { ...result, rows: [...result.rows].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)) };
+
+describe('ClickHouse gives DuckDB’s answers', { skip: CLICKHOUSE_SKIP_REASON }, () => {
+  let duck: DuckDbEventStore;
+  let house: EventStore;
+  let dispose: () => Promise<void>;
+  before(async () => {
+    duck = await DuckDbEventStore.open(':memory:');
+    await duck.migrate();
+    ({ store: house, dispose } = await openClickHouseTestStore());
+  });
+  after(async () => {
+    await duck.close();
+    await dispose();
+  });
+
+  it('for random reports', async () => {
+    await fc.assert(
+      fc.asyncProperty(datasetArb(40), fc.array(reportPlanArb, { minLength: 1, maxLength: 4 }), async (data, plans) => {
+        const { clientId, batches } = materialise(data, true);
+        await storeBoth([duck, house], batches);
+        for (const generic of plans) {
+          const plan = { ...generic, clientId };
+          const expected = canonical(await duckdbReport(duck, plan), plan.sortAndLimit !== undefined);
+          const actual = canonical(await house.report(plan), plan.sortAndLimit !== undefined);
+          same(actual, expected, plan);
+        }
+      }),
+      { numRuns: Number(process.env.PARITY_RUNS ?? 40) },
+    );
+  });
+
+  it('for random funnels, same-millisecond events included', async () => {
+    await fc.assert(
+      fc.asyncProperty(datasetArb(40), fc.array(funnelPlanArb, { minLength: 1, maxLength: 3 }), async (data, plans) => {
+        const { clientId, batches } = materialise(data, false);
+        await storeBoth([duck, house], batches);
+        for (const generic of plans) {
+          const plan = { ...generic, clientId };
+          same(await house.funnel(plan), await duckdbFunnel(duck, plan), plan);
+        }
+      }),
+      { numRuns: Number(process.env.PARITY_RUNS ?? 40) },
+    );
+  });
+
+  it('for chains of links longer than the hop bound, and loops', async () => {
+    clientCounter += 1;
+    const clientId = `c${clientCounter}`;
+    const ids = Array.from({ length: 12 }, (_, i) => `id${i}`);
+    const events = [...ids, 'x', 'y', 'z'].map((distinct_id, i) => storedEvent({ client_id: clientId, uuid: `${clientId}-${i}`, distinct_id, timestamp: BASE + i, path: i % 2 === 0 ? '/even' : '/odd' }));
+    const link = (distinct_id: string, person_id: string, at: number): IdentityLink => ({ client_id: clientId, distinct_id, person_id, created_at: BASE + at });
+    // id0 → id1 → … → id11 (11 hops), a loop x → y → z → x, and a second link of id3 that loses.
+    const links = [...ids.slice(0, -1).map((id, i) => link(id, ids[i + 1]!, i)), link('x', 'y', 20), link('y', 'z', 21), link('z', 'x', 22)];
+    await storeBoth([duck, house], [{ events, links }, { events: [], links: [link('id3', 'elsewhere', 0)] }]);
+    const plan: ReportPlan = {
+      clientId,
+      from: BASE,
+      to: BASE + HOUR,
+      filters: {},
+      metrics: ['unique_visitors', 'events'],
+      dimensions: ['path'],
+      offsets: [],
+      sortAndLimit: { orderBy: [{ column: 'unique_visitors', direction: 'desc' }], limit: 10 },
+    };
+    same(await house.report(plan), await duckdbReport(duck, plan), plan);
+    const noDimensions = { ...plan, dimensions: [] };
+    same(await house.report(noDimensions), await duckdbReport(duck, noDimensions), noDimensions);
+    const funnelPlan: FunnelPlan = { clientId, from: BASE, to: BASE + HOUR, filters: {}, steps: [{ path: '/even' }, { path: '/odd' }], windowMs: HOUR };
+    same(await house.funnel(funnelPlan), await duckdbFunnel(duck, funnelPlan), funnelPlan);
+  });
+
+  it('for identity links, recent events and counts', async () => {
+    await fc.assert(
+      fc.asyncProperty(datasetArb(15), async (data) => {
+        const { clientId, batches } = materialise(data, true);
+        await storeBoth([duck, house], batches);
+        const sortLinks = (links: IdentityLink[]) => [...links].sort((a, b) => (a.distinct_id < b.distinct_id ? -1 : a.distinct_id > b.distinct_id ? 1 : 0));
+        assert.deepEqual(sortLinks(await house.identityLinks(clientId)), sortLinks(await duck.identityLinks(clientId)));
+        const strip = (events: { seq: number }[]) => events.map(({ seq: _seq, ...rest }) => rest);
+        assert.deepEqual(strip(await house.recentEvents(clientId, { limit: 7 })), strip(await duck.recentEvents(clientId, { limit: 7 })));
+      }),
+      { numRuns: 15 },
+    );
+  });
+});

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { CLICKHOUSE_MIGRATIONS } from '../../src/engines/clickhouse/migrations.js';
+import { createDatabase, createLedger } from '../../src/engines/clickhouse/schema.js';
+
+/* chDB has no cluster, so the ON CLUSTER form is checked as the statements a cluster would receive. */
+const statements = (cluster?: string): string[] => {
+  const target = { database: 'analytics', cluster };
+  return [createDatabase(target), createLedger(target), ...CLICKHOUSE_MIGRATIONS.flatMap((m) => m.statements(target))];
+};
+
+it('with a cluster name, every DDL statement runs ON CLUSTER and every table is Replicated', () => {
+  for (const statement of statements('main')) {
+    assert.match(statement, /^CREATE (DATABASE|TABLE) IF NOT EXISTS analytics(\.\w+)? ON CLUSTER main\b/, statement);
+    if (statement.startsWith('CREATE TABLE')) assert.match(statement, /ENGINE = Replicated(Replacing)?MergeTree\b/, statement);
+  }
+});
+
+it('without one, plain idempotent statements and local engines', () => {
+  for (const statement of statements()) {
+    assert.match(statement, /^CREATE (DATABASE|TABLE) IF NOT EXISTS /, statement);
+    assert.doesNotMatch(statement, /ON CLUSTER|Replicated/, statement);
+  }
+});
