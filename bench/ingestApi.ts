@@ -7,6 +7,7 @@ import { buildApp } from '../src/app.js';
 import { DuckDbEventStore } from '../src/engines/duckdb/duckdbEventStore.js';
 import { sha256Hex } from '../src/keys/secrets.js';
 import { SqliteMetaStore } from '../src/store/sqlite/sqliteMetaStore.js';
+import { engineIngestComparison } from './ingestEngines.js';
 import { runLoad } from './lib/autocannon.js';
 import { measureAlternately, type Target } from './lib/compare.js';
 import type { BenchConfig } from './lib/config.js';
@@ -201,6 +202,8 @@ export async function ingestionBenchmark(config: BenchConfig): Promise<{ met: bo
         '',
       ].join('\n') + '\n',
     );
+    // The same batched load per engine, DuckDB and ClickHouse (chDB) alternating: no target, the figures.
+    await engineIngestComparison(config);
     return { met: singleOutcome.met && batchMet && overloadMet };
   } finally {
     for (const app of apps) await app.close().catch(() => undefined);

@@ -5,11 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../src/app.js';
 import { ClientsService } from '../src/clients/service.js';
+import { loadChdb } from '../src/engines/clickhouse/chdbConnection.js';
+import { openClickHouseEventStore } from '../src/engines/clickhouse/clickhouseEventStore.js';
 import { DuckDbEventStore } from '../src/engines/duckdb/duckdbEventStore.js';
+import type { EventStore } from '../src/events/eventStore.js';
 import type { BuiltQuery } from '../src/engines/duckdb/scope.js';
 import { sha256Hex } from '../src/keys/secrets.js';
 import { systemClock } from '../src/shared/clock.js';
 import { SqliteMetaStore } from '../src/store/sqlite/sqliteMetaStore.js';
+import { copyIntoClickHouse } from './lib/clickhouseLoad.js';
 import type { BenchConfig } from './lib/config.js';
 import { listenOnLoopback } from './lib/http.js';
 import { fmtInt, fmtMs, markdownTable, textTable } from './lib/report.js';
@@ -67,7 +71,8 @@ const DASHBOARD_QUERIES: { label: string; path: string; body: Record<string, unk
 
 interface Timed {
   label: string;
-  samples: number[];
+  /** Per engine (in the order of the engines), sorted. */
+  samples: number[][];
   /** The statements the query service ran for this query (recorded on the warm-up run). */
   statements: BuiltQuery[];
 }
@@ -119,10 +124,32 @@ async function loadEvents(path: string, load: SyntheticLoad): Promise<number> {
   return performance.now() - started;
 }
 
+/** One engine under test: its own app over the same MetaStore, and the events of the same file. */
+interface EngineUnderTest {
+  name: string;
+  origin: string;
+  app: FastifyInstance;
+  events: EventStore;
+}
+
+/** chDB is not a dependency (546 MB); without it the run measures DuckDB alone and says so. */
+async function chdbMissing(): Promise<string | undefined> {
+  try {
+    await loadChdb();
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+const fmtRatioOf = (a: number, b: number): string => (a / b).toFixed(2);
+
 /**
- * The dashboard's queries through the real HTTP API (admin key, loopback) over DuckDB holding 10
- * million events of one client and 1 million of each of 9 others. Target: p50 under 300 ms each.
- * BENCH_QUERY_SCALE_PERCENT shrinks the data for a quick run (100 = the full size).
+ * The dashboard's queries through the real HTTP API (admin key, loopback) over 10 million events
+ * of one client and 1 million of each of 9 others, in DuckDB and, when chDB is installed, in
+ * ClickHouse holding the very same rows: each run times both engines one after the other,
+ * alternating which goes first, so drift in the machine's load hits both alike. Target: p50 under
+ * 300 ms each. BENCH_QUERY_SCALE_PERCENT shrinks the data for a quick run (100 = the full size).
  */
 export async function queryBenchmark(_config: BenchConfig): Promise<{ met: boolean }> {
   const scalePercent = intFromEnv('BENCH_QUERY_SCALE_PERCENT', 100, 1);
@@ -138,8 +165,9 @@ export async function queryBenchmark(_config: BenchConfig): Promise<{ met: boole
   const total = load.bigClient.events + load.smallClients.length * load.smallEvents;
   const dir = await mkdtemp(join(tmpdir(), 'mythic-bench-query-'));
   const store = new SqliteMetaStore(join(dir, 'meta.db'));
-  let events: DuckDbEventStore | undefined;
-  let app: FastifyInstance | undefined;
+  const engines: EngineUnderTest[] = [];
+  let duckdb: DuckDbEventStore | undefined;
+  let clickhouse: EventStore | undefined;
   try {
     await store.migrate();
     await createClients(store);
@@ -154,67 +182,109 @@ export async function queryBenchmark(_config: BenchConfig): Promise<{ met: boole
     } else process.stderr.write(`  reusing the events in ${reused} (not loaded by this run)\n`);
     process.stderr.write(`  events file: ${fmtInt((await stat(eventsPath)).size / 1024 / 1024)} MB\n`);
 
+    // The ClickHouse engine gets the same rows before DuckDB opens the file for the queries.
+    const missing = await chdbMissing();
+    let copyMs = NaN;
+    if (missing === undefined) {
+      const url = `chdb:${join(dir, 'chdb')}?database=bench`;
+      clickhouse = await openClickHouseEventStore(url);
+      process.stderr.write(`  copying the same rows into ClickHouse (chDB)…\n`);
+      copyMs = await copyIntoClickHouse(eventsPath, url, dir);
+      process.stderr.write(`  copied in ${(copyMs / 1000).toFixed(1)} s\n`);
+    } else process.stderr.write(`  ClickHouse not measured: ${missing}\n`);
+
     const opened = await DuckDbEventStore.open(eventsPath);
-    events = opened;
-    app = await buildApp({ store, events: opened, journalDir: join(dir, 'journal'), adminKeyHash: sha256Hex(ADMIN_KEY), logLevel: false });
-    const origin = await listenOnLoopback(app);
+    duckdb = opened;
+    const stores: [string, EventStore][] = [['DuckDB', opened]];
+    if (clickhouse !== undefined) stores.push(['ClickHouse', clickhouse]);
+    for (const [name, events] of stores) {
+      const app = await buildApp({ store, events, journalDir: join(dir, `journal-${name}`), adminKeyHash: sha256Hex(ADMIN_KEY), logLevel: false });
+      engines.push({ name, events, app, origin: await listenOnLoopback(app) });
+    }
 
     const timed: Timed[] = [];
+    const disagreements: string[] = [];
     for (const query of DASHBOARD_QUERIES) {
       const statements: BuiltQuery[] = [];
       opened.statementLog = statements;
-      const answer = await post(origin, query.path, query.body);
-      opened.statementLog = undefined;
-      process.stderr.write(`  ${query.label}: ${checkAnswer(query.label, answer)}\n`);
-      for (let i = 1; i < warmups; i++) await post(origin, query.path, query.body);
-      const samples: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const started = performance.now();
-        await post(origin, query.path, query.body);
-        samples.push(performance.now() - started);
+      const answers: string[] = [];
+      for (const engine of engines) {
+        const answer = await post(engine.origin, query.path, query.body);
+        if (engine.events === opened) opened.statementLog = undefined;
+        process.stderr.write(`  ${query.label} (${engine.name}): ${checkAnswer(query.label, answer)}\n`);
+        answers.push(JSON.stringify((answer as { data: unknown }).data));
+        for (let i = 1; i < warmups; i++) await post(engine.origin, query.path, query.body);
       }
-      timed.push({ label: query.label, samples: samples.sort((a, b) => a - b), statements });
+      // Timings are only comparable between engines that give the same answer.
+      if (answers.some((a) => a !== answers[0])) disagreements.push(query.label);
+      const samples: number[][] = engines.map(() => []);
+      for (let run = 0; run < runs; run++) {
+        const order = run % 2 === 0 ? engines.map((_, i) => i) : engines.map((_, i) => engines.length - 1 - i);
+        for (const i of order) {
+          const engine = engines[i] as EngineUnderTest;
+          const started = performance.now();
+          await post(engine.origin, query.path, query.body);
+          samples[i]?.push(performance.now() - started);
+        }
+      }
+      timed.push({ label: query.label, samples: samples.map((s) => s.sort((a, b) => a - b)), statements });
     }
 
-    const rows = timed.map((t) => {
-      const p50 = percentile(t.samples, 50);
-      return [t.label, fmtMs(p50), fmtMs(percentile(t.samples, 95)), fmtMs(t.samples[0] ?? NaN), p50 < TARGET_P50_MS ? 'MET' : 'NOT MET'];
-    });
-    const missed = timed.filter((t) => percentile(t.samples, 50) >= TARGET_P50_MS);
+    const p50 = (t: Timed, i: number): number => percentile(t.samples[i] ?? [], 50);
+    const names = engines.map((e) => e.name);
+    const ratioHeader = engines.length > 1 ? [`${names[1]} / ${names[0]}`] : [];
+    const rows = timed.map((t) => [
+      t.label,
+      ...engines.flatMap((_, i) => [fmtMs(p50(t, i)), fmtMs(percentile(t.samples[i] ?? [], 95))]),
+      ...(engines.length > 1 ? [fmtRatioOf(p50(t, 1), p50(t, 0))] : []),
+    ]);
+    const missed = timed.flatMap((t) => engines.flatMap((e, i) => (p50(t, i) >= TARGET_P50_MS ? [{ t, engine: e.name, ms: p50(t, i) }] : [])));
     const loadText = Number.isNaN(loadMs) ? `events reused from ${process.env.BENCH_QUERY_EVENTS_FILE}` : `loaded in ${(loadMs / 1000).toFixed(1)} s by INSERT … SELECT inside DuckDB`;
-    const sizes = `${fmtInt(total)} events in DuckDB (${fmtInt(load.bigClient.events)} of the queried client, ${fmtInt(load.smallEvents)} of each of ${SMALL_CLIENTS.length} others, ${DAYS} days)`;
+    const copyText = Number.isNaN(copyMs) ? 'ClickHouse not measured (chDB missing)' : `copied into ClickHouse (chDB) through Parquet in ${(copyMs / 1000).toFixed(1)} s`;
+    const sizes = `${fmtInt(total)} events (${fmtInt(load.bigClient.events)} of the queried client, ${fmtInt(load.smallEvents)} of each of ${SMALL_CLIENTS.length} others, ${DAYS} days)`;
     const out = [
       '',
-      `== Dashboard queries over HTTP (${sizes}) ==`,
-      `Load: ${loadText}; ${runs} timed runs per query after ${warmups} warm-up run(s), one at a time; Node ${process.version}, loopback.`,
+      `== Dashboard queries over HTTP, ${names.join(' and ')} (${sizes}) ==`,
+      `Load: ${loadText}; ${copyText}; ${runs} timed runs per query and engine after ${warmups} warm-up run(s), engines alternating run by run; Node ${process.version}, loopback.`,
       '',
-      textTable(['query', 'p50 ms', 'p95 ms', 'min ms', `target p50 < ${TARGET_P50_MS} ms`], rows),
+      textTable(['query', ...names.flatMap((n) => [`${n} p50 ms`, `${n} p95 ms`]), ...ratioHeader], rows),
       '',
       'Markdown for the README:',
       '',
       markdownTable(
-        ['Query (30 days, client with 10M events)', 'p50 (ms)', 'p95 (ms)', 'Target'],
-        timed.map((t) => [t.label, fmtMs(percentile(t.samples, 50)), fmtMs(percentile(t.samples, 95)), `p50 < ${TARGET_P50_MS} ${percentile(t.samples, 50) < TARGET_P50_MS ? '✅' : '❌'}`]),
+        [`Query (30 days, client with ${fmtInt(load.bigClient.events)} events)`, ...names.map((n) => `${n} p50 (ms)`), ...ratioHeader, 'Target p50 < 300 ms'],
+        timed.map((t) => [
+          t.label,
+          ...engines.map((_, i) => fmtMs(p50(t, i))),
+          ...(engines.length > 1 ? [fmtRatioOf(p50(t, 1), p50(t, 0))] : []),
+          engines.map((e, i) => `${e.name} ${p50(t, i) < TARGET_P50_MS ? '✅' : '❌'}`).join(', '),
+        ]),
       ),
       '',
-      `_${sizes}; ${loadText}; ${runs} runs per query after warm-up, \`POST /api/v1/query\` / \`/query/funnel\` over loopback with the admin key; Node ${process.version}, \`npm run bench -- query\`._`,
+      `_${sizes}; ${loadText}; ${copyText}; ${runs} runs per query and engine, alternating, after warm-up, \`POST /api/v1/query\` / \`/query/funnel\` over loopback with the admin key; Node ${process.version}, \`npm run bench -- query\`._`,
       '',
     ];
-    for (const t of missed) out.push(`WARNING: ${t.label} takes ${fmtMs(percentile(t.samples, 50))} ms at p50; the target is under ${TARGET_P50_MS} ms.`);
+    for (const m of missed) out.push(`WARNING: ${m.t.label} takes ${fmtMs(m.ms)} ms at p50 on ${m.engine}; the target is under ${TARGET_P50_MS} ms.`);
+    for (const label of disagreements) out.push(`WARNING: the engines gave different answers to ${label}: its timings do not compare.`);
     process.stdout.write(out.join('\n') + '\n');
 
-    // Where the time goes in a slow query (or in all of them, with BENCH_QUERY_EXPLAIN=1).
+    // Where DuckDB's time goes in a slow query (or in all of them, with BENCH_QUERY_EXPLAIN=1).
     const explainAll = process.env.BENCH_QUERY_EXPLAIN === '1';
-    for (const t of explainAll ? timed : missed) {
+    const slowOnDuckDb = timed.filter((t) => p50(t, 0) >= TARGET_P50_MS);
+    for (const t of explainAll ? timed : slowOnDuckDb) {
       for (const statement of t.statements) {
         const plan = await opened.inspect({ sql: `EXPLAIN ANALYZE ${statement.sql}`, params: statement.params });
         process.stderr.write(`\n-- EXPLAIN ANALYZE: ${t.label}\n${statement.sql}\n${plan.map((row) => String(row[1])).join('\n')}\n`);
       }
     }
-    return { met: missed.length === 0 };
+    return { met: missed.length === 0 && disagreements.length === 0 };
   } finally {
-    await app?.close().catch(() => undefined);
-    await events?.close().catch(() => undefined);
+    for (const engine of engines) await engine.app.close().catch(() => undefined);
+    for (const engine of engines) await engine.events.close().catch(() => undefined);
+    if (engines.length === 0) {
+      await duckdb?.close().catch(() => undefined);
+      await clickhouse?.close().catch(() => undefined);
+    }
     await store.close().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }

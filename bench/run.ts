@@ -18,7 +18,7 @@ interface Benchmark {
 const BENCHMARKS: Record<string, Benchmark> = {
   admin: { description: 'GET /api/v1/clients/:id (SQLite) vs a bare Fastify route', run: adminApiBenchmark },
   ingest: { description: 'POST /e, POST /batch and an overload run (DuckDB) vs a bare Fastify route', run: ingestionBenchmark },
-  query: { description: 'dashboard queries over HTTP on DuckDB with 10M + 9 × 1M events: p50/p95 per query', run: queryBenchmark },
+  query: { description: 'dashboard queries over HTTP with 10M + 9 × 1M events, DuckDB and ClickHouse (chDB) alternating: p50/p95 per query and their ratio', run: queryBenchmark },
   'ingest-stages': { description: 'CPU per batched event, stage by stage (no HTTP, no disk): the ceiling of the ingestion pipeline', run: ingestStagesBenchmark },
 };
 

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, redactClickhouseUrl, SETTINGS, type Config } from './config.js';
 import { UnmarkedDemoClient } from './demo/demoMark.js';
 import { DEMO_FLAGS, FORCE_FLAG, takeDemoOptions, type DemoOptions } from './demo/options.js';
+import { MIGRATE_EVENTS_FLAGS, MigrateEventsFailed, takeMigrateEventsArgs } from './migrateEventsArgs.js';
 import type { EventStore } from './events/eventStore.js';
 import { journalDirOf, openEventStore } from './engines/openEventStore.js';
 import { resolveAdminKey, type AdminKey } from './keys/adminKey.js';
@@ -21,6 +22,9 @@ Usage:
   mythic migrate [options]   apply pending migrations and exit
   mythic seed-demo [options] create the client 'demo' and fill it with synthetic traffic
                              (replaces its earlier events; stop the server first)
+  mythic migrate-events --to <clickhouse-url> [options]
+                             copy the data dir's events into ClickHouse, resumably,
+                             and verify the copy by counting both sides (stop the server first)
   mythic --version | --help
 
 Options (each also read from the environment variable shown):
@@ -33,6 +37,11 @@ ${Object.entries(DEMO_FLAGS)
   .map(([flag, d]) => `  --${flag.padEnd(18)} ${d.help}, default ${d.default}`)
   .join('\n')}
   --${FORCE_FLAG.flag.padEnd(18)} ${FORCE_FLAG.help}
+
+Options of migrate-events:
+${Object.values(MIGRATE_EVENTS_FLAGS)
+  .map((f) => `  --${f.flag.padEnd(18)} ${f.help}`)
+  .join('\n')}
 `;
 
 /**
@@ -92,7 +101,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTU
 /** Start-up failures the operator can fix, as one readable line. */
 function explain(error: unknown, config: Config | undefined): string {
   const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (error instanceof ConfigError || error instanceof SdkAssetsMissing || error instanceof ApiError || error instanceof UnmarkedDemoClient || error instanceof EventEngineUnavailable) {
+  if (error instanceof ConfigError || error instanceof SdkAssetsMissing || error instanceof ApiError || error instanceof UnmarkedDemoClient || error instanceof EventEngineUnavailable || error instanceof MigrateEventsFailed) {
     return error.message;
   }
   if (e.code === 'EADDRINUSE') return `port ${config?.port} on ${config?.host} is already in use; choose another with PORT or --port`;
@@ -208,7 +217,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  if (command !== 'serve' && command !== 'migrate' && command !== 'seed-demo') {
+  if (command !== 'serve' && command !== 'migrate' && command !== 'seed-demo' && command !== 'migrate-events') {
     process.stderr.write(`mythic: unknown command '${command}'\n\n${USAGE}`);
     return 2;
   }
@@ -219,6 +228,14 @@ async function main(argv: string[]): Promise<number> {
       config = loadConfig(demo.rest, process.env);
       await seedDemoCommand(config, demo.options);
       return 0;
+    }
+    if (command === 'migrate-events') {
+      const args = takeMigrateEventsArgs(rest);
+      // The target is validated as MYTHIC_CLICKHOUSE_URL is; the flag wins over the environment.
+      config = loadConfig([...args.rest, '--clickhouse-url', args.to], process.env);
+      // Loaded only for this command, like seed-demo.
+      const { runMigrateEvents } = await import('./migrateEventsCommand.js');
+      return await runMigrateEvents(config, args);
     }
     config = loadConfig(rest, process.env);
     if (command === 'migrate') {

@@ -113,7 +113,9 @@ function eventsSql(load: SyntheticLoad): string {
       source_roll = 44 AS is_bot,
       NULL AS ip,
       NULL AS country,
-      list_element(${list(USER_AGENTS)}, (1 + person % ${USER_AGENTS.length})::INTEGER) AS user_agent
+      list_element(${list(USER_AGENTS)}, (1 + person % ${USER_AGENTS.length})::INTEGER) AS user_agent,
+      -- The commit order: rows arrive in time order, as ingestion would store them.
+      i + 1 AS seq
     FROM shaped`;
 }
 
