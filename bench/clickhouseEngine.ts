@@ -51,7 +51,7 @@ function chunkOf(start: number, count: number, next: () => number): StoredEvent[
       distinct_id: `person-${person}`,
       timestamp,
       received_at: timestamp + 100,
-      session_id: `s-${person}-${Math.floor(i / 5000)}`,
+      session_id: `s-${person}-${Math.floor(timestamp / 3_600_000)}`,
       device_id: null,
       anon_distinct_id: null,
       properties: '{}',
@@ -150,6 +150,16 @@ try {
     `top 10 pages with unique visitors, 30 days (p50 of ${RUNS}): ClickHouse ${p50(times.house).toFixed(0)} ms, DuckDB ${p50(times.duck).toFixed(0)} ms, ` +
       `ratio ${(p50(times.house) / p50(times.duck)).toFixed(2)}; with query-time dedup (LIMIT 1 BY uuid) ${p50(times.limitOneBy).toFixed(0)} ms`,
   );
+
+  // Session metrics: each session's facts, whole, then per entry page.
+  const sessions: ReportPlan = { ...plan, metrics: ['bounce_rate', 'avg_session_duration', 'sessions'], dimensions: ['entry_path'], sortAndLimit: { orderBy: [{ column: 'sessions', direction: 'desc' }], limit: 10 } };
+  const duckSessions = (): Promise<unknown[][]> => (duck as unknown as Positional).read(duckdbDialect.report({ ...sessions, resolveIdentities: true } as ReportPlan));
+  const sessionTimes = { house: [] as number[], duck: [] as number[] };
+  for (let r = 0; r < RUNS; r += 1) {
+    sessionTimes.house.push(await timed(() => house.report(sessions)));
+    sessionTimes.duck.push(await timed(() => duckSessions()));
+  }
+  console.log(`bounce rate, duration and sessions by entry page (p50 of ${RUNS}): ClickHouse ${p50(sessionTimes.house).toFixed(0)} ms, DuckDB ${p50(sessionTimes.duck).toFixed(0)} ms`);
   await connection.close();
 } finally {
   await house.close();

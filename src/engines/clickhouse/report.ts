@@ -59,11 +59,11 @@ function metricExpression(metric: Metric): string {
     case 'unique_visitors':
       return 'uniqExactMerge(g.ps)';
     case 'bounce_rate':
-      return `if(countIf(sf.s_pv >= 1) = 0, 0, ${rounded('100 * countIf(sf.s_pv = 1) / countIf(sf.s_pv >= 1)', 2)})`;
+      return `if(countIf(g.s_pv >= 1) = 0, 0, ${rounded('100 * countIf(g.s_pv = 1) / countIf(g.s_pv >= 1)', 2)})`;
     case 'avg_session_duration':
-      return `if(count(sf.s_dur) = 0, 0, ${rounded('sum(sf.s_dur) / count(sf.s_dur) / 1000', 1)})`;
+      return `if(count(g.s_dur) = 0, 0, ${rounded('sum(g.s_dur) / count(g.s_dur) / 1000', 1)})`;
     case 'views_per_session':
-      return `if(countIf(sf.s_pv >= 1) = 0, 0, ${rounded('sum(sf.s_pv) / countIf(sf.s_pv >= 1)', 2)})`;
+      return `if(countIf(g.s_pv >= 1) = 0, 0, ${rounded('sum(g.s_pv) / countIf(g.s_pv >= 1)', 2)})`;
   }
 }
 
@@ -133,9 +133,12 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables): { sql: strin
     if (dimension === 'entry_path' || dimension === 'exit_path') return `sp.${dimension}`;
     return `b.${COLUMN_OF[dimension] as string}`;
   };
-  const paths = needsSessionPaths ? ' LEFT JOIN (SELECT session_id, entry_path, exit_path FROM sess) AS sp ON sp.session_id = b.session_id' : '';
+  // Each row gets its session's facts from one join (ClickHouse inlines a CTE wherever it is
+  // named: joining `sess` twice computed it twice).
+  const facts = [...(needsSessionPaths ? ['entry_path', 'exit_path'] : []), ...(sessionMetrics ? ['s_pv', 's_dur'] : [])];
+  const paths = facts.length > 0 ? ` LEFT JOIN (SELECT session_id, ${facts.join(', ')} FROM sess) AS sp ON sp.session_id = b.session_id` : '';
   const grouped = plan.dimensions.map((d, i) => `${dimensionValue(d)} AS d${i}`);
-  const rowColumns = ['b.event AS event', 'b.session_id AS session_id', 'b.person_key AS person_key', ...grouped];
+  const rowColumns = ['b.event AS event', 'b.session_id AS session_id', 'b.person_key AS person_key', ...(sessionMetrics ? ['sp.s_pv AS s_pv', 'sp.s_dur AS s_dur'] : []), ...grouped];
   ctes.push(`r AS (SELECT ${rowColumns.join(', ')} FROM base AS b${paths})`);
 
   let from: string;
@@ -148,10 +151,12 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables): { sql: strin
       `countIf(r.event = ${PAGEVIEW}) AS pv`,
       ...(conversion === undefined ? [] : [`countIf(r.event = ${conversion}) AS conv`]),
       ...(visitors ? [`uniqExactState(${personOf('r')}) AS ps`] : []),
+      'any(r.s_pv) AS s_pv',
+      'any(r.s_dur) AS s_dur',
     ];
     const keys = [...dims.map((d) => `r.${d} AS ${d}`), 'r.session_id AS session_id'];
     ctes.push(`g AS (SELECT ${[...keys, ...partials].join(', ')} FROM r${visitors ? identityJoin('r') : ''} GROUP BY ${[...dims.map((d) => `r.${d}`), 'r.session_id'].join(', ')})`);
-    from = 'g LEFT JOIN (SELECT session_id, s_pv, s_dur FROM sess) AS sf ON sf.session_id = g.session_id';
+    from = 'g';
     selectedMetrics = plan.metrics.map((m) => `${metricExpression(m)} AS m_${m}`);
     groupKeys = dims.map((d) => `g.${d}`);
   } else {
