@@ -15,7 +15,7 @@ import { clickhouseReport } from '../src/engines/clickhouse/report.js';
 import { tablesOf } from '../src/engines/clickhouse/schema.js';
 import { parseClickHouseUrl } from '../src/engines/clickhouse/url.js';
 import { DuckDbEventStore } from '../src/events/duckdb/duckdbEventStore.js';
-import type { ReportPlan } from '../src/query/plan.js';
+import type { FunnelPlan, ReportPlan } from '../src/query/plan.js';
 import type { StoredEvent } from '../src/events/eventStore.js';
 import { duckdbDialect } from '../src/query/duckdb/duckdbDialect.js';
 
@@ -160,6 +160,16 @@ try {
     sessionTimes.duck.push(await timed(() => duckSessions()));
   }
   console.log(`bounce rate, duration and sessions by entry page (p50 of ${RUNS}): ClickHouse ${p50(sessionTimes.house).toFixed(0)} ms, DuckDB ${p50(sessionTimes.duck).toFixed(0)} ms`);
+
+  // A three-step funnel over the month.
+  const funnelPlan: FunnelPlan = { clientId: CLIENT, from: plan.from, to: plan.to, filters: {}, steps: [{ path: '/page/0' }, { path: '/page/1' }, { event: 'click' }], windowMs: 86_400_000 };
+  const duckFunnel = (): Promise<unknown[][]> => (duck as unknown as Positional).read(duckdbDialect.funnel({ ...funnelPlan, resolveIdentities: true } as FunnelPlan));
+  const funnelTimes = { house: [] as number[], duck: [] as number[] };
+  for (let r = 0; r < RUNS; r += 1) {
+    funnelTimes.house.push(await timed(() => house.funnel(funnelPlan)));
+    funnelTimes.duck.push(await timed(() => duckFunnel()));
+  }
+  console.log(`three-step funnel (p50 of ${RUNS}): ClickHouse ${p50(funnelTimes.house).toFixed(0)} ms, DuckDB ${p50(funnelTimes.duck).toFixed(0)} ms`);
   await connection.close();
 } finally {
   await house.close();
