@@ -136,7 +136,7 @@ try {
   type Positional = { read(query: unknown): Promise<unknown[][]> };
   const duckRead = (): Promise<unknown[][]> => (duck as unknown as Positional).read(duckdbDialect.report({ ...plan, resolveIdentities: true } as ReportPlan));
   // The alternative dedup at query time: one row per uuid of the period (LIMIT 1 BY), then the same report.
-  const built = clickhouseReport(plan, tables);
+  const built = clickhouseReport(plan, tables, false);
   const limitOneBy = built.sql.replace(`FROM ${tables.events} AS e WHERE`, `FROM (SELECT *, person_key FROM ${tables.events} WHERE client_id = {p1:String} ORDER BY seq LIMIT 1 BY uuid) AS e WHERE`);
   const times = { house: [] as number[], duck: [] as number[], limitOneBy: [] as number[] };
   await house.report(plan);

@@ -24,7 +24,8 @@ function stepsCanShareRows(steps: FunnelStepInput[]): boolean {
  * smallest uuid). ClickHouse's windowFunnel() is faster but answers a different question (it
  * reuses rows and has its own tie rules), so it is not used.
  */
-export function clickhouseFunnel(plan: FunnelPlan, tables: Tables): { sql: string; params: QueryParams } {
+/** `links`: whether the client has identity links (without, persons are not resolved). */
+export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, links: boolean): { sql: string; params: QueryParams } {
   const params = new Params();
   const scope = { ...plan, to: plan.to + plan.windowMs };
   const keys = plan.steps.map(stepKey);
@@ -40,18 +41,18 @@ export function clickhouseFunnel(plan: FunnelPlan, tables: Tables): { sql: strin
   const periodEnd = params.int(plan.to);
   const flags = plan.steps.map((_, i) => `max(r.s${i + 1}) AS s${i + 1}`).join(', ');
   const laterSteps = (k: number): string => (k < plan.steps.length ? plan.steps.slice(k).map((_, i) => `toUInt8(b.s${k + i + 1})`).join(' + ') : '0');
-  const person = personOf('r');
+  const person = personOf('r', links);
   // The rows of step k. Steps that cannot share rows read their own scan each: `base`, a CTE, is
   // computed again wherever it is named (ClickHouse inlines it), so reading it once per step
   // scanned the events steps² times. Steps that can share rows need `base` (a row's every step).
   const rowsOfStep = (k: number): string =>
-    tracked ? `(SELECT * FROM base WHERE s${k})` : `(SELECT ${person} AS person, r.ms AS ms FROM (${branches[k - 1] as string}) AS r${identityJoin('r')})`;
+    tracked ? `(SELECT * FROM base WHERE s${k})` : `(SELECT ${person} AS person, r.ms AS ms FROM (${branches[k - 1] as string}) AS r${identityJoin('r', links)})`;
   const ctes = [
-    ...personsCte(tables, '{p1:String}'),
+    ...personsCte(tables, '{p1:String}', links),
     ...(tracked
       ? [
           `raw AS (${branches.join(' UNION ALL ')})`,
-          `base AS (SELECT ${person} AS person, r.ms AS ms, r.rid AS rid, ${flags} FROM raw AS r${identityJoin('r')} GROUP BY person, r.ms, r.rid)`,
+          `base AS (SELECT ${person} AS person, r.ms AS ms, r.rid AS rid, ${flags} FROM raw AS r${identityJoin('r', links)} GROUP BY person, r.ms, r.rid)`,
         ]
       : []),
     `f1 AS (SELECT person, ms AS t1, ms AS t, 1 AS lvl${tracked ? ', [rid] AS used' : ''} FROM ${rowsOfStep(1)} AS s WHERE ms < ${periodEnd})`,
