@@ -15,7 +15,7 @@ import { clickhouseReport } from '../src/engines/clickhouse/report.js';
 import { tablesOf } from '../src/engines/clickhouse/schema.js';
 import { parseClickHouseUrl } from '../src/engines/clickhouse/url.js';
 import { DuckDbEventStore } from '../src/events/duckdb/duckdbEventStore.js';
-import type { ReportPlan } from '../src/query/plan.js';
+import type { FunnelPlan, ReportPlan } from '../src/query/plan.js';
 import type { StoredEvent } from '../src/events/eventStore.js';
 import { duckdbDialect } from '../src/query/duckdb/duckdbDialect.js';
 
@@ -51,7 +51,7 @@ function chunkOf(start: number, count: number, next: () => number): StoredEvent[
       distinct_id: `person-${person}`,
       timestamp,
       received_at: timestamp + 100,
-      session_id: `s-${person}-${Math.floor(i / 5000)}`,
+      session_id: `s-${person}-${Math.floor(timestamp / 3_600_000)}`,
       device_id: null,
       anon_distinct_id: null,
       properties: '{}',
@@ -136,7 +136,7 @@ try {
   type Positional = { read(query: unknown): Promise<unknown[][]> };
   const duckRead = (): Promise<unknown[][]> => (duck as unknown as Positional).read(duckdbDialect.report({ ...plan, resolveIdentities: true } as ReportPlan));
   // The alternative dedup at query time: one row per uuid of the period (LIMIT 1 BY), then the same report.
-  const built = clickhouseReport(plan, tables);
+  const built = clickhouseReport(plan, tables, false);
   const limitOneBy = built.sql.replace(`FROM ${tables.events} AS e WHERE`, `FROM (SELECT *, person_key FROM ${tables.events} WHERE client_id = {p1:String} ORDER BY seq LIMIT 1 BY uuid) AS e WHERE`);
   const times = { house: [] as number[], duck: [] as number[], limitOneBy: [] as number[] };
   await house.report(plan);
@@ -150,6 +150,26 @@ try {
     `top 10 pages with unique visitors, 30 days (p50 of ${RUNS}): ClickHouse ${p50(times.house).toFixed(0)} ms, DuckDB ${p50(times.duck).toFixed(0)} ms, ` +
       `ratio ${(p50(times.house) / p50(times.duck)).toFixed(2)}; with query-time dedup (LIMIT 1 BY uuid) ${p50(times.limitOneBy).toFixed(0)} ms`,
   );
+
+  // Session metrics: each session's facts, whole, then per entry page.
+  const sessions: ReportPlan = { ...plan, metrics: ['bounce_rate', 'avg_session_duration', 'sessions'], dimensions: ['entry_path'], sortAndLimit: { orderBy: [{ column: 'sessions', direction: 'desc' }], limit: 10 } };
+  const duckSessions = (): Promise<unknown[][]> => (duck as unknown as Positional).read(duckdbDialect.report({ ...sessions, resolveIdentities: true } as ReportPlan));
+  const sessionTimes = { house: [] as number[], duck: [] as number[] };
+  for (let r = 0; r < RUNS; r += 1) {
+    sessionTimes.house.push(await timed(() => house.report(sessions)));
+    sessionTimes.duck.push(await timed(() => duckSessions()));
+  }
+  console.log(`bounce rate, duration and sessions by entry page (p50 of ${RUNS}): ClickHouse ${p50(sessionTimes.house).toFixed(0)} ms, DuckDB ${p50(sessionTimes.duck).toFixed(0)} ms`);
+
+  // A three-step funnel over the month.
+  const funnelPlan: FunnelPlan = { clientId: CLIENT, from: plan.from, to: plan.to, filters: {}, steps: [{ path: '/page/0' }, { path: '/page/1' }, { event: 'click' }], windowMs: 86_400_000 };
+  const duckFunnel = (): Promise<unknown[][]> => (duck as unknown as Positional).read(duckdbDialect.funnel({ ...funnelPlan, resolveIdentities: true } as FunnelPlan));
+  const funnelTimes = { house: [] as number[], duck: [] as number[] };
+  for (let r = 0; r < RUNS; r += 1) {
+    funnelTimes.house.push(await timed(() => house.funnel(funnelPlan)));
+    funnelTimes.duck.push(await timed(() => duckFunnel()));
+  }
+  console.log(`three-step funnel (p50 of ${RUNS}): ClickHouse ${p50(funnelTimes.house).toFixed(0)} ms, DuckDB ${p50(funnelTimes.duck).toFixed(0)} ms`);
   await connection.close();
 } finally {
   await house.close();

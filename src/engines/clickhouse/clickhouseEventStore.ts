@@ -144,8 +144,15 @@ export class ClickHouseEventStore implements EventStore {
     return rows.map(identityLink);
   }
 
+  /** Whether the client has any identity link: one key lookup, so persons are resolved only where needed. */
+  private async hasLinks(clientId: string): Promise<boolean> {
+    const rows = await this.query(`SELECT 1 AS one FROM ${this.tables.identities} WHERE client_id = {client:String} LIMIT 1`, { client: clientId });
+    return rows.length > 0;
+  }
+
   async report(plan: ReportPlan): Promise<ReportResult> {
-    const { sql, params } = clickhouseReport(plan, this.tables);
+    const links = plan.metrics.includes('unique_visitors') && (await this.hasLinks(plan.clientId));
+    const { sql, params } = clickhouseReport(plan, this.tables, links);
     const rows = await this.query<Row>(sql, params);
     const result: ReportRow[] = rows.map((row) => ({
       dimensions: Object.fromEntries(plan.dimensions.map((d, i) => [d, dimensionValue(row[`d${i}`], isTimeGrain(d))])),
@@ -156,7 +163,7 @@ export class ClickHouseEventStore implements EventStore {
   }
 
   async funnel(plan: FunnelPlan): Promise<FunnelResult> {
-    const { sql, params } = clickhouseFunnel(plan, this.tables);
+    const { sql, params } = clickhouseFunnel(plan, this.tables, await this.hasLinks(plan.clientId));
     const [row] = await this.query<Row>(sql, params);
     return { reached: plan.steps.map((_, i) => Number(row?.[`c${i + 1}`] ?? 0)) };
   }

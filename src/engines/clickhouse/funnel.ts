@@ -24,7 +24,8 @@ function stepsCanShareRows(steps: FunnelStepInput[]): boolean {
  * smallest uuid). ClickHouse's windowFunnel() is faster but answers a different question (it
  * reuses rows and has its own tie rules), so it is not used.
  */
-export function clickhouseFunnel(plan: FunnelPlan, tables: Tables): { sql: string; params: QueryParams } {
+/** `links`: whether the client has identity links (without, persons are not resolved). */
+export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, links: boolean): { sql: string; params: QueryParams } {
   const params = new Params();
   const scope = { ...plan, to: plan.to + plan.windowMs };
   const keys = plan.steps.map(stepKey);
@@ -38,14 +39,23 @@ export function clickhouseFunnel(plan: FunnelPlan, tables: Tables): { sql: strin
   });
   const window = params.int(plan.windowMs);
   const periodEnd = params.int(plan.to);
-  const flags = plan.steps.map((_, i) => (tracked ? `max(r.s${i + 1}) AS s${i + 1}` : `r.s${i + 1} AS s${i + 1}`)).join(', ');
+  const flags = plan.steps.map((_, i) => `max(r.s${i + 1}) AS s${i + 1}`).join(', ');
   const laterSteps = (k: number): string => (k < plan.steps.length ? plan.steps.slice(k).map((_, i) => `toUInt8(b.s${k + i + 1})`).join(' + ') : '0');
-  const person = personOf('r');
+  const person = personOf('r', links);
+  // The rows of step k. Steps that cannot share rows read their own scan each: `base`, a CTE, is
+  // computed again wherever it is named (ClickHouse inlines it), so reading it once per step
+  // scanned the events steps² times. Steps that can share rows need `base` (a row's every step).
+  const rowsOfStep = (k: number): string =>
+    tracked ? `(SELECT * FROM base WHERE s${k})` : `(SELECT ${person} AS person, r.ms AS ms FROM (${branches[k - 1] as string}) AS r${identityJoin('r', links)})`;
   const ctes = [
-    ...personsCte(tables, '{p1:String}'),
-    `raw AS (${branches.join(' UNION ALL ')})`,
-    `base AS (SELECT ${person} AS person, r.ms AS ms${tracked ? ', r.rid AS rid' : ''}, ${flags} FROM raw AS r${identityJoin('r')}${tracked ? ` GROUP BY person, r.ms, r.rid` : ''})`,
-    `f1 AS (SELECT person, ms AS t1, ms AS t, 1 AS lvl${tracked ? ', [rid] AS used' : ''} FROM base WHERE s1 AND ms < ${periodEnd})`,
+    ...personsCte(tables, '{p1:String}', links),
+    ...(tracked
+      ? [
+          `raw AS (${branches.join(' UNION ALL ')})`,
+          `base AS (SELECT ${person} AS person, r.ms AS ms, r.rid AS rid, ${flags} FROM raw AS r${identityJoin('r', links)} GROUP BY person, r.ms, r.rid)`,
+        ]
+      : []),
+    `f1 AS (SELECT person, ms AS t1, ms AS t, 1 AS lvl${tracked ? ', [rid] AS used' : ''} FROM ${rowsOfStep(1)} AS s WHERE ms < ${periodEnd})`,
   ];
   // Each start goes on from the step it reached; one that stopped is carried along unchanged, so
   // every step's table is read once and the last one holds how far each start got.
@@ -55,7 +65,7 @@ export function clickhouseFunnel(plan: FunnelPlan, tables: Tables): { sql: strin
     const used = tracked ? `, if(isNull(${next}), f.used, arrayPushBack(f.used, argMinIf(b.rid, (b.ms, ${laterSteps(k)}, b.rid), ${reach}))) AS used` : '';
     ctes.push(
       `f${k} AS (SELECT f.person AS person, f.t1 AS t1, ifNull(${next}, f.t) AS t, if(isNull(${next}), f.lvl, ${k}) AS lvl${used}` +
-        ` FROM f${k - 1} AS f LEFT JOIN (SELECT * FROM base WHERE s${k}) AS b ON b.person = f.person` +
+        ` FROM f${k - 1} AS f LEFT JOIN ${rowsOfStep(k)} AS b ON b.person = f.person` +
         ` GROUP BY f.person, f.t1, f.t, f.lvl${tracked ? ', f.used' : ''})`,
     );
   }

@@ -59,16 +59,16 @@ function metricExpression(metric: Metric): string {
     case 'unique_visitors':
       return 'uniqExactMerge(g.ps)';
     case 'bounce_rate':
-      return `if(countIf(sf.s_pv >= 1) = 0, 0, ${rounded('100 * countIf(sf.s_pv = 1) / countIf(sf.s_pv >= 1)', 2)})`;
+      return `if(countIf(g.s_pv >= 1) = 0, 0, ${rounded('100 * countIf(g.s_pv = 1) / countIf(g.s_pv >= 1)', 2)})`;
     case 'avg_session_duration':
-      return `if(count(sf.s_dur) = 0, 0, ${rounded('sum(sf.s_dur) / count(sf.s_dur) / 1000', 1)})`;
+      return `if(count(g.s_dur) = 0, 0, ${rounded('sum(g.s_dur) / count(g.s_dur) / 1000', 1)})`;
     case 'views_per_session':
-      return `if(countIf(sf.s_pv >= 1) = 0, 0, ${rounded('sum(sf.s_pv) / countIf(sf.s_pv >= 1)', 2)})`;
+      return `if(countIf(g.s_pv >= 1) = 0, 0, ${rounded('sum(g.s_pv) / countIf(g.s_pv >= 1)', 2)})`;
   }
 }
 
 /** Event metrics straight over the rows of `r` (joined to `persons` as `i` for visitors). */
-function rowMetricExpression(metric: Metric, conversion: string | undefined): string {
+function rowMetricExpression(metric: Metric, conversion: string | undefined, links: boolean): string {
   switch (metric) {
     case 'page_views':
       return `countIf(r.event = ${PAGEVIEW})`;
@@ -79,7 +79,7 @@ function rowMetricExpression(metric: Metric, conversion: string | undefined): st
     case 'sessions':
       return 'uniqExact(r.session_id)';
     case 'unique_visitors':
-      return `uniqExact(${personOf('r')})`;
+      return `uniqExact(${personOf('r', links)})`;
     default:
       throw new Error(`${metric} is a session metric`);
   }
@@ -102,7 +102,8 @@ function sessionFacts(plan: ReportPlan, params: Params, tables: Tables): string 
   return `sess AS (SELECT e.session_id AS session_id, ${facts.join(', ')} ${eventsInScope(unfiltered, params, tables)} AND e.session_id IS NOT NULL GROUP BY e.session_id)`;
 }
 
-export function clickhouseReport(plan: ReportPlan, tables: Tables): { sql: string; params: QueryParams } {
+/** `links`: whether the client has identity links (without, persons are not resolved). */
+export function clickhouseReport(plan: ReportPlan, tables: Tables, links: boolean): { sql: string; params: QueryParams } {
   // Names reach the SQL text as aliases and columns: only the schema's own.
   if (!plan.metrics.every((m) => METRICS.includes(m)) || !plan.dimensions.every((d) => DIMENSIONS.includes(d))) {
     throw new Error('a metric or dimension outside the whitelist reached the SQL builder');
@@ -124,7 +125,7 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables): { sql: strin
     if (column !== undefined) columns.add(column);
   }
   const ctes = [
-    ...(visitors ? personsCte(tables, client) : []),
+    ...(visitors ? personsCte(tables, client, links) : []),
     `base AS (SELECT toUnixTimestamp64Milli(e.timestamp) AS ms, ${offset} AS off, ${[...columns].map((c) => `e.${c} AS ${c}`).join(', ')} ${scoped})`,
   ];
   if (needsSessionPaths || sessionMetrics) ctes.push(sessionFacts(plan, params, tables));
@@ -133,9 +134,12 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables): { sql: strin
     if (dimension === 'entry_path' || dimension === 'exit_path') return `sp.${dimension}`;
     return `b.${COLUMN_OF[dimension] as string}`;
   };
-  const paths = needsSessionPaths ? ' LEFT JOIN (SELECT session_id, entry_path, exit_path FROM sess) AS sp ON sp.session_id = b.session_id' : '';
+  // Each row gets its session's facts from one join (ClickHouse inlines a CTE wherever it is
+  // named: joining `sess` twice computed it twice).
+  const facts = [...(needsSessionPaths ? ['entry_path', 'exit_path'] : []), ...(sessionMetrics ? ['s_pv', 's_dur'] : [])];
+  const paths = facts.length > 0 ? ` LEFT JOIN (SELECT session_id, ${facts.join(', ')} FROM sess) AS sp ON sp.session_id = b.session_id` : '';
   const grouped = plan.dimensions.map((d, i) => `${dimensionValue(d)} AS d${i}`);
-  const rowColumns = ['b.event AS event', 'b.session_id AS session_id', 'b.person_key AS person_key', ...grouped];
+  const rowColumns = ['b.event AS event', 'b.session_id AS session_id', 'b.person_key AS person_key', ...(sessionMetrics ? ['sp.s_pv AS s_pv', 'sp.s_dur AS s_dur'] : []), ...grouped];
   ctes.push(`r AS (SELECT ${rowColumns.join(', ')} FROM base AS b${paths})`);
 
   let from: string;
@@ -147,18 +151,20 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables): { sql: strin
       'count() AS n',
       `countIf(r.event = ${PAGEVIEW}) AS pv`,
       ...(conversion === undefined ? [] : [`countIf(r.event = ${conversion}) AS conv`]),
-      ...(visitors ? [`uniqExactState(${personOf('r')}) AS ps`] : []),
+      ...(visitors ? [`uniqExactState(${personOf('r', links)}) AS ps`] : []),
+      'any(r.s_pv) AS s_pv',
+      'any(r.s_dur) AS s_dur',
     ];
     const keys = [...dims.map((d) => `r.${d} AS ${d}`), 'r.session_id AS session_id'];
-    ctes.push(`g AS (SELECT ${[...keys, ...partials].join(', ')} FROM r${visitors ? identityJoin('r') : ''} GROUP BY ${[...dims.map((d) => `r.${d}`), 'r.session_id'].join(', ')})`);
-    from = 'g LEFT JOIN (SELECT session_id, s_pv, s_dur FROM sess) AS sf ON sf.session_id = g.session_id';
+    ctes.push(`g AS (SELECT ${[...keys, ...partials].join(', ')} FROM r${visitors ? identityJoin('r', links) : ''} GROUP BY ${[...dims.map((d) => `r.${d}`), 'r.session_id'].join(', ')})`);
+    from = 'g';
     selectedMetrics = plan.metrics.map((m) => `${metricExpression(m)} AS m_${m}`);
     groupKeys = dims.map((d) => `g.${d}`);
   } else {
     // No session metric: one grouping of the rows. (Grouping by session first cost top pages
     // over 1M events several times its time: a set of persons per (page, session).)
-    from = `r${visitors ? identityJoin('r') : ''}`;
-    selectedMetrics = plan.metrics.map((m) => `${rowMetricExpression(m, conversion)} AS m_${m}`);
+    from = `r${visitors ? identityJoin('r', links) : ''}`;
+    selectedMetrics = plan.metrics.map((m) => `${rowMetricExpression(m, conversion, links)} AS m_${m}`);
     groupKeys = dims.map((d) => `r.${d}`);
   }
 
