@@ -14,10 +14,9 @@ import { openClickHouseEventStore } from '../src/engines/clickhouse/clickhouseEv
 import { clickhouseReport } from '../src/engines/clickhouse/report.js';
 import { tablesOf } from '../src/engines/clickhouse/schema.js';
 import { parseClickHouseUrl } from '../src/engines/clickhouse/url.js';
-import { DuckDbEventStore } from '../src/events/duckdb/duckdbEventStore.js';
+import { DuckDbEventStore } from '../src/engines/duckdb/duckdbEventStore.js';
 import type { FunnelPlan, ReportPlan } from '../src/query/plan.js';
 import type { StoredEvent } from '../src/events/eventStore.js';
-import { duckdbDialect } from '../src/query/duckdb/duckdbDialect.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
@@ -133,8 +132,7 @@ try {
     offsets: [],
     sortAndLimit: { orderBy: [{ column: 'unique_visitors', direction: 'desc' }], limit: 10 },
   };
-  type Positional = { read(query: unknown): Promise<unknown[][]> };
-  const duckRead = (): Promise<unknown[][]> => (duck as unknown as Positional).read(duckdbDialect.report({ ...plan, resolveIdentities: true } as ReportPlan));
+  const duckRead = (): Promise<unknown> => duck.report(plan);
   // The alternative dedup at query time: one row per uuid of the period (LIMIT 1 BY), then the same report.
   const built = clickhouseReport(plan, tables, false);
   const limitOneBy = built.sql.replace(`FROM ${tables.events} AS e WHERE`, `FROM (SELECT *, person_key FROM ${tables.events} WHERE client_id = {p1:String} ORDER BY seq LIMIT 1 BY uuid) AS e WHERE`);
@@ -153,7 +151,7 @@ try {
 
   // Session metrics: each session's facts, whole, then per entry page.
   const sessions: ReportPlan = { ...plan, metrics: ['bounce_rate', 'avg_session_duration', 'sessions'], dimensions: ['entry_path'], sortAndLimit: { orderBy: [{ column: 'sessions', direction: 'desc' }], limit: 10 } };
-  const duckSessions = (): Promise<unknown[][]> => (duck as unknown as Positional).read(duckdbDialect.report({ ...sessions, resolveIdentities: true } as ReportPlan));
+  const duckSessions = (): Promise<unknown> => duck.report(sessions);
   const sessionTimes = { house: [] as number[], duck: [] as number[] };
   for (let r = 0; r < RUNS; r += 1) {
     sessionTimes.house.push(await timed(() => house.report(sessions)));
@@ -163,7 +161,7 @@ try {
 
   // A three-step funnel over the month.
   const funnelPlan: FunnelPlan = { clientId: CLIENT, from: plan.from, to: plan.to, filters: {}, steps: [{ path: '/page/0' }, { path: '/page/1' }, { event: 'click' }], windowMs: 86_400_000 };
-  const duckFunnel = (): Promise<unknown[][]> => (duck as unknown as Positional).read(duckdbDialect.funnel({ ...funnelPlan, resolveIdentities: true } as FunnelPlan));
+  const duckFunnel = (): Promise<unknown> => duck.funnel(funnelPlan);
   const funnelTimes = { house: [] as number[], duck: [] as number[] };
   for (let r = 0; r < RUNS; r += 1) {
     funnelTimes.house.push(await timed(() => house.funnel(funnelPlan)));

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { DuckDbEventStore } from '../../src/events/duckdb/duckdbEventStore.js';
-import type { EventStore, FunnelResult, IdentityLink, ReportResult, ReportRow, StoredEvent } from '../../src/events/eventStore.js';
+import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
+import type { EventStore, FunnelResult, IdentityLink, ReportResult, StoredEvent } from '../../src/events/eventStore.js';
 import type { FunnelPlan, ReportPlan } from '../../src/query/plan.js';
-import { isTimeGrain } from '../../src/query/plan.js';
-import { duckdbDialect } from '../../src/query/duckdb/duckdbDialect.js';
 import type { Dimension, FunnelStepInput, Metric, QueryFiltersInput } from '../../src/query/schemas.js';
 import { offsetSegments } from '../../src/query/zone.js';
 import { storedEvent } from '../helpers/events.js';
@@ -19,23 +17,9 @@ import { CLICKHOUSE_SKIP_REASON, openClickHouseTestStore } from '../helpers/clic
  * and same-millisecond events), answered by both engines and compared exactly.
  */
 
-// --- DuckDB's answer, through the old positional builders (the lead swaps this for report() at merge).
-type Positional = { read(query: { sql: string; params: unknown[] }): Promise<unknown[][]> };
-async function duckdbReport(store: DuckDbEventStore, plan: ReportPlan): Promise<ReportResult> {
-  const built = duckdbDialect.report({ ...plan, resolveIdentities: true } as ReportPlan);
-  const rows = await (store as unknown as Positional).read(built as { sql: string; params: unknown[] });
-  const result: ReportRow[] = rows.map((row) => ({
-    dimensions: Object.fromEntries(plan.dimensions.map((d, i) => [d, row[i] === null ? null : isTimeGrain(d) ? Number(row[i]) : String(row[i])])),
-    metrics: Object.fromEntries(plan.metrics.map((m, i) => [m, Number(row[plan.dimensions.length + i] ?? 0)])),
-  }));
-  const total = plan.sortAndLimit === undefined ? result.length : rows.length === 0 ? 0 : Number(rows[0]![plan.dimensions.length + plan.metrics.length]);
-  return { rows: result, total };
-}
-async function duckdbFunnel(store: DuckDbEventStore, plan: FunnelPlan): Promise<FunnelResult> {
-  const built = duckdbDialect.funnel({ ...plan, resolveIdentities: true } as FunnelPlan);
-  const [row] = await (store as unknown as Positional).read(built as { sql: string; params: unknown[] });
-  return { reached: plan.steps.map((_, i) => Number(row?.[i] ?? 0)) };
-}
+// --- DuckDB's answer: the reference every engine must give.
+const duckdbReport = (store: DuckDbEventStore, plan: ReportPlan): Promise<ReportResult> => store.report(plan);
+const duckdbFunnel = (store: DuckDbEventStore, plan: FunnelPlan): Promise<FunnelResult> => store.funnel(plan);
 
 // --- Data.
 const BASE = Date.parse('2026-03-27T00:00:00.000Z');
