@@ -23,7 +23,7 @@ import { DEFAULT_HTTP_TIMEOUTS, timeoutServerOptions, type HttpTimeouts } from '
 import { registerOpenApi, serveOpenApiDocument } from './http/openapi.js';
 import { rejectUnstorableText } from './http/textGuard.js';
 import { validatorCompiler } from './http/validation.js';
-import { EventWriter, type EventWriterOptions } from './ingest/eventWriter.js';
+import { EventWriter, type EventWriterOptions } from './pipeline/eventWriter.js';
 import { deriveIpHashSecret } from './ingest/ip.js';
 import { ingestRoutes, type IngestRoutesOptions } from './ingest/routes.js';
 import { KeysService } from './keys/service.js';

@@ -5,7 +5,7 @@ import { MigrateEventsFailed, type MigrateEventsArgs } from './migrateEventsArgs
 import { migrateEvents, type MigrationOutcome } from './engines/migrateEvents.js';
 import { DUCKDB_FILE, journalDirOf, openEventStore } from './engines/openEventStore.js';
 import type { EventStore } from './events/eventStore.js';
-import { EventWriter } from './ingest/eventWriter.js';
+import { EventWriter } from './pipeline/eventWriter.js';
 import { progressBar } from './progressBar.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken } from '../http/bearer.js';
 import { queryCredential } from '../http/queryCredential.js';
-import type { EventSink } from './eventSink.js';
+import type { EventSink } from '../pipeline/eventSink.js';
 import { requestingHost } from './origin.js';
 import type { AddressCharge, IngestService } from './service.js';
 

@@ -7,7 +7,7 @@ import { queryCredential } from '../http/queryCredential.js';
 import { validatorCompiler } from '../http/validation.js';
 import { decodeBody, RawBody } from './body.js';
 import { allowRequestOrigin, answerPreflight } from '../http/cors.js';
-import { JournalUnavailable, Overloaded } from './eventSink.js';
+import { JournalUnavailable, Overloaded } from '../pipeline/eventSink.js';
 import { installIngestGate, requestFacts } from './gate.js';
 import { bodyEncoding } from './posthog/encoding.js';
 import { postHogRoutes } from './posthog/routes.js';

@@ -6,7 +6,7 @@ import type { MetaChanges } from '../shared/metaChanges.js';
 import type { ClientRow, MetaStore } from '../store/metaStore.js';
 import { authenticate, checkOrigin, verifyProxyKey, visitorOf, type ConnectionFacts, type Visitor } from './access.js';
 import { enrich, identityLinks, type RequestFacts } from './enrich.js';
-import type { EventSink } from './eventSink.js';
+import type { EventSink } from '../pipeline/eventSink.js';
 import { KeyedClients } from './keyedClients.js';
 import { acceptEvents, DEFAULT_LIMITS, unpackBody, type AcceptedEvent, type IngestLimits } from './events.js';
 import { forgetKeyInProperties, keyInEvents } from './posthog/bodyKey.js';

@@ -6,8 +6,8 @@ import { afterEach, beforeEach, it } from 'node:test';
 import { ClientsService } from '../../src/clients/service.js';
 import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import type { IdentityLink } from '../../src/events/eventStore.js';
-import type { ClientLives } from '../../src/ingest/erasures.js';
-import { EventWriter } from '../../src/ingest/eventWriter.js';
+import type { ClientLives } from '../../src/pipeline/erasures.js';
+import { EventWriter } from '../../src/pipeline/eventWriter.js';
 import { storedEvent } from '../helpers/events.js';
 import { describeEachStore, type OpenedStore } from '../helpers/stores.js';
 

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
-import { Overloaded } from '../../src/ingest/eventSink.js';
-import { EventWriter } from '../../src/ingest/eventWriter.js';
-import { Journal } from '../../src/events/journal.js';
+import { Overloaded } from '../../src/pipeline/eventSink.js';
+import { EventWriter } from '../../src/pipeline/eventWriter.js';
+import { Journal } from '../../src/pipeline/journal.js';
 import { storedEvent } from '../helpers/events.js';
 
 describe('event writer: journal group commit in front of DuckDB', () => {

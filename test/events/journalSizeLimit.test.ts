@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Journal } from '../../src/events/journal.js';
+import { Journal } from '../../src/pipeline/journal.js';
 
 /**
  * Runs test/helpers/journalUnderSizeLimit.ts under `ulimit -f 16`: no file of the child may grow

@@ -9,9 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import { buildApp } from '../../src/app.js';
 import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
-import { Journal } from '../../src/events/journal.js';
-import { JournalUnavailable } from '../../src/ingest/eventSink.js';
-import { EventWriter } from '../../src/ingest/eventWriter.js';
+import { Journal } from '../../src/pipeline/journal.js';
+import { JournalUnavailable } from '../../src/pipeline/eventSink.js';
+import { EventWriter } from '../../src/pipeline/eventWriter.js';
 import { sha256Hex } from '../../src/keys/secrets.js';
 import { SqliteMetaStore } from '../../src/store/sqlite/sqliteMetaStore.js';
 import { storedEvent } from './events.js';

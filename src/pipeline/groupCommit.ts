@@ -1,5 +1,5 @@
 import type { IdentityLink, StoredEvent } from '../events/eventStore.js';
-import type { Journal, JournalRecord, Provenance } from '../events/journal.js';
+import type { Journal, JournalRecord, Provenance } from './journal.js';
 import { JournalUnavailable, Overloaded } from './eventSink.js';
 import type { EventWriterOptions, WriterLog, WriterStats } from './writerOptions.js';
 

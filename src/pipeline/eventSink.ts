@@ -1,5 +1,5 @@
 import type { IdentityLink, StoredEvent } from '../events/eventStore.js';
-import type { Provenance } from '../events/journal.js';
+import type { Provenance } from './journal.js';
 
 /**
  * Where ingestion hands accepted events. The implementation (EventWriter) group-commits them to

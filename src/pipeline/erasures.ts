@@ -1,5 +1,5 @@
 import type { IdentityLink, StoredEvent } from '../events/eventStore.js';
-import type { Erasure, JournalRecord, Provenance } from '../events/journal.js';
+import type { Erasure, JournalRecord, Provenance } from './journal.js';
 
 /**
  * Which journal records are dropped instead of applied, and why. Two sources decide:

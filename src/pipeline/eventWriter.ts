@@ -1,5 +1,5 @@
 import type { EventStore, IdentityLink, StoredEvent } from '../events/eventStore.js';
-import { Journal, type Erasure, type Provenance } from '../events/journal.js';
+import { Journal, type Erasure, type Provenance } from './journal.js';
 import { Applier } from './applier.js';
 import { EraseAgain } from './eraseAgain.js';
 import { Erasures, type ClientLives } from './erasures.js';

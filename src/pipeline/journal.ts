@@ -1,7 +1,7 @@
 import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { IdentityLink, StoredEvent } from './eventStore.js';
+import type { IdentityLink, StoredEvent } from '../events/eventStore.js';
 
 /**
  * Which life of which client a request's events were accepted for, and when the server received

@@ -1,5 +1,5 @@
 import type { EventStore } from '../events/eventStore.js';
-import type { Journal, JournalRecord } from '../events/journal.js';
+import type { Journal, JournalRecord } from './journal.js';
 import { clientsOf, type ClientLives, type Erasures } from './erasures.js';
 import type { Journaled } from './groupCommit.js';
 import type { EventWriterOptions, WriterLog, WriterStats } from './writerOptions.js';
