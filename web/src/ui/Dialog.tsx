@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 
 /**
  * A modal on the native <dialog>: the browser keeps focus inside it and closes it on Escape. Focus
@@ -7,7 +7,10 @@ import { useEffect, useRef } from 'preact/hooks';
  */
 export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ComponentChildren }) {
   const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
+  // A layout effect runs in the same task as the render that opened the dialog: a plain effect
+  // waits for the next frame, and on a loaded machine the opener had sometimes lost focus by then
+  // (seen in CI: focus then returned to nothing).
+  useLayoutEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
