@@ -3,6 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import type { EventStore } from '../../src/events/eventStore.js';
 import { storedEvent } from '../helpers/events.js';
 import { openClickHouseEventStore } from '../../src/engines/clickhouse/clickhouseEventStore.js';
+import { openConnection } from '../../src/engines/clickhouse/connection.js';
+import { parseClickHouseUrl } from '../../src/engines/clickhouse/url.js';
+import { chTime } from '../../src/engines/clickhouse/values.js';
 import { CLICKHOUSE_SKIP_REASON, openClickHouseTestStore } from '../helpers/clickhouseEngine.js';
 
 const DAY = Date.parse('2026-03-01T00:00:00.000Z');
@@ -132,6 +135,29 @@ describe('ClickHouse event store: deletes, export, counts, several writers', { s
     } finally {
       await second.close();
     }
+  });
+
+  it('removes the copy a writer left when it stopped between its insert and its recheck, once that group is retried', async () => {
+    const event = storedEvent({ client_id: 'left', uuid: 'twice', timestamp: DAY + 1 });
+    await opened.store.append([event], []);
+    // Another node inserted the same event at the same moment and stopped (killed, or its recheck
+    // failed) before looking again: its copy sits beside this one.
+    const location = parseClickHouseUrl(opened.url);
+    const other = await openConnection(location);
+    try {
+      await other.insert(`${location.database}.events`, [{ ...event, timestamp: chTime(event.timestamp), received_at: chTime(event.received_at), seq: 1 }]);
+    } finally {
+      await other.close();
+    }
+    assert.equal((await opened.store.counts()).find((c) => c.client_id === 'left')?.events, 2);
+    // That node's journal gives it the group again: a duplicate now, and the copy goes.
+    const retry = await openClickHouseEventStore(opened.url, { migrate: false });
+    try {
+      assert.deepEqual((await retry.append([event], [])).duplicateIndexes, [0]);
+    } finally {
+      await retry.close();
+    }
+    assert.equal((await opened.store.counts()).find((c) => c.client_id === 'left')?.events, 1);
   });
 
   it('migrates again from several writers at once without harm', async () => {

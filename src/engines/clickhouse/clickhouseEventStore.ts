@@ -99,9 +99,12 @@ export class ClickHouseEventStore implements EventStore {
       if (toStore.length > 0) {
         const first = clock.take(toStore.length);
         await this.connection.insert(this.tables.events, toStore.map((event, i) => eventRow(event, first + i)));
-        // Another node may have stored one of these at the same moment: keep the first copy only.
-        await removeRacedCopies(this.connection, this.tables, toStore);
       }
+      // Another node may have stored one of these at the same moment: keep the first copy only.
+      // Duplicates are looked at too: a writer that inserted and then stopped (a crash, or the
+      // recheck failing) sees its events again as duplicates when it retries, and only this
+      // recheck removes the copy it left beside another node's.
+      if (events.length > 0) await removeRacedCopies(this.connection, this.tables, events);
       if (links.length > 0) {
         const first = clock.take(links.length);
         await this.connection.insert(

@@ -13,7 +13,9 @@ import type { Tables } from './schema.js';
  *    After inserting, the writer looks again; if a pair has two copies, every copy but the first
  *    (lowest seq, then row_id: the same choice on every node) is removed by a lightweight delete,
  *    waited for. Both nodes may do it: deleting what is already gone is harmless. Between the two
- *    inserts and that delete (milliseconds) a report may count such an event twice.
+ *    inserts and that delete (milliseconds) a report may count such an event twice. The writer
+ *    looks again at the group's duplicates as well: a node that stopped between its insert and
+ *    this look does it when it retries the group (its journal's replay), where they are duplicates.
  */
 export async function findStored(connection: ClickHouseConnection, tables: Tables, events: StoredEvent[]): Promise<Set<string>> {
   if (events.length === 0) return new Set();
