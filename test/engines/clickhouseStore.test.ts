@@ -160,6 +160,22 @@ describe('ClickHouse event store: deletes, export, counts, several writers', { s
     assert.equal((await opened.store.counts()).find((c) => c.client_id === 'left')?.events, 1);
   });
 
+  it('stores a link once when it comes again (a retried $identify, a second migrate-events run), keeping the first person', async () => {
+    const link = { client_id: 'relink', distinct_id: 'anon', person_id: 'first', created_at: DAY };
+    await opened.store.append([], [link]);
+    await opened.store.append([], [link, { ...link, person_id: 'second' }]);
+    await opened.store.append([], [{ ...link, distinct_id: 'other' }, { ...link, distinct_id: 'other', person_id: 'second' }]);
+    assert.deepEqual((await opened.store.identityLinks('relink')).map((l) => [l.distinct_id, l.person_id]), [['anon', 'first'], ['other', 'first']]);
+    const location = parseClickHouseUrl(opened.url);
+    const raw = await openConnection(location);
+    try {
+      const [row] = await raw.query<{ n: number }>(`SELECT count() AS n FROM ${location.database}.identities WHERE client_id = {client:String}`, { client: 'relink' });
+      assert.equal(Number(row?.n), 2);
+    } finally {
+      await raw.close();
+    }
+  });
+
   it('migrates again from several writers at once without harm', async () => {
     const others = await Promise.all([1, 2].map(() => openClickHouseEventStore(opened.url, { migrate: false })));
     try {
