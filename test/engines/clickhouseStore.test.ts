@@ -176,6 +176,22 @@ describe('ClickHouse event store: deletes, export, counts, several writers', { s
     }
   });
 
+  it('answers right in a database called settings (chDB adds its settings to every query there too)', async () => {
+    const store = await openClickHouseEventStore(opened.url.replace(/database=\w+/, 'database=settings'));
+    try {
+      // Without join_use_nulls, visitors no link names would all count as one person (key 0).
+      await store.append(
+        ['a', 'b', 'c', 'd'].map((id, i) => storedEvent({ client_id: 'named', distinct_id: id, timestamp: DAY + i })),
+        [{ client_id: 'named', distinct_id: 'a', person_id: 'c', created_at: DAY }],
+      );
+      const plan = { clientId: 'named', from: DAY, to: DAY + 86_400_000, filters: {}, metrics: ['unique_visitors' as const], dimensions: [], offsets: [] };
+      const result = await store.report({ ...plan, sortAndLimit: { orderBy: [{ column: 'unique_visitors', direction: 'desc' }], limit: 1 } });
+      assert.deepEqual(result.rows[0]!.metrics, { unique_visitors: 3 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('migrates again from several writers at once without harm', async () => {
     const others = await Promise.all([1, 2].map(() => openClickHouseEventStore(opened.url, { migrate: false })));
     try {
