@@ -189,8 +189,8 @@ export function redactClickhouseUrl(raw: string): string {
   return url.toString();
 }
 
-/** A database name ClickHouse accepts unquoted, so it can be used in DDL as it is. */
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A database name ClickHouse accepts unquoted, so it can be used in DDL as it is (the engine takes at most 63 characters). */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /**
  * A server URL (the engine talks to it through @clickhouse/client) or chdb:<dir>. Errors show the
@@ -199,8 +199,15 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function parseClickhouseUrl(raw: string, source: string): string {
   const value = raw.trim();
   if (value.startsWith(CHDB_PREFIX)) {
-    if (value.slice(CHDB_PREFIX.length).trim() === '') {
+    const [dir = '', query] = value.slice(CHDB_PREFIX.length).split('?', 2);
+    if (dir.trim() === '') {
       throw new ConfigError(`${source} chdb: needs the directory the embedded ClickHouse keeps its data in, such as chdb:./data/clickhouse`);
+    }
+    // The engine reads ?database=<name> and nothing else: anything more is a setting mistake, said now.
+    const params = new URLSearchParams(query ?? '');
+    const database = params.get('database');
+    if ([...params.keys()].some((key) => key !== 'database') || (database !== null && !IDENTIFIER.test(database))) {
+      throw new ConfigError(`${source} takes only ?database=<name> after chdb:<dir> (letters, digits and _, at most 63), not ?${query}`);
     }
     return value;
   }
@@ -220,7 +227,7 @@ function parseClickhouseUrl(raw: string, source: string): string {
   }
   const database = decodeURIComponent(url.pathname.slice(1));
   if (database !== '' && !IDENTIFIER.test(database)) {
-    throw new ConfigError(`${source} must name one database (letters, digits and _) as its path, such as /mythic: ${shown}`);
+    throw new ConfigError(`${source} must name one database (letters, digits and _, at most 63) as its path, such as /mythic: ${shown}`);
   }
   return value;
 }

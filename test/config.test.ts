@@ -189,6 +189,7 @@ describe('loadConfig', () => {
     assert.equal(loadConfig([], { MYTHIC_CLICKHOUSE_URL: server }).clickhouseUrl, server);
     assert.equal(loadConfig([], { MYTHIC_CLICKHOUSE_URL: 'http://127.0.0.1:8123' }).clickhouseUrl, 'http://127.0.0.1:8123');
     assert.equal(loadConfig([], { MYTHIC_CLICKHOUSE_URL: 'chdb:./data/clickhouse' }).clickhouseUrl, 'chdb:./data/clickhouse');
+    assert.equal(loadConfig([], { MYTHIC_CLICKHOUSE_URL: 'chdb:./ch?database=events_1' }).clickhouseUrl, 'chdb:./ch?database=events_1');
     assert.equal(loadConfig(['--clickhouse-url', 'chdb:/var/lib/ch'], { MYTHIC_CLICKHOUSE_URL: 'mysql://x' }).clickhouseUrl, 'chdb:/var/lib/ch');
     const unset = loadConfig([], { MYTHIC_CLICKHOUSE_URL: '', MYTHIC_CLICKHOUSE_CLUSTER: '' });
     assert.ok(!('clickhouseUrl' in unset) && !('clickhouseCluster' in unset), 'DuckDB configurations carry no ClickHouse keys');
@@ -206,6 +207,11 @@ describe('loadConfig', () => {
       { bad: 'http://u:pw-hash@ch:8123/db#x', also: ['fragment'] },
       { bad: 'chdb:', also: ['directory'] },
       { bad: 'chdb:   ', also: ['directory'] },
+      // What the engine would refuse only when it opens (exit code 1, not 2): refused here.
+      { bad: `http://u:pw-long@ch:8123/${'d'.repeat(64)}`, also: ['one database', 'at most 63'] },
+      { bad: 'chdb:./ch?database=my-db', also: ['?database=<name>', 'my-db'] },
+      { bad: 'chdb:./ch?db=events', also: ['?database=<name>'] },
+      { bad: 'chdb:./ch?database=', also: ['?database=<name>'] },
     ];
     for (const { bad, also } of cases) {
       const message = assertRejected([], { MYTHIC_CLICKHOUSE_URL: bad }, 'MYTHIC_CLICKHOUSE_URL', ...also);

@@ -16,8 +16,9 @@ const GONE_GIVE_UP_MS = 60_000;
  *
  * A client created again by then keeps its events: this second pass is skipped (it would erase the
  * new life too), and a batch of the old life checked before the delete may then stay. Stopping the
- * node runs waiting passes at once rather than never; a node killed before a pass ran runs it at
- * its next start (the journal's erasure file says which ran).
+ * node runs waiting passes at once rather than never, and a pass cut short that way stays owed (a
+ * batch checked before the delete may still land within the bound): like a pass a node was killed
+ * before, it runs at the node's next start (the journal's erasure file says which ran).
  */
 export class EraseAgain {
   private readonly waiting = new Set<{ wake(): void }>();
@@ -54,23 +55,22 @@ export class EraseAgain {
       if (Date.now() - start > GONE_GIVE_UP_MS) return this.done(clientId, life);
       await this.sleep(GONE_POLL_MS);
     }
-    await this.sleep(this.boundMs);
+    const waitedTheBound = await this.sleep(this.boundMs);
     if (!(await this.lives([clientId])).has(clientId)) await this.store.deleteClient(clientId);
-    await this.done(clientId, life);
+    if (waitedTheBound) await this.done(clientId, life);
   }
 
-  /** A pause that close() cuts short. */
-  private sleep(ms: number): Promise<void> {
-    if (this.closing) return Promise.resolve();
+  /** A pause that close() cuts short; resolves to whether it lasted `ms`. */
+  private sleep(ms: number): Promise<boolean> {
+    if (this.closing) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const waiter = {
-        wake: () => {
-          clearTimeout(timer);
-          this.waiting.delete(waiter);
-          resolve();
-        },
+      const end = (full: boolean): void => {
+        clearTimeout(timer);
+        this.waiting.delete(waiter);
+        resolve(full);
       };
-      const timer = setTimeout(waiter.wake, ms);
+      const waiter = { wake: () => end(false) };
+      const timer = setTimeout(() => end(true), ms);
       this.waiting.add(waiter);
     });
   }

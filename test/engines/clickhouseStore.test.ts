@@ -3,6 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import type { EventStore } from '../../src/events/eventStore.js';
 import { storedEvent } from '../helpers/events.js';
 import { openClickHouseEventStore } from '../../src/engines/clickhouse/clickhouseEventStore.js';
+import { openConnection } from '../../src/engines/clickhouse/connection.js';
+import { parseClickHouseUrl } from '../../src/engines/clickhouse/url.js';
+import { chTime } from '../../src/engines/clickhouse/values.js';
 import { CLICKHOUSE_SKIP_REASON, openClickHouseTestStore } from '../helpers/clickhouseEngine.js';
 
 const DAY = Date.parse('2026-03-01T00:00:00.000Z');
@@ -131,6 +134,61 @@ describe('ClickHouse event store: deletes, export, counts, several writers', { s
       assert.deepEqual((await second.append([event], [])).duplicateIndexes, [0]);
     } finally {
       await second.close();
+    }
+  });
+
+  it('removes the copy a writer left when it stopped between its insert and its recheck, once that group is retried', async () => {
+    const event = storedEvent({ client_id: 'left', uuid: 'twice', timestamp: DAY + 1 });
+    await opened.store.append([event], []);
+    // Another node inserted the same event at the same moment and stopped (killed, or its recheck
+    // failed) before looking again: its copy sits beside this one.
+    const location = parseClickHouseUrl(opened.url);
+    const other = await openConnection(location);
+    try {
+      await other.insert(`${location.database}.events`, [{ ...event, timestamp: chTime(event.timestamp), received_at: chTime(event.received_at), seq: 1 }]);
+    } finally {
+      await other.close();
+    }
+    assert.equal((await opened.store.counts()).find((c) => c.client_id === 'left')?.events, 2);
+    // That node's journal gives it the group again: a duplicate now, and the copy goes.
+    const retry = await openClickHouseEventStore(opened.url, { migrate: false });
+    try {
+      assert.deepEqual((await retry.append([event], [])).duplicateIndexes, [0]);
+    } finally {
+      await retry.close();
+    }
+    assert.equal((await opened.store.counts()).find((c) => c.client_id === 'left')?.events, 1);
+  });
+
+  it('stores a link once when it comes again (a retried $identify, a second migrate-events run), keeping the first person', async () => {
+    const link = { client_id: 'relink', distinct_id: 'anon', person_id: 'first', created_at: DAY };
+    await opened.store.append([], [link]);
+    await opened.store.append([], [link, { ...link, person_id: 'second' }]);
+    await opened.store.append([], [{ ...link, distinct_id: 'other' }, { ...link, distinct_id: 'other', person_id: 'second' }]);
+    assert.deepEqual((await opened.store.identityLinks('relink')).map((l) => [l.distinct_id, l.person_id]), [['anon', 'first'], ['other', 'first']]);
+    const location = parseClickHouseUrl(opened.url);
+    const raw = await openConnection(location);
+    try {
+      const [row] = await raw.query<{ n: number }>(`SELECT count() AS n FROM ${location.database}.identities WHERE client_id = {client:String}`, { client: 'relink' });
+      assert.equal(Number(row?.n), 2);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('answers right in a database called settings (chDB adds its settings to every query there too)', async () => {
+    const store = await openClickHouseEventStore(opened.url.replace(/database=\w+/, 'database=settings'));
+    try {
+      // Without join_use_nulls, visitors no link names would all count as one person (key 0).
+      await store.append(
+        ['a', 'b', 'c', 'd'].map((id, i) => storedEvent({ client_id: 'named', distinct_id: id, timestamp: DAY + i })),
+        [{ client_id: 'named', distinct_id: 'a', person_id: 'c', created_at: DAY }],
+      );
+      const plan = { clientId: 'named', from: DAY, to: DAY + 86_400_000, filters: {}, metrics: ['unique_visitors' as const], dimensions: [], offsets: [] };
+      const result = await store.report({ ...plan, sortAndLimit: { orderBy: [{ column: 'unique_visitors', direction: 'desc' }], limit: 1 } });
+      assert.deepEqual(result.rows[0]!.metrics, { unique_visitors: 3 });
+    } finally {
+      await store.close();
     }
   });
 

@@ -177,6 +177,21 @@ describeEachStore('a hard delete on one node, records of the old life on another
     assert.equal((await opened.store.clientLives([])).size, 0);
   });
 
+  it('leaves a second erasure that a stop cut short of the bound to the next start, which erases a batch landing late', async () => {
+    const life = await create('stopped');
+    await clients.remove('stopped', true);
+    // Node A stops right after the delete, well within the bound: its pass cannot have waited it.
+    await nodeA.close();
+    // A batch node B checked before the delete lands now, after A's early erasure.
+    const late = record('stopped', life, 'late');
+    await events.append(late.events, late.links);
+    const restarted = await EventWriter.open(events, dirs[0] as string, { maxApplyMs: BOUND_MS }, quiet, lives);
+    writers.push(restarted);
+    const deadline = Date.now() + BOUND_MS * 10;
+    while ((await stored('stopped')).events.length > 0 && Date.now() < deadline) await pause(25);
+    assert.deepEqual(await stored('stopped'), { events: [], persons: [] }, 'the restarted node ran the owed pass');
+  });
+
   it('runs at its next start a second erasure that a stop cut off, once', async () => {
     // What a node left when killed between its first and second erasure of two clients: one
     // stayed deleted (a raced batch stored its event after the first), one was created again.

@@ -78,9 +78,13 @@ async function release(dir: string): Promise<void> {
   }
 }
 
-/** Puts the settings into the statement: chDB takes no per-call settings. */
+/**
+ * Puts the settings into the statement: chDB takes no per-call settings. A statement with its own
+ * SETTINGS clause (`SETTINGS name = …`) is left as it is; the bare word is not enough, since a
+ * database may be called `settings` (`FROM settings.events`).
+ */
 const withSettings = (sql: string): string =>
-  /\bSETTINGS\b/i.test(sql) ? sql : `${sql} SETTINGS ${Object.entries(QUERY_SETTINGS).map(([k, v]) => `${k} = ${v}`).join(', ')}`;
+  /\bSETTINGS\s+\w+\s*=/i.test(sql) ? sql : `${sql} SETTINGS ${Object.entries(QUERY_SETTINGS).map(([k, v]) => `${k} = ${v}`).join(', ')}`;
 
 export async function openChdbConnection(dirText: string, description: string): Promise<ClickHouseConnection> {
   const dir = resolve(dirText);

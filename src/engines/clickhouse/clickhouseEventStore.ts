@@ -14,7 +14,7 @@ import type { FunnelPlan, ReportPlan } from '../../query/plan.js';
 import { isTimeGrain } from '../../query/plan.js';
 import type { ClickHouseConnection, QueryParams, Row } from './connection.js';
 import { openConnection } from './connection.js';
-import { findStored, removeRacedCopies } from './dedup.js';
+import { findStored, newLinks, removeRacedCopies } from './dedup.js';
 import { clickhouseFunnel } from './funnel.js';
 import { migrate } from './migrations.js';
 import { clickhouseReport } from './report.js';
@@ -99,14 +99,18 @@ export class ClickHouseEventStore implements EventStore {
       if (toStore.length > 0) {
         const first = clock.take(toStore.length);
         await this.connection.insert(this.tables.events, toStore.map((event, i) => eventRow(event, first + i)));
-        // Another node may have stored one of these at the same moment: keep the first copy only.
-        await removeRacedCopies(this.connection, this.tables, toStore);
       }
-      if (links.length > 0) {
-        const first = clock.take(links.length);
+      // Another node may have stored one of these at the same moment: keep the first copy only.
+      // Duplicates are looked at too: a writer that inserted and then stopped (a crash, or the
+      // recheck failing) sees its events again as duplicates when it retries, and only this
+      // recheck removes the copy it left beside another node's.
+      if (events.length > 0) await removeRacedCopies(this.connection, this.tables, events);
+      const fresh = await newLinks(this.connection, this.tables, links);
+      if (fresh.length > 0) {
+        const first = clock.take(fresh.length);
         await this.connection.insert(
           this.tables.identities,
-          links.map((link, i) => ({ client_id: link.client_id, distinct_id: link.distinct_id, person_id: link.person_id, created_at: chTime(link.created_at), seq: first + i })),
+          fresh.map((link, i) => ({ client_id: link.client_id, distinct_id: link.distinct_id, person_id: link.person_id, created_at: chTime(link.created_at), seq: first + i })),
         );
       }
       return { duplicateIndexes };

@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../../events/eventStore.js';
+import type { IdentityLink, StoredEvent } from '../../events/eventStore.js';
 import type { ClickHouseConnection } from './connection.js';
 import type { Tables } from './schema.js';
 
@@ -13,7 +13,9 @@ import type { Tables } from './schema.js';
  *    After inserting, the writer looks again; if a pair has two copies, every copy but the first
  *    (lowest seq, then row_id: the same choice on every node) is removed by a lightweight delete,
  *    waited for. Both nodes may do it: deleting what is already gone is harmless. Between the two
- *    inserts and that delete (milliseconds) a report may count such an event twice.
+ *    inserts and that delete (milliseconds) a report may count such an event twice. The writer
+ *    looks again at the group's duplicates as well: a node that stopped between its insert and
+ *    this look does it when it retries the group (its journal's replay), where they are duplicates.
  */
 export async function findStored(connection: ClickHouseConnection, tables: Tables, events: StoredEvent[]): Promise<Set<string>> {
   if (events.length === 0) return new Set();
@@ -42,4 +44,25 @@ export async function removeRacedCopies(connection: ClickHouseConnection, tables
     );
   }
   return raced.length;
+}
+
+/**
+ * The links worth storing: the first of each (client, distinct_id) in the group whose distinct_id
+ * is not linked yet. Reads keep the first stored link anyway (lowest seq); this keeps a retried
+ * `$identify`, or a second `migrate-events` run, from storing every link again. Two nodes linking
+ * one distinct_id at once both store theirs, and reads still agree on the first.
+ */
+export async function newLinks(connection: ClickHouseConnection, tables: Tables, links: IdentityLink[]): Promise<IdentityLink[]> {
+  if (links.length === 0) return [];
+  const rows = await connection.query<{ client_id: string; distinct_id: string }>(
+    `SELECT DISTINCT client_id, distinct_id FROM ${tables.identities} WHERE client_id IN {clients:Array(String)} AND distinct_id IN {ids:Array(String)}`,
+    { clients: [...new Set(links.map((l) => l.client_id))], ids: [...new Set(links.map((l) => l.distinct_id))] },
+  );
+  const linked = new Set(rows.map((row) => `${row.client_id}\u0000${row.distinct_id}`));
+  return links.filter((link) => {
+    const key = `${link.client_id}\u0000${link.distinct_id}`;
+    if (linked.has(key)) return false;
+    linked.add(key);
+    return true;
+  });
 }
