@@ -149,8 +149,8 @@ export class Applier {
 
   /**
    * After a failed group: applies each record alone, so one the store refuses cannot block the
-   * others forever. A record refused alone while others succeed is set aside (kept, never
-   * dropped silently). Returns false when every record failed: the store, not a record, is broken.
+   * others forever. A record refused alone twice while others succeed and the store answers is
+   * set aside (kept, never dropped silently). Returns false when every record failed: the store, not a record, is broken.
    */
   private async applyOneByOne(records: JournalRecord[]): Promise<boolean> {
     const refused: JournalRecord[] = [];
@@ -166,10 +166,28 @@ export class Applier {
       }
     }
     if (refused.length === records.length) return false;
-    if (refused.length > 0) {
-      await this.journal.setAside(refused);
-      this.stats.rejectedRecords += refused.length;
-      this.log(`set ${refused.length} journal record(s) the event store refused aside`, firstError);
+    if (refused.length === 0) return true;
+    // Over a network a refusal may be the store going away mid-pass (ClickHouse restarting, a
+    // timeout under load), not the record: a record is set aside only when it is refused again,
+    // alone, while the store answers. Otherwise everything stays journaled for the next attempt.
+    const refusedAgain: JournalRecord[] = [];
+    for (const record of refused) {
+      try {
+        await this.store.ping();
+      } catch {
+        return false;
+      }
+      try {
+        await this.applyInBatches([record]);
+      } catch (error) {
+        if (error instanceof LivesUnknown) return this.livesUnknown(error);
+        refusedAgain.push(record);
+      }
+    }
+    if (refusedAgain.length > 0) {
+      await this.journal.setAside(refusedAgain);
+      this.stats.rejectedRecords += refusedAgain.length;
+      this.log(`set ${refusedAgain.length} journal record(s) the event store refused aside`, firstError);
     }
     return true;
   }

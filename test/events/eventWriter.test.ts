@@ -166,6 +166,33 @@ describe('event writer: journal group commit in front of DuckDB', () => {
     await writer.close();
   });
 
+  it('sets aside only the record refused twice, not one the store failed once mid-pass (a network blip)', async () => {
+    // The real store, with one append failing as a server going away for a moment would fail it:
+    // the group's append (1) fails on the poison; alone, `good` (2) passes, `blip` (3) is cut.
+    let appends = 0;
+    const flaky = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name !== 'append') return Reflect.get(target, name, receiver) as unknown;
+        return (...args: Parameters<typeof store.append>) => {
+          appends += 1;
+          if (appends === 3) return Promise.reject(new Error('socket hang up'));
+          return target.append(...args);
+        };
+      },
+    });
+    const writer = await EventWriter.open(flaky, dir, {}, quiet);
+    const sent = [
+      writer.write([storedEvent({ client_id: 'w12', event: 'good' })], []),
+      writer.write([storedEvent({ client_id: 'w12', event: 'blip' })], []),
+      writer.write([storedEvent({ client_id: 'w12', event: null as unknown as string })], []),
+    ];
+    await Promise.all(sent);
+    await writer.settled();
+    assert.deepEqual((await store.recentEvents('w12', { limit: 10 })).map((r) => r.event).sort(), ['blip', 'good']);
+    assert.equal(writer.stats.rejectedRecords, 1, 'only the poison is set aside');
+    await writer.close();
+  });
+
   it('sets aside a refused record left in the journal by the last run instead of failing the start', async () => {
     const good = storedEvent({ client_id: 'w11', event: 'good' });
     const poison = storedEvent({ client_id: 'w11', event: null as unknown as string });
