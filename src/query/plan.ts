@@ -1,3 +1,4 @@
+import type { StoredEvent } from '../events/eventStore.js';
 import type { TimeGrain } from './period.js';
 import type { OffsetSegment } from './zone.js';
 import type { Dimension, FunnelStepInput, Metric, QueryFiltersInput } from './schemas.js';
@@ -36,3 +37,20 @@ export interface FunnelPlan extends EventScope {
 
 export const isTimeGrain = (dimension: Dimension): dimension is TimeGrain =>
   dimension === 'hour' || dimension === 'day' || dimension === 'week' || dimension === 'month';
+
+/**
+ * Dimensions read straight from a stored event column, the same in every engine (the whitelist:
+ * no other name reaches an engine's SQL). Time grains and entry/exit paths are computed instead.
+ */
+export const STORED_COLUMN_OF: Partial<Record<Dimension, keyof StoredEvent & string>> = {
+  path: 'path',
+  referrer_host: 'referrer_host',
+  utm_source: 'utm_source',
+  utm_medium: 'utm_medium',
+  utm_campaign: 'utm_campaign',
+  browser: 'browser',
+  os: 'os',
+  device_type: 'device_type',
+  event: 'event',
+  country: 'country',
+};

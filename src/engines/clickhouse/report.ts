@@ -1,4 +1,4 @@
-import { isTimeGrain, type ReportPlan } from '../../query/plan.js';
+import { isTimeGrain, STORED_COLUMN_OF, type ReportPlan } from '../../query/plan.js';
 import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../../query/schemas.js';
 import type { QueryParams } from './connection.js';
 import type { Tables } from './schema.js';
@@ -15,19 +15,6 @@ import { eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, person
  * - Rates are rounded as DuckDB's round() does (half away from zero on value × 10^n), written out
  *   with floor(), since ClickHouse rounds float ties to even.
  */
-
-const COLUMN_OF: Partial<Record<Dimension, string>> = {
-  path: 'path',
-  referrer_host: 'referrer_host',
-  utm_source: 'utm_source',
-  utm_medium: 'utm_medium',
-  utm_campaign: 'utm_campaign',
-  browser: 'browser',
-  os: 'os',
-  device_type: 'device_type',
-  event: 'event',
-  country: 'country',
-};
 
 /** Floor division (intDiv truncates toward zero: local times before 1970 west of UTC are negative). */
 const floorDiv = (x: string, d: number): string => `intDiv(${x} - positiveModulo(${x}, ${d}), ${d})`;
@@ -121,7 +108,7 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, links: boolea
 
   const columns = new Set<string>(['event', 'session_id', 'person_key']);
   for (const dimension of plan.dimensions) {
-    const column = COLUMN_OF[dimension];
+    const column = STORED_COLUMN_OF[dimension];
     if (column !== undefined) columns.add(column);
   }
   const ctes = [
@@ -132,7 +119,7 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, links: boolea
   const dimensionValue = (dimension: Dimension): string => {
     if (isTimeGrain(dimension)) return TIME_KEY[dimension];
     if (dimension === 'entry_path' || dimension === 'exit_path') return `sp.${dimension}`;
-    return `b.${COLUMN_OF[dimension] as string}`;
+    return `b.${STORED_COLUMN_OF[dimension] as string}`;
   };
   // Each row gets its session's facts from one join (ClickHouse inlines a CTE wherever it is
   // named: joining `sess` twice computed it twice).

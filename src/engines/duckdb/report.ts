@@ -1,20 +1,6 @@
-import { isTimeGrain, type ReportPlan } from '../../query/plan.js';
+import { isTimeGrain, STORED_COLUMN_OF, type ReportPlan } from '../../query/plan.js';
 import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../../query/schemas.js';
 import { type BuiltQuery, eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
-
-/** Dimensions read straight from a column of `events` (the whitelist: no other name reaches SQL). */
-const COLUMN_OF: Partial<Record<Dimension, string>> = {
-  path: 'path',
-  referrer_host: 'referrer_host',
-  utm_source: 'utm_source',
-  utm_medium: 'utm_medium',
-  utm_campaign: 'utm_campaign',
-  browser: 'browser',
-  os: 'os',
-  device_type: 'device_type',
-  event: 'event',
-  country: 'country',
-};
 
 /**
  * Bucket keys exactly as bucketKey() in period.ts defines them, from `ms` (epoch ms) and `off`
@@ -117,7 +103,7 @@ export function duckdbReport(plan: ReportPlan, links: boolean): BuiltQuery {
   const needsSessions = plan.dimensions.some((d) => d === 'entry_path' || d === 'exit_path');
   const columns = new Set<string>(['event', 'session_id']);
   for (const dimension of plan.dimensions) {
-    const column = COLUMN_OF[dimension];
+    const column = STORED_COLUMN_OF[dimension];
     if (column !== undefined) columns.add(column);
   }
   // Persons are resolved after a first grouping (see below), on far fewer rows than events.
@@ -139,7 +125,7 @@ export function duckdbReport(plan: ReportPlan, links: boolean): BuiltQuery {
   const dimensionValue = (dimension: Dimension): string => {
     if (isTimeGrain(dimension)) return TIME_KEY[dimension];
     if (dimension === 'entry_path' || dimension === 'exit_path') return dimension;
-    return COLUMN_OF[dimension] as string;
+    return STORED_COLUMN_OF[dimension] as string;
   };
   const grouped = plan.dimensions.map((d, i) => `${dimensionValue(d)} AS d${i}`);
   ctes.push(`r AS (SELECT *${grouped.length > 0 ? `, ${grouped.join(', ')}` : ''} FROM ${rowsSource})`);
