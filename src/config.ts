@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
+import { ClickHouseUrlError, isClickHouseIdentifier, parseClickHouseUrl } from './engines/clickhouse/url.js';
 
 /**
  * Fastify's `trustProxy`: which peers are believed about the client's address (X-Forwarded-For).
@@ -170,7 +171,6 @@ function parsePublicUrl(raw: string, source: string): string {
 }
 
 const CHDB_PREFIX = 'chdb:';
-const CLICKHOUSE_URL_FORM = 'http(s)://user:password@host:8123/database or chdb:<dir>';
 
 /**
  * A ClickHouse URL as it may be shown: the password replaced by ***. Anything but an http(s) URL or
@@ -189,56 +189,27 @@ export function redactClickhouseUrl(raw: string): string {
   return url.toString();
 }
 
-/** A database name ClickHouse accepts unquoted, so it can be used in DDL as it is (the engine takes at most 63 characters). */
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-
 /**
- * A server URL (the engine talks to it through @clickhouse/client) or chdb:<dir>. Errors show the
- * URL with its password redacted, never the raw value.
+ * A server URL (the engine talks to it through @clickhouse/client) or chdb:<dir>, checked by the
+ * engine's own grammar so that what passes here opens there. Errors show the URL with its
+ * password redacted, never the raw value.
  */
 function parseClickhouseUrl(raw: string, source: string): string {
   const value = raw.trim();
-  if (value.startsWith(CHDB_PREFIX)) {
-    const [dir = '', query] = value.slice(CHDB_PREFIX.length).split('?', 2);
-    if (dir.trim() === '') {
-      throw new ConfigError(`${source} chdb: needs the directory the embedded ClickHouse keeps its data in, such as chdb:./data/clickhouse`);
-    }
-    // The engine reads ?database=<name> and nothing else: anything more is a setting mistake, said now.
-    const params = new URLSearchParams(query ?? '');
-    const database = params.get('database');
-    if ([...params.keys()].some((key) => key !== 'database') || (database !== null && !IDENTIFIER.test(database))) {
-      throw new ConfigError(`${source} takes only ?database=<name> after chdb:<dir> (letters, digits and _, at most 63), not ?${query}`);
-    }
-    return value;
-  }
-  let url: URL;
   try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(`${source} is not a URL; use ${CLICKHOUSE_URL_FORM}`);
-  }
-  const shown = redactClickhouseUrl(value);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${source} must be ${CLICKHOUSE_URL_FORM}, not ${url.protocol}//… (ClickHouse's HTTP interface, port 8123 or 8443)`);
-  }
-  if (url.hostname === '') throw new ConfigError(`${source} has no host: ${shown}`);
-  if (url.search !== '' || url.hash !== '') {
-    throw new ConfigError(`${source} must not carry a query or a fragment (settings are Mythic's to choose): ${shown}`);
-  }
-  const database = decodeURIComponent(url.pathname.slice(1));
-  if (database !== '' && !IDENTIFIER.test(database)) {
-    throw new ConfigError(`${source} must name one database (letters, digits and _, at most 63) as its path, such as /mythic: ${shown}`);
+    parseClickHouseUrl(value);
+  } catch (error) {
+    if (!(error instanceof ClickHouseUrlError)) throw error;
+    const shown = value.startsWith(CHDB_PREFIX) ? '' : `: ${redactClickhouseUrl(value)}`;
+    throw new ConfigError(`${source} ${error.problem}${shown}`);
   }
   return value;
 }
 
-/** Cluster names as ClickHouse's own configuration spells them: usable in ON CLUSTER unquoted. */
-const CLUSTER_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-
 function parseClickhouseCluster(raw: string, source: string, clickhouseUrl: { value: string | undefined; source: string }): string {
   const value = raw.trim();
-  if (!CLUSTER_NAME.test(value)) {
-    throw new ConfigError(`${source} must be a cluster name from ClickHouse's remote_servers (letters, digits and _), not '${raw}'`);
+  if (!isClickHouseIdentifier(value)) {
+    throw new ConfigError(`${source} must be a cluster name from ClickHouse's remote_servers (letters, digits and _, at most 63), not '${raw}'`);
   }
   if (clickhouseUrl.value === undefined) {
     throw new ConfigError(`${source} needs ${clickhouseUrl.source}: a cluster is only used with a ClickHouse server`);

@@ -21,15 +21,17 @@ it('reads a chdb URL with an optional database', () => {
 
 it('refuses anything else with a clear message that never repeats the password', () => {
   const cases: [string, RegExp, { cluster?: string }?][] = [
-    ['postgres://u:hunter2@h/db', /must start with http:\/\/, https:\/\/ or chdb:/],
-    ['not a url hunter2', /must be http\(s\):\/\/user:password@host:port\/database or chdb:<dir>/],
-    ['http://u:hunter2@h:8123/bad-name', /database name/],
-    ['http://u:hunter2@h:8123/db?x=1', /no \?query/],
-    ['chdb:', /needs a directory/],
+    ['postgres://u:hunter2@h/db', /must be http\(s\):\/\/user:password@host:8123\/database or chdb:<dir>, not postgres:/],
+    ['not a url hunter2', /is not a URL; use http\(s\):\/\//],
+    ['http://u:hunter2@h:8123/bad-name', /must name one database/],
+    ['http://u:hunter2@h:8123/db?x=1', /must not carry a \?query/],
+    ['chdb:', /needs the directory/],
     ['chdb:dir?db=x', /only \?database/],
-    ['chdb:dir?database=1x', /database name/],
-    ['chdb:dir', /cluster name needs a ClickHouse server/, { cluster: 'c' }],
+    ['chdb:dir?database=1x', /only \?database=<name>/],
+    ['chdb:dir', /has no cluster name/, { cluster: 'c' }],
     ['http://u:hunter2@h:8123/db', /cluster name/, { cluster: 'a;DROP' }],
+    ['chdb:   ', /needs the directory/],
+    ['http://u:hunter2@h:8123/db', /cluster name/, { cluster: 'c'.repeat(64) }],
   ];
   for (const [text, message, options] of cases) {
     assert.throws(() => parseClickHouseUrl(text, options), (error: Error) => message.test(error.message) && !error.message.includes('hunter2'), text);
