@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import { suiteApi } from '../helpers/api.js';
+import { FILTER_DIMENSIONS } from '../../src/query/schemas.js';
+import { ADMIN, suiteApi } from '../helpers/api.js';
 import { describeEachStoreAndEngine } from '../helpers/engines.js';
 import { funnel, insert, query, rows, view } from './support.js';
 
@@ -176,5 +177,24 @@ describeEachStoreAndEngine('query API: filter operators and visit attribution', 
     assert.equal(unknown.status, 400);
     assert.equal(unknown.body.code, 'unknown_field');
     assert.equal(await count('events', {}, { filters: { include_bots: true } }), before);
+  });
+
+  it('documents the operators on every filter, and attribution, in the OpenAPI document', async () => {
+    const res = await api().app.inject({ method: 'GET', url: '/api/v1/openapi.json', headers: ADMIN });
+    assert.equal(res.statusCode, 200);
+    type Schema = { type?: unknown; description?: string; enum?: unknown[]; properties?: Record<string, Schema> };
+    const doc = res.json() as { paths: Record<string, { post: { requestBody: { content: { 'application/json': { schema: Schema } } } } }> };
+    for (const path of ['/api/v1/query', '/api/v1/public/query', '/api/v1/query/funnel']) {
+      const body = doc.paths[path]?.post.requestBody.content['application/json'].schema;
+      const filters = body?.properties?.filters?.properties ?? {};
+      for (const name of FILTER_DIMENSIONS) {
+        const filter = filters[name];
+        assert.deepEqual(filter?.type, ['string', 'object'], `${path} filters.${name}`);
+        assert.deepEqual(Object.keys(filter?.properties ?? {}), ['is', 'is_not', 'contains'], `${path} filters.${name}`);
+        assert.match(filter?.properties?.is_not?.description ?? '', /unless null is listed/);
+      }
+      assert.deepEqual(body?.properties?.attribution?.enum, ['event', 'visit'], path);
+      assert.match(body?.properties?.attribution?.description ?? '', /first event/);
+    }
   });
 });
