@@ -33,6 +33,8 @@ export const DIMENSIONS = [
   'device_type',
   'event',
   'country',
+  'region',
+  'city',
 ] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
@@ -50,6 +52,8 @@ export const EQUALITY_FILTERS = [
   'os',
   'device_type',
   'country',
+  'region',
+  'city',
 ] as const;
 export type EqualityFilter = (typeof EQUALITY_FILTERS)[number];
 
