@@ -17,7 +17,7 @@ export function ClientTable({ clients }: { clients: Client[] }) {
   if (clients.length === 0) return <p>No clients match.</p>;
   return (
     <div class="table-wrap">
-      <table>
+      <table class="records">
         <thead>
           <tr>
             <th scope="col">Name</th>
@@ -30,17 +30,17 @@ export function ClientTable({ clients }: { clients: Client[] }) {
         <tbody>
           {clients.map((client) => (
             <tr key={client.id}>
-              <td>
+              <td data-label="Name">
                 <a href={href(`/clients/${enc(client.id)}`)}>{client.name}</a>
               </td>
-              <td>
+              <td data-label="Id">
                 <code>{client.id}</code>
               </td>
-              <td>{client.domain ?? '—'}</td>
-              <td>
+              <td data-label="Domain">{client.domain ?? '—'}</td>
+              <td data-label="Status">
                 <Badge on={client.status}>{client.status ? 'Active' : 'Inactive'}</Badge>
               </td>
-              <td>
+              <td data-label="Analytics">
                 <a href={href(`/clients/${enc(client.id)}/analytics`)} aria-label={`Analytics of ${client.name}`}>
                   View
                 </a>

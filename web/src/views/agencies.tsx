@@ -80,7 +80,7 @@ export function AgencyList() {
         <p>No agencies match.</p>
       ) : (
         <div class="table-wrap">
-          <table>
+          <table class="records">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -91,11 +91,11 @@ export function AgencyList() {
             <tbody>
               {list.data.data.map((agency) => (
                 <tr key={agency.id}>
-                  <td>
+                  <td data-label="Name">
                     <a href={href(`/agencies/${enc(agency.id)}`)}>{agency.name}</a>
                   </td>
-                  <td>{agency.email ?? '—'}</td>
-                  <td>{agency.client_count}</td>
+                  <td data-label="Email">{agency.email ?? '—'}</td>
+                  <td data-label="Clients">{agency.client_count}</td>
                 </tr>
               ))}
             </tbody>
