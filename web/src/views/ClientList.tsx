@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc, queryString, type ListPage } from '../api.js';
 import { href } from '../router.js';
@@ -13,7 +14,13 @@ export function useAgencies() {
   return useAsync(() => api.list<Agency>('/agencies?limit=500'), []);
 }
 
-export function ClientTable({ clients }: { clients: Client[] }) {
+/** One more column, for a page that acts on each client (an agency's "Detach"). */
+export interface RowAction {
+  label: string;
+  render: (client: Client) => ComponentChildren;
+}
+
+export function ClientTable({ clients, action }: { clients: Client[]; action?: RowAction }) {
   if (clients.length === 0) return <p>No clients match.</p>;
   return (
     <div class="table-wrap">
@@ -25,6 +32,7 @@ export function ClientTable({ clients }: { clients: Client[] }) {
             <th scope="col">Domain</th>
             <th scope="col">Status</th>
             <th scope="col">Analytics</th>
+            {action && <th scope="col">{action.label}</th>}
           </tr>
         </thead>
         <tbody>
@@ -45,6 +53,7 @@ export function ClientTable({ clients }: { clients: Client[] }) {
                   View
                 </a>
               </td>
+              {action && <td data-label={action.label}>{action.render(client)}</td>}
             </tr>
           ))}
         </tbody>
