@@ -37,7 +37,7 @@ export function TimeZonePicker(props: { label: string; name: string; value: stri
           <select {...aria} name={props.name} value={props.value} onChange={(event) => props.onChange(event.currentTarget.value)}>
             {shown.map((choice) => (
               <option key={choice.zone} value={choice.zone}>
-                {choice.zone.replace(/_/g, ' ')}
+                {choice.label}
                 {choice.offset === '' ? '' : ` (${choice.offset})`}
               </option>
             ))}

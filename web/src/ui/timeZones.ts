@@ -5,7 +5,10 @@
  */
 
 export interface TimeZoneChoice {
+  /** The IANA name as the runtime spells it: what is sent, and what the server stores. */
   zone: string;
+  /** The name shown and searched: today's IANA name, underscores as spaces ("Asia/Kolkata"). */
+  label: string;
   /** "UTC+01:00", "UTC−03:30" or "UTC". */
   offset: string;
   /** Minutes east of UTC, for sorting and search. */
@@ -43,21 +46,43 @@ function supportedZones(): string[] {
   }
 }
 
+/**
+ * Zones that IANA renamed but runtimes still spell the old way (Chromium and Node list, and the
+ * server stores, Asia/Calcutta rather than Asia/Kolkata): shown and found by today's name, sent
+ * as the runtime spells it, so the stored value matches the choice.
+ */
+const RENAMED: Record<string, string> = {
+  'Asia/Calcutta': 'Asia/Kolkata',
+  'Europe/Kiev': 'Europe/Kyiv',
+  'Asia/Saigon': 'Asia/Ho_Chi_Minh',
+  'Asia/Rangoon': 'Asia/Yangon',
+  'Asia/Katmandu': 'Asia/Kathmandu',
+  'America/Godthab': 'America/Nuuk',
+  'Atlantic/Faeroe': 'Atlantic/Faroe',
+  'Pacific/Truk': 'Pacific/Chuuk',
+  'Pacific/Ponape': 'Pacific/Pohnpei',
+  'Pacific/Enderbury': 'Pacific/Kanton',
+};
+
+const labelOf = (zone: string): string => (RENAMED[zone] ?? zone).replace(/_/g, ' ');
+
 let cached: TimeZoneChoice[] | null = null;
 
 /** Every zone the browser knows, UTC first, then by name; `extra` (a stored alias the list lacks) is kept too. */
 export function timeZoneChoices(extra: string[] = [], at: Date = new Date()): TimeZoneChoice[] {
   if (cached === null) {
     const zones = supportedZones().filter((zone) => zone !== 'UTC');
-    cached = ['UTC', ...zones].flatMap((zone) => {
-      const minutes = offsetMinutes(zone, at);
-      return minutes === null ? [] : [{ zone, offset: formatOffset(minutes), minutes }];
-    });
+    cached = ['UTC', ...zones]
+      .flatMap((zone) => {
+        const minutes = offsetMinutes(zone, at);
+        return minutes === null ? [] : [{ zone, label: labelOf(zone), offset: formatOffset(minutes), minutes }];
+      })
+      .sort((a, b) => (a.zone === 'UTC' ? -1 : b.zone === 'UTC' ? 1 : a.label.localeCompare(b.label)));
   }
   const missing = extra.filter((zone) => zone !== '' && !cached!.some((c) => c.zone === zone));
   const added = missing.map((zone) => {
     const minutes = offsetMinutes(zone, at);
-    return { zone, offset: minutes === null ? '' : formatOffset(minutes), minutes: minutes ?? 0 };
+    return { zone, label: labelOf(zone), offset: minutes === null ? '' : formatOffset(minutes), minutes: minutes ?? 0 };
   });
   return [...added, ...cached];
 }
@@ -72,7 +97,7 @@ export function searchTimeZones(choices: TimeZoneChoice[], query: string): TimeZ
   return choices.filter((choice) => {
     const offset = choice.offset.toLowerCase().replace(/−/g, '-');
     const shortOffset = offset.replace(/([+-])0(\d)/, '$1$2').replace(/:00$/, '');
-    const haystack = `${choice.zone.toLowerCase().replace(/_/g, ' ')} ${offset} ${shortOffset}`;
+    const haystack = `${choice.label.toLowerCase()} ${choice.zone.toLowerCase().replace(/_/g, ' ')} ${offset} ${shortOffset}`;
     return words.every((word) => haystack.includes(word));
   });
 }
