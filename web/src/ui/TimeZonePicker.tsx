@@ -20,7 +20,7 @@ export function TimeZonePicker(props: { label: string; name: string; value: stri
           <input
             {...aria}
             type="search"
-            placeholder="City, region or offset, e.g. Berlin or +05:30"
+            placeholder="e.g. Berlin or +05:30"
             value={query}
             onInput={(event) => {
               const next = event.currentTarget.value;
@@ -38,7 +38,7 @@ export function TimeZonePicker(props: { label: string; name: string; value: stri
             {shown.map((choice) => (
               <option key={choice.zone} value={choice.zone}>
                 {choice.label}
-                {choice.offset === '' ? '' : ` (${choice.offset})`}
+                {choice.offset === '' || choice.offset === choice.label ? '' : ` (${choice.offset})`}
               </option>
             ))}
           </select>
