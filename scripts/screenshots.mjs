@@ -57,10 +57,16 @@ function startServer() {
   });
 }
 
-/** Waits until the page has made no request for a while (the cards have answered), at most `ms`. */
-async function settle(page, ms = 20_000) {
-  await page.waitForLoadState('networkidle', { timeout: ms }).catch(() => undefined);
-  await page.waitForTimeout(400);
+/**
+ * Waits until nothing on the page is still loading (no "Loading…" text, placeholder or busy
+ * region: on a busy machine the analytics cards take many seconds), then for the network to rest.
+ */
+async function settle(page, ms = 60_000) {
+  const loading = `[...document.querySelectorAll('.loading, .skeleton, [aria-busy="true"]')].some((el) => el.getClientRects().length > 0)
+    || /Loading[^\\n]*…/.test(document.body.innerText)`;
+  await page.waitForFunction(`!(${loading})`, undefined, { timeout: ms, polling: 250 }).catch(() => process.stderr.write('screenshots: still loading after 60 s; saved as it was\n'));
+  await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => undefined);
+  await page.waitForTimeout(500);
 }
 
 async function shoot(browser, url, { viewport, colorScheme, path, file, fullPage = true }) {
