@@ -228,11 +228,24 @@ export const QueryResult = Type.Object({ ...tableFields, compare: Type.Optional(
 export type QueryResultView = Static<typeof QueryResult>;
 export const QueryResultEnvelope = DataEnvelope(QueryResult);
 
-export const FunnelStep = Type.Union([
-  Type.Object({ event: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
-  Type.Object({ path: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }),
-]);
 export type FunnelStepInput = { event: string } | { path: string };
+/**
+ * Exactly one of `event` and `path`, as one object schema rather than a union of two: Ajv reports
+ * a union's failure once per branch, so `{"event": ""}` read as "unknown field event" (the `path`
+ * branch's complaint). Side by side, each mistake gives one message about the field it concerns.
+ */
+export const FunnelStep = Type.Unsafe<FunnelStepInput>({
+  type: 'object',
+  properties: {
+    event: Type.String({ minLength: 1, maxLength: 200, description: 'An event name.' }),
+    path: Type.String({ minLength: 1, maxLength: 1024, description: 'A page path: a $pageview of it.' }),
+  },
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  [ERROR_MESSAGE]: 'must be an object with exactly one of event, path',
+  examples: [{ event: 'Order Completed' }, { path: '/pricing' }],
+});
 
 export const FunnelBody = Type.Object(
   {

@@ -70,7 +70,7 @@ describe('browser: the dashboard manages clients', { skip: CHROMIUM_SKIP }, () =
     await page.getByLabel('Id', { exact: true }).fill('shop');
     await page.getByLabel('Domain', { exact: true }).fill('shop.example');
     await page.getByLabel('Email', { exact: true }).fill('ops@shop.example');
-    await page.getByLabel('Timezone', { exact: true }).fill('Europe/Berlin');
+    await page.getByLabel('Timezone', { exact: true }).selectOption('Europe/Berlin');
     await page.getByRole('button', { name: 'Create client' }).click();
     await page.getByRole('heading', { name: 'Client “Shop” created' }).waitFor();
     const secret = (await page.getByTestId('new-secret').innerText()).trim();

@@ -5,7 +5,11 @@ import type { Client } from '../types.js';
 import { Field, TextField } from '../ui/Field.js';
 import { formBody } from '../ui/formBody.js';
 import { CopyButton, ErrorNote } from '../ui/misc.js';
+import { TimeZonePicker } from '../ui/TimeZonePicker.js';
 import { onSubmitRun, useSubmit } from '../ui/useSubmit.js';
+import { IpStorageField, type IpStorage } from '../settings/IpStorageField.js';
+import { SdkSettingsFields } from '../settings/SdkSettingsFields.js';
+import { sameSdkSettings, sdkSettingsOf, sdkValuesOf, type SdkValues } from '../settings/sdkSettingsForm.js';
 import { useAgencies } from './ClientList.js';
 
 /** The text fields of the form; an empty one is left out on create and cleared (null) on edit. */
@@ -15,13 +19,12 @@ const TEXT_FIELDS = [
   { name: 'email', label: 'Email', type: 'email' },
   { name: 'phone', label: 'Phone', type: 'tel' },
   { name: 'website', label: 'Website', type: 'url' },
-  { name: 'timezone', label: 'Timezone', hint: 'IANA zone of the reports, e.g. Europe/Berlin (default UTC)' },
   { name: 'global_name', label: 'SDK global name', hint: 'The JavaScript global the SDK is exposed as' },
   { name: 'company_id', label: 'Company id' },
 ] as const;
 type TextName = (typeof TEXT_FIELDS)[number]['name'];
 
-type Values = Record<TextName | 'id' | 'agency_id', string> & { status: boolean };
+type Values = Record<TextName | 'id' | 'agency_id' | 'timezone', string> & { status: boolean; ip_storage: IpStorage; sdk: SdkValues };
 
 const valuesOf = (client: Client | null): Values => ({
   id: client?.id ?? '',
@@ -30,35 +33,35 @@ const valuesOf = (client: Client | null): Values => ({
   email: client?.email ?? '',
   phone: client?.phone ?? '',
   website: client?.website ?? '',
-  timezone: client?.timezone ?? '',
+  timezone: client?.timezone ?? 'UTC',
   global_name: client?.global_name ?? '',
   company_id: client?.company_id ?? '',
   agency_id: client?.agency_id ?? '',
   status: client?.status ?? true,
+  ip_storage: client?.ip_storage ?? 'truncated',
+  sdk: sdkValuesOf(client?.sdk_settings),
 });
 
-/** The body to send: the text fields as formBody makes them (id only on create), and the status when it changed. */
+/**
+ * The body to send: the text fields as formBody makes them (id only on create), and the status,
+ * address storage and SDK settings when they changed (on create: when they are not the defaults).
+ */
 function bodyOf(values: Values, original: Client | null): Record<string, unknown> {
-  const { status, id, ...text } = values;
-  const body: Record<string, unknown> = formBody(original === null ? { id, ...text } : text, original, ['name']);
+  const { status, id, ip_storage, sdk, ...text } = values;
+  const body: Record<string, unknown> = formBody(original === null ? { id, ...text } : text, original, ['name', 'timezone']);
   if (original === null || status !== original.status) body.status = status;
+  if (ip_storage !== (original?.ip_storage ?? 'truncated')) body.ip_storage = ip_storage;
+  const sdkSettings = sdkSettingsOf(sdk);
+  if (!sameSdkSettings(sdkSettings, original?.sdk_settings ?? {})) body.sdk_settings = sdkSettings;
   return body;
 }
-
-const timezones: string[] = (() => {
-  try {
-    return (Intl as unknown as { supportedValuesOf(kind: string): string[] }).supportedValuesOf('timeZone');
-  } catch {
-    return [];
-  }
-})();
 
 export function ClientForm({ client, onSaved }: { client: Client | null; onSaved: (saved: Client) => void }) {
   const [values, setValues] = useState(() => valuesOf(client));
   const submission = useSubmit();
   const { failure, errorOf } = submission;
   const agencies = useAgencies();
-  const set = (name: keyof Values) => (value: string | boolean) => setValues({ ...values, [name]: value });
+  const set = (name: Exclude<keyof Values, 'sdk' | 'ip_storage'>) => (value: string | boolean) => setValues({ ...values, [name]: value });
   const agencyChoices = agencies.data?.data ?? [];
 
   const submit = (): Promise<void> =>
@@ -80,14 +83,7 @@ export function ClientForm({ client, onSaved }: { client: Client | null; onSaved
       {client === null && (
         <TextField label="Id" name="id" value={values.id} onInput={set('id')} error={errorOf('id')} required hint="Letters, digits, - and _; it never changes" />
       )}
-      {TEXT_FIELDS.map((field) =>
-        field.name === 'timezone' ? (
-          <Field key={field.name} label={field.label} hint={field.hint} error={errorOf(field.name)}>
-            {(aria) => (
-              <input {...aria} name="timezone" type="text" list="timezones" value={values.timezone} onInput={(e) => set('timezone')(e.currentTarget.value)} />
-            )}
-          </Field>
-        ) : (
+      {TEXT_FIELDS.map((field) => (
         <TextField
           key={field.name}
           label={field.label}
@@ -99,13 +95,15 @@ export function ClientForm({ client, onSaved }: { client: Client | null; onSaved
           {...('hint' in field ? { hint: field.hint } : {})}
           required={'required' in field}
         />
-        ),
-      )}
-      <datalist id="timezones">
-        {timezones.map((zone) => (
-          <option key={zone} value={zone} />
-        ))}
-      </datalist>
+      ))}
+      <TimeZonePicker
+        label="Timezone"
+        name="timezone"
+        value={values.timezone}
+        onChange={set('timezone')}
+        error={errorOf('timezone')}
+        hint="Reports count days and hours in this zone."
+      />
       <Field label="Agency" error={errorOf('agency_id')}>
         {(aria) => (
           <select {...aria} name="agency_id" value={values.agency_id} onChange={(e) => set('agency_id')(e.currentTarget.value)}>
@@ -123,6 +121,8 @@ export function ClientForm({ client, onSaved }: { client: Client | null; onSaved
         <input id="client-status" type="checkbox" name="status" checked={values.status} onChange={(e) => set('status')(e.currentTarget.checked)} />
         <label for="client-status">Active</label>
       </div>
+      <IpStorageField value={values.ip_storage} onChange={(ip_storage) => setValues({ ...values, ip_storage })} error={errorOf('ip_storage')} />
+      <SdkSettingsFields values={values.sdk} onChange={(sdk) => setValues({ ...values, sdk })} errorOf={errorOf} />
       <div class="actions">
         <button type="submit" class="primary" disabled={submission.busy}>
           {client === null ? 'Create client' : 'Save changes'}

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc, queryString, type ListPage } from '../api.js';
 import { href } from '../router.js';
@@ -13,11 +14,17 @@ export function useAgencies() {
   return useAsync(() => api.list<Agency>('/agencies?limit=500'), []);
 }
 
-export function ClientTable({ clients }: { clients: Client[] }) {
+/** One more column, for a page that acts on each client (an agency's "Detach"). */
+export interface RowAction {
+  label: string;
+  render: (client: Client) => ComponentChildren;
+}
+
+export function ClientTable({ clients, action }: { clients: Client[]; action?: RowAction }) {
   if (clients.length === 0) return <p>No clients match.</p>;
   return (
     <div class="table-wrap">
-      <table>
+      <table class="records">
         <thead>
           <tr>
             <th scope="col">Name</th>
@@ -25,26 +32,28 @@ export function ClientTable({ clients }: { clients: Client[] }) {
             <th scope="col">Domain</th>
             <th scope="col">Status</th>
             <th scope="col">Analytics</th>
+            {action && <th scope="col">{action.label}</th>}
           </tr>
         </thead>
         <tbody>
           {clients.map((client) => (
             <tr key={client.id}>
-              <td>
+              <td data-label="Name">
                 <a href={href(`/clients/${enc(client.id)}`)}>{client.name}</a>
               </td>
-              <td>
+              <td data-label="Id">
                 <code>{client.id}</code>
               </td>
-              <td>{client.domain ?? '—'}</td>
-              <td>
+              <td data-label="Domain">{client.domain ?? '—'}</td>
+              <td data-label="Status">
                 <Badge on={client.status}>{client.status ? 'Active' : 'Inactive'}</Badge>
               </td>
-              <td>
+              <td data-label="Analytics">
                 <a href={href(`/clients/${enc(client.id)}/analytics`)} aria-label={`Analytics of ${client.name}`}>
                   View
                 </a>
               </td>
+              {action && <td data-label={action.label}>{action.render(client)}</td>}
             </tr>
           ))}
         </tbody>

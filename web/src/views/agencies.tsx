@@ -1,13 +1,14 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc, queryString } from '../api.js';
 import { href, navigate } from '../router.js';
-import type { Agency, Client } from '../types.js';
+import type { Agency } from '../types.js';
 import { Field, TextField } from '../ui/Field.js';
 import { ErrorNote, Loading } from '../ui/misc.js';
 import { formBody } from '../ui/formBody.js';
 import { useAsync } from '../ui/useAsync.js';
 import { onSubmitRun, useSubmit } from '../ui/useSubmit.js';
-import { ClientTable } from './ClientList.js';
+import { AgencyClients } from './AgencyClients.js';
+import { AgencyDelete } from './AgencyDelete.js';
 
 const FIELDS = [
   { name: 'name', label: 'Name', type: 'text' },
@@ -80,7 +81,7 @@ export function AgencyList() {
         <p>No agencies match.</p>
       ) : (
         <div class="table-wrap">
-          <table>
+          <table class="records">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -91,11 +92,11 @@ export function AgencyList() {
             <tbody>
               {list.data.data.map((agency) => (
                 <tr key={agency.id}>
-                  <td>
+                  <td data-label="Name">
                     <a href={href(`/agencies/${enc(agency.id)}`)}>{agency.name}</a>
                   </td>
-                  <td>{agency.email ?? '—'}</td>
-                  <td>{agency.client_count}</td>
+                  <td data-label="Email">{agency.email ?? '—'}</td>
+                  <td data-label="Clients">{agency.client_count}</td>
                 </tr>
               ))}
             </tbody>
@@ -117,19 +118,17 @@ export function NewAgency() {
 
 export function AgencyDetail({ id }: { id: string }) {
   const agency = useAsync(() => api.get<Agency>(`/agencies/${enc(id)}`), [id]);
-  const clients = useAsync(() => api.list<Client>(`/agencies/${enc(id)}/clients?limit=500`), [id]);
   if (agency.error) return <ErrorNote error={agency.error} />;
   if (!agency.data) return <Loading what="the agency" />;
   return (
     <section>
       <h1>{agency.data.name}</h1>
       <p class="hint">
-        Id <code>{agency.data.id}</code>: give it as a client’s agency to add the client here.
+        Id <code>{agency.data.id}</code>
       </p>
       <AgencyForm agency={agency.data} onSaved={() => agency.reload()} />
-      <h2>Clients ({agency.data.client_count})</h2>
-      <ErrorNote error={clients.error} />
-      {clients.data ? <ClientTable clients={clients.data.data} /> : <Loading what="clients" />}
+      <AgencyClients agency={agency.data} onChanged={agency.reload} />
+      <AgencyDelete agency={agency.data} />
     </section>
   );
 }

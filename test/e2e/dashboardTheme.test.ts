@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { stopAllServers } from '../helpers/server.js';
+import { openDashboard, signIn } from './dashboardPage.js';
+import { CHROMIUM_SKIP, launchChromium, startMythic, type MythicServer } from './harness.js';
+
+/**
+ * Dark mode follows the system setting, and every text on the pages outside the analytics page
+ * keeps a WCAG AA contrast (4.5:1) in both schemes; at 390 px (a phone) those pages do not scroll
+ * sideways and a long client id is not squeezed to a letter per line.
+ */
+
+interface ContrastReport {
+  pageLuminance: number;
+  min: number;
+  worst: { text: string; ratio: number; fg: string; bg: string }[];
+  checked: number;
+}
+
+/**
+ * Walks every visible element holding text (and every control) and computes the contrast of its
+ * colour against the background it is painted on (translucent layers blended down to the first
+ * opaque one). A string, so the bundler's helpers never reach the page.
+ */
+const CONTRAST = `(() => {
+  const parse = (c) => { const m = /rgba?\\(([^)]+)\\)/.exec(c); if (!m) return null; const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number); return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 }; };
+  const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const lum = (c) => 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b);
+  const over = (top, under) => ({ r: top.r * top.a + under.r * (1 - top.a), g: top.g * top.a + under.g * (1 - top.a), b: top.b * top.a + under.b * (1 - top.a), a: 1 });
+  const backgroundOf = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; }
+    }
+    let color = { r: 255, g: 255, b: 255, a: 1 };
+    for (const layer of layers.reverse()) color = over(layer, color);
+    return color;
+  };
+  const ratio = (a, b) => { const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x); return (hi + 0.05) / (lo + 0.05); };
+  const results = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (['SCRIPT', 'STYLE', 'OPTION', 'NOSCRIPT'].includes(el.tagName)) continue;
+    const ownText = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim() !== '');
+    const control = ['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(el.tagName) && el.type !== 'checkbox' && el.type !== 'radio';
+    if (!ownText && !control) continue;
+    if (el.closest(':disabled') || el.closest('.skip')) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+    const bg = backgroundOf(el);
+    const fg = over(parse(getComputedStyle(el).color), bg);
+    results.push({ text: (el.textContent || el.value || el.tagName).trim().slice(0, 40), ratio: Math.round(ratio(fg, bg) * 100) / 100, fg: getComputedStyle(el).color, bg: JSON.stringify(bg) });
+  }
+  results.sort((a, b) => a.ratio - b.ratio);
+  return { pageLuminance: lum(backgroundOf(document.body)), min: results[0] ? results[0].ratio : 0, worst: results.slice(0, 4), checked: results.length };
+})()`;
+
+const contrast = (page: Page): Promise<ContrastReport> => page.evaluate<ContrastReport>(CONTRAST);
+
+/** How far the page itself scrolls sideways (a wide table may scroll inside its own box instead). */
+const sidewaysOverflow = (page: Page): Promise<number> => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+
+const LONG_ID = 'a-client-with-a-rather-long-identifier-that-goes-on';
+
+describe('browser: dark mode and the 390 px layout', { skip: CHROMIUM_SKIP }, () => {
+  let mythic: MythicServer;
+  let browser: Browser;
+  let agencyId: string;
+
+  before(async () => {
+    [mythic, browser] = await Promise.all([startMythic(), launchChromium()]);
+    const agency = await mythic.admin<{ data: { id: string } }>('POST', '/api/v1/agencies', { name: 'Northwind Digital', email: 'studio@northwind-digital.example' });
+    agencyId = agency.body.data.id;
+    await mythic.createClient({ id: LONG_ID, name: 'A client with a rather long name', domain: 'a-very-long-domain-name.example', agency_id: agencyId });
+    await mythic.createClient({ id: 'paused', name: 'Paused shop', status: false });
+  });
+  after(async () => {
+    await browser?.close();
+    await mythic?.stop();
+    await stopAllServers();
+  });
+
+  /** The views outside the analytics page, each with something to wait for; a dialog last. */
+  const VIEWS: { name: string; path: string; ready: (page: Page) => Promise<void> }[] = [
+    { name: 'clients list', path: '/clients', ready: (page) => page.getByText('2 clients', { exact: true }).waitFor() },
+    { name: 'client settings', path: `/clients/${LONG_ID}/settings`, ready: (page) => page.getByRole('button', { name: 'Save changes' }).waitFor() },
+    { name: 'client keys', path: `/clients/${LONG_ID}/keys`, ready: (page) => page.getByRole('cell', { name: 'Current', exact: true }).first().waitFor() },
+    { name: 'agencies', path: '/agencies', ready: (page) => page.getByRole('link', { name: 'Northwind Digital' }).waitFor() },
+    { name: 'agency', path: '', ready: (page) => page.getByRole('heading', { name: 'Clients (1)' }).waitFor() },
+  ];
+  const pathOf = (view: (typeof VIEWS)[number]): string => (view.name === 'agency' ? `/agencies/${agencyId}` : view.path);
+
+  for (const scheme of ['dark', 'light'] as const) {
+    it(`keeps text at 4.5:1 or more in the ${scheme} scheme, which follows the system setting`, async () => {
+      const dash = await openDashboard(browser, mythic.baseUrl);
+      const { page } = dash;
+      try {
+        await page.emulateMedia({ colorScheme: scheme });
+        const dark = (luminance: number): boolean => luminance < 0.05;
+        const report = async (name: string): Promise<void> => {
+          const seen = await contrast(page);
+          assert.ok(seen.checked >= 3, `${name}: texts were found (${seen.checked})`);
+          assert.equal(dark(seen.pageLuminance), scheme === 'dark', `${name}: the page is ${scheme} (luminance ${seen.pageLuminance.toFixed(3)})`);
+          assert.ok(seen.min >= 4.5, `${name}: lowest contrast ${seen.min}: ${JSON.stringify(seen.worst)}`);
+        };
+        await page.getByLabel('Admin key or client secret key').waitFor();
+        await report('sign-in');
+        await signIn(page);
+        for (const view of VIEWS) {
+          await page.goto(`${mythic.baseUrl}/#${pathOf(view)}`);
+          await view.ready(page);
+          await report(view.name);
+        }
+        // Form controls follow the scheme too (color-scheme), and so does a dialog.
+        assert.equal(await page.evaluate('getComputedStyle(document.documentElement).colorScheme'), 'light dark');
+        await page.getByRole('button', { name: 'Delete agency…' }).click();
+        await page.getByRole('dialog', { name: 'Delete this agency?' }).waitFor();
+        await report('dialog');
+        assert.deepEqual(dash.problems, []);
+      } finally {
+        await dash.close();
+      }
+    });
+  }
+
+  it('fits 390 px without sideways scrolling, a long id breaking only where it must', async () => {
+    const dash = await openDashboard(browser, mythic.baseUrl, { width: 390, height: 844 });
+    const { page } = dash;
+    try {
+      await signIn(page);
+      for (const view of VIEWS) {
+        await page.goto(`${mythic.baseUrl}/#${pathOf(view)}`);
+        await view.ready(page);
+        assert.equal(await sidewaysOverflow(page), 0, `the ${view.name} fits 390 px`);
+        if (view.name === 'clients list' || view.name === 'agency') {
+          const id = page.locator('td code', { hasText: LONG_ID });
+          const box = await id.boundingBox();
+          const lineHeight = await page.evaluate<number>(`parseFloat(getComputedStyle(document.querySelector('td code')).lineHeight) || 20`);
+          assert.ok(box && box.width >= 180, `the id has room (${box?.width}px wide)`);
+          assert.ok(box && box.height <= lineHeight * 3.2, `the id takes at most 3 lines (${box?.height}px at ${lineHeight}px a line)`);
+        }
+      }
+      assert.deepEqual(dash.problems, []);
+    } finally {
+      await dash.close();
+    }
+  });
+});
