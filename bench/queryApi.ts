@@ -58,6 +58,25 @@ const DASHBOARD_QUERIES: { label: string; path: string; body: Record<string, unk
     body: { client_id: BIG_CLIENT, metrics: ['unique_visitors', 'page_views'], dimensions: ['referrer_host'], period: '30d', limit: 10 },
   },
   {
+    // The dashboard sends attribution visit: the referrer of each session's first event, one more aggregation and join.
+    label: 'top 10 referrers, credited to the visit',
+    path: '/api/v1/query',
+    body: { client_id: BIG_CLIENT, metrics: ['unique_visitors', 'page_views'], dimensions: ['referrer_host'], period: '30d', limit: 10, attribution: 'visit' },
+  },
+  {
+    label: 'top 10 pages from one referrer, credited to the visit',
+    path: '/api/v1/query',
+    body: {
+      client_id: BIG_CLIENT,
+      metrics: ['unique_visitors', 'page_views'],
+      dimensions: ['path'],
+      period: '30d',
+      limit: 10,
+      attribution: 'visit',
+      filters: { referrer_host: { is: ['google.com'] } },
+    },
+  },
+  {
     label: '3-step funnel (30 days, 1-day window)',
     path: '/api/v1/query/funnel',
     body: {

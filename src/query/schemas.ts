@@ -125,9 +125,7 @@ const FilterValueSchema = Type.Unsafe<FilterValue>({
   maxLength: 1024,
   properties: {
     is: FilterValueList('Any of these values (OR). null matches events without a value, the “(none)” row.'),
-    is_not: FilterValueList(
-      'None of these values. Events without a value are kept (as Plausible keeps “(none)”) unless null is listed too.',
-    ),
+    is_not: FilterValueList('None of these values. Events without a value are kept (as Plausible keeps “(none)”) unless null is listed too.'),
     contains: Type.String({ minLength: 1, maxLength: 1024, description: 'Case-insensitive substring; % and _ are literal characters. Events without a value never match.' }),
   },
   additionalProperties: false,

@@ -52,10 +52,10 @@ const filterValueArb: fc.Arbitrary<FilterValue> = fc.oneof(
   fc.constantFrom(...FILTER_TEXT).map((contains) => ({ contains })),
 );
 
-/** The row whose sources `row` counts under: its session's first (by time, then uuid) with visit attribution, else itself. */
+/** The row whose sources `row` counts under: its session’s first (rows are a second apart) with visit attribution, else itself. */
 function visitOf(rows: ModelRow[], row: ModelRow, attribution: Attribution): ModelRow {
   if (attribution === 'event' || row.session === null) return row;
-  return rows.filter((r) => r.session === row.session).sort((a, b) => a.timestamp - b.timestamp || (a.uuid < b.uuid ? -1 : 1))[0] as ModelRow;
+  return rows.filter((r) => r.session === row.session).sort((a, b) => a.timestamp - b.timestamp)[0] as ModelRow;
 }
 
 /** A row's entry or exit page: its session's first or last page view, or its own path if it has no session and is a page view. */

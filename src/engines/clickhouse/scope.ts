@@ -92,11 +92,12 @@ function sessionPathCondition(scope: EventScope, which: 'entry_path' | 'exit_pat
 }
 
 /**
- * `v`: the source columns of each session's first row in the period (by time, then uuid), as the
- * DuckDB engine reads them. The tuple keeps the first row's nulls (argMin skips a null argument).
+ * `v`: the source columns of each session's first row in the period, as the DuckDB engine reads
+ * them (ties at one millisecond are either engine's pick). The tuple keeps the first row's nulls
+ * (argMin skips a null argument).
  */
 function visitSources(scope: EventScope, columns: readonly string[], client: string, params: Params, tables: Tables): string {
-  const first = `argMin(tuple(${columns.map((c) => `s.${c}`).join(', ')}), (s.timestamp, s.uuid))`;
+  const first = `argMin(tuple(${columns.map((c) => `s.${c}`).join(', ')}), s.timestamp)`;
   const fields = columns.map((c, i) => `tupleElement(${first}, ${i + 1}) AS v_${c}`);
   return (
     ` LEFT JOIN (SELECT s.session_id AS session_id, ${fields.join(', ')} FROM ${tables.events} AS s` +

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { duckdbFunnel, stepsCanShareRows } from '../../../src/engines/duckdb/funnel.js';
+import { clickhouseReport } from '../../../src/engines/clickhouse/report.js';
+import { tablesOf } from '../../../src/engines/clickhouse/schema.js';
 import { duckdbReport } from '../../../src/engines/duckdb/report.js';
 import type { ReportPlan } from '../../../src/query/plan.js';
 import { planFilters } from '../../../src/query/filters.js';
@@ -73,5 +75,30 @@ describe('DuckDB query builder', () => {
     });
     assert.throws(() => duckdbReport(plan(['page_views, 1; --'], []), false), /whitelist/);
     assert.throws(() => duckdbReport(plan(['page_views'], ['path; --']), false), /whitelist/);
+  });
+
+  it('joins the sessions’ first events only for visit attribution with a source dimension or filter, in both engines', () => {
+    const plan = (attribution: 'event' | 'visit', dimensions: Dimension[], filters: ReportPlan['filters']): ReportPlan => ({
+      clientId: 'c',
+      from,
+      to,
+      filters,
+      attribution,
+      metrics: ['page_views', 'bounce_rate'],
+      dimensions,
+      offsets: [],
+      sortAndLimit: { orderBy: [{ column: 'page_views', direction: 'desc' }], limit: 10 },
+    });
+    const joins = (built: { sql: string }): boolean => / v ON v\.session_id = e\.session_id/.test(built.sql);
+    const cases: [ReportPlan, boolean][] = [
+      [plan('visit', ['path', 'entry_path'], planFilters({ path: { contains: 'a' }, country: 'DE', include_bots: true })), false],
+      [plan('event', ['referrer_host'], planFilters({ utm_source: 'x' })), false],
+      [plan('visit', ['referrer_host'], {}), true],
+      [plan('visit', ['path'], planFilters({ utm_campaign: { is_not: [null] } })), true],
+    ];
+    for (const [built, expected] of cases) {
+      assert.equal(joins(duckdbReport(built, false)), expected, JSON.stringify(built));
+      assert.equal(joins(clickhouseReport(built, tablesOf('db'), false)), expected, JSON.stringify(built));
+    }
   });
 });
