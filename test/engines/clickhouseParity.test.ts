@@ -42,6 +42,8 @@ const eventArb = fc.record({
   os: maybe(['Linux', 'iOS']),
   device_type: maybe(['desktop', 'mobile']),
   country: maybe(['DE', 'FR']),
+  region: maybe(['Bavaria', 'Île-de-France']),
+  city: maybe(['Munich', 'Paris']),
   is_bot: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, { arbitrary: fc.constant(true), weight: 1 }),
 });
 type GenEvent = typeof eventArb extends fc.Arbitrary<infer T> ? T : never;
@@ -98,7 +100,7 @@ async function storeBoth(stores: Pick<EventStore, 'append'>[], batches: { events
 // --- Plans.
 const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata'];
 const METRIC_LIST: Metric[] = ['page_views', 'unique_visitors', 'sessions', 'events', 'bounce_rate', 'avg_session_duration', 'views_per_session', 'conversions'];
-const PLAIN_DIMENSIONS: Dimension[] = ['path', 'entry_path', 'exit_path', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'browser', 'os', 'device_type', 'event', 'country'];
+const PLAIN_DIMENSIONS: Dimension[] = ['path', 'entry_path', 'exit_path', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'browser', 'os', 'device_type', 'event', 'country', 'region', 'city'];
 const GRAINS: Dimension[] = ['hour', 'day', 'week', 'month'];
 
 const oneFilterArb: fc.Arbitrary<QueryFiltersInput> = fc.oneof(
@@ -106,6 +108,7 @@ const oneFilterArb: fc.Arbitrary<QueryFiltersInput> = fc.oneof(
   fc.record({ event: fc.constantFrom('$pageview', 'signup') }),
   fc.record({ browser: fc.constantFrom('Chrome', 'Firefox') }),
   fc.record({ country: fc.constant('DE') }),
+  fc.record({ city: fc.constant('Munich') }),
   fc.record({ utm_source: fc.constant('mail') }),
   fc.record({ url_contains: fc.constantFrom('n=1', 'x.test/a', '/é') }),
 );
