@@ -7,6 +7,7 @@ import { DEMO_FLAGS, FORCE_FLAG, takeDemoOptions, type DemoOptions } from './dem
 import { MIGRATE_EVENTS_FLAGS, MigrateEventsFailed, takeMigrateEventsArgs } from './migrateEventsArgs.js';
 import type { EventStore } from './events/eventStore.js';
 import { journalDirOf, openEventStore } from './engines/openEventStore.js';
+import { describeGeoLookup, openConfiguredGeoLookup } from './ingest/geo/configuredGeoLookup.js';
 import { resolveAdminKey, type AdminKey } from './keys/adminKey.js';
 import { SdkAssetsMissing } from './loader/sdkAssets.js';
 import { sha256Hex } from './keys/secrets.js';
@@ -122,20 +123,18 @@ function explain(error: unknown, config: Config | undefined): string {
 }
 
 async function serve(config: Config): Promise<void> {
+  // Read before anything is created or opened: a City database that cannot be used stops the start at once.
+  const geo = openConfiguredGeoLookup(config);
   const admin = resolveAdminKey(config.adminKey, config.dataDir);
   let store: MetaStore | undefined;
   let events: EventStore | undefined;
   let app: FastifyInstance;
-  let geoLine = '';
   try {
     store = await openMetaStore(config);
     await store.migrate();
     events = await openEvents(config);
     // Loaded after the configuration is known to be valid, so a bad setting fails at once.
     const { buildApp } = await import('./app.js');
-    const { describeGeoLookup, openConfiguredGeoLookup } = await import('./ingest/geo/configuredGeoLookup.js');
-    const geo = openConfiguredGeoLookup(config);
-    geoLine = describeGeoLookup(geo, config);
     app = await buildApp({
       store,
       events,
@@ -164,7 +163,7 @@ async function serve(config: Config): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   announceAdminKey(admin, { ...config, port });
   process.stdout.write(
-    `Mythic ${VERSION} listening on http://${config.host}:${port} (meta store: ${describeMetaStore(config)}; events: ${events.description})\n${geoLine}\n`,
+    `Mythic ${VERSION} listening on http://${config.host}:${port} (meta store: ${describeMetaStore(config)}; events: ${events.description})\n${describeGeoLookup(geo, config)}\n`,
   );
   stopOnSignals(app, store, events);
 }

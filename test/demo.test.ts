@@ -120,6 +120,13 @@ describe('mythic seed-demo', () => {
     assert.ok(events.some((e) => e.utm_source === 'newsletter' && e.utm_medium === 'email'));
     assert.ok(events.every((e) => e.host === 'demo.example.com' && e.url?.startsWith('https://demo.example.com/')));
     assert.ok(events.every((e) => e.ip === null || /\.0$/.test(e.ip)), 'addresses kept as the client says (truncated)');
+    // Countries from the shipped database, as the server would look them up: mostly Germany.
+    const countries = new Map<string | null, number>();
+    for (const e of events) countries.set(e.country, (countries.get(e.country) ?? 0) + 1);
+    for (const country of ['DE', 'AT', 'CH', 'US', 'GB', 'FR', 'NL', 'JP']) assert.ok(countries.has(country), `visitors from ${country}`);
+    assert.ok(!countries.has(null), 'every demo address has a country');
+    const top = [...countries.entries()].sort((a, b) => b[1] - a[1])[0];
+    assert.equal(top?.[0], 'DE', `most visitors are German (${JSON.stringify([...countries])})`);
 
     const pagesPerSession = new Map<string, number>();
     for (const e of events) if (e.event === '$pageview') pagesPerSession.set(e.session_id as string, (pagesPerSession.get(e.session_id as string) ?? 0) + 1);

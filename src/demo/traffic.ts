@@ -51,8 +51,31 @@ const WEEKEND_FACTOR = 0.72;
 const GROWTH = 0.25;
 const DAY_MS = 86_400_000;
 
-/** Documentation address ranges (RFC 5737): realistic in form, nobody's real address. */
-const ADDRESS_PREFIXES = ['192.0.2.', '198.51.100.', '203.0.113.'];
+/**
+ * /24 networks of large consumer ISPs (Deutsche Telekom, Comcast, Orange, KPN, SoftBank…), so the
+ * demo's visitors get countries from the shipped database as real ones would: a Berlin shop's
+ * audience, mostly German and European. Each /24 is a provider's pool, and only the truncated
+ * network (x.x.x.0) is stored, which is nobody's address. Repeats weight the draw; the countries
+ * were read from the shipped database (test/demo.test.ts checks them).
+ */
+const ADDRESS_PREFIXES = [
+  ...['80.128.0.', '217.0.0.', '84.128.0.', '93.192.0.', '79.192.0.', '80.128.0.', '217.0.0.', '84.128.0.', '93.192.0.', '79.192.0.'], // DE
+  ...['80.108.0.', '62.178.0.'], // AT
+  ...['85.0.0.', '85.0.0.'], // CH
+  ...['24.0.0.', '73.0.0.', '98.0.0.', '71.0.0.'], // US
+  ...['82.0.0.', '82.0.0.'], // GB
+  ...['90.0.0.', '86.192.0.'], // FR
+  ...['84.80.0.', '77.160.0.'], // NL
+  '79.0.0.', // IT
+  '88.0.0.', // ES
+  '83.0.0.', // PL
+  '89.160.20.', // SE
+  '126.0.0.', // JP
+  '177.0.0.', // BR
+  '49.36.0.', // IN
+  '1.120.0.', // AU
+  '24.48.0.', // CA
+];
 
 /**
  * Synthetic traffic of a small coffee shop: returning and new visitors on real browsers (and a few

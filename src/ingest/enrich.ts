@@ -85,7 +85,7 @@ function locationOf(event: AcceptedEvent, ip: string | null, geo: Locator): Loca
   return geo.locate(ip);
 }
 
-/** The row stored for an accepted event: page, referrer, UTM, browser and the address as the client wants it kept. */
+/** The row stored for an accepted event: page, referrer, UTM, browser, location, and the address as the client wants it kept. */
 export function enrich(event: AcceptedEvent, request: RequestFacts): StoredEvent {
   const userAgent = event.user_agent ?? request.userAgent;
   const device = userAgentFacts(userAgent);

@@ -21,8 +21,8 @@ describeEachStore('docs: Public query', (kind) => {
     const created = await api().request('POST', '/api/v1/clients', { body: { id: 'acme-retail', name: 'Acme Retail' } });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     pk = created.body.data.publishable_key as string;
-    // Events inside a real range, so the same request with one has something to count; location
-    // lookup is not built yet, so only events stored with a country can match the filter.
+    // Events inside a real range, so the same request with one has something to count, stored
+    // with the countries ingestion would have looked up (test/ingest/geoIngest.test.ts ingests them).
     await insert(api(), 'acme-retail', [
       view('2024-12-25T09:00:00Z', '/products/1', 'v1', 's1', { country: 'US' }),
       view('2024-12-25T11:00:00Z', '/products/2', 'v2', 's2', { country: 'US' }),

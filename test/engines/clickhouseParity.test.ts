@@ -45,6 +45,8 @@ const eventArb = fc.record({
   os: maybe(['Linux', 'iOS']),
   device_type: maybe(['desktop', 'mobile']),
   country: maybe(['DE', 'FR']),
+  region: maybe(['Bavaria', 'Île-de-France']),
+  city: maybe(['Munich', 'Paris']),
   is_bot: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, { arbitrary: fc.constant(true), weight: 1 }),
 });
 type GenEvent = typeof eventArb extends fc.Arbitrary<infer T> ? T : never;
@@ -101,7 +103,7 @@ async function storeBoth(stores: Pick<EventStore, 'append'>[], batches: { events
 // --- Plans.
 const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata'];
 const METRIC_LIST: Metric[] = ['page_views', 'unique_visitors', 'sessions', 'events', 'bounce_rate', 'avg_session_duration', 'views_per_session', 'conversions'];
-const PLAIN_DIMENSIONS: Dimension[] = ['path', 'entry_path', 'exit_path', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'browser', 'os', 'device_type', 'event', 'country'];
+const PLAIN_DIMENSIONS: Dimension[] = ['path', 'entry_path', 'exit_path', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'browser', 'os', 'device_type', 'event', 'country', 'region', 'city'];
 const GRAINS: Dimension[] = ['hour', 'day', 'week', 'month'];
 
 /** Values a filter may name: stored ones, one never stored, and case or `%`/`_` variants for `contains`. */
@@ -118,6 +120,8 @@ const FILTER_VALUES: Partial<Record<keyof QueryFiltersInput, string[]>> = {
   device_type: ['desktop', 'mobile'],
   event: ['$pageview', 'signup', 'SIGN'],
   country: ['DE', 'FR', 'de'],
+  region: ['Bavaria', 'Île-de-France', 'île'],
+  city: ['Munich', 'Paris', 'mun'],
 };
 const FILTERED = Object.keys(FILTER_VALUES) as (keyof typeof FILTER_VALUES)[];
 const valueArb = (name: keyof typeof FILTER_VALUES): fc.Arbitrary<FilterValue> => {

@@ -49,6 +49,8 @@ function sourceRows(): { events: StoredEvent[]; links: IdentityLink[] } {
       timestamp: start + i * 60_000,
       received_at: start + i * 60_000 + 5,
       path: `/page-${i % 13}`,
+      // Places, some partial: every location column must survive the copy.
+      ...(i % 3 === 0 ? {} : { country: 'SE', region: 'Östergötland County', city: i % 3 === 1 ? 'Linköping' : null }),
       // Text that must survive the copy unchanged.
       properties: JSON.stringify({ n: i, note: 'ünïcode ✓ "quoted"\n' }),
     }),

@@ -144,6 +144,15 @@ describe('event writer: journal group commit in front of DuckDB', () => {
     await writer.close();
   });
 
+  it('applies a segment written before events had a region and a city, storing them as unknown', async () => {
+    const { region: _region, city: _city, ...older } = storedEvent({ client_id: 'w8', country: 'DE' });
+    writeFileSync(join(dir, '000000000003.journal'), `${JSON.stringify({ events: [older], links: [] })}\n`);
+    const writer = await EventWriter.open(store, dir, {}, quiet);
+    const [row] = await store.recentEvents('w8', { limit: 10 });
+    assert.deepEqual([row?.uuid, row?.country, row?.region, row?.city], [older.uuid, 'DE', null, null]);
+    await writer.close();
+  });
+
   it('applies a leftover segment that was already applied without storing anything twice', async () => {
     const event = storedEvent({ client_id: 'w5' });
     await store.append([event], []);

@@ -5,7 +5,7 @@ import { isIPv4 } from 'node:net';
  * (https://maxmind.github.io/MaxMind-DB/): no City database ships with Mythic and none may be
  * downloaded in tests, so tests build one holding the few networks they ask about. It writes an
  * IPv6 tree (IPv4 networks sit under ::/96, where readers look them up) with 32-bit records, a data
- * section of the values it is given, and the metadata. Enough for the types location records use:
+ * section of the values it is given, and the metadata (an IPv4-only tree on request). Enough for the types location records use:
  * maps, arrays, UTF-8 strings, unsigned integers, doubles and booleans.
  */
 
@@ -23,6 +23,8 @@ export interface MmdbOptions {
   buildEpoch: number;
   languages?: string[];
   description?: Record<string, string>;
+  /** 6 (default): an IPv6 tree, IPv4 networks under ::/96. 4: an IPv4 tree, IPv4 networks only. */
+  ipVersion?: 4 | 6;
 }
 
 const TYPE = { string: 2, double: 3, uint32: 6, map: 7, uint64: 9, array: 11, boolean: 14 } as const;
@@ -65,11 +67,13 @@ export function encodeValue(value: MmdbValue): Buffer {
   return Buffer.concat([control(TYPE.map, entries.length), ...entries.flatMap(([key, item]) => [encodeValue(key), encodeValue(item)])]);
 }
 
-/** The 128 bits of a network's address in the IPv6 tree, and its prefix length there. */
-function networkBits(cidr: string): { bits: number[]; prefix: number } {
+/** The bits of a network's address in the tree (128 in an IPv6 one, 32 in an IPv4 one), and its prefix length there. */
+function networkBits(cidr: string, ipVersion: 4 | 6): { bits: number[]; prefix: number } {
   const [address = '', length = ''] = cidr.split('/');
-  const bytes = isIPv4(address) ? [...new Array<number>(12).fill(0), ...address.split('.').map(Number)] : ipv6Bytes(address);
-  const prefix = Number(length) + (isIPv4(address) ? 96 : 0);
+  if (ipVersion === 4 && !isIPv4(address)) throw new Error(`${cidr} cannot be in an IPv4 database`);
+  const inV6 = isIPv4(address) && ipVersion === 6;
+  const bytes = isIPv4(address) ? [...new Array<number>(inV6 ? 12 : 0).fill(0), ...address.split('.').map(Number)] : ipv6Bytes(address);
+  const prefix = Number(length) + (inV6 ? 96 : 0);
   const bits = bytes.flatMap((byte) => [7, 6, 5, 4, 3, 2, 1, 0].map((shift) => (byte >> shift) & 1));
   return { bits, prefix };
 }
@@ -95,7 +99,7 @@ export function writeMmdb(networks: MmdbNetwork[], options: MmdbOptions): Buffer
     const offset = dataLength;
     dataParts.push(encoded);
     dataLength += encoded.length;
-    const { bits, prefix } = networkBits(network.cidr);
+    const { bits, prefix } = networkBits(network.cidr, options.ipVersion ?? 6);
     let node = 0;
     for (let depth = 0; depth < prefix - 1; depth += 1) {
       const bit = bits[depth] as 0 | 1;
@@ -121,7 +125,7 @@ export function writeMmdb(networks: MmdbNetwork[], options: MmdbOptions): Buffer
   const metadata = encodeValue({
     node_count: nodeCount,
     record_size: 32,
-    ip_version: 6,
+    ip_version: options.ipVersion ?? 6,
     database_type: options.databaseType,
     languages: options.languages ?? ['en'],
     binary_format_major_version: 2,

@@ -30,14 +30,14 @@ describeEachEngine('locations from the shipped country database', (engine) => {
   let api: TestApi;
   let send: ReturnType<typeof ingestClient>['send'];
   let stored: ReturnType<typeof ingestClient>['stored'];
+  let createClient: ReturnType<typeof ingestClient>['createClient'];
   let shop: Client;
   const sent: Record<string, string> = {};
 
   before(async () => {
     // Loopback is the proxy: its X-Forwarded-For names the visitor.
-    ({ api, send, stored } = await startIngestApi(SQLITE, { trustProxy: ['127.0.0.1'] }, engine));
-    const created = await ingestClient(api).createClient({ domain: 'shop.test' });
-    shop = created;
+    ({ api, send, stored, createClient } = await startIngestApi(SQLITE, { trustProxy: ['127.0.0.1'] }, engine));
+    shop = await createClient({ domain: 'shop.test' });
     const browser = { origin: 'https://shop.test', 'user-agent': USER_AGENTS.chrome };
     const at = new Date(api.clock.now - 60_000).toISOString();
     const view = (name: string, extra: Record<string, unknown> = {}) => {
@@ -84,6 +84,18 @@ describeEachEngine('locations from the shipped country database', (engine) => {
     for (const event of byUuid.values()) {
       assert.equal(event.region, null);
       assert.equal(event.city, null);
+    }
+  });
+
+  it('looks the address up before it is hashed or dropped, as the client’s ip_storage asks', async () => {
+    for (const ipStorage of ['hashed', 'none'] as const) {
+      const client = await createClient({ domain: `${ipStorage}.test`, ip_storage: ipStorage });
+      const uuid = randomUUID();
+      const res = await send(`/e?key=${client.pk}`, { body: pageview({ uuid }), headers: { origin: `https://${ipStorage}.test` }, remoteAddress: '126.0.0.1' });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const [event] = await stored(client);
+      assert.equal(event?.country, 'JP', ipStorage);
+      assert.ok(event?.ip === null || /^[0-9a-f]{32}$/.test(event?.ip ?? ''), `no address kept in full (${event?.ip})`);
     }
   });
 

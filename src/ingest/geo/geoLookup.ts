@@ -22,8 +22,10 @@ export interface GeoDatabaseInfo {
 
 /**
  * Addresses remembered with their answer. A visitor sends several events from one address in a
- * few minutes, and a site's busy hours bring back the same ones: measured on the shipped country
- * database, a tree walk costs about 2 µs and a remembered answer well under 1 µs.
+ * few minutes, and a site's busy hours bring back the same ones. Measured on the shipped country
+ * database (this 2-core machine, shared, so best of three): a lookup that walks the tree costs
+ * 1.7–3.7 µs (IPv4, IPv6), a remembered one 0.3–0.5 µs, and the events of one request after
+ * the first reuse the last answer outright. Enrichment as a whole went from 4.0 to 5.2–5.5 µs an event.
  */
 const CACHE_ENTRIES = 20_000;
 
@@ -35,6 +37,8 @@ const CACHE_ENTRIES = 20_000;
 export class GeoLookup implements Locator {
   private readonly reader: Reader<Response>;
   private readonly cache = new LruCache<string, Location>(CACHE_ENTRIES);
+  private lastIp: string | undefined;
+  private lastLocation: Location = NO_LOCATION;
   readonly info: GeoDatabaseInfo;
 
   /** Throws when `database` is not a MaxMind DB (mmdb-lib's own message). */
@@ -46,8 +50,15 @@ export class GeoLookup implements Locator {
   }
 
   locate(ip: string): Location {
-    const cached = this.cache.get(ip);
-    if (cached !== undefined) return cached;
+    // The events of one request share its address: the last answer is reused without touching the cache.
+    if (ip === this.lastIp) return this.lastLocation;
+    const location = this.cache.get(ip) ?? this.lookUpAndRemember(ip);
+    this.lastIp = ip;
+    this.lastLocation = location;
+    return location;
+  }
+
+  private lookUpAndRemember(ip: string): Location {
     const location = this.lookUp(ip);
     this.cache.set(ip, location);
     return location;

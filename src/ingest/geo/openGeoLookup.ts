@@ -38,31 +38,22 @@ export function mmdbFileProblem(file: string): string | null {
   }
   const length = Math.min(size, METADATA_SPAN);
   const tail = Buffer.alloc(length);
+  const head = Buffer.alloc(Math.min(size, 2));
   let fd: number | undefined;
   try {
     fd = openSync(file, 'r');
     readSync(fd, tail, 0, length, size - length);
+    readSync(fd, head, 0, head.length, 0);
   } catch (error) {
     return `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
   if (tail.includes(METADATA_MARKER)) return null;
-  const gzip = tail.length > 0 && size >= 2 && readHead(file)?.readUInt16BE(0) === 0x1f8b;
-  return gzip
+  // Both vendors ship their databases compressed (.mmdb.gz, .tar.gz): the usual first mistake.
+  return head.length === 2 && head.readUInt16BE(0) === 0x1f8b
     ? `${file} is gzip-compressed: unpack it first (gunzip, or tar -xzf for a .tar.gz), then point at the .mmdb inside`
     : `${file} is not a MaxMind DB (.mmdb) file`;
-}
-
-function readHead(file: string): Buffer | undefined {
-  const head = Buffer.alloc(2);
-  const fd = openSync(file, 'r');
-  try {
-    readSync(fd, head, 0, 2, 0);
-    return head;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**
