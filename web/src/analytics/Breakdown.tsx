@@ -130,7 +130,7 @@ function BreakdownTable({ scope, tab, onFilter }: { scope: PageScope; tab: Break
           {...(select ? { onSelect: select } : {})}
         />
       ) : (
-        <p class="hint">No data in this period.</p>
+        <p class="hint">{hiddenCount > 0 ? `Only ${tab.dimension === 'event' ? 'internal ($) events or ' : ''}rows without a value in this period.` : 'No data in this period.'}</p>
       )}
       <div class="breakdown-foot">
         {(hiddenCount > 0 || showHidden) && (

@@ -48,9 +48,34 @@ export function Chart({ labels, grain, series, title }: { labels: string[]; grai
     const labelWidth = widest(ticks);
     const line = cssColor(element, '--line');
     const muted = cssColor(element, '--muted');
+    // uPlot places the ticks; the labels are HTML elements laid over the canvas (see drawLabels),
+    // so their boxes can be measured and read. These hold the last computed ticks and texts.
+    let xSplits: number[] = [];
+    let ySplits: number[] = [];
+    let yLabels: string[] = ['0'];
+    const layer = document.createElement('div');
+    layer.className = 'axis-labels';
+    layer.setAttribute('aria-hidden', 'true');
+    const drawLabels = (u: uPlot): void => {
+      const over = u.over;
+      const items: HTMLSpanElement[] = [];
+      const add = (text: string, className: string, left: number, top: number): void => {
+        const span = document.createElement('span');
+        span.className = className;
+        span.textContent = text;
+        span.style.left = `${Math.round(left)}px`;
+        span.style.top = `${Math.round(top)}px`;
+        items.push(span);
+      };
+      for (const i of xSplits) add(ticks[i] ?? '', 'x-label', over.offsetLeft + u.valToPos(i, 'x'), over.offsetTop + over.clientHeight + 6);
+      ySplits.forEach((v, k) => add(yLabels[k] ?? '', 'y-label', over.offsetLeft - 8, over.offsetTop + u.valToPos(v, 'y')));
+      layer.replaceChildren(...items);
+    };
     const options: uPlot.Options = {
       width: Math.max(element.clientWidth, 280),
       height: HEIGHT,
+      // Room for half of the last tick label on the right, so "Dec 2026" is not cut at the edge.
+      padding: [12, Math.ceil(labelWidth / 2) + 4, 0, 0],
       scales: {
         x: { time: false, range: (_u, min, max) => (min === max ? [min - 0.5, max + 0.5] : [min, max]) },
         y: { range: (_u, _min, max) => countRange(max) },
@@ -63,8 +88,9 @@ export function Chart({ labels, grain, series, title }: { labels: string[]; grai
           stroke: muted,
           grid: { show: false },
           ticks: { stroke: line },
-          splits: (u) => tickIndexes(labels.length, tickStep(labels.length, u.bbox.width / uPlot.pxRatio, labelWidth, grain)),
-          values: (_u, splits) => splits.map((i) => ticks[i] ?? ''),
+          size: 30,
+          splits: (u) => (xSplits = tickIndexes(labels.length, tickStep(labels.length, u.bbox.width / uPlot.pxRatio, labelWidth, grain))),
+          values: (_u, splits) => splits.map(() => ''),
         },
         {
           font: AXIS_FONT,
@@ -72,9 +98,14 @@ export function Chart({ labels, grain, series, title }: { labels: string[]; grai
           grid: { stroke: line },
           ticks: { show: false },
           incrs: INTEGER_INCREMENTS,
-          values: (_u, splits) => splits.map((v) => count.format(v)),
-          // Wide enough for the widest label (12,500 used to read 2,500), plus the gap.
-          size: (_u, values) => Math.ceil(widest(values ?? ['0'])) + 16,
+          values: (_u, splits) => {
+            ySplits = splits;
+            yLabels = splits.map((v) => count.format(v));
+            return splits.map(() => '');
+          },
+          // Wide enough for the widest label (12,500 used to read 2,500), plus the gap, and for
+          // half of the first x label, which is centred under the axis.
+          size: () => Math.max(Math.ceil(widest(yLabels)) + 16, Math.ceil(labelWidth / 2) + 4),
         },
       ],
       series: [
@@ -89,6 +120,7 @@ export function Chart({ labels, grain, series, title }: { labels: string[]; grai
         })),
       ],
       hooks: {
+        draw: [drawLabels],
         setCursor: [
           (u) => {
             const idx = u.cursor.idx ?? null;
@@ -111,6 +143,8 @@ export function Chart({ labels, grain, series, title }: { labels: string[]; grai
       },
     };
     const chart = new uPlot(options, [x, ...series.map((s) => s.values)], element);
+    chart.over.parentElement?.append(layer);
+    drawLabels(chart);
     const observer = new ResizeObserver(() => chart.setSize({ width: Math.max(element.clientWidth, 280), height: HEIGHT }));
     observer.observe(element);
     return () => {
