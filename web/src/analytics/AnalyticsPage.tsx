@@ -80,6 +80,9 @@ function TimeSeries({ scope }: { scope: PageScope }) {
   const chart = useMemo(() => {
     const data = result.data;
     if (!data) return null;
+    // The grain of the answer shown, not of the period just chosen: the previous answer stays on
+    // screen until the new one arrives, and its hours must not be labelled as months.
+    const grain = (data.columns[0] ?? 'day') as Grain;
     const series: ChartSeries[] = CHART_METRICS.map((metric) => ({ label: METRIC_LABELS[metric], colorVar: COLOR_VARS[metric]!, values: data.rows.map((row) => numberAt(data, row, metric)) }));
     const previous = data.compare;
     if (previous) {
@@ -88,7 +91,7 @@ function TimeSeries({ scope }: { scope: PageScope }) {
         series.push({ label: `${METRIC_LABELS[metric]} (previous)`, colorVar: COLOR_VARS[metric]!, previous: true, values });
       }
     }
-    return { labels: data.rows.map((row) => String(row[0])), series };
+    return { grain, labels: data.rows.map((row) => String(row[0])), series };
   }, [result.data]);
   return (
     <section class="card" aria-labelledby="timeseries-title">
@@ -97,9 +100,9 @@ function TimeSeries({ scope }: { scope: PageScope }) {
         <Placeholder busy={result.loading} rows={6} />
       ) : (
         <>
-          <Chart labels={chart.labels} grain={dimension as Grain} series={chart.series} title={`Visitors and page views by ${dimension}`} />
+          <Chart labels={chart.labels} grain={chart.grain} series={chart.series} title={`Visitors and page views by ${chart.grain}`} />
           <p class="hint">Days and hours are in the client’s timezone, {result.data.period.timezone}.</p>
-          <ChartData result={result.data} dimension={dimension} />
+          <ChartData result={result.data} dimension={chart.grain} />
         </>
       )}
     </section>
