@@ -71,6 +71,8 @@ function chunkOf(start: number, count: number, next: () => number): StoredEvent[
       is_bot: false,
       ip: null,
       country: null,
+      region: null,
+      city: null,
       user_agent: null,
     });
   }

@@ -1,6 +1,7 @@
 import { DuckDbEventStore } from '../src/engines/duckdb/duckdbEventStore.js';
 import type { StoredEvent } from '../src/events/eventStore.js';
 import { enrich, identityLinks, type RequestFacts } from '../src/ingest/enrich.js';
+import { shippedGeoLookup } from '../src/ingest/geo/openGeoLookup.js';
 import { acceptEvents, DEFAULT_LIMITS, unpackBody } from '../src/ingest/events.js';
 import { CHROME_UA, pageView } from './lib/ingestPayloads.js';
 import { fmtInt, markdownTable, textTable } from './lib/report.js';
@@ -37,6 +38,7 @@ export async function ingestStagesBenchmark(): Promise<{ met: boolean }> {
     userAgent: CHROME_UA,
     ipStorage: 'truncated',
     ipHashSecret: Buffer.alloc(32, 1),
+    geo: shippedGeoLookup(),
   };
   const accept = () => acceptEvents(unpackBody(JSON.parse(text), DEFAULT_LIMITS), { trusted: true, now, limits: DEFAULT_LIMITS });
   const accepted = accept();

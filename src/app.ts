@@ -25,6 +25,8 @@ import { rejectUnstorableText } from './http/textGuard.js';
 import { validatorCompiler } from './http/validation.js';
 import { EventWriter, type EventWriterOptions } from './pipeline/eventWriter.js';
 import { deriveIpHashSecret } from './ingest/ip.js';
+import type { Locator } from './ingest/geo/geoLookup.js';
+import { shippedGeoLookup } from './ingest/geo/openGeoLookup.js';
 import { ingestRoutes, type IngestRoutesOptions } from './ingest/routes.js';
 import { KeysService } from './keys/service.js';
 import { loaderAdminRoutes } from './loader/adminRoutes.js';
@@ -81,6 +83,8 @@ export interface AppOptions {
   publicQueryRateLimit?: RateLimit;
   /** Request, header and keep-alive timeouts of the HTTP server (defaults in src/http/timeouts.ts). */
   timeouts?: HttpTimeouts;
+  /** The location database visitors are looked up in (MYTHIC_GEOIP_DB); default: the shipped country database. */
+  geo?: Locator;
 }
 
 /** Builds the HTTP application around already-opened stores. It does not listen. */
@@ -140,6 +144,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clock,
     metaChanges,
     ipHashSecret: deriveIpHashSecret(options.adminKeyHash),
+    geo: options.geo ?? shippedGeoLookup(),
   });
   // Public scripts (/s/<pk>.js, /sdk/v1/core.js): outside the admin scope, no key needed.
   await app.register(loaderRoutes, { remoteConfigs: new RemoteConfigService(options.store, keys), assets: loadSdkAssets() });

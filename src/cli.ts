@@ -126,12 +126,16 @@ async function serve(config: Config): Promise<void> {
   let store: MetaStore | undefined;
   let events: EventStore | undefined;
   let app: FastifyInstance;
+  let geoLine = '';
   try {
     store = await openMetaStore(config);
     await store.migrate();
     events = await openEvents(config);
     // Loaded after the configuration is known to be valid, so a bad setting fails at once.
     const { buildApp } = await import('./app.js');
+    const { describeGeoLookup, openConfiguredGeoLookup } = await import('./ingest/geo/configuredGeoLookup.js');
+    const geo = openConfiguredGeoLookup(config);
+    geoLine = describeGeoLookup(geo, config);
     app = await buildApp({
       store,
       events,
@@ -145,6 +149,7 @@ async function serve(config: Config): Promise<void> {
         metaCacheTtlMs: config.metaCacheTtlMs,
       },
       timeouts: { requestMs: config.requestTimeoutMs, headersMs: config.headersTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
+      geo,
     });
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
@@ -159,7 +164,7 @@ async function serve(config: Config): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   announceAdminKey(admin, { ...config, port });
   process.stdout.write(
-    `Mythic ${VERSION} listening on http://${config.host}:${port} (meta store: ${describeMetaStore(config)}; events: ${events.description})\n`,
+    `Mythic ${VERSION} listening on http://${config.host}:${port} (meta store: ${describeMetaStore(config)}; events: ${events.description})\n${geoLine}\n`,
   );
   stopOnSignals(app, store, events);
 }

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
+import { mmdbFileProblem } from './ingest/geo/openGeoLookup.js';
 
 /**
  * Fastify's `trustProxy`: which peers are believed about the client's address (X-Forwarded-For).
@@ -40,6 +41,11 @@ export interface Config {
   clickhouseUrl?: string;
   /** A ClickHouse cluster name: DDL runs ON CLUSTER it, with Replicated tables (server URLs only). */
   clickhouseCluster?: string;
+  /**
+   * A MaxMind-DB City database (GeoLite2 or DB-IP Lite City) for country, region and city; unset:
+   * the shipped DB-IP Lite country database (country only).
+   */
+  geoipDb?: string;
 }
 
 /** A configuration mistake the operator must fix; printed as one line, never as a stack trace. */
@@ -68,6 +74,7 @@ export const SETTINGS = {
   metaCacheTtl: { flag: 'meta-cache-ttl', env: 'MYTHIC_META_CACHE_TTL', default: '1' },
   clickhouseUrl: { flag: 'clickhouse-url', env: 'MYTHIC_CLICKHOUSE_URL', default: undefined },
   clickhouseCluster: { flag: 'clickhouse-cluster', env: 'MYTHIC_CLICKHOUSE_CLUSTER', default: undefined },
+  geoipDb: { flag: 'geoip-db', env: 'MYTHIC_GEOIP_DB', default: undefined },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -249,6 +256,15 @@ function parseClickhouseCluster(raw: string, source: string, clickhouseUrl: { va
   return value;
 }
 
+/** A location database must be a readable MaxMind DB: said at start, not at the first visitor. */
+function parseGeoipDb(raw: string, source: string): string {
+  const problem = mmdbFileProblem(raw);
+  if (problem !== null) {
+    throw new ConfigError(`${source} must be a MaxMind DB City file (GeoLite2-City.mmdb or DB-IP's dbip-city-lite .mmdb): ${problem}`);
+  }
+  return raw;
+}
+
 /** The longest a node may go on using MetaStore rows it read: five minutes. */
 const MAX_META_CACHE_TTL_SECONDS = 300;
 
@@ -303,6 +319,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const clickhouseUrl = read('clickhouseUrl');
   const metaCacheTtl = read('metaCacheTtl');
   const clickhouseCluster = read('clickhouseCluster');
+  const geoipDb = read('geoipDb');
 
   if (!host.value?.trim()) throw new ConfigError(`${host.source} must not be empty`);
   if (!dataDir.value?.trim()) throw new ConfigError(`${dataDir.source} must not be empty`);
@@ -334,5 +351,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     ...(clickhouseCluster.value === undefined
       ? {}
       : { clickhouseCluster: parseClickhouseCluster(clickhouseCluster.value, clickhouseCluster.source, clickhouseUrl) }),
+    ...(geoipDb.value === undefined ? {} : { geoipDb: parseGeoipDb(geoipDb.value, geoipDb.source) }),
   };
 }

@@ -115,7 +115,10 @@ function eventsSql(load: SyntheticLoad): string {
       NULL AS country,
       list_element(${list(USER_AGENTS)}, (1 + person % ${USER_AGENTS.length})::INTEGER) AS user_agent,
       -- The commit order: rows arrive in time order, as ingestion would store them.
-      i + 1 AS seq
+      i + 1 AS seq,
+      -- Added after seq by a later migration, so the table holds them last.
+      NULL AS region,
+      NULL AS city
     FROM shaped`;
 }
 

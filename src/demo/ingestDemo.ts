@@ -1,6 +1,7 @@
 import type { IdentityLink, StoredEvent } from '../events/eventStore.js';
 import { enrich, identityLinks } from '../ingest/enrich.js';
 import { acceptEvents, DEFAULT_LIMITS } from '../ingest/events.js';
+import type { Locator } from '../ingest/geo/geoLookup.js';
 import type { IpStorage } from '../store/metaStore.js';
 import type { DemoSession } from './traffic.js';
 
@@ -9,6 +10,8 @@ export interface DemoClient {
   ipStorage: IpStorage;
   /** Only used when the client keeps keyed hashes of addresses. */
   ipHashSecret: Buffer;
+  /** The location database the server would look visitors up in. */
+  geo: Locator;
 }
 
 /** The rows a server would store for demo sessions. */
@@ -40,6 +43,7 @@ export function ingestDemoSessions(sessions: DemoSession[], client: DemoClient, 
           userAgent: null,
           ipStorage: client.ipStorage,
           ipHashSecret: client.ipHashSecret,
+          geo: client.geo,
         }),
       );
     }

@@ -12,6 +12,7 @@ import type { MetaStore } from '../store/metaStore.js';
 import { describeMetaStore, openMetaStore } from '../store/openMetaStore.js';
 import { DEMO_MARK, isMarkedDemo, UnmarkedDemoClient } from './demoMark.js';
 import { ingestDemoSessions } from './ingestDemo.js';
+import { openConfiguredGeoLookup } from '../ingest/geo/configuredGeoLookup.js';
 import type { DemoOptions } from './options.js';
 import { demoTraffic, type DemoSession } from './traffic.js';
 
@@ -51,6 +52,8 @@ export async function seedDemo(config: Config, options: DemoOptions, now: number
   let events: EventStore | undefined;
   let store: MetaStore | undefined;
   try {
+    // Opened first of all: a bad MYTHIC_GEOIP_DB fails before any store is touched.
+    const geo = openConfiguredGeoLookup(config);
     const eventStore = await openEventStore(config);
     events = eventStore;
     store = await openMetaStore(config);
@@ -65,7 +68,7 @@ export async function seedDemo(config: Config, options: DemoOptions, now: number
     await eventStore.deleteClient(DEMO_CLIENT.id);
     // The server keys its address hashes with a secret derived from the admin key, which this
     // command does not read; synthetic addresses need no stable hash, so any secret will do.
-    const target = { id: DEMO_CLIENT.id, ipStorage: row.ip_storage, ipHashSecret: randomBytes(32) };
+    const target = { id: DEMO_CLIENT.id, ipStorage: row.ip_storage, ipHashSecret: randomBytes(32), geo };
     const outcome: SeedOutcome = { client, created: existing === null, events: 0, sessions: 0, identityLinks: 0, from: Infinity, to: -Infinity, eventStore: eventStore.description };
     let pending: DemoSession[] = [];
     let pendingEvents = 0;

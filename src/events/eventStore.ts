@@ -42,8 +42,12 @@ export interface StoredEvent {
   is_bot: boolean;
   /** Never the raw address unless the client asked for it: truncated or keyed-hashed (client setting). */
   ip: string | null;
-  /** ISO 3166 alpha-2 where known (no GeoIP database ships yet, so usually null). */
+  /** ISO 3166-1 alpha-2 of the visitor's address where the location database knows it. */
   country: string | null;
+  /** The first-level subdivision's English name; only with a City database (MYTHIC_GEOIP_DB). */
+  region: string | null;
+  /** The city's English name; only with a City database. */
+  city: string | null;
   user_agent: string | null;
 }
 

@@ -65,7 +65,9 @@ export const RecentEvent = Type.Object({
   device_type: NullableString(),
   is_bot: Type.Boolean({ description: 'Classified as a bot at ingestion; kept, and excluded from reports by default.' }),
   ip: NullableString({ description: 'As stored under the client’s ip_storage setting: truncated, hashed, or null.' }),
-  country: NullableString(),
+  country: NullableString({ description: 'ISO 3166-1 alpha-2 code of the visitor’s address, looked up at ingestion; null when unknown.' }),
+  region: NullableString({ description: 'First-level subdivision (English name); only with a City database (MYTHIC_GEOIP_DB).' }),
+  city: NullableString({ description: 'City (English name); only with a City database (MYTHIC_GEOIP_DB).' }),
   user_agent: NullableString(),
 });
 

@@ -1,6 +1,8 @@
 import type { IdentityLink, StoredEvent } from '../events/eventStore.js';
 import type { AcceptedEvent } from './events.js';
 import type { IpStorage } from '../store/metaStore.js';
+import type { Locator } from './geo/geoLookup.js';
+import { NO_LOCATION, type Location } from './geo/location.js';
 import { storedIp } from './ip.js';
 import { UTM_FIELDS, urlParts, type UrlParts } from './urlParts.js';
 import { userAgentFacts } from './userAgent.js';
@@ -68,12 +70,26 @@ export interface RequestFacts {
   userAgent: string | null;
   ipStorage: IpStorage;
   ipHashSecret: Buffer;
+  /** Where an address is: the location database opened at start. */
+  geo: Locator;
+}
+
+/**
+ * Country, region and city of the visitor's full address: looked up here, before `storedIp`
+ * truncates or hashes it, since a truncated address (a /24) can lie in another city and a hashed
+ * one says nothing. Only the location is kept, never the address it came from. An event carrying
+ * `$geoip_disable: true` (posthog-js's option) is not looked up.
+ */
+function locationOf(event: AcceptedEvent, ip: string | null, geo: Locator): Location {
+  if (ip === null || event.properties.$geoip_disable === true) return NO_LOCATION;
+  return geo.locate(ip);
 }
 
 /** The row stored for an accepted event: page, referrer, UTM, browser and the address as the client wants it kept. */
 export function enrich(event: AcceptedEvent, request: RequestFacts): StoredEvent {
   const userAgent = event.user_agent ?? request.userAgent;
   const device = userAgentFacts(userAgent);
+  const ip = event.ip ?? request.ip;
   return {
     client_id: request.clientId,
     uuid: event.uuid,
@@ -87,9 +103,8 @@ export function enrich(event: AcceptedEvent, request: RequestFacts): StoredEvent
     properties: JSON.stringify(event.properties),
     ...pageFacts(event.properties),
     ...device,
-    ip: storedIp(event.ip ?? request.ip, request.ipStorage, request.clientId, request.ipHashSecret),
-    // No GeoIP database ships yet.
-    country: null,
+    ...locationOf(event, ip, request.geo),
+    ip: storedIp(ip, request.ipStorage, request.clientId, request.ipHashSecret),
     user_agent: userAgent,
   };
 }

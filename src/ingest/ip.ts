@@ -3,7 +3,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { IpStorage } from '../store/metaStore.js';
 
 /** IPv4-mapped IPv6 (`::ffff:192.0.2.1`, as dual-stack sockets report IPv4 peers) as plain IPv4. */
-function unmapped(ip: string): string {
+export function unmapped(ip: string): string {
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
   return mapped?.[1] ?? ip;
 }

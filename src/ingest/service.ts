@@ -6,6 +6,7 @@ import type { MetaChanges } from '../shared/metaChanges.js';
 import type { ClientRow, MetaStore } from '../store/metaStore.js';
 import { authenticate, checkOrigin, verifyProxyKey, visitorOf, type ConnectionFacts, type Visitor } from './access.js';
 import { enrich, identityLinks, type RequestFacts } from './enrich.js';
+import type { Locator } from './geo/geoLookup.js';
 import type { EventSink } from '../pipeline/eventSink.js';
 import { KeyedClients } from './keyedClients.js';
 import { acceptEvents, DEFAULT_LIMITS, unpackBody, type AcceptedEvent, type IngestLimits } from './events.js';
@@ -35,6 +36,8 @@ export interface IngestServiceOptions {
   metaChanges: MetaChanges;
   /** Keys the HMAC of hashed visitor addresses (clients with ip_storage 'hashed'). */
   ipHashSecret: Buffer;
+  /** Where visitors' addresses are (country, region, city), looked up before they are truncated or hashed. */
+  geo: Locator;
   limits?: Partial<IngestLimits>;
   rateLimits?: Partial<IngestRateLimits>;
   /**
@@ -153,13 +156,13 @@ export class IngestService {
   }
 
   async ingest(request: IngestRequest): Promise<IngestOutcome> {
-    const { sink, ipHashSecret } = this.options;
+    const { sink, ipHashSecret, geo } = this.options;
     const receivedAt = this.options.clock();
     const { client, accepted, trusted } = await this.vouch(request, receivedAt);
     const visitor = visitorOf(request, trusted, request.proxyKey !== undefined);
     await this.allow(request, client, trusted, visitor, receivedAt);
 
-    const facts: RequestFacts = { clientId: client.id, receivedAt, ...visitor, ipStorage: client.ip_storage, ipHashSecret };
+    const facts: RequestFacts = { clientId: client.id, receivedAt, ...visitor, ipStorage: client.ip_storage, ipHashSecret, geo };
     const events = accepted.map((event) => enrich(event, facts));
     // The life of the client the key was checked against: a hard delete of that life drops these
     // events even if they reach the journal after it (see EventWriter.forgetClient).

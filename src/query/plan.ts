@@ -79,4 +79,6 @@ export const STORED_COLUMN_OF: Partial<Record<Dimension, keyof StoredEvent & str
   device_type: 'device_type',
   event: 'event',
   country: 'country',
+  region: 'region',
+  city: 'city',
 };

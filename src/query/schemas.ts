@@ -35,6 +35,8 @@ export const DIMENSIONS = [
   'device_type',
   'event',
   'country',
+  'region',
+  'city',
 ] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
@@ -55,6 +57,8 @@ export const EQUALITY_FILTERS = [
   'os',
   'device_type',
   'country',
+  'region',
+  'city',
 ] as const;
 export type EqualityFilter = (typeof EQUALITY_FILTERS)[number];
 

@@ -9,16 +9,26 @@ const statements = (cluster?: string): string[] => {
   return [createDatabase(target), createLedger(target), ...CLICKHOUSE_MIGRATIONS.flatMap((m) => m.statements(target))];
 };
 
+/** Two nodes may run one step at once: every column an ALTER adds must be IF NOT EXISTS. */
+function idempotentAlter(statement: string): void {
+  if (!statement.startsWith('ALTER')) return;
+  const adds = statement.match(/ADD COLUMN/g) ?? [];
+  assert.ok(adds.length > 0, statement);
+  assert.equal((statement.match(/ADD COLUMN IF NOT EXISTS/g) ?? []).length, adds.length, statement);
+}
+
 it('with a cluster name, every DDL statement runs ON CLUSTER and every table is Replicated', () => {
   for (const statement of statements('main')) {
-    assert.match(statement, /^CREATE (DATABASE|TABLE) IF NOT EXISTS analytics(\.\w+)? ON CLUSTER main\b/, statement);
+    assert.match(statement, /^(CREATE (DATABASE|TABLE) IF NOT EXISTS|ALTER TABLE) analytics(\.\w+)? ON CLUSTER main\b/, statement);
+    idempotentAlter(statement);
     if (statement.startsWith('CREATE TABLE')) assert.match(statement, /ENGINE = Replicated(Replacing)?MergeTree\b/, statement);
   }
 });
 
 it('without one, plain idempotent statements and local engines', () => {
   for (const statement of statements()) {
-    assert.match(statement, /^CREATE (DATABASE|TABLE) IF NOT EXISTS /, statement);
+    assert.match(statement, /^(CREATE (DATABASE|TABLE) IF NOT EXISTS|ALTER TABLE) /, statement);
+    idempotentAlter(statement);
     assert.doesNotMatch(statement, /ON CLUSTER|Replicated/, statement);
   }
 });

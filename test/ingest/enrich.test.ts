@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { enrich, identityLinks, pageFacts } from '../../src/ingest/enrich.js';
 import type { AcceptedEvent } from '../../src/ingest/events.js';
+import { shippedGeoLookup } from '../../src/ingest/geo/openGeoLookup.js';
 import { forwardedFor, hashIp, limitedAddress, storedIp, truncateIp } from '../../src/ingest/ip.js';
 import { isDomainOrSubdomain, requestingHost } from '../../src/ingest/origin.js';
 import { userAgentFacts } from '../../src/ingest/userAgent.js';
@@ -184,7 +185,7 @@ describe('enrich and identityLinks', () => {
     user_agent: null,
     alias: null,
   };
-  const request = { clientId: 'c', receivedAt: 2000, ip: '203.0.113.9', userAgent: USER_AGENTS.iphone, ipStorage: 'truncated' as const, ipHashSecret: Buffer.from('k') };
+  const request = { clientId: 'c', receivedAt: 2000, ip: '203.0.113.9', userAgent: USER_AGENTS.iphone, ipStorage: 'truncated' as const, ipHashSecret: Buffer.from('k'), geo: shippedGeoLookup() };
 
   it('builds the stored row, with the request’s visitor unless the event names one', () => {
     const row = enrich(base, request);

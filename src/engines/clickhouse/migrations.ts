@@ -1,6 +1,6 @@
 import type { ClickHouseConnection } from './connection.js';
 import { chTime } from './values.js';
-import { createDatabase, createEvents, createIdentities, createLedger, tablesOf, type SchemaTarget } from './schema.js';
+import { addGeoColumns, createDatabase, createEvents, createIdentities, createLedger, tablesOf, type SchemaTarget } from './schema.js';
 
 /**
  * Numbered steps, recorded in a ledger. ClickHouse has no transactions around DDL, so safety with
@@ -18,6 +18,7 @@ export interface Migration {
 export const CLICKHOUSE_MIGRATIONS: Migration[] = [
   { version: 1, name: 'events', statements: (t) => [createEvents(t)] },
   { version: 2, name: 'identity links', statements: (t) => [createIdentities(t)] },
+  { version: 3, name: 'region and city of the visitor', statements: (t) => [addGeoColumns(t)] },
 ];
 
 export async function migrate(connection: ClickHouseConnection, target: SchemaTarget): Promise<void> {

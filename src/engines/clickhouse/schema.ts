@@ -42,6 +42,18 @@ export const createLedger = (target: SchemaTarget): string =>
     version UInt32, name String, applied_at DateTime64(3, 'UTC')
   ) ENGINE = ${engine(target, 'ReplacingMergeTree')} ORDER BY version`;
 
+/** Region and city names repeat across a client's events: stored by dictionary, like country. */
+const LOW_CARDINALITY_TEXT = 'LowCardinality(Nullable(String))';
+const GEO_COLUMNS = ['region', 'city'];
+
+/**
+ * Migration 3 on a database created before it: the columns `createEvents` now holds. ADD COLUMN IF
+ * NOT EXISTS keeps it idempotent, as every step must be (see migrations.ts); on a database created
+ * with them it changes nothing.
+ */
+export const addGeoColumns = (target: SchemaTarget): string =>
+  `ALTER TABLE ${tablesOf(target.database).events}${onCluster(target)} ${GEO_COLUMNS.map((name) => `ADD COLUMN IF NOT EXISTS ${name} ${LOW_CARDINALITY_TEXT}`).join(', ')}`;
+
 const nullable = (names: string[], type = 'Nullable(String)'): string => names.map((name) => `${name} ${type}`).join(',\n    ');
 
 export const createEvents = (target: SchemaTarget): string =>
@@ -56,7 +68,7 @@ export const createEvents = (target: SchemaTarget): string =>
     ${nullable(['session_id', 'device_id', 'anon_distinct_id'])},
     properties String,
     ${nullable(['url', 'host', 'path', 'referrer', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'])},
-    ${nullable(['browser', 'os', 'device_type', 'country'], 'LowCardinality(Nullable(String))')},
+    ${nullable(['browser', 'os', 'device_type', 'country', ...GEO_COLUMNS], LOW_CARDINALITY_TEXT)},
     browser_version Nullable(String),
     is_bot Bool,
     ip Nullable(String),
@@ -84,6 +96,7 @@ export const EVENT_COLUMNS = [
   'client_id', 'uuid', 'event', 'distinct_id', 'timestamp', 'received_at', 'session_id', 'device_id', 'anon_distinct_id', 'properties',
   'url', 'host', 'path', 'referrer', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content',
   'browser', 'browser_version', 'os', 'device_type', 'is_bot', 'ip', 'country', 'user_agent',
+  'region', 'city',
 ] as const;
 
 /**

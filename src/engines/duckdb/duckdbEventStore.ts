@@ -16,7 +16,7 @@ import type { FunnelPlan, ReportPlan } from '../../query/plan.js';
 import { duckdbFunnel } from './funnel.js';
 import { duckdbReport } from './report.js';
 import type { BuiltQuery } from './scope.js';
-import { DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, HIGHEST_SEQ, INSERT_FROM_JSON_COLUMNS, RAISE_SEQ_HIGH_WATER } from './schema.js';
+import { APPENDER_COLUMNS, DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, HIGHEST_SEQ, INSERT_FROM_JSON_COLUMNS, RAISE_SEQ_HIGH_WATER } from './schema.js';
 
 /**
  * Up to this many rows a group goes through the appender (a few microseconds of fixed cost, but
@@ -188,14 +188,14 @@ export class DuckDbEventStore implements EventStore {
     const appender = this.appender;
     try {
       for (const [i, row] of rows.entries()) {
-        for (const [name, type] of EVENT_COLUMNS) {
-          const value = row[name];
+        for (const [name, type] of APPENDER_COLUMNS) {
+          const value = name === 'seq' ? firstSeq + i : row[name];
           if (value === null) appender.appendNull();
+          else if (type === 'BIGINT') appender.appendBigInt(BigInt(value as number));
           else if (type === 'DOUBLE') appender.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(value as number) * 1000n));
           else if (type === 'BOOLEAN') appender.appendBoolean(value as boolean);
           else appender.appendVarchar(value as string);
         }
-        appender.appendBigInt(BigInt(firstSeq + i));
         appender.endRow();
       }
       appender.flushSync();

@@ -1,11 +1,11 @@
 import type { StoredEvent } from '../../events/eventStore.js';
 
 /**
- * Columns of `events` in table order, with the type the staging table uses to receive them from
- * JavaScript. Times travel as DOUBLE epoch milliseconds (exact for any real date) and are turned
- * into TIMESTAMPTZ by SQL.
+ * Columns of `events` created with the table, in table order, with the type the staging table uses
+ * to receive them from JavaScript. Times travel as DOUBLE epoch milliseconds (exact for any real
+ * date) and are turned into TIMESTAMPTZ by SQL.
  */
-export const EVENT_COLUMNS = [
+const FIRST_EVENT_COLUMNS = [
   ['client_id', 'VARCHAR'],
   ['uuid', 'VARCHAR'],
   ['event', 'VARCHAR'],
@@ -35,6 +35,18 @@ export const EVENT_COLUMNS = [
   ['country', 'VARCHAR'],
   ['user_agent', 'VARCHAR'],
 ] as const satisfies readonly (readonly [keyof StoredEvent, string])[];
+
+/** Columns added by later migrations: the table holds them after `seq`, in this order. */
+export const LATER_EVENT_COLUMNS = [
+  ['region', 'VARCHAR'],
+  ['city', 'VARCHAR'],
+] as const satisfies readonly (readonly [keyof StoredEvent, string])[];
+
+/** Every StoredEvent column of `events` (not `seq`). */
+export const EVENT_COLUMNS = [...FIRST_EVENT_COLUMNS, ...LATER_EVENT_COLUMNS];
+
+/** The table's columns in its own order, as the appender must fill them: `seq` sits between the first and the later ones. */
+export const APPENDER_COLUMNS = [...FIRST_EVENT_COLUMNS, ['seq', 'BIGINT'] as const, ...LATER_EVENT_COLUMNS];
 
 const TIME_COLUMNS = new Set<string>(['timestamp', 'received_at']);
 
@@ -122,6 +134,15 @@ export const DUCKDB_MIGRATIONS: { version: number; name: string; sql: string }[]
       INSERT INTO seq_high_water SELECT coalesce(max(seq), 0) FROM events;
     `,
   },
+  {
+    version: 5,
+    name: 'region and city of the visitor',
+    // Looked up at ingestion from a City database (MYTHIC_GEOIP_DB); events stored before have none.
+    sql: `
+      ALTER TABLE events ADD COLUMN region VARCHAR;
+      ALTER TABLE events ADD COLUMN city VARCHAR;
+    `,
+  },
 ];
 
 /** Run inside a transaction that deletes events, before it does: remembers the highest seq stored. */
@@ -136,7 +157,7 @@ export const HIGHEST_SEQ = 'SELECT greatest((SELECT coalesce(max(seq), 0) FROM e
  * appender's one native call per value costs.
  */
 const COLUMN_LISTS = JSON.stringify({ ...Object.fromEntries(EVENT_COLUMNS.map(([name, type]) => [name, `${type}[]`])), seq: 'BIGINT[]' });
-export const INSERT_FROM_JSON_COLUMNS = `INSERT INTO events SELECT ${EVENT_COLUMNS.map(([name]) =>
+export const INSERT_FROM_JSON_COLUMNS = `INSERT INTO events (${EVENT_COLUMNS.map(([name]) => `"${name}"`).join(', ')}, seq) SELECT ${EVENT_COLUMNS.map(([name]) =>
   TIME_COLUMNS.has(name) ? `make_timestamp(CAST(s."${name}" AS BIGINT) * 1000)::TIMESTAMPTZ` : `s."${name}"`,
 ).join(', ')}, s.seq
   FROM (SELECT ${EVENT_COLUMNS.map(([name]) => `unnest(j."${name}") AS "${name}"`).join(', ')}, unnest(j.seq) AS seq
