@@ -88,7 +88,7 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
   const visitors = async (filters: Record<string, unknown>): Promise<number> => Number((await query({ metrics: ['unique_visitors'], filters })).rows[0]?.[0] ?? 0);
   /** Waits until the KPI shows `expected` visitors (cards reload after a filter changes). */
   const kpiVisitors = async (expected: number): Promise<void> => {
-    await page.waitForFunction((want) => document.querySelector('.kpi[data-metric="unique_visitors"] .value')?.getAttribute('data-value') === want, String(expected));
+    await page.locator(`.kpi[data-metric="unique_visitors"] .value[data-value="${expected}"]`).waitFor();
   };
   /** A table's rows as [value, first metric], as the page shows them. */
   const tableRows = (dimension: string): Promise<[string, number][]> =>
@@ -192,7 +192,7 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
     await pages.getByRole('tab', { name: 'Top pages' }).click();
     const long = page.locator(`.breakdown-body[data-dimension="path"] tr[data-value="${LONG_PATH}"] .row-filter`);
     assert.equal(await long.getAttribute('title'), LONG_PATH);
-    const fits = await long.locator('.truncate').evaluate((el) => ({ cut: el.scrollWidth > el.clientWidth, lines: Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)) }));
+    const fits = await long.locator('.truncate').evaluate((el) => ({ cut: el.scrollWidth > el.clientWidth, lines: Math.round(el.getBoundingClientRect().height / parseFloat(el.ownerDocument.defaultView!.getComputedStyle(el).lineHeight)) }));
     assert.deepEqual(fits, { cut: true, lines: 1 }, 'cut with an ellipsis on one line, not broken mid-word');
 
     await pages.getByRole('button', { name: 'Details' }).click();
@@ -215,7 +215,7 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
     const locations = page.locator('[data-card="locations"]');
     await locations.getByRole('tab', { name: 'Map' }).click();
     await locations.locator('path.country.visited').first().waitFor();
-    const shaded = await locations.locator('path.country.visited').evaluateAll((paths) => paths.map((p) => [p.getAttribute('data-country'), Number(p.getAttribute('data-visitors'))]));
+    const shaded = await locations.locator('path.country.visited').evaluateAll((paths) => paths.map((p) => [p.getAttribute('data-country') ?? '', Number(p.getAttribute('data-visitors'))] as [string, number]));
     assert.deepEqual(new Map(shaded), new Map(known.map((row) => [String(row[0]), Number(row[1])])));
     assert.ok(await locations.getByRole('link', { name: 'IP Geolocation by DB-IP' }).getAttribute('href'), 'https://db-ip.com');
 
@@ -232,13 +232,13 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
   it('shows one error with Retry for an unknown client, and no placeholder that waits forever', async () => {
     await page.goto(`${mythic.baseUrl}/#/clients/no-such-client/analytics`);
     await page.locator('.page-error').waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('.placeholder[aria-busy="true"]').length === 0);
+    await page.locator('.placeholder[aria-busy="true"]').first().waitFor({ state: 'detached' });
     assert.equal(await page.locator('.page-error').count(), 1);
     assert.equal(await page.locator('.error-note').count(), 0, 'no card shows an error of its own');
     assert.equal(await page.getByText('Loading').count(), 0);
     await page.getByRole('button', { name: 'Retry' }).click();
     await page.locator('.page-error').waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('.placeholder[aria-busy="true"]').length === 0);
+    await page.locator('.placeholder[aria-busy="true"]').first().waitFor({ state: 'detached' });
     assert.equal(await page.locator('.page-error').count(), 1, 'still one after Retry');
   });
 });
