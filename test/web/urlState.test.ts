@@ -14,8 +14,8 @@ describe('the analytics page state in the URL', () => {
         { dimension: 'referrer_host', op: 'is_not', values: [null, 'google.com'] },
       ],
       steps: [
-        { kind: 'path', value: '/pricing?x=1,2' },
-        { kind: 'event', value: 'Sign up: done' },
+        { path: '/pricing?x=1,2' },
+        { event: 'Sign up: done' },
       ],
       tabs: { pages: 'entry_path', locations: 'map' },
     };
@@ -76,7 +76,13 @@ describe('the analytics page state in the URL', () => {
     ]);
   });
 
+  it('writes funnel steps readably', () => {
+    assert.equal(formatState({ ...defaultState(), steps: [{ path: '/' }, { event: 'Signup' }] }), 'steps=path:/,event:Signup');
+    assert.deepEqual(parseState('steps=path:/,event:Signup').steps, [{ path: '/' }, { event: 'Signup' }]);
+  });
+
   it('parses a filter clause alone', () => {
+    assert.equal(formatState({ ...defaultState(), filters: [{ dimension: 'path', op: 'is', values: ['/blog/a,b'] }] }), 'f=path:is:/blog/a%2Cb');
     assert.deepEqual(parseFilter('event:contains:sign%20up'), { dimension: 'event', op: 'contains', values: ['sign up'] });
     assert.equal(parseFilter(''), null);
   });

@@ -11,10 +11,8 @@ import type { FilterClause, FilterDimension, FilterOp } from './scope.js';
  * path such as `/a,b` survives; an empty value in an `is`/`is_not` list is "(none)" (JSON null).
  */
 
-export interface FunnelStepDraft {
-  kind: 'event' | 'path';
-  value: string;
-}
+/** A funnel step as the funnel API takes it (the funnel card's `FunnelStep` has the same shape). */
+export type FunnelStepDraft = { event: string } | { path: string };
 
 export interface PageState {
   period: Period;
@@ -56,6 +54,9 @@ export function defaultState(): PageState {
   return { period: { ...DEFAULT_PERIOD }, compare: false, filters: [], includeBots: false, steps: [], tabs: {} };
 }
 
+/** Percent-encodes a value, keeping `/` readable (paths are most filters): only `,` and `:` separate. */
+const encodeValue = (value: string): string => encodeURIComponent(value).replace(/%2F/g, '/');
+
 function decode(text: string): string | null {
   try {
     return decodeURIComponent(text.replace(/\+/g, ' '));
@@ -95,7 +96,7 @@ export function parseFilter(text: string): FilterClause | null {
 }
 
 export function formatFilter(clause: FilterClause): string {
-  return `${clause.dimension}:${clause.op}:${clause.values.map((v) => (v === null ? '' : encodeURIComponent(v))).join(',')}`;
+  return `${clause.dimension}:${clause.op}:${clause.values.map((v) => (v === null ? '' : encodeValue(v))).join(',')}`;
 }
 
 function parseSteps(text: string): FunnelStepDraft[] | null {
@@ -105,7 +106,7 @@ function parseSteps(text: string): FunnelStepDraft[] | null {
     if (!match) return null;
     const value = decode(match[2]!);
     if (value === null) return null;
-    steps.push({ kind: match[1] as FunnelStepDraft['kind'], value });
+    steps.push(match[1] === 'event' ? { event: value } : { path: value });
   }
   return steps.length <= MAX_STEPS ? steps : null;
 }
@@ -156,7 +157,7 @@ export function formatState(state: PageState): string {
   if (state.compare) parts.push('compare=1');
   if (state.includeBots) parts.push('bots=1');
   for (const clause of state.filters) parts.push(`f=${formatFilter(clause)}`);
-  if (state.steps.length > 0) parts.push(`steps=${state.steps.map((s) => `${s.kind}:${encodeURIComponent(s.value)}`).join(',')}`);
+  if (state.steps.length > 0) parts.push(`steps=${state.steps.map((s) => ('event' in s ? `event:${encodeValue(s.event)}` : `path:${encodeValue(s.path)}`)).join(',')}`);
   for (const key of TAB_KEYS) {
     const tab = state.tabs[key];
     if (tab !== undefined) parts.push(`${key}=${encodeURIComponent(tab)}`);
