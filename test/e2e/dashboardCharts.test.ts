@@ -104,6 +104,10 @@ describe('browser: the analytics chart reads well at every period', { skip: CHRO
         await show(period);
         const labels = await chartLabels(page);
         assertReadable(labels, `${period} at ${viewport.width}px`);
+        if (viewport === PHONE) {
+          const sideways = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+          assert.equal(sideways, 0, `${period} at ${viewport.width}px: the page does not scroll sideways`);
+        }
         if (period === '12mo') assert.ok(labels.y.some((label) => /^1\d,\d{3}$/.test(label.text)), `five-digit labels shown whole: ${labels.y.map((b) => b.text).join(' ')}`);
       }
     }

@@ -226,7 +226,7 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
     assert.match(await hashQuery(), new RegExp(`f=country:is:${code}`));
     await kpiVisitors(await visitors({ country: { is: [code] } }));
     await locations.getByRole('tab', { name: 'Countries' }).click();
-    assert.match(await locations.locator('.breakdown-body[data-dimension="country"] tbody tr').first().innerText(), new RegExp(String(name)));
+    assert.match(await locations.locator('.breakdown-body[data-dimension="country"] tbody tr').first().innerText(), new RegExp(`${name} \\(${code}\\)`), 'countries by name and ISO code');
   });
 
   it('shows one error with Retry for an unknown client, and no placeholder that waits forever', async () => {

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'preact/hooks';
 import { Dialog } from '../ui/Dialog.js';
-import { valueLabel } from './dimensions.js';
+import { rowLabel, valueLabel } from './dimensions.js';
 import { MetricTable } from './MetricTable.js';
 import { useCardQuery } from './pageStatus.js';
 import { runQuery, type Metric, type QueryResult, type ResultSet } from './query.js';
@@ -125,7 +125,7 @@ function BreakdownTable({ scope, tab, onFilter }: { scope: PageScope; tab: Break
           result={{ columns: data.columns, rows }}
           heading={tab.label}
           metrics={tab.metrics}
-          labelOf={(value) => valueLabel(tab.dimension, value)}
+          labelOf={(value) => rowLabel(tab.dimension, value)}
           bars
           {...(select ? { onSelect: select } : {})}
         />
@@ -178,7 +178,7 @@ function DetailsDialog({ scope, tab, onClose, onFilter }: { scope: PageScope; ta
             result={{ columns: data.columns, rows }}
             heading={tab.label}
             metrics={tab.metrics}
-            labelOf={(value) => valueLabel(tab.dimension, value)}
+            labelOf={(value) => rowLabel(tab.dimension, value)}
             bars
             {...(onFilter
               ? {

@@ -52,3 +52,9 @@ export function valueLabel(dimension: string, value: string | number | null | un
   if (dimension === 'country') return countryName(String(value));
   return String(value);
 }
+
+/** A breakdown row's text: a country also shows its ISO code ("Germany (DE)"), as the API holds it. */
+export function rowLabel(dimension: string, value: string | number | null | undefined): string {
+  const label = valueLabel(dimension, value);
+  return dimension === 'country' && typeof value === 'string' && value !== '' && label !== value ? `${label} (${value.toUpperCase()})` : label;
+}
