@@ -169,22 +169,31 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
     await sources.getByText('Show (none)').waitFor();
     assert.equal(await sources.locator('tbody tr').count(), 0);
     await sources.getByLabel('Show (none)').check();
-    assert.deepEqual(await tableRows('utm_source'), [['', await visitors({})]]);
+    const everyone = await visitors({});
+    await eventually(async () => assert.deepEqual(await tableRows('utm_source'), [['', everyone]]));
+
+    // The keyboard moves between tabs too: one tab stop per card, arrow keys within it.
+    await sources.getByRole('tab', { name: 'UTM source' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await sources.locator('[role="tab"][aria-selected="true"]', { hasText: 'UTM medium' }).waitFor();
+    assert.match(await hashQuery(), /sources=utm_medium/);
+    await page.keyboard.press('ArrowLeft');
+    await sources.locator('[role="tab"][aria-selected="true"]', { hasText: 'UTM source' }).waitFor();
+    assert.equal(await sources.locator('[role="tab"][tabindex="0"]').count(), 1);
 
     const pages = page.locator('[data-card="pages"]');
     await pages.getByRole('tab', { name: 'Entry pages' }).click();
     const entries = await query({ metrics: ['sessions'], dimensions: ['entry_path'], limit: 10 });
-    await page.locator('.breakdown-body[data-dimension="entry_path"] tbody tr').first().waitFor();
-    assert.deepEqual(await tableRows('entry_path'), entries.rows.map((row) => [String(row[0]), Number(row[1])]));
+    await eventually(async () => assert.deepEqual(await tableRows('entry_path'), entries.rows.map((row) => [String(row[0]), Number(row[1])])));
 
     await page.reload();
     await page.locator('.breakdown-body[data-dimension="entry_path"] tbody tr').first().waitFor();
     assert.equal(await page.locator('[data-card="sources"]').getByRole('tab', { name: 'UTM source' }).getAttribute('aria-selected'), 'true', 'tabs survive a reload');
 
     // Events: `$pageview` is internal and hidden; Signup shows.
-    assert.deepEqual((await tableRows('event')).map(([value]) => value), ['Signup']);
+    await eventually(async () => assert.deepEqual((await tableRows('event')).map(([value]) => value), ['Signup']));
     await page.locator('[data-card="events"]').getByLabel('Show (none) and $ events').check();
-    assert.deepEqual((await tableRows('event')).map(([value]) => value).sort(), ['$pageview', 'Signup']);
+    await eventually(async () => assert.deepEqual((await tableRows('event')).map(([value]) => value).sort(), ['$pageview', 'Signup']));
   });
 
   it('truncates long values on one line with the full value on hover, and searches the details', async () => {
@@ -200,7 +209,7 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
     await dialog.locator('tbody tr').first().waitFor();
     assert.equal(await dialog.locator('tbody tr').count(), 3);
     await dialog.getByRole('searchbox').fill('pric');
-    assert.deepEqual(await dialog.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-value'))), ['/pricing']);
+    await eventually(async () => assert.deepEqual(await dialog.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-value'))), ['/pricing']));
     await dialog.locator('tbody tr .row-filter').click();
     assert.equal(await dialog.count(), 0, 'choosing a row closes the dialog');
     assert.deepEqual(await chips(), ['Page is /pricing']);

@@ -201,6 +201,19 @@ function DetailsDialog({ scope, tab, onClose, onFilter }: { scope: PageScope; ta
   );
 }
 
+/** Arrow keys, Home and End move between a card's tabs (the WAI-ARIA tabs pattern: one tab stop per card). */
+function moveTab(event: KeyboardEvent, group: BreakdownGroup, currentId: string, onTab: (tab: string) => void): void {
+  const index = group.tabs.findIndex((t) => t.id === currentId);
+  const last = group.tabs.length - 1;
+  const next = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: last }[event.key];
+  if (next === undefined) return;
+  event.preventDefault();
+  const tab = group.tabs[(next + group.tabs.length) % group.tabs.length]!;
+  onTab(tab.id);
+  // Focus follows the choice once the tab is rendered as selected.
+  requestAnimationFrame(() => document.getElementById(`tab-${group.id}-${tab.id}`)?.focus());
+}
+
 /** A card of tabs; the chosen tab lives in the page's URL state. */
 export function BreakdownCard(props: { scope: PageScope; group: BreakdownGroup; tab: string | undefined; onTab: (tab: string) => void; onFilter?: (clause: FilterClause) => void }) {
   const { group, scope } = props;
@@ -210,7 +223,7 @@ export function BreakdownCard(props: { scope: PageScope; group: BreakdownGroup; 
     <section class="card breakdown" aria-labelledby={`card-${group.id}`} data-card={group.id}>
       <div class="card-head">
         <h3 id={`card-${group.id}`}>{group.title}</h3>
-        <div class="card-tabs" role="tablist" aria-label={group.title}>
+        <div class="card-tabs" role="tablist" aria-label={group.title} onKeyDown={(event) => moveTab(event, group, current.id, props.onTab)}>
           {group.tabs.map((tab) => (
             <button
               type="button"
@@ -219,6 +232,7 @@ export function BreakdownCard(props: { scope: PageScope; group: BreakdownGroup; 
               id={`tab-${group.id}-${tab.id}`}
               aria-selected={tab.id === current.id ? 'true' : 'false'}
               aria-controls={panelId}
+              tabIndex={tab.id === current.id ? 0 : -1}
               onClick={() => props.onTab(tab.id)}
             >
               {tab.label}
