@@ -241,13 +241,13 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
   it('shows one error with Retry for an unknown client, and no placeholder that waits forever', async () => {
     await page.goto(`${mythic.baseUrl}/#/clients/no-such-client/analytics`);
     await page.locator('.page-error').waitFor();
-    await page.locator('.placeholder[aria-busy="true"]').first().waitFor({ state: 'detached' });
+    await page.locator('.frame-placeholder[aria-busy="true"]').first().waitFor({ state: 'detached' });
     assert.equal(await page.locator('.page-error').count(), 1);
     assert.equal(await page.locator('.error-note').count(), 0, 'no card shows an error of its own');
-    assert.equal(await page.getByText('Loading').count(), 0);
+    assert.equal(await page.locator('.loading').count(), 0, 'no "Loading…" left on screen');
     await page.getByRole('button', { name: 'Retry' }).click();
     await page.locator('.page-error').waitFor();
-    await page.locator('.placeholder[aria-busy="true"]').first().waitFor({ state: 'detached' });
+    await page.locator('.frame-placeholder[aria-busy="true"]').first().waitFor({ state: 'detached' });
     assert.equal(await page.locator('.page-error').count(), 1, 'still one after Retry');
   });
 });

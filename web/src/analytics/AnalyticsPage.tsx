@@ -4,7 +4,7 @@ import { href, navigateQuery, useHashPath } from '../router.js';
 import type { Client } from '../types.js';
 import { useAsync } from '../ui/useAsync.js';
 import { alignToBuckets } from './alignBuckets.js';
-import { BREAKDOWN_GROUPS, BreakdownCard, EventsCard, Placeholder } from './Breakdown.js';
+import { BREAKDOWN_GROUPS, BreakdownCard, EventsCard, FramePlaceholder } from './Breakdown.js';
 import { Chart, type ChartSeries } from './Chart.js';
 import type { Grain } from './chartAxis.js';
 import { FilterBar } from './FilterBar.js';
@@ -31,7 +31,7 @@ const COLOR_VARS: Record<string, string> = { unique_visitors: '--accent', page_v
 function Kpis({ scope }: { scope: PageScope }) {
   const result = useCardQuery('kpis', () => runQuery({ ...scopeFields(scope), metrics: KPI_METRICS, ...(scope.compare ? { compare: 'previous_period' } : {}) }), [scope]);
   const data = result.data;
-  if (!data) return <Placeholder busy={result.loading} rows={2} />;
+  if (!data) return <FramePlaceholder busy={result.loading} rows={2} />;
   const row = data.rows[0];
   const previous = data.compare;
   return (
@@ -97,7 +97,7 @@ function TimeSeries({ scope }: { scope: PageScope }) {
     <section class="card" aria-labelledby="timeseries-title">
       <h2 id="timeseries-title">Visitors and page views</h2>
       {!chart || !result.data ? (
-        <Placeholder busy={result.loading} rows={6} />
+        <FramePlaceholder busy={result.loading} rows={6} />
       ) : (
         <>
           <Chart labels={chart.labels} grain={chart.grain} series={chart.series} title={`Visitors and page views by ${chart.grain}`} />

@@ -99,11 +99,11 @@ function visibleRows(result: QueryResult, dimension: FilterDimension, showHidden
   return showHidden ? result.rows : result.rows.filter((row) => !isHiddenRow(dimension, row[0] ?? null));
 }
 
-export function Placeholder({ busy, rows = 5 }: { busy: boolean; rows?: number }) {
+export function FramePlaceholder({ busy, rows = 5 }: { busy: boolean; rows?: number }) {
   return (
-    <div class="placeholder" aria-busy={busy ? 'true' : 'false'}>
+    <div class="frame-placeholder" aria-busy={busy ? 'true' : 'false'}>
       {Array.from({ length: rows }, (_, i) => (
-        <span class="placeholder-line" key={i} />
+        <span class="frame-placeholder-line" key={i} />
       ))}
     </div>
   );
@@ -117,7 +117,7 @@ function BreakdownTable({ scope, tab, onFilter }: { scope: PageScope; tab: Break
   const rows = useMemo(() => (data ? visibleRows(data, tab.dimension, showHidden).slice(0, TOP_N) : []), [data, showHidden, tab]);
   const hiddenCount = data ? data.rows.length - visibleRows(data, tab.dimension, false).length : 0;
   const select = onFilter && ((value: Row[number]) => onFilter({ dimension: tab.dimension, op: 'is', values: [value === null || value === '' ? null : String(value)] }));
-  if (!data) return <Placeholder busy={result.loading} />;
+  if (!data) return <FramePlaceholder busy={result.loading} />;
   return (
     <div class="breakdown-body" data-dimension={tab.dimension}>
       {rows.length > 0 ? (
@@ -170,7 +170,7 @@ function DetailsDialog({ scope, tab, onClose, onFilter }: { scope: PageScope; ta
           </label>
         </div>
         {!data ? (
-          <Placeholder busy={result.loading} rows={8} />
+          <FramePlaceholder busy={result.loading} rows={8} />
         ) : rows.length === 0 ? (
           <p class="hint">Nothing matches.</p>
         ) : (

@@ -31,7 +31,7 @@ export function WorldMap({ scope, onFilter }: { scope: PageScope; onFilter?: (cl
   if (data) for (const row of data.rows) if (typeof row[0] === 'string' && row[0] !== '') visitors.set(row[0].toUpperCase(), numberAt(data, row, 'unique_visitors'));
   const max = Math.max(0, ...visitors.values());
   if (shapesError) return <p class="hint">The map could not be loaded; the Countries tab lists the same numbers.</p>;
-  if (!shapes || !data) return <div class="placeholder map-placeholder" aria-busy={result.loading || !shapes ? 'true' : 'false'} />;
+  if (!shapes || !data) return <div class="frame-placeholder map" aria-busy={result.loading || !shapes ? 'true' : 'false'} />;
   return (
     <figure class="world-map">
       <svg viewBox={shapes.WORLD_VIEWBOX} role="group" aria-label="Visitors by country">
