@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useCallback, useMemo, useState } from 'preact/hooks';
 import { api, enc } from '../api.js';
 import { href } from '../router.js';
 import type { Client } from '../types.js';
@@ -7,45 +7,21 @@ import { useAsync } from '../ui/useAsync.js';
 import { alignToBuckets } from './alignBuckets.js';
 import { Breakdown, BREAKDOWNS } from './Breakdown.js';
 import { Chart, type ChartSeries } from './Chart.js';
-import { changeOf, formatMetric, METRIC_LABELS } from './format.js';
-import { FunnelBuilder } from './Funnel.js';
+import { METRIC_LABELS } from './format.js';
+import { loadClientInfo } from './clientInfo.js';
+import { FirstRun } from './FirstRun.js';
+import { FunnelBuilder, type FunnelStep } from './Funnel.js';
+import { Kpis } from './Kpis.js';
 import { LiveEvents } from './LiveEvents.js';
 import { MetricTable } from './MetricTable.js';
+import { PageStatusContext } from './pageStatus.js';
 import { PeriodPicker } from './PeriodPicker.js';
 import { numberAt, periodFields, runQuery, timeDimensionOf, type Metric, type Period, type QueryResult } from './query.js';
+import type { PageScope } from './scope.js';
+import { VisitorsNow } from './VisitorsNow.js';
 
-const KPI_METRICS: Metric[] = ['unique_visitors', 'page_views', 'sessions', 'bounce_rate', 'avg_session_duration', 'views_per_session'];
 const CHART_METRICS: Metric[] = ['unique_visitors', 'page_views'];
 const COLORS: Record<string, string> = { unique_visitors: '#2563eb', page_views: '#16a34a' };
-
-function Kpis({ result }: { result: QueryResult }) {
-  const row = result.rows[0];
-  const previous = result.compare;
-  return (
-    <dl class="kpis">
-      {KPI_METRICS.map((metric) => {
-        const value = numberAt(result, row, metric);
-        const before = previous ? numberAt(previous, previous.rows[0], metric) : null;
-        return (
-          <div class="kpi" key={metric} data-metric={metric}>
-            <dt>{METRIC_LABELS[metric]}</dt>
-            <dd>
-              <span class="value" data-value={value}>
-                {formatMetric(metric, value)}
-              </span>
-              {before !== null && (
-                <span class="change" data-previous={before}>
-                  {' '}
-                  {changeOf(value, before) ?? `up from ${formatMetric(metric, before)}`} vs previous period
-                </span>
-              )}
-            </dd>
-          </div>
-        );
-      })}
-    </dl>
-  );
-}
 
 /** The numbers behind the chart, as a table: for screen readers, and to read exact values. */
 function ChartData({ result, dimension }: { result: QueryResult; dimension: string }) {
@@ -101,29 +77,44 @@ export function AnalyticsPage({ clientId, clientName }: { clientId: string; clie
     setPeriod(next);
     if (next.name !== 'custom' || (next.from !== '' && next.to !== '' && next.from <= next.to)) setApplied(next);
   };
-  const kpis = useAsync(
-    () => runQuery({ client_id: clientId, metrics: KPI_METRICS, ...periodFields(applied), ...(compare ? { compare: 'previous_period' } : {}) }),
-    [clientId, applied, compare],
-  );
-  const tz = kpis.data?.period.timezone;
+  // TEMPORARY (webcards, until the page from i13-webpage replaces this): the scope, the steps and
+  // one error banner with Retry, enough to place and test the cards.
+  const [includeBots, setIncludeBots] = useState(false);
+  const [steps, setSteps] = useState<FunnelStep[]>([]);
+  const [failures, setFailures] = useState<Record<string, unknown>>({});
+  const [retryRound, setRetryRound] = useState(0);
+  const report = useCallback((card: string, error: unknown) => setFailures((all) => (all[card] === (error ?? undefined) ? all : { ...all, [card]: error ?? undefined })), []);
+  const status = useMemo(() => ({ retryRound, report }), [retryRound, report]);
+  const failure = Object.values(failures).find((error) => error);
+  const scope: PageScope = { clientId, period: applied, compare, filters: [], includeBots };
   return (
-    <section class="analytics">
-      <div class="heading">
-        <h1>Analytics</h1>
-        {clientName === undefined ? <ClientName clientId={clientId} /> : <span>{clientName}</span>}
-      </div>
-      <PeriodPicker period={period} onChange={choose} compare={compare} onCompare={setCompare} />
-      {tz && <p class="hint">Days and hours are in the client’s timezone, {tz}.</p>}
-      <ErrorNote error={kpis.error} />
-      {kpis.data ? <Kpis result={kpis.data} /> : !kpis.error && <Loading what="totals" />}
-      <TimeSeries clientId={clientId} period={applied} compare={compare} />
-      <div class="grid">
-        {BREAKDOWNS.map((spec) => (
-          <Breakdown key={spec.dimension} clientId={clientId} period={applied} spec={spec} />
-        ))}
-      </div>
-      <FunnelBuilder clientId={clientId} period={applied} />
-    </section>
+    <PageStatusContext.Provider value={status}>
+      <section class="analytics">
+        <div class="heading">
+          <h1>Analytics</h1>
+          {clientName === undefined ? <ClientName clientId={clientId} /> : <span>{clientName}</span>}
+          <VisitorsNow scope={scope} />
+        </div>
+        {failure !== undefined && (
+          <div class="page-error" role="alert">
+            <ErrorNote error={failure} />
+            <button type="button" onClick={() => setRetryRound((n) => n + 1)}>
+              Retry
+            </button>
+          </div>
+        )}
+        <PeriodPicker period={period} onChange={choose} compare={compare} onCompare={setCompare} />
+        <FirstRun scope={scope} onIncludeBots={setIncludeBots} />
+        <Kpis scope={scope} />
+        <TimeSeries clientId={clientId} period={applied} compare={compare} />
+        <div class="grid">
+          {BREAKDOWNS.map((spec) => (
+            <Breakdown key={spec.dimension} clientId={clientId} period={applied} spec={spec} />
+          ))}
+        </div>
+        <FunnelBuilder scope={scope} steps={steps} onStepsChange={setSteps} />
+      </section>
+    </PageStatusContext.Provider>
   );
 }
 
@@ -135,10 +126,13 @@ function ClientName({ clientId }: { clientId: string }) {
 }
 
 export function LiveEventsPage({ clientId }: { clientId: string }) {
+  // TEMPORARY (webcards): the client's name and zone for the live view; the page owner's version replaces it.
+  const info = useAsync(() => loadClientInfo(clientId), [clientId]);
   return (
     <section>
       <h1>Live events</h1>
-      <LiveEvents clientId={clientId} />
+      <ErrorNote error={info.error} />
+      {info.data ? <LiveEvents clientId={clientId} clientName={info.data.name} timezone={info.data.timezone} /> : !info.error && <Loading what="the client" />}
     </section>
   );
 }
