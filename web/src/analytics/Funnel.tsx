@@ -4,7 +4,7 @@ import { formatCount, percent } from './format.js';
 import { useCardQuery } from './pageStatus.js';
 import { periodFields, runFunnel, runQuery } from './query.js';
 import { SavedFunnels } from './SavedFunnels.js';
-import type { FunnelStep } from './savedFunnels.js';
+import type { FunnelStep } from './funnelsApi.js';
 import { scopeFields, type PageScope } from './scope.js';
 
 /**

@@ -3,7 +3,7 @@ import { ConfirmDialog } from '../ui/Dialog.js';
 import { TextField } from '../ui/Field.js';
 import { onSubmitRun, useSubmit } from '../ui/useSubmit.js';
 import { useCardQuery } from './pageStatus.js';
-import { savedFunnels, type FunnelStep, type SavedFunnel } from './savedFunnels.js';
+import { savedFunnels, type FunnelStep, type SavedFunnel } from './funnelsApi.js';
 
 /**
  * The client's saved funnels beside the builder: pick one to load its steps, save the steps shown
@@ -79,7 +79,7 @@ export function SavedFunnels({
             if (funnel) onLoad(funnel);
           }}
         >
-          <option value="">{!list.data ? 'Loading…' : list.data.length === 0 ? 'None saved yet' : 'Choose a saved funnel'}</option>
+          <option value="">{!list.data ? '—' : list.data.length === 0 ? 'None saved yet' : 'Choose a saved funnel'}</option>
           {list.data?.map((f) => (
             <option key={f.id} value={f.id}>
               {f.name}
