@@ -129,14 +129,15 @@ export function FirstRun({
   onFirstEvent?: () => void;
 }) {
   const tick = useVisibleTicks(FIRST_EVENT_POLL_MS);
-  // Asked again on every tick only while there is no event yet.
-  const wasWaiting = useRef(false);
-  const ever = useCardQuery('first-run', () => everQuery(scope.clientId), [scope.clientId, wasWaiting.current ? tick : -1]);
+  // Asked again on every tick only while the client (the one it was seen for) has no event yet.
+  const waitingFor = useRef<string | null>(null);
+  const stillWaiting = waitingFor.current === scope.clientId;
+  const ever = useCardQuery('first-run', () => everQuery(scope.clientId), [scope.clientId, stillWaiting ? tick : -1]);
   const waiting = ever.data === 0;
   useEffect(() => {
     if (ever.data === undefined) return;
-    if (wasWaiting.current && ever.data > 0) onFirstEvent();
-    wasWaiting.current = ever.data === 0;
+    if (waitingFor.current === scope.clientId && ever.data > 0) onFirstEvent();
+    waitingFor.current = ever.data === 0 ? scope.clientId : null;
   }, [ever.data]);
   if (waiting) return <Welcome clientId={scope.clientId} tick={tick} />;
   if (ever.data === undefined) return null;
