@@ -1,7 +1,16 @@
 import type { StoredEvent } from '../events/eventStore.js';
 import type { TimeGrain } from './period.js';
 import type { OffsetSegment } from './zone.js';
-import type { Dimension, FunnelStepInput, Metric, QueryFiltersInput } from './schemas.js';
+import { SOURCE_DIMENSIONS, type Attribution, type Dimension, type FilterDimension, type FunnelStepInput, type Metric, type SourceDimension } from './schemas.js';
+
+/**
+ * One dimension's filter as engines read it: `is` / `is_not` with the listed strings and whether
+ * "no value" (JSON null) is listed, or `contains` with its text. A plain string arrives as
+ * `is` of that one value.
+ */
+export type FilterCondition = { op: 'is' | 'is_not'; values: string[]; none: boolean } | { op: 'contains'; text: string };
+
+export type ScopeFilters = { [K in FilterDimension]?: FilterCondition } & { url_contains?: string; include_bots?: boolean };
 
 /**
  * A validated query reduced to what an engine needs to answer it: no HTTP, no defaults left to
@@ -12,7 +21,9 @@ export interface EventScope {
   /** [from, to) in epoch ms, UTC. */
   from: number;
   to: number;
-  filters: QueryFiltersInput;
+  filters: ScopeFilters;
+  /** Absent means `event`: each event carries its own source. */
+  attribution?: Attribution;
 }
 
 export interface ReportPlan extends EventScope {
@@ -35,6 +46,19 @@ export interface FunnelPlan extends EventScope {
   windowMs: number;
 }
 
+const isSource = (name: string): name is SourceDimension => (SOURCE_DIMENSIONS as readonly string[]).includes(name);
+
+/**
+ * Whether the plan reads sources from each session's first event: only with visit attribution
+ * and a source dimension or filter asked, so any other plan pays for no extra join.
+ */
+export const needsVisitSources = (scope: EventScope, dimensions: readonly Dimension[] = []): boolean =>
+  scope.attribution === 'visit' && (dimensions.some(isSource) || Object.keys(scope.filters).some((name) => isSource(name)));
+
+/** Whether this source column is read from the session's first event in `scope`. */
+export const attributedToVisit = (scope: EventScope, dimensions: readonly Dimension[], column: string): boolean =>
+  isSource(column) && needsVisitSources(scope, dimensions);
+
 export const isTimeGrain = (dimension: Dimension): dimension is TimeGrain =>
   dimension === 'hour' || dimension === 'day' || dimension === 'week' || dimension === 'month';
 
@@ -48,6 +72,8 @@ export const STORED_COLUMN_OF: Partial<Record<Dimension, keyof StoredEvent & str
   utm_source: 'utm_source',
   utm_medium: 'utm_medium',
   utm_campaign: 'utm_campaign',
+  utm_term: 'utm_term',
+  utm_content: 'utm_content',
   browser: 'browser',
   os: 'os',
   device_type: 'device_type',

@@ -28,6 +28,8 @@ export const DIMENSIONS = [
   'utm_source',
   'utm_medium',
   'utm_campaign',
+  'utm_term',
+  'utm_content',
   'browser',
   'os',
   'device_type',
@@ -36,7 +38,10 @@ export const DIMENSIONS = [
 ] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
-/** Filters that match one stored column exactly (url_contains and include_bots are handled apart). */
+/**
+ * Filterable dimensions read from one stored column of the event (string or operator, see
+ * FilterValue). url_contains and include_bots are handled apart.
+ */
 export const EQUALITY_FILTERS = [
   'path',
   'event',
@@ -52,6 +57,23 @@ export const EQUALITY_FILTERS = [
   'country',
 ] as const;
 export type EqualityFilter = (typeof EQUALITY_FILTERS)[number];
+
+/**
+ * Every dimension a filter can name: the stored columns, and the session's entry and exit page
+ * (which keep every event of the sessions whose first / last page view matches).
+ */
+export const FILTER_DIMENSIONS = [...EQUALITY_FILTERS, 'entry_path', 'exit_path'] as const;
+export type FilterDimension = (typeof FILTER_DIMENSIONS)[number];
+
+/** Dimensions and filters that `attribution: "visit"` takes from the session's first event. */
+export const SOURCE_DIMENSIONS = ['referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
+export type SourceDimension = (typeof SOURCE_DIMENSIONS)[number];
+
+export const ATTRIBUTIONS = ['event', 'visit'] as const;
+export type Attribution = (typeof ATTRIBUTIONS)[number];
+
+/** Values one `is` / `is_not` list may hold. */
+export const MAX_FILTER_VALUES = 50;
 
 export const MAX_LIMIT = 10_000;
 export const DEFAULT_LIMIT = 1000;
@@ -77,15 +99,61 @@ const RangeBound = (description: string) =>
     description,
   });
 
+/** A filter value as sent: a string (equals), or exactly one operator. JSON null in a list is "no value". */
+export type FilterValue = string | { is: (string | null)[] } | { is_not: (string | null)[] } | { contains: string };
+
+const FilterValueList = (description: string) =>
+  Type.Array(Type.Union([FilterText, Type.Null()]), {
+    minItems: 1,
+    maxItems: MAX_FILTER_VALUES,
+    [ERROR_MESSAGE]: `must be a list of 1–${MAX_FILTER_VALUES} values, each a non-empty string or null`,
+    description,
+  });
+
+/**
+ * One schema with two types rather than a union of four: Ajv reports a union's failure once per
+ * branch, so `{"is": [], "is_not": ["x"]}` read as a string error, two unknown fields and a list
+ * error at once. With string and object keywords side by side, each mistake gives one message.
+ */
+const FilterValueSchema = Type.Unsafe<FilterValue>({
+  type: ['string', 'object'],
+  minLength: 1,
+  maxLength: 1024,
+  properties: {
+    is: FilterValueList('Any of these values (OR). null matches events without a value, the “(none)” row.'),
+    is_not: FilterValueList(
+      'None of these values. Events without a value are kept (as Plausible keeps “(none)”) unless null is listed too.',
+    ),
+    contains: Type.String({ minLength: 1, maxLength: 1024, description: 'Case-insensitive substring; % and _ are literal characters. Events without a value never match.' }),
+  },
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  [ERROR_MESSAGE]: 'must be a non-empty string, or an object with exactly one of is, is_not, contains',
+  description: 'A string (equals, as `"country": "US"`), or one operator: `{"is": [v, …]}`, `{"is_not": [v, …]}` or `{"contains": "text"}`.',
+  examples: ['US', { is: ['US', 'CA'] }, { is_not: [null] }, { contains: 'blog' }],
+});
+
 export const QueryFilters = Type.Object(
   {
     url_contains: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'Substring of the full URL (case-sensitive).' })),
-    ...Object.fromEntries(EQUALITY_FILTERS.map((name) => [name, Type.Optional(FilterText)])),
+    ...Object.fromEntries(FILTER_DIMENSIONS.map((name) => [name, Type.Optional(FilterValueSchema)])),
     include_bots: Type.Optional(Type.Boolean({ description: 'Count events flagged as bots too (default false).' })),
   },
-  { additionalProperties: false, description: 'Each filter given must match (exact values, except url_contains).' },
+  {
+    additionalProperties: false,
+    description:
+      'Each filter given must match. `entry_path` / `exit_path` keep every event of the sessions whose first / last page view matches (an event without a session: its own path, if a page view). With `attribution: "visit"`, `referrer_host` and `utm_*` match the session’s first event.',
+  },
 );
-export type QueryFiltersInput = { [K in EqualityFilter]?: string } & { url_contains?: string; include_bots?: boolean };
+export type QueryFiltersInput = { [K in FilterDimension]?: FilterValue } & { url_contains?: string; include_bots?: boolean };
+
+const AttributionField = Type.Optional(
+  Type.Enum([...ATTRIBUTIONS], {
+    description:
+      'Whose `referrer_host` and `utm_*` an event counts under, as dimensions and filters: `event` (default) its own; `visit` its session’s first event’s in the period (as Plausible credits sources; an event without a session is its own visit, and a session that began before the period is credited from its first event inside it).',
+  }),
+);
 
 const periodFields = {
   period: Type.Optional(
@@ -111,6 +179,7 @@ export const QueryBody = Type.Object(
     conversion_event: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Required iff `conversions` is asked: the event counted.' })),
     dimensions: Type.Optional(Type.Array(DimensionName, { maxItems: 3, uniqueItems: true, description: 'At most one of hour, day, week, month.' })),
     filters: Type.Optional(QueryFilters),
+    attribution: AttributionField,
     ...periodFields,
     compare: Type.Optional(Type.Literal('previous_period')),
     order_by: Type.Optional(
@@ -172,6 +241,7 @@ export const FunnelBody = Type.Object(
     window_seconds: Type.Optional(Type.Integer({ minimum: MIN_WINDOW_SECONDS, maximum: MAX_WINDOW_SECONDS, description: `Default ${DEFAULT_WINDOW_SECONDS}.` })),
     ...periodFields,
     filters: Type.Optional(QueryFilters),
+    attribution: AttributionField,
   },
   { additionalProperties: false, title: 'Funnel' },
 );

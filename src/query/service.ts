@@ -7,6 +7,7 @@ import type { MetaStore } from '../store/metaStore.js';
 import { authorizeRead, type QueryCaller } from '../keys/readAccess.js';
 import { cellsOf, fillTimeBuckets, sortRows, tooManyCells } from './fill.js';
 import { previousPeriod, resolvePeriod, timeBuckets, type ResolvedPeriod } from './period.js';
+import { planFilters } from './filters.js';
 import { isTimeGrain, type EventScope } from './plan.js';
 import { checkedMetrics, checkedPeriod, checkedRange, orderOf } from './rules.js';
 import {
@@ -46,8 +47,8 @@ export class QueryService {
     return { timezone: client.timezone, now: this.clock() };
   }
 
-  private scope(clientId: string, period: ResolvedPeriod, filters: EventScope['filters']): EventScope {
-    return { clientId, from: period.from, to: period.to, filters };
+  private scope(input: QueryInput | FunnelInput, period: ResolvedPeriod): EventScope {
+    return { clientId: input.client_id, from: period.from, to: period.to, filters: planFilters(input.filters ?? {}), attribution: input.attribution ?? 'event' };
   }
 
   async query(caller: QueryCaller, input: QueryInput): Promise<QueryResultView> {
@@ -67,7 +68,7 @@ export class QueryService {
     const columns = [...dimensions, ...metrics];
     const limit = input.limit ?? DEFAULT_LIMIT;
     const timeIndex = dimensions.findIndex(isTimeGrain);
-    const scope = this.scope(input.client_id, period, input.filters ?? {});
+    const scope = this.scope(input, period);
     const plan = {
       ...scope,
       metrics,
@@ -98,7 +99,7 @@ export class QueryService {
     const period = resolvePeriod(periodInput, timezone, now);
     checkedRange(input, period);
     const windowSeconds = input.window_seconds ?? DEFAULT_WINDOW_SECONDS;
-    const scope = this.scope(input.client_id, period, input.filters ?? {});
+    const scope = this.scope(input, period);
     const { reached: counts } = await this.events.funnel({ ...scope, steps: input.steps, windowMs: windowSeconds * 1000 });
     return {
       steps: input.steps.map((step, i) => ({

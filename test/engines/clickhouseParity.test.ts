@@ -3,8 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import type { EventStore, FunnelResult, IdentityLink, ReportResult, StoredEvent } from '../../src/events/eventStore.js';
+import { planFilters } from '../../src/query/filters.js';
 import type { FunnelPlan, ReportPlan } from '../../src/query/plan.js';
-import type { Dimension, FunnelStepInput, Metric, QueryFiltersInput } from '../../src/query/schemas.js';
+import type { Attribution, Dimension, FilterValue, FunnelStepInput, Metric, QueryFiltersInput } from '../../src/query/schemas.js';
 import { offsetSegments } from '../../src/query/zone.js';
 import { storedEvent } from '../helpers/events.js';
 import { CLICKHOUSE_SKIP_REASON, openClickHouseTestStore } from '../helpers/clickhouseEngine.js';
@@ -34,10 +35,12 @@ const eventArb = fc.record({
   minute: fc.integer({ min: -24 * 60, max: 5 * 24 * 60 }),
   session_id: maybe(['s1', 's2', 's3', 's4', 's5']),
   path: fc.constantFrom(...PATHS),
-  referrer_host: maybe(['google.com', 'news.test']),
+  referrer_host: maybe(['google.com', 'news.test', 'News.Test']),
   utm_source: maybe(['mail', 'ads']),
   utm_medium: maybe(['cpc']),
-  utm_campaign: maybe(['spring']),
+  utm_campaign: maybe(['spring', '50%_off']),
+  utm_term: maybe(['shoes']),
+  utm_content: maybe(['Banner']),
   browser: maybe(['Chrome', 'Firefox']),
   os: maybe(['Linux', 'iOS']),
   device_type: maybe(['desktop', 'mobile']),
@@ -98,27 +101,54 @@ async function storeBoth(stores: Pick<EventStore, 'append'>[], batches: { events
 // --- Plans.
 const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata'];
 const METRIC_LIST: Metric[] = ['page_views', 'unique_visitors', 'sessions', 'events', 'bounce_rate', 'avg_session_duration', 'views_per_session', 'conversions'];
-const PLAIN_DIMENSIONS: Dimension[] = ['path', 'entry_path', 'exit_path', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'browser', 'os', 'device_type', 'event', 'country'];
+const PLAIN_DIMENSIONS: Dimension[] = ['path', 'entry_path', 'exit_path', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'browser', 'os', 'device_type', 'event', 'country'];
 const GRAINS: Dimension[] = ['hour', 'day', 'week', 'month'];
 
+/** Values a filter may name: stored ones, one never stored, and case or `%`/`_` variants for `contains`. */
+const FILTER_VALUES: Partial<Record<keyof QueryFiltersInput, string[]>> = {
+  path: PATHS,
+  entry_path: PATHS,
+  exit_path: PATHS,
+  referrer_host: ['google.com', 'news.test', 'GOOGLE', 'nowhere'],
+  utm_source: ['mail', 'ads'],
+  utm_campaign: ['spring', '50%_off', '%', '_', 'Spring'],
+  utm_term: ['shoes'],
+  utm_content: ['banner', 'Banner'],
+  browser: ['Chrome', 'Firefox', 'chr'],
+  device_type: ['desktop', 'mobile'],
+  event: ['$pageview', 'signup', 'SIGN'],
+  country: ['DE', 'FR', 'de'],
+};
+const FILTERED = Object.keys(FILTER_VALUES) as (keyof typeof FILTER_VALUES)[];
+const valueArb = (name: keyof typeof FILTER_VALUES): fc.Arbitrary<FilterValue> => {
+  const values = FILTER_VALUES[name] as string[];
+  const list = fc.uniqueArray(fc.oneof({ arbitrary: fc.constantFrom(...values), weight: 3 }, { arbitrary: fc.constant(null), weight: 1 }), { minLength: 1, maxLength: 3 });
+  return fc.oneof(fc.constantFrom(...values), list.map((is) => ({ is })), list.map((is_not) => ({ is_not })), fc.constantFrom(...values).map((contains) => ({ contains })));
+};
 const oneFilterArb: fc.Arbitrary<QueryFiltersInput> = fc.oneof(
-  fc.record({ path: fc.constantFrom(...PATHS) }),
-  fc.record({ event: fc.constantFrom('$pageview', 'signup') }),
-  fc.record({ browser: fc.constantFrom('Chrome', 'Firefox') }),
-  fc.record({ country: fc.constant('DE') }),
-  fc.record({ utm_source: fc.constant('mail') }),
-  fc.record({ url_contains: fc.constantFrom('n=1', 'x.test/a', '/é') }),
+  { arbitrary: fc.constantFrom(...FILTERED).chain((name) => valueArb(name).map((value) => ({ [name]: value }) as QueryFiltersInput)), weight: 5 },
+  { arbitrary: fc.record({ url_contains: fc.constantFrom('n=1', 'x.test/a', '/é') }), weight: 1 },
 );
-/** Few filters at a time: every filter at once leaves nothing to compare. */
-const filtersArb: fc.Arbitrary<QueryFiltersInput> = fc
-  .tuple(fc.array(oneFilterArb, { maxLength: 2 }), fc.option(fc.boolean(), { nil: undefined }))
-  .map(([filters, bots]) => Object.assign({}, ...filters, bots === undefined ? {} : { include_bots: bots }) as QueryFiltersInput);
+/** Few filters at a time, as the API takes them (converted by the service's own planFilters): every filter at once leaves nothing to compare. */
+const filtersOf = (one: fc.Arbitrary<QueryFiltersInput>) =>
+  fc
+    .tuple(fc.array(one, { maxLength: 2 }), fc.option(fc.boolean(), { nil: undefined }))
+    .map(([filters, bots]) => planFilters(Object.assign({}, ...filters, bots === undefined ? {} : { include_bots: bots }) as QueryFiltersInput));
+const filtersArb = filtersOf(oneFilterArb);
+/**
+ * Without entry/exit paths: with two page views of a session at one millisecond, which one is
+ * the entry is either engine's pick (as for the entry_path dimension), so data with such ties
+ * compares them only in the tie-free funnel property.
+ */
+const tieSafeFiltersArb = filtersOf(oneFilterArb.filter((f) => f.entry_path === undefined && f.exit_path === undefined));
+const attributionArb = fc.constantFrom<Attribution>('event', 'visit');
 const rangeArb = fc.record({ zone: fc.constantFrom(...ZONES), fromHour: fc.integer({ min: -30, max: 100 }), hours: fc.integer({ min: 0, max: 160 }), extraMs: fc.integer({ min: 0, max: 3_599_999 }) });
 
 const reportPlanArb = fc
   .record({
     range: rangeArb,
     filters: filtersArb,
+    attribution: attributionArb,
     metrics: fc.uniqueArray(fc.constantFrom(...METRIC_LIST), { minLength: 1, maxLength: 4 }),
     plain: fc.uniqueArray(fc.constantFrom(...PLAIN_DIMENSIONS), { maxLength: 2 }),
     grain: fc.option(fc.constantFrom(...GRAINS), { nil: undefined }),
@@ -135,6 +165,7 @@ const reportPlanArb = fc
       from,
       to,
       filters: p.filters,
+      attribution: p.attribution,
       metrics: p.metrics,
       dimensions,
       offsets: p.grain === undefined ? [] : offsetSegments(p.range.zone, from, to),
@@ -148,10 +179,11 @@ const reportPlanArb = fc
   });
 
 const stepArb: fc.Arbitrary<FunnelStepInput> = fc.oneof(fc.record({ event: fc.constantFrom('$pageview', 'signup', 'buy') }), fc.record({ path: fc.constantFrom('/', '/a', '/b') }));
-const funnelPlanArb = fc.record({ range: rangeArb, filters: filtersArb, steps: fc.array(stepArb, { minLength: 2, maxLength: 4 }), windowMinutes: fc.integer({ min: 1, max: 3000 }) }).map(
-  (p): FunnelPlan => {
+const funnelPlanArb = (filters: fc.Arbitrary<FunnelPlan['filters']>) => fc
+  .record({ range: rangeArb, filters, attribution: attributionArb, steps: fc.array(stepArb, { minLength: 2, maxLength: 4 }), windowMinutes: fc.integer({ min: 1, max: 3000 }) })
+  .map((p): FunnelPlan => {
     const from = BASE + p.range.fromHour * HOUR;
-    return { clientId: '', from, to: from + p.range.hours * HOUR, filters: p.filters, steps: p.steps, windowMs: p.windowMinutes * 60_000 };
+    return { clientId: '', from, to: from + p.range.hours * HOUR, filters: p.filters, attribution: p.attribution, steps: p.steps, windowMs: p.windowMinutes * 60_000 };
   },
 );
 
@@ -200,7 +232,7 @@ describe('ClickHouse gives DuckDB’s answers', { skip: CLICKHOUSE_SKIP_REASON }
 
   it('for random funnels, same-millisecond events included', async () => {
     await fc.assert(
-      fc.asyncProperty(datasetArb(40), fc.array(funnelPlanArb, { minLength: 1, maxLength: 3 }), async (data, plans) => {
+      fc.asyncProperty(datasetArb(40), fc.array(funnelPlanArb(tieSafeFiltersArb), { minLength: 1, maxLength: 3 }), async (data, plans) => {
         const { clientId, batches } = materialise(data, false);
         await storeBoth([duck, house], batches);
         for (const generic of plans) {
@@ -209,6 +241,20 @@ describe('ClickHouse gives DuckDB’s answers', { skip: CLICKHOUSE_SKIP_REASON }
         }
       }),
       { numRuns: Number(process.env.PARITY_RUNS ?? 25) },
+    );
+  });
+
+  it('for random funnels with entry and exit path filters, without ties', async () => {
+    await fc.assert(
+      fc.asyncProperty(datasetArb(40), fc.array(funnelPlanArb(filtersArb), { minLength: 1, maxLength: 3 }), async (data, plans) => {
+        const { clientId, batches } = materialise(data, true);
+        await storeBoth([duck, house], batches);
+        for (const generic of plans) {
+          const plan = { ...generic, clientId };
+          same(await house.funnel(plan), await duckdbFunnel(duck, plan), plan);
+        }
+      }),
+      { numRuns: Number(process.env.PARITY_RUNS ?? 10) },
     );
   });
 

@@ -2,17 +2,19 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import fc from 'fast-check';
 import type { EventStore } from '../../src/events/eventStore.js';
+import { planFilters } from '../../src/query/filters.js';
 import { cellsOf, sortRows, type Cell } from '../../src/query/fill.js';
 import { bucketKey, TIME_GRAINS, timeBuckets } from '../../src/query/period.js';
-import type { Dimension, Metric } from '../../src/query/schemas.js';
+import type { Attribution, Dimension, FilterValue, Metric } from '../../src/query/schemas.js';
 import { offsetAt, offsetSegments } from '../../src/query/zone.js';
 import { describeEachEngine, type OpenedEngine } from '../helpers/engines.js';
 import { storedEvent } from '../helpers/events.js';
 
 /*
  * Each engine's SQL against the one JavaScript definition of what it must compute: a row's time
- * bucket key (bucketKey in period.ts) and the order of a sorted, limited report (sortRows in
- * fill.ts). The service fills and labels buckets from period.ts and sorts time reports with
+ * bucket key (bucketKey in period.ts), the order of a sorted, limited report (sortRows in
+ * fill.ts), and which events a filter keeps under either attribution (`keeps` below, the
+ * README's rules written as code). The service fills and labels buckets from period.ts and sorts time reports with
  * fill.ts, so an engine that drifted from either would give answers that disagree with itself.
  */
 
@@ -25,6 +27,57 @@ const SEED = 20261205;
 
 /** Text that orders differently by UTF-16 code unit and by code point, and upper before lower case. */
 const text = fc.option(fc.string({ unit: fc.constantFrom('a', 'b', 'B', 'é', '~', '\uE000', '\uFF5E', '\u{1F600}', '\u{10000}'), maxLength: 3 }), { nil: null });
+
+/** Nullable text drawn from `values`. */
+const maybe = (values: string[]): fc.Arbitrary<string | null> => fc.option(fc.constantFrom(...values), { nil: null });
+
+type FilteredDimension = 'country' | 'referrer_host' | 'utm_source' | 'path' | 'entry_path' | 'exit_path';
+interface ModelRow {
+  uuid: string;
+  timestamp: number;
+  session: string | null;
+  event: string;
+  path: string;
+  referrer_host: string | null;
+  utm_source: string | null;
+  country: string | null;
+}
+
+/** Operators over values the rows hold and do not, null, case variants and LIKE's wildcards. */
+const FILTER_TEXT = ['DE', 'de', 'google.com', 'GOOGLE', 'news.test', '_', '%', 'mail', '/a', '/b', '/B', '/é', '/b%_c', 'x'];
+const filterValueArb: fc.Arbitrary<FilterValue> = fc.oneof(
+  fc.constantFrom(...FILTER_TEXT),
+  fc.uniqueArray(fc.option(fc.constantFrom(...FILTER_TEXT), { nil: null }), { minLength: 1, maxLength: 3 }).map((is) => ({ is })),
+  fc.uniqueArray(fc.option(fc.constantFrom(...FILTER_TEXT), { nil: null }), { minLength: 1, maxLength: 3 }).map((is_not) => ({ is_not })),
+  fc.constantFrom(...FILTER_TEXT).map((contains) => ({ contains })),
+);
+
+/** The row whose sources `row` counts under: its session's first (by time, then uuid) with visit attribution, else itself. */
+function visitOf(rows: ModelRow[], row: ModelRow, attribution: Attribution): ModelRow {
+  if (attribution === 'event' || row.session === null) return row;
+  return rows.filter((r) => r.session === row.session).sort((a, b) => a.timestamp - b.timestamp || (a.uuid < b.uuid ? -1 : 1))[0] as ModelRow;
+}
+
+/** A row's entry or exit page: its session's first or last page view, or its own path if it has no session and is a page view. */
+function sessionPathOf(rows: ModelRow[], row: ModelRow, which: 'entry_path' | 'exit_path'): string | null {
+  if (row.session === null) return row.event === '$pageview' ? row.path : null;
+  const views = rows.filter((r) => r.session === row.session && r.event === '$pageview').sort((a, b) => a.timestamp - b.timestamp);
+  return (which === 'entry_path' ? views[0] : views[views.length - 1])?.path ?? null;
+}
+
+function matchesValue(value: string | null, filter: FilterValue): boolean {
+  if (typeof filter === 'string') return value === filter;
+  if ('contains' in filter) return value !== null && value.toLowerCase().includes(filter.contains.toLowerCase());
+  const list = 'is' in filter ? filter.is : filter.is_not;
+  const listed = list.includes(value);
+  return 'is' in filter ? listed : !listed;
+}
+
+function keeps(rows: ModelRow[], row: ModelRow, name: FilteredDimension, filter: FilterValue, attribution: Attribution): boolean {
+  if (name === 'entry_path' || name === 'exit_path') return matchesValue(sessionPathOf(rows, row, name), filter);
+  if (name === 'referrer_host' || name === 'utm_source') return matchesValue(visitOf(rows, row, attribution)[name], filter);
+  return matchesValue(row[name], filter);
+}
 
 describeEachEngine('engine agreement with period.ts and fill.ts', (engine) => {
   let opened: OpenedEngine;
@@ -124,6 +177,55 @@ describeEachEngine('engine agreement with period.ts and fill.ts', (engine) => {
         },
       ),
       { numRuns: 80, seed: SEED },
+    );
+  });
+  it('keeps exactly the events the filter rules say, under either attribution', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            session: fc.option(fc.constantFrom('s1', 's2', 's3'), { nil: null }),
+            pageview: fc.boolean(),
+            path: fc.constantFrom('/a', '/B', '/b%_c', '/é'),
+            referrer_host: maybe(['google.com', 'News.test', 'x_y.test']),
+            utm_source: maybe(['Mail', '50%']),
+            country: maybe(['DE', 'FR']),
+          }),
+          { minLength: 1, maxLength: 25 },
+        ),
+        fc.constantFrom<FilteredDimension>('country', 'referrer_host', 'utm_source', 'path', 'entry_path', 'exit_path'),
+        filterValueArb,
+        fc.constantFrom<Attribution>('event', 'visit'),
+        async (events, name, value, attribution) => {
+          clients += 1;
+          const clientId = `filters-${clients}`;
+          const base = Date.UTC(2026, 2, 1);
+          const rows: ModelRow[] = events.map((e, i) => ({ ...e, uuid: `u${String(i).padStart(3, '0')}`, timestamp: base + i * 1000, event: e.pageview ? '$pageview' : 'click' }));
+          await store.append(
+            rows.map((r) => storedEvent({ client_id: clientId, uuid: r.uuid, timestamp: r.timestamp, received_at: r.timestamp, session_id: r.session, event: r.event, path: r.path, referrer_host: r.referrer_host, utm_source: r.utm_source, country: r.country })),
+            [],
+          );
+          const result = await store.report({
+            clientId,
+            from: base,
+            to: base + rows.length * 1000,
+            filters: planFilters({ [name]: value }),
+            attribution,
+            metrics: ['events'],
+            dimensions: ['referrer_host'],
+            offsets: [],
+            sortAndLimit: { orderBy: [{ column: 'events', direction: 'desc' }], limit: 100 },
+          });
+          const expected = new Map<string | null, number>();
+          for (const row of rows.filter((r) => keeps(rows, r, name, value, attribution))) {
+            const source = visitOf(rows, row, attribution).referrer_host;
+            expected.set(source, (expected.get(source) ?? 0) + 1);
+          }
+          const actual = new Map(result.rows.map((row) => [row.dimensions.referrer_host as string | null, row.metrics.events as number]));
+          assert.deepEqual(actual, expected, `${name} ${JSON.stringify(value)} ${attribution}`);
+        },
+      ),
+      { numRuns: 120, seed: SEED },
     );
   });
 });

@@ -2,7 +2,7 @@ import { isTimeGrain, STORED_COLUMN_OF, type ReportPlan } from '../../query/plan
 import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../../query/schemas.js';
 import type { QueryParams } from './connection.js';
 import type { Tables } from './schema.js';
-import { eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
+import { columnValue, eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
 
 /**
  * One report as ClickHouse SQL, giving the answers the DuckDB engine gives (its report.ts states
@@ -100,7 +100,7 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, links: boolea
   const needsSessionPaths = plan.dimensions.some((d) => d === 'entry_path' || d === 'exit_path');
   const sessionMetrics = plan.metrics.some((m) => SESSION_METRICS.has(m));
   const visitors = plan.metrics.includes('unique_visitors');
-  const scoped = eventsInScope(plan, params, tables);
+  const scoped = eventsInScope(plan, params, tables, plan.dimensions);
   const client = '{p1:String}';
   const conversion = plan.conversionEvent === undefined ? undefined : params.add(plan.conversionEvent);
   const hasTime = plan.dimensions.some(isTimeGrain);
@@ -111,14 +111,16 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, links: boolea
     const column = STORED_COLUMN_OF[dimension];
     if (column !== undefined) columns.add(column);
   }
+  // A page view without a session is its own entry and exit page.
+  if (needsSessionPaths) columns.add('path');
   const ctes = [
     ...(visitors ? personsCte(tables, client, links) : []),
-    `base AS (SELECT toUnixTimestamp64Milli(e.timestamp) AS ms, ${offset} AS off, ${[...columns].map((c) => `e.${c} AS ${c}`).join(', ')} ${scoped})`,
+    `base AS (SELECT toUnixTimestamp64Milli(e.timestamp) AS ms, ${offset} AS off, ${[...columns].map((c) => `${columnValue(plan, plan.dimensions, c)} AS ${c}`).join(', ')} ${scoped})`,
   ];
   if (needsSessionPaths || sessionMetrics) ctes.push(sessionFacts(plan, params, tables));
   const dimensionValue = (dimension: Dimension): string => {
     if (isTimeGrain(dimension)) return TIME_KEY[dimension];
-    if (dimension === 'entry_path' || dimension === 'exit_path') return `sp.${dimension}`;
+    if (dimension === 'entry_path' || dimension === 'exit_path') return `if(isNull(b.session_id), if(b.event = ${PAGEVIEW}, b.path, NULL), sp.${dimension})`;
     return `b.${STORED_COLUMN_OF[dimension] as string}`;
   };
   // Each row gets its session's facts from one join (ClickHouse inlines a CTE wherever it is

@@ -1,5 +1,5 @@
-import type { EventScope } from '../../query/plan.js';
-import { EQUALITY_FILTERS } from '../../query/schemas.js';
+import { attributedToVisit, needsVisitSources, type EventScope, type FilterCondition } from '../../query/plan.js';
+import { FILTER_DIMENSIONS, SOURCE_DIMENSIONS, type Dimension, type SourceDimension } from '../../query/schemas.js';
 import type { OffsetSegment } from '../../query/zone.js';
 import type { QueryParams } from './connection.js';
 import type { Tables } from './schema.js';
@@ -53,21 +53,83 @@ export function personsCte(tables: Tables, client: string, links: boolean): stri
 export const personOf = (alias: string, links: boolean): string => (links ? `coalesce(i.person, ${alias}.person_key)` : `${alias}.person_key`);
 export const identityJoin = (alias: string, links: boolean): string => (links ? ` LEFT JOIN persons AS i ON i.key = ${alias}.person_key` : '');
 
+/** Client, period and bots for rows of `alias`: what every scan of a scope shares. */
+function periodConditions(scope: EventScope, client: string, params: Params, alias: string): string[] {
+  const conditions = [`${alias}.client_id = ${client}`, `${alias}.timestamp >= ${params.instant(scope.from)}`, `${alias}.timestamp < ${params.instant(scope.to)}`];
+  if (scope.filters.include_bots !== true) conditions.push(`NOT ${alias}.is_bot`);
+  return conditions;
+}
+
+/**
+ * Whether `value` passes one filter, as the DuckDB engine's `matches` decides (nulls kept by
+ * `is_not` unless listed; `contains` a case-insensitive substring, `%` and `_` plain). NULL IN
+ * (…) is not true here either, so a null is matched only by the explicit IS NULL.
+ */
+export function matches(value: string, filter: FilterCondition, params: Params): string {
+  if (filter.op === 'contains') return `ifNull(positionCaseInsensitiveUTF8(${value}, ${params.add(filter.text)}) > 0, false)`;
+  const list = filter.values.length > 0 ? filter.values.map((v) => params.add(v)).join(', ') : '';
+  if (filter.op === 'is') {
+    const parts = [...(list ? [`ifNull(${value} IN (${list}), false)`] : []), ...(filter.none ? [`isNull(${value})`] : [])];
+    return `(${parts.join(' OR ')})`;
+  }
+  if (filter.none) return `(isNotNull(${value})${list ? ` AND ifNull(${value} NOT IN (${list}), false)` : ''})`;
+  return `(isNull(${value}) OR ifNull(${value} NOT IN (${list}), false))`;
+}
+
+/** Nothing when the session has no page view with a path (as DuckDB's arg_min skips NULL). */
+function sessionPath(which: 'entry_path' | 'exit_path'): string {
+  const viewWithPath = `s.event = ${PAGEVIEW} AND s.path IS NOT NULL`;
+  return `if(countIf(${viewWithPath}) = 0, NULL, ${which === 'entry_path' ? 'argMinIf' : 'argMaxIf'}(s.path, s.timestamp, ${viewWithPath}))`;
+}
+
+/** Rows of sessions whose entry / exit path passes the filter (see the DuckDB engine's scope.ts). */
+function sessionPathCondition(scope: EventScope, which: 'entry_path' | 'exit_path', filter: FilterCondition, client: string, params: Params, tables: Tables): string {
+  const own = matches(`if(e.event = ${PAGEVIEW}, e.path, NULL)`, filter, params);
+  const sessions =
+    `SELECT s.session_id FROM ${tables.events} AS s WHERE ${periodConditions(scope, client, params, 's').join(' AND ')} AND s.session_id IS NOT NULL` +
+    ` GROUP BY s.session_id HAVING ${matches(sessionPath(which), filter, params)}`;
+  return `if(isNull(e.session_id), ${own}, ifNull(e.session_id IN (${sessions}), false))`;
+}
+
+/**
+ * `v`: the source columns of each session's first row in the period (by time, then uuid), as the
+ * DuckDB engine reads them. The tuple keeps the first row's nulls (argMin skips a null argument).
+ */
+function visitSources(scope: EventScope, columns: readonly string[], client: string, params: Params, tables: Tables): string {
+  const first = `argMin(tuple(${columns.map((c) => `s.${c}`).join(', ')}), (s.timestamp, s.uuid))`;
+  const fields = columns.map((c, i) => `tupleElement(${first}, ${i + 1}) AS v_${c}`);
+  return (
+    ` LEFT JOIN (SELECT s.session_id AS session_id, ${fields.join(', ')} FROM ${tables.events} AS s` +
+    ` WHERE ${periodConditions(scope, client, params, 's').join(' AND ')} AND s.session_id IS NOT NULL GROUP BY s.session_id) AS v ON v.session_id = e.session_id`
+  );
+}
+
+const visitColumns = (scope: EventScope, dimensions: readonly Dimension[]): SourceDimension[] =>
+  needsVisitSources(scope, dimensions) ? SOURCE_DIMENSIONS.filter((c) => dimensions.includes(c) || scope.filters[c] !== undefined) : [];
+
+/** A stored column of the rows of `eventsInScope`: the event's own, or its session's first row's (visit attribution). */
+export const columnValue = (scope: EventScope, dimensions: readonly Dimension[], column: string): string =>
+  attributedToVisit(scope, dimensions, column) ? `if(isNull(e.session_id), e.${column}, v.v_${column})` : `e.${column}`;
+
 /**
  * FROM and WHERE over one client's events in [from, to): client and time first (the sort key),
- * bots out unless asked, then each filter given, as equalities on whitelisted columns. The client
- * id is always the first parameter ({p1:String}), which the identity links reuse.
+ * bots out unless asked, then each filter given, on whitelisted columns. The client id is always
+ * the first parameter ({p1:String}), which the identity links reuse. `dimensions`: those the
+ * caller reads through `columnValue`.
  */
-export function eventsInScope(scope: EventScope, params: Params, tables: Tables): string {
+export function eventsInScope(scope: EventScope, params: Params, tables: Tables, dimensions: readonly Dimension[] = []): string {
   const client = params.add(scope.clientId);
-  const conditions = [`e.client_id = ${client}`, `e.timestamp >= ${params.instant(scope.from)}`, `e.timestamp < ${params.instant(scope.to)}`];
-  if (scope.filters.include_bots !== true) conditions.push('NOT e.is_bot');
-  for (const column of EQUALITY_FILTERS) {
-    const value = scope.filters[column];
-    if (value !== undefined) conditions.push(`e.${column} = ${params.add(value)}`);
+  const conditions = periodConditions(scope, client, params, 'e');
+  for (const name of FILTER_DIMENSIONS) {
+    const filter = scope.filters[name];
+    if (filter === undefined) continue;
+    if (name === 'entry_path' || name === 'exit_path') conditions.push(sessionPathCondition(scope, name, filter, client, params, tables));
+    else conditions.push(matches(columnValue(scope, dimensions, name), filter, params));
   }
   if (scope.filters.url_contains !== undefined) conditions.push(`position(e.url, ${params.add(scope.filters.url_contains)}) > 0`);
-  return `FROM ${tables.events} AS e WHERE ${conditions.join(' AND ')}`;
+  const columns = visitColumns(scope, dimensions);
+  const join = columns.length > 0 ? visitSources(scope, columns, client, params, tables) : '';
+  return `FROM ${tables.events} AS e${join} WHERE ${conditions.join(' AND ')}`;
 }
 
 /** The zone's offset (ms) at epoch-ms `ms`: one comparison per offset change in the period. */

@@ -1,6 +1,6 @@
 import { isTimeGrain, STORED_COLUMN_OF, type ReportPlan } from '../../query/plan.js';
 import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../../query/schemas.js';
-import { type BuiltQuery, eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
+import { type BuiltQuery, columnValue, eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
 
 /**
  * Bucket keys exactly as bucketKey() in period.ts defines them, from `ms` (epoch ms) and `off`
@@ -108,12 +108,14 @@ export function duckdbReport(plan: ReportPlan, links: boolean): BuiltQuery {
   }
   // Persons are resolved after a first grouping (see below), on far fewer rows than events.
   const visitors = plan.metrics.includes('unique_visitors');
-  const scoped = eventsInScope(plan, params);
+  const scoped = eventsInScope(plan, params, plan.dimensions);
   const conversion = plan.conversionEvent === undefined ? undefined : params.add(plan.conversionEvent);
   const hasTime = plan.dimensions.some(isTimeGrain);
   const offset = hasTime ? offsetExpression(plan.offsets, 'epoch_ms(e."timestamp")', params) : '0';
   if (visitors) columns.add('distinct_id');
-  const base = `SELECT epoch_ms(e."timestamp") AS ms, ${offset} AS off, ${[...columns].map((c) => `e.${c}`).join(', ')} ${scoped}`;
+  // A page view without a session is its own entry and exit page.
+  if (needsSessions) columns.add('path');
+  const base = `SELECT epoch_ms(e."timestamp") AS ms, ${offset} AS off, ${[...columns].map((c) => `${columnValue(plan, plan.dimensions, c)} AS ${c}`).join(', ')} ${scoped}`;
 
   const ctes = [...(visitors ? personsCte(links, '$1') : []), `base AS (${base})`];
   let rowsSource = 'base';
@@ -124,7 +126,7 @@ export function duckdbReport(plan: ReportPlan, links: boolean): BuiltQuery {
   }
   const dimensionValue = (dimension: Dimension): string => {
     if (isTimeGrain(dimension)) return TIME_KEY[dimension];
-    if (dimension === 'entry_path' || dimension === 'exit_path') return dimension;
+    if (dimension === 'entry_path' || dimension === 'exit_path') return `CASE WHEN session_id IS NULL THEN (CASE WHEN event = ${PAGEVIEW} THEN path END) ELSE ${dimension} END`;
     return STORED_COLUMN_OF[dimension] as string;
   };
   const grouped = plan.dimensions.map((d, i) => `${dimensionValue(d)} AS d${i}`);

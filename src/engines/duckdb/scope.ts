@@ -1,5 +1,5 @@
-import type { EventScope } from '../../query/plan.js';
-import { EQUALITY_FILTERS } from '../../query/schemas.js';
+import { attributedToVisit, needsVisitSources, type EventScope, type FilterCondition } from '../../query/plan.js';
+import { FILTER_DIMENSIONS, SOURCE_DIMENSIONS, type Dimension, type SourceDimension } from '../../query/schemas.js';
 import type { OffsetSegment } from '../../query/zone.js';
 
 /** A value bound to a statement parameter: never spliced into the SQL text. */
@@ -62,21 +62,87 @@ export function personsCte(links: boolean, client: string): string[] {
 export const identityJoin = (links: boolean, alias: string): string =>
   links ? ` LEFT JOIN persons i ON i.distinct_id = ${alias}.distinct_id` : '';
 
+/** Client, period and bots for rows of `alias`: what every scan of a scope shares. */
+function periodConditions(scope: EventScope, client: string, params: Params, alias: string): string[] {
+  const conditions = [`${alias}.client_id = ${client}`, `${alias}."timestamp" >= ${params.instant(scope.from)}`, `${alias}."timestamp" < ${params.instant(scope.to)}`];
+  if (scope.filters.include_bots !== true) conditions.push(`NOT ${alias}.is_bot`);
+  return conditions;
+}
+
+/**
+ * Whether `value` (an SQL expression) passes one filter. `is_not` keeps rows without a value
+ * unless null is listed, as Plausible keeps "(none)"; `contains` lowers both sides and looks for
+ * a substring, so `%` and `_` are plain characters. Every value is a parameter.
+ */
+export function matches(value: string, filter: FilterCondition, params: Params): string {
+  if (filter.op === 'contains') return `contains(lower(${value}), lower(${params.add(filter.text)}))`;
+  const list = filter.values.length > 0 ? filter.values.map((v) => params.add(v)).join(', ') : '';
+  if (filter.op === 'is') {
+    const parts = [...(list ? [`${value} IN (${list})`] : []), ...(filter.none ? [`${value} IS NULL`] : [])];
+    return `(${parts.join(' OR ')})`;
+  }
+  if (filter.none) return `(${value} IS NOT NULL${list ? ` AND ${value} NOT IN (${list})` : ''})`;
+  return `(${value} IS NULL OR ${value} NOT IN (${list}))`;
+}
+
+/** A session's entry (first) or exit (last) page view's path, over the rows of `s` grouped by session. */
+const sessionPath = (which: 'entry_path' | 'exit_path'): string =>
+  `${which === 'entry_path' ? 'arg_min' : 'arg_max'}(s.path, s."timestamp") FILTER (WHERE s.event = ${PAGEVIEW})`;
+
+/**
+ * Rows of sessions whose entry / exit path passes the filter, the path taken from all the
+ * session's rows in the period (bots as the scope says, other filters aside, as the entry_path
+ * dimension reads it); a row without a session is its own visit: its path if a page view.
+ */
+function sessionPathCondition(scope: EventScope, which: 'entry_path' | 'exit_path', filter: FilterCondition, client: string, params: Params): string {
+  const own = matches(`CASE WHEN e.event = ${PAGEVIEW} THEN e.path END`, filter, params);
+  const sessions =
+    `SELECT s.session_id FROM events s WHERE ${periodConditions(scope, client, params, 's').join(' AND ')} AND s.session_id IS NOT NULL` +
+    ` GROUP BY s.session_id HAVING ${matches(sessionPath(which), filter, params)}`;
+  return `(CASE WHEN e.session_id IS NULL THEN ${own} ELSE e.session_id IN (${sessions}) END)`;
+}
+
+/**
+ * `v`: the source columns of each session's first row in the period (by time, then uuid, so ties
+ * resolve alike everywhere), bots as the scope says. A struct keeps a first row's nulls: arg_min
+ * of a bare column would skip to the first row that has a value.
+ */
+function visitSources(scope: EventScope, columns: readonly string[], client: string, params: Params): string {
+  const fields = columns.map((c) => `'${c}': s.${c}`).join(', ');
+  const first = `SELECT s.session_id, arg_min({${fields}}, (s."timestamp", s.uuid)) AS src FROM events s WHERE ${periodConditions(scope, client, params, 's').join(' AND ')} AND s.session_id IS NOT NULL GROUP BY s.session_id`;
+  return ` LEFT JOIN (SELECT session_id, ${columns.map((c) => `src.${c} AS ${c}`).join(', ')} FROM (${first})) v ON v.session_id = e.session_id`;
+}
+
+/** The source columns a visit-attributed plan reads from `v`: its source dimensions and filters. */
+const visitColumns = (scope: EventScope, dimensions: readonly Dimension[]): SourceDimension[] =>
+  needsVisitSources(scope, dimensions) ? SOURCE_DIMENSIONS.filter((c) => dimensions.includes(c) || scope.filters[c] !== undefined) : [];
+
+/**
+ * A stored column of the rows of `eventsInScope`: the event's own, or with visit attribution a
+ * source column of its session's first row (a row without a session is its own visit).
+ */
+export const columnValue = (scope: EventScope, dimensions: readonly Dimension[], column: string): string =>
+  attributedToVisit(scope, dimensions, column) ? `CASE WHEN e.session_id IS NULL THEN e.${column} ELSE v.${column} END` : `e.${column}`;
+
 /**
  * FROM and WHERE over one client's events in [from, to): the client and time range first (the
- * scan prunes row groups on them), bots out unless asked, then each filter given, equalities on
- * whitelisted columns only. The client id is always the first parameter ($1).
+ * scan prunes row groups on them), bots out unless asked, then each filter given, on whitelisted
+ * columns only. The client id is always the first parameter ($1). `dimensions`: those the caller
+ * will read through `columnValue` (visit attribution joins `v` for them).
  */
-export function eventsInScope(scope: EventScope, params: Params): string {
+export function eventsInScope(scope: EventScope, params: Params, dimensions: readonly Dimension[] = []): string {
   const client = params.add(scope.clientId);
-  const conditions = [`e.client_id = ${client}`, `e."timestamp" >= ${params.instant(scope.from)}`, `e."timestamp" < ${params.instant(scope.to)}`];
-  if (scope.filters.include_bots !== true) conditions.push('NOT e.is_bot');
-  for (const column of EQUALITY_FILTERS) {
-    const value = scope.filters[column];
-    if (value !== undefined) conditions.push(`e.${column} = ${params.add(value)}`);
+  const conditions = periodConditions(scope, client, params, 'e');
+  for (const name of FILTER_DIMENSIONS) {
+    const filter = scope.filters[name];
+    if (filter === undefined) continue;
+    if (name === 'entry_path' || name === 'exit_path') conditions.push(sessionPathCondition(scope, name, filter, client, params));
+    else conditions.push(matches(columnValue(scope, dimensions, name), filter, params));
   }
   if (scope.filters.url_contains !== undefined) conditions.push(`contains(e.url, ${params.add(scope.filters.url_contains)})`);
-  return `FROM events e WHERE ${conditions.join(' AND ')}`;
+  const columns = visitColumns(scope, dimensions);
+  const join = columns.length > 0 ? visitSources(scope, columns, client, params) : '';
+  return `FROM events e${join} WHERE ${conditions.join(' AND ')}`;
 }
 
 /**

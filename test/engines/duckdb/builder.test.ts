@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { duckdbFunnel, stepsCanShareRows } from '../../../src/engines/duckdb/funnel.js';
 import { duckdbReport } from '../../../src/engines/duckdb/report.js';
 import type { ReportPlan } from '../../../src/query/plan.js';
-import { EQUALITY_FILTERS, type Dimension, type Metric } from '../../../src/query/schemas.js';
+import { planFilters } from '../../../src/query/filters.js';
+import { FILTER_DIMENSIONS, type Dimension, type Metric } from '../../../src/query/schemas.js';
 import { offsetSegments } from '../../../src/query/zone.js';
 
 const HOSTILE = "x' OR 1=1; DROP TABLE events; --";
@@ -12,14 +13,21 @@ const to = Date.parse('2026-11-30T00:00:00Z');
 
 describe('DuckDB query builder', () => {
   it('binds every value as a parameter: no input text reaches the SQL', () => {
-    const filters = { ...Object.fromEntries(EQUALITY_FILTERS.map((f) => [f, `${HOSTILE}${f}`])), url_contains: HOSTILE, include_bots: true };
+    // Every filterable dimension, each operator in turn, with hostile values.
+    const operators = [(v: string) => v, (v: string) => ({ is: [v, null] }), (v: string) => ({ is_not: [v] }), (v: string) => ({ contains: v })];
+    const filters = planFilters({
+      ...Object.fromEntries(FILTER_DIMENSIONS.map((f, i) => [f, (operators[i % operators.length] as (v: string) => unknown)(`${HOSTILE}${f}`)])),
+      url_contains: HOSTILE,
+      include_bots: true,
+    });
     const plan: ReportPlan = {
       clientId: HOSTILE,
       from,
       to,
       filters,
+      attribution: 'visit',
       metrics: ['unique_visitors', 'conversions', 'bounce_rate'],
-      dimensions: ['day', 'entry_path'],
+      dimensions: ['day', 'entry_path', 'utm_source'],
       conversionEvent: HOSTILE,
       offsets: offsetSegments('Europe/Berlin', from, to),
       sortAndLimit: { orderBy: [{ column: 'bounce_rate', direction: 'desc' }], limit: 10 },
