@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deltaOf, formatCount, formatMetric } from '../../web/src/analytics/format.js';
+import { deltaOf, deviceOf, formatCount, formatMetric, placeOf } from '../../web/src/analytics/format.js';
 
 const MINUS = '\u2212';
 
@@ -33,5 +33,19 @@ describe('the KPIs’ change against the previous period', () => {
     assert.equal(formatMetric('page_views', 1_234_567), '1,234,567');
     assert.equal(formatMetric('avg_session_duration', 3725), '1h 2m');
     assert.equal(formatMetric('avg_session_duration', 95), '1m 35s');
+  });
+});
+
+describe('a live event’s place and device', () => {
+  it('names the city, region and country (with its ISO code), leaving out what is unknown', () => {
+    assert.equal(placeOf({ country: 'DE', region: 'Land Berlin', city: 'Berlin' }), 'Berlin, Land Berlin, Germany (DE)');
+    assert.equal(placeOf({ country: 'US' }), 'United States (US)');
+    assert.equal(placeOf({ country: null, region: null, city: null }), '\u2014');
+  });
+
+  it('joins browser, OS and device type', () => {
+    assert.equal(deviceOf({ browser: 'Firefox', os: 'macOS', device_type: 'desktop' }), 'Firefox / macOS / desktop');
+    assert.equal(deviceOf({ browser: 'Safari', os: null, device_type: 'mobile' }), 'Safari / mobile');
+    assert.equal(deviceOf({ browser: null, os: null, device_type: null }), '\u2014');
   });
 });

@@ -4,6 +4,7 @@ import { api, enc, queryString, type ListPage } from '../api.js';
 import type { RecentEvent } from '../types.js';
 import { Badge } from '../ui/misc.js';
 import { Placeholder } from '../ui/Placeholder.js';
+import { deviceOf, placeOf } from './format.js';
 import { useCardQuery } from './pageStatus.js';
 
 const POLL_MS = 3000;
@@ -19,9 +20,6 @@ const PAGE = 100;
  * the reader's own zone would put an event on another day than the reports do. A failed poll is
  * reported to the page (one error with Retry) and polling waits for that Retry.
  */
-
-/** Location fields that stored events carry once geolocation is in (nullable, like `country`). */
-type Located = RecentEvent & { region?: string | null; city?: string | null };
 
 function timeFormat(timezone: string): Intl.DateTimeFormat {
   try {
@@ -39,26 +37,6 @@ function zoneLabel(timezone: string): string {
   } catch {
     return 'UTC';
   }
-}
-
-const regionNames = ((): Intl.DisplayNames | null => {
-  try {
-    return new Intl.DisplayNames(undefined, { type: 'region' });
-  } catch {
-    return null;
-  }
-})();
-
-/** "Berlin, Land Berlin, Germany (DE)"; "—" when nothing is known. */
-export function placeOf(event: Located): string {
-  const country = event.country ? `${regionNames?.of(event.country) ?? event.country} (${event.country})` : null;
-  const parts = [event.city, event.region, country].filter((part): part is string => typeof part === 'string' && part !== '');
-  return parts.length === 0 ? '—' : parts.join(', ');
-}
-
-function deviceOf(event: RecentEvent): string {
-  const parts = [event.browser, event.os, event.device_type].filter((part): part is string => typeof part === 'string' && part !== '');
-  return parts.length === 0 ? '—' : parts.join(' / ');
 }
 
 export function LiveEvents({ clientId, clientName, timezone }: { clientId: string; clientName: string; timezone: string }) {

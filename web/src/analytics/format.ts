@@ -90,3 +90,26 @@ export function changeOf(current: number, previous: number): string | null {
 }
 
 export const percent = (ratio: number): string => `${decimal.format(ratio * 100)}%`;
+
+const regionNames = ((): Intl.DisplayNames | null => {
+  try {
+    return new Intl.DisplayNames(undefined, { type: 'region' });
+  } catch {
+    return null;
+  }
+})();
+
+const known = (parts: (string | null | undefined)[]): string[] => parts.filter((part): part is string => typeof part === 'string' && part !== '');
+
+/** "Berlin, Land Berlin, Germany (DE)" from an event's city, region and ISO country code; "—" when none is known. */
+export function placeOf(event: { country: string | null; region?: string | null; city?: string | null }): string {
+  const country = event.country ? `${regionNames?.of(event.country) ?? event.country} (${event.country})` : null;
+  const parts = known([event.city, event.region, country]);
+  return parts.length === 0 ? '—' : parts.join(', ');
+}
+
+/** "Chrome / Linux / desktop"; "—" when none is known. */
+export function deviceOf(event: { browser: string | null; os: string | null; device_type: string | null }): string {
+  const parts = known([event.browser, event.os, event.device_type]);
+  return parts.length === 0 ? '—' : parts.join(' / ');
+}
