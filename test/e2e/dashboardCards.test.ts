@@ -65,6 +65,7 @@ describe('browser: the analytics page’s cards', { skip: CHROMIUM_SKIP }, () =>
   let dash: DashboardPage;
   let secretKey: string;
   let freshKey: string;
+  let stopped = false;
 
   const send = async (key: string, batch: Record<string, unknown>[]): Promise<void> => {
     const sent = await fetch(`${mythic.baseUrl}/batch`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ batch }) });
@@ -76,6 +77,22 @@ describe('browser: the analytics page’s cards', { skip: CHROMIUM_SKIP }, () =>
     return reply.body.data;
   };
   const valueOf = (data: { columns: string[] }, row: Cell[] | undefined, column: string): number => Number(row?.[data.columns.indexOf(column)] ?? 0);
+  /** The cards of this part show placeholders, never an error box of their own nor "Loading…" for ever. */
+  const assertCardsWait = async (page: Page): Promise<void> => {
+    assert.equal(await page.getByRole('button', { name: 'Retry' }).count(), 1, 'one error with Retry');
+    const cards = page.locator('.kpis, .visitors-now, .first-run, .bot-count, .funnel');
+    assert.ok((await cards.count()) >= 3, 'the cards are on the page');
+    const visible = await cards.evaluateAll((elements) =>
+      elements.map((element) => {
+        const copy = (element as unknown as BrowserElement).cloneNode(true);
+        for (const hidden of copy.querySelectorAll('.visually-hidden')) hidden.remove();
+        return copy.textContent ?? '';
+      }),
+    );
+    for (const text of visible) assert.doesNotMatch(text, /Loading/);
+    assert.equal(await page.locator('.kpis [role="alert"], .visitors-now [role="alert"], .first-run [role="alert"], .funnel [role="alert"]').count(), 0, 'no error inside a card');
+    assert.equal(await page.locator('.kpis .placeholder').count(), 6, 'each KPI keeps its placeholder');
+  };
   const kpiValue = async (page: Page, metric: string): Promise<number> => Number(await page.locator(`.kpi[data-metric="${metric}"] .value`).getAttribute('data-value'));
 
   before(async () => {
@@ -92,7 +109,7 @@ describe('browser: the analytics page’s cards', { skip: CHROMIUM_SKIP }, () =>
   after(async () => {
     await dash?.close();
     await browser?.close();
-    await mythic?.stop();
+    if (!stopped) await mythic?.stop();
     await stopAllServers();
   });
 
@@ -236,19 +253,21 @@ describe('browser: the analytics page’s cards', { skip: CHROMIUM_SKIP }, () =>
     await page.goto(`${mythic.baseUrl}/#/clients/no-such-client/analytics`);
     await page.getByRole('button', { name: 'Retry' }).waitFor();
     await page.locator('.placeholder').first().waitFor();
-    assert.equal(await page.getByRole('button', { name: 'Retry' }).count(), 1, 'one error with Retry');
-    // The cards of this part: placeholders, never an error box of their own nor "Loading…" for ever.
-    const cards = page.locator('.kpis, .visitors-now, .first-run, .bot-count, .funnel');
-    assert.ok((await cards.count()) >= 3, 'the cards are on the page');
-    const visible = await cards.evaluateAll((elements) =>
-      elements.map((element) => {
-        const copy = (element as unknown as BrowserElement).cloneNode(true);
-        for (const hidden of copy.querySelectorAll('.visually-hidden')) hidden.remove();
-        return copy.textContent ?? '';
-      }),
-    );
-    for (const text of visible) assert.doesNotMatch(text, /Loading/);
-    assert.equal(await page.locator('.kpis [role="alert"], .visitors-now [role="alert"], .first-run [role="alert"], .funnel [role="alert"]').count(), 0, 'no error inside a card');
-    assert.ok((await page.locator('.kpis .placeholder').count()) === 6, 'each KPI keeps its placeholder');
+    await assertCardsWait(page);
+  });
+
+  it('keeps the cards waiting when the server stops: still one error, and Retry asks again', async () => {
+    const { page } = dash;
+    await page.goto(`${mythic.baseUrl}/#/clients/cards/analytics`);
+    await page.locator('.kpi[data-metric="page_views"] .value').waitFor();
+    await mythic.stop();
+    stopped = true;
+    // Visitors now asks again when the tab is shown: its failure is the page's error.
+    await page.evaluate(() => (globalThis as unknown as BrowserGlobals).document.dispatchEvent(new Event('visibilitychange')));
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.locator('.kpis .placeholder').first().waitFor();
+    await page.getByRole('button', { name: 'Retry' }).waitFor();
+    await assertCardsWait(page);
+    assert.match(await page.getByRole('alert').first().innerText(), /cannot be reached/);
   });
 });
