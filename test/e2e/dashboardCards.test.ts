@@ -204,7 +204,19 @@ describe('browser: the analytics page’s cards', { skip: CHROMIUM_SKIP }, () =>
     const other = await openDashboard(browser, mythic.baseUrl);
     try {
       await signIn(other.page, secretKey);
+      const pick = other.page.getByLabel('Saved funnels');
       await other.page.locator('#saved-funnel option', { hasText: 'Signups' }).waitFor({ state: 'attached' });
+      // The client's own key may rename and delete it too; the list is the server's.
+      await pick.selectOption({ label: 'Signups' });
+      await other.page.getByRole('button', { name: 'Rename' }).click();
+      await other.page.getByLabel('New name').fill('Signup path');
+      await other.page.getByRole('button', { name: 'Save name' }).click();
+      await other.page.locator('#saved-funnel option', { hasText: 'Signup path' }).waitFor({ state: 'attached' });
+      await other.page.getByRole('button', { name: 'Delete' }).click();
+      await other.page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+      await other.page.getByText('Deleted “Signup path”').waitFor();
+      const left = await mythic.admin<{ data: unknown[] }>('GET', '/api/v1/clients/cards/funnels');
+      assert.deepEqual(left.body.data, []);
       assert.deepEqual(other.problems, []);
     } finally {
       await other.close();
