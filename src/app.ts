@@ -7,6 +7,8 @@ import { ClientsService } from './clients/service.js';
 import type { EventStore } from './events/eventStore.js';
 import { eventRoutes } from './events/routes.js';
 import { EventsService } from './events/service.js';
+import { funnelRoutes } from './funnels/routes.js';
+import { FunnelsService } from './funnels/service.js';
 import { healthRoutes } from './health/routes.js';
 import { hostnameRoutes } from './hostnames/routes.js';
 import { HostnamesService } from './hostnames/service.js';
@@ -165,6 +167,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(tagRoutes, { tagsService: new TagsService(options.store, clock) });
       await api.register(snippetRoutes, { snippets: new SnippetsService(options.store, clock) });
       await api.register(hostnameRoutes, { hostnames: new HostnamesService(options.store, clock) });
+      await api.register(funnelRoutes, { funnels: new FunnelsService(options.store, keys, clock) });
       await api.register(loaderAdminRoutes, { loader: new LoaderAdminService(options.store), publicUrl: options.publicUrl });
       await api.register(agencyRoutes, { agencies });
       await api.register(eventRoutes, { events });

@@ -115,9 +115,15 @@ describe('migration 2 on an existing database', () => {
     assert.deepEqual(await store.listTags('old-client'), []);
     assert.deepEqual(await store.listSnippets('old-client'), []);
     assert.deepEqual(await store.listHostnames('old-client'), []);
+    // Saved funnels (migration 4) start empty and can be added to a client of the first schema.
+    assert.deepEqual(await store.listFunnels('old-client'), []);
+    const funnel = { id: 'fnl_old', client_id: 'old-client', name: 'Old', steps: [{ path: '/' }, { event: 'Signed Up' }], window_seconds: 600, created_at: 1, updated_at: 1 };
+    assert.equal(await store.insertFunnel(funnel, 'old', 100), 'inserted');
+    assert.deepEqual(await store.listFunnels('old-client'), [funnel]);
     // Migrating again changes nothing.
     await store.migrate();
     assert.equal((await store.getClient('old-client'))?.ip_storage, 'truncated');
+    assert.deepEqual(await store.listFunnels('old-client'), [funnel]);
   }
 
   it('gives SQLite clients the defaults', async () => {

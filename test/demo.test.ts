@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import type { IdentityLink, StoredEvent } from '../src/events/eventStore.js';
 import type { ClientChanges, ClientRow } from '../src/store/metaStore.js';
 import { DuckDbEventStore } from '../src/engines/duckdb/duckdbEventStore.js';
+import { DEMO_FUNNELS } from '../src/demo/demoFunnels.js';
 import { DUCKDB_FILE } from '../src/engines/openEventStore.js';
 import { SQLITE_FILE } from '../src/store/openMetaStore.js';
 import { PostgresMetaStore } from '../src/store/postgres/postgresMetaStore.js';
@@ -47,6 +48,7 @@ describe('mythic seed-demo', () => {
   let first: Exit;
   let firstStored: Stored;
   let startedAt: number;
+  let firstFunnelIds: string[] = [];
 
   it('creates the demo client, writes traffic and prints the keys, the dashboard URL and how to start', async () => {
     startedAt = Date.now();
@@ -69,6 +71,9 @@ describe('mythic seed-demo', () => {
       assert.deepEqual(client.api_metadata, { mythic_demo: true }, 'marked as the client seed-demo made');
       assert.ok(first.stdout.includes(client.publishable_key ?? 'no key'), 'the printed publishable key is the stored one');
       assert.match(first.stdout, new RegExp(`sk_[0-9a-f]{28}${client.secret_key_last4} `), 'the printed secret is the stored one');
+      const funnels = await meta.listFunnels('demo');
+      assert.deepEqual(funnels.map((f) => f.name), ['Purchase', 'Shop to checkout'], 'the funnel picker has saved funnels to offer');
+      firstFunnelIds = funnels.map((f) => f.id);
     } finally {
       await meta.close();
     }
@@ -79,6 +84,11 @@ describe('mythic seed-demo', () => {
     assert.ok(events.length > 1000, `a dashboard's worth of events (${events.length})`);
     assert.equal(new Set(events.map((e) => e.uuid)).size, events.length, 'every event is stored once');
     assert.equal(links.length, printedCount(first.stdout, /\(([\d,]+) identified visitors\)/));
+    // Every step of the demo's saved funnels is something the traffic does.
+    for (const step of DEMO_FUNNELS.flatMap((f) => f.steps)) {
+      const found = 'event' in step ? events.some((e) => e.event === step.event) : events.some((e) => e.event === '$pageview' && e.path === step.path);
+      assert.ok(found, `the traffic has ${JSON.stringify(step)}`);
+    }
   });
 
   it('spreads the traffic over the requested days, up to now, in the client\'s local daytime', () => {
@@ -160,6 +170,7 @@ describe('mythic seed-demo', () => {
     try {
       const listed = await meta.listClients({}, { limit: 100, offset: 0 });
       assert.deepEqual(listed.rows.map((c) => c.id), ['demo'], 'still one client');
+      assert.deepEqual((await meta.listFunnels('demo')).map((f) => f.id), firstFunnelIds, 'the same saved funnels, none twice');
     } finally {
       await meta.close();
     }

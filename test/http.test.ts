@@ -163,6 +163,8 @@ describeEachStore('HTTP layer', (kind) => {
       '/api/v1/clients',
       '/api/v1/clients/{id}',
       '/api/v1/clients/{id}/events',
+      '/api/v1/clients/{id}/funnels',
+      '/api/v1/clients/{id}/funnels/{funnelId}',
       '/api/v1/clients/{id}/hostnames',
       '/api/v1/clients/{id}/hostnames/{hostname}',
       '/api/v1/clients/{id}/keys',

@@ -10,6 +10,7 @@ import { ADMIN_KEY_FILE } from '../keys/adminKey.js';
 import { systemClock } from '../shared/clock.js';
 import type { MetaStore } from '../store/metaStore.js';
 import { describeMetaStore, openMetaStore } from '../store/openMetaStore.js';
+import { saveDemoFunnels } from './demoFunnels.js';
 import { DEMO_MARK, isMarkedDemo, UnmarkedDemoClient } from './demoMark.js';
 import { ingestDemoSessions } from './ingestDemo.js';
 import { openConfiguredGeoLookup } from '../ingest/geo/configuredGeoLookup.js';
@@ -64,6 +65,7 @@ export async function seedDemo(config: Config, options: DemoOptions, now: number
     const client = existing === null ? await new ClientsService(store, systemClock).create({ ...DEMO_CLIENT }) : presentClient(existing);
     const row = existing ?? (await store.getClient(DEMO_CLIENT.id));
     if (row === null) throw new Error('the demo client vanished while it was being seeded');
+    await saveDemoFunnels(store, DEMO_CLIENT.id, systemClock);
 
     await eventStore.deleteClient(DEMO_CLIENT.id);
     // The server keys its address hashes with a secret derived from the admin key, which this

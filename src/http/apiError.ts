@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'conflict'
+  | 'limit_reached'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'

@@ -19,7 +19,7 @@ const queryErrors = {
 } as const;
 
 /** The admin key (any client), or a client's own sk_ as Bearer (route config acceptsClientSecret). */
-const callerOf = (request: FastifyRequest): QueryCaller => {
+export const callerOf = (request: FastifyRequest): QueryCaller => {
   const key = presentedClientSecret(request);
   return key === undefined ? { door: 'admin' } : { door: 'secret', key };
 };

@@ -228,7 +228,7 @@ export const QueryResult = Type.Object({ ...tableFields, compare: Type.Optional(
 export type QueryResultView = Static<typeof QueryResult>;
 export const QueryResultEnvelope = DataEnvelope(QueryResult);
 
-const FunnelStep = Type.Union([
+export const FunnelStep = Type.Union([
   Type.Object({ event: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
   Type.Object({ path: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }),
 ]);

@@ -1,5 +1,5 @@
 /**
- * The MetaStore holds tenants: agencies, clients and their keys, tags, snippets and hostnames. Two
+ * The MetaStore holds tenants: agencies, clients and their keys, tags, snippets, hostnames and saved funnels. Two
  * engines implement it (SQLite embedded, PostgreSQL for several API nodes); both pass the same test
  * suite. A store
  * knows nothing of HTTP or validation: it persists what a service decided, and reports unique
@@ -151,6 +151,25 @@ export interface HostnameOwner {
   via: 'domain' | 'hostname';
 }
 
+/** One step of a saved funnel, as the funnel query takes it: an event name, or a page path viewed. */
+export type FunnelStepRow = { event: string } | { path: string };
+
+/** A funnel saved for a client (the dashboard's funnel picker). Times are epoch milliseconds, UTC. */
+export interface FunnelRow {
+  id: string;
+  client_id: string;
+  name: string;
+  steps: FunnelStepRow[];
+  window_seconds: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export type FunnelChanges = Partial<Pick<FunnelRow, 'name' | 'steps' | 'window_seconds'>>;
+
+/** What a conditional funnel insert did. */
+export type FunnelInsertion = 'inserted' | 'no_client' | 'limit_reached';
+
 /** Which unique rule a write broke. */
 export type UniqueField = 'id' | 'domain' | 'global_name' | 'name' | 'key' | 'hostname';
 
@@ -235,4 +254,18 @@ export interface MetaStore {
   recordFirstEvent(clientId: string, hostname: string, at: number, life?: number): Promise<void>;
   /** The client's recorded first events, by hostname. */
   listFirstEvents(clientId: string): Promise<FirstEventRow[]>;
+
+  /**
+   * In one transaction, so that racing creates cannot overshoot the limit: inserts the funnel
+   * unless its client does not exist or already has `maxPerClient` funnels. `nameKey` is unique
+   * per client (UniqueViolation('name')).
+   */
+  insertFunnel(row: FunnelRow, nameKey: string, maxPerClient: number): Promise<FunnelInsertion>;
+  /** The client's funnels by name key, then id; empty for an unknown client. */
+  listFunnels(clientId: string): Promise<FunnelRow[]>;
+  /** The funnel only when it belongs to this client: another client's funnel id finds nothing. */
+  getFunnel(clientId: string, funnelId: string): Promise<FunnelRow | null>;
+  /** Null when the client has no such funnel; UniqueViolation('name') when `nameKey` is taken. */
+  updateFunnel(clientId: string, funnelId: string, changes: FunnelChanges, nameKey: string | undefined, updatedAt: number): Promise<FunnelRow | null>;
+  deleteFunnel(clientId: string, funnelId: string): Promise<boolean>;
 }

@@ -146,4 +146,25 @@ export const POSTGRES_MIGRATIONS: { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    version: 4,
+    name: 'saved funnels per client',
+    sql: `
+      -- name_key (the trimmed, lowercased name) is unique per client: two saves of one name race
+      -- onto this index, and one of them loses.
+      CREATE TABLE client_funnels (
+        id TEXT COLLATE "C" NOT NULL,
+        client_id TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        name_key TEXT COLLATE "C" NOT NULL,
+        steps JSON NOT NULL,
+        window_seconds INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        CONSTRAINT client_funnels_pkey PRIMARY KEY (id),
+        CONSTRAINT client_funnels_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients (id) ON DELETE CASCADE,
+        CONSTRAINT client_funnels_name_key UNIQUE (client_id, name_key)
+      );
+    `,
+  },
 ];

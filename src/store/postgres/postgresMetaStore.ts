@@ -11,6 +11,9 @@ import {
   type ClientFilter,
   type ClientRow,
   type FirstEventRow,
+  type FunnelChanges,
+  type FunnelInsertion,
+  type FunnelRow,
   type HostnameOwner,
   type HostnameRow,
   type KeyKind,
@@ -53,6 +56,8 @@ const UNIQUE_CONSTRAINTS: Record<string, UniqueField> = {
   agencies_name_key_key: 'name',
   client_keys_key_hash_key: 'key',
   client_hostnames_pkey: 'hostname',
+  client_funnels_name_key: 'name',
+  client_funnels_pkey: 'id',
 };
 
 function uniqueViolationOf(error: unknown): UniqueViolation | null {
@@ -105,6 +110,18 @@ function toSnippetRow(row: Row): SnippetRow {
     description: String(row.description),
     enabled: row.enabled === true,
     trigger_rules: row.trigger_rules as SnippetRow['trigger_rules'],
+  };
+}
+
+function toFunnelRow(row: Row): FunnelRow {
+  return {
+    id: String(row.id),
+    client_id: String(row.client_id),
+    name: String(row.name),
+    steps: row.steps as FunnelRow['steps'],
+    window_seconds: toNumber(row.window_seconds),
+    created_at: toNumber(row.created_at),
+    updated_at: toNumber(row.updated_at),
   };
 }
 
@@ -554,5 +571,64 @@ export class PostgresMetaStore implements MetaStore {
   async listFirstEvents(clientId: string): Promise<FirstEventRow[]> {
     const result = await this.query('SELECT hostname, first_event_at FROM hostname_first_events WHERE client_id = $1', [clientId]);
     return result.rows.map((row) => ({ hostname: String(row.hostname), first_event_at: toNumber(row.first_event_at) }));
+  }
+
+  async insertFunnel(row: FunnelRow, nameKey: string, maxPerClient: number): Promise<FunnelInsertion> {
+    try {
+      return await this.transaction(async (db): Promise<FunnelInsertion> => {
+        // FOR UPDATE queues concurrent saves for one client behind each other, so each counts the
+        // ones committed before it (and the client cannot be hard-deleted meanwhile).
+        const client = await this.query('SELECT 1 FROM clients WHERE id = $1 FOR UPDATE', [row.client_id], db);
+        if (client.rowCount === 0) return 'no_client';
+        const count = await this.query('SELECT COUNT(*) AS n FROM client_funnels WHERE client_id = $1', [row.client_id], db);
+        if (toNumber(count.rows[0]?.n) >= maxPerClient) return 'limit_reached';
+        await this.query(
+          `INSERT INTO client_funnels (id, client_id, name, name_key, steps, window_seconds, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [row.id, row.client_id, row.name, nameKey, storable(row.steps), row.window_seconds, row.created_at, row.updated_at],
+          db,
+        );
+        return 'inserted';
+      });
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async listFunnels(clientId: string): Promise<FunnelRow[]> {
+    return (await this.query('SELECT * FROM client_funnels WHERE client_id = $1 ORDER BY name_key, id', [clientId])).rows.map(toFunnelRow);
+  }
+
+  async getFunnel(clientId: string, funnelId: string): Promise<FunnelRow | null> {
+    const row = (await this.query('SELECT * FROM client_funnels WHERE client_id = $1 AND id = $2', [clientId, funnelId])).rows[0];
+    return row ? toFunnelRow(row) : null;
+  }
+
+  async updateFunnel(clientId: string, funnelId: string, changes: FunnelChanges, nameKey: string | undefined, updatedAt: number): Promise<FunnelRow | null> {
+    try {
+      const row = (
+        await this.query(
+          `UPDATE client_funnels SET name = COALESCE($3::text, name), name_key = COALESCE($4::text, name_key),
+             steps = COALESCE($5::json, steps), window_seconds = COALESCE($6::integer, window_seconds), updated_at = $7
+           WHERE client_id = $1 AND id = $2 RETURNING *`,
+          [
+            clientId,
+            funnelId,
+            changes.name ?? null,
+            nameKey ?? null,
+            changes.steps === undefined ? null : storable(changes.steps),
+            changes.window_seconds ?? null,
+            updatedAt,
+          ],
+        )
+      ).rows[0];
+      return row ? toFunnelRow(row) : null;
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async deleteFunnel(clientId: string, funnelId: string): Promise<boolean> {
+    return ((await this.query('DELETE FROM client_funnels WHERE client_id = $1 AND id = $2', [clientId, funnelId])).rowCount ?? 0) > 0;
   }
 }

@@ -116,4 +116,23 @@ export const SQLITE_MIGRATIONS: { version: number; name: string; sql: string }[]
       );
     `,
   },
+  {
+    version: 4,
+    name: 'saved funnels per client',
+    sql: `
+      -- name_key (the trimmed, lowercased name) is unique per client: two saves of one name race
+      -- onto this index, and one of them loses.
+      CREATE TABLE client_funnels (
+        id TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        steps TEXT NOT NULL,
+        window_seconds INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (client_id, name_key)
+      );
+    `,
+  },
 ];

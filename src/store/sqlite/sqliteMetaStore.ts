@@ -13,6 +13,9 @@ import {
   type ClientFilter,
   type ClientRow,
   type FirstEventRow,
+  type FunnelChanges,
+  type FunnelInsertion,
+  type FunnelRow,
   type HostnameOwner,
   type HostnameRow,
   type KeyKind,
@@ -50,13 +53,18 @@ const UNIQUE_COLUMNS: Record<string, UniqueField> = {
   'agencies.id': 'id',
   'client_keys.key_hash': 'key',
   'client_hostnames.hostname': 'hostname',
+  'client_funnels.client_id, client_funnels.name_key': 'name',
+  'client_funnels.id': 'id',
 };
 
-/** Maps SQLite's "UNIQUE constraint failed: clients.domain" onto the field that collided. */
+/**
+ * Maps SQLite's "UNIQUE constraint failed: clients.domain" (or, for an index of several columns,
+ * "…: client_funnels.client_id, client_funnels.name_key") onto the field that collided.
+ */
 function uniqueViolationOf(error: unknown): UniqueViolation | null {
   if (!(error instanceof Database.SqliteError)) return null;
   if (error.code !== 'SQLITE_CONSTRAINT_UNIQUE' && error.code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return null;
-  const column = /failed: (\S+)/.exec(error.message)?.[1] ?? '';
+  const column = /failed: (.+)$/.exec(error.message)?.[1] ?? '';
   const field = UNIQUE_COLUMNS[column];
   return field ? new UniqueViolation(field) : null;
 }
@@ -95,6 +103,18 @@ function toSnippetRow(row: Row): SnippetRow {
     description: String(row.description),
     enabled: row.enabled === 1,
     trigger_rules: JSON.parse(String(row.trigger_rules)) as SnippetRow['trigger_rules'],
+  };
+}
+
+function toFunnelRow(row: Row): FunnelRow {
+  return {
+    id: String(row.id),
+    client_id: String(row.client_id),
+    name: String(row.name),
+    steps: JSON.parse(String(row.steps)) as FunnelRow['steps'],
+    window_seconds: Number(row.window_seconds),
+    created_at: Number(row.created_at),
+    updated_at: Number(row.updated_at),
   };
 }
 
@@ -444,5 +464,57 @@ export class SqliteMetaStore implements MetaStore {
 
   async listFirstEvents(clientId: string): Promise<FirstEventRow[]> {
     return this.prepare('SELECT hostname, first_event_at FROM hostname_first_events WHERE client_id = ?').all(clientId) as FirstEventRow[];
+  }
+
+  async insertFunnel(row: FunnelRow, nameKey: string, maxPerClient: number): Promise<FunnelInsertion> {
+    try {
+      return this.db.transaction((): FunnelInsertion => {
+        if (!this.prepare('SELECT 1 FROM clients WHERE id = ?').get(row.client_id)) return 'no_client';
+        const count = Number((this.prepare('SELECT COUNT(*) AS n FROM client_funnels WHERE client_id = ?').get(row.client_id) as Row).n);
+        if (count >= maxPerClient) return 'limit_reached';
+        this.prepare(
+          `INSERT INTO client_funnels (id, client_id, name, name_key, steps, window_seconds, created_at, updated_at)
+           VALUES (@id, @client_id, @name, @name_key, @steps, @window_seconds, @created_at, @updated_at)`,
+        ).run({ ...row, name_key: nameKey, steps: storable(row.steps) });
+        return 'inserted';
+      }).immediate();
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async listFunnels(clientId: string): Promise<FunnelRow[]> {
+    const rows = this.prepare('SELECT * FROM client_funnels WHERE client_id = ? ORDER BY name_key, id').all(clientId) as Row[];
+    return rows.map(toFunnelRow);
+  }
+
+  async getFunnel(clientId: string, funnelId: string): Promise<FunnelRow | null> {
+    const row = this.prepare('SELECT * FROM client_funnels WHERE client_id = ? AND id = ?').get(clientId, funnelId) as Row | undefined;
+    return row ? toFunnelRow(row) : null;
+  }
+
+  async updateFunnel(clientId: string, funnelId: string, changes: FunnelChanges, nameKey: string | undefined, updatedAt: number): Promise<FunnelRow | null> {
+    try {
+      const result = this.prepare(
+        `UPDATE client_funnels SET name = COALESCE(@name, name), name_key = COALESCE(@name_key, name_key),
+           steps = COALESCE(@steps, steps), window_seconds = COALESCE(@window_seconds, window_seconds), updated_at = @updated_at
+         WHERE client_id = @client_id AND id = @id`,
+      ).run({
+        name: changes.name ?? null,
+        name_key: nameKey ?? null,
+        steps: changes.steps === undefined ? null : storable(changes.steps),
+        window_seconds: changes.window_seconds ?? null,
+        updated_at: updatedAt,
+        client_id: clientId,
+        id: funnelId,
+      });
+      return result.changes > 0 ? this.getFunnel(clientId, funnelId) : null;
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async deleteFunnel(clientId: string, funnelId: string): Promise<boolean> {
+    return this.prepare('DELETE FROM client_funnels WHERE client_id = ? AND id = ?').run(clientId, funnelId).changes > 0;
   }
 }

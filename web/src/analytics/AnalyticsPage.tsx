@@ -2,18 +2,23 @@ import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiFailure, enc } from '../api.js';
 import { href, navigateQuery, useHashPath } from '../router.js';
 import type { Client } from '../types.js';
+import { ErrorNote, Loading } from '../ui/misc.js';
 import { useAsync } from '../ui/useAsync.js';
 import { alignToBuckets } from './alignBuckets.js';
 import { BREAKDOWN_GROUPS, BreakdownCard, EventsCard, FramePlaceholder } from './Breakdown.js';
 import { Chart, type ChartSeries } from './Chart.js';
 import type { Grain } from './chartAxis.js';
 import { FilterBar } from './FilterBar.js';
-import { changeOf, formatMetric, METRIC_LABELS } from './format.js';
+import { METRIC_LABELS } from './format.js';
+import { loadClientInfo } from './clientInfo.js';
+import { FirstRun } from './FirstRun.js';
 import { FunnelBuilder } from './Funnel.js';
+import { Kpis } from './Kpis.js';
 import { LiveEvents } from './LiveEvents.js';
 import { MetricTable } from './MetricTable.js';
 import { PageStatusContext, useCardQuery, type PageStatus } from './pageStatus.js';
 import { PeriodPicker } from './PeriodPicker.js';
+import { VisitorsNow } from './VisitorsNow.js';
 import { numberAt, runQuery, timeDimensionOf, type Metric, type Period, type QueryResult } from './query.js';
 import { scopeFields, type FilterClause, type PageScope } from './scope.js';
 import { formatState, parseState, withFilter, withoutFilter, type PageState } from './urlState.js';
@@ -23,42 +28,8 @@ import { formatState, parseState, withFilter, withoutFilter, type PageState } fr
  * `PageScope` and loads through `useCardQuery`, and a failure shows once, here, with Retry.
  */
 
-const KPI_METRICS: Metric[] = ['unique_visitors', 'page_views', 'sessions', 'bounce_rate', 'avg_session_duration', 'views_per_session'];
 const CHART_METRICS: Metric[] = ['unique_visitors', 'page_views'];
 const COLOR_VARS: Record<string, string> = { unique_visitors: '--accent', page_views: '--ok' };
-
-// PLACEHOLDER(webcards): replaced by `Kpis({scope})` from Kpis.tsx when that branch is merged.
-function Kpis({ scope }: { scope: PageScope }) {
-  const result = useCardQuery('kpis', () => runQuery({ ...scopeFields(scope), metrics: KPI_METRICS, ...(scope.compare ? { compare: 'previous_period' } : {}) }), [scope]);
-  const data = result.data;
-  if (!data) return <FramePlaceholder busy={result.loading} rows={2} />;
-  const row = data.rows[0];
-  const previous = data.compare;
-  return (
-    <dl class="kpis">
-      {KPI_METRICS.map((metric) => {
-        const value = numberAt(data, row, metric);
-        const before = previous ? numberAt(previous, previous.rows[0], metric) : null;
-        return (
-          <div class="kpi" key={metric} data-metric={metric}>
-            <dt>{METRIC_LABELS[metric]}</dt>
-            <dd>
-              <span class="value" data-value={value}>
-                {formatMetric(metric, value)}
-              </span>
-              {before !== null && (
-                <span class="change" data-previous={before}>
-                  {' '}
-                  {changeOf(value, before) ?? `up from ${formatMetric(metric, before)}`} vs previous period
-                </span>
-              )}
-            </dd>
-          </div>
-        );
-      })}
-    </dl>
-  );
-}
 
 /** The numbers behind the chart, as a table: for screen readers, and to read exact values. */
 function ChartData({ result, dimension }: { result: QueryResult; dimension: string }) {
@@ -179,11 +150,12 @@ export function AnalyticsPage({ clientId, clientName }: { clientId: string; clie
         <div class="heading">
           <h1>Analytics</h1>
           {clientName === undefined ? <ClientName clientId={clientId} /> : <span>{clientName}</span>}
+          <VisitorsNow scope={scope} />
         </div>
         <PeriodPicker period={draft} onChange={choose} compare={state.compare} onCompare={(compare) => update({ compare })} />
         <FilterBar scope={scope} onAdd={onFilter} onRemove={(dimension) => update({ filters: withoutFilter(state.filters, dimension) })} onClear={() => update({ filters: [] })} />
         {error !== null && <PageError error={error} onRetry={retry} />}
-        {/* PLACEHOLDER(webcards): <VisitorsNow scope={scope} /> and <FirstRun scope={scope} onIncludeBots={(includeBots) => update({ includeBots })} /> go here. */}
+        <FirstRun scope={scope} onIncludeBots={(includeBots) => update({ includeBots })} />
         <Kpis scope={scope} />
         <TimeSeries scope={scope} />
         <div class="grid breakdowns">
@@ -192,8 +164,7 @@ export function AnalyticsPage({ clientId, clientName }: { clientId: string; clie
           ))}
           <EventsCard scope={scope} onFilter={onFilter} />
         </div>
-        {/* PLACEHOLDER(webcards): <FunnelBuilder scope={scope} steps={state.steps} onStepsChange={(steps) => update({ steps })} />; the steps already live in the URL state. */}
-        <FunnelBuilder clientId={clientId} period={state.period} />
+        <FunnelBuilder scope={scope} steps={state.steps} onStepsChange={(steps) => update({ steps })} />
       </section>
     </PageStatusContext.Provider>
   );
@@ -207,10 +178,13 @@ function ClientName({ clientId }: { clientId: string }) {
 }
 
 export function LiveEventsPage({ clientId }: { clientId: string }) {
+  // The live view names the client and shows times in its zone (the cards' clientInfo.ts).
+  const info = useAsync(() => loadClientInfo(clientId), [clientId]);
   return (
     <section>
       <h1>Live events</h1>
-      <LiveEvents clientId={clientId} />
+      <ErrorNote error={info.error} />
+      {info.data ? <LiveEvents clientId={clientId} clientName={info.data.name} timezone={info.data.timezone} /> : !info.error && <Loading what="the client" />}
     </section>
   );
 }
