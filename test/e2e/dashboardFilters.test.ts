@@ -238,6 +238,19 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
     assert.match(await locations.locator('.breakdown-body[data-dimension="country"] tbody tr').first().innerText(), new RegExp(`${name} \\(${code}\\)`), 'countries by name and ISO code');
   });
 
+  it('keeps the funnel steps in the URL without one history entry per key typed', async () => {
+    await page.goto(`${mythic.baseUrl}/#/clients/shop/analytics?period=7d`);
+    await page.getByLabel('Step 1 path').fill('/pricing');
+    const entries = await page.evaluate<number>('history.length');
+    await page.getByLabel('Step 2 kind').selectOption('event');
+    await page.getByLabel('Step 2 event name').pressSequentially('Signup');
+    await eventually(async () => assert.match(await hashQuery(), /steps=path:\/pricing,event:Signup/));
+    assert.equal(await page.evaluate<number>('history.length'), entries, 'step edits replace the entry');
+    await page.reload();
+    assert.equal(await page.getByLabel('Step 2 event name').inputValue(), 'Signup');
+    assert.equal(await page.getByLabel('Step 1 path').inputValue(), '/pricing');
+  });
+
   it('shows one error with Retry for an unknown client, and no placeholder that waits forever', async () => {
     await page.goto(`${mythic.baseUrl}/#/clients/no-such-client/analytics`);
     await page.locator('.page-error').waitFor();

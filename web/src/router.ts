@@ -60,10 +60,13 @@ export function currentQuery(): string {
 
 /**
  * Replaces the query string of the current view. A new history entry, so back/forward step through
- * the changes; setting the hash fires `hashchange`, which every `useHashPath` hears.
+ * the changes; with `replace`, the current entry changes instead (typing in a field should not
+ * leave one entry per key). Both fire `hashchange`, which every `useHashPath` hears.
  */
-export function navigateQuery(query: string): void {
+export function navigateQuery(query: string, replace = false): void {
   const path = currentPath().split('?')[0]!;
   const next = query === '' ? path : `${path}?${query}`;
-  if (next !== currentPath()) navigate(next);
+  if (next === currentPath()) return;
+  if (replace) location.replace(`#${next}`);
+  else navigate(next);
 }

@@ -127,7 +127,7 @@ export function AnalyticsPage({ clientId, clientName }: { clientId: string; clie
   const path = useHashPath();
   const query = queryOf(path);
   const state = useMemo(() => parseState(query), [query]);
-  const update = (change: Partial<PageState>): void => navigateQuery(formatState({ ...state, ...change }));
+  const update = (change: Partial<PageState>, replace = false): void => navigateQuery(formatState({ ...state, ...change }), replace);
   // One scope object per distinct scope, so a tab change (also in the URL) reloads no card.
   const scopeKey = JSON.stringify([clientId, state.period, state.compare, state.filters, state.includeBots]);
   const scope = useMemo<PageScope>(
@@ -164,7 +164,7 @@ export function AnalyticsPage({ clientId, clientName }: { clientId: string; clie
           ))}
           <EventsCard scope={scope} onFilter={onFilter} />
         </div>
-        <FunnelBuilder scope={scope} steps={state.steps} onStepsChange={(steps) => update({ steps })} />
+        <FunnelBuilder scope={scope} steps={state.steps} onStepsChange={(steps) => update({ steps }, true)} />
       </section>
     </PageStatusContext.Provider>
   );
