@@ -127,20 +127,25 @@ describe('browser: the analytics pages show the query API’s numbers', { skip: 
     const over = await page.locator('.chart .u-over').boundingBox();
     assert.ok(over);
     await page.mouse.move(over.x + over.width - 2, over.y + over.height / 2);
-    const legend = await page.locator('.chart .u-legend .u-series').evaluateAll((rows) => rows.map((row) => row.querySelector('.u-value')?.textContent ?? ''));
     const last = series.rows[series.rows.length - 1]!;
-    assert.deepEqual(legend.slice(0, 3), [String(last[0]), String(valueOf(series, last, 'unique_visitors')), String(valueOf(series, last, 'page_views'))]);
+    await page.locator('.chart-tooltip').waitFor();
+    const legend = await page.locator('.chart-legend .entry strong').evaluateAll((cells) => cells.map((cell) => cell.getAttribute('data-value') ?? ''));
+    assert.deepEqual(legend, [String(valueOf(series, last, 'unique_visitors')), String(valueOf(series, last, 'page_views'))]);
 
-    const pages = await query({ metrics: ['unique_visitors', 'page_views'], dimensions: ['path'], filters: { event: '$pageview' }, period: '7d', limit: 10 });
+    const pages = await query({ metrics: ['unique_visitors', 'page_views'], dimensions: ['path'], filters: { event: '$pageview' }, attribution: 'visit', period: '7d', limit: 10 });
     const table = await page.locator('[data-dimension="path"] tbody tr').evaluateAll((rows) =>
-      rows.map((row) => [row.querySelector('th')?.textContent ?? '', ...[...row.querySelectorAll('td')].map((td) => Number(td.getAttribute('data-value')))]),
+      rows.map((row) => [row.getAttribute('data-value') ?? '', ...[...row.querySelectorAll('td')].map((td) => Number(td.getAttribute('data-value')))]),
     );
     assert.deepEqual(table, pages.rows.map((row) => [String(row[0]), valueOf(pages, row, 'unique_visitors'), valueOf(pages, row, 'page_views')]));
-    for (const dimension of ['referrer_host', 'utm_campaign', 'browser', 'os', 'device_type', 'event', 'entry_path']) {
+    // The first tab of each card shows; the others open by their tab.
+    for (const dimension of ['referrer_host', 'browser', 'event']) {
       await page.locator(`[data-dimension="${dimension}"] table, [data-dimension="${dimension}"] p.hint`).first().waitFor();
     }
-    assert.match(await page.locator('[data-dimension="utm_campaign"]').innerText(), /spring/);
     assert.match(await page.locator('[data-dimension="referrer_host"]').innerText(), /google\.com/);
+    await page.locator('[data-card="sources"]').getByRole('tab', { name: 'UTM campaign' }).click();
+    assert.match(await page.locator('[data-dimension="utm_campaign"] table').innerText(), /spring/);
+    await page.locator('[data-card="devices"]').getByRole('tab', { name: 'OS' }).click();
+    await page.locator('[data-dimension="os"] table').waitFor();
 
     const outDir = join(REPO_ROOT, 'test-output');
     mkdirSync(outDir, { recursive: true });
@@ -157,7 +162,8 @@ describe('browser: the analytics pages show the query API’s numbers', { skip: 
     assert.equal(await kpi(page, 'unique_visitors'), valueOf(compared, compared.rows[0], 'unique_visitors'));
     const previous = await page.locator('.kpi[data-metric="unique_visitors"] .change').getAttribute('data-previous');
     assert.equal(Number(previous), valueOf(compared.compare, compared.compare.rows[0], 'unique_visitors'));
-    assert.equal(await page.locator('.chart .u-legend .u-series').count(), 5, 'the chart adds the previous period’s two lines');
+    await page.locator('.chart-legend .entry.previous').first().waitFor();
+    assert.equal(await page.locator('.chart-legend .entry').count(), 4, 'the chart adds the previous period’s two lines');
     await page.getByLabel('Compare with the previous period').uncheck();
   });
 

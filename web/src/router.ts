@@ -50,3 +50,23 @@ export function matchPath(pattern: string, path: string): Record<string, string>
 }
 
 export const href = (path: string): string => `#${path}`;
+
+/** The query string of the hash URL (`#/clients/acme/analytics?period=7d` → `period=7d`), for pages that keep state there. */
+export function currentQuery(): string {
+  const path = currentPath();
+  const at = path.indexOf('?');
+  return at < 0 ? '' : path.slice(at + 1);
+}
+
+/**
+ * Replaces the query string of the current view. A new history entry, so back/forward step through
+ * the changes; with `replace`, the current entry changes instead (typing in a field should not
+ * leave one entry per key). Both fire `hashchange`, which every `useHashPath` hears.
+ */
+export function navigateQuery(query: string, replace = false): void {
+  const path = currentPath().split('?')[0]!;
+  const next = query === '' ? path : `${path}?${query}`;
+  if (next === currentPath()) return;
+  if (replace) location.replace(`#${next}`);
+  else navigate(next);
+}

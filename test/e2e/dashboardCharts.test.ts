@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { stopAllServers } from '../helpers/server.js';
+import { openDashboard, signIn, type DashboardPage } from './dashboardPage.js';
+import { CHROMIUM_SKIP, DESKTOP_USER_AGENT, launchChromium, startMythic, type MythicServer } from './harness.js';
+
+/** Enough page views in one month for five-digit y labels ("12,000"), the case that used to be clipped. */
+const PAGE_VIEWS = 12_600;
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 900 };
+
+interface Box {
+  text: string;
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+/** The chart's tick labels and the chart's own box, as laid out. */
+async function chartLabels(page: Page): Promise<{ x: Box[]; y: Box[]; chart: Box }> {
+  // One flat list (no helper function inside evaluate: the test's transpiler would name it).
+  const all = await page.locator('.chart-wrap .x-label, .chart-wrap .y-label, .chart-wrap .chart').evaluateAll((elements) =>
+    elements.map((el) => {
+      const r = el.getBoundingClientRect();
+      return { kind: el.classList.contains('chart') ? 'chart' : el.className, box: { text: el.classList.contains('chart') ? '' : (el.textContent ?? ''), left: r.left, right: r.right, top: r.top, bottom: r.bottom } };
+    }),
+  );
+  const chart = all.find((e) => e.kind === 'chart');
+  assert.ok(chart, 'the chart is drawn');
+  return { x: all.filter((e) => e.kind === 'x-label').map((e) => e.box), y: all.filter((e) => e.kind === 'y-label').map((e) => e.box), chart: chart.box };
+}
+
+function assertReadable(labels: { x: Box[]; y: Box[]; chart: Box }, what: string): void {
+  assert.ok(labels.x.length >= 2, `${what}: at least two x labels (${labels.x.map((b) => b.text).join(' ')})`);
+  for (let i = 1; i < labels.x.length; i++) {
+    assert.ok(labels.x[i]!.left >= labels.x[i - 1]!.right + 2, `${what}: "${labels.x[i - 1]!.text}" and "${labels.x[i]!.text}" do not overlap`);
+  }
+  for (const label of [...labels.x, ...labels.y]) {
+    assert.ok(label.left >= labels.chart.left - 0.5 && label.right <= labels.chart.right + 0.5, `${what}: "${label.text}" is inside the chart (${label.left}–${label.right} in ${labels.chart.left}–${labels.chart.right})`);
+  }
+  assert.ok(labels.y.every((label) => /^\d{1,3}(,\d{3})*$/.test(label.text)), `${what}: integer y labels with separators: ${labels.y.map((b) => b.text).join(' ')}`);
+}
+
+describe('browser: the analytics chart reads well at every period', { skip: CHROMIUM_SKIP }, () => {
+  let mythic: MythicServer;
+  let browser: Browser;
+  let dash: DashboardPage;
+  let page: Page;
+
+  before(async () => {
+    [mythic, browser] = await Promise.all([startMythic(), launchChromium()]);
+    const created = await mythic.admin<{ data: { secret_key: string } }>('POST', '/api/v1/clients', { id: 'busy', name: 'Busy', domain: 'busy.example', timezone: 'UTC' });
+    const now = Date.now();
+    for (let start = 0; start < PAGE_VIEWS; start += 1000) {
+      const batch = Array.from({ length: Math.min(1000, PAGE_VIEWS - start) }, (_, k) => {
+        const i = start + k;
+        return {
+          event: '$pageview',
+          distinct_id: `v${i % 40}`,
+          // Spread over the last three hours: the hours, the day and the month all hold thousands.
+          timestamp: new Date(now - (i % 180) * 60_000 - 1000).toISOString(),
+          user_agent: DESKTOP_USER_AGENT,
+          properties: { $current_url: 'https://busy.example/' },
+        };
+      });
+      const sent = await fetch(`${mythic.baseUrl}/batch`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${created.body.data.secret_key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ batch }),
+      });
+      assert.equal(sent.status, 200, await sent.text());
+    }
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const reply = await mythic.admin<{ data: { rows: number[][] } }>('POST', '/api/v1/query', { client_id: 'busy', metrics: ['page_views'], period: '12mo' });
+      if (reply.body.data.rows[0]?.[0] === PAGE_VIEWS) break;
+      assert.ok(Date.now() < deadline, `stored ${JSON.stringify(reply.body)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    dash = await openDashboard(browser, mythic.baseUrl, DESKTOP);
+    page = dash.page;
+    await signIn(page);
+  });
+  after(async () => {
+    await dash?.close();
+    await browser?.close();
+    await mythic?.stop();
+    await stopAllServers();
+  });
+
+  const show = async (period: string): Promise<void> => {
+    await page.goto(`${mythic.baseUrl}/#/clients/busy/analytics?period=${period}`);
+    // The previous period's chart stays until the new answer arrives: wait for this period's grain.
+    const grain = period === 'today' || period === '24h' ? 'hour' : period === '12mo' ? 'month' : 'day';
+    await page.locator(`.chart[aria-label$="by ${grain}"] .x-label`).first().waitFor();
+  };
+
+  it('has non-overlapping x labels and unclipped integer y labels by hour, day and month, on a desktop and a phone', async () => {
+    for (const viewport of [DESKTOP, PHONE]) {
+      await page.setViewportSize(viewport);
+      for (const period of ['today', '24h', '30d', '90d', '12mo']) {
+        await show(period);
+        const labels = await chartLabels(page);
+        assertReadable(labels, `${period} at ${viewport.width}px`);
+        if (viewport === PHONE) {
+          const sideways = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+          assert.equal(sideways, 0, `${period} at ${viewport.width}px: the page does not scroll sideways`);
+        }
+        if (period === '12mo') assert.ok(labels.y.some((label) => /^1\d,\d{3}$/.test(label.text)), `five-digit labels shown whole: ${labels.y.map((b) => b.text).join(' ')}`);
+      }
+    }
+    await page.setViewportSize(DESKTOP);
+    // The labels a period shows: hours for a day, month names for a year.
+    await show('24h');
+    assert.ok((await chartLabels(page)).x.every((label) => /^(\d{2}:00|[A-Z][a-z]{2} \d{1,2})$/.test(label.text)));
+    await show('12mo');
+    assert.ok((await chartLabels(page)).x.every((label) => /^[A-Z][a-z]{2} \d{4}$/.test(label.text)));
+    assert.deepEqual(dash.problems, []);
+  });
+
+  it('names the last bucket’s values when nothing is hovered, the hovered bucket’s in a tooltip, and draws the comparison faintly', async () => {
+    await show('30d');
+    const legend = page.locator('.chart-legend');
+    const totals = await mythic.admin<{ data: { rows: (string | number)[][] } }>('POST', '/api/v1/query', {
+      client_id: 'busy',
+      metrics: ['unique_visitors', 'page_views'],
+      dimensions: ['day'],
+      period: '30d',
+      attribution: 'visit',
+      limit: 10000,
+    });
+    const rows = totals.body.data.rows;
+    const last = rows[rows.length - 1]!;
+    const readout = async (): Promise<string[]> => legend.locator('.entry strong').evaluateAll((cells) => cells.map((cell) => cell.getAttribute('data-value') ?? ''));
+    assert.deepEqual(await readout(), [String(last[1]), String(last[2])], 'the last bucket, not "--"');
+    assert.doesNotMatch(await legend.innerText(), /--/);
+
+    const over = await page.locator('.chart .u-over').boundingBox();
+    assert.ok(over);
+    await page.mouse.move(over.x + 2, over.y + over.height / 2);
+    const tooltip = page.locator('.chart-tooltip');
+    await tooltip.waitFor();
+    const first = rows[0]!;
+    assert.match(await tooltip.innerText(), new RegExp(`Visitors\\s*${first[1]}`));
+    assert.deepEqual(await readout(), [String(first[1]), String(first[2])], 'the legend follows the hovered bucket');
+    await page.mouse.move(0, 0);
+    await tooltip.waitFor({ state: 'hidden' });
+
+    await page.getByLabel('Compare with the previous period').check();
+    await legend.locator('.entry.previous').first().waitFor();
+    assert.equal(await legend.locator('.entry.previous').count(), 2, 'the previous period’s two series');
+    assert.deepEqual(dash.problems, []);
+  });
+});
