@@ -16,7 +16,7 @@ const PAGE = 100;
  * one shown (the API's `after_seq`), so each event is fetched once and none is skipped (events
  * commit in another order than they are received, so `after` with a received_at could skip some).
  * A full page means more are waiting: the next is fetched at once. Each row says who (browser, OS,
- * device, bot or not), from where, and when in the CLIENT's time zone, as its reports count days:
+ * device, bot or not), from where, and when (the event's own time) in the CLIENT's time zone, as its reports count days:
  * the reader's own zone would put an event on another day than the reports do. A failed poll is
  * reported to the page (one error with Retry) and polling waits for that Retry.
  */
@@ -123,7 +123,9 @@ export function LiveEvents({ clientId, clientName, timezone }: { clientId: strin
                 <Fragment key={event.seq}>
                   <tr data-seq={event.seq} class={event.is_bot ? 'bot' : undefined}>
                     <td>
-                      <time dateTime={event.received_at}>{format.format(new Date(event.received_at))}</time>
+                      <time dateTime={event.timestamp} title={`Received ${format.format(new Date(event.received_at))}`}>
+                        {format.format(new Date(event.timestamp))}
+                      </time>
                     </td>
                     <td>
                       {event.event}{' '}
