@@ -178,13 +178,18 @@ function ClientName({ clientId }: { clientId: string }) {
 }
 
 export function LiveEventsPage({ clientId }: { clientId: string }) {
-  // The live view names the client and shows times in its zone (the cards' clientInfo.ts).
-  const info = useAsync(() => loadClientInfo(clientId), [clientId]);
+  // The live view names the client and shows times in its zone (the cards' clientInfo.ts). Its
+  // polls load through useCardQuery as the cards do: a failure is the page's one error with Retry.
+  const { status, error, retry } = usePageStatus();
+  const info = useAsync(() => loadClientInfo(clientId), [clientId, status.retryRound]);
+  const shown = error ?? info.error ?? null;
   return (
-    <section>
-      <h1>Live events</h1>
-      <ErrorNote error={info.error} />
-      {info.data ? <LiveEvents clientId={clientId} clientName={info.data.name} timezone={info.data.timezone} /> : !info.error && <Loading what="the client" />}
-    </section>
+    <PageStatusContext.Provider value={status}>
+      <section>
+        <h1>Live events</h1>
+        {shown !== null && <PageError error={shown} onRetry={retry} />}
+        {info.data ? <LiveEvents clientId={clientId} clientName={info.data.name} timezone={info.data.timezone} /> : !info.error && <Loading what="the client" />}
+      </section>
+    </PageStatusContext.Provider>
   );
 }
