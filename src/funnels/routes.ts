@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ClientParams } from '../clients/schemas.js';
 import { errorResponse, ok, SetEnvelope, setOf, DataEnvelope, withConflict, withNotFound } from '../http/envelope.js';
-import { callerOf } from '../query/routes.js';
+import { callerOf } from '../http/readCaller.js';
 import { CreateFunnelBody, FunnelDeleteResult, FunnelParams, SavedFunnel, UpdateFunnelBody } from './schemas.js';
 import type { FunnelsService } from './service.js';
 

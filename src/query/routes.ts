@@ -1,14 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { presentedClientSecret } from '../http/adminAuth.js';
+import { callerOf } from '../http/readCaller.js';
 import { ApiError } from '../http/apiError.js';
 import { errorResponse, ok, withNotFound } from '../http/envelope.js';
 import { limitedAddress } from '../ingest/ip.js';
 import { TokenBuckets, type RateLimit } from '../ingest/rateLimit.js';
 import type { Clock } from '../shared/clock.js';
 import { allowRequestOrigin, answerPreflight } from '../http/cors.js';
-import type { QueryCaller } from '../keys/readAccess.js';
 import { FunnelBody, FunnelResultEnvelope, QueryBody, QueryResultEnvelope } from './schemas.js';
 import type { QueryService } from './service.js';
 
@@ -17,12 +15,6 @@ const queryErrors = {
   ...withNotFound,
   403: errorResponse('forbidden: a client key naming another client; client_inactive: the key of a deactivated client'),
 } as const;
-
-/** The admin key (any client), or a client's own sk_ as Bearer (route config acceptsClientSecret). */
-export const callerOf = (request: FastifyRequest): QueryCaller => {
-  const key = presentedClientSecret(request);
-  return key === undefined ? { door: 'admin' } : { door: 'secret', key };
-};
 
 /** `POST /query` and `POST /query/funnel`, registered inside the admin-key scope. */
 export const queryRoutes: FastifyPluginAsyncTypebox<{ queries: QueryService }> = async (app, { queries }) => {

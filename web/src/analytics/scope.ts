@@ -1,3 +1,4 @@
+import type { FilterDimension } from '../../../src/query/names.js';
 import { periodFields, type Period } from './query.js';
 
 /**
@@ -6,24 +7,8 @@ import { periodFields, type Period } from './query.js';
  * a card turns it into the query API's body with `scopeFields`.
  */
 
-/** Dimensions that can be filtered on (every non-time dimension of the query API). */
-export type FilterDimension =
-  | 'path'
-  | 'entry_path'
-  | 'exit_path'
-  | 'referrer_host'
-  | 'utm_source'
-  | 'utm_medium'
-  | 'utm_campaign'
-  | 'utm_term'
-  | 'utm_content'
-  | 'browser'
-  | 'os'
-  | 'device_type'
-  | 'event'
-  | 'country'
-  | 'region'
-  | 'city';
+/** Dimensions that can be filtered on: the server's own list (every non-time dimension). */
+export type { FilterDimension };
 
 export type FilterOp = 'is' | 'is_not' | 'contains';
 

@@ -1,3 +1,4 @@
+import { FILTER_DIMENSIONS } from '../../../src/query/names.js';
 import type { Period, PeriodName } from './query.js';
 import type { FilterClause, FilterDimension, FilterOp } from './scope.js';
 
@@ -24,24 +25,8 @@ export interface PageState {
   tabs: Record<string, string>;
 }
 
-export const FILTER_DIMENSIONS: readonly FilterDimension[] = [
-  'path',
-  'entry_path',
-  'exit_path',
-  'referrer_host',
-  'utm_source',
-  'utm_medium',
-  'utm_campaign',
-  'utm_term',
-  'utm_content',
-  'browser',
-  'os',
-  'device_type',
-  'event',
-  'country',
-  'region',
-  'city',
-];
+/** The server's list of filterable dimensions, so a link can name exactly what the API takes. */
+export { FILTER_DIMENSIONS };
 const OPS: readonly FilterOp[] = ['is', 'is_not', 'contains'];
 const PERIODS: readonly PeriodName[] = ['today', '24h', '7d', '30d', '90d', '12mo', 'custom'];
 /** The API's bounds: 1–50 values per operator, 2–8 funnel steps. */
