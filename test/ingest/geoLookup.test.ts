@@ -158,6 +158,9 @@ describe('MYTHIC_GEOIP_DB', () => {
   it('refuses a missing file, a directory, a file that is not a MaxMind DB and a gzipped one', () => {
     refused([], { MYTHIC_GEOIP_DB: join(dir, 'GeoLite2-City.mmdb') }, 'MYTHIC_GEOIP_DB', 'does not exist');
     refused(['--geoip-db', dir], {}, '--geoip-db', 'is not a file');
+    // A Country file works (countries only): the message asks for a MaxMind DB, not for a City one.
+    refused(['--geoip-db', dir], {}, '--geoip-db', 'must be a MaxMind DB (.mmdb) file, a City one for region and city');
+    assert.equal(loadConfig([], { MYTHIC_GEOIP_DB: shippedCountryDatabase() }).geoipDb, shippedCountryDatabase());
     const text = join(dir, 'city.csv');
     writeFileSync(text, 'network,country\n8.8.8.0/24,US\n');
     refused([], { MYTHIC_GEOIP_DB: text }, 'MYTHIC_GEOIP_DB', 'is not a MaxMind DB (.mmdb) file');
