@@ -227,11 +227,14 @@ function parseClickhouseCluster(raw: string, source: string, clickhouseUrl: { va
   return value;
 }
 
-/** A location database must be a readable MaxMind DB: said at start, not at the first visitor. */
+/**
+ * A location database must be a readable MaxMind DB: said at start, not at the first visitor. A
+ * Country file is accepted too (it answers countries only), so the message does not demand City.
+ */
 function parseGeoipDb(raw: string, source: string): string {
   const problem = mmdbFileProblem(raw);
   if (problem !== null) {
-    throw new ConfigError(`${source} must be a MaxMind DB City file (GeoLite2-City.mmdb or DB-IP's dbip-city-lite .mmdb): ${problem}`);
+    throw new ConfigError(`${source} must be a MaxMind DB (.mmdb) file, a City one for region and city (GeoLite2-City.mmdb or DB-IP's dbip-city-lite .mmdb): ${problem}`);
   }
   return raw;
 }

@@ -2,14 +2,26 @@ import { createHmac } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { IpStorage } from '../store/metaStore.js';
 
-/** IPv4-mapped IPv6 (`::ffff:192.0.2.1`, as dual-stack sockets report IPv4 peers) as plain IPv4. */
+/**
+ * IPv4-mapped IPv6 (`::ffff:0:0/96`, as dual-stack sockets report IPv4 peers) as plain IPv4, in
+ * every spelling: `::ffff:192.0.2.1`, `::ffff:c000:201`, `0:0:0:0:0:ffff:192.0.2.1`. Matching one
+ * spelling only left the others without a location and stored them truncated as IPv6.
+ */
 export function unmapped(ip: string): string {
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  return mapped?.[1] ?? ip;
+  // Every spelling of the prefix has a `:ffff:` group: the cheap test spares the parse for all other addresses.
+  if (!/:ffff:/i.test(ip) || !isIPv6(ip)) return ip;
+  const groups = ipv6Groups(ip);
+  if (groups.slice(0, 5).some((g) => g !== 0) || groups[5] !== 0xffff) return ip;
+  return ipv4OfGroups(groups[6] as number, groups[7] as number);
+}
+
+/** The IPv4 address held in two 16-bit groups (the high one first). */
+export function ipv4OfGroups(high: number, low: number): string {
+  return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
 }
 
 /** The eight 16-bit groups of a valid IPv6 address (zone index dropped, embedded IPv4 converted). */
-function ipv6Groups(ip: string): number[] {
+export function ipv6Groups(ip: string): number[] {
   let text = ip.split('%')[0] as string;
   const v4 = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
   if (v4) {

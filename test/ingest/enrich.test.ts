@@ -142,6 +142,19 @@ describe('visitor addresses', () => {
     assert.equal(storedIp(null, 'truncated', 'c', secret), null);
   });
 
+  it('treats every spelling of IPv4-mapped IPv6 as the IPv4 address (stored as a /24, limited and hashed alike)', () => {
+    const secret = Buffer.from('s');
+    for (const ip of ['::ffff:808:808', '0:0:0:0:0:ffff:8.8.8.8', '0:0:0:0:0:FFFF:0808:0808', '::ffff:8.8.8.8']) {
+      assert.equal(storedIp(ip, 'truncated', 'c', secret), '8.8.8.0', ip);
+      assert.equal(storedIp(ip, 'hashed', 'c', secret), hashIp('8.8.8.8', 'c', secret), ip);
+      assert.equal(limitedAddress(ip), '8.8.8.8', ip);
+    }
+    assert.equal(forwardedFor('[::ffff:808:808]:443'), '8.8.8.8');
+    // Near misses stay IPv6: another prefix before ffff, or ffff in another group.
+    assert.equal(storedIp('1::ffff:808:808', 'truncated', 'c', secret), '1::');
+    assert.equal(storedIp('::ffff:0:808:808', 'truncated', 'c', secret), '::');
+  });
+
   it('reads the first X-Forwarded-For entry, with or without a port', () => {
     assert.equal(forwardedFor('198.51.100.7, 10.0.0.1'), '198.51.100.7');
     assert.equal(forwardedFor('198.51.100.7:5555'), '198.51.100.7');

@@ -49,6 +49,8 @@ describeEachEngine('locations from the shipped country database', (engine) => {
     await ok(send(`/e?key=${shop.pk}`, { body: view('mapped'), headers: browser, remoteAddress: '::ffff:8.8.8.8' }));
     await ok(send(`/e?key=${shop.pk}`, { body: view('de'), headers: { ...browser, 'x-forwarded-for': '80.128.0.1' }, remoteAddress: '127.0.0.1' }));
     await ok(send(`/e?key=${shop.pk}`, { body: view('ipv6'), headers: { ...browser, 'x-forwarded-for': '2a00:1450:4001::1' }, remoteAddress: '127.0.0.1' }));
+    await ok(send(`/e?key=${shop.pk}`, { body: view('mappedHex'), headers: { ...browser, 'x-forwarded-for': '::ffff:808:808' }, remoteAddress: '127.0.0.1' }));
+    await ok(send(`/e?key=${shop.pk}`, { body: view('sixToFour'), headers: { ...browser, 'x-forwarded-for': '2002:7e00:1::1' }, remoteAddress: '127.0.0.1' }));
     // An untrusted peer's X-Forwarded-For is not believed: the connection's address is looked up.
     await ok(send(`/e?key=${shop.pk}`, { body: view('spoofed'), headers: { ...browser, 'x-forwarded-for': '126.0.0.1' }, remoteAddress: '8.8.4.4' }));
     await ok(send('/batch', { body: { batch: [view('jp', { ip: '126.0.0.1' })] }, headers: { authorization: `Bearer ${shop.sk}` } }));
@@ -80,6 +82,9 @@ describeEachEngine('locations from the shipped country database', (engine) => {
     assert.equal(country('posthog'), 'DE');
     const de = byUuid.get(sent.de as string);
     assert.equal(de?.ip, '80.128.0.0', 'truncated after the lookup');
+    assert.equal(country('mappedHex'), 'US', 'IPv4-mapped IPv6 in hexadecimal groups is its IPv4 address');
+    assert.equal(byUuid.get(sent.mappedHex as string)?.ip, '8.8.8.0', 'and is stored truncated as IPv4');
+    assert.equal(country('sixToFour'), 'JP', 'a 6to4 address is placed by the IPv4 address it carries');
     // The country database knows no regions or cities.
     for (const event of byUuid.values()) {
       assert.equal(event.region, null);
@@ -129,11 +134,11 @@ describeEachEngine('locations from the shipped country database', (engine) => {
     assert.equal(byCountry.status, 200, JSON.stringify(byCountry.body));
     assert.deepEqual(byCountry.body.data.columns, ['country', 'page_views']);
     // Most page views first, then by country (no place last).
-    assert.deepEqual(byCountry.body.data.rows, [[null, 4], ['DE', 3], ['US', 3], ['JP', 1]]);
+    assert.deepEqual(byCountry.body.data.rows, [['US', 4], [null, 4], ['DE', 3], ['JP', 2]]);
     const germany = await query({ filters: { country: 'DE' } });
     assert.deepEqual(germany.body.data.rows, [[3]]);
     const regions = await query({ dimensions: ['region', 'city'], filters: { country: 'US' } });
-    assert.deepEqual(regions.body.data.rows, [[null, null, 3]]);
+    assert.deepEqual(regions.body.data.rows, [[null, null, 4]]);
   });
 });
 

@@ -46,6 +46,30 @@ describe('the shipped country database', () => {
       assert.deepEqual(geo.locate(ip), place(null), ip);
     }
   });
+
+  it('answers 6to4 and Teredo addresses as the IPv4 address they carry, not as the tunnel prefix (one US record)', () => {
+    // 6to4 (2002::/16): bits 16–47 are the IPv4 address.
+    assert.deepEqual(geo.locate('2002:7e00:1::1'), place('JP'), '6to4 of 126.0.0.1');
+    assert.deepEqual(geo.locate('2002:c0a8:101::1'), place(null), '6to4 of 192.168.1.1');
+    // Teredo (2001::/32): the client's address, inverted, in the last 32 bits.
+    assert.deepEqual(geo.locate('2001:0:4136:e378:8000:63bf:3fff:fdd2'), place(null), 'RFC 4380 example: client 192.0.2.45, documentation');
+    assert.deepEqual(geo.locate('2001:0:4136:e378:8000:63bf:81ff:fffe'), place('JP'), 'client 126.0.0.1');
+    assert.deepEqual(geo.locate('2001:0000:4136:e378:8000:63bf:f7f7:f7f7'), place('US'), 'client 8.8.8.8, uncompressed');
+  });
+
+  it('answers nothing for the IETF protocol ranges of 2001::/23 that the database places somewhere', () => {
+    for (const ip of ['2001:2::1', '2001:10::1', '2001:20::1', '2001:1::1', '2001:30::1']) {
+      assert.deepEqual(geo.locate(ip), place(null), ip);
+    }
+    assert.deepEqual(geo.locate('2001:200::1'), place('JP'), 'the first regional allocation, just past the reserved block');
+  });
+
+  it('unmaps IPv4-mapped IPv6 in every spelling', () => {
+    for (const ip of ['::ffff:808:808', '0:0:0:0:0:ffff:8.8.8.8', '0:0:0:0:0:FFFF:0808:0808']) {
+      assert.deepEqual(geo.locate(ip), place('US'), ip);
+    }
+    assert.deepEqual(geo.locate('::ffff:c0a8:101'), place(null), '192.168.1.1');
+  });
 });
 
 describe('City databases (MYTHIC_GEOIP_DB)', () => {
@@ -79,6 +103,7 @@ describe('City databases (MYTHIC_GEOIP_DB)', () => {
     assert.deepEqual(geo.locate('42.1.2.3'), place('KR'));
     // 2a00:… starts with bits 0010 1010, the same as 42.x.x.x: read as IPv4 it would say KR.
     assert.deepEqual(geo.locate('2a00:1450:4001::1'), place(null));
+    assert.deepEqual(geo.locate('2002:2a01:203::1'), place('KR'), '6to4 of 42.1.2.3 is answered as IPv4');
   });
 });
 
@@ -133,6 +158,9 @@ describe('MYTHIC_GEOIP_DB', () => {
   it('refuses a missing file, a directory, a file that is not a MaxMind DB and a gzipped one', () => {
     refused([], { MYTHIC_GEOIP_DB: join(dir, 'GeoLite2-City.mmdb') }, 'MYTHIC_GEOIP_DB', 'does not exist');
     refused(['--geoip-db', dir], {}, '--geoip-db', 'is not a file');
+    // A Country file works (countries only): the message asks for a MaxMind DB, not for a City one.
+    refused(['--geoip-db', dir], {}, '--geoip-db', 'must be a MaxMind DB (.mmdb) file, a City one for region and city');
+    assert.equal(loadConfig([], { MYTHIC_GEOIP_DB: shippedCountryDatabase() }).geoipDb, shippedCountryDatabase());
     const text = join(dir, 'city.csv');
     writeFileSync(text, 'network,country\n8.8.8.0/24,US\n');
     refused([], { MYTHIC_GEOIP_DB: text }, 'MYTHIC_GEOIP_DB', 'is not a MaxMind DB (.mmdb) file');

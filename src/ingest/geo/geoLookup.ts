@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { Reader, type Response } from 'maxmind';
-import { unmapped } from '../ip.js';
+import { ipv4OfGroups, ipv6Groups, unmapped } from '../ip.js';
 import { LruCache } from '../lruCache.js';
 import { locationOfRecord, NO_LOCATION, type Location } from './location.js';
 import { isNonPublicAddress } from './nonPublic.js';
@@ -67,9 +67,34 @@ export class GeoLookup implements Locator {
   private lookUp(ip: string): Location {
     const address = unmapped(ip);
     const family = isIP(address);
-    if (family === 0 || isNonPublicAddress(address, family === 4 ? 4 : 6)) return NO_LOCATION;
+    if (family === 0) return NO_LOCATION;
+    const carried = family === 6 ? tunnelledIpv4(address) : null;
+    // A tunnelled address is answered as the IPv4 address it carries, private ranges included.
+    if (carried !== null) return this.lookUpAddress(carried, 4);
+    return this.lookUpAddress(address, family === 4 ? 4 : 6);
+  }
+
+  private lookUpAddress(address: string, family: 4 | 6): Location {
+    if (isNonPublicAddress(address, family)) return NO_LOCATION;
     // An IPv6 address in an IPv4-only database has no answer (mmdb-lib throws for it).
     if (family === 6 && this.reader.metadata.ipVersion === 4) return NO_LOCATION;
     return locationOfRecord(this.reader.get(address));
   }
+}
+
+/**
+ * The IPv4 address a 6to4 (`2002::/16`, RFC 3056: bits 16–47) or Teredo (`2001::/32`, RFC 4380:
+ * the client's public address, inverted, in the last 32 bits) address carries; null for others.
+ * Databases hold a single record for each whole tunnel prefix (the shipped one says US for both),
+ * so the prefix itself says nothing of the visitor, while the IPv4 address inside is where the
+ * traffic really comes from: a 6to4 router's own address, and for Teredo the client's NAT as the
+ * Teredo server saw it, which the protocol needs to be right for the tunnel to work at all.
+ */
+function tunnelledIpv4(ipv6: string): string | null {
+  // Both prefixes start `2001:` or `2002:` in every spelling: the cheap test spares the parse for all other addresses.
+  if (!/^200[12]:/.test(ipv6)) return null;
+  const groups = ipv6Groups(ipv6);
+  if (groups[0] === 0x2002) return ipv4OfGroups(groups[1] as number, groups[2] as number);
+  if (groups[0] === 0x2001 && groups[1] === 0) return ipv4OfGroups((groups[6] as number) ^ 0xffff, (groups[7] as number) ^ 0xffff);
+  return null;
 }

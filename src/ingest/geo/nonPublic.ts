@@ -28,6 +28,10 @@ for (const [network, prefix] of [
   ['::', 127],
   ['64:ff9b:1::', 48],
   ['100::', 64],
+  // IETF protocol assignments (benchmarking 2001:2::/48, ORCHID 2001:10::/28 and 2001:20::/28,
+  // anycast services, DRIP): none is a visitor's network, yet the shipped database answers JP, US
+  // or CH for them. Its Teredo part (2001::/32) is decoded to IPv4 before this check.
+  ['2001::', 23],
   ['2001:db8::', 32],
   ['fc00::', 7],
   ['fe80::', 10],
@@ -36,5 +40,8 @@ for (const [network, prefix] of [
   NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
 }
 
-/** Whether `ip` (a valid IPv4 or IPv6 address, not IPv4-mapped) is in a range that is never a visitor's location. */
+/**
+ * Whether `ip` (a valid IPv4 or IPv6 address, not IPv4-mapped, 6to4 or Teredo: decode those to
+ * the IPv4 address they carry first) is in a range that is never a visitor's location.
+ */
 export const isNonPublicAddress = (ip: string, family: 4 | 6): boolean => NON_PUBLIC.check(ip, family === 4 ? 'ipv4' : 'ipv6');
