@@ -79,6 +79,9 @@ export function truncateIp(ip: string): string | null {
   if (isIPv4(address)) return address.replace(/\.\d+$/, '.0');
   if (!isIPv6(address)) return null;
   const groups = ipv6Groups(address);
+  // A 6to4 address (2002::/16) holds a whole IPv4 address in its first 48 bits: /48 would keep it
+  // entire, so it is cut where the IPv4 address inside would be (its /24).
+  if (groups[0] === 0x2002) return formatIpv6([0x2002, groups[1] as number, (groups[2] as number) & 0xff00, 0, 0, 0, 0, 0]);
   return formatIpv6([...groups.slice(0, 3), 0, 0, 0, 0, 0]);
 }
 

@@ -109,6 +109,9 @@ describe('visitor addresses', () => {
     assert.equal(truncateIp('::ffff:203.0.113.57'), '203.0.113.0');
     assert.equal(truncateIp('2001:db8:85a3:8d3:1319:8a2e:370:7348'), '2001:db8:85a3::');
     assert.equal(truncateIp('2001:DB8::1'), '2001:db8::');
+    // 6to4 carries the IPv4 address in bits 16–47: cut to its /24, not /48 (which would keep it whole).
+    assert.equal(truncateIp('2002:c0a8:101::1'), '2002:c0a8:100::');
+    assert.equal(truncateIp('2002:7e00:1:5::9'), '2002:7e00::');
     assert.equal(truncateIp('::1'), '::');
     assert.equal(truncateIp('fe80::1%eth0'), 'fe80::');
     assert.equal(truncateIp('64:ff9b::192.0.2.33'), '64:ff9b::');
