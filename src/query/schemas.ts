@@ -69,7 +69,7 @@ const FilterValueSchema = Type.Unsafe<FilterValue>({
   properties: {
     is: FilterValueList('Any of these values (OR). null matches events without a value, the “(none)” row.'),
     is_not: FilterValueList('None of these values. Events without a value are kept (as Plausible keeps “(none)”) unless null is listed too.'),
-    contains: Type.String({ minLength: 1, maxLength: 1024, description: 'Case-insensitive substring; % and _ are literal characters. Events without a value never match.' }),
+    contains: Type.String({ minLength: 1, maxLength: 1024, description: 'Case-insensitive substring: both sides are lower-cased by Unicode (İ to i̇, a final Σ to ς, Ǆ and ǅ to ǆ, ẞ to ß; no expansion such as ß to ss), then ς is read as σ and i̇ (i + U+0307) as i. % and _ are literal characters. Events without a value never match.' }),
   },
   additionalProperties: false,
   minProperties: 1,

@@ -66,6 +66,30 @@ describeEachStoreAndEngine('query API: filter operators and visit attribution', 
     assert.equal(await count('events', { country: { contains: 'e' } }), 6);
   });
 
+  it('folds case by one rule on every engine: lowercase, then ς as σ and i̇ as i', async () => {
+    // Each engine's own lower disagreed on these (DuckDB lowers İ to i and every Σ to σ, ClickHouse
+    // to i̇ and a final Σ to ς; ClickHouse's positionCaseInsensitiveUTF8 did not find Ǆ for ǅ).
+    const cities = ['İstanbul', 'ΣΊΣΥΦΟΣ', 'Ǆemal', 'Ispir', 'ıspir', 'Straẞe', '\u1C89', '\u{10D50}'];
+    const own = await newClient();
+    await insert(api(), own, cities.map((city, i) => view(`2026-02-27T10:0${i}:00Z`, '/', `v${i}`, null, { city })));
+    const cityCount = async (contains: string): Promise<unknown> => (await rows(api(), { client_id: own, metric: 'page_views', filters: { city: { contains } } })).rows[0]?.[0];
+    assert.equal(await cityCount('istanbul'), 1, 'İstanbul');
+    assert.equal(await cityCount('İSTANBUL'), 1, 'İstanbul');
+    assert.equal(await cityCount('i\u0307stanbul'), 1, 'İstanbul, its i̇ folded to i');
+    assert.equal(await cityCount('ist'), 1, 'İstanbul; not ıspir: dotless ı is a letter of its own');
+    assert.equal(await cityCount('isp'), 1, 'Ispir only');
+    assert.equal(await cityCount('ıs'), 1, 'ıspir only');
+    assert.equal(await cityCount('σίσυφος'), 1, 'ΣΊΣΥΦΟΣ, final sigma or not');
+    assert.equal(await cityCount('σίσυφοσ'), 1);
+    assert.equal(await cityCount('ς'), 1, 'ΣΊΣΥΦΟΣ: ς is σ');
+    assert.equal(await cityCount('ǅ'), 1, 'Ǆemal: the titlecase digraph lowers as the capital');
+    assert.equal(await cityCount('ǆem'), 1);
+    assert.equal(await cityCount('straß'), 1, 'Straẞe: capital ẞ lowers to ß');
+    assert.equal(await cityCount('strasse'), 0, 'no expansion of ß to ss');
+    assert.equal(await cityCount('\u1C8A'), 1, "a Unicode 16 capital (DuckDB's lower does not know it)");
+    assert.equal(await cityCount('\u{10D70}'), 1, 'Garay, Unicode 16');
+  });
+
   it('filters on every dimension together, and offers utm_term and utm_content as dimensions', async () => {
     const filters = { path: { is: ['/home'] }, event: '$pageview', referrer_host: { contains: 'goo' }, utm_source: 'news', utm_term: { is: ['shoes'] }, utm_content: { is: [null] }, browser: 'Chrome', os: { is_not: ['iOS'] }, device_type: 'desktop', utm_medium: { is: [null] } };
     assert.equal(await count('page_views', filters), 1);

@@ -1,3 +1,4 @@
+import { DOTTED_I, FINAL_SIGMA, foldCase, foldsFor, SIGMA } from '../../query/caseFold.js';
 import { attributedToVisit, needsVisitSources, type EventScope, type FilterCondition } from '../../query/plan.js';
 import { FILTER_DIMENSIONS, SOURCE_DIMENSIONS, type Dimension, type SourceDimension } from '../../query/schemas.js';
 import type { OffsetSegment } from '../../query/zone.js';
@@ -61,12 +62,29 @@ function periodConditions(scope: EventScope, client: string, params: Params, ali
 }
 
 /**
+ * `value` under the contains case rule (caseFold.ts). Not positionCaseInsensitiveUTF8: it
+ * compares letter by letter in its own way (`ǅ` does not find `Ǆ`, `istanbul` not `İstanbul`).
+ * `lowerUTF8` lowers as JavaScript does (Unicode 16 included), so only `ς` and `i̇` are left to
+ * fold, each only when it can change the answer for `needle`.
+ */
+function folded(value: string, needle: string, params: Params): string {
+  const folds = foldsFor(needle);
+  let sql = `lowerUTF8(${value})`;
+  if (folds.sigma) sql = `replaceAll(${sql}, ${params.add(FINAL_SIGMA)}, ${params.add(SIGMA)})`;
+  if (folds.dottedI) sql = `replaceAll(${sql}, ${params.add(DOTTED_I)}, 'i')`;
+  return sql;
+}
+
+/**
  * Whether `value` passes one filter, as the DuckDB engine's `matches` decides (nulls kept by
- * `is_not` unless listed; `contains` a case-insensitive substring, `%` and `_` plain). NULL IN
+ * `is_not` unless listed; `contains` a substring under one case rule, `%` and `_` plain). NULL IN
  * (…) is not true here either, so a null is matched only by the explicit IS NULL.
  */
 export function matches(value: string, filter: FilterCondition, params: Params): string {
-  if (filter.op === 'contains') return `ifNull(positionCaseInsensitiveUTF8(${value}, ${params.add(filter.text)}) > 0, false)`;
+  if (filter.op === 'contains') {
+    const needle = foldCase(filter.text);
+    return `ifNull(position(${folded(value, needle, params)}, ${params.add(needle)}) > 0, false)`;
+  }
   const list = filter.values.length > 0 ? filter.values.map((v) => params.add(v)).join(', ') : '';
   if (filter.op === 'is') {
     const parts = [...(list ? [`ifNull(${value} IN (${list}), false)`] : []), ...(filter.none ? [`isNull(${value})`] : [])];

@@ -1,3 +1,4 @@
+import { DOTTED_I, FINAL_SIGMA, foldCase, foldsFor, SIGMA, UNICODE_16_LOWER, UNICODE_16_UPPER } from '../../query/caseFold.js';
 import { attributedToVisit, needsVisitSources, type EventScope, type FilterCondition } from '../../query/plan.js';
 import { FILTER_DIMENSIONS, SOURCE_DIMENSIONS, type Dimension, type SourceDimension } from '../../query/schemas.js';
 import type { OffsetSegment } from '../../query/zone.js';
@@ -70,12 +71,30 @@ function periodConditions(scope: EventScope, client: string, params: Params, ali
 }
 
 /**
+ * `value` under the contains case rule (caseFold.ts): DuckDB's `lower` already makes `Σ` a `σ`
+ * and `İ` an `i`, so only a value's own `ς` and `i̇` and the Unicode 16 capitals its `lower`
+ * does not know are left to fold, each only when it can change the answer for `needle`.
+ */
+function folded(value: string, needle: string, params: Params): string {
+  const folds = foldsFor(needle);
+  let sql = `lower(${value})`;
+  if (folds.unicode16) sql = `translate(${sql}, ${params.add(UNICODE_16_UPPER)}, ${params.add(UNICODE_16_LOWER)})`;
+  if (folds.sigma) sql = `replace(${sql}, ${params.add(FINAL_SIGMA)}, ${params.add(SIGMA)})`;
+  if (folds.dottedI) sql = `replace(${sql}, ${params.add(DOTTED_I)}, 'i')`;
+  return sql;
+}
+
+/**
  * Whether `value` (an SQL expression) passes one filter. `is_not` keeps rows without a value
- * unless null is listed, as Plausible keeps "(none)"; `contains` lowers both sides and looks for
- * a substring, so `%` and `_` are plain characters. Every value is a parameter.
+ * unless null is listed, as Plausible keeps "(none)"; `contains` folds both sides by one case
+ * rule (caseFold.ts; the needle in JavaScript) and looks for a substring, so `%` and `_` are
+ * plain characters. Every value is a parameter.
  */
 export function matches(value: string, filter: FilterCondition, params: Params): string {
-  if (filter.op === 'contains') return `contains(lower(${value}), lower(${params.add(filter.text)}))`;
+  if (filter.op === 'contains') {
+    const needle = foldCase(filter.text);
+    return `contains(${folded(value, needle, params)}, ${params.add(needle)})`;
+  }
   const list = filter.values.length > 0 ? filter.values.map((v) => params.add(v)).join(', ') : '';
   if (filter.op === 'is') {
     const parts = [...(list ? [`${value} IN (${list})`] : []), ...(filter.none ? [`${value} IS NULL`] : [])];
