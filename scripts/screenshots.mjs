@@ -62,9 +62,13 @@ function startServer() {
  * region: on a busy machine the analytics cards take many seconds), then for the network to rest.
  */
 async function settle(page, ms = 60_000) {
-  const loading = `[...document.querySelectorAll('.loading, .skeleton, [aria-busy="true"]')].some((el) => el.getClientRects().length > 0)
-    || /Loading[^\\n]*…/.test(document.body.innerText)`;
-  await page.waitForFunction(`!(${loading})`, undefined, { timeout: ms, polling: 250 }).catch(() => process.stderr.write('screenshots: still loading after 60 s; saved as it was\n'));
+  const settled = () =>
+    ![...document.querySelectorAll('.loading, .skeleton, [aria-busy="true"]')].some((el) => el.getClientRects().length > 0) &&
+    !/Loading[^\n]*…/.test(document.body.innerText);
+  const started = Date.now();
+  await page.waitForFunction(settled, undefined, { timeout: ms, polling: 250 }).catch((error) => {
+    process.stderr.write(`screenshots: still loading after ${Math.round((Date.now() - started) / 1000)} s (${error.message.split('\n')[0]}); saved as it was\n`);
+  });
   await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => undefined);
   await page.waitForTimeout(500);
 }
