@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { stopAllServers } from '../helpers/server.js';
-import { fieldError, openDashboard, signIn, type DashboardPage } from './dashboardPage.js';
-import { CHROMIUM_SKIP, launchChromium, startMythic, type MythicServer } from './harness.js';
+import { fieldError, openDashboard, signIn, startMythicAndChromium, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
+import { CHROMIUM_SKIP, type MythicServer } from './harness.js';
 
 interface ErrorBody {
   code: string;
@@ -16,15 +15,10 @@ describe('browser: the dashboard manages clients', { skip: CHROMIUM_SKIP }, () =
   let dash: DashboardPage;
 
   before(async () => {
-    [mythic, browser] = await Promise.all([startMythic(), launchChromium()]);
+    ({ mythic, browser } = await startMythicAndChromium());
     dash = await openDashboard(browser, mythic.baseUrl);
   });
-  after(async () => {
-    await dash?.close();
-    await browser?.close();
-    await mythic?.stop();
-    await stopAllServers();
-  });
+  after(() => stopDashboardSuite({ dash, browser, mythic }));
 
   const whoami = async (key: string) => {
     const response = await fetch(`${mythic.baseUrl}/api/v1/whoami`, { headers: { authorization: `Bearer ${key}` } });

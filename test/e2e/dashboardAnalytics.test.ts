@@ -3,9 +3,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { REPO_ROOT, stopAllServers } from '../helpers/server.js';
-import { openDashboard, signIn, type DashboardPage } from './dashboardPage.js';
-import { CHROMIUM_SKIP, DESKTOP_USER_AGENT, launchChromium, startMythic, type MythicServer } from './harness.js';
+import { REPO_ROOT } from '../helpers/server.js';
+import { createClientSecret, openDashboard, openSignedIn, sendBatch, signIn, startMythicAndChromium, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
+import { CHROMIUM_SKIP, DESKTOP_USER_AGENT, type MythicServer } from './harness.js';
 
 type Cell = string | number | null;
 interface QueryData {
@@ -62,30 +62,13 @@ describe('browser: the analytics pages show the query API’s numbers', { skip: 
   let secretKey: string;
 
   before(async () => {
-    [mythic, browser] = await Promise.all([startMythic(), launchChromium()]);
-    const created = await mythic.admin<{ data: { secret_key: string } }>('POST', '/api/v1/clients', {
-      id: 'shop',
-      name: 'Shop',
-      domain: 'shop.example',
-      timezone: 'America/Los_Angeles',
-    });
-    secretKey = created.body.data.secret_key;
-    const sent = await fetch(`${mythic.baseUrl}/batch`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ batch: traffic(Date.now()) }),
-    });
-    assert.equal(sent.status, 200, await sent.text());
+    ({ mythic, browser } = await startMythicAndChromium());
+    secretKey = await createClientSecret(mythic, { id: 'shop', name: 'Shop', domain: 'shop.example', timezone: 'America/Los_Angeles' });
+    await sendBatch(mythic, secretKey, traffic(Date.now()));
     await mythic.waitForEvents('shop', (events) => events.length > 0);
-    dash = await openDashboard(browser, mythic.baseUrl);
-    await signIn(dash.page);
+    dash = await openSignedIn(browser, mythic.baseUrl);
   });
-  after(async () => {
-    await dash?.close();
-    await browser?.close();
-    await mythic?.stop();
-    await stopAllServers();
-  });
+  after(() => stopDashboardSuite({ dash, browser, mythic }));
 
   const query = async (body: Record<string, unknown>): Promise<QueryData> => {
     const reply = await mythic.admin<{ data: QueryData }>('POST', '/api/v1/query', { client_id: 'shop', ...body });
@@ -195,12 +178,7 @@ describe('browser: the analytics pages show the query API’s numbers', { skip: 
     page.on('request', record);
     await page.goto(`${mythic.baseUrl}/#/clients/shop/live`);
     await page.locator('.live tbody tr').first().waitFor();
-    const sent = await fetch(`${mythic.baseUrl}/batch`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ batch: [{ event: 'Live Check', distinct_id: 'watcher' }] }),
-    });
-    assert.equal(sent.status, 200);
+    await sendBatch(mythic, secretKey, [{ event: 'Live Check', distinct_id: 'watcher' }]);
     await page.locator('.live tbody tr', { hasText: 'Live Check' }).waitFor({ timeout: 15_000 });
     page.off('request', record);
     // A received_at cursor skips events that commit out of their received order.

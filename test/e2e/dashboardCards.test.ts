@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { stopAllServers } from '../helpers/server.js';
-import { openDashboard, signIn, type DashboardPage } from './dashboardPage.js';
-import { CHROMIUM_SKIP, DESKTOP_USER_AGENT, launchChromium, sleep, startMythic, type MythicServer } from './harness.js';
+import { createClientSecret, openDashboard, openSignedIn, sendBatch, signIn, startMythicAndChromium, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
+import { CHROMIUM_SKIP, DESKTOP_USER_AGENT, sleep, type MythicServer } from './harness.js';
 
 /**
  * The analytics page's cards in Chromium: the KPIs' deltas, visitors now, the first run, the bot
@@ -67,10 +66,7 @@ describe('browser: the analytics page’s cards', { skip: CHROMIUM_SKIP }, () =>
   let freshKey: string;
   let stopped = false;
 
-  const send = async (key: string, batch: Record<string, unknown>[]): Promise<void> => {
-    const sent = await fetch(`${mythic.baseUrl}/batch`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ batch }) });
-    assert.equal(sent.status, 200, await sent.text());
-  };
+  const send = (key: string, batch: Record<string, unknown>[]): Promise<void> => sendBatch(mythic, key, batch);
   const query = async (body: Record<string, unknown>): Promise<QueryData> => {
     const reply = await mythic.admin<{ data: QueryData }>('POST', '/api/v1/query', { client_id: 'cards', ...body });
     assert.equal(reply.status, 200, JSON.stringify(reply.body));
@@ -96,22 +92,14 @@ describe('browser: the analytics page’s cards', { skip: CHROMIUM_SKIP }, () =>
   const kpiValue = async (page: Page, metric: string): Promise<number> => Number(await page.locator(`.kpi[data-metric="${metric}"] .value`).getAttribute('data-value'));
 
   before(async () => {
-    [mythic, browser] = await Promise.all([startMythic(), launchChromium()]);
-    const created = await mythic.admin<{ data: { secret_key: string } }>('POST', '/api/v1/clients', { id: 'cards', name: 'Card Shop', domain: 'cards.example', timezone: ZONE });
-    secretKey = created.body.data.secret_key;
-    const fresh = await mythic.admin<{ data: { secret_key: string } }>('POST', '/api/v1/clients', { id: 'fresh', name: 'Fresh Start', domain: 'fresh.example', timezone: 'UTC' });
-    freshKey = fresh.body.data.secret_key;
+    ({ mythic, browser } = await startMythicAndChromium());
+    secretKey = await createClientSecret(mythic, { id: 'cards', name: 'Card Shop', domain: 'cards.example', timezone: ZONE });
+    freshKey = await createClientSecret(mythic, { id: 'fresh', name: 'Fresh Start', domain: 'fresh.example', timezone: 'UTC' });
     await send(secretKey, traffic(Date.now()));
     await mythic.waitForEvents('cards', (events) => events.length >= 18);
-    dash = await openDashboard(browser, mythic.baseUrl);
-    await signIn(dash.page);
+    dash = await openSignedIn(browser, mythic.baseUrl);
   });
-  after(async () => {
-    await dash?.close();
-    await browser?.close();
-    if (!stopped) await mythic?.stop();
-    await stopAllServers();
-  });
+  after(() => stopDashboardSuite({ dash, browser, mythic: stopped ? undefined : mythic }));
 
   it('shows each KPI’s change with an arrow and a colour, in percentage points for the bounce rate', async () => {
     const { page } = dash;

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { stopAllServers } from '../helpers/server.js';
-import { openDashboard, signIn, type DashboardPage } from './dashboardPage.js';
-import { CHROMIUM_SKIP, DESKTOP_USER_AGENT, launchChromium, startMythic, type MythicServer } from './harness.js';
+import { createClientSecret, openSignedIn, sendBatch, startMythicAndChromium, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
+import { CHROMIUM_SKIP, DESKTOP_USER_AGENT, type MythicServer } from './harness.js';
 
 /** Enough page views in one month for five-digit y labels ("12,000"), the case that used to be clipped. */
 const PAGE_VIEWS = 12_600;
@@ -50,8 +49,8 @@ describe('browser: the analytics chart reads well at every period', { skip: CHRO
   let page: Page;
 
   before(async () => {
-    [mythic, browser] = await Promise.all([startMythic(), launchChromium()]);
-    const created = await mythic.admin<{ data: { secret_key: string } }>('POST', '/api/v1/clients', { id: 'busy', name: 'Busy', domain: 'busy.example', timezone: 'UTC' });
+    ({ mythic, browser } = await startMythicAndChromium());
+    const secretKey = await createClientSecret(mythic, { id: 'busy', name: 'Busy', domain: 'busy.example', timezone: 'UTC' });
     const now = Date.now();
     for (let start = 0; start < PAGE_VIEWS; start += 1000) {
       const batch = Array.from({ length: Math.min(1000, PAGE_VIEWS - start) }, (_, k) => {
@@ -65,12 +64,7 @@ describe('browser: the analytics chart reads well at every period', { skip: CHRO
           properties: { $current_url: 'https://busy.example/' },
         };
       });
-      const sent = await fetch(`${mythic.baseUrl}/batch`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${created.body.data.secret_key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ batch }),
-      });
-      assert.equal(sent.status, 200, await sent.text());
+      await sendBatch(mythic, secretKey, batch);
     }
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -79,16 +73,10 @@ describe('browser: the analytics chart reads well at every period', { skip: CHRO
       assert.ok(Date.now() < deadline, `stored ${JSON.stringify(reply.body)}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    dash = await openDashboard(browser, mythic.baseUrl, DESKTOP);
+    dash = await openSignedIn(browser, mythic.baseUrl, DESKTOP);
     page = dash.page;
-    await signIn(page);
   });
-  after(async () => {
-    await dash?.close();
-    await browser?.close();
-    await mythic?.stop();
-    await stopAllServers();
-  });
+  after(() => stopDashboardSuite({ dash, browser, mythic }));
 
   const show = async (period: string): Promise<void> => {
     await page.goto(`${mythic.baseUrl}/#/clients/busy/analytics?period=${period}`);

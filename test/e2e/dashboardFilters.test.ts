@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { stopAllServers } from '../helpers/server.js';
-import { openDashboard, signIn, type DashboardPage } from './dashboardPage.js';
-import { CHROMIUM_SKIP, DESKTOP_USER_AGENT, launchChromium, startMythic, type MythicServer } from './harness.js';
+import { createClientSecret, openSignedIn, sendBatch, startMythicAndChromium, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
+import { CHROMIUM_SKIP, DESKTOP_USER_AGENT, type MythicServer } from './harness.js';
 
 type Cell = string | number | null;
 interface QueryData {
@@ -60,25 +59,14 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
   let page: Page;
 
   before(async () => {
-    [mythic, browser] = await Promise.all([startMythic(), launchChromium()]);
-    const created = await mythic.admin<{ data: { secret_key: string } }>('POST', '/api/v1/clients', { id: 'shop', name: 'Shop', domain: 'shop.example', timezone: 'UTC' });
-    const sent = await fetch(`${mythic.baseUrl}/batch`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${created.body.data.secret_key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ batch: traffic(Date.now()) }),
-    });
-    assert.equal(sent.status, 200, await sent.text());
+    ({ mythic, browser } = await startMythicAndChromium());
+    const secretKey = await createClientSecret(mythic, { id: 'shop', name: 'Shop', domain: 'shop.example', timezone: 'UTC' });
+    await sendBatch(mythic, secretKey, traffic(Date.now()));
     await mythic.waitForEvents('shop', (events) => events.length >= 51);
-    dash = await openDashboard(browser, mythic.baseUrl);
+    dash = await openSignedIn(browser, mythic.baseUrl);
     page = dash.page;
-    await signIn(page);
   });
-  after(async () => {
-    await dash?.close();
-    await browser?.close();
-    await mythic?.stop();
-    await stopAllServers();
-  });
+  after(() => stopDashboardSuite({ dash, browser, mythic }));
 
   const query = async (body: Record<string, unknown>): Promise<QueryData> => {
     const reply = await mythic.admin<{ data: QueryData }>('POST', '/api/v1/query', { client_id: 'shop', period: '7d', attribution: 'visit', ...body });

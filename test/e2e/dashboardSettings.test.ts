@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { stopAllServers } from '../helpers/server.js';
-import { fieldError, openDashboard, signIn, type DashboardPage } from './dashboardPage.js';
-import { CHROMIUM_SKIP, launchChromium, startMythic, type MythicServer } from './harness.js';
+import { fieldError, openSignedIn, startMythicAndChromium, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
+import { CHROMIUM_SKIP, type MythicServer } from './harness.js';
 
 /**
  * The settings a client's form edits beyond its text fields (address storage, SDK settings, the
@@ -27,16 +26,10 @@ describe('browser: client settings and agencies', { skip: CHROMIUM_SKIP }, () =>
   let dash: DashboardPage;
 
   before(async () => {
-    [mythic, browser] = await Promise.all([startMythic(), launchChromium()]);
-    dash = await openDashboard(browser, mythic.baseUrl);
-    await signIn(dash.page);
+    ({ mythic, browser } = await startMythicAndChromium());
+    dash = await openSignedIn(browser, mythic.baseUrl);
   });
-  after(async () => {
-    await dash?.close();
-    await browser?.close();
-    await mythic?.stop();
-    await stopAllServers();
-  });
+  after(() => stopDashboardSuite({ dash, browser, mythic }));
 
   const client = async (id: string): Promise<StoredClient> => (await mythic.admin<{ data: StoredClient }>('GET', `/api/v1/clients/${id}`)).body.data;
 

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { stopAllServers } from '../helpers/server.js';
-import { openDashboard, signIn } from './dashboardPage.js';
-import { CHROMIUM_SKIP, launchChromium, startMythic, type MythicServer } from './harness.js';
+import { openDashboard, signIn, startMythicAndChromium, stopDashboardSuite } from './dashboardPage.js';
+import { CHROMIUM_SKIP, type MythicServer } from './harness.js';
 
 /**
  * Dark mode follows the system setting, and every text on the pages outside the analytics page
@@ -69,17 +68,13 @@ describe('browser: dark mode and the 390 px layout', { skip: CHROMIUM_SKIP }, ()
   let agencyId: string;
 
   before(async () => {
-    [mythic, browser] = await Promise.all([startMythic(), launchChromium()]);
+    ({ mythic, browser } = await startMythicAndChromium());
     const agency = await mythic.admin<{ data: { id: string } }>('POST', '/api/v1/agencies', { name: 'Northwind Digital', email: 'studio@northwind-digital.example' });
     agencyId = agency.body.data.id;
     await mythic.createClient({ id: LONG_ID, name: 'A client with a rather long name', domain: 'a-very-long-domain-name.example', agency_id: agencyId });
     await mythic.createClient({ id: 'paused', name: 'Paused shop', status: false });
   });
-  after(async () => {
-    await browser?.close();
-    await mythic?.stop();
-    await stopAllServers();
-  });
+  after(() => stopDashboardSuite({ browser, mythic }));
 
   /** The views outside the analytics page, each with something to wait for; a dialog last. */
   const VIEWS: { name: string; path: string; ready: (page: Page) => Promise<void> }[] = [

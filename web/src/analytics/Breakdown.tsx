@@ -109,6 +109,25 @@ export function FramePlaceholder({ busy, rows = 5 }: { busy: boolean; rows?: num
   );
 }
 
+/** A tab's rows as a table with bars; a row click (when given) selects that row's value. */
+function TabTable({ tab, columns, rows, onSelect }: { tab: BreakdownTab; columns: string[]; rows: Row[]; onSelect?: ((value: Row[number]) => void) | undefined }) {
+  return (
+    <MetricTable
+      result={{ columns, rows }}
+      heading={tab.label}
+      metrics={tab.metrics}
+      labelOf={(value) => rowLabel(tab.dimension, value)}
+      bars
+      {...(onSelect ? { onSelect } : {})}
+    />
+  );
+}
+
+/** The filter a click on a row of the tab adds: the dimension is that row's value ("" and null both mean none). */
+function isValue(tab: BreakdownTab, value: Row[number]): FilterClause {
+  return { dimension: tab.dimension, op: 'is', values: [value === null || value === '' ? null : String(value)] };
+}
+
 function BreakdownTable({ scope, tab, onFilter }: { scope: PageScope; tab: BreakdownTab; onFilter?: (clause: FilterClause) => void }) {
   const [showHidden, setShowHidden] = useState(false);
   const [details, setDetails] = useState(false);
@@ -116,19 +135,12 @@ function BreakdownTable({ scope, tab, onFilter }: { scope: PageScope; tab: Break
   const data = result.data;
   const rows = useMemo(() => (data ? visibleRows(data, tab.dimension, showHidden).slice(0, TOP_N) : []), [data, showHidden, tab]);
   const hiddenCount = data ? data.rows.length - visibleRows(data, tab.dimension, false).length : 0;
-  const select = onFilter && ((value: Row[number]) => onFilter({ dimension: tab.dimension, op: 'is', values: [value === null || value === '' ? null : String(value)] }));
+  const select = onFilter && ((value: Row[number]) => onFilter(isValue(tab, value)));
   if (!data) return <FramePlaceholder busy={result.loading} />;
   return (
     <div class="breakdown-body" data-dimension={tab.dimension}>
       {rows.length > 0 ? (
-        <MetricTable
-          result={{ columns: data.columns, rows }}
-          heading={tab.label}
-          metrics={tab.metrics}
-          labelOf={(value) => rowLabel(tab.dimension, value)}
-          bars
-          {...(select ? { onSelect: select } : {})}
-        />
+        <TabTable tab={tab} columns={data.columns} rows={rows} onSelect={select} />
       ) : (
         <p class="hint">{hiddenCount > 0 ? `Only ${tab.dimension === 'event' ? 'internal ($) events or ' : ''}rows without a value in this period.` : 'No data in this period.'}</p>
       )}
@@ -174,20 +186,17 @@ function DetailsDialog({ scope, tab, onClose, onFilter }: { scope: PageScope; ta
         ) : rows.length === 0 ? (
           <p class="hint">Nothing matches.</p>
         ) : (
-          <MetricTable
-            result={{ columns: data.columns, rows }}
-            heading={tab.label}
-            metrics={tab.metrics}
-            labelOf={(value) => rowLabel(tab.dimension, value)}
-            bars
-            {...(onFilter
-              ? {
-                  onSelect: (value: Row[number]) => {
-                    onFilter({ dimension: tab.dimension, op: 'is', values: [value === null || value === '' ? null : String(value)] });
-                    onClose();
-                  },
-                }
-              : {})}
+          <TabTable
+            tab={tab}
+            columns={data.columns}
+            rows={rows}
+            onSelect={
+              onFilter &&
+              ((value) => {
+                onFilter(isValue(tab, value));
+                onClose();
+              })
+            }
           />
         )}
         {data && data.rows.length >= DETAILS_LIMIT && <p class="hint">The first {DETAILS_LIMIT} rows.</p>}
