@@ -88,6 +88,8 @@ describe('browser: the analytics page’s cards', { skip: CHROMIUM_SKIP }, () =>
     for (const text of visible) assert.doesNotMatch(text, /Loading/);
     assert.equal(await page.locator('.kpis [role="alert"], .visitors-now [role="alert"], .first-run [role="alert"], .funnel [role="alert"]').count(), 0, 'no error inside a card');
     assert.equal(await page.locator('.kpis .placeholder').count(), 6, 'each KPI keeps its placeholder');
+    // Under the page's error nothing loads until Retry: no placeholder may still announce "loading".
+    assert.equal(await page.locator('.placeholder[aria-busy="true"]').count(), 0, 'placeholders under the error are not busy');
   };
   const kpiValue = async (page: Page, metric: string): Promise<number> => Number(await page.locator(`.kpi[data-metric="${metric}"] .value`).getAttribute('data-value'));
 

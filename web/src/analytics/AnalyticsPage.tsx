@@ -99,7 +99,8 @@ function usePageStatus(): { status: PageStatus; error: unknown; retry: () => voi
       return previous[card] === error ? previous : { ...previous, [card]: error };
     });
   }, []);
-  const status = useMemo(() => ({ retryRound, report }), [retryRound, report]);
+  const failed = Object.keys(errors).length > 0;
+  const status = useMemo(() => ({ retryRound, report, failed }), [retryRound, report, failed]);
   const retry = useCallback(() => {
     setErrors({});
     setRetryRound((n) => n + 1);

@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { api, enc } from '../api.js';
 import type { Hostname, LoaderEmbed } from '../types.js';
 import { CopyButton, formatDate } from '../ui/misc.js';
-import { Placeholder } from '../ui/Placeholder.js';
+import { Placeholder } from './Placeholder.js';
 import { loadClientInfo } from './clientInfo.js';
 import { formatCount } from './format.js';
 import { useCardQuery } from './pageStatus.js';

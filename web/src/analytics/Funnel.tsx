@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Placeholder } from '../ui/Placeholder.js';
+import { Placeholder } from './Placeholder.js';
 import { formatCount, percent } from './format.js';
 import { useCardQuery } from './pageStatus.js';
 import { periodFields, runFunnel, runQuery } from './query.js';

@@ -1,4 +1,4 @@
-import { Placeholder } from '../ui/Placeholder.js';
+import { Placeholder } from './Placeholder.js';
 import { deltaOf, formatMetric, METRIC_LABELS } from './format.js';
 import { useCardQuery } from './pageStatus.js';
 import { numberAt, runQuery, type Metric } from './query.js';

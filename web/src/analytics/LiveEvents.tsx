@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, enc, queryString, type ListPage } from '../api.js';
 import type { RecentEvent } from '../types.js';
 import { Badge } from '../ui/misc.js';
-import { Placeholder } from '../ui/Placeholder.js';
+import { Placeholder } from './Placeholder.js';
 import { deviceOf, placeOf } from './format.js';
 import { useCardQuery } from './pageStatus.js';
 

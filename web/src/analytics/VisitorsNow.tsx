@@ -1,4 +1,4 @@
-import { Placeholder } from '../ui/Placeholder.js';
+import { Placeholder } from './Placeholder.js';
 import { formatCount } from './format.js';
 import { useCardQuery } from './pageStatus.js';
 import { numberAt, runQuery } from './query.js';

@@ -12,9 +12,11 @@ export interface PageStatus {
   retryRound: number;
   /** A card's failure, or null when it recovered; `card` tells the cards apart. */
   report: (card: string, error: unknown) => void;
+  /** The page shows its error: placeholders stop saying they are loading (nothing is, until Retry). */
+  failed: boolean;
 }
 
-export const PageStatusContext = createContext<PageStatus>({ retryRound: 0, report: () => undefined });
+export const PageStatusContext = createContext<PageStatus>({ retryRound: 0, report: () => undefined, failed: false });
 
 /** `useAsync` for a card of the analytics page: re-runs on Retry, reports its error to the page. */
 export function useCardQuery<T>(card: string, load: () => Promise<T>, deps: unknown[]): Async<T> {
