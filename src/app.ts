@@ -44,6 +44,12 @@ import type { MetaStore } from './store/metaStore.js';
 import { tagRoutes } from './tags/routes.js';
 import { TagsService } from './tags/service.js';
 import { VERSION } from './version.js';
+import { outboundAllowList } from './outbound/allowList.js';
+import { createOutbound } from './outbound/nodeOutbound.js';
+import type { Outbound } from './outbound/outbound.js';
+import { webhookRoutes } from './webhooks/routes.js';
+import type { WebhookEvents } from './webhooks/webhookEvents.js';
+import { createWebhooks, type WebhooksOptions } from './webhooks/webhooks.js';
 import { publicQueryRoutes, queryRoutes } from './query/routes.js';
 import { QueryService } from './query/service.js';
 import type { RateLimit } from './ingest/rateLimit.js';
@@ -56,6 +62,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Resolves once every event acknowledged so far is in the EventStore (reads then see it). */
     eventsSettled(): Promise<void>;
+    /** Where links and uptime publish what webhooks deliver (the WebhookEvents contract). */
+    webhookEvents: WebhookEvents;
   }
 }
 
@@ -87,6 +95,12 @@ export interface AppOptions {
   timeouts?: HttpTimeouts;
   /** The location database visitors are looked up in (MYTHIC_GEOIP_DB); default: the shipped country database. */
   geo?: Locator;
+  /** Addresses, CIDR ranges and host names outbound requests may reach although not public (MYTHIC_OUTBOUND_ALLOW). */
+  outboundAllow?: readonly string[];
+  /** Replaces the outbound request function (its allow list then is its own). */
+  outbound?: Outbound;
+  /** Timings of webhook deliveries (retry schedule, polling, batching); defaults in src/webhooks/. */
+  webhooks?: WebhooksOptions;
 }
 
 /** Builds the HTTP application around already-opened stores. It does not listen. */
@@ -136,6 +150,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const events = new EventsService(options.store, options.events, keys, () => writer.settled());
   const agencies = new AgenciesService(options.store, clock, clients);
   const queries = new QueryService(options.store, options.events, keys, clock);
+  // Every request to a user-given URL (webhook deliveries, uptime checks) goes through this one.
+  const outbound = options.outbound ?? createOutbound({ allow: options.outboundAllow ?? [] });
+  const webhooks = createWebhooks(
+    { store: options.store, outbound, allow: outboundAllowList(options.outboundAllow ?? []), adminKeyHash: options.adminKeyHash, clock, log: app.log },
+    options.webhooks,
+  );
+  // Deliveries start once the app is ready (migrations applied, routes registered) and stop,
+  // the gathered clicks stored first, when it closes: before the MetaStore is closed by the caller.
+  app.addHook('onReady', async () => {
+    webhooks.start();
+  });
+  app.addHook('onClose', () => webhooks.stop());
+  app.decorate('webhookEvents', webhooks.events);
 
   await app.register(healthRoutes, { store: options.store });
   await app.register(ingestRoutes, {
@@ -173,6 +200,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(eventRoutes, { events });
       await api.register(queryRoutes, { queries });
       await api.register(whoamiRoutes, { whoami: new WhoamiService(options.store, keys) });
+      await api.register(webhookRoutes, { webhooks: webhooks.service });
       serveOpenApiDocument(api, app, '/openapi.json');
     },
     { prefix: API_PREFIX },
