@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { PostgresMetaStore } from '../../src/store/postgres/postgresMetaStore.js';
 import type { MetaStore } from '../../src/store/metaStore.js';
+import { createOutbound } from '../../src/outbound/nodeOutbound.js';
+import { DEFAULT_DISPATCHER_OPTIONS, WebhookDispatcher } from '../../src/webhooks/dispatcher.js';
+import { SecretBox } from '../../src/webhooks/secretBox.js';
 import type { DeliveryRow, WebhookRow } from '../../src/webhooks/webhookRows.js';
+import { Receiver } from './receiver.js';
 import { describeEachStore, type OpenedStore } from '../helpers/stores.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
@@ -147,6 +151,35 @@ describeEachStore('webhook store', (kind) => {
       assert.equal(ids.length, 60);
     } finally {
       await other.close();
+    }
+  });
+});
+
+describeEachStore('two dispatchers on one store', (kind) => {
+  it('deliver every queued delivery exactly once between them (while no lease runs out)', { skip: kind.name !== 'postgres' ? 'one process owns SQLite' : false }, async () => {
+    const opened = await kind.open();
+    const receiver = await new Receiver().start();
+    const other = new PostgresMetaStore(opened.location.databaseUrl as string);
+    const box = new SecretBox('ab'.repeat(32));
+    const quiet = { warn: () => {}, error: (fields: Record<string, unknown>) => assert.fail(String(fields.err)) };
+    const options = { ...DEFAULT_DISPATCHER_OPTIONS, pollMs: 5, concurrency: 4 };
+    const outbound = createOutbound({ allow: ['127.0.0.1/32'] });
+    const dispatchers = [opened.store, other].map((store) => new WebhookDispatcher(store, outbound, box, quiet, options));
+    try {
+      await opened.store.insertWebhook(webhook('whk_two', { url: receiver.url(), secret_sealed: box.seal('whsec_x', 'whk_two') }));
+      const rows = Array.from({ length: 40 }, (_, i) => delivery(`two_${i}`, 'whk_two', { next_attempt_at: Date.now() }));
+      await opened.store.insertDeliveries(rows);
+      for (const dispatcher of dispatchers) dispatcher.start();
+      await receiver.waitFor(() => receiver.received.length >= 40);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const ids = receiver.received.map((r) => String(r.headers['mythic-delivery-id']));
+      assert.equal(ids.length, 40);
+      assert.equal(new Set(ids).size, 40, 'no delivery sent twice');
+    } finally {
+      await Promise.all(dispatchers.map((d) => d.stop()));
+      await other.close();
+      await receiver.stop();
+      await opened.dispose();
     }
   });
 });
