@@ -172,6 +172,9 @@ describe('outbound requests', () => {
     assert.ok(res.durationMs >= 0);
     const byName = createOutbound({ allow: ['localhost'] });
     assert.equal((await byName(GET(`http://LOCALHOST:${port}/named`))).status, 200);
+    // Every vetted address is tried: ::1 first (nobody listens there), then 127.0.0.1.
+    const dual = createOutbound({ allow: ['dual.test'], resolve: async () => ['::1', '127.0.0.1'] });
+    assert.equal((await dual(GET(`http://dual.test:${port}/dual`))).status, 200);
     if (open6 !== null) assert.equal((await allowed(GET(`${open6.origin}/`))).body, 'six');
   });
 
