@@ -238,6 +238,29 @@ describe('webhooks', () => {
     await api.request('DELETE', `${BASE}/${hook.id}`);
   });
 
+  it('disables a webhook whose secret the admin key no longer opens, until its secret is rotated', async () => {
+    const hook = await create({ url: receiver.url('/rekeyed'), events: ['uptime.down'] });
+    // As after an admin key change: the stored secret was sealed under another key.
+    await api.store.updateWebhook(hook.id, { secret_sealed: new SecretBox('cd'.repeat(32)).seal(hook.secret, hook.id) }, Date.now());
+    await api.app.webhookEvents.publish('uptime.down', { n: 1 }, null);
+    let view: WebhookView | undefined;
+    for (let i = 0; i < 100 && view?.enabled !== false; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      view = (await api.request<Envelope<WebhookView>>('GET', `${BASE}/${hook.id}`)).body.data;
+    }
+    assert.equal(view?.enabled, false);
+    assert.match(view?.disabled_reason ?? '', /cannot be decrypted.*rotate/);
+    assert.equal(receiver.received.length, 0, 'nothing unsigned or wrongly signed was sent');
+    assert.equal((await deliveries(hook.id))[0]?.status, 'failed');
+    const rotated = (await api.request<Envelope<WebhookWithSecretView>>('POST', `${BASE}/${hook.id}/rotate-secret`)).body.data;
+    await api.request('PATCH', `${BASE}/${hook.id}`, { body: { enabled: true } });
+    const tested = await api.request<Envelope<DeliveryView>>('POST', `${BASE}/${hook.id}/test`);
+    assert.equal(tested.body.data.status, 'delivered');
+    const got = receiver.received[0];
+    assert.ok(got && signatureValid(rotated.secret, got.headers['mythic-signature'], got.body));
+    await api.request('DELETE', `${BASE}/${hook.id}`);
+  });
+
   it('batches clicks: up to 100 a delivery, to link.clicked subscribers of the clicks’ client', async () => {
     const every = await create({ url: receiver.url('/clicks'), events: ['link.clicked'] });
     const none = await create({ url: receiver.url('/no-clicks'), events: ['link.created'] });
