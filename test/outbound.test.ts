@@ -194,6 +194,8 @@ describe('outbound requests', () => {
     const started = Date.now();
     await assert.rejects(allowed(GET(`${open.origin}/slow`, { timeoutMs: 200 })), /within 200 ms/);
     assert.ok(Date.now() - started < 1000);
+    const stuck = createOutbound({ resolve: () => new Promise<string[]>(() => {}) });
+    await assert.rejects(stuck(GET('http://slow-dns.example/', { timeoutMs: 100 })), /within 100 ms/);
     const big = await allowed(GET(`${open.origin}/big`, { maxBodyBytes: 10 }));
     assert.equal(big.body, 'xxxxxxxxxx');
     const closed = await receiver((_req, res) => res.end());

@@ -159,8 +159,8 @@ export function createOutbound(options: NodeOutboundOptions = {}): Outbound {
       let url = parseUrl(request.url);
       let hop: Hop = { method: request.method, headers: { ...request.headers }, body: request.body };
       for (let redirects = 0; ; redirects += 1) {
-        const target = await vet(url, allow, resolve);
-        if (timedOut) throw new Error('timed out');
+        // A resolver that never answers is cut by the same overall timeout.
+        const target = await untilAborted(vet(url, allow, resolve), controller.signal);
         const response = await send(target, hop, controller.signal);
         const location = response.headers.location;
         if (REDIRECTS.has(response.statusCode ?? 0) && typeof location === 'string' && request.maxRedirects > 0) {
@@ -194,6 +194,15 @@ export function createOutbound(options: NodeOutboundOptions = {}): Outbound {
       clearTimeout(timer);
     }
   };
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => reject(new Error('aborted'));
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 const dropHeaders = (headers: Record<string, string>, names: string[]): Record<string, string> =>
