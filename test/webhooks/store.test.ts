@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { PostgresMetaStore } from '../../src/store/postgres/postgresMetaStore.js';
 import type { MetaStore } from '../../src/store/metaStore.js';
 import { createOutbound } from '../../src/outbound/nodeOutbound.js';
@@ -7,7 +7,7 @@ import { DEFAULT_DISPATCHER_OPTIONS, WebhookDispatcher } from '../../src/webhook
 import { SecretBox } from '../../src/webhooks/secretBox.js';
 import type { DeliveryRow, WebhookRow } from '../../src/webhooks/webhookRows.js';
 import { Receiver } from './receiver.js';
-import { describeEachStore, type OpenedStore } from '../helpers/stores.js';
+import { describeEachStore, STORE_KINDS, type OpenedStore, type StoreKind } from '../helpers/stores.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 
@@ -178,6 +178,56 @@ describeEachStore('two dispatchers on one store', (kind) => {
     } finally {
       await Promise.all(dispatchers.map((d) => d.stop()));
       await other.close();
+      await receiver.stop();
+      await opened.dispose();
+    }
+  });
+});
+
+describe('dispatcher back-off and disabling by time', () => {
+  it('schedules retries with capped, jittered back-off and disables a webhook failing for the whole window', async () => {
+    const opened = await (STORE_KINDS.find((k) => k.name === 'sqlite') as StoreKind).open();
+    const receiver = await new Receiver().start();
+    receiver.behaviour = 'fail';
+    const box = new SecretBox('ab'.repeat(32));
+    let now = T0;
+    let draw = 0.5;
+    const dispatcher = new WebhookDispatcher(opened.store, createOutbound({ allow: ['127.0.0.1/32'] }), box, { warn: () => {}, error: () => {} }, {
+      ...DEFAULT_DISPATCHER_OPTIONS,
+      pollMs: 60_000,
+      now: () => now,
+      random: () => draw,
+      retry: { firstDelayMs: 1000, maxDelayMs: 3000, maxAttempts: 10, maxAgeMs: 100_000 },
+      disable: { afterFailedDeliveries: 100, afterFailingMs: 20_000 },
+    });
+    const attempt = async (): Promise<DeliveryRow> => {
+      const before = receiver.received.length;
+      dispatcher.start();
+      await receiver.waitFor(() => receiver.received.length > before);
+      await dispatcher.stop();
+      return (await opened.store.getDelivery('bo')) as DeliveryRow;
+    };
+    try {
+      await opened.store.insertWebhook(webhook('whk_bo', { url: receiver.url(), secret_sealed: box.seal('whsec_y', 'whk_bo') }));
+      await opened.store.insertDeliveries([delivery('bo', 'whk_bo')]);
+      const waits: number[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const row = await attempt();
+        assert.equal(row.status, 'pending');
+        waits.push(row.next_attempt_at - now);
+        now = row.next_attempt_at;
+      }
+      // Half of 1 s, 2 s, then the 3 s cap, twice.
+      assert.deepEqual(waits, [500, 1000, 1500, 1500]);
+      draw = 0;
+      now = T0 + 20_000;
+      const last = await attempt();
+      assert.equal(last.attempts, 5);
+      const hook = await opened.store.getWebhook('whk_bo');
+      assert.equal(hook?.enabled, false);
+      assert.match(hook?.disabled_reason ?? '', /every attempt failed since 2026-03-01T12:00:00.000Z/);
+    } finally {
+      await dispatcher.stop();
       await receiver.stop();
       await opened.dispose();
     }
