@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { LINKS_PSEUDO_CLIENT } from '../src/links/linkRow.js';
 import { verifyLinkPassword } from '../src/links/password.js';
 import type { LinkView } from '../src/links/schemas.js';
@@ -7,7 +7,7 @@ import { LinksService, type LinkClickCounts } from '../src/links/service.js';
 import { KeysService } from '../src/keys/service.js';
 import type { WebhookEvents } from '../src/webhooks/webhookEvents.js';
 import { startApi, type Envelope, type RequestOptions, type TestApi } from './helpers/api.js';
-import { describeEachStore } from './helpers/stores.js';
+import { describeEachStore, STORE_KINDS, type StoreKind } from './helpers/stores.js';
 
 type One = Envelope<LinkView>;
 type Many = Envelope<LinkView[]>;
@@ -316,5 +316,22 @@ describeEachStore('links API', (kind) => {
     assert.equal((await api.request('POST', '/api/v1/links', { ...as(sk), body: { destination_url: 'https://x.example/' } })).status, 401);
     assert.equal((await api.request('DELETE', `/api/v1/links/${foreign.id}`, as(sk))).status, 401);
     assert.equal((await api.request('DELETE', clientLink(mine.id, own.body.data.id), as(sk))).status, 200);
+  });
+});
+
+describe('links API with a links host', () => {
+  let api: TestApi;
+  before(async () => {
+    api = await startApi(STORE_KINDS[0] as StoreKind, { linksHost: 'go.mythic-analytics.com', publicUrl: 'https://mythic.example' });
+  });
+  after(async () => api.close());
+
+  it('short URLs sit at the links host’s root, over https, as the docs’ answer shows', async () => {
+    await api.request('POST', '/api/v1/clients', { body: { id: 'acme-retail', name: 'Acme Retail' } });
+    const res = await api.request<One>('POST', '/api/v1/links', { body: DOCS_BODY });
+    assert.equal(res.status, 201);
+    assert.equal(res.body.data.short_url, 'https://go.mythic-analytics.com/summer-sale');
+    const listed = await api.request<Many>('GET', '/api/v1/clients/acme-retail/links');
+    assert.equal(listed.body.data[0]?.short_url, 'https://go.mythic-analytics.com/summer-sale');
   });
 });
