@@ -322,7 +322,7 @@ describeEachStore('links API', (kind) => {
 describe('links API with a links host', () => {
   let api: TestApi;
   before(async () => {
-    api = await startApi(STORE_KINDS[0] as StoreKind, { linksHost: 'go.mythic-analytics.com', publicUrl: 'https://mythic.example' });
+    api = await startApi(STORE_KINDS[0] as StoreKind, { linksHost: { origin: 'https://go.mythic-analytics.com' }, publicUrl: 'https://mythic.example' });
   });
   after(async () => api.close());
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hashLinkPassword, verifyLinkPassword } from '../../src/links/password.js';
-import { linksHostOrigin, shortUrlBase, shortUrlOf } from '../../src/links/shortUrl.js';
+import { shortUrlBase, shortUrlOf } from '../../src/links/shortUrl.js';
 import { generateLinkId, generateSlug, isReservedSlug, SLUG_ALPHABET, SLUG_PATTERN } from '../../src/links/slugs.js';
 
 describe('slugs and link ids', () => {
@@ -47,12 +47,9 @@ describe('link passwords', () => {
 });
 
 describe('short URLs', () => {
-  it('a bare links host gets https; an origin is used as given; without one, <public origin>/l', () => {
-    assert.equal(linksHostOrigin('go.example.com'), 'https://go.example.com');
-    assert.equal(linksHostOrigin('Go.Example.com/'), 'https://go.example.com');
-    assert.equal(linksHostOrigin('http://go.localhost:8080'), 'http://go.localhost:8080');
-    assert.equal(linksHostOrigin('https://go.example.com/'), 'https://go.example.com');
-    assert.equal(shortUrlOf(shortUrlBase('go.example.com', () => assert.fail('not asked')), 'summer-sale'), 'https://go.example.com/summer-sale');
+  it('at the links host’s root when one is set; without one, <public origin>/l', () => {
+    assert.equal(shortUrlOf(shortUrlBase({ origin: 'https://go.example.com' }, () => assert.fail('not asked')), 'summer-sale'), 'https://go.example.com/summer-sale');
+    assert.equal(shortUrlOf(shortUrlBase({ origin: 'http://go.localhost:8080' }, () => assert.fail('not asked')), 'x'), 'http://go.localhost:8080/x');
     assert.equal(shortUrlOf(shortUrlBase(undefined, () => 'https://mythic.example'), 'summer-sale'), 'https://mythic.example/l/summer-sale');
   });
 });
