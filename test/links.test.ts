@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { after, before, describe, it } from 'node:test';
 import { LINKS_PSEUDO_CLIENT } from '../src/links/linkRow.js';
 import { verifyLinkPassword } from '../src/links/password.js';
@@ -8,6 +9,7 @@ import { KeysService } from '../src/keys/service.js';
 import type { WebhookEvents } from '../src/webhooks/webhookEvents.js';
 import { startApi, type Envelope, type RequestOptions, type TestApi } from './helpers/api.js';
 import { describeEachStore, STORE_KINDS, type StoreKind } from './helpers/stores.js';
+import { badClient, broken, expectRefusal, FUZZ_CLIENT, incomplete, report, RUNS, SEED, show, snapshot, TAKEN, validCreate, validPatch } from './links/malformedLinks.js';
 
 type One = Envelope<LinkView>;
 type Many = Envelope<LinkView[]>;
@@ -110,6 +112,8 @@ describeEachStore('links API', (kind) => {
     assert.equal(generated.body.data.short_url, `http://localhost:80/l/${generated.body.data.slug}`);
     assert.equal(generated.body.data.title, null);
     assert.equal((await createFor(id, { destination_url: 'https://example.com/c', client_id: id })).status, 201, 'client_id may repeat the path');
+    const normalized = await createFor(id, { destination_url: 'HTTPS://Shop.Example.COM?q=ä' });
+    assert.equal(normalized.body.data.destination_url, 'https://shop.example.com/?q=%C3%A4', 'kept as the URL standard writes it, ASCII for the Location header');
     const before = await allLinks();
     const unknown = await createFor('nobody-here', { destination_url: 'https://example.com/' });
     assert.equal(unknown.status, 404);
@@ -128,6 +132,9 @@ describeEachStore('links API', (kind) => {
       [{ destination_url: 'data:text/html,<script>alert(1)</script>' }, 'destination_url'],
       [{ destination_url: '/relative/path' }, 'destination_url'],
       [{ destination_url: '//evil.example/' }, 'destination_url'],
+      [{ destination_url: 'http:///evil.example' }, 'destination_url'],
+      [{ destination_url: 'https:\\\\evil.example' }, 'destination_url'],
+      [{ destination_url: 'https://\\evil.example/' }, 'destination_url'],
       [{ destination_url: 'ftp://example.com/file' }, 'destination_url'],
       [{ destination_url: 'https://user:secret@example.com/' }, 'destination_url'],
       [{ destination_url: 'https://example.com/a b' }, 'destination_url'],
@@ -283,6 +290,37 @@ describeEachStore('links API', (kind) => {
     assert.equal(await api.store.findLinkBySlug('short-lived'), null);
     assert.equal((await api.request('DELETE', `/api/v1/clients/${id}?hard=true`)).status, 200);
     assert.equal(await api.store.getLink(two.id), null);
+  });
+
+  it(`refuses ${RUNS} malformed creates and ${RUNS} malformed changes, and changes nothing (property)`, async (t) => {
+    assert.equal((await createFor(FUZZ_CLIENT, { destination_url: 'https://example.com/', slug: TAKEN })).status, 404, 'no such client yet');
+    await newClient(FUZZ_CLIENT);
+    assert.equal((await createFor(FUZZ_CLIENT, { destination_url: 'https://example.com/', slug: TAKEN })).status, 201);
+    const target = (await createFor(FUZZ_CLIENT, { destination_url: 'https://example.com/t', password: 'pw', tags: ['x'] })).body.data.id;
+    // Without the _links client, a refused link of no client must not make it either.
+    await api.store.deleteClient(LINKS_PSEUDO_CLIENT);
+    const stored = await snapshot(api);
+    api.clock.advance(60_000);
+    const creates = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.oneof({ weight: 10, arbitrary: broken(validCreate, [badClient]) }, { weight: 1, arbitrary: incomplete }), fc.boolean(), async (body, admin) => {
+        const url = admin ? '/api/v1/links' : `/api/v1/clients/${FUZZ_CLIENT}/links`;
+        expectRefusal(await api.request('POST', url, { body }), creates, () => `${url} ${show(body)}`);
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    report(t, 'POST links', creates);
+    assert.ok((creates.get('409 conflict') ?? 0) > 0, 'taken slugs were tried');
+    const changes = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.oneof({ weight: 12, arbitrary: broken(validPatch) }, { weight: 1, arbitrary: fc.constant({}) }), fc.boolean(), async (body, admin) => {
+        const url = admin ? `/api/v1/links/${target}` : clientLink(FUZZ_CLIENT, target);
+        expectRefusal(await api.request('PATCH', url, { body }), changes, () => `${url} ${show(body)}`);
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    report(t, 'PATCH link', changes);
+    assert.equal(await snapshot(api), stored);
   });
 
   it('a client’s sk_ reaches only its own links: 403 on another client’s path, 404 for another client’s link id, 401 on /links', async () => {
