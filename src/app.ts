@@ -36,6 +36,9 @@ import { LoaderAdminService } from './loader/adminService.js';
 import { RemoteConfigService } from './loader/remoteConfigService.js';
 import { loaderRoutes } from './loader/routes.js';
 import { loadSdkAssets } from './loader/sdkAssets.js';
+import { linkRoutes } from './links/routes.js';
+import { LinksService, noClickCounts, type LinkClickCounts } from './links/service.js';
+import type { LinksOrigin } from './links/shortUrl.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { MetaChanges } from './shared/metaChanges.js';
 import { snippetRoutes } from './snippets/routes.js';
@@ -101,6 +104,10 @@ export interface AppOptions {
   outbound?: Outbound;
   /** Timings of webhook deliveries (retry schedule, polling, batching); defaults in src/webhooks/. */
   webhooks?: WebhooksOptions;
+  /** MYTHIC_LINKS_HOST, as config reads it (its origin); unset, short URLs are <public origin>/l/<slug>. */
+  linksHost?: LinksOrigin | undefined;
+  /** Live click counts of links, from the event engine; until wired, links answer 0 clicks. */
+  linkClickCounts?: LinkClickCounts;
 }
 
 /** Builds the HTTP application around already-opened stores. It does not listen. */
@@ -163,6 +170,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook('onClose', () => webhooks.stop());
   app.decorate('webhookEvents', webhooks.events);
+  const links = new LinksService({
+    store: options.store,
+    keys,
+    clock,
+    clickCounts: options.linkClickCounts ?? noClickCounts,
+    webhooks: webhooks.events,
+    reportError: (message, error) => app.log.error({ err: error }, message),
+  });
 
   await app.register(healthRoutes, { store: options.store });
   await app.register(ingestRoutes, {
@@ -195,6 +210,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(snippetRoutes, { snippets: new SnippetsService(options.store, clock) });
       await api.register(hostnameRoutes, { hostnames: new HostnamesService(options.store, clock) });
       await api.register(funnelRoutes, { funnels: new FunnelsService(options.store, keys, clock) });
+      await api.register(linkRoutes, { links, publicUrl: options.publicUrl, linksHost: options.linksHost });
       await api.register(loaderAdminRoutes, { loader: new LoaderAdminService(options.store), publicUrl: options.publicUrl });
       await api.register(agencyRoutes, { agencies });
       await api.register(eventRoutes, { events });
