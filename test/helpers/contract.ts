@@ -26,13 +26,18 @@ export class ContractChecker {
     // Our own format names are documentation for clients; only the shapes are checked here.
     for (const name of ['hostname', 'timezone', 'global-name', 'http-url', 'trimmed-name', 'safe-regex']) this.ajv.addFormat(name, true);
     this.ajv.addSchema({ $id: 'openapi.json', components: doc.components ?? {} });
-    this.routes = Object.entries(doc.paths).flatMap(([template, methods]) =>
-      Object.keys(methods).map((method) => ({
-        method: method.toUpperCase(),
-        template,
-        pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
-      })),
-    );
+    // Static segments win over parameters, as in Fastify's router (`/links/webhooks` is not the
+    // link `webhooks`): routes with fewer parameters are tried first.
+    const parameters = (template: string): number => (template.match(/\{/g) ?? []).length;
+    this.routes = Object.entries(doc.paths)
+      .sort(([a], [b]) => parameters(a) - parameters(b))
+      .flatMap(([template, methods]) =>
+        Object.keys(methods).map((method) => ({
+          method: method.toUpperCase(),
+          template,
+          pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+        })),
+      );
   }
 
   /** Throws with a readable reason when the response is not what the document promises. */
