@@ -1,0 +1,159 @@
+/**
+ * The redirect, without HTTP: which link a slug names and in what state, the click (an event for
+ * the link's client, written without waiting: the visitor is redirected at once), the password
+ * check (rate limited per address and link, the hash compared in constant time by
+ * verifyLinkPassword) and the form's CSRF token. The routes turn its outcomes into answers.
+ */
+import type { StoredEvent } from '../events/eventStore.js';
+import { limitedAddress } from '../ingest/ip.js';
+import { TokenBuckets, type RateLimit } from '../ingest/rateLimit.js';
+import type { EventSink } from '../pipeline/eventSink.js';
+import type { Clock } from '../shared/clock.js';
+import type { MetaChanges } from '../shared/metaChanges.js';
+import type { ClientRow } from '../store/metaStore.js';
+import type { WebhookEvents } from '../webhooks/webhookEvents.js';
+import type { LinkRow } from './linkRow.js';
+import { issueFormToken, verifyFormToken } from './passwordFormToken.js';
+import { redirectLocation } from './redirectLocation.js';
+import { ResolvedLinks, type LinkLookups, type ResolvedLink, type ResolvedLinksOptions } from './resolvedLinks.js';
+
+/** A slug as links may have one; anything else is not looked up at all. */
+const SLUG = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** Five tries a minute per address and link, then one every twelve seconds. */
+export const DEFAULT_PASSWORD_RATE_LIMIT: RateLimit = { perSecond: 5 / 60, burst: 5 };
+
+/** One visit of a short URL, as facts. */
+export interface Visit {
+  /** The visitor's address (the connection's, or a trusted proxy's X-Forwarded-For). */
+  ip: string;
+  userAgent: string | null;
+  /** The Referer header: the page the link was clicked on. */
+  referrer: string | null;
+  /** The short URL's query string, without `?`. */
+  query: string;
+  /** The short URL as visited (for the click's `url`); null when it cannot be told. */
+  shortUrl: string | null;
+}
+
+/** What the click builder (clickEvent.ts) is given. */
+export interface ClickFacts extends Omit<Visit, 'query'> {
+  link: LinkRow;
+  client: ClientRow;
+  at: number;
+}
+
+/** Builds clicks: the `$link_click` event, and the click id the destination receives in `mlc`. */
+export interface ClickMaker {
+  clickId(linkId: string): string;
+  event(facts: ClickFacts, clickId: string): StoredEvent;
+}
+
+export interface RedirectServiceOptions {
+  lookups: LinkLookups;
+  metaChanges: MetaChanges;
+  clock: Clock;
+  sink: EventSink;
+  clicks: ClickMaker;
+  /** Told of every click (batched by the webhooks module); none: clicks are only stored. */
+  webhooks?: WebhookEvents | undefined;
+  verifyPassword(password: string, stored: string): Promise<boolean>;
+  /** Keys the password form's CSRF tokens. */
+  formSecret: Buffer;
+  passwordRateLimit?: RateLimit;
+  cache?: Partial<ResolvedLinksOptions>;
+  /** Where a dropped click is reported (the write queue was full, the journal failed). */
+  warn(message: string, error: unknown): void;
+}
+
+export type Followable = { state: 'active'; found: ResolvedLink } | { state: 'password'; found: ResolvedLink };
+export type Lookup = Followable | { state: 'not_found' } | { state: 'expired' };
+
+export type PasswordOutcome = { outcome: 'right'; location: string } | { outcome: 'wrong' } | { outcome: 'rate_limited'; retryAfterSeconds: number };
+
+export class RedirectService {
+  private readonly links: ResolvedLinks;
+  private readonly tries: TokenBuckets;
+  /** Clicks acknowledged to the visitor but not stored (the writer refused them): visible in the log. */
+  droppedClicks = 0;
+
+  constructor(private readonly options: RedirectServiceOptions) {
+    this.links = new ResolvedLinks(options.lookups, options.metaChanges, options.clock, options.cache);
+    this.tries = new TokenBuckets(options.passwordRateLimit ?? DEFAULT_PASSWORD_RATE_LIMIT);
+  }
+
+  /** The link a slug names, case-insensitively, and whether it may be followed now. */
+  async lookup(slug: string): Promise<Lookup> {
+    if (!SLUG.test(slug)) return { state: 'not_found' };
+    const found = await this.links.resolve(slug.toLowerCase());
+    if (found === null) return { state: 'not_found' };
+    const { expires_at, password_hash } = found.link;
+    if (expires_at !== null && expires_at <= this.options.clock()) return { state: 'expired' };
+    return { state: password_hash === null ? 'active' : 'password', found };
+  }
+
+  /** Records the click (not awaited) and answers where to send the visitor. */
+  follow(found: ResolvedLink, visit: Visit): string {
+    const clickId = this.options.clicks.clickId(found.link.id);
+    this.record(found, visit, clickId);
+    return redirectLocation(found.link.destination_url, visit.query, clickId);
+  }
+
+  /** A location without a click: what HEAD answers (a link checker or a preview is no click). */
+  peek(found: ResolvedLink, query: string): string {
+    return redirectLocation(found.link.destination_url, query, this.options.clicks.clickId(found.link.id));
+  }
+
+  formToken(link: LinkRow): string {
+    return issueFormToken(this.options.formSecret, link.id, this.options.clock());
+  }
+
+  formTokenValid(link: LinkRow, token: string | undefined): boolean {
+    return verifyFormToken(this.options.formSecret, link.id, token, this.options.clock());
+  }
+
+  /**
+   * A password try: charged to the address and link first (right or wrong, so guessing costs the
+   * same), then checked against the stored hash. The right one redirects and counts a click.
+   */
+  async tryPassword(found: ResolvedLink, password: string, visit: Visit): Promise<PasswordOutcome> {
+    const wait = this.tries.take(`${limitedAddress(visit.ip)}\n${found.link.id}`, this.options.clock());
+    if (wait > 0) return { outcome: 'rate_limited', retryAfterSeconds: wait };
+    const stored = found.link.password_hash;
+    if (stored === null || !(await this.options.verifyPassword(password, stored))) return { outcome: 'wrong' };
+    return { outcome: 'right', location: this.follow(found, visit) };
+  }
+
+  private record(found: ResolvedLink, visit: Visit, clickId: string): void {
+    const { link, client } = found;
+    const drop = (error: unknown): void => {
+      this.droppedClicks += 1;
+      this.options.warn(`a click on link ${link.id} was not stored (${this.droppedClicks} dropped since start)`, error);
+    };
+    if (client === null) {
+      drop(new Error('the links-only client row is missing'));
+      return;
+    }
+    const at = this.options.clock();
+    let event: StoredEvent;
+    try {
+      event = this.options.clicks.event({ link, client, at, ip: visit.ip, userAgent: visit.userAgent, referrer: visit.referrer, shortUrl: visit.shortUrl }, clickId);
+    } catch (error) {
+      drop(error);
+      return;
+    }
+    // Not awaited: the visitor is redirected at once; the journal acknowledges within milliseconds.
+    this.options.sink.write([event], [], { client_id: client.id, life: client.created_at, received_at: at }).catch(drop);
+    this.options.webhooks?.clicked({
+      link_id: link.id,
+      slug: link.slug,
+      client_id: link.client_id,
+      clicked_at: new Date(at).toISOString(),
+      referrer_host: event.referrer_host,
+      country: event.country,
+      device_type: event.device_type,
+      browser: event.browser,
+      is_bot: event.is_bot,
+    });
+  }
+}
