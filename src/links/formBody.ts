@@ -13,7 +13,8 @@ export const MAX_FORM_BYTES = 8 * 1024;
 export type FormFields = Record<string, string>;
 
 export function parseFormBody(body: Buffer): FormFields {
-  const fields: FormFields = {};
+  // No prototype: a field named __proto__ or constructor is a field like any other.
+  const fields: FormFields = Object.create(null) as FormFields;
   for (const [name, value] of new URLSearchParams(body.toString('utf8'))) {
     if (!Object.hasOwn(fields, name)) fields[name] = value;
   }
