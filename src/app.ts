@@ -47,6 +47,12 @@ import { VERSION } from './version.js';
 import { publicQueryRoutes, queryRoutes } from './query/routes.js';
 import { QueryService } from './query/service.js';
 import type { RateLimit } from './ingest/rateLimit.js';
+import { linksHostRewrite, type LinksHost } from './links/linksHost.js';
+import { deriveFormTokenSecret } from './links/passwordFormToken.js';
+import { redirectRoutes } from './links/redirectRoutes.js';
+import { RedirectService, type RedirectServiceOptions } from './links/redirectService.js';
+import { verifyLinkPassword } from './links/password.js';
+import type { WebhookEvents } from './webhooks/webhookEvents.js';
 import { loadWebAssets } from './web/assets.js';
 import { webRoutes } from './web/routes.js';
 import { whoamiRoutes } from './web/whoamiRoutes.js';
@@ -87,6 +93,12 @@ export interface AppOptions {
   timeouts?: HttpTimeouts;
   /** The location database visitors are looked up in (MYTHIC_GEOIP_DB); default: the shipped country database. */
   geo?: Locator;
+  /** The dedicated short-link host (MYTHIC_LINKS_HOST): requests to it reach only the redirect. */
+  linksHost?: LinksHost | undefined;
+  /** The redirect's slug cache and password-try limit (defaults in src/links/redirectService.ts, resolvedLinks.ts). */
+  redirect?: Pick<RedirectServiceOptions, 'cache' | 'passwordRateLimit'>;
+  /** Where clicks and link events go out as webhooks; none: they are only stored. */
+  webhooks?: WebhookEvents;
 }
 
 /** Builds the HTTP application around already-opened stores. It does not listen. */
@@ -100,6 +112,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...timeoutServerOptions(options.timeouts ?? DEFAULT_HTTP_TIMEOUTS),
     // Client ids may be 255 characters; Fastify's default limit for a path parameter is 100.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    // On the links host only the redirect answers (see links/linksHost.ts).
+    ...(options.linksHost === undefined ? {} : { rewriteUrl: linksHostRewrite(options.linksHost) }),
     frameworkErrors: (error, _request, reply) => {
       sendError(reply, toApiError(error) ?? new ApiError(400, 'validation_error', error.message));
     },
@@ -137,6 +151,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const agencies = new AgenciesService(options.store, clock, clients);
   const queries = new QueryService(options.store, options.events, keys, clock);
 
+  const ipHashSecret = deriveIpHashSecret(options.adminKeyHash);
+  const geo = options.geo ?? shippedGeoLookup();
   await app.register(healthRoutes, { store: options.store });
   await app.register(ingestRoutes, {
     ...options.ingest,
@@ -145,13 +161,28 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store: options.store,
     clock,
     metaChanges,
-    ipHashSecret: deriveIpHashSecret(options.adminKeyHash),
-    geo: options.geo ?? shippedGeoLookup(),
+    ipHashSecret,
+    geo,
   });
   // Public scripts (/s/<pk>.js, /sdk/v1/core.js): outside the admin scope, no key needed.
   await app.register(loaderRoutes, { remoteConfigs: new RemoteConfigService(options.store, keys), assets: loadSdkAssets() });
   // The dashboard's page and files: public (they hold no data); it signs in against /api/v1/whoami.
   await app.register(webRoutes, { assets: loadWebAssets() });
+  // Short links: /l/<slug> here, /<slug> on the links host. Public, like the scripts.
+  const redirects = new RedirectService({
+    ...options.redirect,
+    lookups: options.store,
+    metaChanges,
+    clock,
+    sink: writer,
+    secret: ipHashSecret,
+    geo,
+    webhooks: options.webhooks,
+    verifyPassword: verifyLinkPassword,
+    formSecret: deriveFormTokenSecret(options.adminKeyHash),
+    warn: (message, error) => app.log.warn({ err: error }, message),
+  });
+  await app.register(redirectRoutes, { redirects, publicUrl: options.publicUrl, linksHost: options.linksHost });
   // The publishable-key door of the query API: outside the admin scope, for customers' pages.
   await app.register(publicQueryRoutes, {
     queries,

@@ -10,7 +10,7 @@
  * The destination's own query is kept byte for byte (re-encoding it through URLSearchParams would
  * turn `%20` into `+` and could break a signed URL); the added parameters are appended after it.
  */
-export const CLICK_ID_PARAMETER = 'mlc';
+import { CLICK_ID_PARAM as CLICK_ID_PARAMETER } from './clickId.js';
 
 /** Parameters of the short URL passed on at most: a longer query is cut, never refused. */
 const MAX_PASSED_PARAMETERS = 50;

@@ -82,7 +82,8 @@ function crossSite(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return false;
   try {
-    return new URL(origin).host.toLowerCase() !== request.host.toLowerCase();
+    // Both through URL, so that a default port (`:80` in Host, absent from Origin) compares alike.
+    return new URL(origin).host !== new URL(`${request.protocol}://${request.host}`).host;
   } catch {
     return true; // `null` (an opaque origin: a sandboxed frame, a data: page) or garbage.
   }

@@ -5,13 +5,14 @@
  * verifyLinkPassword) and the form's CSRF token. The routes turn its outcomes into answers.
  */
 import type { StoredEvent } from '../events/eventStore.js';
+import type { Locator } from '../ingest/geo/geoLookup.js';
 import { limitedAddress } from '../ingest/ip.js';
 import { TokenBuckets, type RateLimit } from '../ingest/rateLimit.js';
 import type { EventSink } from '../pipeline/eventSink.js';
 import type { Clock } from '../shared/clock.js';
 import type { MetaChanges } from '../shared/metaChanges.js';
-import type { ClientRow } from '../store/metaStore.js';
 import type { WebhookEvents } from '../webhooks/webhookEvents.js';
+import { clickId as newClickId, linkClickEvent } from './clickEvent.js';
 import type { LinkRow } from './linkRow.js';
 import { issueFormToken, verifyFormToken } from './passwordFormToken.js';
 import { redirectLocation } from './redirectLocation.js';
@@ -36,25 +37,15 @@ export interface Visit {
   shortUrl: string | null;
 }
 
-/** What the click builder (clickEvent.ts) is given. */
-export interface ClickFacts extends Omit<Visit, 'query'> {
-  link: LinkRow;
-  client: ClientRow;
-  at: number;
-}
-
-/** Builds clicks: the `$link_click` event, and the click id the destination receives in `mlc`. */
-export interface ClickMaker {
-  clickId(linkId: string): string;
-  event(facts: ClickFacts, clickId: string): StoredEvent;
-}
-
 export interface RedirectServiceOptions {
   lookups: LinkLookups;
   metaChanges: MetaChanges;
   clock: Clock;
   sink: EventSink;
-  clicks: ClickMaker;
+  /** The deployment's shared secret (deriveIpHashSecret): signs click ids, keys visitor ids and hashed addresses. */
+  secret: Buffer;
+  /** The location database opened at start. */
+  geo: Locator;
   /** Told of every click (batched by the webhooks module); none: clicks are only stored. */
   webhooks?: WebhookEvents | undefined;
   verifyPassword(password: string, stored: string): Promise<boolean>;
@@ -65,6 +56,9 @@ export interface RedirectServiceOptions {
   /** Where a dropped click is reported (the write queue was full, the journal failed). */
   warn(message: string, error: unknown): void;
 }
+
+/** The short URL with its query (the click's UTM fields are read from it), within what a URL column should hold. */
+const clickedUrl = (visit: Visit): string => (visit.shortUrl === null ? '' : visit.query === '' ? visit.shortUrl : `${visit.shortUrl}?${visit.query}`.slice(0, 2048));
 
 export type Followable = { state: 'active'; found: ResolvedLink } | { state: 'password'; found: ResolvedLink };
 export type Lookup = Followable | { state: 'not_found' } | { state: 'expired' };
@@ -94,14 +88,14 @@ export class RedirectService {
 
   /** Records the click (not awaited) and answers where to send the visitor. */
   follow(found: ResolvedLink, visit: Visit): string {
-    const clickId = this.options.clicks.clickId(found.link.id);
-    this.record(found, visit, clickId);
+    const clickId = newClickId(found.link.id, this.options.secret);
+    this.record(found, visit);
     return redirectLocation(found.link.destination_url, visit.query, clickId);
   }
 
   /** A location without a click: what HEAD answers (a link checker or a preview is no click). */
   peek(found: ResolvedLink, query: string): string {
-    return redirectLocation(found.link.destination_url, query, this.options.clicks.clickId(found.link.id));
+    return redirectLocation(found.link.destination_url, query, newClickId(found.link.id, this.options.secret));
   }
 
   formToken(link: LinkRow): string {
@@ -124,7 +118,7 @@ export class RedirectService {
     return { outcome: 'right', location: this.follow(found, visit) };
   }
 
-  private record(found: ResolvedLink, visit: Visit, clickId: string): void {
+  private record(found: ResolvedLink, visit: Visit): void {
     const { link, client } = found;
     const drop = (error: unknown): void => {
       this.droppedClicks += 1;
@@ -137,23 +131,36 @@ export class RedirectService {
     const at = this.options.clock();
     let event: StoredEvent;
     try {
-      event = this.options.clicks.event({ link, client, at, ip: visit.ip, userAgent: visit.userAgent, referrer: visit.referrer, shortUrl: visit.shortUrl }, clickId);
+      event = linkClickEvent(
+        link,
+        { ip: visit.ip, userAgent: visit.userAgent, referrer: visit.referrer, at },
+        { shortUrl: clickedUrl(visit), ipStorage: client.ip_storage, secret: this.options.secret, geo: this.options.geo },
+      );
     } catch (error) {
       drop(error);
       return;
     }
     // Not awaited: the visitor is redirected at once; the journal acknowledges within milliseconds.
     this.options.sink.write([event], [], { client_id: client.id, life: client.created_at, received_at: at }).catch(drop);
-    this.options.webhooks?.clicked({
-      link_id: link.id,
-      slug: link.slug,
-      client_id: link.client_id,
-      clicked_at: new Date(at).toISOString(),
-      referrer_host: event.referrer_host,
-      country: event.country,
-      device_type: event.device_type,
-      browser: event.browser,
-      is_bot: event.is_bot,
-    });
+    this.notify(link, at, event);
+  }
+
+  /** Tells the webhooks module; a failure there never fails a redirect. */
+  private notify(link: LinkRow, at: number, event: StoredEvent): void {
+    try {
+      this.options.webhooks?.clicked({
+        link_id: link.id,
+        slug: link.slug,
+        client_id: link.client_id,
+        clicked_at: new Date(at).toISOString(),
+        referrer_host: event.referrer_host,
+        country: event.country,
+        device_type: event.device_type,
+        browser: event.browser,
+        is_bot: event.is_bot,
+      });
+    } catch (error) {
+      this.options.warn(`the webhooks were not told of a click on link ${link.id}`, error);
+    }
   }
 }
