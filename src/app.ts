@@ -36,6 +36,9 @@ import { LoaderAdminService } from './loader/adminService.js';
 import { RemoteConfigService } from './loader/remoteConfigService.js';
 import { loaderRoutes } from './loader/routes.js';
 import { loadSdkAssets } from './loader/sdkAssets.js';
+import { linkRoutes } from './links/routes.js';
+import { LinksService, noClickCounts, type LinkClickCounts } from './links/service.js';
+import type { WebhookEvents } from './webhooks/webhookEvents.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { MetaChanges } from './shared/metaChanges.js';
 import { snippetRoutes } from './snippets/routes.js';
@@ -47,12 +50,11 @@ import { VERSION } from './version.js';
 import { publicQueryRoutes, queryRoutes } from './query/routes.js';
 import { QueryService } from './query/service.js';
 import type { RateLimit } from './ingest/rateLimit.js';
-import { linksHostRewrite, type LinksHost } from './links/linksHost.js';
+import { linksHostRewrite, parseLinksHost, type LinksHost } from './links/linksHost.js';
 import { deriveFormTokenSecret } from './links/passwordFormToken.js';
 import { redirectRoutes } from './links/redirectRoutes.js';
 import { RedirectService, type RedirectServiceOptions } from './links/redirectService.js';
 import { verifyLinkPassword } from './links/password.js';
-import type { WebhookEvents } from './webhooks/webhookEvents.js';
 import { loadWebAssets } from './web/assets.js';
 import { webRoutes } from './web/routes.js';
 import { whoamiRoutes } from './web/whoamiRoutes.js';
@@ -93,17 +95,30 @@ export interface AppOptions {
   timeouts?: HttpTimeouts;
   /** The location database visitors are looked up in (MYTHIC_GEOIP_DB); default: the shipped country database. */
   geo?: Locator;
-  /** The dedicated short-link host (MYTHIC_LINKS_HOST): requests to it reach only the redirect. */
-  linksHost?: LinksHost | undefined;
+  /** The dedicated short-link host (MYTHIC_LINKS_HOST): short URLs are <origin>/<slug>, and requests to it reach only the redirect. Unset: <public origin>/l/<slug>. */
+  linksHost?: LinksHost | string | undefined;
   /** The redirect's slug cache and password-try limit (defaults in src/links/redirectService.ts, resolvedLinks.ts). */
   redirect?: Pick<RedirectServiceOptions, 'cache' | 'passwordRateLimit'>;
-  /** Where clicks and link events go out as webhooks; none: they are only stored. */
+  /** Live click counts of links, from the event engine; until wired, links answer 0 clicks. */
+  linkClickCounts?: LinkClickCounts;
+  /** Where links, clicks and uptime announce events for webhooks; until wired, nothing is announced. */
   webhooks?: WebhookEvents;
+}
+
+/** Announces nothing: the stand-in until the webhooks module is wired. */
+const silentWebhooks: WebhookEvents = { publish: async () => undefined, clicked: () => undefined };
+
+/** A links host given as text (tests, embedders): read as MYTHIC_LINKS_HOST is. */
+function linksHostOf(raw: string): LinksHost {
+  const parsed = parseLinksHost(raw);
+  if (parsed === null) throw new Error(`not a links host (a host name or an http(s) origin): '${raw}'`);
+  return parsed;
 }
 
 /** Builds the HTTP application around already-opened stores. It does not listen. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? systemClock;
+  const linksHost = typeof options.linksHost === 'string' ? linksHostOf(options.linksHost) : options.linksHost;
   const app = Fastify({
     logger: options.logLevel ? loggerOptions(options.logLevel) : false,
     logController: new RequestLog(),
@@ -113,7 +128,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Client ids may be 255 characters; Fastify's default limit for a path parameter is 100.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     // On the links host only the redirect answers (see links/linksHost.ts).
-    ...(options.linksHost === undefined ? {} : { rewriteUrl: linksHostRewrite(options.linksHost) }),
+    ...(linksHost === undefined ? {} : { rewriteUrl: linksHostRewrite(linksHost) }),
     frameworkErrors: (error, _request, reply) => {
       sendError(reply, toApiError(error) ?? new ApiError(400, 'validation_error', error.message));
     },
@@ -150,6 +165,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const events = new EventsService(options.store, options.events, keys, () => writer.settled());
   const agencies = new AgenciesService(options.store, clock, clients);
   const queries = new QueryService(options.store, options.events, keys, clock);
+  const links = new LinksService({
+    store: options.store,
+    keys,
+    clock,
+    clickCounts: options.linkClickCounts ?? noClickCounts,
+    webhooks: options.webhooks ?? silentWebhooks,
+    reportError: (message, error) => app.log.error({ err: error }, message),
+  });
 
   const ipHashSecret = deriveIpHashSecret(options.adminKeyHash);
   const geo = options.geo ?? shippedGeoLookup();
@@ -182,7 +205,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     formSecret: deriveFormTokenSecret(options.adminKeyHash),
     warn: (message, error) => app.log.warn({ err: error }, message),
   });
-  await app.register(redirectRoutes, { redirects, publicUrl: options.publicUrl, linksHost: options.linksHost });
+  await app.register(redirectRoutes, { redirects, publicUrl: options.publicUrl, linksHost });
   // The publishable-key door of the query API: outside the admin scope, for customers' pages.
   await app.register(publicQueryRoutes, {
     queries,
@@ -199,6 +222,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(snippetRoutes, { snippets: new SnippetsService(options.store, clock) });
       await api.register(hostnameRoutes, { hostnames: new HostnamesService(options.store, clock) });
       await api.register(funnelRoutes, { funnels: new FunnelsService(options.store, keys, clock) });
+      await api.register(linkRoutes, { links, publicUrl: options.publicUrl, linksHost: linksHost?.origin });
       await api.register(loaderAdminRoutes, { loader: new LoaderAdminService(options.store), publicUrl: options.publicUrl });
       await api.register(agencyRoutes, { agencies });
       await api.register(eventRoutes, { events });
