@@ -13,6 +13,7 @@ import { linkIdOfClickId } from '../../src/links/clickEvent.js';
 import { LINKS_PSEUDO_CLIENT, type LinkRow } from '../../src/links/linkRow.js';
 import { parseLinksHost } from '../../src/links/linksHost.js';
 import { hashLinkPassword } from '../../src/links/password.js';
+import type { LinkClickNotice, WebhookEvents } from '../../src/webhooks/webhookEvents.js';
 import { ADMIN, ADMIN_KEY, startApi, type Envelope, type TestApi } from '../helpers/api.js';
 import { STORE_KINDS } from '../helpers/stores.js';
 
@@ -202,11 +203,21 @@ describe('the redirect', () => {
   });
 });
 
+/** The webhooks contract's consumer side, recording what the redirect tells it (the webhooks module is tested on its own). */
+class HeardWebhooks implements WebhookEvents {
+  readonly clicks: LinkClickNotice[] = [];
+  async publish(): Promise<void> {}
+  clicked(click: LinkClickNotice): void {
+    this.clicks.push(click);
+  }
+}
+
 describe('password links', () => {
   let api: TestApi;
   let link: LinkRow;
+  const webhooks = new HeardWebhooks();
   before(async () => {
-    api = await startApi(SQLITE, { redirect: { passwordRateLimit: { perSecond: 5 / 60, burst: 5 } } });
+    api = await startApi(SQLITE, { webhooks, redirect: { passwordRateLimit: { perSecond: 5 / 60, burst: 5 } } });
     await addClient(api, 'acme');
     link = await addLink(api, 'secret-sale', 'acme', { password_hash: await hashLinkPassword('open sesame') });
   });
@@ -234,6 +245,19 @@ describe('password links', () => {
       (await clicksOf(api, 'acme')).map((c) => c.link_id),
       [link.id],
     );
+    assert.deepEqual(webhooks.clicks, [
+      {
+        link_id: link.id,
+        slug: 'secret-sale',
+        client_id: 'acme',
+        clicked_at: new Date(api.clock.now).toISOString(),
+        referrer_host: null,
+        country: null,
+        device_type: 'desktop',
+        browser: 'Chrome',
+        is_bot: false,
+      },
+    ]);
   });
 
   it('answers the form again (401) to a wrong password, and refuses cross-site posts and bad tokens (403)', async () => {
