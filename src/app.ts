@@ -157,10 +157,33 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     (message, error) => app.log.error({ err: error }, message),
     (ids) => options.store.clientLives(ids),
   );
-  app.addHook('onClose', () => writer.close());
-  app.decorate('eventsSettled', () => writer.settled());
-  const keys = new KeysService(options.store, clock);
+  const ipHashSecret = deriveIpHashSecret(options.adminKeyHash);
+  const geo = options.geo ?? shippedGeoLookup();
   const metaChanges = new MetaChanges();
+  // Short links' clicks go through the same writer; the redirect gathers them for a few ms (clickBatch.ts).
+  const redirects = new RedirectService({
+    ...options.redirect,
+    lookups: options.store,
+    metaChanges,
+    clock,
+    sink: writer,
+    secret: ipHashSecret,
+    geo,
+    webhooks: options.webhooks,
+    verifyPassword: verifyLinkPassword,
+    formSecret: deriveFormTokenSecret(options.adminKeyHash),
+    warn: (message, error) => app.log.warn({ err: error }, message),
+  });
+  app.addHook('preClose', (done) => {
+    redirects.flushClicks();
+    done();
+  });
+  app.addHook('onClose', () => writer.close());
+  app.decorate('eventsSettled', () => {
+    redirects.flushClicks();
+    return writer.settled();
+  });
+  const keys = new KeysService(options.store, clock);
   const clients = new ClientsService(options.store, clock, (client) => writer.eraseClient(client.id, clock(), client.created_at));
   const events = new EventsService(options.store, options.events, keys, () => writer.settled());
   const agencies = new AgenciesService(options.store, clock, clients);
@@ -174,8 +197,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reportError: (message, error) => app.log.error({ err: error }, message),
   });
 
-  const ipHashSecret = deriveIpHashSecret(options.adminKeyHash);
-  const geo = options.geo ?? shippedGeoLookup();
   await app.register(healthRoutes, { store: options.store });
   await app.register(ingestRoutes, {
     ...options.ingest,
@@ -192,19 +213,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The dashboard's page and files: public (they hold no data); it signs in against /api/v1/whoami.
   await app.register(webRoutes, { assets: loadWebAssets() });
   // Short links: /l/<slug> here, /<slug> on the links host. Public, like the scripts.
-  const redirects = new RedirectService({
-    ...options.redirect,
-    lookups: options.store,
-    metaChanges,
-    clock,
-    sink: writer,
-    secret: ipHashSecret,
-    geo,
-    webhooks: options.webhooks,
-    verifyPassword: verifyLinkPassword,
-    formSecret: deriveFormTokenSecret(options.adminKeyHash),
-    warn: (message, error) => app.log.warn({ err: error }, message),
-  });
   await app.register(redirectRoutes, { redirects, publicUrl: options.publicUrl, linksHost });
   // The publishable-key door of the query API: outside the admin scope, for customers' pages.
   await app.register(publicQueryRoutes, {

@@ -14,6 +14,7 @@ import type { MetaChanges } from '../shared/metaChanges.js';
 import type { WebhookEvents } from '../webhooks/webhookEvents.js';
 import { clickId as newClickId, linkClickEvent } from './clickEvent.js';
 import type { LinkRow } from './linkRow.js';
+import { ClickBatch, DEFAULT_CLICK_BATCH, type ClickBatchOptions } from './clickBatch.js';
 import { issueFormToken, verifyFormToken } from './passwordFormToken.js';
 import { redirectLocation } from './redirectLocation.js';
 import { ResolvedLinks, type LinkLookups, type ResolvedLink, type ResolvedLinksOptions } from './resolvedLinks.js';
@@ -53,6 +54,8 @@ export interface RedirectServiceOptions {
   formSecret: Buffer;
   passwordRateLimit?: RateLimit;
   cache?: Partial<ResolvedLinksOptions>;
+  /** How long clicks are gathered before they are written (see clickBatch.ts). */
+  clickBatch?: Partial<ClickBatchOptions>;
   /** Where a dropped click is reported (the write queue was full, the journal failed). */
   warn(message: string, error: unknown): void;
 }
@@ -68,12 +71,24 @@ export type PasswordOutcome = { outcome: 'right'; location: string } | { outcome
 export class RedirectService {
   private readonly links: ResolvedLinks;
   private readonly tries: TokenBuckets;
+  private readonly clicks: ClickBatch;
   /** Clicks acknowledged to the visitor but not stored (the writer refused them): visible in the log. */
   droppedClicks = 0;
 
   constructor(private readonly options: RedirectServiceOptions) {
     this.links = new ResolvedLinks(options.lookups, options.metaChanges, options.clock, options.cache);
     this.tries = new TokenBuckets(options.passwordRateLimit ?? DEFAULT_PASSWORD_RATE_LIMIT);
+    this.clicks = new ClickBatch(options.sink, { ...DEFAULT_CLICK_BATCH, ...options.clickBatch }, (count, error) => this.dropClicks(count, error));
+  }
+
+  /** Hands the clicks gathered so far to the writer: before closing, and before reading what was acknowledged. */
+  flushClicks(): void {
+    this.clicks.flush();
+  }
+
+  private dropClicks(count: number, error: unknown): void {
+    this.droppedClicks += count;
+    this.options.warn(`${count} click(s) were not stored (${this.droppedClicks} dropped since start)`, error);
   }
 
   /** The link a slug names, case-insensitively, and whether it may be followed now. */
@@ -120,10 +135,7 @@ export class RedirectService {
 
   private record(found: ResolvedLink, visit: Visit): void {
     const { link, client } = found;
-    const drop = (error: unknown): void => {
-      this.droppedClicks += 1;
-      this.options.warn(`a click on link ${link.id} was not stored (${this.droppedClicks} dropped since start)`, error);
-    };
+    const drop = (error: unknown): void => this.dropClicks(1, error);
     if (client === null) {
       drop(new Error('the links-only client row is missing'));
       return;
@@ -140,8 +152,8 @@ export class RedirectService {
       drop(error);
       return;
     }
-    // Not awaited: the visitor is redirected at once; the journal acknowledges within milliseconds.
-    this.options.sink.write([event], [], { client_id: client.id, life: client.created_at, received_at: at }).catch(drop);
+    // Not awaited: the visitor is redirected at once; the click is written with others moments later.
+    this.clicks.add(event, { client_id: client.id, life: client.created_at, received_at: at });
     this.notify(link, at, event);
   }
 
