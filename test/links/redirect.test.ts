@@ -335,6 +335,21 @@ describe('the links host', () => {
     assert.ok(!dashboard.body.includes('Short links'), 'the main address serves the dashboard at /');
   });
 
+  it('serves a password link’s form there and takes its post at the same address', async () => {
+    await addLink(api, 'Locked', 'acme', { password_hash: await hashLinkPassword('pw') });
+    const form = await on('go.example.com', '/locked?utm_source=qr');
+    assert.equal(form.statusCode, 200);
+    const token = /name="token" value="([^"]+)"/.exec(form.body)?.[1] ?? assert.fail('a token');
+    const res = await api.app.inject({
+      method: 'POST',
+      url: '/locked?utm_source=qr',
+      headers: { host: 'go.example.com', origin: 'https://go.example.com', 'content-type': 'application/x-www-form-urlencoded', 'user-agent': CHROME },
+      payload: new URLSearchParams({ password: 'pw', token }).toString(),
+    });
+    assert.equal(res.statusCode, 303, res.body);
+    assert.match(String(res.headers.location), /^https:\/\/shop\.example\/locked\?utm_source=qr&mlc=/);
+  });
+
   it('gives a spoofed or look-alike Host nothing of the links host', async () => {
     for (const host of ['go.example.com.evil.com', 'evil-go.example.com', 'go.example.co']) {
       assert.equal((await on(host, '/launch')).statusCode, 404, host);
