@@ -56,6 +56,11 @@ import { createWebhooks, type WebhooksOptions } from './webhooks/webhooks.js';
 import { publicQueryRoutes, queryRoutes } from './query/routes.js';
 import { QueryService } from './query/service.js';
 import type { RateLimit } from './ingest/rateLimit.js';
+import { linksHostRewrite, parseLinksHost, type LinksHost } from './links/linksHost.js';
+import { deriveFormTokenSecret } from './links/passwordFormToken.js';
+import { redirectRoutes } from './links/redirectRoutes.js';
+import { RedirectService, type RedirectServiceOptions } from './links/redirectService.js';
+import { verifyLinkPassword } from './links/password.js';
 import { loadWebAssets } from './web/assets.js';
 import { webRoutes } from './web/routes.js';
 import { whoamiRoutes } from './web/whoamiRoutes.js';
@@ -104,15 +109,25 @@ export interface AppOptions {
   outbound?: Outbound;
   /** Timings of webhook deliveries (retry schedule, polling, batching); defaults in src/webhooks/. */
   webhooks?: WebhooksOptions;
-  /** MYTHIC_LINKS_HOST, as config reads it (its origin); unset, short URLs are <public origin>/l/<slug>. */
-  linksHost?: LinksOrigin | undefined;
+  /** The dedicated short-link host (MYTHIC_LINKS_HOST): short URLs are <origin>/<slug>, and requests to it reach only the redirect. Unset: <public origin>/l/<slug>. */
+  linksHost?: LinksHost | string | undefined;
+  /** The redirect's slug cache and password-try limit (defaults in src/links/redirectService.ts, resolvedLinks.ts). */
+  redirect?: Pick<RedirectServiceOptions, 'cache' | 'passwordRateLimit'>;
   /** Live click counts of links, from the event engine; until wired, links answer 0 clicks. */
   linkClickCounts?: LinkClickCounts;
+}
+
+/** A links host given as text (tests, embedders): read as MYTHIC_LINKS_HOST is. */
+function linksHostOf(raw: string): LinksHost {
+  const parsed = parseLinksHost(raw);
+  if (parsed === null) throw new Error(`not a links host (a host name or an http(s) origin): '${raw}'`);
+  return parsed;
 }
 
 /** Builds the HTTP application around already-opened stores. It does not listen. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? systemClock;
+  const linksHost = typeof options.linksHost === 'string' ? linksHostOf(options.linksHost) : options.linksHost;
   const app = Fastify({
     logger: options.logLevel ? loggerOptions(options.logLevel) : false,
     logController: new RequestLog(),
@@ -121,6 +136,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...timeoutServerOptions(options.timeouts ?? DEFAULT_HTTP_TIMEOUTS),
     // Client ids may be 255 characters; Fastify's default limit for a path parameter is 100.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    // On the links host only the redirect answers (see links/linksHost.ts).
+    ...(linksHost === undefined ? {} : { rewriteUrl: linksHostRewrite(linksHost) }),
     frameworkErrors: (error, _request, reply) => {
       sendError(reply, toApiError(error) ?? new ApiError(400, 'validation_error', error.message));
     },
@@ -149,14 +166,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     (message, error) => app.log.error({ err: error }, message),
     (ids) => options.store.clientLives(ids),
   );
-  app.addHook('onClose', () => writer.close());
-  app.decorate('eventsSettled', () => writer.settled());
-  const keys = new KeysService(options.store, clock);
+  const ipHashSecret = deriveIpHashSecret(options.adminKeyHash);
+  const geo = options.geo ?? shippedGeoLookup();
   const metaChanges = new MetaChanges();
-  const clients = new ClientsService(options.store, clock, (client) => writer.eraseClient(client.id, clock(), client.created_at));
-  const events = new EventsService(options.store, options.events, keys, () => writer.settled());
-  const agencies = new AgenciesService(options.store, clock, clients);
-  const queries = new QueryService(options.store, options.events, keys, clock);
   // Every request to a user-given URL (webhook deliveries, uptime checks) goes through this one.
   const outbound = options.outbound ?? createOutbound({ allow: options.outboundAllow ?? [] });
   const webhooks = createWebhooks(
@@ -170,6 +182,34 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook('onClose', () => webhooks.stop());
   app.decorate('webhookEvents', webhooks.events);
+  // Short links' clicks go through the same writer; the redirect gathers them for a few ms (clickBatch.ts).
+  const redirects = new RedirectService({
+    ...options.redirect,
+    lookups: options.store,
+    metaChanges,
+    clock,
+    sink: writer,
+    secret: ipHashSecret,
+    geo,
+    webhooks: webhooks.events,
+    verifyPassword: verifyLinkPassword,
+    formSecret: deriveFormTokenSecret(options.adminKeyHash),
+    warn: (message, error) => app.log.warn({ err: error }, message),
+  });
+  app.addHook('preClose', (done) => {
+    redirects.flushClicks();
+    done();
+  });
+  app.addHook('onClose', () => writer.close());
+  app.decorate('eventsSettled', () => {
+    redirects.flushClicks();
+    return writer.settled();
+  });
+  const keys = new KeysService(options.store, clock);
+  const clients = new ClientsService(options.store, clock, (client) => writer.eraseClient(client.id, clock(), client.created_at));
+  const events = new EventsService(options.store, options.events, keys, () => writer.settled());
+  const agencies = new AgenciesService(options.store, clock, clients);
+  const queries = new QueryService(options.store, options.events, keys, clock);
   const links = new LinksService({
     store: options.store,
     keys,
@@ -187,13 +227,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store: options.store,
     clock,
     metaChanges,
-    ipHashSecret: deriveIpHashSecret(options.adminKeyHash),
-    geo: options.geo ?? shippedGeoLookup(),
+    ipHashSecret,
+    geo,
   });
   // Public scripts (/s/<pk>.js, /sdk/v1/core.js): outside the admin scope, no key needed.
   await app.register(loaderRoutes, { remoteConfigs: new RemoteConfigService(options.store, keys), assets: loadSdkAssets() });
   // The dashboard's page and files: public (they hold no data); it signs in against /api/v1/whoami.
   await app.register(webRoutes, { assets: loadWebAssets() });
+  // Short links: /l/<slug> here, /<slug> on the links host. Public, like the scripts.
+  await app.register(redirectRoutes, { redirects, publicUrl: options.publicUrl, linksHost });
   // The publishable-key door of the query API: outside the admin scope, for customers' pages.
   await app.register(publicQueryRoutes, {
     queries,
@@ -210,7 +252,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(snippetRoutes, { snippets: new SnippetsService(options.store, clock) });
       await api.register(hostnameRoutes, { hostnames: new HostnamesService(options.store, clock) });
       await api.register(funnelRoutes, { funnels: new FunnelsService(options.store, keys, clock) });
-      await api.register(linkRoutes, { links, publicUrl: options.publicUrl, linksHost: options.linksHost });
+      await api.register(linkRoutes, { links, publicUrl: options.publicUrl, linksHost });
       await api.register(loaderAdminRoutes, { loader: new LoaderAdminService(options.store), publicUrl: options.publicUrl });
       await api.register(agencyRoutes, { agencies });
       await api.register(eventRoutes, { events });

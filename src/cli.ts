@@ -142,6 +142,7 @@ async function serve(config: Config): Promise<void> {
       trustProxy: config.trustProxy,
       publicUrl: config.publicUrl,
       ...(config.outboundAllow === undefined ? {} : { outboundAllow: config.outboundAllow }),
+      linksHost: config.linksHost,
       adminKeyHash: sha256Hex(admin.key),
       logLevel: config.logLevel === 'silent' ? false : config.logLevel,
       ingest: {

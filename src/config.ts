@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ClickHouseUrlError, isClickHouseIdentifier, parseClickHouseUrl } from './engines/clickhouse/url.js';
 import { mmdbFileProblem } from './ingest/geo/openGeoLookup.js';
 import { allowEntryProblem, splitAllowList } from './outbound/allowList.js';
+import { parseLinksHost as readLinksHost, type LinksHost } from './links/linksHost.js';
 
 /**
  * Fastify's `trustProxy`: which peers are believed about the client's address (X-Forwarded-For).
@@ -33,6 +34,11 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** Where browsers reach this server (an http(s) origin): embed codes and links use it; unset: the request's Host. */
   publicUrl: string | undefined;
+  /**
+   * The dedicated short-link host (MYTHIC_LINKS_HOST): short URLs are `<origin>/<slug>` and requests
+   * to that host reach only the redirect. Unset: short URLs are `<public origin>/l/<slug>`.
+   */
+  linksHost?: LinksHost;
   /** Milliseconds a node reuses keys, clients and hostnames it read: how late it may see another node's change. */
   metaCacheTtlMs: number;
   /**
@@ -78,6 +84,7 @@ export const SETTINGS = {
   headersTimeout: { flag: 'headers-timeout', env: 'MYTHIC_HEADERS_TIMEOUT', default: '10' },
   keepAliveTimeout: { flag: 'keep-alive-timeout', env: 'MYTHIC_KEEP_ALIVE_TIMEOUT', default: '5' },
   publicUrl: { flag: 'public-url', env: 'MYTHIC_PUBLIC_URL', default: undefined },
+  linksHost: { flag: 'links-host', env: 'MYTHIC_LINKS_HOST', default: undefined },
   metaCacheTtl: { flag: 'meta-cache-ttl', env: 'MYTHIC_META_CACHE_TTL', default: '1' },
   clickhouseUrl: { flag: 'clickhouse-url', env: 'MYTHIC_CLICKHOUSE_URL', default: undefined },
   clickhouseCluster: { flag: 'clickhouse-cluster', env: 'MYTHIC_CLICKHOUSE_CLUSTER', default: undefined },
@@ -182,6 +189,14 @@ function parsePublicUrl(raw: string, source: string): string {
     throw new ConfigError(`${source} must be the http:// or https:// origin browsers reach this server at, such as https://analytics.example.com, not '${raw}'`);
   }
   return url.origin;
+}
+
+function parseLinksHost(raw: string, source: string): LinksHost {
+  const parsed = readLinksHost(raw);
+  if (parsed === null) {
+    throw new ConfigError(`${source} must be the host name short links are served on, such as go.example.com (https is assumed), or an http(s) origin such as http://go.localhost:8080, not '${raw}'`);
+  }
+  return parsed;
 }
 
 const CHDB_PREFIX = 'chdb:';
@@ -309,6 +324,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     );
   }
   const publicUrl = read('publicUrl');
+  const linksHost = read('linksHost');
   const clickhouseUrl = read('clickhouseUrl');
   const metaCacheTtl = read('metaCacheTtl');
   const clickhouseCluster = read('clickhouseCluster');
@@ -339,6 +355,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     headersTimeoutMs,
     keepAliveTimeoutMs: parseSeconds(keepAliveTimeout.value as string, keepAliveTimeout.source),
     publicUrl: publicUrl.value === undefined ? undefined : parsePublicUrl(publicUrl.value, publicUrl.source),
+    ...(linksHost.value === undefined ? {} : { linksHost: parseLinksHost(linksHost.value, linksHost.source) }),
     metaCacheTtlMs: parseCacheTtl(metaCacheTtl.value as string, metaCacheTtl.source),
     // Present only when set, so a DuckDB configuration carries no ClickHouse keys at all.
     ...(clickhouseUrl.value === undefined ? {} : { clickhouseUrl: parseClickhouseUrl(clickhouseUrl.value, clickhouseUrl.source) }),

@@ -200,6 +200,7 @@ describeEachStore('HTTP layer', (kind) => {
       '/flags',
       '/healthz',
       '/ingest',
+      '/l/{slug}',
     ]);
     assert.equal(doc.components.securitySchemes.adminBearer?.scheme, 'bearer');
     assert.deepEqual([doc.components.securitySchemes.adminQuery?.in, doc.components.securitySchemes.adminQuery?.name], ['query', 'admin_key']);

@@ -8,6 +8,8 @@ export interface Target {
   requests: LoadRequest[];
   /** Response body size seen in the preflight, for the report. */
   bodyBytes: number;
+  /** The status every answer must have (default 200); a redirect benchmark expects 302. */
+  expectedStatus?: number;
 }
 
 export interface Measured {
@@ -31,7 +33,7 @@ async function measureOnce(target: Target, config: BenchConfig, durationSec: num
     workers: config.workers,
   });
   // Warm-ups are checked too: a warm-up full of 401s would mean the measured run is wrong as well.
-  assertAllOk(`${target.label} (${phase})`, result);
+  assertAllOk(`${target.label} (${phase})`, result, target.expectedStatus);
   log(`${target.label} ${phase}: ${result.reqPerSec.toFixed(0)} req/s, p99 ${result.p99Ms} ms, ${result.totalRequests} requests`);
   return result;
 }
