@@ -13,9 +13,10 @@ import { linkIdOfClickId } from '../../src/links/clickEvent.js';
 import { LINKS_PSEUDO_CLIENT, type LinkRow } from '../../src/links/linkRow.js';
 import { parseLinksHost } from '../../src/links/linksHost.js';
 import { hashLinkPassword } from '../../src/links/password.js';
-import type { LinkClickNotice, WebhookEvents } from '../../src/webhooks/webhookEvents.js';
+import type { LinkClickNotice } from '../../src/webhooks/webhookEvents.js';
 import { ADMIN, ADMIN_KEY, startApi, type Envelope, type TestApi } from '../helpers/api.js';
 import { STORE_KINDS } from '../helpers/stores.js';
+import { deliveredPayloads, FAST_WEBHOOKS, Receiver, subscribe } from '../webhooks/receiver.js';
 
 const SQLITE = STORE_KINDS[0]!;
 const SECRET = deriveIpHashSecret(sha256Hex(ADMIN_KEY));
@@ -203,25 +204,22 @@ describe('the redirect', () => {
   });
 });
 
-/** The webhooks contract's consumer side, recording what the redirect tells it (the webhooks module is tested on its own). */
-class HeardWebhooks implements WebhookEvents {
-  readonly clicks: LinkClickNotice[] = [];
-  async publish(): Promise<void> {}
-  clicked(click: LinkClickNotice): void {
-    this.clicks.push(click);
-  }
-}
-
 describe('password links', () => {
   let api: TestApi;
   let link: LinkRow;
-  const webhooks = new HeardWebhooks();
+  // The real webhooks module, delivering to a receiver on loopback: a click is announced as link.clicked.
+  const receiver = new Receiver();
   before(async () => {
-    api = await startApi(SQLITE, { webhooks, redirect: { passwordRateLimit: { perSecond: 5 / 60, burst: 5 } } });
+    await receiver.start();
+    api = await startApi(SQLITE, { ...FAST_WEBHOOKS, redirect: { passwordRateLimit: { perSecond: 5 / 60, burst: 5 } } });
+    await subscribe(api, receiver, ['link.clicked']);
     await addClient(api, 'acme');
     link = await addLink(api, 'secret-sale', 'acme', { password_hash: await hashLinkPassword('open sesame') });
   });
-  after(() => api.close());
+  after(async () => {
+    await api.close();
+    await receiver.stop();
+  });
 
   const tokenOf = (html: string): string => /name="token" value="([^"]+)"/.exec(html)?.[1] ?? assert.fail('a token in the form');
   const post = (fields: Record<string, string>, headers: Record<string, string> = {}, ip = '203.0.113.7'): Promise<LightMyRequestResponse> =>
@@ -245,7 +243,8 @@ describe('password links', () => {
       (await clicksOf(api, 'acme')).map((c) => c.link_id),
       [link.id],
     );
-    assert.deepEqual(webhooks.clicks, [
+    await receiver.waitFor(() => receiver.delivered().length > 0);
+    assert.deepEqual(deliveredPayloads(receiver).flatMap((delivery) => delivery.data.clicks as LinkClickNotice[]), [
       {
         link_id: link.id,
         slug: 'secret-sale',

@@ -2,6 +2,23 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** Milliseconds instead of minutes: polling, retries, batching and disabling all happen within a test. */
+export const FAST_WEBHOOKS = {
+  outboundAllow: ['127.0.0.1/32'],
+  webhooks: {
+    dispatcher: {
+      pollMs: 20,
+      leaseMs: 2000,
+      timeoutMs: 300,
+      retry: { firstDelayMs: 30, maxDelayMs: 120, maxAttempts: 3, maxAgeMs: 60_000 },
+      disable: { afterFailedDeliveries: 2, afterFailingMs: 60_000 },
+      // Always near the top of the jitter range: the back-off is then visible in the arrival times.
+      random: () => 0.99,
+    },
+    publisher: { flushMs: 40 },
+  },
+};
+
 /** What a receiver does with the next request. */
 export type Behaviour = 'ok' | 'fail' | 'hang';
 
@@ -76,4 +93,16 @@ export function signatureValid(secret: string, header: string | string[] | undef
   if (Math.abs(nowSeconds - Number(t)) > 300) return false;
   const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
   return timingSafeEqual(Buffer.from(expected), Buffer.from(v1));
+}
+
+/** Subscribes the receiver to `events` through the API (admin key); the webhook's signing secret. */
+export async function subscribe(api: { request: (method: string, url: string, options?: { body?: unknown }) => Promise<{ status: number; body: unknown }> }, receiver: Receiver, events: string[], path = '/hook'): Promise<string> {
+  const res = await api.request('POST', '/api/v1/links/webhooks', { body: { url: receiver.url(path), events } });
+  if (res.status !== 201) throw new Error(`webhook not created: ${res.status} ${JSON.stringify(res.body)}`);
+  return (res.body as { data: { secret: string } }).data.secret;
+}
+
+/** The payloads of the deliveries answered 2xx, in arrival order. */
+export function deliveredPayloads(receiver: Receiver): { id: string; event: string; created_at: string; data: Record<string, unknown> }[] {
+  return receiver.delivered().map((r) => JSON.parse(r.body) as { id: string; event: string; created_at: string; data: Record<string, unknown> });
 }

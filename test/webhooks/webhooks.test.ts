@@ -5,26 +5,9 @@ import { SecretBox } from '../../src/webhooks/secretBox.js';
 import type { LinkClickNotice } from '../../src/webhooks/webhookEvents.js';
 import { startApi, type Envelope, type TestApi } from '../helpers/api.js';
 import { STORE_KINDS } from '../helpers/stores.js';
-import { Receiver, signatureValid } from './receiver.js';
+import { FAST_WEBHOOKS as FAST, Receiver, signatureValid } from './receiver.js';
 
 const BASE = '/api/v1/links/webhooks';
-
-/** Milliseconds instead of minutes: polling, retries, batching and disabling all happen within a test. */
-const FAST = {
-  outboundAllow: ['127.0.0.1/32'],
-  webhooks: {
-    dispatcher: {
-      pollMs: 20,
-      leaseMs: 2000,
-      timeoutMs: 300,
-      retry: { firstDelayMs: 30, maxDelayMs: 120, maxAttempts: 3, maxAgeMs: 60_000 },
-      disable: { afterFailedDeliveries: 2, afterFailingMs: 60_000 },
-      // Always near the top of the jitter range: the back-off is then visible in the arrival times.
-      random: () => 0.99,
-    },
-    publisher: { flushMs: 40 },
-  },
-};
 
 const click = (n: number, clientId: string | null): LinkClickNotice => ({
   link_id: `lnk_${String(n).padStart(12, '0')}`,
