@@ -27,6 +27,8 @@ import { rejectUnstorableText } from './http/textGuard.js';
 import { validatorCompiler } from './http/validation.js';
 import { EventWriter, type EventWriterOptions } from './pipeline/eventWriter.js';
 import { deriveIpHashSecret } from './ingest/ip.js';
+import { LinkAnalyticsService } from './links/analytics.js';
+import { linkAnalyticsRoutes } from './links/analyticsRoutes.js';
 import type { Locator } from './ingest/geo/geoLookup.js';
 import { shippedGeoLookup } from './ingest/geo/openGeoLookup.js';
 import { ingestRoutes, type IngestRoutesOptions } from './ingest/routes.js';
@@ -172,6 +174,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(agencyRoutes, { agencies });
       await api.register(eventRoutes, { events });
       await api.register(queryRoutes, { queries });
+      await api.register(linkAnalyticsRoutes, { analytics: new LinkAnalyticsService(options.store, options.events, keys, clock) });
       await api.register(whoamiRoutes, { whoami: new WhoamiService(options.store, keys) });
       serveOpenApiDocument(api, app, '/openapi.json');
     },
