@@ -169,6 +169,7 @@ describeEachStore('HTTP layer', (kind) => {
       '/api/v1/clients/{id}/hostnames/{hostname}',
       '/api/v1/clients/{id}/keys',
       '/api/v1/clients/{id}/keys/rotate',
+      '/api/v1/clients/{id}/links/{linkId}/analytics',
       '/api/v1/clients/{id}/loader',
       '/api/v1/clients/{id}/snippets',
       '/api/v1/clients/{id}/tags',
