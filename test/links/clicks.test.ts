@@ -132,6 +132,11 @@ describeEachEngine('link clicks as events, link_id in reports, link analytics', 
       lnk_NeverClicked0: { clicks: 0, bot_clicks: 0 },
     });
     assert.equal((await linkClickCounts(api.events, api.clock.read)([])).size, 0);
+    // The links API answers them (the app wires these counts by default).
+    const one = await api.request<Envelope<{ clicks: number; bot_clicks: number }>>('GET', `/api/v1/links/${L1}`);
+    assert.deepEqual([one.status, one.body.data.clicks, one.body.data.bot_clicks], [200, 4, 2]);
+    const orphan = await api.request<Envelope<{ clicks: number; bot_clicks: number }>>('GET', `/api/v1/links/${L0}`);
+    assert.deepEqual([orphan.body.data.clicks, orphan.body.data.bot_clicks], [2, 0]);
   });
 
   it('answers a link’s analytics in the client’s days, bots apart, visitors rotating daily', async () => {
