@@ -17,7 +17,10 @@ export interface ClickCount {
   bot_clicks: number;
 }
 
-/** `client_id` null: a link of no client, whose clicks are stored under LINKS_PSEUDO_CLIENT. */
+/**
+ * The links service's `LinkClickCounts` (service.ts), which passes `_links` for a link of no client;
+ * null is read the same way, so a caller holding LinkRows may pass their client_id as it is.
+ */
 export type LinkClickCounts = (links: { id: string; client_id: string | null }[]) => Promise<Map<string, ClickCount>>;
 
 const DAY_MS = 86_400_000;
