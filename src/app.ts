@@ -27,6 +27,8 @@ import { rejectUnstorableText } from './http/textGuard.js';
 import { validatorCompiler } from './http/validation.js';
 import { EventWriter, type EventWriterOptions } from './pipeline/eventWriter.js';
 import { deriveIpHashSecret } from './ingest/ip.js';
+import { LinkAnalyticsService } from './links/analytics.js';
+import { linkAnalyticsRoutes } from './links/analyticsRoutes.js';
 import type { Locator } from './ingest/geo/geoLookup.js';
 import { shippedGeoLookup } from './ingest/geo/openGeoLookup.js';
 import { ingestRoutes, type IngestRoutesOptions } from './ingest/routes.js';
@@ -37,8 +39,8 @@ import { RemoteConfigService } from './loader/remoteConfigService.js';
 import { loaderRoutes } from './loader/routes.js';
 import { loadSdkAssets } from './loader/sdkAssets.js';
 import { linkRoutes } from './links/routes.js';
-import { LinksService, noClickCounts, type LinkClickCounts } from './links/service.js';
-import type { LinksOrigin } from './links/shortUrl.js';
+import { linkClickCounts } from './links/clickCounts.js';
+import { LinksService } from './links/service.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { MetaChanges } from './shared/metaChanges.js';
 import { snippetRoutes } from './snippets/routes.js';
@@ -113,8 +115,6 @@ export interface AppOptions {
   linksHost?: LinksHost | string | undefined;
   /** The redirect's slug cache and password-try limit (defaults in src/links/redirectService.ts, resolvedLinks.ts). */
   redirect?: Pick<RedirectServiceOptions, 'cache' | 'passwordRateLimit'>;
-  /** Live click counts of links, from the event engine; until wired, links answer 0 clicks. */
-  linkClickCounts?: LinkClickCounts;
 }
 
 /** A links host given as text (tests, embedders): read as MYTHIC_LINKS_HOST is. */
@@ -214,7 +214,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store: options.store,
     keys,
     clock,
-    clickCounts: options.linkClickCounts ?? noClickCounts,
+    clickCounts: linkClickCounts(options.events, clock),
     webhooks: webhooks.events,
     reportError: (message, error) => app.log.error({ err: error }, message),
   });
@@ -257,6 +257,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(agencyRoutes, { agencies });
       await api.register(eventRoutes, { events });
       await api.register(queryRoutes, { queries });
+      await api.register(linkAnalyticsRoutes, { analytics: new LinkAnalyticsService(options.store, options.events, keys, clock) });
       await api.register(whoamiRoutes, { whoami: new WhoamiService(options.store, keys) });
       await api.register(webhookRoutes, { webhooks: webhooks.service });
       serveOpenApiDocument(api, app, '/openapi.json');

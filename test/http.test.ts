@@ -179,6 +179,7 @@ describeEachStore('HTTP layer', (kind) => {
       '/api/v1/clients/{id}/keys/rotate',
       '/api/v1/clients/{id}/links',
       '/api/v1/clients/{id}/links/{linkId}',
+      '/api/v1/clients/{id}/links/{linkId}/analytics',
       '/api/v1/clients/{id}/loader',
       '/api/v1/clients/{id}/snippets',
       '/api/v1/clients/{id}/tags',

@@ -4,12 +4,15 @@ import { after, before, describe, it } from 'node:test';
 import { LINKS_PSEUDO_CLIENT } from '../src/links/linkRow.js';
 import { verifyLinkPassword } from '../src/links/password.js';
 import type { LinkView } from '../src/links/schemas.js';
-import { LinksService, type LinkClickCounts } from '../src/links/service.js';
+import { linkClickCounts } from '../src/links/clickCounts.js';
+import { LinksService } from '../src/links/service.js';
 import { KeysService } from '../src/keys/service.js';
-import type { WebhookEvents } from '../src/webhooks/webhookEvents.js';
 import { startApi, type Envelope, type RequestOptions, type TestApi } from './helpers/api.js';
 import { describeEachStore, STORE_KINDS, type StoreKind } from './helpers/stores.js';
+import { deliveredPayloads, FAST_WEBHOOKS, Receiver, subscribe } from './webhooks/receiver.js';
 import { badClient, broken, expectRefusal, FUZZ_CLIENT, incomplete, report, RUNS, SEED, show, snapshot, TAKEN, validCreate, validPatch } from './links/malformedLinks.js';
+
+const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 
 type One = Envelope<LinkView>;
 type Many = Envelope<LinkView[]>;
@@ -28,28 +31,31 @@ const DOCS_BODY = {
 
 describeEachStore('links API', (kind) => {
   let api: TestApi;
-  const published: { event: string; data: Record<string, unknown>; clientId: string | null }[] = [];
-  const countCalls: { id: string; client_id: string }[][] = [];
-  /** Clicks the engine would report: set by a test. */
-  const clicks = new Map<string, { clicks: number; bot_clicks: number }>();
-  const clickCounts: LinkClickCounts = async (links) => {
-    countCalls.push(links);
-    return new Map(links.filter((l) => clicks.has(l.id)).map((l) => [l.id, clicks.get(l.id) as { clicks: number; bot_clicks: number }]));
-  };
-  const webhooks: WebhookEvents = {
-    publish: async (event, data, clientId) => {
-      published.push({ event, data, clientId });
-    },
-    clicked: () => undefined,
-  };
+  // The real webhooks module delivers link.created to a receiver on loopback.
+  const receiver = new Receiver();
+  /** The link.created delivery of this link, once it arrived. */
+  async function createdNotice(linkId: string): Promise<Record<string, unknown>> {
+    const find = () => deliveredPayloads(receiver).find((delivery) => delivery.event === 'link.created' && delivery.data.id === linkId);
+    await receiver.waitFor(() => find() !== undefined);
+    return find()?.data ?? {};
+  }
+  /** Clicks through the public redirect, as browsers (or a bot) make them; stored before it resolves. */
+  async function click(slug: string, userAgent = CHROME): Promise<void> {
+    const res = await api.app.inject({ method: 'GET', url: `/l/${slug}`, remoteAddress: '203.0.113.9', headers: { 'user-agent': userAgent } });
+    assert.equal(res.statusCode, 302);
+    await api.app.eventsSettled();
+  }
   let n = 0;
 
   before(async () => {
-    api = await startApi(kind, { linkClickCounts: clickCounts, webhooks });
+    await receiver.start();
+    api = await startApi(kind, FAST_WEBHOOKS);
+    await subscribe(api, receiver, ['link.created']);
   });
   after(async () => {
     assert.ok(api.contract.checked > 0);
     await api.close();
+    await receiver.stop();
   });
 
   async function newClient(id?: string): Promise<{ id: string; secret_key: string }> {
@@ -93,7 +99,7 @@ describeEachStore('links API', (kind) => {
     assert.ok(hash.startsWith('scrypt$') && !hash.includes('example_string'));
     assert.equal(await verifyLinkPassword('example_string', hash), true);
     assert.equal(await verifyLinkPassword('Example_string', hash), false);
-    assert.deepEqual(published.at(-1), { event: 'link.created', data: link, clientId: 'acme-retail' });
+    assert.deepEqual(await createdNotice(link.id), link, 'link.created carries the link as answered');
     const got = await api.request<One>('GET', `/api/v1/links/${link.id}`);
     assert.deepEqual(got.body.data, link);
   });
@@ -222,14 +228,14 @@ describeEachStore('links API', (kind) => {
       api.clock.advance(1_000);
       made.push((await createFor(id, { destination_url: `https://shop.example/p/${i}`, title: i === 2 ? 'Black Friday' : null, tags: i % 2 === 0 ? ['even'] : ['odd'] })).body.data);
     }
-    clicks.set(made[4]!.id, { clicks: 7, bot_clicks: 2 });
-    countCalls.length = 0;
+    await click(made[4]!.slug);
+    await click(made[4]!.slug);
+    await click(made[4]!.slug, 'Googlebot/2.1 (+http://www.google.com/bot.html)');
     const listed = await api.request<Many>('GET', `/api/v1/clients/${id}/links?limit=2`);
     assert.equal(listed.status, 200);
     assert.equal(listed.body.count, 5);
     assert.deepEqual(listed.body.data.map((l) => l.id), [made[4]!.id, made[3]!.id]);
-    assert.deepEqual([listed.body.data[0]!.clicks, listed.body.data[0]!.bot_clicks], [7, 2]);
-    assert.deepEqual(countCalls, [[{ id: made[4]!.id, client_id: id }, { id: made[3]!.id, client_id: id }]], 'one count per page');
+    assert.deepEqual(listed.body.data.map((l) => [l.clicks, l.bot_clicks]), [[2, 1], [0, 0]], 'clicks from the engine, bots apart');
     const next = await api.request<Many>('GET', `/api/v1/clients/${id}/links?limit=2&cursor=${listed.body.next_cursor}`);
     assert.deepEqual(next.body.data.map((l) => l.id), [made[2]!.id, made[1]!.id]);
     const offset = await api.request<Many>('GET', `/api/v1/clients/${id}/links?limit=2&offset=4`);
@@ -247,10 +253,10 @@ describeEachStore('links API', (kind) => {
     const free = await create({ destination_url: 'https://example.com/free' });
     assert.equal(free.status, 201);
     assert.equal(free.body.data.client_id, null);
-    countCalls.length = 0;
+    await click(free.body.data.slug);
     const none = await api.request<Many>('GET', `/api/v1/links?client_id=${LINKS_PSEUDO_CLIENT}`);
     assert.deepEqual(none.body.data.map((l) => l.id), [free.body.data.id], '_links stands for the links of no client');
-    assert.deepEqual(countCalls, [[{ id: free.body.data.id, client_id: LINKS_PSEUDO_CLIENT }]], 'their clicks are counted under _links');
+    assert.equal(none.body.data[0]?.clicks, 1, 'their clicks are counted under _links');
     assert.deepEqual((await api.request<Many>('GET', `/api/v1/clients/${LINKS_PSEUDO_CLIENT}/links`)).body.data.map((l) => l.id), [free.body.data.id]);
   });
 
@@ -259,7 +265,8 @@ describeEachStore('links API', (kind) => {
     assert.equal(pseudo?.name, 'Links without a client');
     assert.equal(pseudo?.timezone, 'UTC');
     assert.equal(pseudo?.publishable_key, null, 'it has no keys');
-    assert.equal(published.at(-1)?.clientId, null, 'link.created of a link of no client');
+    const free = (await api.store.listLinks({ client_id: null }, { limit: 1 })).rows[0];
+    assert.equal((await createdNotice(free?.id ?? ''))?.client_id, null, 'link.created of a link of no client');
     const refused = await api.request('POST', '/api/v1/clients', { body: { id: LINKS_PSEUDO_CLIENT, name: 'Mine' } });
     assert.equal(refused.status, 400);
     assert.match(String(refused.body.error), /reserved/);
@@ -271,7 +278,7 @@ describeEachStore('links API', (kind) => {
 
   it('racing services both create their link of no client (the _links row is made once)', async () => {
     await api.store.deleteClient(LINKS_PSEUDO_CLIENT);
-    const deps = { store: api.store, keys: new KeysService(api.store, api.clock.read), clock: api.clock.read, clickCounts: clickCounts, webhooks, reportError: () => undefined };
+    const deps = { store: api.store, keys: new KeysService(api.store, api.clock.read), clock: api.clock.read, clickCounts: linkClickCounts(api.events, api.clock.read), webhooks: api.app.webhookEvents, reportError: () => undefined };
     const [a, b] = [new LinksService(deps), new LinksService(deps)];
     const made = await Promise.all([a, b, a, b].map((s, i) => s.create({ destination_url: `https://example.com/race/${i}` }, 'https://go.test')));
     assert.ok(made.every((l) => l.client_id === null));
@@ -360,7 +367,7 @@ describeEachStore('links API', (kind) => {
 describe('links API with a links host', () => {
   let api: TestApi;
   before(async () => {
-    api = await startApi(STORE_KINDS[0] as StoreKind, { linksHost: { origin: 'https://go.mythic-analytics.com' }, publicUrl: 'https://mythic.example' });
+    api = await startApi(STORE_KINDS[0] as StoreKind, { linksHost: 'go.mythic-analytics.com', publicUrl: 'https://mythic.example' });
   });
   after(async () => api.close());
 

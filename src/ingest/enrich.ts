@@ -93,6 +93,8 @@ export function locationOf(event: Pick<AcceptedEvent, 'properties'>, ip: string 
  * ignored (no link), never an error: the event itself is fine.
  */
 export function linkIdOfPage(url: string | null, secret: Buffer): string | null {
+  // Most page URLs carry none: a substring test spares them a second look at the parsed parts.
+  if (url === null || !url.includes('mlc=')) return null;
   const mlc = urlParts(url)?.mlc;
   return mlc === undefined ? null : linkIdOfClickId(mlc, secret);
 }

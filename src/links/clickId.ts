@@ -3,7 +3,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 /**
  * The click id the redirect appends to a destination as `mlc=…`, so that the visit it starts on
  * the client's site is credited to the link (ingestion reads it back from the page URL, see
- * ingest/enrich.ts). It carries the link id and is signed: `<12 characters of the link id>.<8
+ * ingest/enrich.ts). It carries the link id and is signed: `<the link id without lnk_>.<8
  * random base62>.<8 characters of an HMAC>` (about 30 characters, URL-safe). Without the
  * signature anyone could send events naming any link id; with it, a forged or mangled value is
  * ignored (the event simply has no link), never an error.
@@ -15,8 +15,9 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  */
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const LINK_ID = /^lnk_([A-Za-z0-9]{12})$/;
-const CLICK_ID = /^([A-Za-z0-9]{12})\.([A-Za-z0-9]{8})\.([A-Za-z0-9_-]{8})$/;
+// Link ids are `lnk_` + 12 base62; any base62 length up to 64 is read, so a longer id never breaks a redirect.
+const LINK_ID = /^lnk_([A-Za-z0-9]{1,64})$/;
+const CLICK_ID = /^([A-Za-z0-9]{1,64})\.([A-Za-z0-9]{8})\.([A-Za-z0-9_-]{8})$/;
 
 /** Random base62 text, without the modulo bias of `byte % 62` (bytes 248–255 are redrawn). */
 export function randomBase62(length: number): string {

@@ -47,6 +47,7 @@ const eventArb = fc.record({
   country: maybe(['DE', 'FR']),
   region: maybe(['Bavaria', 'Île-de-France']),
   city: maybe(['Munich', 'Paris', 'İstanbul', 'ΣΊΣΥΦΟΣ', 'Ǆemal', 'ıspir', 'Straẞe', '\u1C89']),
+  link_id: maybe(['lnk_AAAAAAAAAAAA', 'lnk_BBBBBBBBBBBB']),
   is_bot: fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, { arbitrary: fc.constant(true), weight: 1 }),
 });
 type GenEvent = typeof eventArb extends fc.Arbitrary<infer T> ? T : never;
@@ -103,7 +104,7 @@ async function storeBoth(stores: Pick<EventStore, 'append'>[], batches: { events
 // --- Plans.
 const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata'];
 const METRIC_LIST: Metric[] = ['page_views', 'unique_visitors', 'sessions', 'events', 'bounce_rate', 'avg_session_duration', 'views_per_session', 'conversions'];
-const PLAIN_DIMENSIONS: Dimension[] = ['path', 'entry_path', 'exit_path', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'browser', 'os', 'device_type', 'event', 'country', 'region', 'city'];
+const PLAIN_DIMENSIONS: Dimension[] = ['path', 'entry_path', 'exit_path', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'browser', 'os', 'device_type', 'event', 'country', 'region', 'city', 'link_id'];
 const GRAINS: Dimension[] = ['hour', 'day', 'week', 'month'];
 
 /** Values a filter may name: stored ones, one never stored, and case or `%`/`_` variants for `contains`. */
@@ -123,6 +124,7 @@ const FILTER_VALUES: Partial<Record<keyof QueryFiltersInput, string[]>> = {
   region: ['Bavaria', 'Île-de-France', 'île'],
   // Letters the engines' own lowers disagreed on; contains must fold them alike (caseFold.ts).
   city: ['Munich', 'Paris', 'mun', 'İstanbul', 'istanbul', 'i\u0307', 'σίσυφος', 'ς', 'ǅ', 'ıs', 'ß', '\u1C8A'],
+  link_id: ['lnk_AAAAAAAAAAAA', 'lnk_BBBBBBBBBBBB', 'lnk_b', 'lnk_CCCCCCCCCCCC'],
 };
 const FILTERED = Object.keys(FILTER_VALUES) as (keyof typeof FILTER_VALUES)[];
 const valueArb = (name: keyof typeof FILTER_VALUES): fc.Arbitrary<FilterValue> => {

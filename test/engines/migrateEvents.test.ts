@@ -51,6 +51,8 @@ function sourceRows(): { events: StoredEvent[]; links: IdentityLink[] } {
       path: `/page-${i % 13}`,
       // Places, some partial: every location column must survive the copy.
       ...(i % 3 === 0 ? {} : { country: 'SE', region: 'Östergötland County', city: i % 3 === 1 ? 'Linköping' : null }),
+      // Some came through a short link: the link must survive the copy too.
+      ...(i % 4 === 0 ? { link_id: `lnk_${String(i % 8).repeat(12)}` } : {}),
       // Text that must survive the copy unchanged.
       properties: JSON.stringify({ n: i, note: 'ünïcode ✓ "quoted"\n' }),
     }),

@@ -144,12 +144,12 @@ describe('event writer: journal group commit in front of DuckDB', () => {
     await writer.close();
   });
 
-  it('applies a segment written before events had a region and a city, storing them as unknown', async () => {
-    const { region: _region, city: _city, ...older } = storedEvent({ client_id: 'w8', country: 'DE' });
+  it('applies a segment written before events had a region, a city and a link, storing them as unknown', async () => {
+    const { region: _region, city: _city, link_id: _link, ...older } = storedEvent({ client_id: 'w8', country: 'DE' });
     writeFileSync(join(dir, '000000000003.journal'), `${JSON.stringify({ events: [older], links: [] })}\n`);
     const writer = await EventWriter.open(store, dir, {}, quiet);
     const [row] = await store.recentEvents('w8', { limit: 10 });
-    assert.deepEqual([row?.uuid, row?.country, row?.region, row?.city], [older.uuid, 'DE', null, null]);
+    assert.deepEqual([row?.uuid, row?.country, row?.region, row?.city, row?.link_id], [older.uuid, 'DE', null, null, null]);
     await writer.close();
   });
 

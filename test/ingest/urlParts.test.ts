@@ -28,4 +28,12 @@ describe('urlParts', () => {
     assert.equal(urlParts(encoded)?.pathname.length, 1 + 300 * 9);
     assert.notEqual(urlParts(encoded), urlParts(encoded));
   });
+
+  it('carries a short link’s click id (mlc) as sent, and nothing for an empty or absent one', () => {
+    assert.equal(urlParts('https://shop.test/sale?utm_source=x&mlc=AbCdEfGh1234.x7Kp2QzR.Zk3_q9Lm')?.mlc, 'AbCdEfGh1234.x7Kp2QzR.Zk3_q9Lm');
+    assert.equal(urlParts('https://shop.test/sale?mlc=a%2Fb')?.mlc, 'a/b');
+    assert.equal(urlParts('https://shop.test/sale?mlc=')?.mlc, undefined);
+    assert.equal(urlParts('https://shop.test/sale?xmlc=1')?.mlc, undefined);
+    assert.deepEqual(urlParts('https://shop.test/sale'), { hostname: 'shop.test', pathname: '/sale', utm: {} });
+  });
 });
