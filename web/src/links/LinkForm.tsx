@@ -2,7 +2,8 @@ import { useState } from 'preact/hooks';
 import { Dialog } from '../ui/Dialog.js';
 import { Field, TextField } from '../ui/Field.js';
 import { onSubmitRun, useSubmit } from '../ui/useSubmit.js';
-import { linksApi, type Link, type LinkFields } from './linksApi.js';
+import { linkBody, localInputValue } from './linkFields.js';
+import { linksApi, type Link } from './linksApi.js';
 
 /**
  * Creating and editing a link, in a dialog over the list. On create only what is filled in is
@@ -11,54 +12,6 @@ import { linksApi, type Link, type LinkFields } from './linksApi.js';
  * offers "keep", "replace" (type a new one) or "remove". The API validates; its messages are shown
  * at the fields.
  */
-
-/** `2026-12-25T10:00:00.000Z` → the value of a datetime-local input, in the browser's zone. */
-function localInputValue(iso: string | null): string {
-  if (iso === null) return '';
-  const date = new Date(iso);
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
-}
-
-/** The datetime-local value (the browser's zone) as an ISO instant, or null when empty or unreadable. */
-function isoOfLocal(value: string): string | null {
-  if (value === '') return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
-}
-
-const tagsOf = (text: string): string[] =>
-  text
-    .split(',')
-    .map((tag) => tag.trim())
-    .filter((tag, index, all) => tag !== '' && all.indexOf(tag) === index);
-
-/** The body to send: all filled fields on create, only the changed ones on edit. */
-export function linkBody(values: { destination_url: string; slug: string; title: string; tags: string; expires: string }, password: { mode: 'keep' | 'set' | 'remove'; value: string }, original: Link | null): LinkFields {
-  const body: LinkFields = {};
-  const destination = values.destination_url.trim();
-  const slug = values.slug.trim();
-  const title = values.title.trim();
-  const tags = tagsOf(values.tags);
-  const expires = isoOfLocal(values.expires);
-  if (original === null) {
-    if (destination !== '') body.destination_url = destination;
-    if (slug !== '') body.slug = slug;
-    if (title !== '') body.title = title;
-    if (tags.length > 0) body.tags = tags;
-    if (expires !== null) body.expires_at = expires;
-    if (password.mode === 'set' && password.value !== '') body.password = password.value;
-    return body;
-  }
-  if (destination !== original.destination_url) body.destination_url = destination;
-  if (slug !== original.slug) body.slug = slug;
-  if (title !== (original.title ?? '')) body.title = title === '' ? null : title;
-  if (tags.join('\n') !== original.tags.join('\n')) body.tags = tags;
-  if (values.expires !== localInputValue(original.expires_at)) body.expires_at = expires;
-  if (password.mode === 'set') body.password = password.value;
-  if (password.mode === 'remove') body.password = null;
-  return body;
-}
 
 export function LinkForm({ clientId, link, onSaved, onClose }: { clientId: string; link: Link | null; onSaved: (link: Link) => void; onClose: () => void }) {
   const [values, setValues] = useState({
