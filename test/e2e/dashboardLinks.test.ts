@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { fieldError, openSignedIn, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
+import { contrast, fieldError, openSignedIn, sidewaysOverflow, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
 import { CHROMIUM_SKIP, html, launchChromium, newContext, startMythic, startSite, type MythicServer, type Site, type StoredEventView } from './harness.js';
 
 /**
@@ -9,8 +9,8 @@ import { CHROMIUM_SKIP, html, launchChromium, newContext, startMythic, startSite
  * `?utm_source=newsletter` clicked on a page of another origin, the landing page of the client's
  * site (running the client's loader) reached with the UTM parameters and the click id `mlc`, and
  * then the click in the link's numbers, `newsletter` in the client's Sources and the landing visit
- * credited to the link (link_id). Then edit (a password), a taken slug refused at its field, and
- * delete with confirmation.
+ * credited to the link (link_id). Then edit (a password), a taken slug refused at its field,
+ * delete with confirmation, and both views on a phone in dark mode.
  */
 
 type Cell = string | number | null;
@@ -159,5 +159,29 @@ describe('browser: the Links page creates a short link whose click lands on the 
     const gone = await fetch(`${mythic.baseUrl}/l/${generated}`, { redirect: 'manual' });
     assert.equal(gone.status, 404, 'the deleted short URL no longer redirects');
     assert.deepEqual(dash.problems, []);
+  });
+
+  it('fits a 390 px phone in dark mode, every text at 4.5:1 or more', async () => {
+    const phone = await openSignedIn(browser, mythic.baseUrl, { width: 390, height: 844 });
+    const { page } = phone;
+    try {
+      await page.emulateMedia({ colorScheme: 'dark' });
+      const check = async (name: string): Promise<void> => {
+        assert.equal(await sidewaysOverflow(page), 0, `the ${name} fits 390 px`);
+        const seen = await contrast(page);
+        assert.ok(seen.pageLuminance < 0.05, `the ${name} is dark`);
+        assert.ok(seen.min >= 4.5, `${name}: lowest contrast ${seen.min}: ${JSON.stringify(seen.worst)}`);
+      };
+      await page.goto(`${mythic.baseUrl}/#/clients/${CLIENT}/links`);
+      await page.locator('tr[data-slug="Spring-News"]').waitFor();
+      await check('links list');
+      await page.getByRole('link', { name: 'Spring newsletter' }).click();
+      await page.locator('.link-kpis').waitFor();
+      await page.locator('.uptime .facts, .uptime .error-note').first().waitFor();
+      await check('link page');
+      assert.deepEqual(phone.problems, []);
+    } finally {
+      await phone.close();
+    }
   });
 });
