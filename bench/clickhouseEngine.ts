@@ -73,6 +73,7 @@ function chunkOf(start: number, count: number, next: () => number): StoredEvent[
       country: null,
       region: null,
       city: null,
+      link_id: null,
       user_agent: null,
     });
   }

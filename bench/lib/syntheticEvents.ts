@@ -118,7 +118,8 @@ function eventsSql(load: SyntheticLoad): string {
       i + 1 AS seq,
       -- Added after seq by a later migration, so the table holds them last.
       NULL AS region,
-      NULL AS city
+      NULL AS city,
+      NULL AS link_id
     FROM shaped`;
 }
 

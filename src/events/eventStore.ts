@@ -49,6 +49,11 @@ export interface StoredEvent {
   /** The city's English name; only with a City database. */
   city: string | null;
   user_agent: string | null;
+  /**
+   * The short link this event came through: set on a `$link_click` (the redirect's own event) and
+   * on a site event whose page URL carries the click id (`mlc`) the redirect appended; else null.
+   */
+  link_id: string | null;
 }
 
 /** An event as read back: with its place in the order in which events were committed. */

@@ -69,6 +69,7 @@ export const RecentEvent = Type.Object({
   region: NullableString({ description: 'First-level subdivision (English name); only with a City database (MYTHIC_GEOIP_DB).' }),
   city: NullableString({ description: 'City (English name); only with a City database (MYTHIC_GEOIP_DB).' }),
   user_agent: NullableString(),
+  link_id: NullableString({ description: 'The short link (lnk_…) the event came through: a `$link_click`, or a site event whose page URL carried the click id `mlc`.' }),
 });
 
 export type RecentEventView = Static<typeof RecentEvent>;

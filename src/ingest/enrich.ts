@@ -1,4 +1,5 @@
 import type { IdentityLink, StoredEvent } from '../events/eventStore.js';
+import { linkIdOfClickId } from '../links/clickId.js';
 import type { AcceptedEvent } from './events.js';
 import type { IpStorage } from '../store/metaStore.js';
 import type { Locator } from './geo/geoLookup.js';
@@ -69,6 +70,7 @@ export interface RequestFacts {
   ip: string | null;
   userAgent: string | null;
   ipStorage: IpStorage;
+  /** The deployment's shared secret: keys hashed addresses, and verifies the click ids (`mlc`) of short links. */
   ipHashSecret: Buffer;
   /** Where an address is: the location database opened at start. */
   geo: Locator;
@@ -80,9 +82,19 @@ export interface RequestFacts {
  * one says nothing. Only the location is kept, never the address it came from. An event carrying
  * `$geoip_disable: true` (posthog-js's option) is not looked up.
  */
-function locationOf(event: AcceptedEvent, ip: string | null, geo: Locator): Location {
+export function locationOf(event: Pick<AcceptedEvent, 'properties'>, ip: string | null, geo: Locator): Location {
   if (ip === null || event.properties.$geoip_disable === true) return NO_LOCATION;
   return geo.locate(ip);
+}
+
+/**
+ * The short link a page URL's `mlc` names, when the redirect of this deployment signed it: the
+ * visit that click started is credited to the link. A forged, mangled or foreign value is
+ * ignored (no link), never an error: the event itself is fine.
+ */
+export function linkIdOfPage(url: string | null, secret: Buffer): string | null {
+  const mlc = urlParts(url)?.mlc;
+  return mlc === undefined ? null : linkIdOfClickId(mlc, secret);
 }
 
 /** The row stored for an accepted event: page, referrer, UTM, browser, location, and the address as the client wants it kept. */
@@ -90,6 +102,7 @@ export function enrich(event: AcceptedEvent, request: RequestFacts): StoredEvent
   const userAgent = event.user_agent ?? request.userAgent;
   const device = userAgentFacts(userAgent);
   const ip = event.ip ?? request.ip;
+  const page = pageFacts(event.properties);
   return {
     client_id: request.clientId,
     uuid: event.uuid,
@@ -101,11 +114,12 @@ export function enrich(event: AcceptedEvent, request: RequestFacts): StoredEvent
     device_id: event.device_id,
     anon_distinct_id: event.anon_distinct_id,
     properties: JSON.stringify(event.properties),
-    ...pageFacts(event.properties),
+    ...page,
     ...device,
     ...locationOf(event, ip, request.geo),
     ip: storedIp(ip, request.ipStorage, request.clientId, request.ipHashSecret),
     user_agent: userAgent,
+    link_id: linkIdOfPage(page.url, request.ipHashSecret),
   };
 }
 

@@ -9,6 +9,8 @@ export interface UrlParts {
   pathname: string;
   /** The UTM fields of the query that are there and not empty. */
   utm: Partial<Record<UtmField, string>>;
+  /** The `mlc` query parameter (a short link's click id, links/clickId.ts) when there is one, unverified. */
+  mlc?: string;
 }
 
 /**
@@ -40,7 +42,9 @@ function parse(value: string): UrlParts | null {
     }
     utm = found;
   }
-  return { hostname: url.hostname, pathname: url.pathname, utm };
+  // Only a short link's redirect adds `mlc`: the query is searched for it, not parsed, otherwise.
+  const mlc = url.search.includes('mlc=') ? url.searchParams.get('mlc') : null;
+  return { hostname: url.hostname, pathname: url.pathname, utm, ...(mlc === null || mlc === '' ? {} : { mlc }) };
 }
 
 /** The parts of an absolute URL (with a scheme and `//`), or null for anything else. */

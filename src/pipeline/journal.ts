@@ -223,18 +223,19 @@ function readSegment(path: string): JournalRecord[] {
   const bytes = readFileSync(path);
   const complete = bytes.lastIndexOf(0x0a) + 1;
   if (complete < bytes.length) truncateSync(path, complete);
-  return parseLines<JournalRecord>(bytes.subarray(0, complete).toString('utf8')).map(withLocationColumns);
+  return parseLines<JournalRecord>(bytes.subarray(0, complete).toString('utf8')).map(withLaterColumns);
 }
 
 /**
- * Records journaled by a version before events had a region and a city lack both: they are
- * unknown, as for events stored before (an engine would otherwise refuse the missing values, and
- * with them the whole leftover journal at start).
+ * Records journaled by a version before events had a region and a city, or a link, lack them:
+ * they are unknown, as for events stored before (an engine would otherwise refuse the missing
+ * values, and with them the whole leftover journal at start).
  */
-function withLocationColumns(record: JournalRecord): JournalRecord {
+function withLaterColumns(record: JournalRecord): JournalRecord {
   for (const event of record.events) {
     event.region ??= null;
     event.city ??= null;
+    event.link_id ??= null;
   }
   return record;
 }

@@ -37,6 +37,7 @@ export const DIMENSIONS = [
   'country',
   'region',
   'city',
+  'link_id',
 ] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
@@ -59,6 +60,7 @@ export const EQUALITY_FILTERS = [
   'country',
   'region',
   'city',
+  'link_id',
 ] as const;
 export type EqualityFilter = (typeof EQUALITY_FILTERS)[number];
 
@@ -69,8 +71,11 @@ export type EqualityFilter = (typeof EQUALITY_FILTERS)[number];
 export const FILTER_DIMENSIONS = [...EQUALITY_FILTERS, 'entry_path', 'exit_path'] as const;
 export type FilterDimension = (typeof FILTER_DIMENSIONS)[number];
 
-/** Dimensions and filters that `attribution: "visit"` takes from the session's first event. */
-export const SOURCE_DIMENSIONS = ['referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
+/**
+ * Dimensions and filters that `attribution: "visit"` takes from the session's first event. A
+ * short link (`link_id`) is a source like a referrer: the click id lands on the visit's first page.
+ */
+export const SOURCE_DIMENSIONS = ['referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'link_id'] as const;
 export type SourceDimension = (typeof SOURCE_DIMENSIONS)[number];
 
 export const ATTRIBUTIONS = ['event', 'visit'] as const;

@@ -81,4 +81,5 @@ export const STORED_COLUMN_OF: Partial<Record<Dimension, keyof StoredEvent & str
   country: 'country',
   region: 'region',
   city: 'city',
+  link_id: 'link_id',
 };

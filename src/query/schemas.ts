@@ -88,7 +88,7 @@ export const QueryFilters = Type.Object(
   {
     additionalProperties: false,
     description:
-      'Each filter given must match. `entry_path` / `exit_path` keep every event of the sessions whose first / last page view matches (an event without a session: its own path, if a page view). With `attribution: "visit"`, `referrer_host` and `utm_*` match the session’s first event.',
+      'Each filter given must match. `entry_path` / `exit_path` keep every event of the sessions whose first / last page view matches (an event without a session: its own path, if a page view). With `attribution: "visit"`, `referrer_host`, `utm_*` and `link_id` match the session’s first event.',
   },
 );
 export type QueryFiltersInput = { [K in FilterDimension]?: FilterValue } & { url_contains?: string; include_bots?: boolean };
@@ -96,7 +96,7 @@ export type QueryFiltersInput = { [K in FilterDimension]?: FilterValue } & { url
 const AttributionField = Type.Optional(
   Type.Enum([...ATTRIBUTIONS], {
     description:
-      'Whose `referrer_host` and `utm_*` an event counts under, as dimensions and filters: `event` (default) its own; `visit` its session’s first event’s in the period (as Plausible credits sources; an event without a session is its own visit, and a session that began before the period is credited from its first event inside it).',
+      'Whose `referrer_host`, `utm_*` and `link_id` (short link) an event counts under, as dimensions and filters: `event` (default) its own; `visit` its session’s first event’s in the period (as Plausible credits sources; an event without a session is its own visit, and a session that began before the period is credited from its first event inside it).',
   }),
 );
 

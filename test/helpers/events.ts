@@ -33,6 +33,7 @@ export function storedEvent(overrides: Partial<StoredEvent> = {}): StoredEvent {
     country: null,
     region: null,
     city: null,
+    link_id: null,
     user_agent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
     ...overrides,
   };

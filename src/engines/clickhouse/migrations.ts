@@ -1,6 +1,6 @@
 import type { ClickHouseConnection } from './connection.js';
 import { chTime } from './values.js';
-import { addGeoColumns, createDatabase, createEvents, createIdentities, createLedger, tablesOf, type SchemaTarget } from './schema.js';
+import { addGeoColumns, addLinkColumn, createDatabase, createEvents, createIdentities, createLedger, tablesOf, type SchemaTarget } from './schema.js';
 
 /**
  * Numbered steps, recorded in a ledger. ClickHouse has no transactions around DDL, so safety with
@@ -19,6 +19,7 @@ export const CLICKHOUSE_MIGRATIONS: Migration[] = [
   { version: 1, name: 'events', statements: (t) => [createEvents(t)] },
   { version: 2, name: 'identity links', statements: (t) => [createIdentities(t)] },
   { version: 3, name: 'region and city of the visitor', statements: (t) => [addGeoColumns(t)] },
+  { version: 4, name: 'the short link of an event', statements: (t) => [addLinkColumn(t)] },
 ];
 
 export async function migrate(connection: ClickHouseConnection, target: SchemaTarget): Promise<void> {

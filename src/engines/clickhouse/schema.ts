@@ -54,6 +54,13 @@ const GEO_COLUMNS = ['region', 'city'];
 export const addGeoColumns = (target: SchemaTarget): string =>
   `ALTER TABLE ${tablesOf(target.database).events}${onCluster(target)} ${GEO_COLUMNS.map((name) => `ADD COLUMN IF NOT EXISTS ${name} ${LOW_CARDINALITY_TEXT}`).join(', ')}`;
 
+/**
+ * Migration 4: the short link an event came through (links/clickEvent.ts). Plain Nullable(String):
+ * most events have none, and a busy client's links are too many for a dictionary to pay.
+ */
+export const addLinkColumn = (target: SchemaTarget): string =>
+  `ALTER TABLE ${tablesOf(target.database).events}${onCluster(target)} ADD COLUMN IF NOT EXISTS link_id Nullable(String)`;
+
 const nullable = (names: string[], type = 'Nullable(String)'): string => names.map((name) => `${name} ${type}`).join(',\n    ');
 
 export const createEvents = (target: SchemaTarget): string =>
@@ -73,6 +80,7 @@ export const createEvents = (target: SchemaTarget): string =>
     is_bot Bool,
     ip Nullable(String),
     user_agent Nullable(String),
+    link_id Nullable(String),
     seq UInt64,
     row_id UInt64 DEFAULT rand64(),
     INDEX uuid_bloom uuid TYPE bloom_filter(0.001) GRANULARITY 1
@@ -96,7 +104,7 @@ export const EVENT_COLUMNS = [
   'client_id', 'uuid', 'event', 'distinct_id', 'timestamp', 'received_at', 'session_id', 'device_id', 'anon_distinct_id', 'properties',
   'url', 'host', 'path', 'referrer', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content',
   'browser', 'browser_version', 'os', 'device_type', 'is_bot', 'ip', 'country', 'user_agent',
-  'region', 'city',
+  'region', 'city', 'link_id',
 ] as const;
 
 /**

@@ -40,6 +40,7 @@ const FIRST_EVENT_COLUMNS = [
 export const LATER_EVENT_COLUMNS = [
   ['region', 'VARCHAR'],
   ['city', 'VARCHAR'],
+  ['link_id', 'VARCHAR'],
 ] as const satisfies readonly (readonly [keyof StoredEvent, string])[];
 
 /** Every StoredEvent column of `events` (not `seq`). */
@@ -142,6 +143,12 @@ export const DUCKDB_MIGRATIONS: { version: number; name: string; sql: string }[]
       ALTER TABLE events ADD COLUMN region VARCHAR;
       ALTER TABLE events ADD COLUMN city VARCHAR;
     `,
+  },
+  {
+    version: 6,
+    name: 'the short link of an event',
+    // Clicks of short links, and site events attributed to one; events stored before came through none.
+    sql: `ALTER TABLE events ADD COLUMN link_id VARCHAR;`,
   },
 ];
 

@@ -22,6 +22,7 @@ export const DIMENSION_LABELS: Record<FilterDimension, string> = {
   country: 'Country',
   region: 'Region',
   city: 'City',
+  link_id: 'Short link',
 };
 
 export const OP_LABELS: Record<FilterOp, string> = { is: 'is', is_not: 'is not', contains: 'contains' };
