@@ -196,9 +196,11 @@ function LinkList({ clientId, admin }: { clientId: string; admin: boolean }) {
         <Loading what="links" />
       ) : (
         <>
-          <p class="count" aria-live="polite">
-            {first.data?.count ?? 0} link{first.data?.count === 1 ? '' : 's'}
-          </p>
+          {first.data && (
+            <p class="count" aria-live="polite">
+              {first.data.count} link{first.data.count === 1 ? '' : 's'}
+            </p>
+          )}
           {links.length > 0 && (
             <LinkTable
               clientId={clientId}
