@@ -36,6 +36,9 @@ import { LoaderAdminService } from './loader/adminService.js';
 import { RemoteConfigService } from './loader/remoteConfigService.js';
 import { loaderRoutes } from './loader/routes.js';
 import { loadSdkAssets } from './loader/sdkAssets.js';
+import { linkRoutes } from './links/routes.js';
+import { LinksService, noClickCounts, type LinkClickCounts } from './links/service.js';
+import type { WebhookEvents } from './webhooks/webhookEvents.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { MetaChanges } from './shared/metaChanges.js';
 import { snippetRoutes } from './snippets/routes.js';
@@ -87,7 +90,16 @@ export interface AppOptions {
   timeouts?: HttpTimeouts;
   /** The location database visitors are looked up in (MYTHIC_GEOIP_DB); default: the shipped country database. */
   geo?: Locator;
+  /** MYTHIC_LINKS_HOST: the dedicated short-link host (or origin); unset, short URLs are <public origin>/l/<slug>. */
+  linksHost?: string | undefined;
+  /** Live click counts of links, from the event engine; until wired, links answer 0 clicks. */
+  linkClickCounts?: LinkClickCounts;
+  /** Where links and uptime announce events for webhooks; until wired, nothing is announced. */
+  webhooks?: WebhookEvents;
 }
+
+/** Announces nothing: the stand-in until the webhooks module is wired. */
+const silentWebhooks: WebhookEvents = { publish: async () => undefined, clicked: () => undefined };
 
 /** Builds the HTTP application around already-opened stores. It does not listen. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -136,6 +148,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const events = new EventsService(options.store, options.events, keys, () => writer.settled());
   const agencies = new AgenciesService(options.store, clock, clients);
   const queries = new QueryService(options.store, options.events, keys, clock);
+  const links = new LinksService({
+    store: options.store,
+    keys,
+    clock,
+    clickCounts: options.linkClickCounts ?? noClickCounts,
+    webhooks: options.webhooks ?? silentWebhooks,
+    reportError: (message, error) => app.log.error({ err: error }, message),
+  });
 
   await app.register(healthRoutes, { store: options.store });
   await app.register(ingestRoutes, {
@@ -168,6 +188,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(snippetRoutes, { snippets: new SnippetsService(options.store, clock) });
       await api.register(hostnameRoutes, { hostnames: new HostnamesService(options.store, clock) });
       await api.register(funnelRoutes, { funnels: new FunnelsService(options.store, keys, clock) });
+      await api.register(linkRoutes, { links, publicUrl: options.publicUrl, linksHost: options.linksHost });
       await api.register(loaderAdminRoutes, { loader: new LoaderAdminService(options.store), publicUrl: options.publicUrl });
       await api.register(agencyRoutes, { agencies });
       await api.register(eventRoutes, { events });
