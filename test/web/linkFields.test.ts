@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isoOfLocal, linkBody, localInputValue, tagsOf, type LinkFormValues } from '../../web/src/links/linkFields.js';
-import type { Link } from '../../web/src/links/linksApi.js';
+import { deliveryIsAbout, type Delivery, type Link } from '../../web/src/links/linksApi.js';
 
 /** The pure part of the dashboard's link form: what it sends on create and on edit. */
 
@@ -58,5 +58,26 @@ describe('link form body', () => {
     assert.equal(localInputValue(isoOfLocal('2030-06-15T23:45')), '2030-06-15T23:45');
     assert.equal(localInputValue(null), '');
     assert.deepEqual(tagsOf(''), []);
+  });
+});
+
+describe('webhook deliveries of a link', () => {
+  const delivery = (event: string, data: unknown): Delivery => ({
+    id: 'dlv_1',
+    event,
+    status: 'delivered',
+    attempts: 1,
+    last_status: 200,
+    last_error: null,
+    created_at: '2026-01-01T00:00:00.000Z',
+    next_attempt_at: null,
+    payload: { id: 'evt_1', event, created_at: '2026-01-01T00:00:00.000Z', data },
+  });
+  it('finds the link in link.created, uptime and batched link.clicked payloads', () => {
+    assert.equal(deliveryIsAbout(delivery('link.created', { id: link.id }), link.id), true);
+    assert.equal(deliveryIsAbout(delivery('uptime.down', { link_id: link.id }), link.id), true);
+    assert.equal(deliveryIsAbout(delivery('link.clicked', { clicks: [{ link_id: 'lnk_other' }, { link_id: link.id }] }), link.id), true);
+    assert.equal(deliveryIsAbout(delivery('link.clicked', { clicks: [{ link_id: 'lnk_other' }] }), link.id), false);
+    assert.equal(deliveryIsAbout(delivery('webhook.test', null), link.id), false);
   });
 });

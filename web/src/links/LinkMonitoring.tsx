@@ -1,15 +1,14 @@
-import { useState } from 'preact/hooks';
-import { ApiFailure } from '../api.js';
+import { useEffect, useState } from 'preact/hooks';
 import { Field } from '../ui/Field.js';
 import { Badge, ErrorNote, formatDate, Loading } from '../ui/misc.js';
 import { useAsync } from '../ui/useAsync.js';
 import { onSubmitRun, useSubmit } from '../ui/useSubmit.js';
-import { linksApi, type Delivery, type Link, type Webhook } from './linksApi.js';
+import { deliveryIsAbout, linksApi, type Delivery, type Link, type Webhook } from './linksApi.js';
 
 /**
  * What watches a link: its uptime monitor (start, stop, the last check and the recent history) and
- * the webhooks that hear about its client's links, with their latest deliveries. Both are the
- * admin key's: a client's own key sees its links and clicks only.
+ * the webhooks that hear about its client's links, with their latest deliveries about this link.
+ * Both are the admin key's: a client's own key sees its links and clicks only.
  */
 
 const INTERVALS = [
@@ -22,15 +21,7 @@ const INTERVALS = [
 const STATUS_WORDS = { up: 'Up', down: 'Down', unknown: 'Not checked yet' } as const;
 
 export function UptimeCard({ link }: { link: Link }) {
-  const status = useAsync(
-    () =>
-      linksApi.uptime(link.id).catch((error: unknown) => {
-        // A link that was never monitored may have no status yet.
-        if (error instanceof ApiFailure && error.status === 404 && error.code !== 'link_not_found') return null;
-        throw error;
-      }),
-    [link.id],
-  );
+  const status = useAsync(() => linksApi.uptime(link.id), [link.id]);
   const [interval, setIntervalSeconds] = useState('300');
   const [timeout, setTimeoutSeconds] = useState('30');
   const submission = useSubmit();
@@ -42,6 +33,11 @@ export function UptimeCard({ link }: { link: Link }) {
       return done;
     });
   const current = status.data;
+  // The form starts from the monitor's own settings, so "Update monitoring" changes only what is changed.
+  useEffect(() => {
+    if (current?.interval) setIntervalSeconds(String(current.interval));
+    if (current?.timeout) setTimeoutSeconds(String(current.timeout));
+  }, [current?.interval, current?.timeout]);
   return (
     <section class="card uptime" aria-labelledby="uptime-title">
       <h2 id="uptime-title">Uptime</h2>
@@ -50,13 +46,13 @@ export function UptimeCard({ link }: { link: Link }) {
         <Loading what="the uptime status" />
       ) : (
         current !== undefined && (
-          <dl class="facts" data-status={current?.status ?? 'off'}>
+          <dl class="facts" data-status={current.status} data-active={String(active)}>
             <dt>Monitoring</dt>
             <dd>
               <Badge on={active}>{active ? 'On' : 'Off'}</Badge>
-              {active && current?.interval !== undefined && <span class="hint"> every {current.interval} s, timeout {current.timeout} s</span>}
+              {active && current.interval !== null && <span class="hint"> every {current.interval} s, timeout {current.timeout} s</span>}
             </dd>
-            {current && (
+            {(active || current.last_checked !== null) && (
               <>
                 <dt>Status</dt>
                 <dd>
@@ -79,7 +75,7 @@ export function UptimeCard({ link }: { link: Link }) {
           </dl>
         )
       )}
-      {current?.history && current.history.length > 0 && (
+      {current && current.history.length > 0 && (
         <details>
           <summary>Recent checks</summary>
           <div class="table-wrap">
@@ -144,8 +140,11 @@ export function UptimeCard({ link }: { link: Link }) {
 
 const DELIVERY_WORDS: Record<Delivery['status'], string> = { pending: 'Pending', delivered: 'Delivered', failed: 'Failed' };
 
-function WebhookDeliveries({ webhook }: { webhook: Webhook }) {
-  const deliveries = useAsync(() => linksApi.deliveries(webhook.id), [webhook.id]);
+/** How many of a webhook's latest deliveries about the link are listed. */
+const SHOWN_DELIVERIES = 5;
+
+function WebhookDeliveries({ webhook, linkId }: { webhook: Webhook; linkId: string }) {
+  const deliveries = useAsync(() => linksApi.deliveries(webhook.id).then((all) => all.filter((d) => deliveryIsAbout(d, linkId)).slice(0, SHOWN_DELIVERIES)), [webhook.id, linkId]);
   return (
     <li class="webhook" data-webhook={webhook.id}>
       <p>
@@ -157,7 +156,7 @@ function WebhookDeliveries({ webhook }: { webhook: Webhook }) {
       <ErrorNote error={deliveries.error} />
       {deliveries.data &&
         (deliveries.data.length === 0 ? (
-          <p class="hint">No delivery yet.</p>
+          <p class="hint">No recent delivery about this link.</p>
         ) : (
           <ul class="plain-list deliveries">
             {deliveries.data.map((delivery) => (
@@ -190,7 +189,7 @@ export function WebhooksCard({ link }: { link: Link }) {
       ) : (
         <ul class="plain-list">
           {relevant.map((webhook) => (
-            <WebhookDeliveries key={webhook.id} webhook={webhook} />
+            <WebhookDeliveries key={webhook.id} webhook={webhook} linkId={link.id} />
           ))}
         </ul>
       )}

@@ -3,24 +3,11 @@
  * the client's own `sk_`), the webhooks that hear about them and each link's uptime monitor (the
  * admin key). Shapes as the API answers them (issue 14's shared decisions); the page only reads.
  */
+import type { LinkView } from '../../../src/links/schemas.js';
 import { api, enc, queryString, type ListPage } from '../api.js';
 
-export interface Link {
-  id: string;
-  destination_url: string;
-  short_url: string;
-  slug: string;
-  title: string | null;
-  client_id: string | null;
-  clicks: number;
-  bot_clicks: number;
-  tags: string[];
-  has_password: boolean;
-  expires_at: string | null;
-  metadata: Record<string, unknown>;
-  created_at: string;
-  updated_at: string;
-}
+/** A link as the API answers it, typed from the server's own schema (a type-only import). */
+export type Link = LinkView;
 
 export const LINK_PERIODS = [
   { name: '24h', label: 'Last 24 hours' },
@@ -65,7 +52,21 @@ export interface Delivery {
   last_status: number | null;
   last_error: string | null;
   created_at: string;
-  next_attempt_at?: string | null;
+  next_attempt_at: string | null;
+  /** The body sent: { id, event, created_at, data }. */
+  payload: Record<string, unknown>;
+}
+
+/**
+ * Whether a delivery is about `linkId`: link.created carries the link (`data.id`), uptime events
+ * its id (`data.link_id`), link.clicked a batch of clicks (`data.clicks[].link_id`).
+ */
+export function deliveryIsAbout(delivery: Delivery, linkId: string): boolean {
+  const data = delivery.payload.data;
+  if (typeof data !== 'object' || data === null) return false;
+  const fields = data as { id?: unknown; link_id?: unknown; clicks?: unknown };
+  if (fields.id === linkId || fields.link_id === linkId) return true;
+  return Array.isArray(fields.clicks) && fields.clicks.some((click: unknown) => typeof click === 'object' && click !== null && (click as { link_id?: unknown }).link_id === linkId);
 }
 
 export interface UptimeCheck {
@@ -81,11 +82,12 @@ export interface UptimeStatus {
   response_time_ms: number | null;
   last_checked: string | null;
   monitoring_active: boolean;
-  interval?: number;
-  timeout?: number;
-  consecutive_failures?: number;
-  last_error?: string | null;
-  history?: UptimeCheck[];
+  /** null for a link never monitored. */
+  interval: number | null;
+  timeout: number | null;
+  consecutive_failures: number;
+  last_error: string | null;
+  history: UptimeCheck[];
 }
 
 /** What the create and edit forms send; `null` clears a field on edit (password, expiry, title). */
@@ -112,7 +114,8 @@ export const linksApi = {
   analytics: (clientId: string, linkId: string, period: LinkPeriod): Promise<LinkAnalytics> =>
     api.get<LinkAnalytics>(`${linksOf(clientId)}/${enc(linkId)}/analytics${queryString({ period })}`),
   webhooks: (): Promise<Webhook[]> => api.list<Webhook>('/links/webhooks?limit=100').then((page) => page.data),
-  deliveries: (webhookId: string): Promise<Delivery[]> => api.list<Delivery>(`/links/webhooks/${enc(webhookId)}/deliveries?limit=5`).then((page) => page.data),
+  /** The webhook's latest deliveries, newest first (the log is paged; the page looks at the newest 50). */
+  deliveries: (webhookId: string): Promise<Delivery[]> => api.list<Delivery>(`/links/webhooks/${enc(webhookId)}/deliveries?limit=50`).then((page) => page.data),
   uptime: (linkId: string): Promise<UptimeStatus> => api.get<UptimeStatus>(`/links/${enc(linkId)}/uptime/status?limit=10`),
   startUptime: (linkId: string, interval: number, timeout: number): Promise<unknown> => api.post(`/links/${enc(linkId)}/uptime/start`, { interval, timeout }),
   stopUptime: (linkId: string): Promise<unknown> => api.post(`/links/${enc(linkId)}/uptime/stop`),
