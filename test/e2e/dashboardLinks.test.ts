@@ -147,7 +147,8 @@ describe('browser: the Links page creates a short link whose click lands on the 
     await page.getByLabel('Slug', { exact: true }).fill('spring-news');
     await page.getByLabel('Password', { exact: true }).fill('open sesame');
     await page.getByRole('button', { name: 'Save link' }).click();
-    assert.match(await fieldError(page, 'Slug'), /slug/i, 'a slug taken in another case is refused at the field');
+    await page.locator('.link-form .field.has-error').waitFor();
+    assert.match(await fieldError(page, 'Slug'), /slug|taken|use/i, 'a slug taken in another case is refused at the field');
     await page.getByLabel('Slug', { exact: true }).fill(generated!);
     await page.getByRole('button', { name: 'Save link' }).click();
     await page.locator(`tr[data-slug="${generated}"] .badge.password`).waitFor();
