@@ -12,7 +12,7 @@ import { LINK_PERIODS, linksApi, type LinkPeriod } from './linksApi.js';
  * buckets them) and the top referrers and countries. Bot clicks are counted apart, as the API does.
  */
 
-function Breakdown({ title, rows, dimension, empty }: { title: string; rows: { value: string | null; clicks: number }[]; dimension: string; empty: string }) {
+function Breakdown({ title, column, rows, dimension, empty }: { title: string; column: string; rows: { value: string | null; clicks: number }[]; dimension: string; empty: string }) {
   const max = Math.max(0, ...rows.map((row) => row.clicks));
   return (
     <section class="card link-breakdown" data-dimension={dimension} aria-label={title}>
@@ -24,7 +24,7 @@ function Breakdown({ title, rows, dimension, empty }: { title: string; rows: { v
           <table class="metric-table with-bars">
             <thead>
               <tr>
-                <th scope="col">{title}</th>
+                <th scope="col">{column}</th>
                 <th scope="col" class="num">
                   Clicks
                 </th>
@@ -129,8 +129,8 @@ export function LinkAnalyticsCard({ clientId, linkId, period, onPeriod }: { clie
             </div>
           </details>
           <div class="grid">
-            <Breakdown title="Referrers" dimension="referrer_host" rows={data.referrers.map((r) => ({ value: r.referrer, clicks: r.clicks }))} empty="No clicks in this period." />
-            <Breakdown title="Countries" dimension="country" rows={data.countries.map((c) => ({ value: c.country, clicks: c.clicks }))} empty="No clicks in this period." />
+            <Breakdown title="Referrers" column="Referrer" dimension="referrer_host" rows={data.referrers.map((r) => ({ value: r.referrer, clicks: r.clicks }))} empty="No clicks in this period." />
+            <Breakdown title="Countries" column="Country" dimension="country" rows={data.countries.map((c) => ({ value: c.country, clicks: c.clicks }))} empty="No clicks in this period." />
           </div>
         </>
       )}

@@ -18,6 +18,9 @@ const INTERVALS = [
   { seconds: 3600, label: 'Every hour' },
 ];
 
+/** "every 5 minutes" for a listed interval, "every 420 s" for another (set through the API). */
+const everyText = (seconds: number): string => INTERVALS.find((choice) => choice.seconds === seconds)?.label.toLowerCase() ?? `every ${seconds} s`;
+
 const STATUS_WORDS = { up: 'Up', down: 'Down', unknown: 'Not checked yet' } as const;
 
 export function UptimeCard({ link }: { link: Link }) {
@@ -50,7 +53,7 @@ export function UptimeCard({ link }: { link: Link }) {
             <dt>Monitoring</dt>
             <dd>
               <Badge on={active}>{active ? 'On' : 'Off'}</Badge>
-              {active && current.interval !== null && <span class="hint"> every {current.interval} s, timeout {current.timeout} s</span>}
+              {active && current.interval !== null && <span class="hint"> {everyText(current.interval)}, timeout {current.timeout} s</span>}
             </dd>
             {(active || current.last_checked !== null) && (
               <>
@@ -110,7 +113,7 @@ export function UptimeCard({ link }: { link: Link }) {
         <Field label="Check" error={submission.errorOf('interval')}>
           {(aria) => (
             <select {...aria} name="interval" value={interval} onChange={(e) => setIntervalSeconds(e.currentTarget.value)}>
-              {INTERVALS.map((choice) => (
+              {(current?.interval && !INTERVALS.some((choice) => choice.seconds === current.interval) ? [...INTERVALS, { seconds: current.interval, label: `Every ${current.interval} seconds` }] : INTERVALS).map((choice) => (
                 <option key={choice.seconds} value={String(choice.seconds)}>
                   {choice.label}
                 </option>
