@@ -38,6 +38,7 @@ import { loaderRoutes } from './loader/routes.js';
 import { loadSdkAssets } from './loader/sdkAssets.js';
 import { linkRoutes } from './links/routes.js';
 import { LinksService, noClickCounts, type LinkClickCounts } from './links/service.js';
+import type { LinksOrigin } from './links/shortUrl.js';
 import type { WebhookEvents } from './webhooks/webhookEvents.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { MetaChanges } from './shared/metaChanges.js';
@@ -90,8 +91,8 @@ export interface AppOptions {
   timeouts?: HttpTimeouts;
   /** The location database visitors are looked up in (MYTHIC_GEOIP_DB); default: the shipped country database. */
   geo?: Locator;
-  /** MYTHIC_LINKS_HOST: the dedicated short-link host (or origin); unset, short URLs are <public origin>/l/<slug>. */
-  linksHost?: string | undefined;
+  /** MYTHIC_LINKS_HOST, as config reads it (its origin); unset, short URLs are <public origin>/l/<slug>. */
+  linksHost?: LinksOrigin | undefined;
   /** Live click counts of links, from the event engine; until wired, links answer 0 clicks. */
   linkClickCounts?: LinkClickCounts;
   /** Where links and uptime announce events for webhooks; until wired, nothing is announced. */

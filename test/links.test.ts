@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import fc from 'fast-check';
+import { after, before, describe, it } from 'node:test';
 import { LINKS_PSEUDO_CLIENT } from '../src/links/linkRow.js';
 import { verifyLinkPassword } from '../src/links/password.js';
 import type { LinkView } from '../src/links/schemas.js';
@@ -7,7 +8,8 @@ import { LinksService, type LinkClickCounts } from '../src/links/service.js';
 import { KeysService } from '../src/keys/service.js';
 import type { WebhookEvents } from '../src/webhooks/webhookEvents.js';
 import { startApi, type Envelope, type RequestOptions, type TestApi } from './helpers/api.js';
-import { describeEachStore } from './helpers/stores.js';
+import { describeEachStore, STORE_KINDS, type StoreKind } from './helpers/stores.js';
+import { badClient, broken, expectRefusal, FUZZ_CLIENT, incomplete, report, RUNS, SEED, show, snapshot, TAKEN, validCreate, validPatch } from './links/malformedLinks.js';
 
 type One = Envelope<LinkView>;
 type Many = Envelope<LinkView[]>;
@@ -110,6 +112,8 @@ describeEachStore('links API', (kind) => {
     assert.equal(generated.body.data.short_url, `http://localhost:80/l/${generated.body.data.slug}`);
     assert.equal(generated.body.data.title, null);
     assert.equal((await createFor(id, { destination_url: 'https://example.com/c', client_id: id })).status, 201, 'client_id may repeat the path');
+    const normalized = await createFor(id, { destination_url: 'HTTPS://Shop.Example.COM?q=ä' });
+    assert.equal(normalized.body.data.destination_url, 'https://shop.example.com/?q=%C3%A4', 'kept as the URL standard writes it, ASCII for the Location header');
     const before = await allLinks();
     const unknown = await createFor('nobody-here', { destination_url: 'https://example.com/' });
     assert.equal(unknown.status, 404);
@@ -128,6 +132,9 @@ describeEachStore('links API', (kind) => {
       [{ destination_url: 'data:text/html,<script>alert(1)</script>' }, 'destination_url'],
       [{ destination_url: '/relative/path' }, 'destination_url'],
       [{ destination_url: '//evil.example/' }, 'destination_url'],
+      [{ destination_url: 'http:///evil.example' }, 'destination_url'],
+      [{ destination_url: 'https:\\\\evil.example' }, 'destination_url'],
+      [{ destination_url: 'https://\\evil.example/' }, 'destination_url'],
       [{ destination_url: 'ftp://example.com/file' }, 'destination_url'],
       [{ destination_url: 'https://user:secret@example.com/' }, 'destination_url'],
       [{ destination_url: 'https://example.com/a b' }, 'destination_url'],
@@ -285,6 +292,37 @@ describeEachStore('links API', (kind) => {
     assert.equal(await api.store.getLink(two.id), null);
   });
 
+  it(`refuses ${RUNS} malformed creates and ${RUNS} malformed changes, and changes nothing (property)`, async (t) => {
+    assert.equal((await createFor(FUZZ_CLIENT, { destination_url: 'https://example.com/', slug: TAKEN })).status, 404, 'no such client yet');
+    await newClient(FUZZ_CLIENT);
+    assert.equal((await createFor(FUZZ_CLIENT, { destination_url: 'https://example.com/', slug: TAKEN })).status, 201);
+    const target = (await createFor(FUZZ_CLIENT, { destination_url: 'https://example.com/t', password: 'pw', tags: ['x'] })).body.data.id;
+    // Without the _links client, a refused link of no client must not make it either.
+    await api.store.deleteClient(LINKS_PSEUDO_CLIENT);
+    const stored = await snapshot(api);
+    api.clock.advance(60_000);
+    const creates = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.oneof({ weight: 10, arbitrary: broken(validCreate, [badClient]) }, { weight: 1, arbitrary: incomplete }), fc.boolean(), async (body, admin) => {
+        const url = admin ? '/api/v1/links' : `/api/v1/clients/${FUZZ_CLIENT}/links`;
+        expectRefusal(await api.request('POST', url, { body }), creates, () => `${url} ${show(body)}`);
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    report(t, 'POST links', creates);
+    assert.ok((creates.get('409 conflict') ?? 0) > 0, 'taken slugs were tried');
+    const changes = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.oneof({ weight: 12, arbitrary: broken(validPatch) }, { weight: 1, arbitrary: fc.constant({}) }), fc.boolean(), async (body, admin) => {
+        const url = admin ? `/api/v1/links/${target}` : clientLink(FUZZ_CLIENT, target);
+        expectRefusal(await api.request('PATCH', url, { body }), changes, () => `${url} ${show(body)}`);
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    report(t, 'PATCH link', changes);
+    assert.equal(await snapshot(api), stored);
+  });
+
   it('a client’s sk_ reaches only its own links: 403 on another client’s path, 404 for another client’s link id, 401 on /links', async () => {
     const mine = await newClient();
     const theirs = await newClient();
@@ -316,5 +354,22 @@ describeEachStore('links API', (kind) => {
     assert.equal((await api.request('POST', '/api/v1/links', { ...as(sk), body: { destination_url: 'https://x.example/' } })).status, 401);
     assert.equal((await api.request('DELETE', `/api/v1/links/${foreign.id}`, as(sk))).status, 401);
     assert.equal((await api.request('DELETE', clientLink(mine.id, own.body.data.id), as(sk))).status, 200);
+  });
+});
+
+describe('links API with a links host', () => {
+  let api: TestApi;
+  before(async () => {
+    api = await startApi(STORE_KINDS[0] as StoreKind, { linksHost: { origin: 'https://go.mythic-analytics.com' }, publicUrl: 'https://mythic.example' });
+  });
+  after(async () => api.close());
+
+  it('short URLs sit at the links host’s root, over https, as the docs’ answer shows', async () => {
+    await api.request('POST', '/api/v1/clients', { body: { id: 'acme-retail', name: 'Acme Retail' } });
+    const res = await api.request<One>('POST', '/api/v1/links', { body: DOCS_BODY });
+    assert.equal(res.status, 201);
+    assert.equal(res.body.data.short_url, 'https://go.mythic-analytics.com/summer-sale');
+    const listed = await api.request<Many>('GET', '/api/v1/clients/acme-retail/links');
+    assert.equal(listed.body.data[0]?.short_url, 'https://go.mythic-analytics.com/summer-sale');
   });
 });

@@ -21,14 +21,14 @@ import {
   UpdateLinkBody,
 } from './schemas.js';
 import type { LinksService } from './service.js';
-import { shortUrlBase } from './shortUrl.js';
+import { shortUrlBase, type LinksOrigin } from './shortUrl.js';
 
 export interface LinkRoutesOptions {
   links: LinksService;
   /** MYTHIC_PUBLIC_URL; unset, short URLs name the host the request was sent to. */
   publicUrl?: string | undefined;
-  /** MYTHIC_LINKS_HOST: a host (https) or an origin; short URLs then sit at its root. */
-  linksHost?: string | undefined;
+  /** MYTHIC_LINKS_HOST, as config reads it; short URLs then sit at its root. */
+  linksHost?: LinksOrigin | undefined;
 }
 
 const tags = ['Links'];

@@ -50,12 +50,23 @@ const slugTaken = (slug: string): ApiError => conflict('slug', `The slug '${slug
 
 function destinationProblems(url: string | undefined): FieldProblem[] {
   if (url === undefined) return [];
+  // `http:///x` and `https:\\x` parse (the host is taken from what follows), but say something else to a reader.
+  if (!/^https?:\/\/[^/\\]/i.test(url)) {
+    return [{ field: 'destination_url', message: 'must name a host right after the scheme, as in https://example.com/page' }];
+  }
   const parsed = new URL(url);
   if (parsed.username !== '' || parsed.password !== '') {
     return [{ field: 'destination_url', message: 'must not carry a user name or password: the short URL would give them to everyone' }];
   }
   return [];
 }
+
+/**
+ * The destination as the URL standard serialises it (host lowercased, non-ASCII percent-encoded or
+ * punycoded, `/` for an empty path): the redirect sends it as the Location header, where it must be
+ * ASCII and read the same by every browser.
+ */
+const normalizedDestination = (url: string): string => new URL(url).href;
 
 function slugProblems(slug: string | undefined): FieldProblem[] {
   if (slug === undefined || !isReservedSlug(slug)) return [];
@@ -207,7 +218,6 @@ export class LinksService {
     const expiresAt = instantOf(input.expires_at, problems);
     if (problems.length > 0) throw invalidFields(problems);
     const passwordHash = input.password === undefined || input.password === null ? null : await hashLinkPassword(input.password);
-    if (clientId === null) await this.ensurePseudoClient();
     const now = this.deps.clock();
     const custom = input.slug !== undefined;
     for (let attempt = 1; ; attempt++) {
@@ -217,7 +227,7 @@ export class LinksService {
         client_id: clientId,
         slug,
         slug_key: slugKeyOf(slug),
-        destination_url: input.destination_url,
+        destination_url: normalizedDestination(input.destination_url),
         title: input.title ?? null,
         tags: uniqueTags(input.tags) ?? [],
         metadata: input.metadata ?? {},
@@ -237,6 +247,9 @@ export class LinksService {
         throw error;
       }
       if (outcome === 'no_client') throw notFound('Client', clientId ?? LINKS_PSEUDO_CLIENT);
+      // After the insert, so a refused create (a taken slug) leaves no trace. The link does not
+      // reference the row, so the order costs nothing; a failure here is retried by the next create.
+      if (clientId === null) await this.ensurePseudoClient();
       const view = this.present(row, base, new Map());
       await this.announce(view, clientId);
       return view;
@@ -257,7 +270,7 @@ export class LinksService {
     const expiresAt = instantOf(input.expires_at, problems);
     if (problems.length > 0) throw invalidFields(problems);
     const changes: LinkChanges = {};
-    if (input.destination_url !== undefined) changes.destination_url = input.destination_url;
+    if (input.destination_url !== undefined) changes.destination_url = normalizedDestination(input.destination_url);
     if (input.slug !== undefined) {
       changes.slug = input.slug;
       changes.slug_key = slugKeyOf(input.slug);

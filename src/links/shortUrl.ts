@@ -1,18 +1,18 @@
 /**
- * Where a link's short URL points. With a links host (MYTHIC_LINKS_HOST) the slug sits at that
- * host's root, as branded short domains do; a bare host is given https (short links are shared
- * in public), while a full origin (`http://go.localhost:8080`, for development) is used as
- * written. Without one, the main address serves links under `/l/`.
+ * Where a link's short URL points. With a links host (MYTHIC_LINKS_HOST, read by config into an
+ * origin: `https://go.example.com` for a bare host, a full origin such as
+ * `http://go.localhost:8080` as given) the slug sits at that host's root, as branded short domains
+ * do. Without one, the main address serves links under `/l/`.
  */
-export function linksHostOrigin(linksHost: string): string {
-  const trimmed = linksHost.trim().replace(/\/+$/, '');
-  if (/^https?:\/\//i.test(trimmed)) return new URL(trimmed).origin;
-  return `https://${trimmed.toLowerCase()}`;
+
+/** The part of the configured links host short URLs need (config's LinksHost has it). */
+export interface LinksOrigin {
+  origin: string;
 }
 
 /** The base a slug is appended to: `https://go.example.com` or `<public origin>/l`. */
-export function shortUrlBase(linksHost: string | undefined, publicOrigin: () => string): string {
-  return linksHost === undefined || linksHost === '' ? `${publicOrigin()}/l` : linksHostOrigin(linksHost);
+export function shortUrlBase(linksHost: LinksOrigin | undefined, publicOrigin: () => string): string {
+  return linksHost === undefined ? `${publicOrigin()}/l` : linksHost.origin;
 }
 
 export const shortUrlOf = (base: string, slug: string): string => `${base}/${slug}`;
