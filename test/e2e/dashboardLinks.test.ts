@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { contrast, fieldError, openSignedIn, sidewaysOverflow, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
+import { contrast, fieldError, openDashboard, openSignedIn, sidewaysOverflow, signIn, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
 import { CHROMIUM_SKIP, html, launchChromium, newContext, startMythic, startSite, type MythicServer, type Site, type StoredEventView } from './harness.js';
 
 /**
@@ -29,6 +29,7 @@ describe('browser: the Links page creates a short link whose click lands on the 
   let dash: DashboardPage;
   /** What the page on another origin links to: set once the short URL is known. */
   let outboundHref = '';
+  let secretKey = '';
 
   before(async () => {
     let publishable = '';
@@ -41,7 +42,14 @@ describe('browser: the Links page creates a short link whose click lands on the 
         return null;
       }),
     ]);
-    publishable = (await mythic.createClient({ id: CLIENT, name: 'Link Shop', domain: 'shop.localhost', global_name: 'linkshop', timezone: 'UTC' })).publishable_key;
+    const created = await mythic.admin<{ data: { publishable_key: string; secret_key: string } }>('POST', '/api/v1/clients', {
+      id: CLIENT,
+      name: 'Link Shop',
+      domain: 'shop.localhost',
+      global_name: 'linkshop',
+      timezone: 'UTC',
+    });
+    ({ publishable_key: publishable, secret_key: secretKey } = created.body.data);
     dash = await openSignedIn(browser, mythic.baseUrl);
   });
   after(async () => {
@@ -183,6 +191,22 @@ describe('browser: the Links page creates a short link whose click lands on the 
       assert.deepEqual(phone.problems, []);
     } finally {
       await phone.close();
+    }
+  });
+
+  it('shows a client signed in with its own secret key its links and their clicks, without the operator’s monitoring', async () => {
+    const own = await openDashboard(browser, mythic.baseUrl);
+    const { page } = own;
+    try {
+      await signIn(page, secretKey);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Links' }).click();
+      await page.getByRole('link', { name: 'Spring newsletter' }).click();
+      await page.locator('.link-kpis .kpi[data-metric="total_clicks"] .value[data-value="1"]').waitFor();
+      assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Links' }).getAttribute('aria-current'), 'page');
+      assert.equal(await page.getByRole('heading', { name: 'Uptime' }).count(), 0, 'uptime and webhooks are the admin key’s');
+      assert.deepEqual(own.problems, []);
+    } finally {
+      await own.close();
     }
   });
 });
