@@ -113,7 +113,7 @@ function LinkTable({ clientId, links, onEdit, onDeleted }: { clientId: string; l
                 {link.title !== null && <span class="hint"> /{link.slug}</span>} <LinkBadges link={link} />
               </td>
               <td data-label="Short URL" class="short-url">
-                <code>{link.short_url}</code> <CopyButton text={link.short_url} label="Copy" />
+                <code>{link.short_url}</code> <CopyButton text={link.short_url} label="Copy" name={`Copy the short URL of /${link.slug}`} />
               </td>
               <td data-label="Destination" class="destination">
                 <span class="truncate" title={link.destination_url}>
@@ -260,7 +260,7 @@ function CampaignUrl({ link }: { link: Link }) {
             <code class="campaign-url" data-testid="campaign-url">
               {url}
             </code>{' '}
-            <CopyButton text={url} label="Copy URL" />
+            <CopyButton text={url} label="Copy URL" name="Copy the campaign URL" />
           </p>
         </div>
         <QrCode url={url} fileName={`${link.slug}-qr.svg`} />
@@ -296,7 +296,7 @@ function LinkDetail({ clientId, linkId, admin }: { clientId: string; linkId: str
       <dl class="facts">
         <dt>Short URL</dt>
         <dd>
-          <code class="short-url">{current.short_url}</code> <CopyButton text={current.short_url} />
+          <code class="short-url">{current.short_url}</code> <CopyButton text={current.short_url} name="Copy the short URL" />
         </dd>
         <dt>Destination</dt>
         <dd>
