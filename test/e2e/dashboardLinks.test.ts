@@ -9,8 +9,9 @@ import { CHROMIUM_SKIP, html, launchChromium, newContext, startMythic, startSite
  * `?utm_source=newsletter` clicked on a page of another origin, the landing page of the client's
  * site (running the client's loader) reached with the UTM parameters and the click id `mlc`, and
  * then the click in the link's numbers, `newsletter` in the client's Sources and the landing visit
- * credited to the link (link_id). Then edit (a password), a taken slug refused at its field,
- * delete with confirmation, and both views on a phone in dark mode.
+ * credited to the link (link_id); the operator sees the link's webhook deliveries and starts its
+ * uptime monitor. Then edit (a password), a taken slug refused at its field, delete with
+ * confirmation, both views on a phone in dark mode, and a client's own key.
  */
 
 type Cell = string | number | null;
@@ -50,6 +51,9 @@ describe('browser: the Links page creates a short link whose click lands on the 
       timezone: 'UTC',
     });
     ({ publishable_key: publishable, secret_key: secretKey } = created.body.data);
+    // A webhook to a host that does not resolve (.example is reserved): its deliveries wait and fail, visibly.
+    const webhook = await mythic.admin('POST', '/api/v1/links/webhooks', { url: 'https://hooks.example/mythic', events: ['link.created', 'uptime.down'] });
+    assert.equal(webhook.status, 201, JSON.stringify(webhook.body));
     dash = await openSignedIn(browser, mythic.baseUrl);
   });
   after(async () => {
@@ -85,6 +89,11 @@ describe('browser: the Links page creates a short link whose click lands on the 
     assert.equal(await page.locator('.qr img').getAttribute('data-url'), campaignUrl);
     assert.match((await page.locator('.qr a').getAttribute('href')) ?? '', /^data:image\/svg\+xml/);
     assert.equal(await page.locator('.qr a').getAttribute('download'), 'Spring-News-qr.svg');
+    // The operator's view: the webhook heard of the link's creation; monitoring starts from here.
+    await page.locator('.webhook .deliveries li', { hasText: 'link.created' }).waitFor();
+    await page.getByRole('button', { name: 'Start monitoring' }).click();
+    await page.locator('.uptime .facts[data-active="true"]').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Stop monitoring' }).count(), 1);
 
     // A visitor clicks it in a newsletter on another origin and lands on the client's site.
     outboundHref = campaignUrl;
