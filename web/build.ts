@@ -1,8 +1,9 @@
 /**
  * Bundles the dashboard with esbuild into dist/web: index.html (never cached) and assets/ whose
- * names carry a content hash (cached for a year). The analytics view, with the chart library, is a
- * separate chunk loaded when first opened, so signing in and the client pages load less.
- * Run with `npm run build:web`; prints the gzip size of what `/` loads.
+ * names carry a content hash (cached for a year). The analytics and links views, with the chart
+ * library, are separate chunks loaded when first opened, so signing in and the client pages load less.
+ * Run with `npm run build:web`; prints the gzip size of what `/` loads and of what each lazily
+ * loaded view adds.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -68,5 +69,22 @@ writeFileSync(join(outDir, 'index.html'), index);
 const firstLoad = ['index.html', `assets/${style}`, `assets/${script}`];
 const entryImports = result.metafile.outputs[`dist/web/assets/${script}`]?.imports ?? [];
 for (const imported of entryImports) if (imported.kind === 'import-statement') firstLoad.push(`assets/${basename(imported.path)}`);
-const gzipBytes = firstLoad.reduce((sum, file) => sum + gzipSync(readFileSync(join(outDir, file)), { level: 9 }).length, 0);
-process.stdout.write(`built dist/web (first load ${(gzipBytes / 1024).toFixed(1)} KiB gzip: ${firstLoad.join(', ')})\n`);
+const gzipOf = (files: string[]): number => files.reduce((sum, file) => sum + gzipSync(readFileSync(join(outDir, file)), { level: 9 }).length, 0);
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
+process.stdout.write(`built dist/web (first load ${kib(gzipOf(firstLoad))} gzip: ${firstLoad.join(', ')})\n`);
+
+/** A chunk and everything it imports statically, as output paths (dist/web/assets/…). */
+function closure(path: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(path)) return seen;
+  seen.add(path);
+  for (const imported of result.metafile.outputs[path]?.imports ?? []) if (imported.kind === 'import-statement') closure(imported.path, seen);
+  return seen;
+}
+// What opening each lazily loaded view adds to the first load (the chart library counted in each
+// view that needs it, though a browser fetches a shared chunk once).
+const lazyViews = new Set<string>();
+for (const path of closure(`dist/web/assets/${script}`)) for (const imported of result.metafile.outputs[path]?.imports ?? []) if (imported.kind === 'dynamic-import') lazyViews.add(imported.path);
+for (const view of lazyViews) {
+  const added = [...closure(view)].map((path) => `assets/${basename(path)}`).filter((file) => !firstLoad.includes(file));
+  process.stdout.write(`  lazy ${basename(view).replace(/-[A-Z0-9]+\.js$/, '')}: ${kib(gzipOf(added))} gzip\n`);
+}

@@ -80,3 +80,53 @@ export async function fieldError(page: Page, label: string): Promise<string> {
   assert.ok(errorId, `${label} shows an error`);
   return (await page.locator(`#${errorId}`).innerText()).trim();
 }
+
+export interface ContrastReport {
+  pageLuminance: number;
+  min: number;
+  worst: { text: string; ratio: number; fg: string; bg: string }[];
+  checked: number;
+}
+
+/**
+ * Walks every visible element holding text (and every control) and computes the contrast of its
+ * colour against the background it is painted on (translucent layers blended down to the first
+ * opaque one). A string, so the bundler's helpers never reach the page.
+ */
+const CONTRAST = `(() => {
+  const parse = (c) => { const m = /rgba?\\(([^)]+)\\)/.exec(c); if (!m) return null; const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number); return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 }; };
+  const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const lum = (c) => 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b);
+  const over = (top, under) => ({ r: top.r * top.a + under.r * (1 - top.a), g: top.g * top.a + under.g * (1 - top.a), b: top.b * top.a + under.b * (1 - top.a), a: 1 });
+  const backgroundOf = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; }
+    }
+    let color = { r: 255, g: 255, b: 255, a: 1 };
+    for (const layer of layers.reverse()) color = over(layer, color);
+    return color;
+  };
+  const ratio = (a, b) => { const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x); return (hi + 0.05) / (lo + 0.05); };
+  const results = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (['SCRIPT', 'STYLE', 'OPTION', 'NOSCRIPT'].includes(el.tagName)) continue;
+    const ownText = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim() !== '');
+    const control = ['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(el.tagName) && el.type !== 'checkbox' && el.type !== 'radio';
+    if (!ownText && !control) continue;
+    if (el.closest(':disabled') || el.closest('.skip')) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+    const bg = backgroundOf(el);
+    const fg = over(parse(getComputedStyle(el).color), bg);
+    results.push({ text: (el.textContent || el.value || el.tagName).trim().slice(0, 40), ratio: Math.round(ratio(fg, bg) * 100) / 100, fg: getComputedStyle(el).color, bg: JSON.stringify(bg) });
+  }
+  results.sort((a, b) => a.ratio - b.ratio);
+  return { pageLuminance: lum(backgroundOf(document.body)), min: results[0] ? results[0].ratio : 0, worst: results.slice(0, 4), checked: results.length };
+})()`;
+
+export const contrast = (page: Page): Promise<ContrastReport> => page.evaluate<ContrastReport>(CONTRAST);
+
+/** How far the page itself scrolls sideways (a wide table may scroll inside its own box instead). */
+export const sidewaysOverflow = (page: Page): Promise<number> => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');

@@ -38,6 +38,8 @@ function App() {
   if (!session) return <SignIn onSignedIn={begin} />;
 
   const who = session.who;
+  // `/clients/{id}/{section}/…`: which of a client's own pages is open, for its nav.
+  const clientSection = path.split('?')[0]!.split('/')[3];
   return (
     <>
       <a class="skip" href="#main" onClick={(event) => (event.preventDefault(), document.getElementById('main')?.focus())}>
@@ -59,8 +61,15 @@ function App() {
             </>
           ) : (
             <>
-              <a href={href(`/clients/${encodeURIComponent(who.client_id)}/analytics`)}>Analytics</a>
-              <a href={href(`/clients/${encodeURIComponent(who.client_id)}/live`)}>Live events</a>
+              <a href={href(`/clients/${encodeURIComponent(who.client_id)}/analytics`)} aria-current={clientSection !== 'live' && clientSection !== 'links' ? 'page' : undefined}>
+                Analytics
+              </a>
+              <a href={href(`/clients/${encodeURIComponent(who.client_id)}/live`)} aria-current={clientSection === 'live' ? 'page' : undefined}>
+                Live events
+              </a>
+              <a href={href(`/clients/${encodeURIComponent(who.client_id)}/links`)} aria-current={clientSection === 'links' ? 'page' : undefined}>
+                Links
+              </a>
             </>
           )}
         </nav>

@@ -2,8 +2,8 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiFailure } from '../api.js';
 
-/** Copies `text`; says so (politely, for screen readers too) for a moment. */
-export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
+/** Copies `text`; says so (politely, for screen readers too) for a moment. `name` tells one of several copy buttons apart for screen readers. */
+export function CopyButton({ text, label = 'Copy', name }: { text: string; label?: string; name?: string }) {
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   const copy = async (): Promise<void> => {
     try {
@@ -16,7 +16,7 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
   };
   return (
     <>
-      <button type="button" onClick={() => void copy()}>
+      <button type="button" aria-label={name} onClick={() => void copy()}>
         {label}
       </button>
       <span class="copy-state" aria-live="polite">

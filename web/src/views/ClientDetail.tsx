@@ -95,6 +95,9 @@ export function ClientDetail({ id, tab }: { id: string; tab: string }) {
         <a class="button" href={href(`/clients/${enc(id)}/live`)}>
           Live events
         </a>
+        <a class="button" href={href(`/clients/${enc(id)}/links`)}>
+          Links
+        </a>
       </div>
       <nav class="tabs" aria-label="Client sections">
         {TABS.map((t) => (
