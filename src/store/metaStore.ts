@@ -1,11 +1,12 @@
 /**
- * The MetaStore holds tenants: agencies, clients and their keys, tags, snippets, hostnames and saved funnels. Two
+ * The MetaStore holds tenants: agencies, clients and their keys, tags, snippets, hostnames, saved funnels and short links. Two
  * engines implement it (SQLite embedded, PostgreSQL for several API nodes); both pass the same test
  * suite. A store
  * knows nothing of HTTP or validation: it persists what a service decided, and reports unique
  * violations as `UniqueViolation` so the service can say which field collided.
  */
 
+import type { LinkChanges, LinkFilter, LinkRow } from '../links/linkRow.js';
 import type { SdkSettings, TriggerRules } from '../loader/remoteConfig.js';
 import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings } from '../uptime/monitorRow.js';
 
@@ -172,7 +173,7 @@ export type FunnelChanges = Partial<Pick<FunnelRow, 'name' | 'steps' | 'window_s
 export type FunnelInsertion = 'inserted' | 'no_client' | 'limit_reached';
 
 /** Which unique rule a write broke. */
-export type UniqueField = 'id' | 'domain' | 'global_name' | 'name' | 'key' | 'hostname';
+export type UniqueField = 'id' | 'domain' | 'global_name' | 'name' | 'key' | 'hostname' | 'slug';
 
 export class UniqueViolation extends Error {
   constructor(readonly field: UniqueField) {
@@ -269,6 +270,20 @@ export interface MetaStore {
   /** Null when the client has no such funnel; UniqueViolation('name') when `nameKey` is taken. */
   updateFunnel(clientId: string, funnelId: string, changes: FunnelChanges, nameKey: string | undefined, updatedAt: number): Promise<FunnelRow | null>;
   deleteFunnel(clientId: string, funnelId: string): Promise<boolean>;
+
+  /**
+   * Inserts the link unless its client (when it has one) does not exist: 'no_client', nothing
+   * stored. UniqueViolation('slug') when another link has its slug_key.
+   */
+  insertLink(row: LinkRow): Promise<'inserted' | 'no_client'>;
+  getLink(id: string): Promise<LinkRow | null>;
+  /** The link whose slug_key (the lowercased slug) is this one: the redirect's lookup. */
+  findLinkBySlug(slugKey: string): Promise<LinkRow | null>;
+  /** Newest first (created_at, then id, descending). */
+  listLinks(filter: LinkFilter, page: Page): Promise<PageOf<LinkRow>>;
+  /** Null when there is no such link; UniqueViolation('slug') when the new slug_key is taken. */
+  updateLink(id: string, changes: LinkChanges, updatedAt: number): Promise<LinkRow | null>;
+  deleteLink(id: string): Promise<boolean>;
   /**
    * Starts monitoring the link, or changes the settings of its running monitor. A monitor that
    * was not active starts afresh (status unknown, no failures counted) with its first check due

@@ -168,6 +168,33 @@ export const POSTGRES_MIGRATIONS: { version: number; name: string; sql: string }
     `,
   },
   {
+    version: 5,
+    name: 'short links',
+    sql: `
+      -- slug_key (the slug lowercased) is unique across all links: two creates of one slug race
+      -- onto this index, and one of them loses. A link of no client has client_id NULL.
+      CREATE TABLE links (
+        id TEXT COLLATE "C" NOT NULL,
+        client_id TEXT COLLATE "C",
+        slug TEXT COLLATE "C" NOT NULL,
+        slug_key TEXT COLLATE "C" NOT NULL,
+        destination_url TEXT COLLATE "C" NOT NULL,
+        title TEXT COLLATE "C",
+        tags JSON NOT NULL,
+        metadata JSON NOT NULL,
+        password_hash TEXT COLLATE "C",
+        expires_at BIGINT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        CONSTRAINT links_pkey PRIMARY KEY (id),
+        CONSTRAINT links_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients (id) ON DELETE CASCADE,
+        CONSTRAINT links_slug_key_key UNIQUE (slug_key)
+      );
+      CREATE INDEX links_newest_first ON links (created_at DESC, id DESC);
+      CREATE INDEX links_by_client ON links (client_id, created_at DESC, id DESC);
+    `,
+  },
+  {
     version: 7,
     name: 'uptime monitors of links and their check history',
     sql: `

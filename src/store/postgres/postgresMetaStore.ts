@@ -39,6 +39,8 @@ import {
   setClause,
   type SqlPiece,
 } from '../sql.js';
+import type { LinkChanges, LinkFilter, LinkRow } from '../../links/linkRow.js';
+import { LINK_COLUMNS, linkWhere } from '../linkSql.js';
 import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings, MonitorStatus } from '../../uptime/monitorRow.js';
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_MIGRATIONS_TABLE } from './migrations.js';
 
@@ -59,6 +61,8 @@ const UNIQUE_CONSTRAINTS: Record<string, UniqueField> = {
   client_hostnames_pkey: 'hostname',
   client_funnels_name_key: 'name',
   client_funnels_pkey: 'id',
+  links_slug_key_key: 'slug',
+  links_pkey: 'id',
 };
 
 function uniqueViolationOf(error: unknown): UniqueViolation | null {
@@ -151,6 +155,23 @@ function toFunnelRow(row: Row): FunnelRow {
     name: String(row.name),
     steps: row.steps as FunnelRow['steps'],
     window_seconds: toNumber(row.window_seconds),
+    created_at: toNumber(row.created_at),
+    updated_at: toNumber(row.updated_at),
+  };
+}
+
+function toLinkRow(row: Row): LinkRow {
+  return {
+    id: String(row.id),
+    client_id: row.client_id === null ? null : String(row.client_id),
+    slug: String(row.slug),
+    slug_key: String(row.slug_key),
+    destination_url: String(row.destination_url),
+    title: row.title === null ? null : String(row.title),
+    tags: row.tags as string[],
+    metadata: row.metadata as Record<string, unknown>,
+    password_hash: row.password_hash === null ? null : String(row.password_hash),
+    expires_at: toNumberOrNull(row.expires_at),
     created_at: toNumber(row.created_at),
     updated_at: toNumber(row.updated_at),
   };
@@ -662,6 +683,49 @@ export class PostgresMetaStore implements MetaStore {
   async deleteFunnel(clientId: string, funnelId: string): Promise<boolean> {
     return ((await this.query('DELETE FROM client_funnels WHERE client_id = $1 AND id = $2', [clientId, funnelId])).rowCount ?? 0) > 0;
   }
+
+  async insertLink(row: LinkRow): Promise<'inserted' | 'no_client'> {
+    const insert = insertClause(row, LINK_COLUMNS, dollar);
+    try {
+      return await this.transaction(async (db): Promise<'inserted' | 'no_client'> => {
+        if (row.client_id !== null) {
+          // FOR SHARE: the client cannot be hard-deleted between this check and the insert.
+          const client = await this.query('SELECT 1 FROM clients WHERE id = $1 FOR SHARE', [row.client_id], db);
+          if (client.rowCount === 0) return 'no_client';
+        }
+        await this.query(`INSERT INTO links ${insert.sql}`, insert.params.map(storable), db);
+        return 'inserted';
+      });
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async getLink(id: string): Promise<LinkRow | null> {
+    const row = (await this.query('SELECT * FROM links WHERE id = $1', [id])).rows[0];
+    return row ? toLinkRow(row) : null;
+  }
+
+  async findLinkBySlug(slugKey: string): Promise<LinkRow | null> {
+    const row = (await this.query('SELECT * FROM links WHERE slug_key = $1', [slugKey])).rows[0];
+    return row ? toLinkRow(row) : null;
+  }
+
+  async listLinks(filter: LinkFilter, page: Page): Promise<PageOf<LinkRow>> {
+    const where = linkWhere(filter, dollar, 'ILIKE', (p) => `EXISTS (SELECT 1 FROM json_array_elements_text(l.tags) AS t (value) WHERE t.value = ${p})`);
+    const after = afterClause(page, 'l', dollar, where.params.length);
+    const { total, rows } = await this.countAndPage('links l', 'l', 'SELECT l.* FROM links l', where, after, page);
+    return { rows: rows.map(toLinkRow), total };
+  }
+
+  async updateLink(id: string, changes: LinkChanges, updatedAt: number): Promise<LinkRow | null> {
+    return (await this.update('links', LINK_COLUMNS, id, { ...changes, updated_at: updatedAt })) ? this.getLink(id) : null;
+  }
+
+  async deleteLink(id: string): Promise<boolean> {
+    return ((await this.query('DELETE FROM links WHERE id = $1', [id])).rowCount ?? 0) > 0;
+  }
+
   async startMonitor(linkId: string, settings: MonitorSettings, now: number): Promise<MonitorRow | null> {
     // INSERT … SELECT FROM links: no row (and no foreign-key error) when the link does not exist.
     // SET reads the old row throughout, so the CASEs see whether the monitor was running.

@@ -136,6 +136,30 @@ export const SQLITE_MIGRATIONS: { version: number; name: string; sql: string }[]
     `,
   },
   {
+    version: 5,
+    name: 'short links',
+    sql: `
+      -- slug_key (the slug lowercased) is unique across all links: two creates of one slug race
+      -- onto this index, and one of them loses. A link of no client has client_id NULL.
+      CREATE TABLE links (
+        id TEXT PRIMARY KEY,
+        client_id TEXT REFERENCES clients (id) ON DELETE CASCADE,
+        slug TEXT NOT NULL,
+        slug_key TEXT NOT NULL UNIQUE,
+        destination_url TEXT NOT NULL,
+        title TEXT,
+        tags TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        password_hash TEXT,
+        expires_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX links_newest_first ON links (created_at DESC, id DESC);
+      CREATE INDEX links_by_client ON links (client_id, created_at DESC, id DESC);
+    `,
+  },
+  {
     version: 7,
     name: 'uptime monitors of links and their check history',
     sql: `

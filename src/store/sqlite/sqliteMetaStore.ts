@@ -41,6 +41,8 @@ import {
   setClause,
   type SqlPiece,
 } from '../sql.js';
+import type { LinkChanges, LinkFilter, LinkRow } from '../../links/linkRow.js';
+import { LINK_COLUMNS, linkWhere } from '../linkSql.js';
 import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings, MonitorStatus } from '../../uptime/monitorRow.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
@@ -56,6 +58,8 @@ const UNIQUE_COLUMNS: Record<string, UniqueField> = {
   'client_hostnames.hostname': 'hostname',
   'client_funnels.client_id, client_funnels.name_key': 'name',
   'client_funnels.id': 'id',
+  'links.slug_key': 'slug',
+  'links.id': 'id',
 };
 
 /**
@@ -114,6 +118,23 @@ function toFunnelRow(row: Row): FunnelRow {
     name: String(row.name),
     steps: JSON.parse(String(row.steps)) as FunnelRow['steps'],
     window_seconds: Number(row.window_seconds),
+    created_at: Number(row.created_at),
+    updated_at: Number(row.updated_at),
+  };
+}
+
+function toLinkRow(row: Row): LinkRow {
+  return {
+    id: String(row.id),
+    client_id: row.client_id === null ? null : String(row.client_id),
+    slug: String(row.slug),
+    slug_key: String(row.slug_key),
+    destination_url: String(row.destination_url),
+    title: row.title === null ? null : String(row.title),
+    tags: JSON.parse(String(row.tags)) as string[],
+    metadata: JSON.parse(String(row.metadata)) as Record<string, unknown>,
+    password_hash: row.password_hash === null ? null : String(row.password_hash),
+    expires_at: row.expires_at === null ? null : Number(row.expires_at),
     created_at: Number(row.created_at),
     updated_at: Number(row.updated_at),
   };
@@ -550,6 +571,45 @@ export class SqliteMetaStore implements MetaStore {
   async deleteFunnel(clientId: string, funnelId: string): Promise<boolean> {
     return this.prepare('DELETE FROM client_funnels WHERE client_id = ? AND id = ?').run(clientId, funnelId).changes > 0;
   }
+
+  async insertLink(row: LinkRow): Promise<'inserted' | 'no_client'> {
+    const insert = insertClause(row, LINK_COLUMNS, named);
+    try {
+      return this.db.transaction((): 'inserted' | 'no_client' => {
+        if (row.client_id !== null && !this.prepare('SELECT 1 FROM clients WHERE id = ?').get(row.client_id)) return 'no_client';
+        this.prepare(`INSERT INTO links ${insert.sql}`).run(bindings(insert.params));
+        return 'inserted';
+      }).immediate();
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async getLink(id: string): Promise<LinkRow | null> {
+    const row = this.prepare('SELECT * FROM links WHERE id = ?').get(id) as Row | undefined;
+    return row ? toLinkRow(row) : null;
+  }
+
+  async findLinkBySlug(slugKey: string): Promise<LinkRow | null> {
+    const row = this.prepare('SELECT * FROM links WHERE slug_key = ?').get(slugKey) as Row | undefined;
+    return row ? toLinkRow(row) : null;
+  }
+
+  async listLinks(filter: LinkFilter, page: Page): Promise<PageOf<LinkRow>> {
+    const where = linkWhere(filter, named, 'LIKE', (p) => `EXISTS (SELECT 1 FROM json_each(l.tags) WHERE json_each.value = ${p})`);
+    const after = afterClause(page, 'l', named, where.params.length);
+    const { total, rows } = this.countAndPage('links l', 'l', 'SELECT l.* FROM links l', where, after, page);
+    return { rows: rows.map(toLinkRow), total };
+  }
+
+  async updateLink(id: string, changes: LinkChanges, updatedAt: number): Promise<LinkRow | null> {
+    return this.update('links', LINK_COLUMNS, id, { ...changes, updated_at: updatedAt }) ? this.getLink(id) : null;
+  }
+
+  async deleteLink(id: string): Promise<boolean> {
+    return this.prepare('DELETE FROM links WHERE id = ?').run(id).changes > 0;
+  }
+
   async startMonitor(linkId: string, settings: MonitorSettings, now: number): Promise<MonitorRow | null> {
     return this.db.transaction((): MonitorRow | null => {
       if (!this.prepare('SELECT 1 FROM links WHERE id = ?').get(linkId)) return null;
