@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ClickHouseUrlError, isClickHouseIdentifier, parseClickHouseUrl } from './engines/clickhouse/url.js';
 import { mmdbFileProblem } from './ingest/geo/openGeoLookup.js';
+import { allowEntryProblem, splitAllowList } from './outbound/allowList.js';
 
 /**
  * Fastify's `trustProxy`: which peers are believed about the client's address (X-Forwarded-For).
@@ -47,6 +48,11 @@ export interface Config {
    * the shipped DB-IP Lite country database (country only).
    */
   geoipDb?: string;
+  /**
+   * Addresses, CIDR ranges and host names that webhook deliveries and uptime checks may reach
+   * although they are not public (loopback, private networks); empty: public addresses only.
+   */
+  outboundAllow?: string[];
 }
 
 /** A configuration mistake the operator must fix; printed as one line, never as a stack trace. */
@@ -76,6 +82,7 @@ export const SETTINGS = {
   clickhouseUrl: { flag: 'clickhouse-url', env: 'MYTHIC_CLICKHOUSE_URL', default: undefined },
   clickhouseCluster: { flag: 'clickhouse-cluster', env: 'MYTHIC_CLICKHOUSE_CLUSTER', default: undefined },
   geoipDb: { flag: 'geoip-db', env: 'MYTHIC_GEOIP_DB', default: undefined },
+  outboundAllow: { flag: 'outbound-allow', env: 'MYTHIC_OUTBOUND_ALLOW', default: undefined },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -239,6 +246,18 @@ function parseGeoipDb(raw: string, source: string): string {
   return raw;
 }
 
+/** Comma-separated addresses, CIDR ranges and host names; each checked, so a typo stops the start. */
+function parseOutboundAllow(raw: string, source: string): string[] {
+  const entries = splitAllowList(raw);
+  for (const entry of entries) {
+    const problem = allowEntryProblem(entry);
+    if (problem !== null) {
+      throw new ConfigError(`${source} must be a comma-separated list of IP addresses, CIDR ranges and host names (such as 10.0.0.0/8,hooks.internal): ${problem}`);
+    }
+  }
+  return entries;
+}
+
 /** The longest a node may go on using MetaStore rows it read: five minutes. */
 const MAX_META_CACHE_TTL_SECONDS = 300;
 
@@ -294,6 +313,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const metaCacheTtl = read('metaCacheTtl');
   const clickhouseCluster = read('clickhouseCluster');
   const geoipDb = read('geoipDb');
+  const outboundAllow = read('outboundAllow');
 
   if (!host.value?.trim()) throw new ConfigError(`${host.source} must not be empty`);
   if (!dataDir.value?.trim()) throw new ConfigError(`${dataDir.source} must not be empty`);
@@ -326,5 +346,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       ? {}
       : { clickhouseCluster: parseClickhouseCluster(clickhouseCluster.value, clickhouseCluster.source, clickhouseUrl) }),
     ...(geoipDb.value === undefined ? {} : { geoipDb: parseGeoipDb(geoipDb.value, geoipDb.source) }),
+    ...(outboundAllow.value === undefined ? {} : { outboundAllow: parseOutboundAllow(outboundAllow.value, outboundAllow.source) }),
   };
 }

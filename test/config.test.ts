@@ -24,6 +24,12 @@ function assertRejected(argv: string[], env: NodeJS.ProcessEnv, setting: string,
 }
 
 describe('loadConfig', () => {
+  it('reads the outbound allow list and refuses an entry that is no address, range or host name', () => {
+    assert.deepEqual(loadConfig([], { MYTHIC_OUTBOUND_ALLOW: ' 127.0.0.1/32, ::1/128 ,hooks.internal' }).outboundAllow, ['127.0.0.1/32', '::1/128', 'hooks.internal']);
+    assert.deepEqual(loadConfig(['--outbound-allow', '10.0.0.0/8'], {}).outboundAllow, ['10.0.0.0/8']);
+    assertRejected([], { MYTHIC_OUTBOUND_ALLOW: '10.0.0.0/40' }, 'MYTHIC_OUTBOUND_ALLOW', '10.0.0.0/40');
+  });
+
   it('applies the defaults when nothing is set', () => {
     const expected: Config = {
       port: 8080,

@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
 import { Reader, type Response } from 'maxmind';
-import { ipv4OfGroups, ipv6Groups, unmapped } from '../ip.js';
+import { unmapped } from '../ip.js';
 import { LruCache } from '../lruCache.js';
 import { locationOfRecord, NO_LOCATION, type Location } from './location.js';
-import { isNonPublicAddress } from './nonPublic.js';
+import { isNonPublicAddress, tunnelledIpv4 } from './nonPublic.js';
 
 /** What every enrichment step needs of a location database: an answer for one address, at once. */
 export interface Locator {
@@ -80,21 +80,4 @@ export class GeoLookup implements Locator {
     if (family === 6 && this.reader.metadata.ipVersion === 4) return NO_LOCATION;
     return locationOfRecord(this.reader.get(address));
   }
-}
-
-/**
- * The IPv4 address a 6to4 (`2002::/16`, RFC 3056: bits 16–47) or Teredo (`2001::/32`, RFC 4380:
- * the client's public address, inverted, in the last 32 bits) address carries; null for others.
- * Databases hold a single record for each whole tunnel prefix (the shipped one says US for both),
- * so the prefix itself says nothing of the visitor, while the IPv4 address inside is where the
- * traffic really comes from: a 6to4 router's own address, and for Teredo the client's NAT as the
- * Teredo server saw it, which the protocol needs to be right for the tunnel to work at all.
- */
-function tunnelledIpv4(ipv6: string): string | null {
-  // Both prefixes start `2001:` or `2002:` in every spelling: the cheap test spares the parse for all other addresses.
-  if (!/^200[12]:/.test(ipv6)) return null;
-  const groups = ipv6Groups(ipv6);
-  if (groups[0] === 0x2002) return ipv4OfGroups(groups[1] as number, groups[2] as number);
-  if (groups[0] === 0x2001 && groups[1] === 0) return ipv4OfGroups((groups[6] as number) ^ 0xffff, (groups[7] as number) ^ 0xffff);
-  return null;
 }
