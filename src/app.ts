@@ -51,6 +51,12 @@ import { loadWebAssets } from './web/assets.js';
 import { webRoutes } from './web/routes.js';
 import { whoamiRoutes } from './web/whoamiRoutes.js';
 import { WhoamiService } from './web/whoamiService.js';
+import { createOutbound } from './outbound/nodeOutbound.js';
+import type { Outbound } from './outbound/outbound.js';
+import { uptimeRoutes } from './uptime/routes.js';
+import { UptimeScheduler, type UptimeSchedulerOptions } from './uptime/scheduler.js';
+import { UptimeService } from './uptime/service.js';
+import type { WebhookEvents } from './webhooks/webhookEvents.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -87,6 +93,14 @@ export interface AppOptions {
   timeouts?: HttpTimeouts;
   /** The location database visitors are looked up in (MYTHIC_GEOIP_DB); default: the shipped country database. */
   geo?: Locator;
+  /** Entries of MYTHIC_OUTBOUND_ALLOW: what requests to user-given URLs may reach though not public. */
+  outboundAllow?: string[];
+  /** The one function for requests to user-given URLs; default: the node one with `outboundAllow`. */
+  outbound?: Outbound;
+  /** Who hears uptime.down / uptime.up (the webhooks module). */
+  webhookEvents?: Pick<WebhookEvents, 'publish'>;
+  /** Timings of the uptime scheduler (tests shorten them); false: this process runs no checks. */
+  uptime?: Partial<UptimeSchedulerOptions> | false;
 }
 
 /** Builds the HTTP application around already-opened stores. It does not listen. */
@@ -136,6 +150,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const events = new EventsService(options.store, options.events, keys, () => writer.settled());
   const agencies = new AgenciesService(options.store, clock, clients);
   const queries = new QueryService(options.store, options.events, keys, clock);
+  const outbound = options.outbound ?? createOutbound({ allow: options.outboundAllow ?? [] });
+  if (options.uptime !== false) {
+    const uptimeScheduler = new UptimeScheduler(
+      {
+        store: options.store,
+        outbound,
+        // INTEGRATOR: the webhooks service goes here; until then the transitions are stored, not announced.
+        webhooks: options.webhookEvents ?? { publish: async () => {} },
+        clock,
+        log: (message, error) => app.log.error({ err: error }, message),
+      },
+      options.uptime,
+    );
+    // Checks start once the app is ready and stop before the stores close (closing waits for running checks, bounded).
+    app.addHook('onReady', async () => uptimeScheduler.start());
+    app.addHook('onClose', () => uptimeScheduler.close());
+  }
 
   await app.register(healthRoutes, { store: options.store });
   await app.register(ingestRoutes, {
@@ -168,6 +199,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(snippetRoutes, { snippets: new SnippetsService(options.store, clock) });
       await api.register(hostnameRoutes, { hostnames: new HostnamesService(options.store, clock) });
       await api.register(funnelRoutes, { funnels: new FunnelsService(options.store, keys, clock) });
+      await api.register(uptimeRoutes, { uptime: new UptimeService(options.store, keys, clock) });
       await api.register(loaderAdminRoutes, { loader: new LoaderAdminService(options.store), publicUrl: options.publicUrl });
       await api.register(agencyRoutes, { agencies });
       await api.register(eventRoutes, { events });

@@ -18,6 +18,11 @@ export const uptimeRoutes: FastifyPluginAsyncTypebox<{ uptime: UptimeService }> 
     '/links/:id/uptime/start',
     {
       config,
+      // Every setting has a default, so a start with no body at all (curl -X POST) is a start with the defaults.
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
+      },
       schema: {
         tags,
         summary: 'Start monitoring the link’s destination, or change the running monitor’s interval and timeout',
@@ -27,7 +32,7 @@ export const uptimeRoutes: FastifyPluginAsyncTypebox<{ uptime: UptimeService }> 
         response: { 200: DataEnvelope(UptimeStatus), ...errors },
       },
     },
-    async (request) => ok(await uptime.start(callerOf(request), request.params.id, request.body ?? {})),
+    async (request) => ok(await uptime.start(callerOf(request), request.params.id, request.body)),
   );
 
   app.post(

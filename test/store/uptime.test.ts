@@ -1,50 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import type { LinkRow } from '../../src/links/linkRow.js';
-import type { ClientFields, MetaStore } from '../../src/store/metaStore.js';
+import type { MetaStore } from '../../src/store/metaStore.js';
 import type { CheckRecord } from '../../src/uptime/monitorRow.js';
 import { describeEachStore, type OpenedStore } from '../helpers/stores.js';
-
-export function clientFields(id: string): ClientFields {
-  return {
-    id,
-    name: id,
-    status: true,
-    domain: null,
-    email: null,
-    phone: null,
-    website: null,
-    timezone: 'UTC',
-    global_name: null,
-    company_id: null,
-    agency_id: null,
-    api_metadata: {},
-    ghl_location_id: null,
-    proxy_key_hash: null,
-    proxy_key_last4: null,
-    ip_storage: 'truncated',
-    sdk_settings: {},
-    created_at: 1,
-    updated_at: 1,
-  };
-}
-
-export function linkRow(id: string, clientId: string | null, destination = `https://example.com/${id}`): LinkRow {
-  return {
-    id,
-    client_id: clientId,
-    slug: id,
-    slug_key: id.toLowerCase(),
-    destination_url: destination,
-    title: null,
-    tags: [],
-    metadata: {},
-    password_hash: null,
-    expires_at: null,
-    created_at: 1,
-    updated_at: 1,
-  };
-}
+import { clientFields, linkRow } from '../helpers/uptime.js';
 
 const T0 = 1_800_000_000_000;
 const SETTINGS = { interval_seconds: 60, timeout_seconds: 5 };
