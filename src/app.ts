@@ -36,6 +36,9 @@ import { LoaderAdminService } from './loader/adminService.js';
 import { RemoteConfigService } from './loader/remoteConfigService.js';
 import { loaderRoutes } from './loader/routes.js';
 import { loadSdkAssets } from './loader/sdkAssets.js';
+import { linkRoutes } from './links/routes.js';
+import { LinksService, noClickCounts, type LinkClickCounts } from './links/service.js';
+import type { WebhookEvents } from './webhooks/webhookEvents.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { MetaChanges } from './shared/metaChanges.js';
 import { snippetRoutes } from './snippets/routes.js';
@@ -56,7 +59,6 @@ import type { Outbound } from './outbound/outbound.js';
 import { uptimeRoutes } from './uptime/routes.js';
 import { UptimeScheduler, type UptimeSchedulerOptions } from './uptime/scheduler.js';
 import { UptimeService } from './uptime/service.js';
-import type { WebhookEvents } from './webhooks/webhookEvents.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -93,15 +95,22 @@ export interface AppOptions {
   timeouts?: HttpTimeouts;
   /** The location database visitors are looked up in (MYTHIC_GEOIP_DB); default: the shipped country database. */
   geo?: Locator;
+  /** MYTHIC_LINKS_HOST: the dedicated short-link host (or origin); unset, short URLs are <public origin>/l/<slug>. */
+  linksHost?: string | undefined;
+  /** Live click counts of links, from the event engine; until wired, links answer 0 clicks. */
+  linkClickCounts?: LinkClickCounts;
+  /** Where links and uptime announce events for webhooks; until wired, nothing is announced. */
+  webhooks?: WebhookEvents;
   /** Entries of MYTHIC_OUTBOUND_ALLOW: what requests to user-given URLs may reach though not public. */
   outboundAllow?: string[];
   /** The one function for requests to user-given URLs; default: the node one with `outboundAllow`. */
   outbound?: Outbound;
-  /** Who hears uptime.down / uptime.up (the webhooks module). */
-  webhookEvents?: Pick<WebhookEvents, 'publish'>;
   /** Timings of the uptime scheduler (tests shorten them); false: this process runs no checks. */
   uptime?: Partial<UptimeSchedulerOptions> | false;
 }
+
+/** Announces nothing: the stand-in until the webhooks module is wired. */
+const silentWebhooks: WebhookEvents = { publish: async () => undefined, clicked: () => undefined };
 
 /** Builds the HTTP application around already-opened stores. It does not listen. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -150,14 +159,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const events = new EventsService(options.store, options.events, keys, () => writer.settled());
   const agencies = new AgenciesService(options.store, clock, clients);
   const queries = new QueryService(options.store, options.events, keys, clock);
+  const links = new LinksService({
+    store: options.store,
+    keys,
+    clock,
+    clickCounts: options.linkClickCounts ?? noClickCounts,
+    webhooks: options.webhooks ?? silentWebhooks,
+    reportError: (message, error) => app.log.error({ err: error }, message),
+  });
   const outbound = options.outbound ?? createOutbound({ allow: options.outboundAllow ?? [] });
   if (options.uptime !== false) {
     const uptimeScheduler = new UptimeScheduler(
       {
         store: options.store,
         outbound,
-        // INTEGRATOR: the webhooks service goes here; until then the transitions are stored, not announced.
-        webhooks: options.webhookEvents ?? { publish: async () => {} },
+        webhooks: options.webhooks ?? silentWebhooks,
         clock,
         log: (message, error) => app.log.error({ err: error }, message),
       },
@@ -199,6 +215,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(snippetRoutes, { snippets: new SnippetsService(options.store, clock) });
       await api.register(hostnameRoutes, { hostnames: new HostnamesService(options.store, clock) });
       await api.register(funnelRoutes, { funnels: new FunnelsService(options.store, keys, clock) });
+      await api.register(linkRoutes, { links, publicUrl: options.publicUrl, linksHost: options.linksHost });
       await api.register(uptimeRoutes, { uptime: new UptimeService(options.store, keys, clock) });
       await api.register(loaderAdminRoutes, { loader: new LoaderAdminService(options.store), publicUrl: options.publicUrl });
       await api.register(agencyRoutes, { agencies });

@@ -12,6 +12,7 @@ import {
   type KeyKind,
   type MetaStore,
 } from '../store/metaStore.js';
+import { LINKS_PSEUDO_CLIENT } from '../links/linkRow.js';
 import { normalizeHostname } from '../validation/hostname.js';
 import { normalizeTimezone } from '../validation/timezone.js';
 import { presentClient, presentKey } from './present.js';
@@ -87,6 +88,21 @@ function conflictFrom(error: UniqueViolation, values: { id?: string; domain?: st
   }
 }
 
+/**
+ * The links-only client (clicks of links without a client) is made and kept by the links service:
+ * callers may read it, but neither create, change, delete it nor issue it keys (a key would let
+ * anyone write events into it).
+ */
+function refusePseudoClient(id: string): void {
+  if (id !== LINKS_PSEUDO_CLIENT) return;
+  throw new ApiError(
+    400,
+    'validation_error',
+    `The client id '${LINKS_PSEUDO_CLIENT}' is reserved: it holds the clicks of links without a client and is managed by the links API`,
+    [{ field: 'id', message: `'${LINKS_PSEUDO_CLIENT}' is reserved for links without a client` }],
+  );
+}
+
 export class ClientsService {
   constructor(
     private readonly store: MetaStore,
@@ -99,6 +115,7 @@ export class ClientsService {
   ) {}
 
   async create(input: CreateClientInput): Promise<ClientView> {
+    refusePseudoClient(input.id);
     const now = this.clock();
     const changes = changesFrom(input);
     await this.refuseDomainHeldAsHostname(changes.domain);
@@ -151,6 +168,7 @@ export class ClientsService {
   }
 
   async update(id: string, input: UpdateClientInput): Promise<ClientView> {
+    refusePseudoClient(id);
     const changes = changesFrom(input);
     if (Object.keys(changes).length === 0) {
       throw new ApiError(400, 'no_fields', `Send at least one field to change: ${SETTABLE_FIELDS.join(', ')}`);
@@ -168,6 +186,7 @@ export class ClientsService {
 
   /** Soft delete deactivates (keys stop working for ingestion, values stay reserved); hard removes. */
   async remove(id: string, hard: boolean): Promise<void> {
+    refusePseudoClient(id);
     if (!hard) {
       if ((await this.store.updateClient(id, { status: false }, this.clock())) === null) throw notFound('Client', id);
       return;
@@ -183,6 +202,7 @@ export class ClientsService {
   }
 
   async rotateKeys(id: string, input: RotateKeysInput): Promise<RotatedKeysView> {
+    refusePseudoClient(id);
     const now = this.clock();
     const choice = input.key ?? 'both';
     const graceSeconds = input.grace_seconds ?? DEFAULT_GRACE_SECONDS;

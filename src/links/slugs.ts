@@ -1,0 +1,38 @@
+/**
+ * Slugs: the path of a short URL. Generated ones are 7 characters from an alphabet without the
+ * look-alikes 0/o, 1/l/i (31^7 ≈ 27.5 billion, so a collision is rare and a retry settles it), so
+ * a slug read off a poster or a QR code caption is typed right. Custom ones are checked here and
+ * in the schema; reserved words are refused because they are (or may become) paths of this server
+ * on the main address and on the links host.
+ */
+import { randomInt } from 'node:crypto';
+
+export const SLUG_ALPHABET = '23456789abcdefghjkmnpqrstuvwxyz';
+export const GENERATED_SLUG_LENGTH = 7;
+export const SLUG_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
+
+/** Compared with the slug lowercased. Some cannot pass SLUG_PATTERN; they are listed as a record of intent. */
+export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
+  'api', 'l', 's', 'e', 'sdk', 'mcp', 'admin', 'assets', 'app', 'dashboard', 'health', 'login', 'logout', 'static',
+  'favicon.ico', 'robots.txt', 'well-known', '.well-known', 'ingest', 'batch', 'openapi.json', 'index.html',
+]);
+
+/** The stored key of a slug: `Summer-Sale` and `summer-sale` are one slug. */
+export const slugKeyOf = (slug: string): string => slug.toLowerCase();
+
+export const isReservedSlug = (slug: string): boolean => RESERVED_SLUGS.has(slugKeyOf(slug));
+
+export function generateSlug(): string {
+  let slug = '';
+  for (let i = 0; i < GENERATED_SLUG_LENGTH; i++) slug += SLUG_ALPHABET[randomInt(SLUG_ALPHABET.length)];
+  return slug;
+}
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** `lnk_` and 12 base62 characters (71 bits) from the system's random source. */
+export function generateLinkId(): string {
+  let id = 'lnk_';
+  for (let i = 0; i < 12; i++) id += BASE62[randomInt(BASE62.length)];
+  return id;
+}
