@@ -121,9 +121,10 @@ export class UptimeScheduler {
   async tick(): Promise<Promise<void>[]> {
     const free = this.options.concurrency - this.running.size;
     if (this.closed || free <= 0) return [];
+    const now = this.deps.clock();
     let due: DueMonitor[];
     try {
-      due = await this.deps.store.claimDueMonitors(this.deps.clock(), this.owner, this.options.leaseMs, free);
+      due = await this.deps.store.claimDueMonitors(now, this.owner, this.options.leaseMs, free);
     } catch (error) {
       this.deps.log('uptime: claiming due monitors failed', error);
       return [];
@@ -132,7 +133,7 @@ export class UptimeScheduler {
     for (const monitor of due) {
       // Only if a lease outlived its check here: the old check still owns the monitor.
       if (this.running.has(monitor.link_id)) continue;
-      const check = this.run(monitor).finally(() => this.running.delete(monitor.link_id));
+      const check = this.run(monitor, now).finally(() => this.running.delete(monitor.link_id));
       this.running.set(monitor.link_id, check);
       started.push(check);
     }
@@ -161,9 +162,8 @@ export class UptimeScheduler {
     clearTimeout(timer);
   }
 
-  private async run(monitor: DueMonitor): Promise<void> {
+  private async run(monitor: DueMonitor, claimedAt: number): Promise<void> {
     try {
-      const claimedAt = this.deps.clock();
       const outcome = await this.guarded(checkDestination(this.deps.outbound, monitor.destination_url, monitor.timeout_seconds * 1000), monitor.timeout_seconds * 1000);
       const checkedAt = this.deps.clock();
       const state = nextState(monitor, outcome.ok, this.options.failuresBeforeDown);

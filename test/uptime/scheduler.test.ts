@@ -186,6 +186,25 @@ describe('uptime scheduler', () => {
     assert.equal(target.hits.get('/hang'), 3, 'one request per monitor, none piled up');
   });
 
+  it('closing stops claiming and waits for running checks to be stored, a hanging one no longer than the grace', async () => {
+    const clock = { now: T0 + 40_000_000 };
+    await store.insertLink(linkRow('lnk_closefast', null, `${target.origin}/count/close`));
+    await store.insertLink(linkRow('lnk_closehang', null, `${target.origin}/hang`));
+    for (const id of ['lnk_closefast', 'lnk_closehang']) await store.startMonitor(id, { interval_seconds: 60, timeout_seconds: 1 }, clock.now);
+    const checks = scheduler(store, clock, new RecordedEvents(), { closeGraceMs: 300 });
+    const running = await checks.tick();
+    assert.equal(running.length, 2);
+    const closing = Date.now();
+    await checks.close();
+    const waited = Date.now() - closing;
+    assert.ok(waited >= 250 && waited < 900, `closing waited for the grace only (${waited} ms)`);
+    assert.equal((await store.getMonitor('lnk_closefast'))?.last_status_code, 200, 'the quick check was stored before close returned');
+    clock.now += 600_000;
+    assert.deepEqual(await checks.tick(), [], 'a closed scheduler claims nothing');
+    await Promise.all(running);
+    for (const id of ['lnk_closefast', 'lnk_closehang']) await store.stopMonitor(id);
+  });
+
   it('follows up to 5 redirects; a redirect loop and a private address are failures with their reason, not crashes', async () => {
     const clock = { now: T0 + 30_000_000 };
     const cases = [

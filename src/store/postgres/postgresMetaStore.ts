@@ -766,8 +766,9 @@ export class PostgresMetaStore implements MetaStore {
   async claimDueMonitors(now: number, owner: string, leaseMs: number, limit: number): Promise<DueMonitor[]> {
     // SKIP LOCKED: a node claiming at the same moment passes over the rows this statement locked;
     // once this one commits, the re-checked condition (lease_until > now) keeps it off them.
+    // MATERIALIZED: the locking subquery runs once, so the join cannot re-scan it past its LIMIT.
     const result = await this.query(
-      `WITH due AS (
+      `WITH due AS MATERIALIZED (
          SELECT link_id FROM uptime_monitors
          WHERE active AND next_check_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
          ORDER BY next_check_at, link_id LIMIT $4
