@@ -109,11 +109,6 @@ export class UptimeScheduler {
     this.timer.unref();
   }
 
-  /** Checks running on this node now. */
-  get runningChecks(): number {
-    return this.running.size;
-  }
-
   /**
    * Claims what is due, as many as free check slots allow, and starts those checks. Resolves once
    * they are started, with one promise per check (settling when its result is stored).
