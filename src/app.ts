@@ -101,9 +101,9 @@ export interface AppOptions {
   linkClickCounts?: LinkClickCounts;
   /** Where links and uptime announce events for webhooks; until wired, nothing is announced. */
   webhooks?: WebhookEvents;
-  /** Entries of MYTHIC_OUTBOUND_ALLOW: what requests to user-given URLs may reach though not public. */
-  outboundAllow?: string[];
-  /** The one function for requests to user-given URLs; default: the node one with `outboundAllow`. */
+  /** Addresses, CIDR ranges and host names outbound requests may reach although not public (MYTHIC_OUTBOUND_ALLOW). */
+  outboundAllow?: readonly string[];
+  /** Replaces the outbound request function (its allow list then is its own). */
   outbound?: Outbound;
   /** Timings of the uptime scheduler (tests shorten them); false: this process runs no checks. */
   uptime?: Partial<UptimeSchedulerOptions> | false;
@@ -167,6 +167,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     webhooks: options.webhooks ?? silentWebhooks,
     reportError: (message, error) => app.log.error({ err: error }, message),
   });
+  // Every request to a user-given URL (webhook deliveries, uptime checks) goes through this one.
   const outbound = options.outbound ?? createOutbound({ allow: options.outboundAllow ?? [] });
   if (options.uptime !== false) {
     const uptimeScheduler = new UptimeScheduler(
