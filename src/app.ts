@@ -38,7 +38,6 @@ import { loaderRoutes } from './loader/routes.js';
 import { loadSdkAssets } from './loader/sdkAssets.js';
 import { linkRoutes } from './links/routes.js';
 import { LinksService, noClickCounts, type LinkClickCounts } from './links/service.js';
-import type { WebhookEvents } from './webhooks/webhookEvents.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { MetaChanges } from './shared/metaChanges.js';
 import { snippetRoutes } from './snippets/routes.js';
@@ -47,6 +46,12 @@ import type { MetaStore } from './store/metaStore.js';
 import { tagRoutes } from './tags/routes.js';
 import { TagsService } from './tags/service.js';
 import { VERSION } from './version.js';
+import { outboundAllowList } from './outbound/allowList.js';
+import { createOutbound } from './outbound/nodeOutbound.js';
+import type { Outbound } from './outbound/outbound.js';
+import { webhookRoutes } from './webhooks/routes.js';
+import type { WebhookEvents } from './webhooks/webhookEvents.js';
+import { createWebhooks, type WebhooksOptions } from './webhooks/webhooks.js';
 import { publicQueryRoutes, queryRoutes } from './query/routes.js';
 import { QueryService } from './query/service.js';
 import type { RateLimit } from './ingest/rateLimit.js';
@@ -54,8 +59,6 @@ import { loadWebAssets } from './web/assets.js';
 import { webRoutes } from './web/routes.js';
 import { whoamiRoutes } from './web/whoamiRoutes.js';
 import { WhoamiService } from './web/whoamiService.js';
-import { createOutbound } from './outbound/nodeOutbound.js';
-import type { Outbound } from './outbound/outbound.js';
 import { uptimeRoutes } from './uptime/routes.js';
 import { UptimeScheduler, type UptimeSchedulerOptions } from './uptime/scheduler.js';
 import { UptimeService } from './uptime/service.js';
@@ -64,6 +67,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Resolves once every event acknowledged so far is in the EventStore (reads then see it). */
     eventsSettled(): Promise<void>;
+    /** Where links and uptime publish what webhooks deliver (the WebhookEvents contract). */
+    webhookEvents: WebhookEvents;
   }
 }
 
@@ -99,18 +104,17 @@ export interface AppOptions {
   linksHost?: string | undefined;
   /** Live click counts of links, from the event engine; until wired, links answer 0 clicks. */
   linkClickCounts?: LinkClickCounts;
-  /** Where links and uptime announce events for webhooks; until wired, nothing is announced. */
-  webhooks?: WebhookEvents;
+  /** Replaces the webhooks module as what links and uptime announce events to (tests record them). */
+  webhookEvents?: WebhookEvents;
   /** Addresses, CIDR ranges and host names outbound requests may reach although not public (MYTHIC_OUTBOUND_ALLOW). */
   outboundAllow?: readonly string[];
   /** Replaces the outbound request function (its allow list then is its own). */
   outbound?: Outbound;
+  /** Timings of webhook deliveries (retry schedule, polling, batching); defaults in src/webhooks/. */
+  webhooks?: WebhooksOptions;
   /** Timings of the uptime scheduler (tests shorten them); false: this process runs no checks. */
   uptime?: Partial<UptimeSchedulerOptions> | false;
 }
-
-/** Announces nothing: the stand-in until the webhooks module is wired. */
-const silentWebhooks: WebhookEvents = { publish: async () => undefined, clicked: () => undefined };
 
 /** Builds the HTTP application around already-opened stores. It does not listen. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -159,31 +163,44 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const events = new EventsService(options.store, options.events, keys, () => writer.settled());
   const agencies = new AgenciesService(options.store, clock, clients);
   const queries = new QueryService(options.store, options.events, keys, clock);
+  // Every request to a user-given URL (webhook deliveries, uptime checks) goes through this one.
+  const outbound = options.outbound ?? createOutbound({ allow: options.outboundAllow ?? [] });
+  const webhooks = createWebhooks(
+    { store: options.store, outbound, allow: outboundAllowList(options.outboundAllow ?? []), adminKeyHash: options.adminKeyHash, clock, log: app.log },
+    options.webhooks,
+  );
+  const announce = options.webhookEvents ?? webhooks.events;
   const links = new LinksService({
     store: options.store,
     keys,
     clock,
     clickCounts: options.linkClickCounts ?? noClickCounts,
-    webhooks: options.webhooks ?? silentWebhooks,
+    webhooks: announce,
     reportError: (message, error) => app.log.error({ err: error }, message),
   });
-  // Every request to a user-given URL (webhook deliveries, uptime checks) goes through this one.
-  const outbound = options.outbound ?? createOutbound({ allow: options.outboundAllow ?? [] });
   if (options.uptime !== false) {
     const uptimeScheduler = new UptimeScheduler(
       {
         store: options.store,
         outbound,
-        webhooks: options.webhooks ?? silentWebhooks,
+        webhooks: announce,
         clock,
         log: (message, error) => app.log.error({ err: error }, message),
       },
       options.uptime,
     );
-    // Checks start once the app is ready and stop before the stores close (closing waits for running checks, bounded).
+    // Checks start once the app is ready and stop before the stores close (closing waits for
+    // running checks, bounded); registered before the deliveries' hook, so they stop first.
     app.addHook('onReady', async () => uptimeScheduler.start());
     app.addHook('onClose', () => uptimeScheduler.close());
   }
+  // Deliveries start once the app is ready (migrations applied, routes registered) and stop,
+  // the gathered clicks stored first, when it closes: before the MetaStore is closed by the caller.
+  app.addHook('onReady', async () => {
+    webhooks.start();
+  });
+  app.addHook('onClose', () => webhooks.stop());
+  app.decorate('webhookEvents', webhooks.events);
 
   await app.register(healthRoutes, { store: options.store });
   await app.register(ingestRoutes, {
@@ -223,6 +240,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(eventRoutes, { events });
       await api.register(queryRoutes, { queries });
       await api.register(whoamiRoutes, { whoami: new WhoamiService(options.store, keys) });
+      await api.register(webhookRoutes, { webhooks: webhooks.service });
       serveOpenApiDocument(api, app, '/openapi.json');
     },
     { prefix: API_PREFIX },

@@ -141,6 +141,7 @@ async function serve(config: Config): Promise<void> {
       journalDir: journalDirOf(config),
       trustProxy: config.trustProxy,
       publicUrl: config.publicUrl,
+      ...(config.outboundAllow === undefined ? {} : { outboundAllow: config.outboundAllow }),
       adminKeyHash: sha256Hex(admin.key),
       logLevel: config.logLevel === 'silent' ? false : config.logLevel,
       ingest: {

@@ -43,7 +43,7 @@ describeEachStore('links API', (kind) => {
   let n = 0;
 
   before(async () => {
-    api = await startApi(kind, { linkClickCounts: clickCounts, webhooks });
+    api = await startApi(kind, { linkClickCounts: clickCounts, webhookEvents: webhooks });
   });
   after(async () => {
     assert.ok(api.contract.checked > 0);

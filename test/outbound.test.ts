@@ -172,6 +172,9 @@ describe('outbound requests', () => {
     assert.ok(res.durationMs >= 0);
     const byName = createOutbound({ allow: ['localhost'] });
     assert.equal((await byName(GET(`http://LOCALHOST:${port}/named`))).status, 200);
+    // Every vetted address is tried: ::1 first (nobody listens there), then 127.0.0.1.
+    const dual = createOutbound({ allow: ['dual.test'], resolve: async () => ['::1', '127.0.0.1'] });
+    assert.equal((await dual(GET(`http://dual.test:${port}/dual`))).status, 200);
     if (open6 !== null) assert.equal((await allowed(GET(`${open6.origin}/`))).body, 'six');
   });
 
@@ -191,6 +194,8 @@ describe('outbound requests', () => {
     const started = Date.now();
     await assert.rejects(allowed(GET(`${open.origin}/slow`, { timeoutMs: 200 })), /within 200 ms/);
     assert.ok(Date.now() - started < 1000);
+    const stuck = createOutbound({ resolve: () => new Promise<string[]>(() => {}) });
+    await assert.rejects(stuck(GET('http://slow-dns.example/', { timeoutMs: 100 })), /within 100 ms/);
     const big = await allowed(GET(`${open.origin}/big`, { maxBodyBytes: 10 }));
     assert.equal(big.body, 'xxxxxxxxxx');
     const closed = await receiver((_req, res) => res.end());

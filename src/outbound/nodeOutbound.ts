@@ -25,8 +25,8 @@ export interface NodeOutboundOptions {
 interface Target {
   url: URL;
   hostname: string;
-  address: string;
-  family: 4 | 6;
+  /** Every address the host resolved to, each checked: the connection tries them (happy eyeballs). */
+  addresses: { address: string; family: 4 | 6 }[];
 }
 
 const defaultResolve = async (hostname: string): Promise<string[]> =>
@@ -68,8 +68,7 @@ async function vet(url: URL, allow: OutboundAllowList, resolve: (hostname: strin
       );
     }
   }
-  const address = addresses[0] as string;
-  return { url, hostname, address, family: isIP(address) === 6 ? 6 : 4 };
+  return { url, hostname, addresses: addresses.map((address) => ({ address, family: isIP(address) === 6 ? 6 : 4 })) };
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -108,8 +107,9 @@ function readBody(response: IncomingMessage, limit: number): Promise<string> {
 function send(target: Target, hop: Hop, signal: AbortSignal): Promise<IncomingMessage> {
   // Every connection goes to the vetted address, whatever DNS says by now.
   const pinned: LookupFunction = (_hostname, options, callback) => {
-    if (options.all === true) callback(null, [{ address: target.address, family: target.family }]);
-    else callback(null, target.address, target.family);
+    const first = target.addresses[0] as { address: string; family: 4 | 6 };
+    if (options.all === true) callback(null, target.addresses);
+    else callback(null, first.address, first.family);
   };
   const secure = target.url.protocol === 'https:';
   const headers: Record<string, string> = { 'user-agent': 'Mythic', ...hop.headers };
@@ -159,8 +159,8 @@ export function createOutbound(options: NodeOutboundOptions = {}): Outbound {
       let url = parseUrl(request.url);
       let hop: Hop = { method: request.method, headers: { ...request.headers }, body: request.body };
       for (let redirects = 0; ; redirects += 1) {
-        const target = await vet(url, allow, resolve);
-        if (timedOut) throw new Error('timed out');
+        // A resolver that never answers is cut by the same overall timeout.
+        const target = await untilAborted(vet(url, allow, resolve), controller.signal);
         const response = await send(target, hop, controller.signal);
         const location = response.headers.location;
         if (REDIRECTS.has(response.statusCode ?? 0) && typeof location === 'string' && request.maxRedirects > 0) {
@@ -194,6 +194,15 @@ export function createOutbound(options: NodeOutboundOptions = {}): Outbound {
       clearTimeout(timer);
     }
   };
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => reject(new Error('aborted'));
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 const dropHeaders = (headers: Record<string, string>, names: string[]): Record<string, string> =>

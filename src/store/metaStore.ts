@@ -8,6 +8,7 @@
 
 import type { LinkChanges, LinkFilter, LinkRow } from '../links/linkRow.js';
 import type { SdkSettings, TriggerRules } from '../loader/remoteConfig.js';
+import type { DeliveryOutcome, DeliveryRow, WebhookChanges, WebhookOutcome, WebhookRow } from '../webhooks/webhookRows.js';
 import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings } from '../uptime/monitorRow.js';
 
 export type KeyKind = 'publishable' | 'secret';
@@ -309,4 +310,34 @@ export interface MetaStore {
    * nothing written but a freed lease of `owner`) otherwise: a result that comes too late is dropped.
    */
   recordCheck(owner: string, record: CheckRecord, keep: number): Promise<boolean>;
+  /** 'no_client' (nothing inserted) when the webhook names a client that does not exist. */
+  insertWebhook(row: WebhookRow): Promise<'inserted' | 'no_client'>;
+  getWebhook(id: string): Promise<WebhookRow | null>;
+  listWebhooks(page: Page): Promise<PageOf<WebhookRow>>;
+  /** Every enabled webhook: publishing picks the subscribed ones. */
+  listEnabledWebhooks(): Promise<WebhookRow[]>;
+  updateWebhook(id: string, changes: WebhookChanges, updatedAt: number): Promise<WebhookRow | null>;
+  /** Also deletes its deliveries. */
+  deleteWebhook(id: string): Promise<boolean>;
+  /**
+   * Moves the webhook's failure counters by one attempt's outcome, atomically (several nodes
+   * deliver at once): delivered clears them; a failed attempt starts failing_since; a delivery
+   * failed for good also counts one more consecutive failure. The row after the change.
+   */
+  noteWebhookOutcome(id: string, outcome: WebhookOutcome, at: number): Promise<WebhookRow | null>;
+  /** In one transaction; rows of a webhook deleted meanwhile are dropped. */
+  insertDeliveries(rows: DeliveryRow[]): Promise<void>;
+  getDelivery(id: string): Promise<DeliveryRow | null>;
+  /** A webhook's deliveries, newest first. */
+  listDeliveries(webhookId: string, page: Page): Promise<PageOf<DeliveryRow>>;
+  /**
+   * Leases up to `limit` pending deliveries of enabled webhooks that are due at `now` and not
+   * leased (or whose lease ran out) to `owner` until `leaseUntil`, atomically: two dispatchers,
+   * on one node or several, never hold one delivery at the same time.
+   */
+  claimDueDeliveries(now: number, leaseUntil: number, owner: string, limit: number): Promise<DeliveryRow[]>;
+  /** Records an attempt and releases the lease; false (nothing written) if `owner` lost the lease. */
+  finishDelivery(id: string, owner: string, outcome: DeliveryOutcome): Promise<boolean>;
+  /** Deletes delivered and failed deliveries finished before `before`; the number deleted. */
+  pruneDeliveries(before: number): Promise<number>;
 }

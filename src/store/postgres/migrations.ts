@@ -195,6 +195,56 @@ export const POSTGRES_MIGRATIONS: { version: number; name: string; sql: string }
     `,
   },
   {
+    version: 6,
+    name: 'webhooks and their deliveries',
+    sql: `
+      -- Outgoing webhooks: the signing secret is stored encrypted (AES-256-GCM under a key derived
+      -- from the admin key's hash), never in clear. A webhook scoped to a client goes with it.
+      CREATE TABLE webhooks (
+        id TEXT COLLATE "C" NOT NULL,
+        url TEXT COLLATE "C" NOT NULL,
+        events JSON NOT NULL,
+        client_id TEXT COLLATE "C",
+        description TEXT COLLATE "C",
+        secret_sealed TEXT COLLATE "C" NOT NULL,
+        enabled BOOLEAN NOT NULL,
+        disabled_reason TEXT COLLATE "C",
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        failing_since BIGINT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        CONSTRAINT webhooks_pkey PRIMARY KEY (id),
+        CONSTRAINT webhooks_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients (id) ON DELETE CASCADE
+      );
+      CREATE INDEX webhooks_client_id ON webhooks (client_id);
+      -- One row per delivery to one webhook; a dispatcher leases due rows (lease_until, lease_owner).
+      -- The payload is TEXT, not JSON: it is kept byte for byte as signed.
+      CREATE TABLE webhook_deliveries (
+        id TEXT COLLATE "C" NOT NULL,
+        webhook_id TEXT COLLATE "C" NOT NULL,
+        event TEXT COLLATE "C" NOT NULL,
+        payload TEXT COLLATE "C" NOT NULL,
+        status TEXT COLLATE "C" NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at BIGINT NOT NULL,
+        lease_until BIGINT,
+        lease_owner TEXT COLLATE "C",
+        last_status INTEGER,
+        last_error TEXT COLLATE "C",
+        last_duration_ms INTEGER,
+        total_duration_ms BIGINT NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL,
+        finished_at BIGINT,
+        CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id),
+        CONSTRAINT webhook_deliveries_webhook_id_fkey FOREIGN KEY (webhook_id) REFERENCES webhooks (id) ON DELETE CASCADE
+      );
+      -- The due ones: only pending rows are in it, so the index stays as small as the backlog.
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, created_at, id);
+      CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (finished_at) WHERE finished_at IS NOT NULL;
+    `,
+  },
+  {
     version: 7,
     name: 'uptime monitors of links and their check history',
     sql: `

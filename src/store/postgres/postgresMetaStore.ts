@@ -42,6 +42,7 @@ import {
 import type { LinkChanges, LinkFilter, LinkRow } from '../../links/linkRow.js';
 import { LINK_COLUMNS, linkWhere } from '../linkSql.js';
 import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings, MonitorStatus } from '../../uptime/monitorRow.js';
+import type { DeliveryOutcome, DeliveryRow, WebhookChanges, WebhookOutcome, WebhookRow } from '../../webhooks/webhookRows.js';
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_MIGRATIONS_TABLE } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -176,6 +177,47 @@ function toLinkRow(row: Row): LinkRow {
     updated_at: toNumber(row.updated_at),
   };
 }
+
+function toWebhookRow(row: Row): WebhookRow {
+  return {
+    id: String(row.id),
+    url: String(row.url),
+    events: row.events as string[],
+    client_id: row.client_id === null ? null : String(row.client_id),
+    description: row.description === null ? null : String(row.description),
+    secret_sealed: String(row.secret_sealed),
+    enabled: row.enabled === true,
+    disabled_reason: row.disabled_reason === null ? null : String(row.disabled_reason),
+    consecutive_failures: toNumber(row.consecutive_failures),
+    failing_since: toNumberOrNull(row.failing_since),
+    created_at: toNumber(row.created_at),
+    updated_at: toNumber(row.updated_at),
+  };
+}
+
+function toDeliveryRow(row: Row): DeliveryRow {
+  return {
+    ...(row as unknown as DeliveryRow),
+    attempts: toNumber(row.attempts),
+    next_attempt_at: toNumber(row.next_attempt_at),
+    lease_until: toNumberOrNull(row.lease_until),
+    last_status: toNumberOrNull(row.last_status),
+    last_duration_ms: toNumberOrNull(row.last_duration_ms),
+    total_duration_ms: toNumber(row.total_duration_ms),
+    created_at: toNumber(row.created_at),
+    finished_at: toNumberOrNull(row.finished_at),
+  };
+}
+
+/** Columns of webhooks a change may name. */
+const WEBHOOK_COLUMNS: ReadonlySet<string> = new Set([
+  'url', 'events', 'description', 'secret_sealed', 'enabled', 'disabled_reason', 'consecutive_failures', 'failing_since', 'updated_at',
+]);
+
+const DELIVERY_COLUMNS = [
+  'id', 'webhook_id', 'event', 'payload', 'status', 'attempts', 'next_attempt_at', 'lease_until', 'lease_owner',
+  'last_status', 'last_error', 'last_duration_ms', 'total_duration_ms', 'created_at', 'finished_at',
+] as const;
 
 function toKeyRow(row: Row): KeyRow {
   return {
@@ -701,6 +743,24 @@ export class PostgresMetaStore implements MetaStore {
     }
   }
 
+  async insertWebhook(row: WebhookRow): Promise<'inserted' | 'no_client'> {
+    try {
+      await this.query(
+        `INSERT INTO webhooks (id, url, events, client_id, description, secret_sealed, enabled, disabled_reason, consecutive_failures, failing_since, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [
+          row.id, row.url, storable(row.events), row.client_id, row.description, row.secret_sealed, row.enabled, row.disabled_reason,
+          row.consecutive_failures, row.failing_since, row.created_at, row.updated_at,
+        ],
+      );
+      return 'inserted';
+    } catch (error) {
+      // The client named does not exist (or was deleted as the webhook was inserted).
+      if (error instanceof pg.DatabaseError && error.code === '23503') return 'no_client';
+      rethrowUnique(error);
+    }
+  }
+
   async getLink(id: string): Promise<LinkRow | null> {
     const row = (await this.query('SELECT * FROM links WHERE id = $1', [id])).rows[0];
     return row ? toLinkRow(row) : null;
@@ -819,5 +879,100 @@ export class PostgresMetaStore implements MetaStore {
       );
       return true;
     });
+  }
+
+  async getWebhook(id: string): Promise<WebhookRow | null> {
+    const row = (await this.query('SELECT * FROM webhooks WHERE id = $1', [id])).rows[0];
+    return row ? toWebhookRow(row) : null;
+  }
+
+  async listWebhooks(page: Page): Promise<PageOf<WebhookRow>> {
+    const after = afterClause(page, 'webhooks', dollar, 0);
+    const { total, rows } = await this.countAndPage('webhooks', 'webhooks', 'SELECT * FROM webhooks', { sql: 'TRUE', params: [] }, after, page);
+    return { rows: rows.map(toWebhookRow), total };
+  }
+
+  async listEnabledWebhooks(): Promise<WebhookRow[]> {
+    return (await this.query('SELECT * FROM webhooks WHERE enabled ORDER BY created_at, id')).rows.map(toWebhookRow);
+  }
+
+  async updateWebhook(id: string, changes: WebhookChanges, updatedAt: number): Promise<WebhookRow | null> {
+    return (await this.update('webhooks', WEBHOOK_COLUMNS, id, { ...changes, updated_at: updatedAt })) ? this.getWebhook(id) : null;
+  }
+
+  async deleteWebhook(id: string): Promise<boolean> {
+    return ((await this.query('DELETE FROM webhooks WHERE id = $1', [id])).rowCount ?? 0) > 0;
+  }
+
+  async noteWebhookOutcome(id: string, outcome: WebhookOutcome, at: number): Promise<WebhookRow | null> {
+    const set = {
+      delivered: 'consecutive_failures = 0, failing_since = NULL',
+      attempt_failed: 'failing_since = COALESCE(failing_since, $2::BIGINT)',
+      delivery_failed: 'consecutive_failures = consecutive_failures + 1, failing_since = COALESCE(failing_since, $2::BIGINT)',
+    }[outcome];
+    const params = outcome === 'delivered' ? [id] : [id, at];
+    const row = (await this.query(`UPDATE webhooks SET ${set} WHERE id = $1 RETURNING *`, params)).rows[0];
+    return row ? toWebhookRow(row) : null;
+  }
+
+  async insertDeliveries(rows: DeliveryRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    // One statement for the batch: unnest of one array per column. Rows of a webhook deleted
+    // meanwhile are dropped by the join rather than failing the others.
+    const types = ['text', 'text', 'text', 'text', 'text', 'int', 'bigint', 'bigint', 'text', 'int', 'text', 'int', 'bigint', 'bigint', 'bigint'];
+    const columns = DELIVERY_COLUMNS.join(', ');
+    const arrays = DELIVERY_COLUMNS.map((column) => rows.map((row) => row[column]));
+    await this.query(
+      `INSERT INTO webhook_deliveries (${columns})
+       SELECT ${DELIVERY_COLUMNS.map((c) => `u.${c}`).join(', ')}
+       FROM unnest(${types.map((t, i) => `${dollar(i + 1)}::${t}[]`).join(', ')}) AS u(${columns})
+       JOIN webhooks w ON w.id = u.webhook_id`,
+      arrays,
+    );
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRow | null> {
+    const row = (await this.query('SELECT * FROM webhook_deliveries WHERE id = $1', [id])).rows[0];
+    return row ? toDeliveryRow(row) : null;
+  }
+
+  async listDeliveries(webhookId: string, page: Page): Promise<PageOf<DeliveryRow>> {
+    const where = { sql: 'webhook_deliveries.webhook_id = $1', params: [webhookId] };
+    const after = afterClause(page, 'webhook_deliveries', dollar, 1);
+    const { total, rows } = await this.countAndPage('webhook_deliveries', 'webhook_deliveries', 'SELECT * FROM webhook_deliveries', where, after, page);
+    return { rows: rows.map(toDeliveryRow), total };
+  }
+
+  async claimDueDeliveries(now: number, leaseUntil: number, owner: string, limit: number): Promise<DeliveryRow[]> {
+    // SKIP LOCKED: a node claiming at the same moment takes other rows instead of waiting for these.
+    // A MATERIALIZED CTE runs the locking SELECT once (as `IN (subquery)` it may run again and pass
+    // its LIMIT); the outer conditions are checked again on each locked row.
+    const result = await this.query(
+      `WITH due AS MATERIALIZED (
+         SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.enabled
+         WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1)
+         ORDER BY d.next_attempt_at LIMIT $4
+         FOR UPDATE OF d SKIP LOCKED)
+       UPDATE webhook_deliveries SET lease_until = $2, lease_owner = $3
+       FROM due WHERE webhook_deliveries.id = due.id
+         AND webhook_deliveries.status = 'pending' AND (webhook_deliveries.lease_until IS NULL OR webhook_deliveries.lease_until <= $1)
+       RETURNING webhook_deliveries.*`,
+      [now, leaseUntil, owner, limit],
+    );
+    return result.rows.map(toDeliveryRow).sort((a, b) => a.next_attempt_at - b.next_attempt_at);
+  }
+
+  async finishDelivery(id: string, owner: string, outcome: DeliveryOutcome): Promise<boolean> {
+    const result = await this.query(
+      `UPDATE webhook_deliveries SET status = $3, attempts = $4, next_attempt_at = $5, last_status = $6, last_error = $7,
+         last_duration_ms = $8::INTEGER, total_duration_ms = total_duration_ms + $8::INTEGER, finished_at = $9, lease_until = NULL, lease_owner = NULL
+       WHERE id = $1 AND lease_owner = $2`,
+      [id, owner, outcome.status, outcome.attempts, outcome.next_attempt_at, outcome.last_status, outcome.last_error, outcome.last_duration_ms, outcome.finished_at],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async pruneDeliveries(before: number): Promise<number> {
+    return (await this.query('DELETE FROM webhook_deliveries WHERE finished_at IS NOT NULL AND finished_at < $1', [before])).rowCount ?? 0;
   }
 }

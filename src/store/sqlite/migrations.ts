@@ -160,6 +160,50 @@ export const SQLITE_MIGRATIONS: { version: number; name: string; sql: string }[]
     `,
   },
   {
+    version: 6,
+    name: 'webhooks and their deliveries',
+    sql: `
+      -- Outgoing webhooks: the signing secret is stored encrypted (AES-256-GCM under a key derived
+      -- from the admin key's hash), never in clear. A webhook scoped to a client goes with it.
+      CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        client_id TEXT REFERENCES clients (id) ON DELETE CASCADE,
+        description TEXT,
+        secret_sealed TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        disabled_reason TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        failing_since INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      -- One row per delivery to one webhook; a dispatcher leases due rows (lease_until, lease_owner).
+      CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+        event TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        lease_until INTEGER,
+        lease_owner TEXT,
+        last_status INTEGER,
+        last_error TEXT,
+        last_duration_ms INTEGER,
+        total_duration_ms INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        finished_at INTEGER
+      );
+      -- The due ones: only pending rows are in it, so the index stays as small as the backlog.
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, created_at, id);
+      CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (finished_at) WHERE finished_at IS NOT NULL;
+    `,
+  },
+  {
     version: 7,
     name: 'uptime monitors of links and their check history',
     sql: `

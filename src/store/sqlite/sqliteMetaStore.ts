@@ -44,6 +44,7 @@ import {
 import type { LinkChanges, LinkFilter, LinkRow } from '../../links/linkRow.js';
 import { LINK_COLUMNS, linkWhere } from '../linkSql.js';
 import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings, MonitorStatus } from '../../uptime/monitorRow.js';
+import type { DeliveryOutcome, DeliveryRow, WebhookChanges, WebhookOutcome, WebhookRow } from '../../webhooks/webhookRows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -140,6 +141,23 @@ function toLinkRow(row: Row): LinkRow {
   };
 }
 
+function toWebhookRow(row: Row): WebhookRow {
+  return {
+    id: String(row.id),
+    url: String(row.url),
+    events: JSON.parse(String(row.events)) as string[],
+    client_id: row.client_id === null ? null : String(row.client_id),
+    description: row.description === null ? null : String(row.description),
+    secret_sealed: String(row.secret_sealed),
+    enabled: row.enabled === 1,
+    disabled_reason: row.disabled_reason === null ? null : String(row.disabled_reason),
+    consecutive_failures: Number(row.consecutive_failures),
+    failing_since: row.failing_since === null ? null : Number(row.failing_since),
+    created_at: Number(row.created_at),
+    updated_at: Number(row.updated_at),
+  };
+}
+
 const numberOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
 function toMonitorRow(row: Row): MonitorRow {
@@ -171,6 +189,13 @@ function toCheckRow(row: Row): CheckRow {
     error: row.error === null ? null : String(row.error),
   };
 }
+
+const toDeliveryRow = (row: Row): DeliveryRow => row as unknown as DeliveryRow;
+
+/** Columns of webhooks a change may name. */
+const WEBHOOK_COLUMNS: ReadonlySet<string> = new Set([
+  'url', 'events', 'description', 'secret_sealed', 'enabled', 'disabled_reason', 'consecutive_failures', 'failing_since', 'updated_at',
+]);
 
 function toAgencyRow(row: Row): AgencyRow {
   return { ...(row as unknown as AgencyRow), metadata: JSON.parse(String(row.metadata)) as Record<string, unknown> };
@@ -700,5 +725,103 @@ export class SqliteMetaStore implements MetaStore {
       ).run({ link_id: check.link_id, keep });
       return true;
     }).immediate();
+  }
+
+  async insertWebhook(row: WebhookRow): Promise<'inserted' | 'no_client'> {
+    return this.db.transaction((): 'inserted' | 'no_client' => {
+      if (row.client_id !== null && !this.prepare('SELECT 1 FROM clients WHERE id = ?').get(row.client_id)) return 'no_client';
+      this.prepare(
+        `INSERT INTO webhooks (id, url, events, client_id, description, secret_sealed, enabled, disabled_reason, consecutive_failures, failing_since, created_at, updated_at)
+         VALUES (@id, @url, @events, @client_id, @description, @secret_sealed, @enabled, @disabled_reason, @consecutive_failures, @failing_since, @created_at, @updated_at)`,
+      ).run({ ...row, events: storable(row.events), enabled: storable(row.enabled) });
+      return 'inserted';
+    }).immediate();
+  }
+
+  async getWebhook(id: string): Promise<WebhookRow | null> {
+    const row = this.prepare('SELECT * FROM webhooks WHERE id = ?').get(id) as Row | undefined;
+    return row ? toWebhookRow(row) : null;
+  }
+
+  async listWebhooks(page: Page): Promise<PageOf<WebhookRow>> {
+    const after = afterClause(page, 'webhooks', named, 0);
+    const { total, rows } = this.countAndPage('webhooks', 'webhooks', 'SELECT * FROM webhooks', { sql: 'TRUE', params: [] }, after, page);
+    return { rows: rows.map(toWebhookRow), total };
+  }
+
+  async listEnabledWebhooks(): Promise<WebhookRow[]> {
+    return (this.prepare('SELECT * FROM webhooks WHERE enabled = 1 ORDER BY created_at, id').all() as Row[]).map(toWebhookRow);
+  }
+
+  async updateWebhook(id: string, changes: WebhookChanges, updatedAt: number): Promise<WebhookRow | null> {
+    return this.update('webhooks', WEBHOOK_COLUMNS, id, { ...changes, updated_at: updatedAt }) ? this.getWebhook(id) : null;
+  }
+
+  async deleteWebhook(id: string): Promise<boolean> {
+    return this.prepare('DELETE FROM webhooks WHERE id = ?').run(id).changes > 0;
+  }
+
+  async noteWebhookOutcome(id: string, outcome: WebhookOutcome, at: number): Promise<WebhookRow | null> {
+    const sql = {
+      delivered: 'UPDATE webhooks SET consecutive_failures = 0, failing_since = NULL WHERE id = @id',
+      attempt_failed: 'UPDATE webhooks SET failing_since = COALESCE(failing_since, @at) WHERE id = @id',
+      delivery_failed: 'UPDATE webhooks SET consecutive_failures = consecutive_failures + 1, failing_since = COALESCE(failing_since, @at) WHERE id = @id',
+    }[outcome];
+    const row = this.prepare(`${sql} RETURNING *`).get({ id, ...(outcome === 'delivered' ? {} : { at }) }) as Row | undefined;
+    return row ? toWebhookRow(row) : null;
+  }
+
+  async insertDeliveries(rows: DeliveryRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    this.db.transaction(() => {
+      const insert = this.prepare(
+        `INSERT INTO webhook_deliveries (id, webhook_id, event, payload, status, attempts, next_attempt_at, lease_until, lease_owner,
+           last_status, last_error, last_duration_ms, total_duration_ms, created_at, finished_at)
+         SELECT @id, @webhook_id, @event, @payload, @status, @attempts, @next_attempt_at, @lease_until, @lease_owner,
+           @last_status, @last_error, @last_duration_ms, @total_duration_ms, @created_at, @finished_at
+         WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = @webhook_id)`,
+      );
+      for (const row of rows) insert.run(row);
+    }).immediate();
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRow | null> {
+    const row = this.prepare('SELECT * FROM webhook_deliveries WHERE id = ?').get(id) as Row | undefined;
+    return row ? toDeliveryRow(row) : null;
+  }
+
+  async listDeliveries(webhookId: string, page: Page): Promise<PageOf<DeliveryRow>> {
+    const where = { sql: 'webhook_deliveries.webhook_id = @p1', params: [webhookId] };
+    const after = afterClause(page, 'webhook_deliveries', named, 1);
+    const { total, rows } = this.countAndPage('webhook_deliveries', 'webhook_deliveries', 'SELECT * FROM webhook_deliveries', where, after, page);
+    return { rows: rows.map(toDeliveryRow), total };
+  }
+
+  async claimDueDeliveries(now: number, leaseUntil: number, owner: string, limit: number): Promise<DeliveryRow[]> {
+    // One statement under the database's write lock: nothing else claims in between.
+    const rows = this.prepare(
+      `UPDATE webhook_deliveries SET lease_until = @leaseUntil, lease_owner = @owner
+       WHERE id IN (
+         SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.enabled = 1
+         WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND (d.lease_until IS NULL OR d.lease_until <= @now)
+         ORDER BY d.next_attempt_at LIMIT @limit)
+       RETURNING *`,
+    ).all({ now, leaseUntil, owner, limit }) as Row[];
+    return rows.map(toDeliveryRow).sort((a, b) => a.next_attempt_at - b.next_attempt_at);
+  }
+
+  async finishDelivery(id: string, owner: string, outcome: DeliveryOutcome): Promise<boolean> {
+    return (
+      this.prepare(
+        `UPDATE webhook_deliveries SET status = @status, attempts = @attempts, next_attempt_at = @next_attempt_at, last_status = @last_status,
+           last_error = @last_error, last_duration_ms = @last_duration_ms, total_duration_ms = total_duration_ms + @last_duration_ms,
+           finished_at = @finished_at, lease_until = NULL, lease_owner = NULL
+         WHERE id = @id AND lease_owner = @owner`,
+      ).run({ ...outcome, id, owner }).changes > 0
+    );
+  }
+
+  async pruneDeliveries(before: number): Promise<number> {
+    return this.prepare('DELETE FROM webhook_deliveries WHERE finished_at IS NOT NULL AND finished_at < ?').run(before).changes;
   }
 }
