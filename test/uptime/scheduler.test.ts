@@ -11,6 +11,7 @@ import type { WebhookEvents } from '../../src/webhooks/webhookEvents.js';
 import { startApi, type Envelope } from '../helpers/api.js';
 import { POSTGRES_SKIP_REASON, POSTGRES_URL, STORE_KINDS, type OpenedStore } from '../helpers/stores.js';
 import { clientFields, linkRow } from '../helpers/uptime.js';
+import { Receiver } from '../webhooks/receiver.js';
 
 const LOOPBACK = ['127.0.0.1/32', '::1/128'];
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
@@ -228,23 +229,56 @@ describe('uptime scheduler', () => {
     assert.match(refused?.last_error ?? '', /^refused \(private_address\)/);
   });
 
-  it('runs from the app once it is ready: a started monitor is checked within a tick', async () => {
-    const api = await startApi(STORE_KINDS[0]!, { uptime: { tickMs: 20 }, outboundAllow: LOOPBACK });
+  it('runs from the app once it is ready, and the webhooks module delivers uptime.down and uptime.up, signed', async () => {
+    const api = await startApi(STORE_KINDS[0]!, {
+      uptime: { tickMs: 20 },
+      outboundAllow: LOOPBACK,
+      webhooks: { dispatcher: { pollMs: 20 }, publisher: { flushMs: 20 } },
+    });
+    const receiver = await new Receiver().start();
     try {
-      await api.store.insertLink(linkRow('lnk_fromapp', null, `${target.origin}/count/app`));
+      const hook = await api.request<Envelope<{ id: string; secret: string }>>('POST', '/api/v1/links/webhooks', {
+        body: { url: receiver.url(), events: ['uptime.down', 'uptime.up'] },
+      });
+      assert.equal(hook.status, 201, JSON.stringify(hook.body));
+      await api.store.insertLink(linkRow('lnk_fromapp', null, `${target.origin}/code`));
+      target.code = 200;
       assert.equal((await api.request('POST', '/api/v1/links/lnk_fromapp/uptime/start', { body: { interval: 60, timeout: 5 } })).status, 200);
-      let status: UptimeStatusView | undefined;
-      for (let i = 0; i < 150 && !status?.last_checked; i += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        status = (await api.request<Envelope<UptimeStatusView>>('GET', '/api/v1/links/lnk_fromapp/uptime/status')).body.data;
+      const status = async (): Promise<UptimeStatusView> =>
+        (await api.request<Envelope<UptimeStatusView>>('GET', '/api/v1/links/lnk_fromapp/uptime/status')).body.data;
+      const checked = async (count: number): Promise<UptimeStatusView> => {
+        for (let i = 0; i < 250; i += 1) {
+          const now = await status();
+          if (now.history.length >= count) return now;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        throw new Error(`no check ${count} within 5 s`);
+      };
+      const first = await checked(1);
+      assert.equal(first.status, 'up');
+      assert.equal(first.last_checked, '2026-03-01T12:00:00.000Z', 'the first check runs within a tick of the start');
+      assert.equal(typeof first.response_time_ms, 'number');
+      assert.deepEqual(first.history.map((c) => [c.ok, c.status_code, c.error]), [[true, 200, null]]);
+
+      target.code = 503;
+      for (let n = 2; n <= 4; n += 1) {
+        api.clock.advance(67_000); // past the interval and its jitter (±10%)
+        await checked(n);
       }
-      assert.equal(status?.status, 'up');
-      assert.equal(status?.last_checked, '2026-03-01T12:00:00.000Z');
-      assert.equal(typeof status?.response_time_ms, 'number');
-      assert.deepEqual(status?.history.map((c) => [c.ok, c.status_code, c.error]), [[true, 200, null]]);
-      assert.equal(target.hits.get('/count/app'), 1, 'checked once: the next check is an interval away');
+      assert.equal((await status()).status, 'down');
+      target.code = 200;
+      api.clock.advance(67_000); // past the interval and its jitter (±10%)
+      assert.equal((await checked(5)).status, 'up');
+      await receiver.waitFor(() => receiver.delivered().length >= 2);
+      const delivered = receiver.delivered().map((r) => JSON.parse(r.body) as { event: string; data: { link_id: string; status: string } });
+      assert.deepEqual(delivered.map((d) => [d.event, d.data.link_id, d.data.status]), [
+        ['uptime.down', 'lnk_fromapp', 'down'],
+        ['uptime.up', 'lnk_fromapp', 'up'],
+      ]);
+      assert.match(String(receiver.delivered()[0]?.headers['mythic-signature']), /^t=\d+,v1=[0-9a-f]{64}$/);
     } finally {
       await api.close();
+      await receiver.stop();
     }
   });
 });
