@@ -67,6 +67,9 @@ import { loadWebAssets } from './web/assets.js';
 import { webRoutes } from './web/routes.js';
 import { whoamiRoutes } from './web/whoamiRoutes.js';
 import { WhoamiService } from './web/whoamiService.js';
+import { uptimeRoutes } from './uptime/routes.js';
+import { UptimeScheduler, type UptimeSchedulerOptions } from './uptime/scheduler.js';
+import { UptimeService } from './uptime/service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -115,6 +118,8 @@ export interface AppOptions {
   linksHost?: LinksHost | string | undefined;
   /** The redirect's slug cache and password-try limit (defaults in src/links/redirectService.ts, resolvedLinks.ts). */
   redirect?: Pick<RedirectServiceOptions, 'cache' | 'passwordRateLimit'>;
+  /** Timings of the uptime scheduler (tests shorten them); false: this process runs no checks. */
+  uptime?: Partial<UptimeSchedulerOptions> | false;
 }
 
 /** A links host given as text (tests, embedders): read as MYTHIC_LINKS_HOST is. */
@@ -175,6 +180,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     { store: options.store, outbound, allow: outboundAllowList(options.outboundAllow ?? []), adminKeyHash: options.adminKeyHash, clock, log: app.log },
     options.webhooks,
   );
+  if (options.uptime !== false) {
+    const uptimeScheduler = new UptimeScheduler(
+      {
+        store: options.store,
+        outbound,
+        webhooks: webhooks.events,
+        clock,
+        log: (message, error) => app.log.error({ err: error }, message),
+      },
+      options.uptime,
+    );
+    // Checks start once the app is ready and stop before the stores close (closing waits for
+    // running checks, bounded); registered before the deliveries' hook, so they stop first.
+    app.addHook('onReady', async () => uptimeScheduler.start());
+    app.addHook('onClose', () => uptimeScheduler.close());
+  }
   // Deliveries start once the app is ready (migrations applied, routes registered) and stop,
   // the gathered clicks stored first, when it closes: before the MetaStore is closed by the caller.
   app.addHook('onReady', async () => {
@@ -253,6 +274,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(hostnameRoutes, { hostnames: new HostnamesService(options.store, clock) });
       await api.register(funnelRoutes, { funnels: new FunnelsService(options.store, keys, clock) });
       await api.register(linkRoutes, { links, publicUrl: options.publicUrl, linksHost });
+      await api.register(uptimeRoutes, { uptime: new UptimeService(options.store, keys, clock) });
       await api.register(loaderAdminRoutes, { loader: new LoaderAdminService(options.store), publicUrl: options.publicUrl });
       await api.register(agencyRoutes, { agencies });
       await api.register(eventRoutes, { events });

@@ -9,6 +9,7 @@
 import type { LinkChanges, LinkFilter, LinkRow } from '../links/linkRow.js';
 import type { SdkSettings, TriggerRules } from '../loader/remoteConfig.js';
 import type { DeliveryOutcome, DeliveryRow, WebhookChanges, WebhookOutcome, WebhookRow } from '../webhooks/webhookRows.js';
+import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings } from '../uptime/monitorRow.js';
 
 export type KeyKind = 'publishable' | 'secret';
 
@@ -271,6 +272,31 @@ export interface MetaStore {
   updateFunnel(clientId: string, funnelId: string, changes: FunnelChanges, nameKey: string | undefined, updatedAt: number): Promise<FunnelRow | null>;
   deleteFunnel(clientId: string, funnelId: string): Promise<boolean>;
 
+  /**
+   * Starts monitoring the link, or changes the settings of its running monitor. A monitor that
+   * was not active starts afresh (status unknown, no failures counted) with its first check due
+   * at `now`; a running one keeps its state, its next check moved no later than `now` plus the
+   * new interval. Null when the link does not exist.
+   */
+  startMonitor(linkId: string, settings: MonitorSettings, now: number): Promise<MonitorRow | null>;
+  /** Stops the link's monitor (its status and history are kept); null when it has none. */
+  stopMonitor(linkId: string): Promise<MonitorRow | null>;
+  getMonitor(linkId: string): Promise<MonitorRow | null>;
+  /** The link's newest checks first, at most `limit`. */
+  listChecks(linkId: string, limit: number): Promise<CheckRow[]>;
+  /**
+   * Atomically takes up to `limit` active monitors due at `now` whose lease is free or expired:
+   * each gets `owner`'s lease until `now + leaseMs` and a provisional next check one interval
+   * after `now` (so a node that dies mid-check delays that monitor by one interval at most).
+   * Two nodes claiming at once never get the same monitor.
+   */
+  claimDueMonitors(now: number, owner: string, leaseMs: number, limit: number): Promise<DueMonitor[]>;
+  /**
+   * Writes a check and the monitor's new state and frees the lease, only while `owner` still
+   * holds it and the monitor is active; then keeps the link's newest `keep` checks. False (and
+   * nothing written but a freed lease of `owner`) otherwise: a result that comes too late is dropped.
+   */
+  recordCheck(owner: string, record: CheckRecord, keep: number): Promise<boolean>;
   /** 'no_client' (nothing inserted) when the webhook names a client that does not exist. */
   insertWebhook(row: WebhookRow): Promise<'inserted' | 'no_client'>;
   getWebhook(id: string): Promise<WebhookRow | null>;

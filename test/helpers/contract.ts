@@ -44,7 +44,10 @@ export class ContractChecker {
   check(method: string, url: string, status: number, body: unknown): void {
     // The server ignores a trailing slash (PostHog's SDKs send `/e/`, `/flags/`), and so does this.
     const path = (url.split('?')[0] as string).replace(/(.)\/$/, '$1');
-    const route = this.routes.find((r) => r.method === method && r.pattern.test(path));
+    // As the router does, a static segment wins over a parameter: /links/webhooks is not /links/{id}.
+    const route = this.routes
+      .filter((r) => r.method === method && r.pattern.test(path))
+      .sort((a, b) => (a.template.match(/\{/g)?.length ?? 0) - (b.template.match(/\{/g)?.length ?? 0))[0];
     if (!route) {
       // Unknown routes are answered by the not-found handler, in the error envelope.
       this.validate('#/components/schemas/ErrorEnvelope', { $ref: 'openapi.json#/components/schemas/ErrorEnvelope' }, body, `${method} ${path} (no route)`);

@@ -244,4 +244,46 @@ export const POSTGRES_MIGRATIONS: { version: number; name: string; sql: string }
       CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (finished_at) WHERE finished_at IS NOT NULL;
     `,
   },
+  {
+    version: 7,
+    name: 'uptime monitors of links and their check history',
+    sql: `
+      -- One monitor per link; stopping sets active = false and keeps the row, so status and history stay readable.
+      -- lease_until / lease_owner: the node running a check holds the monitor until it records the result.
+      CREATE TABLE uptime_monitors (
+        link_id TEXT COLLATE "C" NOT NULL,
+        interval_seconds INTEGER NOT NULL,
+        timeout_seconds INTEGER NOT NULL,
+        active BOOLEAN NOT NULL,
+        status TEXT COLLATE "C" NOT NULL,
+        consecutive_failures INTEGER NOT NULL,
+        last_checked_at BIGINT,
+        last_response_ms INTEGER,
+        last_status_code INTEGER,
+        last_error TEXT COLLATE "C",
+        next_check_at BIGINT NOT NULL,
+        lease_until BIGINT,
+        lease_owner TEXT COLLATE "C",
+        started_at BIGINT NOT NULL,
+        CONSTRAINT uptime_monitors_pkey PRIMARY KEY (link_id),
+        CONSTRAINT uptime_monitors_link_id_fkey FOREIGN KEY (link_id) REFERENCES links (id) ON DELETE CASCADE,
+        CONSTRAINT uptime_monitors_status_check CHECK (status IN ('up', 'down', 'unknown'))
+      );
+      CREATE INDEX uptime_monitors_due ON uptime_monitors (next_check_at) WHERE active;
+
+      -- Bounded per link (the writer prunes the oldest): a history, not an archive.
+      CREATE TABLE uptime_checks (
+        id BIGINT GENERATED ALWAYS AS IDENTITY,
+        link_id TEXT COLLATE "C" NOT NULL,
+        checked_at BIGINT NOT NULL,
+        ok BOOLEAN NOT NULL,
+        status_code INTEGER,
+        response_ms INTEGER,
+        error TEXT COLLATE "C",
+        CONSTRAINT uptime_checks_pkey PRIMARY KEY (id),
+        CONSTRAINT uptime_checks_link_id_fkey FOREIGN KEY (link_id) REFERENCES uptime_monitors (link_id) ON DELETE CASCADE
+      );
+      CREATE INDEX uptime_checks_by_link ON uptime_checks (link_id, id DESC);
+    `,
+  },
 ];

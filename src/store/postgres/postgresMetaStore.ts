@@ -39,6 +39,7 @@ import {
   setClause,
   type SqlPiece,
 } from '../sql.js';
+import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings, MonitorStatus } from '../../uptime/monitorRow.js';
 import type { LinkChanges, LinkFilter, LinkRow } from '../../links/linkRow.js';
 import { LINK_COLUMNS, linkWhere } from '../linkSql.js';
 import type { DeliveryOutcome, DeliveryRow, WebhookChanges, WebhookOutcome, WebhookRow } from '../../webhooks/webhookRows.js';
@@ -185,6 +186,36 @@ function toLinkRow(row: Row): LinkRow {
     expires_at: toNumberOrNull(row.expires_at),
     created_at: toNumber(row.created_at),
     updated_at: toNumber(row.updated_at),
+  };
+}
+
+function toMonitorRow(row: Row): MonitorRow {
+  return {
+    link_id: String(row.link_id),
+    interval_seconds: toNumber(row.interval_seconds),
+    timeout_seconds: toNumber(row.timeout_seconds),
+    active: row.active === true,
+    status: row.status as MonitorStatus,
+    consecutive_failures: toNumber(row.consecutive_failures),
+    last_checked_at: toNumberOrNull(row.last_checked_at),
+    last_response_ms: toNumberOrNull(row.last_response_ms),
+    last_status_code: toNumberOrNull(row.last_status_code),
+    last_error: row.last_error === null ? null : String(row.last_error),
+    next_check_at: toNumber(row.next_check_at),
+    lease_until: toNumberOrNull(row.lease_until),
+    lease_owner: row.lease_owner === null ? null : String(row.lease_owner),
+    started_at: toNumber(row.started_at),
+  };
+}
+
+function toCheckRow(row: Row): CheckRow {
+  return {
+    link_id: String(row.link_id),
+    checked_at: toNumber(row.checked_at),
+    ok: row.ok === true,
+    status_code: toNumberOrNull(row.status_code),
+    response_ms: toNumberOrNull(row.response_ms),
+    error: row.error === null ? null : String(row.error),
   };
 }
 
@@ -848,5 +879,100 @@ export class PostgresMetaStore implements MetaStore {
 
   async deleteLink(id: string): Promise<boolean> {
     return ((await this.query('DELETE FROM links WHERE id = $1', [id])).rowCount ?? 0) > 0;
+  }
+
+  async startMonitor(linkId: string, settings: MonitorSettings, now: number): Promise<MonitorRow | null> {
+    // INSERT … SELECT FROM links: no row (and no foreign-key error) when the link does not exist.
+    // SET reads the old row throughout, so the CASEs see whether the monitor was running.
+    const row = (
+      await this.query(
+        `INSERT INTO uptime_monitors (link_id, interval_seconds, timeout_seconds, active, status, consecutive_failures, next_check_at, started_at)
+         SELECT id, $2::integer, $3::integer, TRUE, 'unknown', 0, $4::bigint, $4::bigint FROM links WHERE id = $1
+         ON CONFLICT (link_id) DO UPDATE SET
+           interval_seconds = excluded.interval_seconds,
+           timeout_seconds = excluded.timeout_seconds,
+           status = CASE WHEN uptime_monitors.active THEN uptime_monitors.status ELSE 'unknown' END,
+           consecutive_failures = CASE WHEN uptime_monitors.active THEN uptime_monitors.consecutive_failures ELSE 0 END,
+           next_check_at = CASE WHEN uptime_monitors.active
+             THEN LEAST(uptime_monitors.next_check_at, $4::bigint + excluded.interval_seconds::bigint * 1000) ELSE $4::bigint END,
+           started_at = CASE WHEN uptime_monitors.active THEN uptime_monitors.started_at ELSE $4::bigint END,
+           active = TRUE
+         RETURNING *`,
+        [linkId, settings.interval_seconds, settings.timeout_seconds, now],
+      )
+    ).rows[0];
+    return row ? toMonitorRow(row) : null;
+  }
+
+  async stopMonitor(linkId: string): Promise<MonitorRow | null> {
+    const row = (await this.query('UPDATE uptime_monitors SET active = FALSE WHERE link_id = $1 RETURNING *', [linkId])).rows[0];
+    return row ? toMonitorRow(row) : null;
+  }
+
+  async getMonitor(linkId: string): Promise<MonitorRow | null> {
+    const row = (await this.query('SELECT * FROM uptime_monitors WHERE link_id = $1', [linkId])).rows[0];
+    return row ? toMonitorRow(row) : null;
+  }
+
+  async listChecks(linkId: string, limit: number): Promise<CheckRow[]> {
+    return (await this.query('SELECT * FROM uptime_checks WHERE link_id = $1 ORDER BY id DESC LIMIT $2', [linkId, limit])).rows.map(toCheckRow);
+  }
+
+  async claimDueMonitors(now: number, owner: string, leaseMs: number, limit: number): Promise<DueMonitor[]> {
+    // SKIP LOCKED: a node claiming at the same moment passes over the rows this statement locked;
+    // once this one commits, the re-checked condition (lease_until > now) keeps it off them.
+    // MATERIALIZED: the locking subquery runs once, so the join cannot re-scan it past its LIMIT.
+    const result = await this.query(
+      `WITH due AS MATERIALIZED (
+         SELECT link_id FROM uptime_monitors
+         WHERE active AND next_check_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+         ORDER BY next_check_at, link_id LIMIT $4
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE uptime_monitors m SET lease_until = $2, lease_owner = $3, next_check_at = $1::bigint + m.interval_seconds::bigint * 1000
+       FROM due, links l
+       WHERE m.link_id = due.link_id AND l.id = m.link_id
+       RETURNING m.*, l.destination_url, l.client_id, l.slug`,
+      [now, now + leaseMs, owner, limit],
+    );
+    return result.rows.map((row) => ({
+      ...toMonitorRow(row),
+      destination_url: String(row.destination_url),
+      client_id: row.client_id === null ? null : String(row.client_id),
+      slug: String(row.slug),
+    }));
+  }
+
+  async recordCheck(owner: string, record: CheckRecord, keep: number): Promise<boolean> {
+    const { check } = record;
+    return this.transaction(async (db) => {
+      const held = (
+        await this.query(
+          'UPDATE uptime_monitors SET lease_until = NULL, lease_owner = NULL WHERE link_id = $1 AND lease_owner = $2 RETURNING active',
+          [check.link_id, owner],
+          db,
+        )
+      ).rows[0];
+      if (!held || held.active !== true) return false;
+      await this.query(
+        `UPDATE uptime_monitors SET status = $2, consecutive_failures = $3, next_check_at = $4,
+           last_checked_at = $5, last_response_ms = $6, last_status_code = $7, last_error = $8
+         WHERE link_id = $1`,
+        [check.link_id, record.status, record.consecutive_failures, record.next_check_at, check.checked_at, check.response_ms, check.status_code, check.error],
+        db,
+      );
+      await this.query(
+        'INSERT INTO uptime_checks (link_id, checked_at, ok, status_code, response_ms, error) VALUES ($1, $2, $3, $4, $5, $6)',
+        [check.link_id, check.checked_at, check.ok, check.status_code, check.response_ms, check.error],
+        db,
+      );
+      await this.query(
+        `DELETE FROM uptime_checks WHERE link_id = $1
+           AND id <= (SELECT id FROM uptime_checks WHERE link_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
+        [check.link_id, keep],
+        db,
+      );
+      return true;
+    });
   }
 }

@@ -203,4 +203,41 @@ export const SQLITE_MIGRATIONS: { version: number; name: string; sql: string }[]
       CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (finished_at) WHERE finished_at IS NOT NULL;
     `,
   },
+  {
+    version: 7,
+    name: 'uptime monitors of links and their check history',
+    sql: `
+      -- One monitor per link; stopping sets active = 0 and keeps the row, so status and history stay readable.
+      -- lease_until / lease_owner: the node running a check holds the monitor until it records the result.
+      CREATE TABLE uptime_monitors (
+        link_id TEXT PRIMARY KEY REFERENCES links (id) ON DELETE CASCADE,
+        interval_seconds INTEGER NOT NULL,
+        timeout_seconds INTEGER NOT NULL,
+        active INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('up', 'down', 'unknown')),
+        consecutive_failures INTEGER NOT NULL,
+        last_checked_at INTEGER,
+        last_response_ms INTEGER,
+        last_status_code INTEGER,
+        last_error TEXT,
+        next_check_at INTEGER NOT NULL,
+        lease_until INTEGER,
+        lease_owner TEXT,
+        started_at INTEGER NOT NULL
+      );
+      CREATE INDEX uptime_monitors_due ON uptime_monitors (next_check_at) WHERE active = 1;
+
+      -- Bounded per link (the writer prunes the oldest): a history, not an archive.
+      CREATE TABLE uptime_checks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        link_id TEXT NOT NULL REFERENCES uptime_monitors (link_id) ON DELETE CASCADE,
+        checked_at INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        status_code INTEGER,
+        response_ms INTEGER,
+        error TEXT
+      );
+      CREATE INDEX uptime_checks_by_link ON uptime_checks (link_id, id DESC);
+    `,
+  },
 ];

@@ -41,6 +41,7 @@ import {
   setClause,
   type SqlPiece,
 } from '../sql.js';
+import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings, MonitorStatus } from '../../uptime/monitorRow.js';
 import type { LinkChanges, LinkFilter, LinkRow } from '../../links/linkRow.js';
 import { LINK_COLUMNS, linkWhere } from '../linkSql.js';
 import type { DeliveryOutcome, DeliveryRow, WebhookChanges, WebhookOutcome, WebhookRow } from '../../webhooks/webhookRows.js';
@@ -161,6 +162,38 @@ function toLinkRow(row: Row): LinkRow {
     expires_at: row.expires_at === null ? null : Number(row.expires_at),
     created_at: Number(row.created_at),
     updated_at: Number(row.updated_at),
+  };
+}
+
+const numberOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+function toMonitorRow(row: Row): MonitorRow {
+  return {
+    link_id: String(row.link_id),
+    interval_seconds: Number(row.interval_seconds),
+    timeout_seconds: Number(row.timeout_seconds),
+    active: row.active === 1,
+    status: row.status as MonitorStatus,
+    consecutive_failures: Number(row.consecutive_failures),
+    last_checked_at: numberOrNull(row.last_checked_at),
+    last_response_ms: numberOrNull(row.last_response_ms),
+    last_status_code: numberOrNull(row.last_status_code),
+    last_error: row.last_error === null ? null : String(row.last_error),
+    next_check_at: Number(row.next_check_at),
+    lease_until: numberOrNull(row.lease_until),
+    lease_owner: row.lease_owner === null ? null : String(row.lease_owner),
+    started_at: Number(row.started_at),
+  };
+}
+
+function toCheckRow(row: Row): CheckRow {
+  return {
+    link_id: String(row.link_id),
+    checked_at: Number(row.checked_at),
+    ok: row.ok === 1,
+    status_code: numberOrNull(row.status_code),
+    response_ms: numberOrNull(row.response_ms),
+    error: row.error === null ? null : String(row.error),
   };
 }
 
@@ -698,5 +731,97 @@ export class SqliteMetaStore implements MetaStore {
 
   async deleteLink(id: string): Promise<boolean> {
     return this.prepare('DELETE FROM links WHERE id = ?').run(id).changes > 0;
+  }
+
+  async startMonitor(linkId: string, settings: MonitorSettings, now: number): Promise<MonitorRow | null> {
+    return this.db.transaction((): MonitorRow | null => {
+      if (!this.prepare('SELECT 1 FROM links WHERE id = ?').get(linkId)) return null;
+      this.prepare(
+        `INSERT INTO uptime_monitors (link_id, interval_seconds, timeout_seconds, active, status, consecutive_failures, next_check_at, started_at)
+         VALUES (@link_id, @interval_seconds, @timeout_seconds, 1, 'unknown', 0, @now, @now)
+         ON CONFLICT (link_id) DO UPDATE SET
+           interval_seconds = excluded.interval_seconds,
+           timeout_seconds = excluded.timeout_seconds,
+           status = CASE WHEN active = 1 THEN status ELSE 'unknown' END,
+           consecutive_failures = CASE WHEN active = 1 THEN consecutive_failures ELSE 0 END,
+           next_check_at = CASE WHEN active = 1 THEN MIN(next_check_at, @now + excluded.interval_seconds * 1000) ELSE @now END,
+           started_at = CASE WHEN active = 1 THEN started_at ELSE @now END,
+           active = 1`,
+      ).run({ link_id: linkId, interval_seconds: settings.interval_seconds, timeout_seconds: settings.timeout_seconds, now });
+      return toMonitorRow(this.prepare('SELECT * FROM uptime_monitors WHERE link_id = ?').get(linkId) as Row);
+    }).immediate();
+  }
+
+  async stopMonitor(linkId: string): Promise<MonitorRow | null> {
+    const row = this.prepare('UPDATE uptime_monitors SET active = 0 WHERE link_id = ? RETURNING *').get(linkId) as Row | undefined;
+    return row ? toMonitorRow(row) : null;
+  }
+
+  async getMonitor(linkId: string): Promise<MonitorRow | null> {
+    const row = this.prepare('SELECT * FROM uptime_monitors WHERE link_id = ?').get(linkId) as Row | undefined;
+    return row ? toMonitorRow(row) : null;
+  }
+
+  async listChecks(linkId: string, limit: number): Promise<CheckRow[]> {
+    return (this.prepare('SELECT * FROM uptime_checks WHERE link_id = ? ORDER BY id DESC LIMIT ?').all(linkId, limit) as Row[]).map(toCheckRow);
+  }
+
+  async claimDueMonitors(now: number, owner: string, leaseMs: number, limit: number): Promise<DueMonitor[]> {
+    // One process owns an SQLite file (locking_mode EXCLUSIVE); the transaction keeps the claim atomic all the same.
+    return this.db.transaction((): DueMonitor[] => {
+      const due = this.prepare(
+        `SELECT m.link_id FROM uptime_monitors m
+         WHERE m.active = 1 AND m.next_check_at <= @now AND (m.lease_until IS NULL OR m.lease_until <= @now)
+         ORDER BY m.next_check_at, m.link_id LIMIT @limit`,
+      ).all({ now, limit }) as Row[];
+      const claimed: DueMonitor[] = [];
+      for (const { link_id } of due) {
+        const row = this.prepare(
+          `UPDATE uptime_monitors SET lease_until = @until, lease_owner = @owner, next_check_at = @now + interval_seconds * 1000
+           WHERE link_id = @link_id RETURNING *`,
+        ).get({ link_id, until: now + leaseMs, owner, now }) as Row;
+        const link = this.prepare('SELECT destination_url, client_id, slug FROM links WHERE id = ?').get(link_id) as Row;
+        claimed.push({
+          ...toMonitorRow(row),
+          destination_url: String(link.destination_url),
+          client_id: link.client_id === null ? null : String(link.client_id),
+          slug: String(link.slug),
+        });
+      }
+      return claimed;
+    }).immediate();
+  }
+
+  async recordCheck(owner: string, record: CheckRecord, keep: number): Promise<boolean> {
+    const { check } = record;
+    return this.db.transaction((): boolean => {
+      const held = this.prepare(
+        'UPDATE uptime_monitors SET lease_until = NULL, lease_owner = NULL WHERE link_id = ? AND lease_owner = ? RETURNING active',
+      ).get(check.link_id, owner) as Row | undefined;
+      if (!held || held.active !== 1) return false;
+      this.prepare(
+        `UPDATE uptime_monitors SET status = @status, consecutive_failures = @consecutive_failures, next_check_at = @next_check_at,
+           last_checked_at = @checked_at, last_response_ms = @response_ms, last_status_code = @status_code, last_error = @error
+         WHERE link_id = @link_id`,
+      ).run({
+        status: record.status,
+        consecutive_failures: record.consecutive_failures,
+        next_check_at: record.next_check_at,
+        checked_at: check.checked_at,
+        response_ms: check.response_ms,
+        status_code: check.status_code,
+        error: check.error,
+        link_id: check.link_id,
+      });
+      this.prepare(
+        `INSERT INTO uptime_checks (link_id, checked_at, ok, status_code, response_ms, error)
+         VALUES (@link_id, @checked_at, @ok, @status_code, @response_ms, @error)`,
+      ).run({ ...check, ok: check.ok ? 1 : 0 });
+      this.prepare(
+        `DELETE FROM uptime_checks WHERE link_id = @link_id
+           AND id <= (SELECT id FROM uptime_checks WHERE link_id = @link_id ORDER BY id DESC LIMIT 1 OFFSET @keep)`,
+      ).run({ link_id: check.link_id, keep });
+      return true;
+    }).immediate();
   }
 }

@@ -1,0 +1,44 @@
+/** Rows the uptime tests store directly: a client and links, without going through their APIs. */
+import type { LinkRow } from '../../src/links/linkRow.js';
+import type { ClientFields } from '../../src/store/metaStore.js';
+
+export function clientFields(id: string): ClientFields {
+  return {
+    id,
+    name: id,
+    status: true,
+    domain: null,
+    email: null,
+    phone: null,
+    website: null,
+    timezone: 'UTC',
+    global_name: null,
+    company_id: null,
+    agency_id: null,
+    api_metadata: {},
+    ghl_location_id: null,
+    proxy_key_hash: null,
+    proxy_key_last4: null,
+    ip_storage: 'truncated',
+    sdk_settings: {},
+    created_at: 1,
+    updated_at: 1,
+  };
+}
+
+export function linkRow(id: string, clientId: string | null, destination = `https://example.com/${id}`): LinkRow {
+  return {
+    id,
+    client_id: clientId,
+    slug: id,
+    slug_key: id.toLowerCase(),
+    destination_url: destination,
+    title: null,
+    tags: [],
+    metadata: {},
+    password_hash: null,
+    expires_at: null,
+    created_at: 1,
+    updated_at: 1,
+  };
+}
