@@ -4,6 +4,7 @@ import { ClickHouseUrlError, isClickHouseIdentifier, parseClickHouseUrl } from '
 import { mmdbFileProblem } from './ingest/geo/openGeoLookup.js';
 import { allowEntryProblem, splitAllowList } from './outbound/allowList.js';
 import { parseLinksHost as readLinksHost, type LinksHost } from './links/linksHost.js';
+import { isBareOrigin } from './shared/origin.js';
 
 /**
  * Fastify's `trustProxy`: which peers are believed about the client's address (X-Forwarded-For).
@@ -175,16 +176,7 @@ function parsePublicUrl(raw: string, source: string): string {
   } catch {
     url = undefined;
   }
-  const isOrigin =
-    url !== undefined &&
-    (url.protocol === 'http:' || url.protocol === 'https:') &&
-    url.hostname !== '' &&
-    url.username === '' &&
-    url.password === '' &&
-    url.pathname === '/' &&
-    url.search === '' &&
-    url.hash === '' &&
-    !/[?#]/.test(raw);
+  const isOrigin = url !== undefined && isBareOrigin(url, raw);
   if (!isOrigin || url === undefined) {
     throw new ConfigError(`${source} must be the http:// or https:// origin browsers reach this server at, such as https://analytics.example.com, not '${raw}'`);
   }

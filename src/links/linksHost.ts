@@ -14,6 +14,7 @@
  * anyway under `/l/`.
  */
 import type { IncomingMessage } from 'node:http';
+import { isBareOrigin } from '../shared/origin.js';
 
 /** The links host as configured: the origin short URLs are built on, and the host name requests are matched by. */
 export interface LinksHost {
@@ -40,16 +41,8 @@ export function parseLinksHost(raw: string): LinksHost | null {
   } catch {
     return null;
   }
-  const isOrigin =
-    (url.protocol === 'http:' || url.protocol === 'https:') &&
-    url.hostname !== '' &&
-    url.username === '' &&
-    url.password === '' &&
-    url.pathname === '/' &&
-    url.search === '' &&
-    url.hash === '' &&
-    !/[?#]/.test(value) &&
-    !/^[a-z]+:\/\/[^/]*\/./i.test(value);
+  // A path of one slash only: `https://go.example.com/x` is not an origin, even where URL would accept it.
+  const isOrigin = isBareOrigin(url, value) && !/^[a-z]+:\/\/[^/]*\/./i.test(value);
   if (!isOrigin) return null;
   return { origin: url.origin, hostname: url.hostname.toLowerCase() };
 }

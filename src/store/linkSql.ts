@@ -4,7 +4,7 @@
  * json_array_elements_text), so each engine passes its own.
  */
 import type { LinkFilter } from '../links/linkRow.js';
-import { likePattern, type SqlPiece } from './sql.js';
+import { likePattern, parameterBinder, type SqlPiece } from './sql.js';
 
 /** Columns a link write may name: SQL text is built from these names only. */
 export const LINK_COLUMNS: ReadonlySet<string> = new Set([
@@ -19,11 +19,7 @@ export function linkWhere(
   hasTag: (param: string) => string,
 ): SqlPiece {
   const clauses: string[] = [];
-  const params: unknown[] = [];
-  const bind = (value: unknown): string => {
-    params.push(value);
-    return placeholder(params.length);
-  };
+  const { params, bind } = parameterBinder(placeholder);
   if (filter.client_id === null) clauses.push('l.client_id IS NULL');
   else if (filter.client_id !== undefined) clauses.push(`l.client_id = ${bind(filter.client_id)}`);
   if (filter.tag !== undefined) clauses.push(hasTag(bind(filter.tag)));

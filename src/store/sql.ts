@@ -35,6 +35,18 @@ export interface SqlPiece {
   params: unknown[];
 }
 
+/** Collects the bound parameters of a statement: `bind(value)` keeps one and answers its placeholder. */
+export function parameterBinder(placeholder: (n: number) => string): { params: unknown[]; bind: (value: unknown) => string } {
+  const params: unknown[] = [];
+  return {
+    params,
+    bind: (value) => {
+      params.push(value);
+      return placeholder(params.length);
+    },
+  };
+}
+
 /**
  * The WHERE clause of a client listing, shared by both engines. `placeholder(n)` renders the n-th
  * bound parameter (`?` for SQLite, `$n` for PostgreSQL); `like` is the case-insensitive operator.
@@ -46,11 +58,7 @@ export function clientWhere(
   booleanValue: (b: boolean) => unknown,
 ): SqlPiece {
   const clauses: string[] = [];
-  const params: unknown[] = [];
-  const bind = (value: unknown): string => {
-    params.push(value);
-    return placeholder(params.length);
-  };
+  const { params, bind } = parameterBinder(placeholder);
   if (filter.status !== undefined) clauses.push(`c.status = ${bind(booleanValue(filter.status))}`);
   for (const column of ['agency_id', 'company_id', 'ghl_location_id', 'domain'] as const) {
     const value = filter[column];

@@ -1,49 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { LinkRow } from '../../src/links/linkRow.js';
-import { UniqueViolation, type ClientFields, type MetaStore } from '../../src/store/metaStore.js';
+import { UniqueViolation, type MetaStore } from '../../src/store/metaStore.js';
+import { clientFields, linkRow } from '../helpers/rows.js';
 import { describeEachStore, type OpenedStore } from '../helpers/stores.js';
 
-function client(id: string): ClientFields {
-  return {
-    id,
-    name: id,
-    status: true,
-    domain: null,
-    email: null,
-    phone: null,
-    website: null,
-    timezone: 'UTC',
-    global_name: null,
-    company_id: null,
-    agency_id: null,
-    api_metadata: {},
-    ghl_location_id: null,
-    proxy_key_hash: null,
-    proxy_key_last4: null,
-    ip_storage: 'truncated',
-    sdk_settings: {},
-    created_at: 1,
-    updated_at: 1,
-  };
-}
-
 function link(id: string, slug: string, clientId: string | null, at: number, extra: Partial<LinkRow> = {}): LinkRow {
-  return {
-    id,
-    client_id: clientId,
-    slug,
-    slug_key: slug.toLowerCase(),
-    destination_url: `https://example.com/${slug}`,
-    title: null,
-    tags: [],
-    metadata: {},
-    password_hash: null,
-    expires_at: null,
-    created_at: at,
-    updated_at: at,
-    ...extra,
-  };
+  return linkRow(id, clientId, `https://example.com/${slug}`, { slug, created_at: at, updated_at: at, ...extra });
 }
 
 describeEachStore('links store', (kind) => {
@@ -52,8 +15,8 @@ describeEachStore('links store', (kind) => {
   before(async () => {
     opened = await kind.open();
     store = opened.store;
-    await store.insertClient(client('acme'), []);
-    await store.insertClient(client('other'), []);
+    await store.insertClient(clientFields('acme'), []);
+    await store.insertClient(clientFields('other'), []);
   });
   after(async () => opened.dispose());
 

@@ -3,7 +3,7 @@ import { after, before, it } from 'node:test';
 import type { MetaStore } from '../../src/store/metaStore.js';
 import type { CheckRecord } from '../../src/uptime/monitorRow.js';
 import { describeEachStore, type OpenedStore } from '../helpers/stores.js';
-import { clientFields, linkRow } from '../helpers/uptime.js';
+import { clientFields, linkRow } from '../helpers/rows.js';
 
 const T0 = 1_800_000_000_000;
 const SETTINGS = { interval_seconds: 60, timeout_seconds: 5 };

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { UptimeStatusView } from '../../src/uptime/schemas.js';
 import { startApi, type Envelope, type RequestOptions, type TestApi } from '../helpers/api.js';
 import { STORE_KINDS } from '../helpers/stores.js';
-import { linkRow } from '../helpers/uptime.js';
+import { linkRow } from '../helpers/rows.js';
 
 type Status = Envelope<UptimeStatusView>;
 

@@ -10,7 +10,7 @@ import type { UptimeStatusView } from '../../src/uptime/schemas.js';
 import type { WebhookEvents } from '../../src/webhooks/webhookEvents.js';
 import { startApi, type Envelope } from '../helpers/api.js';
 import { POSTGRES_SKIP_REASON, POSTGRES_URL, STORE_KINDS, type OpenedStore } from '../helpers/stores.js';
-import { clientFields, linkRow } from '../helpers/uptime.js';
+import { clientFields, linkRow } from '../helpers/rows.js';
 import { Receiver } from '../webhooks/receiver.js';
 
 const LOOPBACK = ['127.0.0.1/32', '::1/128'];

@@ -8,6 +8,7 @@ import { SecretBox } from '../../src/webhooks/secretBox.js';
 import type { DeliveryRow, WebhookRow } from '../../src/webhooks/webhookRows.js';
 import { Receiver } from './receiver.js';
 import { describeEachStore, STORE_KINDS, type OpenedStore, type StoreKind } from '../helpers/stores.js';
+import { clientFields } from '../helpers/rows.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 
@@ -58,12 +59,7 @@ describeEachStore('webhook store', (kind) => {
   it('keeps webhooks: insert, read, list newest first, change, scope to an existing client only, delete with deliveries', async () => {
     assert.equal(await store.insertWebhook(webhook('whk_a')), 'inserted');
     assert.equal(await store.insertWebhook(webhook('whk_b', { created_at: T0 + 1, client_id: 'nobody' })), 'no_client');
-    await store.insertClient(
-      { id: 'acme', name: 'Acme', status: true, domain: null, email: null, phone: null, website: null, timezone: 'UTC', global_name: null, company_id: null,
-        agency_id: null, api_metadata: {}, ghl_location_id: null, proxy_key_hash: null, proxy_key_last4: null, ip_storage: 'truncated', sdk_settings: {},
-        created_at: T0, updated_at: T0 },
-      [],
-    );
+    await store.insertClient(clientFields('acme', { name: 'Acme', created_at: T0, updated_at: T0 }), []);
     assert.equal(await store.insertWebhook(webhook('whk_b', { created_at: T0 + 1, client_id: 'acme', description: 'CRM' })), 'inserted');
     assert.deepEqual(await store.getWebhook('whk_a'), webhook('whk_a'));
     const listed = await store.listWebhooks({ limit: 1 });

@@ -1,8 +1,8 @@
-/** Rows the uptime tests store directly: a client and links, without going through their APIs. */
+/** Rows that store tests write directly: a client and links, without going through their APIs. */
 import type { LinkRow } from '../../src/links/linkRow.js';
 import type { ClientFields } from '../../src/store/metaStore.js';
 
-export function clientFields(id: string): ClientFields {
+export function clientFields(id: string, extra: Partial<ClientFields> = {}): ClientFields {
   return {
     id,
     name: id,
@@ -23,15 +23,18 @@ export function clientFields(id: string): ClientFields {
     sdk_settings: {},
     created_at: 1,
     updated_at: 1,
+    ...extra,
   };
 }
 
-export function linkRow(id: string, clientId: string | null, destination = `https://example.com/${id}`): LinkRow {
+/** A link whose slug is its id unless `extra` says otherwise (slug_key follows the slug). */
+export function linkRow(id: string, clientId: string | null, destination = `https://example.com/${id}`, extra: Partial<LinkRow> = {}): LinkRow {
+  const slug = extra.slug ?? id;
   return {
     id,
     client_id: clientId,
-    slug: id,
-    slug_key: id.toLowerCase(),
+    slug,
+    slug_key: slug.toLowerCase(),
     destination_url: destination,
     title: null,
     tags: [],
@@ -40,5 +43,6 @@ export function linkRow(id: string, clientId: string | null, destination = `http
     expires_at: null,
     created_at: 1,
     updated_at: 1,
+    ...extra,
   };
 }
