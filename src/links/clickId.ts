@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { randomBase62 } from '../shared/randomText.js';
 
 /**
  * The click id the redirect appends to a destination as `mlc=…`, so that the visit it starts on
@@ -14,21 +15,10 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  * the stores: ingestion imports this.
  */
 
-const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 // Link ids are `lnk_` + 12 base62; any base62 length up to 64 is read, so a longer id never breaks a redirect.
 const LINK_ID = /^lnk_([A-Za-z0-9]{1,64})$/;
 const CLICK_ID = /^([A-Za-z0-9]{1,64})\.([A-Za-z0-9]{8})\.([A-Za-z0-9_-]{8})$/;
 
-/** Random base62 text, without the modulo bias of `byte % 62` (bytes 248–255 are redrawn). */
-export function randomBase62(length: number): string {
-  let out = '';
-  while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248 && out.length < length) out += BASE62[byte % 62];
-    }
-  }
-  return out;
-}
 
 /** 48 bits of HMAC-SHA256 under the deployment secret, domain-separated from its other uses. */
 const signature = (body: string, secret: Buffer): string =>

@@ -5,7 +5,7 @@
  * in the schema; reserved words are refused because they are (or may become) paths of this server
  * on the main address and on the links host.
  */
-import { randomInt } from 'node:crypto';
+import { randomBase62, randomFrom } from '../shared/randomText.js';
 
 export const SLUG_ALPHABET = '23456789abcdefghjkmnpqrstuvwxyz';
 export const GENERATED_SLUG_LENGTH = 7;
@@ -22,17 +22,7 @@ export const slugKeyOf = (slug: string): string => slug.toLowerCase();
 
 export const isReservedSlug = (slug: string): boolean => RESERVED_SLUGS.has(slugKeyOf(slug));
 
-export function generateSlug(): string {
-  let slug = '';
-  for (let i = 0; i < GENERATED_SLUG_LENGTH; i++) slug += SLUG_ALPHABET[randomInt(SLUG_ALPHABET.length)];
-  return slug;
-}
-
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+export const generateSlug = (): string => randomFrom(SLUG_ALPHABET, GENERATED_SLUG_LENGTH);
 
 /** `lnk_` and 12 base62 characters (71 bits) from the system's random source. */
-export function generateLinkId(): string {
-  let id = 'lnk_';
-  for (let i = 0; i < 12; i++) id += BASE62[randomInt(BASE62.length)];
-  return id;
-}
+export const generateLinkId = (): string => `lnk_${randomBase62(12)}`;

@@ -1,5 +1,5 @@
 import type { MetaStore } from '../store/metaStore.js';
-import { randomBase62 } from './secretBox.js';
+import { randomBase62 } from '../shared/randomText.js';
 import type { LinkClickNotice, WebhookEventName, WebhookEvents } from './webhookEvents.js';
 import type { DeliveryRow, WebhookRow } from './webhookRows.js';
 

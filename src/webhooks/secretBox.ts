@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { randomBase62 } from '../shared/randomText.js';
 
 /**
  * Webhook signing secrets: generated at random, shown once, stored encrypted (AES-256-GCM) under
@@ -8,15 +9,6 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, ra
  * secret unreadable: deliveries of those webhooks then fail (the webhook is disabled with a reason
  * saying so) until each secret is rotated (POST /links/webhooks/{id}/rotate-secret).
  */
-
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-/** `length` characters drawn uniformly from base62 by a cryptographic generator. */
-export function randomBase62(length: number): string {
-  let text = '';
-  for (let i = 0; i < length; i += 1) text += BASE62[randomInt(62)];
-  return text;
-}
 
 export const generateWebhookSecret = (): string => `whsec_${randomBase62(32)}`;
 

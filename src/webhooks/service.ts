@@ -20,7 +20,8 @@ import {
   type WebhookView,
   type WebhookWithSecretView,
 } from './schemas.js';
-import { generateWebhookSecret, randomBase62, type SecretBox } from './secretBox.js';
+import { randomBase62 } from '../shared/randomText.js';
+import { generateWebhookSecret, type SecretBox } from './secretBox.js';
 import type { DeliveryRow, WebhookChanges, WebhookRow } from './webhookRows.js';
 
 const present = (row: WebhookRow): WebhookView => ({
