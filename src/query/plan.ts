@@ -24,6 +24,11 @@ export interface EventScope {
   filters: ScopeFilters;
   /** Absent means `event`: each event carries its own source. */
   attribution?: Attribution;
+  /**
+   * Event names no scan of the scope reads (`$link_click` in a site's reports: hiddenEvents.ts).
+   * Absent or empty: every event. Applied to every scan, sessions and visit sources included.
+   */
+  excludedEvents?: readonly string[];
 }
 
 export interface ReportPlan extends EventScope {

@@ -8,6 +8,7 @@ import { authorizeRead, type QueryCaller } from '../keys/readAccess.js';
 import { cellsOf, fillTimeBuckets, sortRows, tooManyCells } from './fill.js';
 import { previousPeriod, resolvePeriod, timeBuckets, type ResolvedPeriod } from './period.js';
 import { planFilters } from './filters.js';
+import { hiddenEventsOf } from './hiddenEvents.js';
 import { isTimeGrain, type EventScope } from './plan.js';
 import { checkedMetrics, checkedPeriod, checkedRange, orderOf } from './rules.js';
 import {
@@ -47,8 +48,11 @@ export class QueryService {
     return { timezone: client.timezone, now: this.clock() };
   }
 
-  private scope(input: QueryInput | FunnelInput, period: ResolvedPeriod): EventScope {
-    return { clientId: input.client_id, from: period.from, to: period.to, filters: planFilters(input.filters ?? {}), attribution: input.attribution ?? 'event' };
+  /** `steps`: a funnel's, whose naming of a hidden event (a `$link_click`) asks for it. */
+  private scope(input: QueryInput | FunnelInput, period: ResolvedPeriod, steps: FunnelInput['steps'] = []): EventScope {
+    const filters = planFilters(input.filters ?? {});
+    const excludedEvents = hiddenEventsOf(filters.event, steps);
+    return { clientId: input.client_id, from: period.from, to: period.to, filters, attribution: input.attribution ?? 'event', ...(excludedEvents.length > 0 ? { excludedEvents } : {}) };
   }
 
   async query(caller: QueryCaller, input: QueryInput): Promise<QueryResultView> {
@@ -99,7 +103,7 @@ export class QueryService {
     const period = resolvePeriod(periodInput, timezone, now);
     checkedRange(input, period);
     const windowSeconds = input.window_seconds ?? DEFAULT_WINDOW_SECONDS;
-    const scope = this.scope(input, period);
+    const scope = this.scope(input, period, input.steps);
     const { reached: counts } = await this.events.funnel({ ...scope, steps: input.steps, windowMs: windowSeconds * 1000 });
     return {
       steps: input.steps.map((step, i) => ({

@@ -233,9 +233,43 @@ describeEachEngine('link clicks as events, link_id in reports, link analytics', 
     assert.deepEqual((await report({ metrics: ['events'], dimensions: ['link_id'], filters: siteEvents, attribution: 'visit' })).rows, [[L1, 3], [null, 3]]);
     assert.deepEqual((await report({ metric: 'conversions', conversion_event: 'signup', filters: { link_id: L1 }, attribution: 'visit' })).rows, [[1]]);
     assert.deepEqual((await report({ metric: 'conversions', conversion_event: 'signup', filters: { link_id: L1 } })).rows, [[0]]);
-    // Clicks and site visits side by side: the link's human clicks plus its visit's events.
-    assert.deepEqual((await report({ metrics: ['events'], filters: { link_id: { is: [L1, L2] } }, attribution: 'visit' })).rows, [[4 + 1 + 3]]);
-    assert.deepEqual((await report({ metrics: ['events'], filters: { link_id: { contains: 'farlinktwo' } } })).rows, [[1]]);
-    assert.deepEqual((await report({ metrics: ['events'], filters: { link_id: { is_not: [L1, null] } } })).rows, [[1]]);
+    // Without an event filter, the visits that came through each link (clicks left out)...
+    assert.deepEqual((await report({ metrics: ['events'], dimensions: ['link_id'], attribution: 'visit' })).rows, [[L1, 3], [null, 3]]);
+    assert.deepEqual((await report({ metrics: ['events'], filters: { link_id: { is: [L1, L2] } }, attribution: 'visit' })).rows, [[3]]);
+    // ...and side by side with the clicks when the event filter lists them: the link's human clicks plus its visit's events.
+    const clicksAndVisits = { event: { is: ['$link_click', '$pageview', 'signup'] } };
+    assert.deepEqual((await report({ metrics: ['events'], filters: { ...clicksAndVisits, link_id: { is: [L1, L2] } }, attribution: 'visit' })).rows, [[4 + 1 + 3]]);
+    assert.deepEqual((await report({ metrics: ['events'], filters: { event: '$link_click', link_id: { contains: 'farlinktwo' } } })).rows, [[1]]);
+    assert.deepEqual((await report({ metrics: ['events'], filters: { event: '$link_click', link_id: { is_not: [L1, null] } } })).rows, [[1]]);
+  });
+
+  it('leaves clicks out of the site’s visitors, page views, events, sessions, pages, sources and funnels unless asked', async () => {
+    // Far's site, as the previous test sent it: visitors va..vd, four sessions, five page views
+    // (four of /one, one of /checkout) and a signup. Its
+    // five human clicks (L1: 4, L2: 1) in the period are three cookieless visitors.
+    const report = async (body: Record<string, unknown>): Promise<QueryResultView> => {
+      const answer = await api.request<Envelope<QueryResultView>>('POST', '/api/v1/query', { body: { client_id: far.id, period: '7d', ...body } });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      return answer.body.data;
+    };
+    const kpis = ['unique_visitors', 'page_views', 'events', 'sessions'];
+    assert.deepEqual((await report({ metrics: kpis })).rows, [[4, 5, 6, 4]]);
+    assert.deepEqual((await report({ metrics: ['unique_visitors', 'events'], dimensions: ['path'] })).rows, [['/one', 4, 4], ['/checkout', 1, 2]]);
+    assert.deepEqual((await report({ metrics: ['unique_visitors'], dimensions: ['referrer_host'] })).rows, [[null, 4]]);
+    assert.deepEqual((await report({ metrics: ['events'], dimensions: ['event'] })).rows, [['$pageview', 5], ['signup', 1]]);
+    // An event filter that does not list clicks leaves them out too (is_not, contains).
+    assert.deepEqual((await report({ metrics: ['events'], filters: { event: { is_not: ['signup'] } } })).rows, [[5]]);
+    assert.deepEqual((await report({ metrics: ['events'], filters: { event: { contains: 'link' } } })).rows, [[0]]);
+    // Asked for by name, clicks are counted, and only they.
+    assert.deepEqual((await report({ metrics: ['unique_visitors', 'page_views', 'events'], filters: { event: '$link_click' } })).rows, [[3, 0, 5]]);
+    assert.deepEqual((await report({ metrics: ['events'], dimensions: ['referrer_host'], filters: { event: { is: ['$link_click'] } } })).rows, [['facebook.com', 2], [null, 2], ['t.co', 1]]);
+    // Funnels: a click is no step of a site's funnel, unless a step names it.
+    const funnel = async (steps: object[]): Promise<number[]> => {
+      const answer = await api.request<Envelope<{ steps: { count: number }[] }>>('POST', '/api/v1/query/funnel', { body: { client_id: far.id, period: '7d', steps } });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      return answer.body.data.steps.map((step) => step.count);
+    };
+    assert.deepEqual(await funnel([{ path: '/one' }, { path: '/checkout' }, { event: 'signup' }]), [4, 1, 1]);
+    assert.deepEqual(await funnel([{ event: '$link_click' }, { path: '/one' }]), [3, 0]);
   });
 });

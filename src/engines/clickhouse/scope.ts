@@ -54,10 +54,12 @@ export function personsCte(tables: Tables, client: string, links: boolean): stri
 export const personOf = (alias: string, links: boolean): string => (links ? `coalesce(i.person, ${alias}.person_key)` : `${alias}.person_key`);
 export const identityJoin = (alias: string, links: boolean): string => (links ? ` LEFT JOIN persons AS i ON i.key = ${alias}.person_key` : '');
 
-/** Client, period and bots for rows of `alias`: what every scan of a scope shares. */
+/** Client, period, bots and excluded events for rows of `alias`: what every scan of a scope shares. */
 function periodConditions(scope: EventScope, client: string, params: Params, alias: string): string[] {
   const conditions = [`${alias}.client_id = ${client}`, `${alias}.timestamp >= ${params.instant(scope.from)}`, `${alias}.timestamp < ${params.instant(scope.to)}`];
   if (scope.filters.include_bots !== true) conditions.push(`NOT ${alias}.is_bot`);
+  const excluded = scope.excludedEvents ?? [];
+  if (excluded.length > 0) conditions.push(`${alias}.event NOT IN (${excluded.map((name) => params.add(name)).join(', ')})`);
   return conditions;
 }
 

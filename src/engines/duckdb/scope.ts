@@ -63,10 +63,12 @@ export function personsCte(links: boolean, client: string): string[] {
 export const identityJoin = (links: boolean, alias: string): string =>
   links ? ` LEFT JOIN persons i ON i.distinct_id = ${alias}.distinct_id` : '';
 
-/** Client, period and bots for rows of `alias`: what every scan of a scope shares. */
+/** Client, period, bots and excluded events for rows of `alias`: what every scan of a scope shares. */
 function periodConditions(scope: EventScope, client: string, params: Params, alias: string): string[] {
   const conditions = [`${alias}.client_id = ${client}`, `${alias}."timestamp" >= ${params.instant(scope.from)}`, `${alias}."timestamp" < ${params.instant(scope.to)}`];
   if (scope.filters.include_bots !== true) conditions.push(`NOT ${alias}.is_bot`);
+  const excluded = scope.excludedEvents ?? [];
+  if (excluded.length > 0) conditions.push(`${alias}.event NOT IN (${excluded.map((name) => params.add(name)).join(', ')})`);
   return conditions;
 }
 
