@@ -88,7 +88,7 @@ export const QueryFilters = Type.Object(
   {
     additionalProperties: false,
     description:
-      'Each filter given must match. `entry_path` / `exit_path` keep every event of the sessions whose first / last page view matches (an event without a session: its own path, if a page view). With `attribution: "visit"`, `referrer_host`, `utm_*` and `link_id` match the session’s first event.',
+      'Each filter given must match. `entry_path` / `exit_path` keep every event of the sessions whose first / last page view matches (an event without a session: its own path, if a page view). With `attribution: "visit"`, `referrer_host`, `utm_*` and `link_id` match the session’s first event. Short-link clicks (`$link_click`) are left out unless `event` names them (a string or `is`).',
   },
 );
 export type QueryFiltersInput = { [K in FilterDimension]?: FilterValue } & { url_contains?: string; include_bots?: boolean };
