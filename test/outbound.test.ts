@@ -131,6 +131,11 @@ describe('outbound requests', () => {
   it('refuses a host name when any of its addresses is private, whatever order DNS gives', async () => {
     const mixed = createOutbound({ resolve: async () => ['93.184.216.34', '127.0.0.1'] });
     assert.equal(await refusal(mixed(GET('http://rebind.example/'))), 'private_address');
+    // The refusal names no address: its text reaches clients, and would map this server's network.
+    const internal = createOutbound({ resolve: async () => ['10.1.2.3'] });
+    const message = await internal(GET('http://intranet.example/')).then(() => '', (error: unknown) => String(error));
+    assert.match(message, /address is not public/);
+    assert.doesNotMatch(message, /10\.1\.2\.3/);
     const failing = createOutbound({
       resolve: async () => {
         throw new Error('ENOTFOUND');
