@@ -238,6 +238,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clickCounts: linkClickCounts(options.events, clock),
     webhooks: webhooks.events,
     reportError: (message, error) => app.log.error({ err: error }, message),
+    reportWarning: (message, error) => app.log.warn({ err: error }, message),
   });
 
   await app.register(healthRoutes, { store: options.store });

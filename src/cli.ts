@@ -151,7 +151,6 @@ async function serve(config: Config): Promise<void> {
       },
       timeouts: { requestMs: config.requestTimeoutMs, headersMs: config.headersTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
       geo,
-      ...(config.outboundAllow === undefined ? {} : { outboundAllow: config.outboundAllow }),
     });
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {

@@ -278,7 +278,7 @@ describeEachStore('links API', (kind) => {
 
   it('racing services both create their link of no client (the _links row is made once)', async () => {
     await api.store.deleteClient(LINKS_PSEUDO_CLIENT);
-    const deps = { store: api.store, keys: new KeysService(api.store, api.clock.read), clock: api.clock.read, clickCounts: linkClickCounts(api.events, api.clock.read), webhooks: api.app.webhookEvents, reportError: () => undefined };
+    const deps = { store: api.store, keys: new KeysService(api.store, api.clock.read), clock: api.clock.read, clickCounts: linkClickCounts(api.events, api.clock.read), webhooks: api.app.webhookEvents, reportError: () => undefined, reportWarning: () => undefined };
     const [a, b] = [new LinksService(deps), new LinksService(deps)];
     const made = await Promise.all([a, b, a, b].map((s, i) => s.create({ destination_url: `https://example.com/race/${i}` }, 'https://go.test')));
     assert.ok(made.every((l) => l.client_id === null));
@@ -378,5 +378,28 @@ describe('links API with a links host', () => {
     assert.equal(res.body.data.short_url, 'https://go.mythic-analytics.com/summer-sale');
     const listed = await api.request<Many>('GET', '/api/v1/clients/acme-retail/links');
     assert.equal(listed.body.data[0]?.short_url, 'https://go.mythic-analytics.com/summer-sale');
+  });
+});
+
+describe('links while the event engine does not answer', () => {
+  let api: TestApi;
+  before(async () => {
+    api = await startApi(STORE_KINDS[0] as StoreKind);
+  });
+  after(() => api.close());
+
+  it('answers a committed change, a link and a list with clicks null, never a 5xx', async () => {
+    const created = await api.request<Envelope<LinkView>>('POST', '/api/v1/links', { body: { destination_url: 'https://example.com/engine-down' } });
+    assert.equal(created.status, 201);
+    // The real engine, closed: every report it is asked for now fails.
+    await api.events.close();
+    const patched = await api.request<Envelope<LinkView>>('PATCH', `/api/v1/links/${created.body.data.id}`, { body: { title: 'Renamed' } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.deepEqual([patched.body.data.title, patched.body.data.clicks, patched.body.data.bot_clicks], ['Renamed', null, null]);
+    assert.equal((await api.store.getLink(created.body.data.id))?.title, 'Renamed');
+    const one = await api.request<Envelope<LinkView>>('GET', `/api/v1/links/${created.body.data.id}`);
+    assert.deepEqual([one.status, one.body.data.clicks], [200, null]);
+    const list = await api.request<Envelope<LinkView[]>>('GET', '/api/v1/links');
+    assert.deepEqual([list.status, list.body.data.map((link) => link.clicks)], [200, [null]]);
   });
 });

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { isPublicAddress } from '../src/ingest/geo/nonPublic.js';
+import { shippedGeoLookup } from '../src/ingest/geo/openGeoLookup.js';
 import { allowEntryProblem } from '../src/outbound/allowList.js';
 import { createOutbound } from '../src/outbound/nodeOutbound.js';
 import { OutboundRefused, type OutboundRequest } from '../src/outbound/outbound.js';
@@ -64,13 +65,24 @@ describe('isPublicAddress', () => {
       'fd00:ec2::254',
       'fe80::1%eth0',
       'ff02::1',
+      '::ffff:0:127.0.0.1',
+      '::ffff:0:a01:203',
+      '0:0:0:0:ffff:0:a9fe:a9fe',
+      'fec0::1',
+      'feff:ffff::1',
       'not-an-ip',
     ]) {
       assert.equal(isPublicAddress(ip), false, ip);
     }
-    for (const ip of ['93.184.216.34', '8.8.8.8', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1']) {
+    for (const ip of ['93.184.216.34', '8.8.8.8', '2606:4700::1111', '::ffff:8.8.8.8', '::ffff:0:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1', 'ff:ffff::1']) {
       assert.equal(isPublicAddress(ip), true, ip);
     }
+  });
+
+  it('leaves the location of public addresses as it was, and places no site-local one', () => {
+    const geo = shippedGeoLookup();
+    const countries = ['8.8.8.8', '80.128.0.1', '2606:4700::1111', '2a00:1450:4001:81b::200e', 'fec0::1', 'fec0:1234::5'].map((ip) => geo.locate(ip).country);
+    assert.deepEqual(countries, ['US', 'DE', 'CA', 'DE', null, null]);
   });
 });
 
@@ -131,6 +143,11 @@ describe('outbound requests', () => {
   it('refuses a host name when any of its addresses is private, whatever order DNS gives', async () => {
     const mixed = createOutbound({ resolve: async () => ['93.184.216.34', '127.0.0.1'] });
     assert.equal(await refusal(mixed(GET('http://rebind.example/'))), 'private_address');
+    // The refusal names no address: its text reaches clients, and would map this server's network.
+    const internal = createOutbound({ resolve: async () => ['10.1.2.3'] });
+    const message = await internal(GET('http://intranet.example/')).then(() => '', (error: unknown) => String(error));
+    assert.match(message, /address is not public/);
+    assert.doesNotMatch(message, /10\.1\.2\.3/);
     const failing = createOutbound({
       resolve: async () => {
         throw new Error('ENOTFOUND');

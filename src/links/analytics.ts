@@ -12,7 +12,7 @@ import type { Clock } from '../shared/clock.js';
 import type { MetaStore } from '../store/metaStore.js';
 import { MAX_BREAKDOWN_ROWS, type LinkAnalyticsPeriod, type LinkAnalyticsView } from './analyticsSchemas.js';
 import { clickFilters } from './clickCounts.js';
-import type { LinkRow } from './linkRow.js';
+import { linkOwnerOfPath, type LinkRow } from './linkRow.js';
 
 /**
  * One link's clicks for the client that owns it: totals, top referrers and countries, and clicks
@@ -48,7 +48,7 @@ export class LinkAnalyticsService {
     const client = await requireClient(this.meta, clientId);
     const link = await this.meta.getLink(linkId);
     // Another client's link is not found here, exactly as a link that does not exist.
-    if (link === null || link.client_id !== clientId) throw notFound('Link', linkId);
+    if (link === null || link.client_id !== linkOwnerOfPath(clientId)) throw notFound('Link', linkId);
     const now = this.clock();
     const range = periodOf(period, link, client.timezone, now);
 

@@ -37,3 +37,9 @@ export interface LinkFilter {
  * like any other. The clients API refuses this id to callers.
  */
 export const LINKS_PSEUDO_CLIENT = '_links';
+
+/**
+ * The `client_id` of the links a `/clients/{id}/links…` path names: null for LINKS_PSEUDO_CLIENT
+ * (links of no client), the id itself otherwise. One place, so every route under that path agrees.
+ */
+export const linkOwnerOfPath = (clientId: string): string | null => (clientId === LINKS_PSEUDO_CLIENT ? null : clientId);

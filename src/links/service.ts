@@ -14,7 +14,7 @@ import type { Clock } from '../shared/clock.js';
 import { listPage, type Listing, type PagingInput } from '../shared/paging.js';
 import { UniqueViolation, type MetaStore } from '../store/metaStore.js';
 import type { WebhookEvents } from '../webhooks/webhookEvents.js';
-import { LINKS_PSEUDO_CLIENT, type LinkChanges, type LinkFilter, type LinkRow } from './linkRow.js';
+import { LINKS_PSEUDO_CLIENT, linkOwnerOfPath, type LinkChanges, type LinkFilter, type LinkRow } from './linkRow.js';
 import { hashLinkPassword } from './password.js';
 import {
   LINK_SETTABLE_FIELDS,
@@ -42,6 +42,8 @@ export interface LinksServiceDeps {
   webhooks: Pick<WebhookEvents, 'publish'>;
   /** Where a failure that must not fail the request goes (a webhook queue that refused `link.created`). */
   reportError: (message: string, error: unknown) => void;
+  /** Where a degraded answer is noted (click counts left null because the event engine failed). */
+  reportWarning: (message: string, error: unknown) => void;
 }
 
 type CreateFields = Omit<CreateLinkInput, 'client_id'>;
@@ -136,7 +138,7 @@ export class LinksService {
   async listForClient(caller: QueryCaller, clientId: string, query: PagingInput & { tag?: string | undefined; q?: string | undefined }, base: string): Promise<Listing<LinkView>> {
     await authorizeRead(this.deps.keys, caller, clientId);
     await requireClient(this.deps.store, clientId);
-    return this.listPage({ ...this.filterOf(query), client_id: this.ownerOf(clientId) }, query, base);
+    return this.listPage({ ...this.filterOf(query), client_id: linkOwnerOfPath(clientId) }, query, base);
   }
 
   async getForClient(caller: QueryCaller, clientId: string, linkId: string, base: string): Promise<LinkView> {
@@ -157,16 +159,12 @@ export class LinksService {
 
   // ---- shared ---------------------------------------------------------------------------------
 
-  /** The stored owner a client path stands for: `_links` stands for the links of no client. */
-  private ownerOf(clientId: string): string | null {
-    return clientId === LINKS_PSEUDO_CLIENT ? null : clientId;
-  }
 
   /** The link when it belongs to this client; otherwise the client's 404, or the link's. */
   private async ownLink(caller: QueryCaller, clientId: string, linkId: string): Promise<LinkRow> {
     await authorizeRead(this.deps.keys, caller, clientId);
     const row = await this.deps.store.getLink(linkId);
-    if (row !== null && row.client_id === this.ownerOf(clientId)) return row;
+    if (row !== null && row.client_id === linkOwnerOfPath(clientId)) return row;
     await requireClient(this.deps.store, clientId);
     throw notFound('Link', linkId);
   }
@@ -184,17 +182,27 @@ export class LinksService {
     return { ...listing, items: listing.items.map((row) => this.present(row, base, counts)) };
   }
 
-  private async countsOf(rows: LinkRow[]): Promise<Map<string, { clicks: number; bot_clicks: number }>> {
+  /**
+   * Click counts of these rows; null when the event engine did not answer. Counts are read after
+   * a change has committed (PATCH) or beside the link itself (GET, lists): an engine that is down
+   * must not turn a committed change, or a readable link, into a 5xx.
+   */
+  private async countsOf(rows: LinkRow[]): Promise<Map<string, { clicks: number; bot_clicks: number }> | null> {
     if (rows.length === 0) return new Map();
-    return this.deps.clickCounts(rows.map((row) => ({ id: row.id, client_id: row.client_id ?? LINKS_PSEUDO_CLIENT })));
+    try {
+      return await this.deps.clickCounts(rows.map((row) => ({ id: row.id, client_id: row.client_id ?? LINKS_PSEUDO_CLIENT })));
+    } catch (error) {
+      this.deps.reportWarning('click counts of links are unavailable: the event engine did not answer', error);
+      return null;
+    }
   }
 
   private async presentOne(row: LinkRow, base: string): Promise<LinkView> {
     return this.present(row, base, await this.countsOf([row]));
   }
 
-  private present(row: LinkRow, base: string, counts: Map<string, { clicks: number; bot_clicks: number }>): LinkView {
-    const count = counts.get(row.id);
+  private present(row: LinkRow, base: string, counts: Map<string, { clicks: number; bot_clicks: number }> | null): LinkView {
+    const count = counts === null ? null : (counts.get(row.id) ?? { clicks: 0, bot_clicks: 0 });
     return {
       id: row.id,
       destination_url: row.destination_url,
@@ -202,8 +210,8 @@ export class LinksService {
       slug: row.slug,
       title: row.title,
       client_id: row.client_id,
-      clicks: count?.clicks ?? 0,
-      bot_clicks: count?.bot_clicks ?? 0,
+      clicks: count === null ? null : count.clicks,
+      bot_clicks: count === null ? null : count.bot_clicks,
       tags: row.tags,
       has_password: row.password_hash !== null,
       expires_at: toIsoOrNull(row.expires_at),

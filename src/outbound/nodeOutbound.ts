@@ -64,7 +64,9 @@ async function vet(url: URL, allow: OutboundAllowList, resolve: (hostname: strin
     if (!hostAllowed && !allow.allowsAddress(address) && !isPublicAddress(address)) {
       throw new OutboundRefused(
         'private_address',
-        `The host '${hostname}' resolves to ${address}, a loopback, private, link-local or otherwise non-public address, which this server does not contact (an operator may allow it with MYTHIC_OUTBOUND_ALLOW)`,
+        // No address in the text: it reaches the caller (an uptime check's last_error, read with a
+        // client's sk_), and what this server's DNS resolves a name to would map its private network.
+        `The destination's address is not public (loopback, private, link-local or otherwise non-public), and this server does not contact it (an operator may allow it with MYTHIC_OUTBOUND_ALLOW)`,
       );
     }
   }

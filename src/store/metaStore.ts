@@ -274,9 +274,10 @@ export interface MetaStore {
 
   /**
    * Starts monitoring the link, or changes the settings of its running monitor. A monitor that
-   * was not active starts afresh (status unknown, no failures counted) with its first check due
-   * at `now`; a running one keeps its state, its next check moved no later than `now` plus the
-   * new interval. Null when the link does not exist.
+   * was not active starts afresh (status unknown, no failures counted, its lease freed) with its
+   * first check due at `now`: a check of the stopped monitor still running then cannot record its
+   * stale state over the fresh start (recordCheck needs the lease). A running one keeps its
+   * state and lease, its next check moved no later than `now` plus the new interval. Null when the link does not exist.
    */
   startMonitor(linkId: string, settings: MonitorSettings, now: number): Promise<MonitorRow | null>;
   /** Stops the link's monitor (its status and history are kept); null when it has none. */

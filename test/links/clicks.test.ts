@@ -194,6 +194,16 @@ describeEachEngine('link clicks as events, link_id in reports, link analytics', 
     for (const query of ['?period=12mo', '?period=', '?other=1']) assert.equal((await analytics(far.id, L1, query)).status, 400, query);
   });
 
+  it('answers the analytics of a link of no client under _links, as the links API lists it there', async () => {
+    // The links API creates the _links client with the first link of no client (L0 was stored directly).
+    assert.equal((await api.request('POST', '/api/v1/links', { body: { destination_url: 'https://far.test/nobody' } })).status, 201);
+    const res = await analytics(LINKS_PSEUDO_CLIENT, L0, '?period=7d');
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual([res.body.data.link_id, res.body.data.total_clicks], [L0, 2]);
+    // A client's link is not found under _links.
+    assert.equal((await analytics(LINKS_PSEUDO_CLIENT, L1)).status, 404);
+  });
+
   it('credits the visit a click started to its link (mlc), ignoring a forged or malformed one', async () => {
     const mlc = clickId(L1, SECRET);
     const forged = `${mlc.slice(0, -1)}${mlc.endsWith('A') ? 'B' : 'A'}`;

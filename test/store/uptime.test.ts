@@ -122,6 +122,22 @@ describeEachStore('uptime store', (kind) => {
     assert.equal((await store.listChecks('lnk_stop', 10)).length, 1, 'the history stays');
   });
 
+  it('frees the lease when a stopped monitor restarts, so a check still running from before records nothing stale', async () => {
+    await store.insertLink(linkRow('lnk_restart', null));
+    await store.startMonitor('lnk_restart', SETTINGS, T0);
+    assert.equal((await store.claimDueMonitors(T0, 'a', 100_000, 100)).some((m) => m.link_id === 'lnk_restart'), true);
+    // Stopped and started again while owner a's check is still running.
+    await store.stopMonitor('lnk_restart');
+    const restarted = await store.startMonitor('lnk_restart', SETTINGS, T0 + 1_000);
+    assert.deepEqual([restarted?.status, restarted?.lease_owner, restarted?.lease_until], ['unknown', null, null]);
+    assert.equal(await store.recordCheck('a', record('lnk_restart', T0 + 2_000, false, { status: 'down', consecutive_failures: 3 }), 500), false, 'the old check is dropped');
+    const after = await store.getMonitor('lnk_restart');
+    assert.deepEqual([after?.status, after?.consecutive_failures, after?.last_checked_at], ['unknown', 0, null]);
+    assert.equal((await store.listChecks('lnk_restart', 10)).length, 0);
+    // The fresh monitor is due at once, for any node.
+    assert.equal((await store.claimDueMonitors(T0 + 1_000, 'b', 10_000, 100)).some((m) => m.link_id === 'lnk_restart'), true);
+  });
+
   it('re-configures a running monitor without resetting it, its next check no later than one new interval away', async () => {
     await store.insertLink(linkRow('lnk_conf', null));
     await store.startMonitor('lnk_conf', { interval_seconds: 3_600, timeout_seconds: 30 }, T0);

@@ -310,3 +310,26 @@ describe('uptime scheduler on several nodes', { skip: POSTGRES_URL === undefined
     }
   });
 });
+
+describe('uptime refusals as a client reads them', () => {
+  it('shows the link’s client why a check was refused, never the address its host resolved to', async () => {
+    // The real outbound guard; only DNS is replaced, answering an internal address (nothing is contacted).
+    const api = await startApi(STORE_KINDS[0]!, { uptime: { tickMs: 20 }, outbound: createOutbound({ resolve: async () => ['10.1.2.3'] }) });
+    try {
+      const created = await api.request('POST', '/api/v1/clients', { body: { id: 'prober', name: 'Prober' } });
+      const key = (created.body.data as unknown as { secret_key: string }).secret_key;
+      const asClient = { anonymous: true, headers: { authorization: `Bearer ${key}` } };
+      await api.store.insertLink(linkRow('lnk_probeinternal', 'prober', 'http://intranet.example/admin'));
+      assert.equal((await api.request('POST', '/api/v1/links/lnk_probeinternal/uptime/start', { ...asClient, body: { interval: 60 } })).status, 200);
+      let seen: UptimeStatusView | undefined;
+      for (let i = 0; i < 250 && (seen?.history.length ?? 0) === 0; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        seen = (await api.request<Envelope<UptimeStatusView>>('GET', '/api/v1/links/lnk_probeinternal/uptime/status', asClient)).body.data;
+      }
+      assert.match(seen?.last_error ?? '', /^refused \(private_address\): The destination's address is not public/);
+      assert.doesNotMatch(JSON.stringify(seen), /10\.1\.2\.3/);
+    } finally {
+      await api.close();
+    }
+  });
+});

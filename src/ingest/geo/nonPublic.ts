@@ -36,6 +36,8 @@ for (const [network, prefix] of [
   ['2001:db8::', 32],
   ['fc00::', 7],
   ['fe80::', 10],
+  // Site-local (RFC 3879 deprecated it, yet stacks still route it): a private network, like fc00::/7.
+  ['fec0::', 10],
   ['ff00::', 8],
 ] as const) {
   NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
@@ -67,7 +69,8 @@ export function tunnelledIpv4(ipv6: string): string | null {
 /**
  * Whether this server may send a request to `ip` on a user's say-so (webhooks, uptime checks):
  * false for every range isNonPublicAddress names, in every spelling that reaches one: IPv4-mapped
- * (`::ffff:127.0.0.1`), IPv4-compatible (`::127.0.0.1`), NAT64 (`64:ff9b::/96`), 6to4 and Teredo
+ * (`::ffff:127.0.0.1`), IPv4-compatible (`::127.0.0.1`), IPv4-translated (`::ffff:0:127.0.0.1`),
+ * NAT64 (`64:ff9b::/96`), 6to4 and Teredo
  * forms are judged by the IPv4 address they carry. Text that is not an address is not public.
  * The one place that decides it: location lookups and outbound requests must not disagree.
  */
@@ -77,8 +80,12 @@ export function isPublicAddress(ip: string): boolean {
   if (family === 0) return false;
   if (family === 4) return !isNonPublicAddress(address, 4);
   const groups = ipv6Groups(address);
+  // IPv4-compatible (::/96), IPv4-translated (::ffff:0:0/96, RFC 2765/6052: SIIT reaches the IPv4
+  // address in it) and NAT64 (64:ff9b::/96).
   const carriesIpv4 =
-    groups.slice(0, 6).every((g) => g === 0) || (groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((g) => g === 0));
+    groups.slice(0, 6).every((g) => g === 0) ||
+    (groups.slice(0, 4).every((g) => g === 0) && groups[4] === 0xffff && groups[5] === 0) ||
+    (groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((g) => g === 0));
   if (carriesIpv4) return !isNonPublicAddress(ipv4OfGroups(groups[6] as number, groups[7] as number), 4);
   const tunnelled = tunnelledIpv4(address);
   if (tunnelled !== null) return !isNonPublicAddress(tunnelled, 4);

@@ -896,6 +896,8 @@ export class PostgresMetaStore implements MetaStore {
            next_check_at = CASE WHEN uptime_monitors.active
              THEN LEAST(uptime_monitors.next_check_at, $4::bigint + excluded.interval_seconds::bigint * 1000) ELSE $4::bigint END,
            started_at = CASE WHEN uptime_monitors.active THEN uptime_monitors.started_at ELSE $4::bigint END,
+           lease_owner = CASE WHEN uptime_monitors.active THEN uptime_monitors.lease_owner ELSE NULL END,
+           lease_until = CASE WHEN uptime_monitors.active THEN uptime_monitors.lease_until ELSE NULL END,
            active = TRUE
          RETURNING *`,
         [linkId, settings.interval_seconds, settings.timeout_seconds, now],

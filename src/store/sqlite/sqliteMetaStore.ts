@@ -746,6 +746,8 @@ export class SqliteMetaStore implements MetaStore {
            consecutive_failures = CASE WHEN active = 1 THEN consecutive_failures ELSE 0 END,
            next_check_at = CASE WHEN active = 1 THEN MIN(next_check_at, @now + excluded.interval_seconds * 1000) ELSE @now END,
            started_at = CASE WHEN active = 1 THEN started_at ELSE @now END,
+           lease_owner = CASE WHEN active = 1 THEN lease_owner ELSE NULL END,
+           lease_until = CASE WHEN active = 1 THEN lease_until ELSE NULL END,
            active = 1`,
       ).run({ link_id: linkId, interval_seconds: settings.interval_seconds, timeout_seconds: settings.timeout_seconds, now });
       return toMonitorRow(this.prepare('SELECT * FROM uptime_monitors WHERE link_id = ?').get(linkId) as Row);

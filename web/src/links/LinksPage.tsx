@@ -120,8 +120,8 @@ function LinkTable({ clientId, links, onEdit, onDeleted }: { clientId: string; l
                   {link.destination_url}
                 </span>
               </td>
-              <td data-label="Clicks" class="num clicks" data-value={link.clicks}>
-                {link.clicks.toLocaleString()}
+              <td data-label="Clicks" class="num clicks" data-value={link.clicks ?? undefined}>
+                {link.clicks === null ? <span title="The event engine did not answer">—</span> : link.clicks.toLocaleString()}
               </td>
               <td data-label="Tags">
                 <Tags tags={link.tags} />
@@ -305,8 +305,14 @@ function LinkDetail({ clientId, linkId, admin }: { clientId: string; linkId: str
           </a>
         </dd>
         <dt>Clicks</dt>
-        <dd class="clicks" data-value={current.clicks}>
-          {current.clicks.toLocaleString()} <span class="hint">(and {current.bot_clicks.toLocaleString()} from bots, all time)</span>
+        <dd class="clicks" data-value={current.clicks ?? undefined}>
+          {current.clicks === null || current.bot_clicks === null ? (
+            <span class="hint">unavailable: the event engine did not answer</span>
+          ) : (
+            <>
+              {current.clicks.toLocaleString()} <span class="hint">(and {current.bot_clicks.toLocaleString()} from bots, all time)</span>
+            </>
+          )}
         </dd>
         <dt>Tags</dt>
         <dd>
