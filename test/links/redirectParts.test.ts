@@ -51,6 +51,10 @@ describe('links host', () => {
     const cases: [string | undefined, string, string, boolean][] = [
       ['go.example.com', '/Summer-Sale?utm_source=x', '/l/Summer-Sale?utm_source=x', links],
       ['GO.example.com:443', '/abc', '/l/abc', links],
+      // A fully qualified name's trailing dot names the same host: never the dashboard or the API under it.
+      ['go.example.com.', '/api/v1/clients', '/l/-', links],
+      ['Go.Example.COM.:8080', '/abc', '/l/abc', links],
+      ['go.example.com.', '/', '/l', links],
       ['go.example.com', '/', '/l', links],
       ['go.example.com', '/?x=1', '/l?x=1', links],
       ['go.example.com', '/healthz', '/healthz', links],
