@@ -17,12 +17,19 @@ const STYLE =
 
 const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 
-/** What the pages may do: show themselves with their one style, and post the form to this host. */
+/**
+ * What the pages may do: show themselves with their one style. No `form-action`: Chromium applies
+ * it to every redirect that follows a form's POST, so `'self'` blocks the password form's 303 to
+ * the destination and strands the visitor. Allowing the destination's origin would not do either:
+ * destinations redirect on (apex to www, http to https, a shop's own tracking links) to origins
+ * not known here. What form-action would guard against, a form injected into the page posting the
+ * password elsewhere, cannot happen: the pages run no script, load nothing, and escape every text
+ * they show; the one form has no action and posts to the page's own address.
+ */
 export const PAGE_CSP = [
   "default-src 'none'",
   `style-src 'sha256-${STYLE_HASH}'`,
   "base-uri 'none'",
-  "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
 

@@ -234,7 +234,8 @@ describe('password links', () => {
   it('answers a form, and redirects after the right password with a click', async () => {
     const form = await get(api, '/l/secret-sale?utm_source=mail');
     assertPage(form, 200, /<form method="post">/);
-    assert.match(String(form.headers['content-security-policy']), /form-action 'self'/);
+    // No form-action: Chromium would apply it to the 303 to the destination (test/e2e/passwordLink.test.ts).
+    assert.doesNotMatch(String(form.headers['content-security-policy']), /form-action/);
     const res = await post({ password: 'open sesame', token: tokenOf(form.body) }, { origin: 'http://localhost:80', 'sec-fetch-site': 'same-origin' });
     assert.equal(res.statusCode, 303);
     assert.equal(res.headers['cache-control'], 'private, no-store');
