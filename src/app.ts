@@ -116,8 +116,8 @@ export interface AppOptions {
   webhooks?: WebhooksOptions;
   /** The dedicated short-link host (MYTHIC_LINKS_HOST): short URLs are <origin>/<slug>, and requests to it reach only the redirect. Unset: <public origin>/l/<slug>. */
   linksHost?: LinksHost | string | undefined;
-  /** The redirect's slug cache and password-try limit (defaults in src/links/redirectService.ts, resolvedLinks.ts). */
-  redirect?: Pick<RedirectServiceOptions, 'cache' | 'passwordRateLimit'>;
+  /** The redirect's slug cache and password-try limits (defaults in src/links/passwordTries.ts, resolvedLinks.ts). */
+  redirect?: Pick<RedirectServiceOptions, 'cache' | 'passwordRateLimit' | 'passwordLinkRateLimit' | 'passwordChecksAtOnce'>;
   /** Timings of the uptime scheduler (tests shorten them); false: this process runs no checks. */
   uptime?: Partial<UptimeSchedulerOptions> | false;
 }

@@ -47,7 +47,11 @@ export function parseLinksHost(raw: string): LinksHost | null {
   return { origin: url.origin, hostname: url.hostname.toLowerCase() };
 }
 
-/** The host name of a Host header: lowercase, without port (IPv6 brackets kept). */
+/**
+ * The host name of a Host header: lowercase, without port (IPv6 brackets kept), without the
+ * trailing dot of a fully qualified name: `GO.example.com.:443` names the same host as
+ * `go.example.com` (DNS resolves both alike), and must not reach the dashboard under its name.
+ */
 export function hostnameOf(host: string | undefined): string | null {
   if (host === undefined || host === '') return null;
   const lower = host.toLowerCase();
@@ -56,13 +60,20 @@ export function hostnameOf(host: string | undefined): string | null {
     return end === -1 ? null : lower.slice(0, end + 1);
   }
   const colon = lower.indexOf(':');
-  return colon === -1 ? lower : lower.slice(0, colon);
+  const name = colon === -1 ? lower : lower.slice(0, colon);
+  return name.endsWith('.') ? name.slice(0, -1) : name;
 }
 
 /** The path prefix of the redirect on the main address. */
 export const REDIRECT_PREFIX = '/l';
 /** Not a slug (none starts with `-`): the redirect's 404 page, what the links host makes of anything that is not a link. */
 const NOWHERE = '/l/-';
+
+/**
+ * Paths the links host passes on as they are (for the load balancer). Their first segment is a
+ * reserved slug (slugs.ts), or a link named so could never be reached there.
+ */
+export const LINKS_HOST_PASSTHROUGH: readonly string[] = ['/healthz'];
 
 const arrivedOnLinksHost = new WeakSet<IncomingMessage>();
 
@@ -81,7 +92,7 @@ export function linksHostRewrite(linksHost: LinksHost | undefined): (request: In
     const queryAt = url.indexOf('?');
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
     const query = queryAt === -1 ? '' : url.slice(queryAt);
-    if (path === '/healthz') return url;
+    if (LINKS_HOST_PASSTHROUGH.includes(path)) return url;
     if (path === '/' || path === '') return `${REDIRECT_PREFIX}${query}`;
     // One segment, starting with a character a slug may start with: `//evil.com`, `/a/b` and
     // `/%2F…` never reach anything but the not-found answer.

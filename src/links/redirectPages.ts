@@ -1,6 +1,6 @@
 /**
  * The small pages the redirect answers when it cannot redirect: link not found (404), expired
- * (410), the password form (200, or 401 after a wrong password), too many tries (429). Plain HTML,
+ * (410), the password form (200, or 401 after a wrong password), too many tries (429), busy (503). Plain HTML,
  * no script, no external resource: one inline style allowed by its hash, so the CSP needs no
  * 'unsafe-inline' and nothing else can run or load there. Not indexed (X-Robots-Tag), not cached.
  * Every text put in a page (the slug, a title) is escaped.
@@ -17,12 +17,19 @@ const STYLE =
 
 const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 
-/** What the pages may do: show themselves with their one style, and post the form to this host. */
+/**
+ * What the pages may do: show themselves with their one style. No `form-action`: Chromium applies
+ * it to every redirect that follows a form's POST, so `'self'` blocks the password form's 303 to
+ * the destination and strands the visitor. Allowing the destination's origin would not do either:
+ * destinations redirect on (apex to www, http to https, a shop's own tracking links) to origins
+ * not known here. What form-action would guard against, a form injected into the page posting the
+ * password elsewhere, cannot happen: the pages run no script, load nothing, and escape every text
+ * they show; the one form has no action and posts to the page's own address.
+ */
 export const PAGE_CSP = [
   "default-src 'none'",
   `style-src 'sha256-${STYLE_HASH}'`,
   "base-uri 'none'",
-  "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
 
@@ -52,8 +59,15 @@ export const expiredPage = (): string => page('Link expired', '<h1>This link has
 
 export const linksIndexPage = (): string => page('Short links', '<h1>Short links</h1><p>This address serves short links. Add a link’s name to it to follow the link.</p>');
 
-export const tooManyTriesPage = (retryAfterSeconds: number): string =>
-  page('Too many tries', `<h1>Too many tries</h1><p>Too many passwords were tried for this link from your address. Try again in ${retryAfterSeconds} seconds.</p>`);
+/** `address`: this visitor's tries for the link; `link`: everybody's (someone is guessing it). */
+export const tooManyTriesPage = (retryAfterSeconds: number, scope: 'address' | 'link'): string =>
+  page(
+    'Too many tries',
+    `<h1>Too many tries</h1><p>Too many passwords were tried for this link ${scope === 'address' ? 'from your address' : 'in the last minute'}. Try again in ${retryAfterSeconds} seconds.</p>`,
+  );
+
+export const busyPage = (retryAfterSeconds: number): string =>
+  page('Busy', `<h1>Busy</h1><p>Too many passwords are being checked right now. Try again in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}.</p>`);
 
 export const forbiddenFormPage = (): string =>
   page('Form refused', '<h1>Form refused</h1><p>This form was sent from another site, or it was open for too long. Reload the link and enter the password again.</p>');

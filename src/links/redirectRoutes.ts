@@ -12,7 +12,8 @@
  *   asks for JSON. HEAD answers as GET does, without a body and without a click.
  * - A password link answers a form (200); its POST checks a CSRF token and refuses a cross-site
  *   Origin / Sec-Fetch-Site (403), then the password: right → `302` and a click; wrong → the form
- *   again (401); too many tries from one address for one link → `429`.
+ *   again (401); too many tries from one address for one link, or from all for one link → `429`;
+ *   too many password checks running at once → `503` (passwordTries.ts), both with Retry-After.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -25,6 +26,7 @@ import { MAX_USER_AGENT_LENGTH } from '../ingest/schemas.js';
 import { installFormParser, type FormFields } from './formBody.js';
 import { onLinksHost, REDIRECT_PREFIX, type LinksHost } from './linksHost.js';
 import {
+  busyPage,
   expiredPage,
   forbiddenFormPage,
   linksIndexPage,
@@ -164,7 +166,8 @@ export const redirectRoutes: FastifyPluginAsyncTypebox<RedirectRoutesOptions> = 
           303: Type.Unsafe<string>({ type: 'string', description: 'The right password: to the destination, as GET answers for a link without one (and a click is counted)' }),
           401: html('The form again: wrong password'),
           403: html('The form was sent from another site, or its token is missing, wrong or over ten minutes old'),
-          429: html('Too many tries from this address for this link; see Retry-After'),
+          429: html('Too many tries from this address for this link, or from all addresses for this link; see Retry-After'),
+          503: html('Too many password checks running at once; see Retry-After'),
         },
       },
     },
@@ -181,7 +184,8 @@ export const redirectRoutes: FastifyPluginAsyncTypebox<RedirectRoutesOptions> = 
       const outcome = await redirects.tryPassword(lookup.found, fields.password ?? '', visitOf(request, lookup.found.link.slug, null));
       if (outcome.outcome === 'rate_limited') {
         reply.header('retry-after', String(outcome.retryAfterSeconds));
-        return sendPage(reply, 429, tooManyTriesPage(outcome.retryAfterSeconds));
+        if (outcome.refused === 'busy') return sendPage(reply, 503, busyPage(outcome.retryAfterSeconds));
+        return sendPage(reply, 429, tooManyTriesPage(outcome.retryAfterSeconds, outcome.refused));
       }
       if (outcome.outcome === 'wrong') return showForm(reply, lookup, 401);
       // 303: the browser follows with a GET, and reloading the destination never re-posts the password.

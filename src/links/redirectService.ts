@@ -1,13 +1,12 @@
 /**
  * The redirect, without HTTP: which link a slug names and in what state, the click (an event for
  * the link's client, written without waiting: the visitor is redirected at once), the password
- * check (rate limited per address and link, the hash compared in constant time by
- * verifyLinkPassword) and the form's CSRF token. The routes turn its outcomes into answers.
+ * check (rate limited per address and link and per link, a few at once: passwordTries.ts; the hash
+ * compared in constant time by verifyLinkPassword) and the form's CSRF token. The routes turn its outcomes into answers.
  */
 import type { StoredEvent } from '../events/eventStore.js';
 import type { Locator } from '../ingest/geo/geoLookup.js';
-import { limitedAddress } from '../ingest/ip.js';
-import { TokenBuckets, type RateLimit } from '../ingest/rateLimit.js';
+import type { RateLimit } from '../ingest/rateLimit.js';
 import type { EventSink } from '../pipeline/eventSink.js';
 import type { Clock } from '../shared/clock.js';
 import type { MetaChanges } from '../shared/metaChanges.js';
@@ -16,14 +15,12 @@ import { clickId as newClickId, linkClickEvent } from './clickEvent.js';
 import type { LinkRow } from './linkRow.js';
 import { ClickBatch, DEFAULT_CLICK_BATCH, type ClickBatchOptions } from './clickBatch.js';
 import { issueFormToken, verifyFormToken } from './passwordFormToken.js';
+import { DEFAULT_PASSWORD_TRY_LIMITS, PasswordTries, type TryRefusal } from './passwordTries.js';
 import { redirectLocation } from './redirectLocation.js';
 import { ResolvedLinks, type LinkLookups, type ResolvedLink, type ResolvedLinksOptions } from './resolvedLinks.js';
 
 /** A slug as links may have one; anything else is not looked up at all. */
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-
-/** Five tries a minute per address and link, then one every twelve seconds. */
-export const DEFAULT_PASSWORD_RATE_LIMIT: RateLimit = { perSecond: 5 / 60, burst: 5 };
 
 /** One visit of a short URL, as facts. */
 export interface Visit {
@@ -52,7 +49,12 @@ export interface RedirectServiceOptions {
   verifyPassword(password: string, stored: string): Promise<boolean>;
   /** Keys the password form's CSRF tokens. */
   formSecret: Buffer;
+  /** Password tries per address (or /64) and link. */
   passwordRateLimit?: RateLimit;
+  /** Password tries per link, all addresses together. */
+  passwordLinkRateLimit?: RateLimit;
+  /** Password checks (scrypt) running at once in the process. */
+  passwordChecksAtOnce?: number;
   cache?: Partial<ResolvedLinksOptions>;
   /** How long clicks are gathered before they are written (see clickBatch.ts). */
   clickBatch?: Partial<ClickBatchOptions>;
@@ -66,18 +68,23 @@ const clickedUrl = (visit: Visit): string => (visit.shortUrl === null ? '' : vis
 export type Followable = { state: 'active'; found: ResolvedLink } | { state: 'password'; found: ResolvedLink };
 export type Lookup = Followable | { state: 'not_found' } | { state: 'expired' };
 
-export type PasswordOutcome = { outcome: 'right'; location: string } | { outcome: 'wrong' } | { outcome: 'rate_limited'; retryAfterSeconds: number };
+/** `rate_limited`: too many tries from this address (`address`) or from all (`link`) for the link; `busy`: too many checks running now. */
+export type PasswordOutcome = { outcome: 'right'; location: string } | { outcome: 'wrong' } | ({ outcome: 'rate_limited' } & TryRefusal);
 
 export class RedirectService {
   private readonly links: ResolvedLinks;
-  private readonly tries: TokenBuckets;
+  private readonly tries: PasswordTries;
   private readonly clicks: ClickBatch;
   /** Clicks acknowledged to the visitor but not stored (the writer refused them): visible in the log. */
   droppedClicks = 0;
 
   constructor(private readonly options: RedirectServiceOptions) {
     this.links = new ResolvedLinks(options.lookups, options.metaChanges, options.clock, options.cache);
-    this.tries = new TokenBuckets(options.passwordRateLimit ?? DEFAULT_PASSWORD_RATE_LIMIT);
+    this.tries = new PasswordTries({
+      perAddress: options.passwordRateLimit ?? DEFAULT_PASSWORD_TRY_LIMITS.perAddress,
+      perLink: options.passwordLinkRateLimit ?? DEFAULT_PASSWORD_TRY_LIMITS.perLink,
+      atOnce: options.passwordChecksAtOnce ?? DEFAULT_PASSWORD_TRY_LIMITS.atOnce,
+    });
     this.clicks = new ClickBatch(options.sink, { ...DEFAULT_CLICK_BATCH, ...options.clickBatch }, (count, error) => this.dropClicks(count, error));
   }
 
@@ -122,15 +129,16 @@ export class RedirectService {
   }
 
   /**
-   * A password try: charged to the address and link first (right or wrong, so guessing costs the
-   * same), then checked against the stored hash. The right one redirects and counts a click.
+   * A password try, within the limits of passwordTries.ts (charged before the check, right or
+   * wrong, so guessing costs the same), checked against the stored hash. The right one redirects
+   * and counts a click.
    */
   async tryPassword(found: ResolvedLink, password: string, visit: Visit): Promise<PasswordOutcome> {
-    const wait = this.tries.take(`${limitedAddress(visit.ip)}\n${found.link.id}`, this.options.clock());
-    if (wait > 0) return { outcome: 'rate_limited', retryAfterSeconds: wait };
     const stored = found.link.password_hash;
-    if (stored === null || !(await this.options.verifyPassword(password, stored))) return { outcome: 'wrong' };
-    return { outcome: 'right', location: this.follow(found, visit) };
+    if (stored === null) return { outcome: 'wrong' };
+    const right = await this.tries.check(visit.ip, found.link.id, this.options.clock(), () => this.options.verifyPassword(password, stored));
+    if (typeof right !== 'boolean') return { outcome: 'rate_limited', ...right };
+    return right ? { outcome: 'right', location: this.follow(found, visit) } : { outcome: 'wrong' };
   }
 
   private record(found: ResolvedLink, visit: Visit): void {

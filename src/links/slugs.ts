@@ -6,6 +6,7 @@
  * on the main address and on the links host.
  */
 import { randomBase62, randomFrom } from '../shared/randomText.js';
+import { LINKS_HOST_PASSTHROUGH } from './linksHost.js';
 
 export const SLUG_ALPHABET = '23456789abcdefghjkmnpqrstuvwxyz';
 export const GENERATED_SLUG_LENGTH = 7;
@@ -15,6 +16,8 @@ export const SLUG_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
   'api', 'l', 's', 'e', 'sdk', 'mcp', 'admin', 'assets', 'app', 'dashboard', 'health', 'login', 'logout', 'static',
   'favicon.ico', 'robots.txt', 'well-known', '.well-known', 'ingest', 'batch', 'openapi.json', 'index.html',
+  // What the links host passes on instead of redirecting (`/healthz`): a link of that name would be unreachable there.
+  ...LINKS_HOST_PASSTHROUGH.map((path) => (path.split('/')[1] ?? '').toLowerCase()),
 ]);
 
 /** The stored key of a slug: `Summer-Sale` and `summer-sale` are one slug. */

@@ -1,7 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hashLinkPassword, verifyLinkPassword } from '../../src/links/password.js';
 import { shortUrlBase, shortUrlOf } from '../../src/links/shortUrl.js';
+import { LINKS_HOST_PASSTHROUGH, linksHostRewrite, parseLinksHost } from '../../src/links/linksHost.js';
 import { generateLinkId, generateSlug, isReservedSlug, SLUG_ALPHABET, SLUG_PATTERN } from '../../src/links/slugs.js';
 
 describe('slugs and link ids', () => {
@@ -29,6 +31,16 @@ describe('slugs and link ids', () => {
       assert.ok(isReservedSlug(word), word);
     }
     assert.ok(!isReservedSlug('summer-sale'));
+  });
+
+  it('reserves every path the links host passes on instead of redirecting (its /healthz)', () => {
+    const rewrite = linksHostRewrite(parseLinksHost('go.example.com') ?? undefined);
+    assert.ok(LINKS_HOST_PASSTHROUGH.includes('/healthz'));
+    for (const path of LINKS_HOST_PASSTHROUGH) {
+      assert.equal(rewrite({ headers: { host: 'go.example.com' }, url: path } as IncomingMessage), path, 'passed on as it is');
+      const slug = path.slice(1);
+      assert.ok(isReservedSlug(slug) && isReservedSlug(slug.toUpperCase()), slug);
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import { linksHostRewrite, onLinksHost, parseLinksHost } from '../../src/links/l
 import { deriveFormTokenSecret, issueFormToken, verifyFormToken } from '../../src/links/passwordFormToken.js';
 import { escapeHtml, PAGE_CSP, passwordFormPage } from '../../src/links/redirectPages.js';
 import { redirectLocation } from '../../src/links/redirectLocation.js';
+import { PasswordTries } from '../../src/links/passwordTries.js';
 import { createHash } from 'node:crypto';
 
 const fakeRequest = (host: string | undefined, url: string): IncomingMessage => ({ headers: host === undefined ? {} : { host }, url }) as IncomingMessage;
@@ -51,6 +52,10 @@ describe('links host', () => {
     const cases: [string | undefined, string, string, boolean][] = [
       ['go.example.com', '/Summer-Sale?utm_source=x', '/l/Summer-Sale?utm_source=x', links],
       ['GO.example.com:443', '/abc', '/l/abc', links],
+      // A fully qualified name's trailing dot names the same host: never the dashboard or the API under it.
+      ['go.example.com.', '/api/v1/clients', '/l/-', links],
+      ['Go.Example.COM.:8080', '/abc', '/l/abc', links],
+      ['go.example.com.', '/', '/l', links],
       ['go.example.com', '/', '/l', links],
       ['go.example.com', '/?x=1', '/l?x=1', links],
       ['go.example.com', '/healthz', '/healthz', links],
@@ -107,5 +112,25 @@ describe('pages and form bodies', () => {
     const odd = parseFormBody(Buffer.from('__proto__=x&constructor=y'));
     assert.equal(Object.getOwnPropertyDescriptor(odd, '__proto__')?.value, 'x');
     assert.equal(odd.constructor, 'y');
+  });
+});
+
+describe('password tries', () => {
+  it('runs at most atOnce checks together; a busy answer charges nothing, and a slot frees when a check ends', async () => {
+    const tries = new PasswordTries({ perAddress: { perSecond: 1, burst: 1 }, perLink: { perSecond: 10, burst: 10 }, atOnce: 2 });
+    const pending: ((right: boolean) => void)[] = [];
+    const verify = (): Promise<boolean> => new Promise((resolve) => pending.push(resolve));
+    const first = tries.check('192.0.2.1', 'lnk_a', 0, verify);
+    const second = tries.check('192.0.2.2', 'lnk_a', 0, verify);
+    assert.deepEqual(await tries.check('192.0.2.3', 'lnk_a', 0, verify), { refused: 'busy', retryAfterSeconds: 1 });
+    assert.equal(pending.length, 2, 'the third was not run');
+    pending[0]?.(true);
+    assert.equal(await first, true);
+    const third = tries.check('192.0.2.3', 'lnk_a', 0, verify);
+    assert.equal(pending.length, 3, 'the refused address was not charged: its one try runs now');
+    pending[1]?.(false);
+    pending[2]?.(false);
+    assert.deepEqual([await second, await third], [false, false]);
+    assert.deepEqual(await tries.check('192.0.2.1', 'lnk_a', 0, verify), { refused: 'address', retryAfterSeconds: 1 });
   });
 });
