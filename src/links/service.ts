@@ -29,8 +29,6 @@ import { generateLinkId, generateSlug, isReservedSlug, slugKeyOf } from './slugs
 /** Live click counts of these links (client_id: the link's client, or LINKS_PSEUDO_CLIENT), by link id. */
 export type LinkClickCounts = (links: { id: string; client_id: string }[]) => Promise<Map<string, { clicks: number; bot_clicks: number }>>;
 
-export const noClickCounts: LinkClickCounts = async () => new Map();
-
 /** Generated slugs collide about once in billions of creates; five tries make a failure a bug. */
 const SLUG_TRIES = 5;
 
