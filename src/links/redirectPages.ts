@@ -6,6 +6,7 @@
  * Every text put in a page (the slug, a title) is escaped.
  */
 import { createHash } from 'node:crypto';
+import { escapeHtml } from '../shared/html.js';
 
 const STYLE =
   'body{font:16px/1.5 system-ui,sans-serif;color:#1f2328;background:#f6f8fa;margin:0;display:flex;min-height:100vh;align-items:center;justify-content:center}' +
@@ -43,10 +44,6 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'x-frame-options': 'DENY',
   'referrer-policy': 'same-origin',
 };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`;

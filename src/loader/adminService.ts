@@ -6,9 +6,8 @@ import type { MetaStore } from '../store/metaStore.js';
 import { DEFAULT_GLOBAL_NAME } from './remoteConfigService.js';
 import type { LoaderEmbedView, TagTemplateViewValue } from './adminSchemas.js';
 import { TAG_TEMPLATES } from './tagTemplates.js';
+import { escapeHtml } from '../shared/html.js';
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escapeAttribute = (value: string): string => value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string);
 
 /** The path of a client's loader script under the server's origin. */
 export const loaderScriptPath = (publishableKey: string): string => `/s/${publishableKey}.js`;
@@ -49,7 +48,7 @@ export class LoaderAdminService {
     const scriptUrl = `${origin}${loaderScriptPath(client.publishable_key)}`;
     const firstEventAt = client.domain === null ? undefined : (await firstEventTimes(this.store, clientId)).get(client.domain);
     return {
-      html: `<script async src="${escapeAttribute(scriptUrl)}"></script>`,
+      html: `<script async src="${escapeHtml(scriptUrl)}"></script>`,
       script_url: scriptUrl,
       global_name: client.global_name ?? DEFAULT_GLOBAL_NAME,
       domain:
