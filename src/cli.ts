@@ -161,13 +161,15 @@ async function serve(config: Config): Promise<void> {
     if (admin.source.kind === 'generated') rmSync(admin.source.path, { force: true });
     throw error;
   }
+  // Before the start is announced: whoever reads "listening" may send SIGTERM at once, and until a
+  // handler is installed the signal's default action kills the process without closing the stores.
+  stopOnSignals(app, store, events);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   announceAdminKey(admin, { ...config, port });
   process.stdout.write(
     `Mythic ${VERSION} listening on http://${config.host}:${port} (meta store: ${describeMetaStore(config)}; events: ${events.description})\n${describeGeoLookup(geo, config)}\n`,
   );
-  stopOnSignals(app, store, events);
 }
 
 function stopOnSignals(app: FastifyInstance, store: MetaStore, events: EventStore): void {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DuckDbEventStore } from '../src/engines/duckdb/duckdbEventStore.js';
 import { DUCKDB_FILE } from '../src/engines/openEventStore.js';
-import { startServer, stopAllServers, type RunningServer } from './helpers/server.js';
+import { assertCleanExit, startServer, stopAllServers, type RunningServer } from './helpers/server.js';
 
 const ADMIN_KEY = 'durability-admin-key-0123456789abcdef';
 const SENDERS = 12;
@@ -90,7 +90,7 @@ describe('durability: events acknowledged before a SIGKILL survive it', () => {
     const recent = await fetch(`${server.baseUrl}/api/v1/clients/durable/events?limit=5`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     assert.equal(recent.status, 200);
     server.kill('SIGTERM');
-    assert.equal((await server.waitForExit()).code, 0);
+    assertCleanExit(await server.waitForExit());
 
     // Every acknowledged uuid is in the store (read directly: there are thousands).
     const store = await DuckDbEventStore.open(join(dataDir, DUCKDB_FILE));

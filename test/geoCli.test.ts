@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { writeCityFixture } from './helpers/geoFixtures.js';
-import { runCli, startServer, stopAllServers } from './helpers/server.js';
+import { assertCleanExit, runCli, startServer, stopAllServers } from './helpers/server.js';
 
 /**
  * The location database as a started server sees it: which one answers is said once at start,
@@ -29,11 +29,11 @@ describe('the location database at start', () => {
     const shipped = await startServer({ dataDir: newDataDir(), adminKey: ADMIN_KEY, args: ['--port', '0'] });
     assert.match(shipped.stdout(), /^Locations: country ipvAll built \d{4}-\d{2}-\d{2}, from the shipped DB-IP Lite country database \(CC BY 4\.0, IP Geolocation by DB-IP, https:\/\/db-ip\.com\)$/m);
     shipped.kill('SIGTERM');
-    assert.equal((await shipped.waitForExit()).code, 0);
+    assertCleanExit(await shipped.waitForExit());
     const city = await startServer({ dataDir: newDataDir(), adminKey: ADMIN_KEY, args: ['--port', '0'], env: { MYTHIC_GEOIP_DB: fixture.file } });
     assert.ok(city.stdout().includes(`\nLocations: GeoLite2-City built 2026-05-01, from ${fixture.file}\n`), city.stdout());
     city.kill('SIGTERM');
-    assert.equal((await city.waitForExit()).code, 0);
+    assertCleanExit(await city.waitForExit());
   });
 
   const broken = join(root, 'broken.mmdb');

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SETTINGS } from '../../src/config.js';
@@ -42,6 +43,14 @@ export interface RunningServer {
   kill(signal?: NodeJS.Signals): void;
   /** Resolves once the process has exited and its output streams are closed. */
   waitForExit(): Promise<Exit>;
+}
+
+/**
+ * A server stopped with SIGTERM exits with code 0; the message shows what happened instead (a
+ * signal, as when one arrives before the handler is installed, or a crash) and the output.
+ */
+export function assertCleanExit(exit: Exit): void {
+  assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null }, describeOutput(exit.stdout, exit.stderr));
 }
 
 /** Children still alive; `stopAllServers` (in an `after` hook) kills them whatever the tests did. */
