@@ -38,16 +38,14 @@ async function ack(server: RunningServer, id: string, ackIds: string[]): Promise
   return res.body.data.acknowledged;
 }
 
-/** Pulls until `count` messages arrived (events reach the engine within the writer's linger) or time is up. */
-async function pullAtLeast(server: RunningServer, id: string, count: number, max: number, timeoutMs = 10_000): Promise<ReceivedMessageView[]> {
-  const got: ReceivedMessageView[] = [];
+/** Waits until `count` messages wait for the subscription (events reach the engine within the writer's linger). */
+async function waitForBacklog(server: RunningServer, id: string, count: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (got.length < count && Date.now() < deadline) {
-    const batch = await pull(server, id, Math.min(max, count - got.length));
-    got.push(...batch);
-    if (batch.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (;;) {
+    const res = await callServer<{ backlog: { messages: number } }>(server, 'GET', `${BASE}/${id}`, ADMIN_KEY);
+    if (res.body.data.backlog.messages >= count || Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return got;
 }
 
 describe('Pub/Sub across a SIGKILL of the server', () => {
@@ -66,8 +64,9 @@ describe('Pub/Sub across a SIGKILL of the server', () => {
     const sub = created.body.data.id;
 
     const first = await ingest(server, client, Array.from({ length: 40 }, (_, i) => `e${i}`));
-    // One client's messages are leased in order, one holder at a time: take them in a few pulls.
-    const pulled = await pullAtLeast(server, sub, 25, 10);
+    // One client's messages are leased in order, to one holder at a time: one pull takes them.
+    await waitForBacklog(server, sub, first.length);
+    const pulled = await pull(server, sub, 25);
     assert.equal(pulled.length, 25);
     assert.deepEqual(pulled.map((m) => m.message_id), first.slice(0, 25), 'in order');
     const acked = pulled.slice(0, 15);
