@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Outbound } from '../outbound/outbound.js';
 import { signatureHeader, type SecretBox } from '../webhooks/secretBox.js';
+import type { MessageFeeder } from './feeder.js';
 import type { MessageRow, PubSubStore, PushOutcome, SubscriptionRow } from './pubsubRows.js';
 
 /**
@@ -16,11 +17,6 @@ import type { MessageRow, PubSubStore, PushOutcome, SubscriptionRow } from './pu
  * (the subscription's and the messages') to run out; the messages are then sent again: at least
  * once, and receivers dedupe on message_id.
  */
-
-/** What the dispatcher needs of the feeder (src/pubsub/feeder.ts): stage the window of a subscription. */
-export interface PushFeeder {
-  fill(subscription: SubscriptionRow): Promise<unknown>;
-}
 
 export interface PushBackoff {
   /** The first retry waits up to this long (full jitter: a uniform draw from 0 to the cap). */
@@ -67,7 +63,8 @@ export interface PushLog {
 
 export interface PushDispatcherDeps {
   store: PubSubStore;
-  feeder: PushFeeder;
+  /** Only fill() is used: staging the window before each lease. */
+  feeder: Pick<MessageFeeder, 'fill'>;
   outbound: Outbound;
   box: SecretBox;
   log: PushLog;
