@@ -10,6 +10,7 @@ import { SecretBox } from '../webhooks/secretBox.js';
 import type { EventStream } from './eventStream.js';
 import { MessageFeeder, type FeederOptions } from './feeder.js';
 import type { PubSubStore } from './pubsubRows.js';
+import { PushDispatcher, type PushDispatcherOptions, type PushLog } from './pushDispatcher.js';
 import { PubSubService } from './service.js';
 
 export interface PubSubOptions {
@@ -17,6 +18,8 @@ export interface PubSubOptions {
   now?: () => number;
   /** Stage window and retention limits (defaults in feeder.ts). */
   feeder?: Partial<FeederOptions>;
+  /** The push sender's polling, timeouts, back-off (defaults in pushDispatcher.ts); its clock is `now` unless given. */
+  push?: Partial<PushDispatcherOptions>;
 }
 
 export interface PubSubDeps {
@@ -26,14 +29,14 @@ export interface PubSubDeps {
   allow: OutboundAllowList;
   /** Push secrets are sealed under a key derived from it (webhooks/secretBox.ts). */
   adminKeyHash: string;
-  log: { error(payload: object, message: string): void; warn(payload: object, message: string): void };
+  log: PushLog;
 }
 
 export interface PubSub {
   service: PubSubService;
   feeder: MessageFeeder;
   start(): void;
-  /** Waits for the batch being pushed, if any. */
+  /** Waits for the batches being pushed, if any (bounded by the sender's stopWaitMs). */
   stop(): Promise<void>;
 }
 
@@ -41,14 +44,14 @@ export function createPubSub(deps: PubSubDeps, options: PubSubOptions = {}): Pub
   const now = options.now ?? Date.now;
   const box = new SecretBox(deps.adminKeyHash);
   const feeder = new MessageFeeder({ store: deps.store, events: deps.events, now }, options.feeder);
-  // PUSH DISPATCHER (helper pspush): `new PushDispatcher({ store, feeder, outbound, box, log }, options.push)`
-  // goes here; pushChanged wakes it, start/stop run it.
-  const pushChanged = (): void => {};
+  const push = new PushDispatcher({ store: deps.store, feeder, outbound: deps.outbound, box, log: deps.log }, { now, ...options.push });
+  // A push subscription created, resumed or with dead letters replayed: this node looks at once.
+  const pushChanged = (): void => push.wake();
   const service = new PubSubService({ store: deps.store, clients: deps.store, events: deps.events, feeder, box, allow: deps.allow, now, pushChanged });
   return {
     service,
     feeder,
-    start: () => {},
-    stop: async () => {},
+    start: () => push.start(),
+    stop: () => push.stop(),
   };
 }

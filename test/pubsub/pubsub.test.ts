@@ -5,21 +5,22 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { CreatedSubscriptionView, DeadLetterView, ReceivedMessageView, SubscriptionView } from '../../src/pubsub/schemas.js';
-import { startApi, type Envelope, type TestApi } from '../helpers/api.js';
+import { startApi, type AppOverrides, type Envelope, type TestApi } from '../helpers/api.js';
 import { storedEvent } from '../helpers/events.js';
 import { describeEachStore, STORE_KINDS } from '../helpers/stores.js';
+import { Receiver, signatureValid } from '../webhooks/receiver.js';
 
 const BASE = '/api/v1/admin/pubsub/subscriptions';
 const DAY = 24 * 60 * 60 * 1000;
 
 /** The app under test, its Pub/Sub clock (real time plus a skew the test moves) and helpers. */
-function pubsubSuite(kind: (typeof STORE_KINDS)[number], feeder: { stageWindow?: number; maxBacklog?: number } = {}) {
+function pubsubSuite(kind: (typeof STORE_KINDS)[number], feeder: { stageWindow?: number; maxBacklog?: number } = {}, overrides: AppOverrides = {}) {
   let api: TestApi | undefined;
   let skew = 0;
   const now = (): number => Date.now() + skew;
   let names = 0;
   before(async () => {
-    const started = await startApi(kind, { pubsub: { now, feeder } });
+    const started = await startApi(kind, { ...overrides, pubsub: { now, feeder, ...overrides.pubsub } });
     api = started;
     for (const id of ['ps-a', 'ps-b']) {
       const res = await started.request('POST', '/api/v1/clients', { body: { id, name: id } });
@@ -251,8 +252,29 @@ describeEachStore('Pub/Sub over HTTP', (kind) => {
   });
 });
 
-describe('Pub/Sub requests refused', () => {
-  const s = pubsubSuite(STORE_KINDS[0]!);
+describe('Pub/Sub requests refused, and push through the app', () => {
+  // Push to a loopback receiver: allowed here, with a fast sender.
+  const s = pubsubSuite(STORE_KINDS[0]!, {}, { outboundAllow: ['127.0.0.1/32'], pubsub: { push: { pollMs: 20, timeoutMs: 1000, stopWaitMs: 2000 } } });
+  const receiver = new Receiver();
+  before(() => receiver.start());
+  after(() => receiver.stop());
+
+  it('the app runs the push sender: a push subscription’s events arrive signed with its secret, and are acknowledged', async () => {
+    const sub = await s.create({ type: 'push', push_endpoint: receiver.url('/pubsub'), filter: { client_ids: ['ps-b'] } });
+    const ids = await s.publish('ps-b', ['pushed1', 'pushed2']);
+    await receiver.waitFor(() => receiver.delivered().length > 0);
+    const [request] = receiver.delivered();
+    assert.equal(request?.headers['mythic-subscription'], sub.id);
+    assert.ok(signatureValid(sub.push_secret ?? '', request?.headers['mythic-signature'], request?.body ?? ''));
+    const body = JSON.parse(request?.body ?? '{}') as { subscription: { id: string; name: string }; messages: Array<{ message_id: string }> };
+    assert.deepEqual(body.subscription, { id: sub.id, name: sub.name });
+    assert.deepEqual(body.messages.map((m) => m.message_id), ids);
+    for (let i = 0; i < 100 && (await s.get(sub.id)).backlog.in_flight > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    const after = await s.get(sub.id);
+    assert.equal(after.backlog.in_flight + after.backlog.messages, 0, 'acknowledged by the 2xx');
+    assert.equal(after.push?.last_status, 204, 'the receiver’s answer');
+    await s.api().request('DELETE', `${BASE}/${sub.id}`);
+  });
 
   it('each bad request is a 4xx naming its field, and stores nothing', async () => {
     await s.create({ name: 'Taken' });
