@@ -7,11 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import type { CreatedSubscriptionView, DeadLetterView, ReceivedMessageView, SubscriptionView } from '../../src/pubsub/schemas.js';
 import { startApi, type AppOverrides, type Envelope, type TestApi } from '../helpers/api.js';
 import { storedEvent } from '../helpers/events.js';
-import { describeEachStore, STORE_KINDS } from '../helpers/stores.js';
+import { STORE_KINDS } from '../helpers/stores.js';
 import { Receiver, signatureValid } from '../webhooks/receiver.js';
 
 const BASE = '/api/v1/admin/pubsub/subscriptions';
 const DAY = 24 * 60 * 60 * 1000;
+const SQLITE = STORE_KINDS.find((k) => k.name === 'sqlite') as (typeof STORE_KINDS)[number];
 
 /** The app under test, its Pub/Sub clock (real time plus a skew the test moves) and helpers. */
 function pubsubSuite(kind: (typeof STORE_KINDS)[number], feeder: { stageWindow?: number; maxBacklog?: number } = {}, overrides: AppOverrides = {}) {
@@ -65,8 +66,10 @@ function pubsubSuite(kind: (typeof STORE_KINDS)[number], feeder: { stageWindow?:
   return { api: the, create, publish, pull, ack, get, advance: (ms: number) => (skew += ms), now };
 }
 
-describeEachStore('Pub/Sub over HTTP', (kind) => {
-  const s = pubsubSuite(kind);
+// SQLite only: the store's SQL (leases, ordering, dead letters, counts) runs on both stores in
+// test/store/pubsubStore.test.ts, and over HTTP on PostgreSQL in twoNodes.test.ts.
+describe('Pub/Sub over HTTP', () => {
+  const s = pubsubSuite(SQLITE);
 
   it('delivers the events stored after creation, as stored, with a message_id to dedupe on; acknowledged ones are done', async () => {
     await s.publish('ps-a', ['before']);
@@ -252,9 +255,10 @@ describeEachStore('Pub/Sub over HTTP', (kind) => {
   });
 });
 
-describe('Pub/Sub requests refused, and push through the app', () => {
-  // Push to a loopback receiver: allowed here, with a fast sender.
-  const s = pubsubSuite(STORE_KINDS[0]!, {}, { outboundAllow: ['127.0.0.1/32'], pubsub: { push: { pollMs: 20, timeoutMs: 1000, stopWaitMs: 2000 } } });
+describe('Pub/Sub requests refused, push through the app, size retention', () => {
+  // Push to a loopback receiver: allowed here, with a fast sender. A stage window of 3 and a
+  // backlog of 5: the oldest events beyond the newest 5 are skipped and counted.
+  const s = pubsubSuite(SQLITE, { stageWindow: 3, maxBacklog: 5 }, { outboundAllow: ['127.0.0.1/32'], pubsub: { push: { pollMs: 20, timeoutMs: 1000, stopWaitMs: 2000 } } });
   const receiver = new Receiver();
   before(() => receiver.start());
   after(() => receiver.stop());
@@ -355,11 +359,6 @@ describe('Pub/Sub requests refused, and push through the app', () => {
     assert.equal((await s.get(sub.id)).state, 'active', 'still there');
     assert.equal((await s.api().store.listSubscriptions({ limit: 100, offset: 0 })).rows.filter((r) => r.name === 'by-sk').length, 0);
   });
-});
-
-describe('Pub/Sub size retention', () => {
-  // A window of 3 and a backlog of 5: the oldest beyond the newest 5 are skipped and counted.
-  const s = pubsubSuite(STORE_KINDS[0]!, { stageWindow: 3, maxBacklog: 5 });
 
   it('keeps the newest maxBacklog events behind the cursor, staging a window at a time', async () => {
     const sub = await s.create();
