@@ -5,6 +5,7 @@
  * envelope.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { presentedClientSecret } from '../http/adminAuth.js';
 import { ApiError } from '../http/apiError.js';
 import type { KeysService } from '../keys/service.js';
@@ -30,6 +31,10 @@ import {
 import type { PubSubService } from './service.js';
 
 const tags = ['Pub/Sub'];
+/** A pull or a replay sent without a body (curl -X POST …/pull) takes every default, as `{}` does. */
+const noBodyAsEmpty = async (request: FastifyRequest): Promise<void> => {
+  request.body ??= {};
+};
 const forbidden = { 403: errorResponse('forbidden: a client’s secret key (Pub/Sub is for the admin key only)') } as const;
 const errors = { ...adminErrors, ...forbidden } as const;
 const notFoundErrors = { ...withNotFound, ...forbidden } as const;
@@ -124,6 +129,7 @@ export const pubsubRoutes: FastifyPluginAsyncTypebox<{ pubsub: PubSubService; ke
         body: PullBody,
         response: { 200: DataEnvelope(PullResult), ...withConflict, ...forbidden, 409: errorResponse('conflict: the subscription is paused') },
       },
+      preValidation: noBodyAsEmpty,
     },
     async (request) => ok({ received_messages: await pubsub.pull(request.params.id, request.body.max_messages ?? 10) }),
   );
@@ -183,6 +189,7 @@ export const pubsubRoutes: FastifyPluginAsyncTypebox<{ pubsub: PubSubService; ke
         body: ReplayBody,
         response: { 200: DataEnvelope(ReplayResult), ...notFoundErrors },
       },
+      preValidation: noBodyAsEmpty,
     },
     async (request) => ok({ replayed: await pubsub.replay(request.params.id, request.body.message_ids ?? null) }),
   );

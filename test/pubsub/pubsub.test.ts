@@ -148,9 +148,12 @@ describe('Pub/Sub over HTTP', () => {
     assert.equal(dead.body.data[0]?.delivery_attempt, 2);
     assert.equal(dead.body.data[0]?.event.event, 'poison');
     assert.equal((await s.get(sub.id)).backlog.dead_letters, 1);
-    const replay = await s.api().request<Envelope<{ replayed: number }>>('POST', `${BASE}/${sub.id}/dead-letters/replay`, { body: {} });
+    // Without a body: every dead letter.
+    const replay = await s.api().request<Envelope<{ replayed: number }>>('POST', `${BASE}/${sub.id}/dead-letters/replay`);
     assert.equal(replay.body.data.replayed, 1);
-    const [again] = await s.pull(sub.id);
+    const bare = await s.api().request<Envelope<{ received_messages: ReceivedMessageView[] }>>('POST', `${BASE}/${sub.id}/pull`);
+    assert.equal(bare.status, 200, 'a pull without a body takes the defaults');
+    const [again] = bare.body.data.received_messages;
     assert.equal(again?.message_id, id);
     assert.equal(again?.delivery_attempt, 1);
     assert.equal(await s.ack(sub.id, [again!.ack_id]), 1);
