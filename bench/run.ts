@@ -6,6 +6,7 @@
 import { adminApiBenchmark } from './adminApi.js';
 import { ingestionBenchmark } from './ingestApi.js';
 import { ingestStagesBenchmark } from './ingestStages.js';
+import { pubsubPullBenchmark } from './pubsubPull.js';
 import { describeConfig, readConfig, type BenchConfig } from './lib/config.js';
 import { queryBenchmark } from './queryApi.js';
 import { redirectBenchmark } from './redirect.js';
@@ -21,6 +22,7 @@ const BENCHMARKS: Record<string, Benchmark> = {
   ingest: { description: 'POST /e, POST /batch and an overload run (DuckDB) vs a bare Fastify route', run: ingestionBenchmark },
   query: { description: 'dashboard queries over HTTP with 10M + 9 × 1M events, DuckDB and ClickHouse (chDB) alternating: p50/p95 per query and their ratio', run: queryBenchmark },
   redirect: { description: 'GET /l/<slug> (SQLite links, DuckDB clicks) vs a bare Fastify 302: req/s, and the p99 added at 200 req/s', run: redirectBenchmark },
+  pubsub: { description: 'Pub/Sub pull + acknowledge, batches of 100 (SQLite, DuckDB) vs POST /batch ingestion in the same run, alternating: messages/s against events/s', run: pubsubPullBenchmark },
   'ingest-stages': { description: 'CPU per batched event, stage by stage (no HTTP, no disk): the ceiling of the ingestion pipeline', run: ingestStagesBenchmark },
 };
 

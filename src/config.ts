@@ -60,6 +60,12 @@ export interface Config {
    * although they are not public (loopback, private networks); empty: public addresses only.
    */
   outboundAllow?: string[];
+  /**
+   * ClickHouse only: milliseconds an insert may take from stamping its seqs to committing, across
+   * nodes (clock skew included). Pub/Sub reads no event newer than this (see EventStream's
+   * streamHorizon); unset: the engine's default (5000).
+   */
+  pubsubSettleMs?: number;
 }
 
 /** A configuration mistake the operator must fix; printed as one line, never as a stack trace. */
@@ -91,6 +97,7 @@ export const SETTINGS = {
   clickhouseCluster: { flag: 'clickhouse-cluster', env: 'MYTHIC_CLICKHOUSE_CLUSTER', default: undefined },
   geoipDb: { flag: 'geoip-db', env: 'MYTHIC_GEOIP_DB', default: undefined },
   outboundAllow: { flag: 'outbound-allow', env: 'MYTHIC_OUTBOUND_ALLOW', default: undefined },
+  pubsubSettle: { flag: 'pubsub-settle-ms', env: 'MYTHIC_PUBSUB_SETTLE_MS', default: undefined },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -277,6 +284,22 @@ function parseCacheTtl(raw: string, source: string): number {
   return Math.round(seconds * 1000);
 }
 
+/**
+ * The least settle window accepted: below it an ordinary insert (a network round trip and a part
+ * written) could still be committing when the horizon passes its seqs. A node's own inserts are
+ * always waited for (the horizon stays below them), so the window only has to cover other nodes.
+ */
+export const MIN_PUBSUB_SETTLE_MS = 100;
+const MAX_PUBSUB_SETTLE_MS = 600_000;
+
+function parseSettleMs(raw: string, source: string): number {
+  const ms = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !(ms >= MIN_PUBSUB_SETTLE_MS && ms <= MAX_PUBSUB_SETTLE_MS)) {
+    throw new ConfigError(`${source} must be a whole number of milliseconds from ${MIN_PUBSUB_SETTLE_MS} to ${MAX_PUBSUB_SETTLE_MS}, not '${raw}'`);
+  }
+  return ms;
+}
+
 /** Reads and validates every setting; throws ConfigError with a message naming the bad one. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const options = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]));
@@ -322,6 +345,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const clickhouseCluster = read('clickhouseCluster');
   const geoipDb = read('geoipDb');
   const outboundAllow = read('outboundAllow');
+  const pubsubSettle = read('pubsubSettle');
 
   if (!host.value?.trim()) throw new ConfigError(`${host.source} must not be empty`);
   if (!dataDir.value?.trim()) throw new ConfigError(`${dataDir.source} must not be empty`);
@@ -356,5 +380,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       : { clickhouseCluster: parseClickhouseCluster(clickhouseCluster.value, clickhouseCluster.source, clickhouseUrl) }),
     ...(geoipDb.value === undefined ? {} : { geoipDb: parseGeoipDb(geoipDb.value, geoipDb.source) }),
     ...(outboundAllow.value === undefined ? {} : { outboundAllow: parseOutboundAllow(outboundAllow.value, outboundAllow.source) }),
+    ...(pubsubSettle.value === undefined ? {} : { pubsubSettleMs: parseSettleMs(pubsubSettle.value, pubsubSettle.source) }),
   };
 }

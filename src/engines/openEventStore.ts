@@ -20,6 +20,8 @@ export interface EventEngineConfig {
   clickhouseUrl?: string | undefined;
   /** With a ClickHouse server: the cluster its DDL runs ON, with Replicated tables. */
   clickhouseCluster?: string | undefined;
+  /** ClickHouse: the Pub/Sub settle window (MYTHIC_PUBSUB_SETTLE_MS); unset: the engine's default. */
+  pubsubSettleMs?: number | undefined;
 }
 
 /** Opens the configured engine and applies its migrations. */
@@ -35,7 +37,10 @@ export async function openEventStore(config: EventEngineConfig): Promise<EventSt
     case 'clickhouse': {
       // Loaded only when configured: a DuckDB node never loads the ClickHouse client.
       const { openClickHouseEventStore } = await import('./clickhouse/clickhouseEventStore.js');
-      return openClickHouseEventStore(config.clickhouseUrl as string, config.clickhouseCluster === undefined ? {} : { cluster: config.clickhouseCluster });
+      return openClickHouseEventStore(config.clickhouseUrl as string, {
+        ...(config.clickhouseCluster === undefined ? {} : { cluster: config.clickhouseCluster }),
+        ...(config.pubsubSettleMs === undefined ? {} : { settleMs: config.pubsubSettleMs }),
+      });
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { FunnelPlan, ReportPlan } from '../query/plan.js';
 import type { Dimension, Metric } from '../query/schemas.js';
+import type { EventStream } from '../pubsub/eventStream.js';
 
 /**
  * The EventStore holds what ingestion accepted: events, and the identity links that let reports
@@ -131,7 +132,7 @@ export interface EventCount {
  * place that opens it (src/engines/openEventStore.ts) knows which engine is behind it.
  * Every engine gives the same answer to every plan (the query suites run once per engine).
  */
-export interface EventStore {
+export interface EventStore extends EventStream {
   /** What and where the engine is, for start-up messages and health: "duckdb at data/events.duckdb". */
   readonly description: string;
   /** Creates or upgrades the schema; safe on every start, and from several nodes at once. */

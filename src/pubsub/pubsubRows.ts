@@ -93,7 +93,12 @@ export interface BacklogCounts {
 export interface PushOutcome {
   status: number | null;
   error: string | null;
-  attempted_at: number;
+  /**
+   * When the attempt was made. A dispatcher that claimed a subscription with nothing to send frees
+   * it with the previous record (status, error, attempted_at, failures) as it was, so this is null
+   * when no attempt was ever made.
+   */
+  attempted_at: number | null;
   /** Null after a success (nothing waits); else when the next attempt may be made (back-off). */
   next_attempt_at: number | null;
   /** 0 after a success, else one more. */

@@ -30,11 +30,12 @@ export const CLICKHOUSE_SKIP_REASON: string | undefined = await skipReason();
 let dir: string | undefined;
 let open = 0;
 
-export async function openClickHouseTestStore(): Promise<{ store: ClickHouseEventStore; url: string; dispose(): Promise<void> }> {
+/** `settleMs`: Pub/Sub's settle window (tests of the event stream use 0: one node, no skew). */
+export async function openClickHouseTestStore(options: { settleMs?: number } = {}): Promise<{ store: ClickHouseEventStore; url: string; dispose(): Promise<void> }> {
   dir ??= mkdtempSync(join(tmpdir(), 'mythic-chdb-'));
   const database = `t_${randomBytes(6).toString('hex')}`;
   const url = `chdb:${dir}?database=${database}`;
-  const store = await openClickHouseEventStore(url);
+  const store = await openClickHouseEventStore(url, options);
   open += 1;
   return {
     store,

@@ -19,7 +19,8 @@ export interface EngineKind {
   name: string;
   /** Why this engine cannot run here (a missing package or server), or undefined when it can. */
   skipReason?: () => string | undefined;
-  open(): Promise<OpenedEngine>;
+  /** `settleMs`: ClickHouse's Pub/Sub settle window (DuckDB has none). */
+  open(options?: { settleMs?: number }): Promise<OpenedEngine>;
 }
 
 /** DuckDB in memory: private to one test app, gone when closed. */
@@ -36,8 +37,8 @@ export const DUCKDB_ENGINE: EngineKind = {
 export const CLICKHOUSE_ENGINE: EngineKind = {
   name: 'clickhouse',
   skipReason: () => CLICKHOUSE_SKIP_REASON,
-  open: async () => {
-    const { store, dispose } = await openClickHouseTestStore();
+  open: async (options = {}) => {
+    const { store, dispose } = await openClickHouseTestStore(options);
     return { store, dispose };
   },
 };

@@ -24,6 +24,8 @@ export type Behaviour = 'ok' | 'fail' | 'hang';
 
 export interface Received {
   at: number;
+  /** When the answer was sent (after `delayMs`); null for 'hang'. */
+  answeredAt: number | null;
   url: string;
   headers: IncomingHttpHeaders;
   body: string;
@@ -38,6 +40,8 @@ export class Receiver {
   readonly received: Received[] = [];
   behaviour: Behaviour = 'ok';
   readonly next: Behaviour[] = [];
+  /** Answers this long after the request arrived (a slow receiver, so overlapping senders would show). */
+  delayMs = 0;
   private server: Server | null = null;
   port = 0;
 
@@ -47,10 +51,16 @@ export class Receiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const answered = this.next.shift() ?? this.behaviour;
-        this.received.push({ at: Date.now(), url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), answered });
-        if (answered === 'ok') res.writeHead(204).end();
-        else if (answered === 'fail') res.writeHead(500).end('nope');
-        // 'hang': never answers; the sender's timeout ends it.
+        const received: Received = { at: Date.now(), answeredAt: null, url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), answered };
+        this.received.push(received);
+        const answer = (): void => {
+          if (answered === 'hang') return; // never answers; the sender's timeout ends it
+          received.answeredAt = Date.now();
+          if (answered === 'ok') res.writeHead(204).end();
+          else res.writeHead(500).end('nope');
+        };
+        if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+        else answer();
       });
     });
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

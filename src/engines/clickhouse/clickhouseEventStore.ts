@@ -20,6 +20,8 @@ import { migrate } from './migrations.js';
 import { clickhouseReport } from './report.js';
 import { EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, tablesOf, type Tables } from './schema.js';
 import { SeqClock } from './seq.js';
+import { clickhouseHorizon, DEFAULT_SETTLE_MS, streamWhere } from './stream.js';
+import type { StreamBacklog, StreamQuery } from '../../pubsub/eventStream.js';
 import { parseClickHouseUrl } from './url.js';
 import { chTime } from './values.js';
 
@@ -34,10 +36,14 @@ export class ClickHouseEventStore implements EventStore {
   private writeQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private clock: SeqClock | undefined;
+  /** The first seq of this node's insert between stamping and committing, if one is. */
+  private firstSeqInFlight: number | undefined;
 
   constructor(
     private readonly connection: ClickHouseConnection,
     private readonly target: { database: string; cluster?: string | undefined },
+    /** Pub/Sub's settle window (see stream.ts clickhouseHorizon). */
+    private readonly settleMs = DEFAULT_SETTLE_MS,
   ) {
     this.description = connection.description;
     this.tables = tablesOf(target.database);
@@ -98,7 +104,13 @@ export class ClickHouseEventStore implements EventStore {
       const clock = await this.seqClock();
       if (toStore.length > 0) {
         const first = clock.take(toStore.length);
-        await this.connection.insert(this.tables.events, toStore.map((event, i) => eventRow(event, first + i)));
+        this.firstSeqInFlight = first;
+        try {
+          await this.connection.insert(this.tables.events, toStore.map((event, i) => eventRow(event, first + i)));
+        } finally {
+          // Failed or not, nothing of this insert can commit later (a retry stamps anew).
+          this.firstSeqInFlight = undefined;
+        }
       }
       // Another node may have stored one of these at the same moment: keep the first copy only.
       // Duplicates are looked at too: a writer that inserted and then stopped (a crash, or the
@@ -181,6 +193,42 @@ export class ClickHouseEventStore implements EventStore {
     });
   }
 
+  async streamHorizon(): Promise<number> {
+    if (this.closed) throw new Error('the event store is closed');
+    return clickhouseHorizon(Date.now(), this.settleMs, this.firstSeqInFlight);
+  }
+
+  async streamEvents(query: StreamQuery, limit: number): Promise<CommittedEvent[]> {
+    if (limit <= 0 || query.uptoSeq <= query.afterSeq) return [];
+    const where = streamWhere(query);
+    const rows = await this.query<Row>(
+      `SELECT ${EVENT_COLUMNS_AS_STORED} FROM ${this.tables.events} WHERE ${where.sql} ORDER BY seq LIMIT {limit:UInt64}`,
+      { ...where.params, limit: Math.floor(limit) },
+    );
+    return rows.map(committedEvent);
+  }
+
+  async streamBacklog(query: StreamQuery): Promise<StreamBacklog> {
+    if (query.uptoSeq <= query.afterSeq) return { events: 0, oldest_received_at: null };
+    const where = streamWhere(query);
+    const [row] = await this.query<{ n: number; oldest: number | null }>(
+      `SELECT count() AS n, if(n = 0, NULL, toUnixTimestamp64Milli(min(received_at))) AS oldest FROM ${this.tables.events} WHERE ${where.sql}`,
+      where.params,
+    );
+    const events = Number(row?.n ?? 0);
+    return { events, oldest_received_at: events === 0 || row?.oldest === null || row?.oldest === undefined ? null : Number(row.oldest) };
+  }
+
+  async streamSeqKeeping(query: StreamQuery, keep: number): Promise<number | null> {
+    if (query.uptoSeq <= query.afterSeq) return null;
+    const where = streamWhere(query);
+    const [row] = await this.query<{ seq: number }>(
+      `SELECT seq FROM ${this.tables.events} WHERE ${where.sql} ORDER BY seq DESC LIMIT 1 OFFSET {keep:UInt64}`,
+      { ...where.params, keep: Math.max(0, Math.floor(keep)) },
+    );
+    return row === undefined ? null : Number(row.seq);
+  }
+
   async exportEvents(afterSeq: number, limit: number): Promise<CommittedEvent[]> {
     const rows = await this.query<Row>(
       `SELECT ${EVENT_COLUMNS_AS_STORED} FROM ${this.tables.events} WHERE seq > {seq:UInt64} ORDER BY seq LIMIT {limit:UInt64}`,
@@ -241,10 +289,10 @@ function dimensionValue(value: unknown, time: boolean): string | number | null {
  * Opens (and migrates) the engine a ClickHouse URL names: `http(s)://user:password@host:port/db`
  * or `chdb:<dir>[?database=name]`; `cluster` adds ON CLUSTER DDL and Replicated tables.
  */
-export async function openClickHouseEventStore(url: string, options: { cluster?: string; migrate?: boolean } = {}): Promise<ClickHouseEventStore> {
+export async function openClickHouseEventStore(url: string, options: { cluster?: string; migrate?: boolean; settleMs?: number } = {}): Promise<ClickHouseEventStore> {
   const location = parseClickHouseUrl(url, options.cluster === undefined ? {} : { cluster: options.cluster });
   const connection = await openConnection(location);
-  const store = new ClickHouseEventStore(connection, { database: location.database, cluster: location.cluster });
+  const store = new ClickHouseEventStore(connection, { database: location.database, cluster: location.cluster }, options.settleMs);
   if (options.migrate !== false) {
     try {
       await store.migrate();

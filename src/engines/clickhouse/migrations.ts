@@ -1,6 +1,6 @@
 import type { ClickHouseConnection } from './connection.js';
 import { chTime } from './values.js';
-import { addGeoColumns, addLinkColumn, createDatabase, createEvents, createIdentities, createLedger, tablesOf, type SchemaTarget } from './schema.js';
+import { addGeoColumns, addLinkColumn, addSeqIndex, materializeSeqIndex, createDatabase, createEvents, createIdentities, createLedger, tablesOf, type SchemaTarget } from './schema.js';
 
 /**
  * Numbered steps, recorded in a ledger. ClickHouse has no transactions around DDL, so safety with
@@ -20,6 +20,7 @@ export const CLICKHOUSE_MIGRATIONS: Migration[] = [
   { version: 2, name: 'identity links', statements: (t) => [createIdentities(t)] },
   { version: 3, name: 'region and city of the visitor', statements: (t) => [addGeoColumns(t)] },
   { version: 4, name: 'the short link of an event', statements: (t) => [addLinkColumn(t)] },
+  { version: 5, name: 'a minmax index on seq for Pub/Sub reads', statements: (t) => [addSeqIndex(t), materializeSeqIndex(t)] },
 ];
 
 export async function migrate(connection: ClickHouseConnection, target: SchemaTarget): Promise<void> {

@@ -61,6 +61,19 @@ export const addGeoColumns = (target: SchemaTarget): string =>
 export const addLinkColumn = (target: SchemaTarget): string =>
   `ALTER TABLE ${tablesOf(target.database).events}${onCluster(target)} ADD COLUMN IF NOT EXISTS link_id Nullable(String)`;
 
+/**
+ * Migration 5: Pub/Sub reads events by seq (above a subscription's cursor), and the table is
+ * sorted by client and day. A minmax index per granule lets such a read skip every granule whose
+ * seqs are all at or below the cursor: seq is an insert-time stamp, so a granule holds seqs of
+ * the inserts merged into its part, and all but the newest parts are passed over. IF NOT EXISTS
+ * keeps the step idempotent; MATERIALIZE builds it for the parts already stored (a background
+ * mutation: new parts get it as they are written).
+ */
+export const addSeqIndex = (target: SchemaTarget): string =>
+  `ALTER TABLE ${tablesOf(target.database).events}${onCluster(target)} ADD INDEX IF NOT EXISTS seq_minmax seq TYPE minmax GRANULARITY 1`;
+export const materializeSeqIndex = (target: SchemaTarget): string =>
+  `ALTER TABLE ${tablesOf(target.database).events}${onCluster(target)} MATERIALIZE INDEX seq_minmax`;
+
 const nullable = (names: string[], type = 'Nullable(String)'): string => names.map((name) => `${name} ${type}`).join(',\n    ');
 
 export const createEvents = (target: SchemaTarget): string =>

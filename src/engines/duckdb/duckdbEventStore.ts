@@ -13,6 +13,8 @@ import type {
   StoredEvent,
 } from '../../events/eventStore.js';
 import type { FunnelPlan, ReportPlan } from '../../query/plan.js';
+import type { StreamBacklog, StreamQuery } from '../../pubsub/eventStream.js';
+import { streamWhere } from './stream.js';
 import { duckdbFunnel } from './funnel.js';
 import { duckdbReport } from './report.js';
 import type { BuiltQuery } from './scope.js';
@@ -325,6 +327,45 @@ export class DuckDbEventStore implements EventStore {
       [afterSeq, limit],
     );
     return result.getRowObjects() as unknown as CommittedEvent[];
+  }
+
+  /**
+   * One writer numbers events as it commits them, and a read here sees only committed rows: the
+   * highest seq handed out (deleted events included, see HIGHEST_SEQ) is a horizon every later
+   * event is above. Read on the read connection, so never inside a write in progress.
+   */
+  async streamHorizon(): Promise<number> {
+    const result = await this.reader.runAndReadAll(HIGHEST_SEQ);
+    return Number(result.getRows()[0]?.[0] ?? 0);
+  }
+
+  async streamEvents(query: StreamQuery, limit: number): Promise<CommittedEvent[]> {
+    if (limit <= 0 || query.uptoSeq <= query.afterSeq) return [];
+    const where = streamWhere(query);
+    const result = await this.reader.runAndReadAll(
+      `SELECT ${EVENT_COLUMNS_AS_STORED} FROM events WHERE ${where.sql} ORDER BY seq LIMIT CAST($${where.params.length + 1} AS BIGINT)`,
+      [...where.params, Math.floor(limit)],
+    );
+    return result.getRowObjects() as unknown as CommittedEvent[];
+  }
+
+  async streamBacklog(query: StreamQuery): Promise<StreamBacklog> {
+    if (query.uptoSeq <= query.afterSeq) return { events: 0, oldest_received_at: null };
+    const where = streamWhere(query);
+    const result = await this.reader.runAndReadAll(`SELECT count(*)::DOUBLE AS n, epoch_ms(min(received_at))::DOUBLE AS oldest FROM events WHERE ${where.sql}`, where.params);
+    const [n, oldest] = result.getRows()[0] ?? [0, null];
+    return { events: Number(n ?? 0), oldest_received_at: oldest === null || oldest === undefined ? null : Number(oldest) };
+  }
+
+  async streamSeqKeeping(query: StreamQuery, keep: number): Promise<number | null> {
+    if (query.uptoSeq <= query.afterSeq) return null;
+    const where = streamWhere(query);
+    const result = await this.reader.runAndReadAll(
+      `SELECT seq::DOUBLE FROM events WHERE ${where.sql} ORDER BY seq DESC LIMIT 1 OFFSET CAST($${where.params.length + 1} AS BIGINT)`,
+      [...where.params, Math.max(0, Math.floor(keep))],
+    );
+    const row = result.getRows()[0];
+    return row === undefined ? null : Number(row[0]);
   }
 
   async exportLinks(): Promise<IdentityLink[]> {

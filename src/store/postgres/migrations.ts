@@ -286,4 +286,67 @@ export const POSTGRES_MIGRATIONS: { version: number; name: string; sql: string }
       CREATE INDEX uptime_checks_by_link ON uptime_checks (link_id, id DESC);
     `,
   },
+  {
+    version: 8,
+    name: 'pub/sub subscriptions and their staged messages',
+    sql: `
+      -- A subscription to analytics.events: its cursor into the event engine's commit order (seq),
+      -- its counters, and (push) the sender's state and lease. The push secret is sealed, never clear.
+      CREATE TABLE pubsub_subscriptions (
+        id TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        name_key TEXT COLLATE "C" NOT NULL,
+        topic TEXT COLLATE "C" NOT NULL,
+        type TEXT COLLATE "C" NOT NULL,
+        push_endpoint TEXT COLLATE "C",
+        push_secret_sealed TEXT COLLATE "C",
+        ack_deadline_seconds INTEGER NOT NULL,
+        max_delivery_attempts INTEGER NOT NULL,
+        filter JSON NOT NULL,
+        state TEXT COLLATE "C" NOT NULL,
+        cursor_seq BIGINT NOT NULL,
+        dropped_messages BIGINT NOT NULL DEFAULT 0,
+        push_next_attempt_at BIGINT,
+        push_failures INTEGER NOT NULL DEFAULT 0,
+        push_last_status INTEGER,
+        push_last_error TEXT COLLATE "C",
+        push_last_attempt_at BIGINT,
+        lease_owner TEXT COLLATE "C",
+        lease_until BIGINT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        CONSTRAINT pubsub_subscriptions_pkey PRIMARY KEY (id),
+        CONSTRAINT pubsub_subscriptions_name_key_key UNIQUE (name_key),
+        CONSTRAINT pubsub_subscriptions_type_check CHECK (type IN ('pull', 'push')),
+        CONSTRAINT pubsub_subscriptions_state_check CHECK (state IN ('active', 'paused'))
+      );
+      CREATE INDEX pubsub_subscriptions_newest_first ON pubsub_subscriptions (created_at DESC, id DESC);
+      CREATE INDEX pubsub_subscriptions_push_due ON pubsub_subscriptions (push_next_attempt_at) WHERE type = 'push' AND state = 'active';
+
+      -- The staged window of a subscription (at most a thousand not-dead rows each, see the feeder):
+      -- leased, acknowledged (deleted) or dead-lettered. A hard-deleted client's messages go with it.
+      -- The payload is TEXT, not JSON: it is delivered byte for byte as staged.
+      CREATE TABLE pubsub_messages (
+        subscription_id TEXT COLLATE "C" NOT NULL,
+        message_id TEXT COLLATE "C" NOT NULL,
+        seq BIGINT NOT NULL,
+        client_id TEXT COLLATE "C" NOT NULL,
+        publish_time BIGINT NOT NULL,
+        payload TEXT COLLATE "C" NOT NULL,
+        delivery_attempt INTEGER NOT NULL DEFAULT 0,
+        ack_id TEXT COLLATE "C",
+        lease_until BIGINT,
+        dead_at BIGINT,
+        last_error TEXT COLLATE "C",
+        CONSTRAINT pubsub_messages_pkey PRIMARY KEY (subscription_id, message_id),
+        CONSTRAINT pubsub_messages_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES pubsub_subscriptions (id) ON DELETE CASCADE,
+        CONSTRAINT pubsub_messages_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients (id) ON DELETE CASCADE
+      );
+      -- Leasing reads the not-dead rows in seq order; the dead letters are listed from the same index.
+      CREATE INDEX pubsub_messages_by_state ON pubsub_messages (subscription_id, dead_at, seq);
+      CREATE INDEX pubsub_messages_by_ack_id ON pubsub_messages (ack_id) WHERE ack_id IS NOT NULL;
+      -- Deleting a client finds its messages without reading every subscription's.
+      CREATE INDEX pubsub_messages_by_client ON pubsub_messages (client_id);
+    `,
+  },
 ];

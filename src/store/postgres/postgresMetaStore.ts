@@ -43,6 +43,19 @@ import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings, Mo
 import type { LinkChanges, LinkFilter, LinkRow } from '../../links/linkRow.js';
 import { LINK_COLUMNS, linkWhere } from '../linkSql.js';
 import type { DeliveryOutcome, DeliveryRow, WebhookChanges, WebhookOutcome, WebhookRow } from '../../webhooks/webhookRows.js';
+import type { BacklogCounts, MessageRow, PushOutcome, SubscriptionChanges, SubscriptionRow } from '../../pubsub/pubsubRows.js';
+import {
+  backlogSql,
+  byDueThenId,
+  deadLetterExpiredSql,
+  leaseCandidatesSql,
+  MESSAGE_COLUMNS,
+  PUSH_DUE,
+  SUBSCRIPTION_CHANGE_COLUMNS,
+  SUBSCRIPTION_COLUMNS,
+  toMessageRow,
+  toSubscriptionRow,
+} from '../pubsubSql.js';
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_MIGRATIONS_TABLE } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -64,6 +77,8 @@ const UNIQUE_CONSTRAINTS: Record<string, UniqueField> = {
   client_funnels_pkey: 'id',
   links_slug_key_key: 'slug',
   links_pkey: 'id',
+  pubsub_subscriptions_name_key_key: 'name',
+  pubsub_subscriptions_pkey: 'id',
 };
 
 function uniqueViolationOf(error: unknown): UniqueViolation | null {
@@ -976,5 +991,199 @@ export class PostgresMetaStore implements MetaStore {
       );
       return true;
     });
+  }
+
+  // Pub/Sub. Several nodes share these rows. Staging is a compare-and-set on the cursor; leasing
+  // holds the subscription row FOR UPDATE (see leaseMessages); the push claim uses SKIP LOCKED.
+
+  async insertSubscription(row: SubscriptionRow): Promise<void> {
+    try {
+      await this.query(
+        `INSERT INTO pubsub_subscriptions (${SUBSCRIPTION_COLUMNS.join(', ')}) VALUES (${SUBSCRIPTION_COLUMNS.map((_, i) => dollar(i + 1)).join(', ')})`,
+        SUBSCRIPTION_COLUMNS.map((c) => storable(row[c])),
+      );
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async getSubscription(id: string): Promise<SubscriptionRow | null> {
+    const row = (await this.query('SELECT * FROM pubsub_subscriptions WHERE id = $1', [id])).rows[0];
+    return row ? toSubscriptionRow(row) : null;
+  }
+
+  async listSubscriptions(page: Page): Promise<PageOf<SubscriptionRow>> {
+    const after = afterClause(page, 'pubsub_subscriptions', dollar, 0);
+    const { total, rows } = await this.countAndPage(
+      'pubsub_subscriptions', 'pubsub_subscriptions', 'SELECT * FROM pubsub_subscriptions', { sql: 'TRUE', params: [] }, after, page,
+    );
+    return { rows: rows.map(toSubscriptionRow), total };
+  }
+
+  async updateSubscription(id: string, changes: SubscriptionChanges, updatedAt: number): Promise<SubscriptionRow | null> {
+    const set = setClause({ ...changes, updated_at: updatedAt }, SUBSCRIPTION_CHANGE_COLUMNS, dollar);
+    const row = (await this.query(`UPDATE pubsub_subscriptions SET ${set.sql} WHERE id = ${dollar(set.params.length + 1)} RETURNING *`, [...set.params.map(storable), id]))
+      .rows[0];
+    return row ? toSubscriptionRow(row) : null;
+  }
+
+  async deleteSubscription(id: string): Promise<boolean> {
+    // Its messages go with it: ON DELETE CASCADE.
+    return ((await this.query('DELETE FROM pubsub_subscriptions WHERE id = $1', [id])).rowCount ?? 0) > 0;
+  }
+
+  async stageMessages(subscriptionId: string, expectedCursor: number, newCursor: number, messages: MessageRow[], dropped: number): Promise<boolean> {
+    return this.transaction(async (db) => {
+      // The cursor first. Two nodes staging the same range: the second's UPDATE waits for the
+      // first's row lock, then sees the moved cursor and matches nothing, so it writes nothing.
+      const moved = await this.query(
+        'UPDATE pubsub_subscriptions SET cursor_seq = $2, dropped_messages = dropped_messages + $3 WHERE id = $1 AND cursor_seq = $4',
+        [subscriptionId, newCursor, dropped, expectedCursor],
+        db,
+      );
+      if ((moved.rowCount ?? 0) === 0) return false;
+      if (messages.length === 0) return true;
+      // FOR KEY SHARE: a client cannot be hard-deleted between this look and the insert (its
+      // messages would then fail the foreign key); one deleted before is skipped.
+      const clientIds = [...new Set(messages.map((m) => m.client_id))];
+      const live = new Set(
+        (await this.query('SELECT id FROM clients WHERE id = ANY($1::text[]) FOR KEY SHARE', [clientIds], db)).rows.map((r) => String(r.id)),
+      );
+      const kept = messages.filter((m) => live.has(m.client_id));
+      if (kept.length === 0) return true;
+      const types = ['text', 'text', 'bigint', 'text', 'bigint', 'text', 'int', 'text', 'bigint', 'bigint', 'text'];
+      const columns = MESSAGE_COLUMNS.join(', ');
+      await this.query(
+        `INSERT INTO pubsub_messages (${columns})
+         SELECT * FROM unnest(${types.map((t, i) => `${dollar(i + 1)}::${t}[]`).join(', ')}) AS u(${columns})
+         ON CONFLICT (subscription_id, message_id) DO NOTHING`,
+        MESSAGE_COLUMNS.map((column) => kept.map((m) => (column === 'subscription_id' ? subscriptionId : m[column]))),
+        db,
+      );
+      return true;
+    });
+  }
+
+  async dropStaleMessages(subscriptionId: string, before: number): Promise<number> {
+    return this.transaction(async (db) => {
+      const deleted = (await this.query('DELETE FROM pubsub_messages WHERE subscription_id = $1 AND dead_at IS NULL AND publish_time < $2', [subscriptionId, before], db))
+        .rowCount ?? 0;
+      if (deleted > 0) await this.query('UPDATE pubsub_subscriptions SET dropped_messages = dropped_messages + $2 WHERE id = $1', [subscriptionId, deleted], db);
+      return deleted;
+    });
+  }
+
+  async backlogCounts(subscriptionId: string, now: number): Promise<BacklogCounts> {
+    const row = (await this.query(backlogSql({ sub: '$1', now: '$2::BIGINT' }), [subscriptionId, now])).rows[0] ?? {};
+    return { available: toNumber(row.available), in_flight: toNumber(row.in_flight), dead: toNumber(row.dead), oldest_publish_time: row.oldest === null || row.oldest === undefined ? null : toNumber(row.oldest) };
+  }
+
+  /**
+   * Holds the subscription row FOR UPDATE while it leases: the simplest way that is correct with
+   * several callers. SKIP LOCKED on the messages alone would keep two callers from taking one
+   * message, but not from each taking one message of the same client (neither sees the other's
+   * uncommitted lease), which would break the per-client order. Lease steps of one subscription
+   * are short (two statements over at most the staged window) and run one at a time; other
+   * subscriptions lease in parallel. modifyAckDeadline takes the same row FOR KEY SHARE for the
+   * same reason (a deadline moved under a running lease could hand a client to two holders).
+   */
+  async leaseMessages(subscriptionId: string, now: number, leaseUntil: number, max: number, maxDeliveryAttempts: number, newAckId: () => string): Promise<MessageRow[]> {
+    return this.transaction(async (db) => {
+      const held = await this.query('SELECT 1 FROM pubsub_subscriptions WHERE id = $1 FOR UPDATE', [subscriptionId], db);
+      if (held.rowCount === 0) return [];
+      await this.query(deadLetterExpiredSql({ sub: '$1', now: '$2::BIGINT', max: '$3::INTEGER' }), [subscriptionId, now, maxDeliveryAttempts], db);
+      const candidates = (await this.query(leaseCandidatesSql({ sub: '$1', now: '$2::BIGINT', max: '$3::INTEGER' }), [subscriptionId, now, max], db)).rows;
+      if (candidates.length === 0) return [];
+      const ids = candidates.map((c) => String(c.message_id));
+      const leased = await this.query(
+        `UPDATE pubsub_messages m SET delivery_attempt = m.delivery_attempt + 1, ack_id = u.ack_id, lease_until = $2
+         FROM unnest($3::text[], $4::text[]) AS u(message_id, ack_id)
+         WHERE m.subscription_id = $1 AND m.message_id = u.message_id
+         RETURNING m.*`,
+        [subscriptionId, leaseUntil, ids, ids.map(() => newAckId())],
+        db,
+      );
+      return leased.rows.map(toMessageRow).sort((a, b) => a.seq - b.seq || (a.message_id < b.message_id ? -1 : 1));
+    });
+  }
+
+  async acknowledge(subscriptionId: string, ackIds: string[]): Promise<number> {
+    if (ackIds.length === 0) return 0;
+    // No subscription lock: a lease racing this DELETE either re-leases the row first (the ack id
+    // then no longer matches when the DELETE re-checks it) or finds it gone.
+    return (await this.query('DELETE FROM pubsub_messages WHERE subscription_id = $1 AND dead_at IS NULL AND ack_id = ANY($2::text[])', [subscriptionId, ackIds]))
+      .rowCount ?? 0;
+  }
+
+  async modifyAckDeadline(subscriptionId: string, ackIds: string[], leaseUntil: number): Promise<number> {
+    if (ackIds.length === 0) return 0;
+    return this.transaction(async (db) => {
+      await this.query('SELECT 1 FROM pubsub_subscriptions WHERE id = $1 FOR KEY SHARE', [subscriptionId], db);
+      const moved = await this.query(
+        'UPDATE pubsub_messages SET lease_until = $3 WHERE subscription_id = $1 AND dead_at IS NULL AND ack_id = ANY($2::text[])',
+        [subscriptionId, ackIds, leaseUntil],
+        db,
+      );
+      return moved.rowCount ?? 0;
+    });
+  }
+
+  async noteDeliveryError(subscriptionId: string, ackIds: string[], error: string): Promise<void> {
+    if (ackIds.length === 0) return;
+    await this.query('UPDATE pubsub_messages SET last_error = $3 WHERE subscription_id = $1 AND dead_at IS NULL AND ack_id = ANY($2::text[])', [subscriptionId, ackIds, error]);
+  }
+
+  async listDeadLetters(subscriptionId: string, page: Page): Promise<PageOf<MessageRow>> {
+    return this.transaction(
+      async (db) => {
+        const total = await this.query('SELECT COUNT(*) AS n FROM pubsub_messages WHERE subscription_id = $1 AND dead_at IS NOT NULL', [subscriptionId], db);
+        // Keyset on (dead_at, message_id) when the page names the last row seen (its created_at and id).
+        const after = page.after === undefined ? '' : 'AND (dead_at < $4 OR (dead_at = $4 AND message_id < $5))';
+        const rows = await this.query(
+          `SELECT * FROM pubsub_messages WHERE subscription_id = $1 AND dead_at IS NOT NULL ${after}
+           ORDER BY dead_at DESC, message_id DESC LIMIT $2 OFFSET $3`,
+          [subscriptionId, page.limit, page.offset ?? 0, ...(page.after === undefined ? [] : [page.after.created_at, page.after.id])],
+          db,
+        );
+        return { rows: rows.rows.map(toMessageRow), total: toNumber(total.rows[0]?.n) };
+      },
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    );
+  }
+
+  async replayDeadLetters(subscriptionId: string, messageIds: string[] | null): Promise<number> {
+    const only = messageIds === null ? '' : 'AND message_id = ANY($2::text[])';
+    const result = await this.query(
+      `UPDATE pubsub_messages SET dead_at = NULL, delivery_attempt = 0, ack_id = NULL, lease_until = NULL, last_error = NULL
+       WHERE subscription_id = $1 AND dead_at IS NOT NULL ${only}`,
+      messageIds === null ? [subscriptionId] : [subscriptionId, messageIds],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async claimPushSubscriptions(now: number, owner: string, leaseUntil: number, limit: number): Promise<SubscriptionRow[]> {
+    // SKIP LOCKED: a node claiming at the same moment takes other subscriptions instead of waiting
+    // for these; the outer conditions are checked again on each locked row (see claimDueDeliveries).
+    const result = await this.query(
+      `WITH due AS MATERIALIZED (
+         SELECT s.id FROM pubsub_subscriptions s WHERE ${PUSH_DUE('$1::BIGINT')}
+         ORDER BY s.push_next_attempt_at NULLS FIRST, s.id LIMIT $4
+         FOR UPDATE SKIP LOCKED)
+       UPDATE pubsub_subscriptions s SET lease_owner = $2, lease_until = $3
+       FROM due WHERE s.id = due.id AND ${PUSH_DUE('$1::BIGINT')}
+       RETURNING s.*`,
+      [now, owner, leaseUntil, limit],
+    );
+    return result.rows.map(toSubscriptionRow).sort(byDueThenId);
+  }
+
+  async finishPush(subscriptionId: string, owner: string, outcome: PushOutcome): Promise<boolean> {
+    const result = await this.query(
+      `UPDATE pubsub_subscriptions SET push_last_status = $3, push_last_error = $4, push_last_attempt_at = $5, push_next_attempt_at = $6,
+         push_failures = $7, lease_owner = NULL, lease_until = NULL
+       WHERE id = $1 AND lease_owner = $2`,
+      [subscriptionId, owner, outcome.status, outcome.error, outcome.attempted_at, outcome.next_attempt_at, outcome.failures],
+    );
+    return (result.rowCount ?? 0) > 0;
   }
 }

@@ -240,4 +240,61 @@ export const SQLITE_MIGRATIONS: { version: number; name: string; sql: string }[]
       CREATE INDEX uptime_checks_by_link ON uptime_checks (link_id, id DESC);
     `,
   },
+  {
+    version: 8,
+    name: 'pub/sub subscriptions and their staged messages',
+    sql: `
+      -- A subscription to analytics.events: its cursor into the event engine's commit order (seq),
+      -- its counters, and (push) the sender's state and lease. filter is JSON
+      -- ({"client_ids": [...] | null, "events": [...] | null}); the push secret is sealed, never clear.
+      CREATE TABLE pubsub_subscriptions (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
+        topic TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('pull', 'push')),
+        push_endpoint TEXT,
+        push_secret_sealed TEXT,
+        ack_deadline_seconds INTEGER NOT NULL,
+        max_delivery_attempts INTEGER NOT NULL,
+        filter TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('active', 'paused')),
+        cursor_seq INTEGER NOT NULL,
+        dropped_messages INTEGER NOT NULL DEFAULT 0,
+        push_next_attempt_at INTEGER,
+        push_failures INTEGER NOT NULL DEFAULT 0,
+        push_last_status INTEGER,
+        push_last_error TEXT,
+        push_last_attempt_at INTEGER,
+        lease_owner TEXT,
+        lease_until INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX pubsub_subscriptions_newest_first ON pubsub_subscriptions (created_at DESC, id DESC);
+      CREATE INDEX pubsub_subscriptions_push_due ON pubsub_subscriptions (push_next_attempt_at) WHERE type = 'push' AND state = 'active';
+
+      -- The staged window of a subscription (at most a thousand not-dead rows each, see the feeder):
+      -- leased, acknowledged (deleted) or dead-lettered. A hard-deleted client's messages go with it.
+      CREATE TABLE pubsub_messages (
+        subscription_id TEXT NOT NULL REFERENCES pubsub_subscriptions (id) ON DELETE CASCADE,
+        message_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+        publish_time INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        delivery_attempt INTEGER NOT NULL DEFAULT 0,
+        ack_id TEXT,
+        lease_until INTEGER,
+        dead_at INTEGER,
+        last_error TEXT,
+        PRIMARY KEY (subscription_id, message_id)
+      );
+      -- Leasing reads the not-dead rows in seq order; the dead letters are listed from the same index.
+      CREATE INDEX pubsub_messages_by_state ON pubsub_messages (subscription_id, dead_at, seq);
+      CREATE INDEX pubsub_messages_by_ack_id ON pubsub_messages (ack_id) WHERE ack_id IS NOT NULL;
+      -- Deleting a client finds its messages without reading every subscription's.
+      CREATE INDEX pubsub_messages_by_client ON pubsub_messages (client_id);
+    `,
+  },
 ];

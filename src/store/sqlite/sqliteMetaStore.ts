@@ -45,6 +45,19 @@ import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings, Mo
 import type { LinkChanges, LinkFilter, LinkRow } from '../../links/linkRow.js';
 import { LINK_COLUMNS, linkWhere } from '../linkSql.js';
 import type { DeliveryOutcome, DeliveryRow, WebhookChanges, WebhookOutcome, WebhookRow } from '../../webhooks/webhookRows.js';
+import type { BacklogCounts, MessageRow, PushOutcome, SubscriptionChanges, SubscriptionRow } from '../../pubsub/pubsubRows.js';
+import {
+  backlogSql,
+  byDueThenId,
+  deadLetterExpiredSql,
+  leaseCandidatesSql,
+  MESSAGE_COLUMNS,
+  PUSH_DUE,
+  SUBSCRIPTION_CHANGE_COLUMNS,
+  SUBSCRIPTION_COLUMNS,
+  toMessageRow,
+  toSubscriptionRow,
+} from '../pubsubSql.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -61,6 +74,8 @@ const UNIQUE_COLUMNS: Record<string, UniqueField> = {
   'client_funnels.id': 'id',
   'links.slug_key': 'slug',
   'links.id': 'id',
+  'pubsub_subscriptions.name_key': 'name',
+  'pubsub_subscriptions.id': 'id',
 };
 
 /**
@@ -826,4 +841,152 @@ export class SqliteMetaStore implements MetaStore {
       return true;
     }).immediate();
   }
+
+  // Pub/Sub. One process owns the file (locking_mode EXCLUSIVE) and better-sqlite3 runs each
+  // transaction synchronously, so an IMMEDIATE transaction is all the atomicity these need: no
+  // other caller, on this node or any, runs between its statements.
+
+  async insertSubscription(row: SubscriptionRow): Promise<void> {
+    try {
+      this.prepare(
+        `INSERT INTO pubsub_subscriptions (${SUBSCRIPTION_COLUMNS.join(', ')}) VALUES (${SUBSCRIPTION_COLUMNS.map((c) => `@${c}`).join(', ')})`,
+      ).run({ ...row, filter: JSON.stringify(row.filter) });
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async getSubscription(id: string): Promise<SubscriptionRow | null> {
+    const row = this.prepare('SELECT * FROM pubsub_subscriptions WHERE id = ?').get(id) as Row | undefined;
+    return row ? toSubscriptionRow(row) : null;
+  }
+
+  async listSubscriptions(page: Page): Promise<PageOf<SubscriptionRow>> {
+    const after = afterClause(page, 'pubsub_subscriptions', named, 0);
+    const { total, rows } = this.countAndPage('pubsub_subscriptions', 'pubsub_subscriptions', 'SELECT * FROM pubsub_subscriptions', { sql: 'TRUE', params: [] }, after, page);
+    return { rows: rows.map(toSubscriptionRow), total };
+  }
+
+  async updateSubscription(id: string, changes: SubscriptionChanges, updatedAt: number): Promise<SubscriptionRow | null> {
+    const set = setClause({ ...changes, updated_at: updatedAt }, SUBSCRIPTION_CHANGE_COLUMNS, named);
+    const row = this.prepare(`UPDATE pubsub_subscriptions SET ${set.sql} WHERE id = @id RETURNING *`).get({ ...bindings(set.params), id }) as Row | undefined;
+    return row ? toSubscriptionRow(row) : null;
+  }
+
+  async deleteSubscription(id: string): Promise<boolean> {
+    // Its messages go with it: ON DELETE CASCADE.
+    return this.prepare('DELETE FROM pubsub_subscriptions WHERE id = ?').run(id).changes > 0;
+  }
+
+  async stageMessages(subscriptionId: string, expectedCursor: number, newCursor: number, messages: MessageRow[], dropped: number): Promise<boolean> {
+    return this.db.transaction((): boolean => {
+      // The cursor first: when another stager moved it, nothing else is written.
+      const moved = this.prepare(
+        'UPDATE pubsub_subscriptions SET cursor_seq = @newCursor, dropped_messages = dropped_messages + @dropped WHERE id = @id AND cursor_seq = @expectedCursor',
+      ).run({ id: subscriptionId, newCursor, dropped, expectedCursor });
+      if (moved.changes === 0) return false;
+      const insert = this.prepare(
+        `INSERT INTO pubsub_messages (${MESSAGE_COLUMNS.join(', ')})
+         SELECT ${MESSAGE_COLUMNS.map((c) => `@${c}`).join(', ')} WHERE EXISTS (SELECT 1 FROM clients WHERE id = @client_id)
+         ON CONFLICT (subscription_id, message_id) DO NOTHING`,
+      );
+      for (const message of messages) insert.run({ ...message, subscription_id: subscriptionId });
+      return true;
+    }).immediate();
+  }
+
+  async dropStaleMessages(subscriptionId: string, before: number): Promise<number> {
+    return this.db.transaction((): number => {
+      const deleted = this.prepare('DELETE FROM pubsub_messages WHERE subscription_id = ? AND dead_at IS NULL AND publish_time < ?').run(subscriptionId, before).changes;
+      if (deleted > 0) this.prepare('UPDATE pubsub_subscriptions SET dropped_messages = dropped_messages + ? WHERE id = ?').run(deleted, subscriptionId);
+      return deleted;
+    }).immediate();
+  }
+
+  async backlogCounts(subscriptionId: string, now: number): Promise<BacklogCounts> {
+    const row = this.prepare(backlogSql({ sub: '@sub', now: '@now' })).get({ sub: subscriptionId, now }) as Row;
+    return { available: Number(row.available), in_flight: Number(row.in_flight), dead: Number(row.dead), oldest_publish_time: numberOrNull(row.oldest) };
+  }
+
+  async leaseMessages(subscriptionId: string, now: number, leaseUntil: number, max: number, maxDeliveryAttempts: number, newAckId: () => string): Promise<MessageRow[]> {
+    return this.db.transaction((): MessageRow[] => {
+      this.prepare(deadLetterExpiredSql({ sub: '@sub', now: '@now', max: '@max' })).run({ sub: subscriptionId, now, max: maxDeliveryAttempts });
+      const candidates = this.prepare(leaseCandidatesSql({ sub: '@sub', now: '@now', max: '@max' })).all({ sub: subscriptionId, now, max }) as Row[];
+      const lease = this.prepare(
+        `UPDATE pubsub_messages SET delivery_attempt = delivery_attempt + 1, ack_id = @ack, lease_until = @leaseUntil
+         WHERE subscription_id = @sub AND message_id = @message RETURNING *`,
+      );
+      const leased = candidates.map((c) => lease.get({ sub: subscriptionId, message: c.message_id, ack: newAckId(), leaseUntil }) as Row);
+      return leased.map(toMessageRow);
+    }).immediate();
+  }
+
+  async acknowledge(subscriptionId: string, ackIds: string[]): Promise<number> {
+    if (ackIds.length === 0) return 0;
+    return this.prepare('DELETE FROM pubsub_messages WHERE subscription_id = ? AND dead_at IS NULL AND ack_id IN (SELECT value FROM json_each(?))').run(
+      subscriptionId,
+      JSON.stringify(ackIds),
+    ).changes;
+  }
+
+  async modifyAckDeadline(subscriptionId: string, ackIds: string[], leaseUntil: number): Promise<number> {
+    if (ackIds.length === 0) return 0;
+    return this.prepare(
+      'UPDATE pubsub_messages SET lease_until = ? WHERE subscription_id = ? AND dead_at IS NULL AND ack_id IN (SELECT value FROM json_each(?))',
+    ).run(leaseUntil, subscriptionId, JSON.stringify(ackIds)).changes;
+  }
+
+  async noteDeliveryError(subscriptionId: string, ackIds: string[], error: string): Promise<void> {
+    if (ackIds.length === 0) return;
+    this.prepare('UPDATE pubsub_messages SET last_error = ? WHERE subscription_id = ? AND dead_at IS NULL AND ack_id IN (SELECT value FROM json_each(?))').run(
+      error,
+      subscriptionId,
+      JSON.stringify(ackIds),
+    );
+  }
+
+  async listDeadLetters(subscriptionId: string, page: Page): Promise<PageOf<MessageRow>> {
+    const total = this.prepare('SELECT COUNT(*) AS n FROM pubsub_messages WHERE subscription_id = ? AND dead_at IS NOT NULL').get(subscriptionId) as Row;
+    // Keyset on (dead_at, message_id) when the page names the last row seen (its created_at and id).
+    const after = page.after === undefined ? '' : 'AND (dead_at < @at OR (dead_at = @at AND message_id < @id))';
+    const rows = this.prepare(
+      `SELECT * FROM pubsub_messages WHERE subscription_id = @sub AND dead_at IS NOT NULL ${after}
+       ORDER BY dead_at DESC, message_id DESC LIMIT @limit OFFSET @offset`,
+    ).all({
+      sub: subscriptionId,
+      limit: page.limit,
+      offset: page.offset ?? 0,
+      ...(page.after === undefined ? {} : { at: page.after.created_at, id: page.after.id }),
+    }) as Row[];
+    return { rows: rows.map(toMessageRow), total: Number(total.n) };
+  }
+
+  async replayDeadLetters(subscriptionId: string, messageIds: string[] | null): Promise<number> {
+    const only = messageIds === null ? '' : 'AND message_id IN (SELECT value FROM json_each(@ids))';
+    return this.prepare(
+      `UPDATE pubsub_messages SET dead_at = NULL, delivery_attempt = 0, ack_id = NULL, lease_until = NULL, last_error = NULL
+       WHERE subscription_id = @sub AND dead_at IS NOT NULL ${only}`,
+    ).run({ sub: subscriptionId, ...(messageIds === null ? {} : { ids: JSON.stringify(messageIds) }) }).changes;
+  }
+
+  async claimPushSubscriptions(now: number, owner: string, leaseUntil: number, limit: number): Promise<SubscriptionRow[]> {
+    // One statement under the write lock: nothing else claims in between.
+    const rows = this.prepare(
+      `UPDATE pubsub_subscriptions SET lease_owner = @owner, lease_until = @leaseUntil
+       WHERE id IN (SELECT s.id FROM pubsub_subscriptions s WHERE ${PUSH_DUE('@now')} ORDER BY s.push_next_attempt_at NULLS FIRST, s.id LIMIT @limit)
+       RETURNING *`,
+    ).all({ now, owner, leaseUntil, limit }) as Row[];
+    return rows.map(toSubscriptionRow).sort(byDueThenId);
+  }
+
+  async finishPush(subscriptionId: string, owner: string, outcome: PushOutcome): Promise<boolean> {
+    return (
+      this.prepare(
+        `UPDATE pubsub_subscriptions SET push_last_status = @status, push_last_error = @error, push_last_attempt_at = @attempted_at,
+           push_next_attempt_at = @next_attempt_at, push_failures = @failures, lease_owner = NULL, lease_until = NULL
+         WHERE id = @id AND lease_owner = @owner`,
+      ).run({ ...outcome, id: subscriptionId, owner }).changes > 0
+    );
+  }
 }
+

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { clickhouseHorizon } from '../../src/engines/clickhouse/stream.js';
+import type { EventStore } from '../../src/events/eventStore.js';
+import type { StreamQuery } from '../../src/pubsub/eventStream.js';
+import { describeEachEngine, type OpenedEngine } from '../helpers/engines.js';
+import { storedEvent } from '../helpers/events.js';
+
+/** What Pub/Sub reads from an engine (EventStream): the same answers from both engines. */
+
+const ALL = { client_ids: null, events: null };
+const DAY = Date.parse('2026-03-01T00:00:00.000Z');
+
+describeEachEngine('event stream', (engine) => {
+  let opened: OpenedEngine;
+  let store: EventStore;
+  /** The horizon before anything was stored, and after the fixture's events were. */
+  let start: number;
+  let horizon: number;
+  let seqOf: Map<string, number>;
+  const q = (query: Partial<StreamQuery>): StreamQuery => ({ afterSeq: start, uptoSeq: horizon, filter: ALL, ...query });
+
+  before(async () => {
+    // ClickHouse with no settle window: one node in one process, whose own inserts the horizon
+    // waits for anyway (the window itself is covered below, by clickhouseHorizon).
+    opened = await engine.open({ settleMs: 0 });
+    store = opened.store;
+    start = await store.streamHorizon();
+    // Three commits, in an order unlike the events' times and clients.
+    await store.append([storedEvent({ client_id: 'b', uuid: 's1', event: 'signup', received_at: DAY + 30 }), storedEvent({ client_id: 'a', uuid: 's2', received_at: DAY + 10 })], []);
+    await store.append([storedEvent({ client_id: "o'brien", uuid: 's3', received_at: DAY + 20 })], []);
+    await store.append([storedEvent({ client_id: 'a', uuid: 's4', event: 'signup', received_at: DAY + 40 }), storedEvent({ client_id: 'b', uuid: 's5', received_at: DAY + 5 })], []);
+    // ClickHouse stamps seqs from the clock: let it pass the last stamp (a microsecond per event).
+    await sleep(5);
+    horizon = await store.streamHorizon();
+    const events = await store.streamEvents(q({}), 100);
+    seqOf = new Map(events.map((e) => [e.uuid, e.seq]));
+  });
+  after(() => opened.dispose());
+
+  it('reads the events above a cursor up to a horizon in commit order, whole, at most `limit`', async () => {
+    const events = await store.streamEvents(q({}), 100);
+    assert.deepEqual(events.map((e) => e.uuid), ['s1', 's2', 's3', 's4', 's5']);
+    const seqs = events.map((e) => e.seq);
+    assert.deepEqual([...seqs].sort((x, y) => x - y), seqs, 'ascending seq');
+    assert.equal(new Set(seqs).size, 5);
+    assert.ok(seqs.every((s) => s > start && s <= horizon));
+    const first = events[0]!;
+    assert.equal(first.client_id, 'b');
+    assert.equal(first.event, 'signup');
+    assert.equal(first.received_at, DAY + 30);
+    assert.equal(first.path, '/pricing');
+    assert.equal(first.is_bot, false);
+    assert.deepEqual((await store.streamEvents(q({}), 2)).map((e) => e.uuid), ['s1', 's2']);
+    assert.deepEqual((await store.streamEvents(q({ afterSeq: seqOf.get('s2')! }), 2)).map((e) => e.uuid), ['s3', 's4'], 'strictly after the cursor');
+    assert.deepEqual((await store.streamEvents(q({ uptoSeq: seqOf.get('s3')! }), 100)).map((e) => e.uuid), ['s1', 's2', 's3'], 'up to the horizon, inclusive');
+    assert.deepEqual(await store.streamEvents(q({ afterSeq: horizon }), 100), []);
+    assert.deepEqual(await store.streamEvents(q({}), 0), []);
+  });
+
+  it('filters by clients and by event names, both bound as values', async () => {
+    const uuids = async (filter: StreamQuery['filter']) => (await store.streamEvents(q({ filter }), 100)).map((e) => e.uuid);
+    assert.deepEqual(await uuids({ client_ids: ['a'], events: null }), ['s2', 's4']);
+    assert.deepEqual(await uuids({ client_ids: ["o'brien", 'b'], events: null }), ['s1', 's3', 's5']);
+    assert.deepEqual(await uuids({ client_ids: null, events: ['signup'] }), ['s1', 's4']);
+    assert.deepEqual(await uuids({ client_ids: ['b'], events: ['signup', '$pageview'] }), ['s1', 's5']);
+    assert.deepEqual(await uuids({ client_ids: ["a') OR ('1'='1"], events: null }), []);
+    assert.deepEqual(await uuids({ client_ids: ['nobody'], events: null }), []);
+  });
+
+  it('counts the backlog of a query and finds its oldest received_at', async () => {
+    assert.deepEqual(await store.streamBacklog(q({})), { events: 5, oldest_received_at: DAY + 5 });
+    assert.deepEqual(await store.streamBacklog(q({ filter: { client_ids: ['a'], events: null } })), { events: 2, oldest_received_at: DAY + 10 });
+    assert.deepEqual(await store.streamBacklog(q({ afterSeq: seqOf.get('s4')! })), { events: 1, oldest_received_at: DAY + 5 });
+    assert.deepEqual(await store.streamBacklog(q({ afterSeq: horizon })), { events: 0, oldest_received_at: null });
+    assert.deepEqual(await store.streamBacklog(q({ filter: { client_ids: ['nobody'], events: null } })), { events: 0, oldest_received_at: null });
+  });
+
+  it('names the seq below which only the newest `keep` events of a query are left', async () => {
+    assert.equal(await store.streamSeqKeeping(q({}), 2), seqOf.get('s3'), 'the third newest: drop it and every older one');
+    assert.equal(await store.streamSeqKeeping(q({}), 0), seqOf.get('s5'));
+    assert.equal(await store.streamSeqKeeping(q({}), 5), null, 'no more than keep: nothing to drop');
+    assert.equal(await store.streamSeqKeeping(q({ filter: { client_ids: ['b'], events: null } }), 1), seqOf.get('s1'));
+    assert.equal(await store.streamSeqKeeping(q({ afterSeq: seqOf.get('s1')! }), 3), seqOf.get('s2'));
+  });
+
+  it('puts every event committed after a horizon above it, deletes notwithstanding', async () => {
+    const before = await store.streamHorizon();
+    assert.ok(before >= horizon, 'the horizon does not go back');
+    await store.append([storedEvent({ client_id: 'late', uuid: 'late-1' })], []);
+    await sleep(5);
+    const [late] = await store.streamEvents(q({ afterSeq: before, uptoSeq: await store.streamHorizon(), filter: { client_ids: ['late'], events: null } }), 10);
+    assert.equal(late?.uuid, 'late-1');
+    assert.ok(late.seq > before);
+    // Deleting the newest events must not bring the horizon (or the next seq) back below them.
+    const highest = await store.streamHorizon();
+    await store.deleteClient('late');
+    assert.ok((await store.streamHorizon()) >= Math.min(highest, late.seq));
+    await store.append([storedEvent({ client_id: 'later', uuid: 'later-1' })], []);
+    await sleep(5);
+    const [later] = await store.streamEvents(q({ afterSeq: late.seq, uptoSeq: await store.streamHorizon() }), 10);
+    assert.equal(later?.uuid, 'later-1');
+  });
+});
+
+describe('the ClickHouse horizon', () => {
+  it('stays a settle window behind the clock, and below this node’s insert in flight', () => {
+    const now = Date.parse('2026-03-01T12:00:00.000Z');
+    assert.equal(clickhouseHorizon(now, 5000, undefined), (now - 5000) * 1000);
+    assert.equal(clickhouseHorizon(now, 0, undefined), now * 1000);
+    // An insert stamped before the window closed is waited for whatever the window says.
+    assert.equal(clickhouseHorizon(now, 0, now * 1000 - 7), now * 1000 - 8);
+    assert.equal(clickhouseHorizon(now, 5000, now * 1000), (now - 5000) * 1000, 'an insert in flight above the window changes nothing');
+    assert.equal(clickhouseHorizon(1000, 5000, undefined), 0, 'never below zero');
+  });
+});
