@@ -70,6 +70,9 @@ import { WhoamiService } from './web/whoamiService.js';
 import { uptimeRoutes } from './uptime/routes.js';
 import { UptimeScheduler, type UptimeSchedulerOptions } from './uptime/scheduler.js';
 import { UptimeService } from './uptime/service.js';
+import { mcpKeyRoutes } from './mcp/routes.js';
+import { mcpRoutes, type McpOptions } from './mcp/mcpRoutes.js';
+import { McpKeysService } from './mcp/service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -120,6 +123,8 @@ export interface AppOptions {
   redirect?: Pick<RedirectServiceOptions, 'cache' | 'passwordRateLimit' | 'passwordLinkRateLimit' | 'passwordChecksAtOnce'>;
   /** Timings of the uptime scheduler (tests shorten them); false: this process runs no checks. */
   uptime?: Partial<UptimeSchedulerOptions> | false;
+  /** The MCP endpoint's per-key rate limit (default in src/mcp/mcpRoutes.ts). */
+  mcp?: McpOptions;
 }
 
 /** A links host given as text (tests, embedders): read as MYTHIC_LINKS_HOST is. */
@@ -265,6 +270,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(options.publicQueryRateLimit ? { rateLimit: options.publicQueryRateLimit } : {}),
     prefix: API_PREFIX,
   });
+  // The MCP endpoint (/mcp): its own Bearer auth (admin key, sk_, mak_), outside the admin scope.
+  const mcpKeys = new McpKeysService(options.store, clock);
+  await app.register(mcpRoutes, {
+    ...options.mcp,
+    auth: { adminKeyHash: options.adminKeyHash, store: options.store, keys, mcpKeys },
+    services: { clients, queries, events, links },
+    clock,
+    publicUrl: options.publicUrl,
+    linksHost,
+  });
   await app.register(
     async (api) => {
       api.addHook('onRequest', adminAuth(options.adminKeyHash));
@@ -283,6 +298,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(linkAnalyticsRoutes, { analytics: new LinkAnalyticsService(options.store, options.events, keys, clock) });
       await api.register(whoamiRoutes, { whoami: new WhoamiService(options.store, keys) });
       await api.register(webhookRoutes, { webhooks: webhooks.service });
+      await api.register(mcpKeyRoutes, { mcpKeys, keys });
       serveOpenApiDocument(api, app, '/openapi.json');
     },
     { prefix: API_PREFIX },

@@ -10,6 +10,7 @@ import type { LinkChanges, LinkFilter, LinkRow } from '../links/linkRow.js';
 import type { SdkSettings, TriggerRules } from '../loader/remoteConfig.js';
 import type { DeliveryOutcome, DeliveryRow, WebhookChanges, WebhookOutcome, WebhookRow } from '../webhooks/webhookRows.js';
 import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings } from '../uptime/monitorRow.js';
+import type { McpKeyStore } from '../mcp/mcpKeyRows.js';
 
 export type KeyKind = 'publishable' | 'secret';
 
@@ -183,7 +184,7 @@ export class UniqueViolation extends Error {
   }
 }
 
-export interface MetaStore {
+export interface MetaStore extends McpKeyStore {
   readonly engine: 'sqlite' | 'postgres';
   /** Applies pending numbered migrations; safe to call on every start and from several nodes. */
   migrate(): Promise<void>;
