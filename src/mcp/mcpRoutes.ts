@@ -11,8 +11,9 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../http/apiError.js';
+import { toApiError } from '../http/errorHandler.js';
 import { publicOrigin } from '../http/publicOrigin.js';
 import { TokenBuckets, type RateLimit } from '../ingest/rateLimit.js';
 import { shortUrlBase, type LinksOrigin } from '../links/shortUrl.js';
@@ -89,6 +90,18 @@ function serverFor(caller: McpCaller, options: McpRoutesOptions, linkBase: () =>
 }
 
 export const mcpRoutes: FastifyPluginAsync<McpRoutesOptions> = async (app, options) => {
+  // Failures before the SDK has the request (a body too large or not JSON) answer as JSON-RPC
+  // errors too, with the API's codes in the message.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const known = toApiError(error);
+    if (known === null) {
+      request.log.error({ err: error }, 'mcp request failed');
+      return rpcError(reply, 500, 'internal: the request failed on the server (logged)');
+    }
+    const message = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `The body is larger than the limit of ${MCP_BODY_LIMIT_BYTES / 1024} KiB` : known.message;
+    return rpcError(reply, known.status, `${known.code}: ${message}`, known.headers ?? {});
+  });
+
   const buckets = new TokenBuckets(options.rateLimit ?? DEFAULT_MCP_RATE_LIMIT);
   const callers = new WeakMap<FastifyRequest, McpCaller>();
 

@@ -9,8 +9,9 @@ import type { ValidateFunction } from 'ajv';
 import type { TSchema } from 'typebox';
 import type { ClientsService } from '../clients/service.js';
 import type { EventsService } from '../events/service.js';
-import { ApiError, invalidFields } from '../http/apiError.js';
-import { problemsFrom, validatorCompiler } from '../http/validation.js';
+import { ApiError } from '../http/apiError.js';
+import { fromValidation } from '../http/errorHandler.js';
+import { validatorCompiler } from '../http/validation.js';
 import type { QueryCaller } from '../keys/readAccess.js';
 import type { LinksService } from '../links/service.js';
 import { PERIODS } from '../query/period.js';
@@ -183,6 +184,6 @@ export async function runTool(name: string, args: unknown, context: ToolContext)
   if (tool.operatorOnly === true && context.caller.kind === 'secret') throw new ApiError(403, 'forbidden', `${name} is for the admin key and MCP keys; a client’s secret key reads only its own client`);
   const validate = validators.get(tool.name) as ValidateFunction;
   const input = args ?? {};
-  if (!validate(input)) throw invalidFields(problemsFrom(validate.errors ?? []));
+  if (!validate(input)) throw fromValidation(validate.errors ?? [], 'body');
   return tool.run(input as never, context);
 }

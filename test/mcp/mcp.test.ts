@@ -102,7 +102,7 @@ describe('MCP server (/mcp) with the SDK client', () => {
   it('answers invalid arguments with the API’s validation message, as a tool error', async () => {
     const result = await callTool(base, ADMIN_KEY, 'query_analytics', { client_id: 'mcp-a', metrics: ['nope'], extra: 1 });
     assert.equal(result.isError, true);
-    assert.match(textOf(result), /^validation_error: Invalid fields: extra is not a recognised field; metrics\.0 must be one of: page_views, /);
+    assert.match(textOf(result), /^unknown_field: Unknown field: extra \(extra is not a recognised field; metrics\.0 must be one of: page_views, /);
   });
 
   it('keeps a client’s sk_ to its own client', async () => {
@@ -183,8 +183,10 @@ describe('MCP server (/mcp) with the SDK client', () => {
     }
     const big = await rawPost(base, { ...INITIALIZE, padding: 'x'.repeat(70_000) }, { authorization: `Bearer ${ADMIN_KEY}` });
     assert.equal(big.status, 413);
+    assert.match(((await big.json()) as { error: { message: string } }).error.message, /^payload_too_large: The body is larger than the limit of 64 KiB/);
     const broken = await rawPost(base, '{"jsonrpc":', { authorization: `Bearer ${ADMIN_KEY}` });
     assert.equal(broken.status, 400);
+    assert.match(((await broken.json()) as { error: { message: string } }).error.message, /^invalid_json: /);
   });
 });
 
