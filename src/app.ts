@@ -99,6 +99,8 @@ export interface AppOptions {
   clock?: Clock;
   /** A pino level, or false for no logging (tests). */
   logLevel?: string | false;
+  /** Where log lines go instead of stdout (tests read what the app logs). */
+  logStream?: NodeJS.WritableStream;
   /** Ingestion rate limits and size limits; defaults in src/ingest/service.ts and events.ts. */
   ingest?: Pick<IngestRoutesOptions, 'limits' | 'rateLimits' | 'metaCacheTtlMs'>;
   /** Which peers' X-Forwarded-For sets `request.ip` (per-address limits, stored addresses); none unless given. */
@@ -139,7 +141,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? systemClock;
   const linksHost = typeof options.linksHost === 'string' ? linksHostOf(options.linksHost) : options.linksHost;
   const app = Fastify({
-    logger: options.logLevel ? loggerOptions(options.logLevel) : false,
+    logger: options.logLevel ? { ...loggerOptions(options.logLevel), ...(options.logStream ? { stream: options.logStream } : {}) } : false,
     logController: new RequestLog(),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: options.trustProxy ?? false,

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ADMIN_KEY, startApi, type Envelope, type TestApi } from '../helpers/api.js';
 import { STORE_KINDS } from '../helpers/stores.js';
 import { insert, view } from '../query/support.js';
+import { sha256Hex } from '../../src/keys/secrets.js';
 import type { McpKeyWithSecretView } from '../../src/mcp/schemas.js';
 import type { QueryResultView } from '../../src/query/schemas.js';
 import { callTool, INITIALIZE, mcpClient, rawPost, textOf } from './support.js';
@@ -212,5 +214,59 @@ describe('MCP rate limit', () => {
     assert.equal((await rawPost(base, INITIALIZE, headers)).status, 429);
     api.clock.advance(1000);
     assert.equal((await rawPost(base, INITIALIZE, headers)).status, 200);
+  });
+});
+
+describe('MCP logging', () => {
+  let api: TestApi;
+  let base: string;
+  let log = '';
+  before(async () => {
+    const logStream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        log += chunk.toString('utf8');
+        done();
+      },
+    });
+    // trace: the most the app ever writes.
+    api = await startApi(sqlite, { logLevel: 'trace', logStream });
+    base = await listen(api);
+  });
+  after(() => api.close());
+
+  it('logs every tool call with key id, tool, client, outcome and time, and never a key', async () => {
+    const sk = (await api.request('POST', '/api/v1/clients', { body: { id: 'log-a', name: 'Log A' } })).body.data.secret_key as string;
+    await api.request('POST', '/api/v1/clients', { body: { id: 'log-b', name: 'Log B' } });
+    const created = (
+      await api.request<Envelope<McpKeyWithSecretView>>('POST', '/api/v1/mcp/api-keys', { body: { name: 'assistant', scopes: ['tools:read', 'tools:execute'], client_ids: ['log-a'] } })
+    ).body.data;
+    const skId = (await api.store.findKeyByHash(sha256Hex(sk)))?.id;
+    const calls = [
+      { key: ADMIN_KEY, kind: 'admin', keyId: 'admin', tool: 'list_clients', args: {}, client: null, outcome: 'ok' },
+      { key: sk, kind: 'secret', keyId: skId, tool: 'recent_events', args: { client_id: 'log-a' }, client: 'log-a', outcome: 'ok' },
+      { key: sk, kind: 'secret', keyId: skId, tool: 'recent_events', args: { client_id: 'log-b' }, client: 'log-b', outcome: 'refused' },
+      { key: created.key, kind: 'gateway', keyId: created.id, tool: 'query_analytics', args: { client_id: 'log-a', metrics: ['page_views'] }, client: 'log-a', outcome: 'ok' },
+      { key: created.key, kind: 'gateway', keyId: created.id, tool: 'query_analytics', args: { client_id: 'log-a', metrics: ['nope'] }, client: 'log-a', outcome: 'invalid' },
+    ];
+    for (const call of calls) await callTool(base, call.key, call.tool, call.args);
+    // A refused key makes no tool call, and is not written either.
+    const wrong = `mak_${'Z'.repeat(32)}`;
+    assert.equal((await rawPost(base, INITIALIZE, { authorization: `Bearer ${wrong}` })).status, 401);
+
+    assert.match(log, /"msg":"incoming request"/, 'the capture sees the app’s log');
+    for (const secret of [ADMIN_KEY, sk, created.key, wrong, created.key.slice(4), sk.slice(3)]) assert.ok(!log.includes(secret), 'a key reached the log');
+    const lines = log
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg: string; level: number; mcp?: Record<string, unknown> })
+      .filter((line) => line.msg === 'mcp tool call');
+    assert.deepEqual(
+      lines.map((line) => {
+        const { ms, ...rest } = line.mcp as { ms: number };
+        assert.equal(typeof ms, 'number');
+        return { level: line.level, ...rest };
+      }),
+      calls.map((call) => ({ level: 30, key_id: call.keyId, key_kind: call.kind, tool: call.tool, client_id: call.client, outcome: call.outcome })),
+    );
   });
 });
