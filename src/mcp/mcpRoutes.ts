@@ -73,7 +73,8 @@ function serverFor(caller: McpCaller, options: McpRoutesOptions, linkBase: () =>
     const { name, arguments: args } = request.params;
     if (!isToolName(name)) throw new McpError(ErrorCode.InvalidParams, `Unknown tool '${name}'`);
     const started = performance.now();
-    const clientId = typeof args?.client_id === 'string' ? args.client_id : null;
+    // As sent (it may name no client), bounded: the log is not a place for a caller's 64 KiB.
+    const clientId = typeof args?.client_id === 'string' ? args.client_id.slice(0, 255) : null;
     let outcome: 'ok' | 'refused' | 'invalid' | 'error' = 'ok';
     try {
       const output = await runTool(name, args, { caller, services: options.services, linkBase });
@@ -122,6 +123,8 @@ export const mcpRoutes: FastifyPluginAsync<McpRoutesOptions> = async (app, optio
 
   app.post('/mcp', { bodyLimit: MCP_BODY_LIMIT_BYTES, schema: { hide: true } }, async (request, reply) => {
     const caller = callers.get(request) as McpCaller;
+    // Fastify has read the body: the SDK must be handed one, or it would wait to read it again.
+    if (request.body === undefined || request.body === null) return rpcError(reply, 400, 'invalid_json: The body is empty; send a JSON-RPC message');
     const linkBase = (): string => shortUrlBase(options.linksHost, () => publicOrigin(request, options.publicUrl));
     const server = serverFor(caller, options, linkBase, request.log);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });

@@ -186,6 +186,11 @@ describe('MCP server (/mcp) with the SDK client', () => {
     const big = await rawPost(base, { ...INITIALIZE, padding: 'x'.repeat(70_000) }, { authorization: `Bearer ${ADMIN_KEY}` });
     assert.equal(big.status, 413);
     assert.match(((await big.json()) as { error: { message: string } }).error.message, /^payload_too_large: The body is larger than the limit of 64 KiB/);
+    const empty = await rawPost(base, '', { authorization: `Bearer ${ADMIN_KEY}` });
+    assert.equal(empty.status, 400);
+    assert.match(((await empty.json()) as { error: { message: string } }).error.message, /^invalid_json: /);
+    const text = await rawPost(base, JSON.stringify(INITIALIZE), { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'text/plain' });
+    assert.equal(text.status, 415);
     const broken = await rawPost(base, '{"jsonrpc":', { authorization: `Bearer ${ADMIN_KEY}` });
     assert.equal(broken.status, 400);
     assert.match(((await broken.json()) as { error: { message: string } }).error.message, /^invalid_json: /);
