@@ -72,6 +72,9 @@ import { WhoamiService } from './web/whoamiService.js';
 import { uptimeRoutes } from './uptime/routes.js';
 import { UptimeScheduler, type UptimeSchedulerOptions } from './uptime/scheduler.js';
 import { UptimeService } from './uptime/service.js';
+import { mcpKeyRoutes } from './mcp/routes.js';
+import { mcpRoutes, type McpOptions } from './mcp/mcpRoutes.js';
+import { McpKeysService } from './mcp/service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -98,6 +101,8 @@ export interface AppOptions {
   clock?: Clock;
   /** A pino level, or false for no logging (tests). */
   logLevel?: string | false;
+  /** Where log lines go instead of stdout (tests read what the app logs). */
+  logStream?: NodeJS.WritableStream;
   /** Ingestion rate limits and size limits; defaults in src/ingest/service.ts and events.ts. */
   ingest?: Pick<IngestRoutesOptions, 'limits' | 'rateLimits' | 'metaCacheTtlMs'>;
   /** Which peers' X-Forwarded-For sets `request.ip` (per-address limits, stored addresses); none unless given. */
@@ -124,6 +129,8 @@ export interface AppOptions {
   pubsub?: PubSubOptions;
   /** Timings of the uptime scheduler (tests shorten them); false: this process runs no checks. */
   uptime?: Partial<UptimeSchedulerOptions> | false;
+  /** The MCP endpoint's per-key rate limit (default in src/mcp/mcpRoutes.ts). */
+  mcp?: McpOptions;
 }
 
 /** A links host given as text (tests, embedders): read as MYTHIC_LINKS_HOST is. */
@@ -138,7 +145,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? systemClock;
   const linksHost = typeof options.linksHost === 'string' ? linksHostOf(options.linksHost) : options.linksHost;
   const app = Fastify({
-    logger: options.logLevel ? loggerOptions(options.logLevel) : false,
+    logger: options.logLevel ? { ...loggerOptions(options.logLevel), ...(options.logStream ? { stream: options.logStream } : {}) } : false,
     logController: new RequestLog(),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: options.trustProxy ?? false,
@@ -286,6 +293,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(options.publicQueryRateLimit ? { rateLimit: options.publicQueryRateLimit } : {}),
     prefix: API_PREFIX,
   });
+  // The MCP endpoint (/mcp): its own Bearer auth (admin key, sk_, mak_), outside the admin scope.
+  const mcpKeys = new McpKeysService(options.store, clock);
+  await app.register(mcpRoutes, {
+    ...options.mcp,
+    auth: { adminKeyHash: options.adminKeyHash, store: options.store, keys, mcpKeys },
+    services: { clients, queries, events, links },
+    clock,
+    publicUrl: options.publicUrl,
+    linksHost,
+  });
   await app.register(
     async (api) => {
       api.addHook('onRequest', adminAuth(options.adminKeyHash));
@@ -305,6 +322,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(whoamiRoutes, { whoami: new WhoamiService(options.store, keys) });
       await api.register(webhookRoutes, { webhooks: webhooks.service });
       await api.register(pubsubRoutes, { pubsub: pubsub.service, keys });
+      await api.register(mcpKeyRoutes, { mcpKeys, keys });
       serveOpenApiDocument(api, app, '/openapi.json');
     },
     { prefix: API_PREFIX },

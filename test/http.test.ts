@@ -203,6 +203,8 @@ describeEachStore('HTTP layer', (kind) => {
       '/api/v1/links/{id}/uptime/start',
       '/api/v1/links/{id}/uptime/status',
       '/api/v1/links/{id}/uptime/stop',
+      '/api/v1/mcp/api-keys',
+      '/api/v1/mcp/api-keys/{id}',
       '/api/v1/public/query',
       '/api/v1/query',
       '/api/v1/query/funnel',

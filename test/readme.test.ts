@@ -47,13 +47,18 @@ describe('README', () => {
       const { stdout } = await run('bash', ['-c', strict], { cwd: workDir, env: { ...process.env, PATH: process.env.PATH } });
       const answers = stdout.split('\n').filter((line) => line.startsWith('{'));
       assert.equal(answers.length, calls - captured, 'one JSON answer per call (ids and keys captured into variables are not printed)');
-      const parsed = answers.map((a) => JSON.parse(a) as { success?: boolean; openapi?: string; errorsWhileComputingFlags?: boolean; hasFeatureFlags?: boolean });
+      const parsed = answers.map(
+        (a) => JSON.parse(a) as { success?: boolean; openapi?: string; errorsWhileComputingFlags?: boolean; hasFeatureFlags?: boolean; jsonrpc?: string; result?: { isError?: boolean } },
+      );
       // PostHog's SDKs read their flags and remote config in PostHog's shapes, not in the envelope.
       const postHogShaped = (a: (typeof parsed)[number]): boolean => a.errorsWhileComputingFlags === false || a.hasFeatureFlags === false;
+      // /mcp answers JSON-RPC: a tool result that is not a tool error.
+      const mcpResult = (a: (typeof parsed)[number]): boolean => a.jsonrpc === '2.0' && a.result !== undefined && a.result.isError !== true;
       assert.ok(
-        parsed.every((a) => a.success === true || a.openapi === '3.1.0' || postHogShaped(a)),
-        'every answer is a success envelope (or the API description, or a PostHog SDK’s settings)',
+        parsed.every((a) => a.success === true || a.openapi === '3.1.0' || postHogShaped(a) || mcpResult(a)),
+        'every answer is a success envelope (or the API description, a PostHog SDK’s settings, or an MCP tool’s result)',
       );
+      assert.equal(parsed.filter(mcpResult).length, 1, 'the MCP example ran');
       assert.equal(parsed.filter(postHogShaped).length, 2, 'the PostHog settings examples ran');
       assert.ok(answers.some((a) => a === '{"success":true,"deleted":"acme-retail","hard":true}'));
       server.kill('SIGTERM');

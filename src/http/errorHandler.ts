@@ -15,7 +15,7 @@ const FASTIFY_CODES: Record<string, { status: number; code: ErrorCode; message: 
   FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'validation_error', message: 'A path segment of the URL is too long' },
 };
 
-function fromValidation(errors: ErrorObject[], context: string | undefined): ApiError {
+export function fromValidation(errors: ErrorObject[], context: string | undefined): ApiError {
   const details = problemsFrom(errors);
   const where = context === 'querystring' ? 'query parameter' : 'field';
   if (errors.some(isUnknownFieldError)) {

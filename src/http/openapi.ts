@@ -29,6 +29,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'Funnels', description: 'Funnels saved per client, run with POST /query/funnel' },
         { name: 'Webhooks', description: 'Signed deliveries of link and uptime events to your URLs, with their log' },
         { name: 'Pub/Sub', description: 'Subscriptions on the stored events (analytics.events): pull or push, ack deadlines, redelivery, dead letters' },
+        { name: 'MCP', description: 'Keys (mak_…) of the MCP gateway at POST /mcp, where AI assistants read analytics through tools' },
         { name: 'Loader', description: 'The script a client’s pages embed' },
         { name: 'Ingestion', description: 'Events from browsers (publishable key) and servers (either key)' },
         { name: 'System', description: 'Health and the API description' },

@@ -11,6 +11,7 @@ import type { SdkSettings, TriggerRules } from '../loader/remoteConfig.js';
 import type { DeliveryOutcome, DeliveryRow, WebhookChanges, WebhookOutcome, WebhookRow } from '../webhooks/webhookRows.js';
 import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings } from '../uptime/monitorRow.js';
 import type { PubSubStore } from '../pubsub/pubsubRows.js';
+import type { McpKeyStore } from '../mcp/mcpKeyRows.js';
 
 export type KeyKind = 'publishable' | 'secret';
 
@@ -184,7 +185,7 @@ export class UniqueViolation extends Error {
   }
 }
 
-export interface MetaStore extends PubSubStore {
+export interface MetaStore extends PubSubStore, McpKeyStore {
   readonly engine: 'sqlite' | 'postgres';
   /** Applies pending numbered migrations; safe to call on every start and from several nodes. */
   migrate(): Promise<void>;

@@ -349,4 +349,28 @@ export const POSTGRES_MIGRATIONS: { version: number; name: string; sql: string }
       CREATE INDEX pubsub_messages_by_client ON pubsub_messages (client_id);
     `,
   },
+  {
+    version: 9,
+    name: 'MCP gateway keys',
+    sql: `
+      -- Keys of the MCP gateway (mak_…): only the key's SHA-256 and its last four characters are
+      -- kept. client_ids is a JSON array (null: every client); a client deleted later simply
+      -- matches no data. Revoked keys stay listed (as revoked) until deleted by hand.
+      CREATE TABLE mcp_keys (
+        id TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        key_hash TEXT COLLATE "C" NOT NULL,
+        key_last4 TEXT COLLATE "C" NOT NULL,
+        scopes JSON NOT NULL,
+        client_ids JSON,
+        expires_at BIGINT,
+        revoked_at BIGINT,
+        last_used_at BIGINT,
+        created_at BIGINT NOT NULL,
+        CONSTRAINT mcp_keys_pkey PRIMARY KEY (id),
+        CONSTRAINT mcp_keys_key_hash_key UNIQUE (key_hash)
+      );
+      CREATE INDEX mcp_keys_newest_first ON mcp_keys (created_at DESC, id DESC);
+    `,
+  },
 ];

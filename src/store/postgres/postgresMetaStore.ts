@@ -43,6 +43,7 @@ import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings, Mo
 import type { LinkChanges, LinkFilter, LinkRow } from '../../links/linkRow.js';
 import { LINK_COLUMNS, linkWhere } from '../linkSql.js';
 import type { DeliveryOutcome, DeliveryRow, WebhookChanges, WebhookOutcome, WebhookRow } from '../../webhooks/webhookRows.js';
+import type { McpKeyRow } from '../../mcp/mcpKeyRows.js';
 import type { BacklogCounts, MessageRow, PushOutcome, SubscriptionChanges, SubscriptionRow } from '../../pubsub/pubsubRows.js';
 import {
   backlogSql,
@@ -77,6 +78,8 @@ const UNIQUE_CONSTRAINTS: Record<string, UniqueField> = {
   client_funnels_pkey: 'id',
   links_slug_key_key: 'slug',
   links_pkey: 'id',
+  mcp_keys_pkey: 'id',
+  mcp_keys_key_hash_key: 'key',
   pubsub_subscriptions_name_key_key: 'name',
   pubsub_subscriptions_pkey: 'id',
 };
@@ -96,6 +99,22 @@ const dollar = (n: number): string => `$${n}`;
 /** BIGINT (int8) and COUNT(*) arrive from pg as strings; epoch milliseconds fit a double exactly. */
 const toNumber = (value: unknown): number => Number(value);
 const toNumberOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+/** JSON columns arrive parsed. */
+function toMcpKeyRow(row: Row): McpKeyRow {
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    key_hash: String(row.key_hash),
+    key_last4: String(row.key_last4),
+    scopes: row.scopes as McpKeyRow['scopes'],
+    client_ids: row.client_ids as string[] | null,
+    expires_at: toNumberOrNull(row.expires_at),
+    revoked_at: toNumberOrNull(row.revoked_at),
+    last_used_at: toNumberOrNull(row.last_used_at),
+    created_at: toNumber(row.created_at),
+  };
+}
 
 function toClientRow(row: Row): ClientRow {
   return {
@@ -1185,5 +1204,43 @@ export class PostgresMetaStore implements MetaStore {
       [subscriptionId, owner, outcome.status, outcome.error, outcome.attempted_at, outcome.next_attempt_at, outcome.failures],
     );
     return (result.rowCount ?? 0) > 0;
+  }
+
+  async insertMcpKey(row: McpKeyRow): Promise<void> {
+    try {
+      await this.query(
+        `INSERT INTO mcp_keys (id, name, key_hash, key_last4, scopes, client_ids, expires_at, revoked_at, last_used_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [row.id, row.name, row.key_hash, row.key_last4, storable(row.scopes), storable(row.client_ids), row.expires_at, row.revoked_at, row.last_used_at, row.created_at],
+      );
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async getMcpKey(id: string): Promise<McpKeyRow | null> {
+    const row = (await this.query('SELECT * FROM mcp_keys WHERE id = $1', [id])).rows[0];
+    return row ? toMcpKeyRow(row) : null;
+  }
+
+  async listMcpKeys(page: Page): Promise<PageOf<McpKeyRow>> {
+    const after = afterClause(page, 'mcp_keys', dollar, 0);
+    const { total, rows } = await this.countAndPage('mcp_keys', 'mcp_keys', 'SELECT * FROM mcp_keys', { sql: 'TRUE', params: [] }, after, page);
+    return { rows: rows.map(toMcpKeyRow), total };
+  }
+
+  async findMcpKeyByHash(keyHash: string): Promise<McpKeyRow | null> {
+    const row = (await this.query('SELECT * FROM mcp_keys WHERE key_hash = $1', [keyHash])).rows[0];
+    return row ? toMcpKeyRow(row) : null;
+  }
+
+  async revokeMcpKey(id: string, at: number): Promise<McpKeyRow | null> {
+    // COALESCE: a second revocation keeps the first instant, in one statement (nodes may race).
+    const row = (await this.query('UPDATE mcp_keys SET revoked_at = COALESCE(revoked_at, $2::BIGINT) WHERE id = $1 RETURNING *', [id, at])).rows[0];
+    return row ? toMcpKeyRow(row) : null;
+  }
+
+  async touchMcpKey(id: string, at: number): Promise<void> {
+    await this.query('UPDATE mcp_keys SET last_used_at = $2 WHERE id = $1', [id, at]);
   }
 }

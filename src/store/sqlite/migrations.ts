@@ -297,4 +297,26 @@ export const SQLITE_MIGRATIONS: { version: number; name: string; sql: string }[]
       CREATE INDEX pubsub_messages_by_client ON pubsub_messages (client_id);
     `,
   },
+  {
+    version: 9,
+    name: 'MCP gateway keys',
+    sql: `
+      -- Keys of the MCP gateway (mak_…): only the key's SHA-256 and its last four characters are
+      -- kept. client_ids is a JSON array (null: every client); a client deleted later simply
+      -- matches no data. Revoked keys stay listed (as revoked) until deleted by hand.
+      CREATE TABLE mcp_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        key_last4 TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        client_ids TEXT,
+        expires_at INTEGER,
+        revoked_at INTEGER,
+        last_used_at INTEGER,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX mcp_keys_newest_first ON mcp_keys (created_at DESC, id DESC);
+    `,
+  },
 ];

@@ -45,6 +45,7 @@ import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings, Mo
 import type { LinkChanges, LinkFilter, LinkRow } from '../../links/linkRow.js';
 import { LINK_COLUMNS, linkWhere } from '../linkSql.js';
 import type { DeliveryOutcome, DeliveryRow, WebhookChanges, WebhookOutcome, WebhookRow } from '../../webhooks/webhookRows.js';
+import type { McpKeyRow } from '../../mcp/mcpKeyRows.js';
 import type { BacklogCounts, MessageRow, PushOutcome, SubscriptionChanges, SubscriptionRow } from '../../pubsub/pubsubRows.js';
 import {
   backlogSql,
@@ -74,6 +75,8 @@ const UNIQUE_COLUMNS: Record<string, UniqueField> = {
   'client_funnels.id': 'id',
   'links.slug_key': 'slug',
   'links.id': 'id',
+  'mcp_keys.id': 'id',
+  'mcp_keys.key_hash': 'key',
   'pubsub_subscriptions.name_key': 'name',
   'pubsub_subscriptions.id': 'id',
 };
@@ -153,6 +156,21 @@ function toWebhookRow(row: Row): WebhookRow {
     failing_since: row.failing_since === null ? null : Number(row.failing_since),
     created_at: Number(row.created_at),
     updated_at: Number(row.updated_at),
+  };
+}
+
+function toMcpKeyRow(row: Row): McpKeyRow {
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    key_hash: String(row.key_hash),
+    key_last4: String(row.key_last4),
+    scopes: JSON.parse(String(row.scopes)) as McpKeyRow['scopes'],
+    client_ids: row.client_ids === null ? null : (JSON.parse(String(row.client_ids)) as string[]),
+    expires_at: numberOrNull(row.expires_at),
+    revoked_at: numberOrNull(row.revoked_at),
+    last_used_at: numberOrNull(row.last_used_at),
+    created_at: Number(row.created_at),
   };
 }
 
@@ -987,6 +1005,42 @@ export class SqliteMetaStore implements MetaStore {
          WHERE id = @id AND lease_owner = @owner`,
       ).run({ ...outcome, id: subscriptionId, owner }).changes > 0
     );
+  }
+
+  async insertMcpKey(row: McpKeyRow): Promise<void> {
+    try {
+      this.prepare(
+        `INSERT INTO mcp_keys (id, name, key_hash, key_last4, scopes, client_ids, expires_at, revoked_at, last_used_at, created_at)
+         VALUES (@id, @name, @key_hash, @key_last4, @scopes, @client_ids, @expires_at, @revoked_at, @last_used_at, @created_at)`,
+      ).run({ ...row, scopes: storable(row.scopes), client_ids: storable(row.client_ids) });
+    } catch (error) {
+      rethrowUnique(error);
+    }
+  }
+
+  async getMcpKey(id: string): Promise<McpKeyRow | null> {
+    const row = this.prepare('SELECT * FROM mcp_keys WHERE id = ?').get(id) as Row | undefined;
+    return row ? toMcpKeyRow(row) : null;
+  }
+
+  async listMcpKeys(page: Page): Promise<PageOf<McpKeyRow>> {
+    const after = afterClause(page, 'mcp_keys', named, 0);
+    const { total, rows } = this.countAndPage('mcp_keys', 'mcp_keys', 'SELECT * FROM mcp_keys', { sql: 'TRUE', params: [] }, after, page);
+    return { rows: rows.map(toMcpKeyRow), total };
+  }
+
+  async findMcpKeyByHash(keyHash: string): Promise<McpKeyRow | null> {
+    const row = this.prepare('SELECT * FROM mcp_keys WHERE key_hash = ?').get(keyHash) as Row | undefined;
+    return row ? toMcpKeyRow(row) : null;
+  }
+
+  async revokeMcpKey(id: string, at: number): Promise<McpKeyRow | null> {
+    this.prepare('UPDATE mcp_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id);
+    return this.getMcpKey(id);
+  }
+
+  async touchMcpKey(id: string, at: number): Promise<void> {
+    this.prepare('UPDATE mcp_keys SET last_used_at = ? WHERE id = ?').run(at, id);
   }
 }
 
