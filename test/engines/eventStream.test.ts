@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { openConnection } from '../../src/engines/clickhouse/connection.js';
+import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import { clickhouseHorizon } from '../../src/engines/clickhouse/stream.js';
 import { parseClickHouseUrl } from '../../src/engines/clickhouse/url.js';
 import { openEventStore } from '../../src/engines/openEventStore.js';
@@ -108,6 +109,30 @@ describeEachEngine('event stream', (engine) => {
     await sleep(5);
     const [later] = await store.streamEvents(q({ afterSeq: late.seq, uptoSeq: await store.streamHorizon() }), 10);
     assert.equal(later?.uuid, 'later-1');
+  });
+});
+
+describe('the DuckDB horizon', () => {
+  it('is the highest seq ever committed, read back after a restart, deleted events included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mythic-horizon-'));
+    try {
+      let store = await DuckDbEventStore.open(join(dir, 'events.duckdb'));
+      await store.migrate();
+      assert.equal(await store.streamHorizon(), 0);
+      await store.append([storedEvent({ client_id: 'kept' }), storedEvent({ client_id: 'gone' }), storedEvent({ client_id: 'gone' })], []);
+      const highest = await store.streamHorizon();
+      assert.deepEqual((await store.streamEvents({ afterSeq: 0, uptoSeq: highest, filter: ALL }, 10)).map((e) => e.seq), [highest - 2, highest - 1, highest]);
+      await store.deleteClient('gone');
+      assert.equal(await store.streamHorizon(), highest);
+      await store.close();
+      store = await DuckDbEventStore.open(join(dir, 'events.duckdb'));
+      assert.equal(await store.streamHorizon(), highest, 'from the high-water mark: the newest events were deleted');
+      await store.append([storedEvent({ client_id: 'new' })], []);
+      assert.equal(await store.streamHorizon(), highest + 1);
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -330,11 +330,16 @@ export class DuckDbEventStore implements EventStore {
   }
 
   /**
-   * One writer numbers events as it commits them, and a read here sees only committed rows: the
-   * highest seq handed out (deleted events included, see HIGHEST_SEQ) is a horizon every later
-   * event is above. Read on the read connection, so never inside a write in progress.
+   * One writer numbers events as it commits them: the highest seq handed out and committed
+   * (deleted events included, see HIGHEST_SEQ) is a horizon every later event is above. Once this
+   * process has written, the writer knows it (nextSeq moves only after a COMMIT, so a write in
+   * progress is never counted); reading it costs nothing, where max(seq) scans the column (6 ms
+   * at 5M events, asked by every subscription's every fill). Before the first write: read on the
+   * read connection, which sees committed rows only.
    */
   async streamHorizon(): Promise<number> {
+    if (this.closed) throw new Error('the event store is closed');
+    if (this.nextSeq !== undefined) return this.nextSeq - 1;
     const result = await this.reader.runAndReadAll(HIGHEST_SEQ);
     return Number(result.getRows()[0]?.[0] ?? 0);
   }
