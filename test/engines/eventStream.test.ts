@@ -88,6 +88,8 @@ describeEachEngine('event stream', (engine) => {
   it('names the seq below which only the newest `keep` events of a query are left', async () => {
     assert.equal(await store.streamSeqKeeping(q({}), 2), seqOf.get('s3'), 'the third newest: drop it and every older one');
     assert.equal(await store.streamSeqKeeping(q({}), 0), seqOf.get('s5'));
+    assert.equal(await store.streamSeqKeeping(q({}), 3), seqOf.get('s2'), 'found from the oldest end');
+    assert.equal(await store.streamSeqKeeping(q({}), 4), seqOf.get('s1'));
     assert.equal(await store.streamSeqKeeping(q({}), 5), null, 'no more than keep: nothing to drop');
     assert.equal(await store.streamSeqKeeping(q({ filter: { client_ids: ['b'], events: null } }), 1), seqOf.get('s1'));
     assert.equal(await store.streamSeqKeeping(q({ afterSeq: seqOf.get('s1')! }), 3), seqOf.get('s2'));

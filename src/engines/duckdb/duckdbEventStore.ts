@@ -362,12 +362,21 @@ export class DuckDbEventStore implements EventStore {
     return { events: Number(n ?? 0), oldest_received_at: oldest === null || oldest === undefined ? null : Number(oldest) };
   }
 
+  /**
+   * Counted first: a backlog within `keep` (nearly always) costs one count, not a sort. Beyond
+   * it, the boundary is found from whichever end is nearer (the range is fixed by uptoSeq).
+   */
   async streamSeqKeeping(query: StreamQuery, keep: number): Promise<number | null> {
-    if (query.uptoSeq <= query.afterSeq) return null;
+    const { events } = await this.streamBacklog(query);
+    const kept = Math.max(0, Math.floor(keep));
+    if (events <= kept) return null;
     const where = streamWhere(query);
+    const fromNewest = kept;
+    const fromOldest = events - kept - 1;
+    const [order, offset] = fromNewest <= fromOldest ? ['DESC', fromNewest] : ['ASC', fromOldest];
     const result = await this.reader.runAndReadAll(
-      `SELECT seq::DOUBLE FROM events WHERE ${where.sql} ORDER BY seq DESC LIMIT 1 OFFSET CAST($${where.params.length + 1} AS BIGINT)`,
-      [...where.params, Math.max(0, Math.floor(keep))],
+      `SELECT seq::DOUBLE FROM events WHERE ${where.sql} ORDER BY seq ${order} LIMIT 1 OFFSET CAST($${where.params.length + 1} AS BIGINT)`,
+      [...where.params, offset],
     );
     const row = result.getRows()[0];
     return row === undefined ? null : Number(row[0]);
