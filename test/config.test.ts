@@ -292,6 +292,15 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the Pub/Sub settle window in whole milliseconds from 100 to 600000, absent unless set', () => {
+    assert.equal(loadConfig([], { MYTHIC_PUBSUB_SETTLE_MS: '2500' }).pubsubSettleMs, 2500);
+    assert.equal(loadConfig(['--pubsub-settle-ms', '100'], { MYTHIC_PUBSUB_SETTLE_MS: '9000' }).pubsubSettleMs, 100);
+    assert.ok(!('pubsubSettleMs' in loadConfig([], {})), 'the engine keeps its default');
+    for (const bad of ['99', '0', '600001', '1.5', '5s', '-1']) {
+      assertRejected([], { MYTHIC_PUBSUB_SETTLE_MS: bad }, 'MYTHIC_PUBSUB_SETTLE_MS', `'${bad}'`, '100 to 600000');
+    }
+  });
+
   it('accepts each pino level and rejects others, listing the choices', () => {
     for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) {
       assert.equal(loadConfig([], { MYTHIC_LOG_LEVEL: level }).logLevel, level);

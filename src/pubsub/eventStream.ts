@@ -22,12 +22,23 @@ export interface StreamBacklog {
 export interface EventStream {
   /**
    * The highest seq a reader can rely on: every event committed later gets a higher seq. DuckDB
-   * (one writer): the highest seq committed. ClickHouse (seq is an insert-time stamp in µs, several
-   * writers): now minus a settle window (MYTHIC_PUBSUB_SETTLE_MS, default 5000), bounding how long
-   * an insert may take between stamping and committing; documented.
+   * (one writer): the highest seq committed (deleted events included: seq never goes back).
+   * ClickHouse (seq is an insert-time stamp in µs, several writers): now minus a settle window
+   * (MYTHIC_PUBSUB_SETTLE_MS, default 5000), bounding how long an insert may take between
+   * stamping and committing, clock skew between nodes included; and always below the first seq of
+   * this node's own insert in flight, so one node is exact whatever the window (the window only
+   * covers other nodes' inserts; config refuses less than 100 ms).
+   *
+   * On ClickHouse it follows the clock of the node asked: two nodes (or one whose clock stepped
+   * back) may answer below a horizon another call returned. A reader therefore never moves a
+   * cursor down to a horizon: a horizon at or below the cursor means "nothing new yet".
    */
   streamHorizon(): Promise<number>;
-  /** Events of the query, oldest (lowest seq) first, at most `limit`. */
+  /**
+   * Events of the query, oldest (lowest seq) first, at most `limit`. On ClickHouse an event two
+   * nodes stored at the same instant may show twice for a moment (see dedup.ts): same message_id,
+   * so staging keeps one.
+   */
   streamEvents(query: StreamQuery, limit: number): Promise<CommittedEvent[]>;
   /** How many events the query matches, and the oldest's received_at. */
   streamBacklog(query: StreamQuery): Promise<StreamBacklog>;

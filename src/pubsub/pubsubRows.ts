@@ -120,10 +120,15 @@ export interface PubSubStore {
    * In one transaction, only while the subscription exists and its cursor_seq is still
    * `expectedCursor` (else false, nothing written: another node staged this range): inserts the
    * messages (a message_id already staged is skipped; messages of clients that no longer exist
-   * are skipped), sets cursor_seq to `newCursor` and adds `dropped` to dropped_messages.
+   * are skipped), sets cursor_seq to `newCursor` and adds `dropped` to dropped_messages. The
+   * cursor never goes back: a `newCursor` below it (a ClickHouse horizon from a node whose clock is
+   * behind) leaves it where it is, so nothing acknowledged is staged again.
    */
   stageMessages(subscriptionId: string, expectedCursor: number, newCursor: number, messages: MessageRow[], dropped: number): Promise<boolean>;
-  /** Deletes staged messages (not dead) published before `before`, adding them to dropped_messages; the number deleted. */
+  /**
+   * Deletes staged messages (not dead) published before `before`, adding them to dropped_messages;
+   * the number deleted. Leased ones too: their ack ids then acknowledge nothing.
+   */
   dropStaleMessages(subscriptionId: string, before: number): Promise<number>;
   backlogCounts(subscriptionId: string, now: number): Promise<BacklogCounts>;
 
@@ -134,23 +139,41 @@ export interface PubSubStore {
    * while none of that client's messages is leased (so one client's messages are handed out in
    * order, to one holder at a time). Each leased message gets delivery_attempt + 1, a fresh ack
    * id from `newAckId()`, and lease_until = `leaseUntil`. Two callers (on one node or several)
-   * never lease the same message at once.
+   * never lease the same message at once. One call may take several messages of one client (all
+   * to that one holder, in order). Returned in seq order. A subscription that does not exist
+   * leases nothing.
    */
   leaseMessages(subscriptionId: string, now: number, leaseUntil: number, max: number, maxDeliveryAttempts: number, newAckId: () => string): Promise<MessageRow[]>;
-  /** Deletes the leased messages with these current ack ids (stale or unknown ones are ignored); how many. */
+  /**
+   * Deletes the leased messages with these current ack ids (stale or unknown ones are ignored); how
+   * many. An ack id stays current until its message is leased again or dead-lettered: an ack that
+   * comes after the deadline but before a redelivery still counts (the work was done).
+   */
   acknowledge(subscriptionId: string, ackIds: string[]): Promise<number>;
-  /** Moves the deadline of the leased messages with these current ack ids (`leaseUntil` <= now: available again); how many. */
+  /**
+   * Moves the deadline of the leased messages with these current ack ids (`leaseUntil` <= now:
+   * available again); how many. Current as for acknowledge: a deadline that ran out may be moved
+   * again while nobody has leased the message since.
+   */
   modifyAckDeadline(subscriptionId: string, ackIds: string[], leaseUntil: number): Promise<number>;
   /** Push: records a failed attempt's error on leased messages, without freeing them (their lease runs out). */
   noteDeliveryError(subscriptionId: string, ackIds: string[], error: string): Promise<void>;
-  /** Dead letters, newest dead first. */
+  /**
+   * Dead letters, newest dead first (dead_at, then message_id, descending). A page's `after` names
+   * the last row seen by its dead_at (as `created_at`) and message_id (as `id`).
+   */
   listDeadLetters(subscriptionId: string, page: Page): Promise<PageOf<MessageRow>>;
-  /** Dead letters (these, or every one when null) become available again with delivery_attempt 0; how many. */
+  /**
+   * Dead letters (these, or every one when null) become available again with delivery_attempt 0
+   * and no last_error; how many (ids that are no dead letter of this subscription are ignored).
+   */
   replayDeadLetters(subscriptionId: string, messageIds: string[] | null): Promise<number>;
 
   /**
    * Push: atomically takes up to `limit` active push subscriptions whose push_next_attempt_at is
    * null or due at `now` and whose lease is free or expired, leasing each to `owner` until `leaseUntil`.
+   * Never tried (null) first, then the longest due, then by id. Two nodes claiming at once never
+   * get the same subscription.
    */
   claimPushSubscriptions(now: number, owner: string, leaseUntil: number, limit: number): Promise<SubscriptionRow[]>;
   /** Records the attempt and frees the lease, only while `owner` holds it (else false, nothing written). */

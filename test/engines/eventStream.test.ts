@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { openConnection } from '../../src/engines/clickhouse/connection.js';
+import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import { clickhouseHorizon } from '../../src/engines/clickhouse/stream.js';
+import { parseClickHouseUrl } from '../../src/engines/clickhouse/url.js';
+import { openEventStore } from '../../src/engines/openEventStore.js';
+import { CLICKHOUSE_SKIP_REASON, openClickHouseTestStore } from '../helpers/clickhouseEngine.js';
 import type { EventStore } from '../../src/events/eventStore.js';
 import type { StreamQuery } from '../../src/pubsub/eventStream.js';
 import { describeEachEngine, type OpenedEngine } from '../helpers/engines.js';
@@ -80,6 +88,8 @@ describeEachEngine('event stream', (engine) => {
   it('names the seq below which only the newest `keep` events of a query are left', async () => {
     assert.equal(await store.streamSeqKeeping(q({}), 2), seqOf.get('s3'), 'the third newest: drop it and every older one');
     assert.equal(await store.streamSeqKeeping(q({}), 0), seqOf.get('s5'));
+    assert.equal(await store.streamSeqKeeping(q({}), 3), seqOf.get('s2'), 'found from the oldest end');
+    assert.equal(await store.streamSeqKeeping(q({}), 4), seqOf.get('s1'));
     assert.equal(await store.streamSeqKeeping(q({}), 5), null, 'no more than keep: nothing to drop');
     assert.equal(await store.streamSeqKeeping(q({ filter: { client_ids: ['b'], events: null } }), 1), seqOf.get('s1'));
     assert.equal(await store.streamSeqKeeping(q({ afterSeq: seqOf.get('s1')! }), 3), seqOf.get('s2'));
@@ -104,6 +114,30 @@ describeEachEngine('event stream', (engine) => {
   });
 });
 
+describe('the DuckDB horizon', () => {
+  it('is the highest seq ever committed, read back after a restart, deleted events included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mythic-horizon-'));
+    try {
+      let store = await DuckDbEventStore.open(join(dir, 'events.duckdb'));
+      await store.migrate();
+      assert.equal(await store.streamHorizon(), 0);
+      await store.append([storedEvent({ client_id: 'kept' }), storedEvent({ client_id: 'gone' }), storedEvent({ client_id: 'gone' })], []);
+      const highest = await store.streamHorizon();
+      assert.deepEqual((await store.streamEvents({ afterSeq: 0, uptoSeq: highest, filter: ALL }, 10)).map((e) => e.seq), [highest - 2, highest - 1, highest]);
+      await store.deleteClient('gone');
+      assert.equal(await store.streamHorizon(), highest);
+      await store.close();
+      store = await DuckDbEventStore.open(join(dir, 'events.duckdb'));
+      assert.equal(await store.streamHorizon(), highest, 'from the high-water mark: the newest events were deleted');
+      await store.append([storedEvent({ client_id: 'new' })], []);
+      assert.equal(await store.streamHorizon(), highest + 1);
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the ClickHouse horizon', () => {
   it('stays a settle window behind the clock, and below this node’s insert in flight', () => {
     const now = Date.parse('2026-03-01T12:00:00.000Z');
@@ -113,5 +147,41 @@ describe('the ClickHouse horizon', () => {
     assert.equal(clickhouseHorizon(now, 0, now * 1000 - 7), now * 1000 - 8);
     assert.equal(clickhouseHorizon(now, 5000, now * 1000), (now - 5000) * 1000, 'an insert in flight above the window changes nothing');
     assert.equal(clickhouseHorizon(1000, 5000, undefined), 0, 'never below zero');
+  });
+});
+
+describe('the ClickHouse event stream', { skip: CLICKHOUSE_SKIP_REASON ?? false }, () => {
+  it('takes its settle window from the configuration (MYTHIC_PUBSUB_SETTLE_MS), 5 s unless set', async () => {
+    const fixture = await openClickHouseTestStore();
+    const dataDir = mkdtempSync(join(tmpdir(), 'mythic-stream-'));
+    const configured = await openEventStore({ dataDir, clickhouseUrl: fixture.url, pubsubSettleMs: 60_000 });
+    try {
+      const before = Date.now();
+      const [byDefault, bySetting] = [await fixture.store.streamHorizon(), await configured.streamHorizon()];
+      const after = Date.now();
+      assert.ok(byDefault >= (before - 5000) * 1000 && byDefault <= (after - 5000) * 1000, `${byDefault} is 5 s behind`);
+      assert.ok(bySetting >= (before - 60_000) * 1000 && bySetting <= (after - 60_000) * 1000, `${bySetting} is 60 s behind`);
+      // An event just stored is not read yet: another node's insert stamped as long ago might still be in flight.
+      await fixture.store.append([storedEvent({ client_id: 'fresh' })], []);
+      assert.deepEqual(await fixture.store.streamEvents({ afterSeq: 0, uptoSeq: await fixture.store.streamHorizon(), filter: ALL }, 10), []);
+    } finally {
+      await configured.close();
+      await fixture.dispose();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads above a cursor through the seq_minmax skip index (migration 5), not the whole table', async () => {
+    const fixture = await openClickHouseTestStore({ settleMs: 0 });
+    const connection = await openConnection(parseClickHouseUrl(fixture.url));
+    try {
+      for (const group of [1, 2, 3]) await fixture.store.append([storedEvent({ client_id: `c${group}` }), storedEvent({ client_id: `c${group}` })], []);
+      const database = parseClickHouseUrl(fixture.url).database;
+      const plan = await connection.query<{ explain: string }>(`EXPLAIN indexes = 1 SELECT seq FROM ${database}.events WHERE seq > {after:UInt64}`, { after: 1 });
+      assert.match(plan.map((row) => row.explain).join('\n'), /Name: seq_minmax/);
+    } finally {
+      await connection.close();
+      await fixture.dispose();
+    }
   });
 });

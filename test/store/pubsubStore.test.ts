@@ -132,6 +132,8 @@ describeEachStore('pub/sub store', (kind) => {
     assert.equal(await store.stageMessages('sub_missing', 0, 5, [message('a', 1)], 0), false);
     assert.equal(await store.stageMessages('sub_stage', 15, 30, [], 0), true, 'an empty window still moves the cursor');
     assert.equal((await store.getSubscription('sub_stage'))?.cursor_seq, 30);
+    assert.equal(await store.stageMessages('sub_stage', 30, 25, [], 1), true, 'a horizon behind the cursor (another node’s clock)…');
+    assert.equal((await store.getSubscription('sub_stage'))?.cursor_seq, 30, '…never moves it back');
   });
 
   it("leases in seq order, a client's messages only while none of them is out, to one holder at a time", async () => {

@@ -219,12 +219,17 @@ export class ClickHouseEventStore implements EventStore {
     return { events, oldest_received_at: events === 0 || row?.oldest === null || row?.oldest === undefined ? null : Number(row.oldest) };
   }
 
+  /** Counted first, as on DuckDB: a backlog within `keep` costs one count, not a sort. */
   async streamSeqKeeping(query: StreamQuery, keep: number): Promise<number | null> {
-    if (query.uptoSeq <= query.afterSeq) return null;
+    const { events } = await this.streamBacklog(query);
+    const kept = Math.max(0, Math.floor(keep));
+    if (events <= kept) return null;
     const where = streamWhere(query);
+    const fromOldest = events - kept - 1;
+    const [order, offset] = kept <= fromOldest ? ['DESC', kept] : ['ASC', fromOldest];
     const [row] = await this.query<{ seq: number }>(
-      `SELECT seq FROM ${this.tables.events} WHERE ${where.sql} ORDER BY seq DESC LIMIT 1 OFFSET {keep:UInt64}`,
-      { ...where.params, keep: Math.max(0, Math.floor(keep)) },
+      `SELECT seq FROM ${this.tables.events} WHERE ${where.sql} ORDER BY seq ${order} LIMIT 1 OFFSET {offset:UInt64}`,
+      { ...where.params, offset },
     );
     return row === undefined ? null : Number(row.seq);
   }

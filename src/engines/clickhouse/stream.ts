@@ -28,7 +28,8 @@ export function streamWhere(query: StreamQuery): { sql: string; params: QueryPar
  * The horizon of a ClickHouse reader at `nowMs` (see EventStream.streamHorizon). seq is a stamp
  * taken just before an insert (seq.ts), so an event that commits after this call carries a seq
  * at least (its commit time − its insert's duration) × 1000. With settle longer than any insert
- * (plus the clock skew between nodes), every such event lands above (now − settle) × 1000.
+ * (plus the clock skew between nodes, and the replication lag when nodes read different
+ * replicas), every such event lands above (now − settle) × 1000.
  * This node's own insert in flight is known exactly: the horizon stays below its first seq,
  * however short the window, so one node is never wrong and the window only covers the others.
  */

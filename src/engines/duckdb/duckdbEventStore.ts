@@ -330,11 +330,16 @@ export class DuckDbEventStore implements EventStore {
   }
 
   /**
-   * One writer numbers events as it commits them, and a read here sees only committed rows: the
-   * highest seq handed out (deleted events included, see HIGHEST_SEQ) is a horizon every later
-   * event is above. Read on the read connection, so never inside a write in progress.
+   * One writer numbers events as it commits them: the highest seq handed out and committed
+   * (deleted events included, see HIGHEST_SEQ) is a horizon every later event is above. Once this
+   * process has written, the writer knows it (nextSeq moves only after a COMMIT, so a write in
+   * progress is never counted); reading it costs nothing, where max(seq) scans the column (6 ms
+   * at 5M events, asked by every subscription's every fill). Before the first write: read on the
+   * read connection, which sees committed rows only.
    */
   async streamHorizon(): Promise<number> {
+    if (this.closed) throw new Error('the event store is closed');
+    if (this.nextSeq !== undefined) return this.nextSeq - 1;
     const result = await this.reader.runAndReadAll(HIGHEST_SEQ);
     return Number(result.getRows()[0]?.[0] ?? 0);
   }
@@ -357,12 +362,21 @@ export class DuckDbEventStore implements EventStore {
     return { events: Number(n ?? 0), oldest_received_at: oldest === null || oldest === undefined ? null : Number(oldest) };
   }
 
+  /**
+   * Counted first: a backlog within `keep` (nearly always) costs one count, not a sort. Beyond
+   * it, the boundary is found from whichever end is nearer (the range is fixed by uptoSeq).
+   */
   async streamSeqKeeping(query: StreamQuery, keep: number): Promise<number | null> {
-    if (query.uptoSeq <= query.afterSeq) return null;
+    const { events } = await this.streamBacklog(query);
+    const kept = Math.max(0, Math.floor(keep));
+    if (events <= kept) return null;
     const where = streamWhere(query);
+    const fromNewest = kept;
+    const fromOldest = events - kept - 1;
+    const [order, offset] = fromNewest <= fromOldest ? ['DESC', fromNewest] : ['ASC', fromOldest];
     const result = await this.reader.runAndReadAll(
-      `SELECT seq::DOUBLE FROM events WHERE ${where.sql} ORDER BY seq DESC LIMIT 1 OFFSET CAST($${where.params.length + 1} AS BIGINT)`,
-      [...where.params, Math.max(0, Math.floor(keep))],
+      `SELECT seq::DOUBLE FROM events WHERE ${where.sql} ORDER BY seq ${order} LIMIT 1 OFFSET CAST($${where.params.length + 1} AS BIGINT)`,
+      [...where.params, offset],
     );
     const row = result.getRows()[0];
     return row === undefined ? null : Number(row[0]);

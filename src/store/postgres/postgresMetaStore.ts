@@ -1056,7 +1056,7 @@ export class PostgresMetaStore implements MetaStore {
       // The cursor first. Two nodes staging the same range: the second's UPDATE waits for the
       // first's row lock, then sees the moved cursor and matches nothing, so it writes nothing.
       const moved = await this.query(
-        'UPDATE pubsub_subscriptions SET cursor_seq = $2, dropped_messages = dropped_messages + $3 WHERE id = $1 AND cursor_seq = $4',
+        'UPDATE pubsub_subscriptions SET cursor_seq = GREATEST(cursor_seq, $2::BIGINT), dropped_messages = dropped_messages + $3 WHERE id = $1 AND cursor_seq = $4',
         [subscriptionId, newCursor, dropped, expectedCursor],
         db,
       );

@@ -900,7 +900,7 @@ export class SqliteMetaStore implements MetaStore {
     return this.db.transaction((): boolean => {
       // The cursor first: when another stager moved it, nothing else is written.
       const moved = this.prepare(
-        'UPDATE pubsub_subscriptions SET cursor_seq = @newCursor, dropped_messages = dropped_messages + @dropped WHERE id = @id AND cursor_seq = @expectedCursor',
+        'UPDATE pubsub_subscriptions SET cursor_seq = MAX(cursor_seq, @newCursor), dropped_messages = dropped_messages + @dropped WHERE id = @id AND cursor_seq = @expectedCursor',
       ).run({ id: subscriptionId, newCursor, dropped, expectedCursor });
       if (moved.changes === 0) return false;
       const insert = this.prepare(
