@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { createClientSecret, openDashboard, openSignedIn, sendBatch, signIn, startMythicAndChromium, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
+import { contrast, createClientSecret, openDashboard, openSignedIn, sendBatch, sidewaysOverflow, signIn, startMythicAndChromium, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
 import { ADMIN_KEY, CHROMIUM_SKIP, sleep, type MythicServer } from './harness.js';
 
 /**
@@ -10,8 +10,8 @@ import { ADMIN_KEY, CHROMIUM_SKIP, sleep, type MythicServer } from './harness.js
  * "in flight" when a subscriber pulls through the API and drops to nothing when it acknowledges;
  * a message given back after its last attempt shows as a dead letter and is replayed from the
  * page. An MCP key created in the page is shown once, filled into the client configuration,
- * answers `tools/list` on /mcp, and is refused once revoked in the page. A client's own key sees
- * neither page.
+ * answers `tools/list` on /mcp, and is refused once revoked in the page. Both fit a phone in dark
+ * mode; a client's own key sees neither page.
  */
 
 const CLIENT = 'pubshop';
@@ -176,6 +176,36 @@ describe('browser: the Pub/Sub and MCP pages', { skip: CHROMIUM_SKIP }, () => {
     const refused = await mcpCall(mythic.baseUrl, key, 'tools/list');
     assert.equal(refused.status, 401, refused.body);
     assert.deepEqual(dash.problems, [], 'no script error and no CSP violation');
+  });
+
+  it('fits a 390 px phone in dark mode, every text at 4.5:1 or more', async () => {
+    const created = await mythic.admin<{ data: { id: string } }>('POST', SUBSCRIPTIONS, { name: 'relay', type: 'push', push_endpoint: 'https://hooks.example/in' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const key = await mythic.admin('POST', '/api/v1/mcp/api-keys', { name: 'Phone check', scopes: ['tools:read'], client_ids: [CLIENT] });
+    assert.equal(key.status, 201, JSON.stringify(key.body));
+    const phone = await openSignedIn(browser, mythic.baseUrl, { width: 390, height: 844 });
+    const { page } = phone;
+    try {
+      await page.emulateMedia({ colorScheme: 'dark' });
+      const check = async (name: string): Promise<void> => {
+        assert.equal(await sidewaysOverflow(page), 0, `the ${name} fits 390 px`);
+        const seen = await contrast(page);
+        assert.ok(seen.pageLuminance < 0.05, `the ${name} is dark`);
+        assert.ok(seen.min >= 4.5, `${name}: lowest contrast ${seen.min}: ${JSON.stringify(seen.worst)}`);
+      };
+      await page.goto(`${mythic.baseUrl}/#/pubsub`);
+      await page.locator('tr[data-name="relay"]').waitFor();
+      await check('subscriptions list');
+      await page.goto(`${mythic.baseUrl}/#/pubsub/${created.body.data.id}`);
+      await page.locator('.dead-letters').getByText('None.').waitFor();
+      await check('subscription page');
+      await page.goto(`${mythic.baseUrl}/#/mcp`);
+      await page.locator('tr[data-status="active"]', { hasText: 'Phone check' }).waitFor();
+      await check('MCP page');
+      assert.deepEqual(phone.problems, []);
+    } finally {
+      await phone.close();
+    }
   });
 
   it('shows neither page to a client’s own key', async () => {

@@ -17,8 +17,8 @@ import { clientConfig, MCP_SCOPES, mcpApi, mcpUrl, type CreatedMcpKey, type McpK
  */
 
 const SCOPE_WORDS: Record<McpScope, string> = {
-  'tools:read': 'List the tools',
-  'tools:execute': 'Call the tools (read clients’ analytics, events and links)',
+  'tools:read': 'List the tools.',
+  'tools:execute': 'Call them: read the clients’ analytics, events and links.',
 };
 
 const STATUS_WORDS = { active: 'Active', expired: 'Expired', revoked: 'Revoked' } as const;
@@ -136,13 +136,17 @@ function NewKeyForm({ onCreated }: { onCreated: (created: CreatedMcpKey) => void
               <input
                 type="checkbox"
                 id={`scope-${scope}`}
+                aria-describedby={`scope-${scope}-hint`}
                 name="scopes"
                 checked={scopes.includes(scope)}
                 onChange={(event) => setScopes(event.currentTarget.checked ? MCP_SCOPES.filter((s) => s === scope || scopes.includes(s)) : scopes.filter((s) => s !== scope))}
               />
               <label for={`scope-${scope}`}>
-                <code>{scope}</code>: {SCOPE_WORDS[scope]}
+                <code>{scope}</code>
               </label>
+              <small id={`scope-${scope}-hint`} class="hint">
+                {SCOPE_WORDS[scope]}
+              </small>
             </div>
           ))}
         </div>

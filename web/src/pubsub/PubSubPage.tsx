@@ -140,13 +140,16 @@ function SubscriptionForm({ onCreated, onClose }: { onCreated: (created: Subscri
           <div class="choices">
             {(
               [
-                ['pull', 'Pull: subscribers ask for messages and acknowledge them'],
-                ['push', 'Push: Mythic POSTs batches to an endpoint'],
+                ['pull', 'Pull', 'Subscribers ask for messages and acknowledge them.'],
+                ['push', 'Push', 'Mythic POSTs signed batches to an endpoint.'],
               ] as const
-            ).map(([type, label]) => (
+            ).map(([type, label, hint]) => (
               <div class="choice" key={type}>
-                <input type="radio" id={`subscription-${type}`} name="type" checked={values.type === type} onChange={() => setValues({ ...values, type })} />
+                <input type="radio" id={`subscription-${type}`} name="type" aria-describedby={`subscription-${type}-hint`} checked={values.type === type} onChange={() => setValues({ ...values, type })} />
                 <label for={`subscription-${type}`}>{label}</label>
+                <small id={`subscription-${type}-hint`} class="hint">
+                  {hint}
+                </small>
               </div>
             ))}
           </div>
@@ -335,7 +338,7 @@ function DeadLetters({ subscription, onReplayed }: { subscription: Subscription;
           </button>
         )}
       </div>
-      <p class="hint">Messages not acknowledged after {subscription.max_delivery_attempts} deliveries. Replayed, they are delivered again (attempts from 0), possibly out of order.</p>
+      <p class="hint">Messages not acknowledged after {subscription.max_delivery_attempts === 1 ? 'one delivery' : `${subscription.max_delivery_attempts} deliveries`}. Replayed, they are delivered again (attempts from 0), possibly out of order.</p>
       <p class="copy-state" aria-live="polite">
         {submission.done}
       </p>
