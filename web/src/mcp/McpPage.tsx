@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { isoOfLocal } from '../links/linkFields.js';
 import { href } from '../router.js';
 import { ConfirmDialog } from '../ui/Dialog.js';
@@ -179,8 +179,11 @@ function NewKeyForm({ onCreated }: { onCreated: (created: CreatedMcpKey) => void
 
 /** The new key, once: it cannot be read again (only its hash is kept). */
 function NewKey({ created, onDismiss }: { created: CreatedMcpKey; onDismiss: () => void }) {
+  // Focus moves to the new key once, when it appears, so a keyboard or screen-reader user is told of it.
+  const section = useRef<HTMLElement>(null);
+  useEffect(() => section.current?.focus(), [created.id]);
   return (
-    <section class="secret-once new-mcp-key" aria-labelledby="created-key-title" tabIndex={-1} ref={(el) => el?.focus()}>
+    <section class="secret-once new-mcp-key" aria-labelledby="created-key-title" tabIndex={-1} ref={section}>
       <h2 id="created-key-title">Key “{created.name}” created</h2>
       <p>Copy it now: it is shown only this once. The configuration below has it filled in.</p>
       <p>
