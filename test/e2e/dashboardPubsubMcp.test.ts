@@ -11,7 +11,8 @@ import { ADMIN_KEY, CHROMIUM_SKIP, sleep, type MythicServer } from './harness.js
  * a message given back after its last attempt shows as a dead letter and is replayed from the
  * page. An MCP key created in the page is shown once, filled into the client configuration,
  * answers `tools/list` on /mcp, and is refused once revoked in the page. Both fit a phone in dark
- * mode; a client's own key sees neither page.
+ * mode; a client's own key sees neither page. Needs `npm run build` (the dashboard is served from
+ * dist/web); about 13 s of tests after the server and Chromium start.
  */
 
 const CLIENT = 'pubshop';
