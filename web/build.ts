@@ -1,7 +1,8 @@
 /**
  * Bundles the dashboard with esbuild into dist/web: index.html (never cached) and assets/ whose
  * names carry a content hash (cached for a year). The analytics and links views, with the chart
- * library, are separate chunks loaded when first opened, so signing in and the client pages load less.
+ * library, and the operator's Pub/Sub and MCP pages are separate chunks loaded when first opened,
+ * so signing in and the client pages load less.
  * Run with `npm run build:web`; prints the gzip size of what `/` loads and of what each lazily
  * loaded view adds.
  */

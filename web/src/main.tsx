@@ -58,6 +58,12 @@ function App() {
               <a href={href('/agencies')} aria-current={path.startsWith('/agencies') ? 'page' : undefined}>
                 Agencies
               </a>
+              <a href={href('/pubsub')} aria-current={path.startsWith('/pubsub') ? 'page' : undefined}>
+                Pub/Sub
+              </a>
+              <a href={href('/mcp')} aria-current={path.startsWith('/mcp') ? 'page' : undefined}>
+                MCP
+              </a>
             </>
           ) : (
             <>

@@ -1,3 +1,4 @@
+import type { VNode } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { matchPath, navigate } from '../router.js';
 import type { Whoami } from '../types.js';
@@ -9,30 +10,46 @@ import { NewClient } from './ClientForm.js';
 
 type AnalyticsModule = typeof import('../analytics/AnalyticsPage.js');
 type LinksModule = typeof import('../links/LinksPage.js');
+type PubSubModule = typeof import('../pubsub/PubSubPage.js');
+type McpModule = typeof import('../mcp/McpPage.js');
 
-/** The analytics views carry the chart library: fetched the first time one is opened. */
-function LazyAnalytics({ clientId, view, clientName }: { clientId: string; view: 'analytics' | 'live'; clientName?: string }) {
-  const [module, setModule] = useState<AnalyticsModule | null>(null);
+/**
+ * A view in a chunk of its own, fetched the first time it is opened: the analytics and links views
+ * carry the chart library (and the QR encoder), the Pub/Sub and MCP pages are the operator's only.
+ */
+function Lazy<M>({ load, what, view }: { load: () => Promise<M>; what: string; view: (module: M) => VNode }) {
+  const [module, setModule] = useState<M | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
-    import('../analytics/AnalyticsPage.js').then(setModule, setError);
+    load().then(setModule, setError);
   }, []);
   if (error) return <ErrorNote error={error} />;
-  if (!module) return <Loading what="analytics" />;
-  if (view === 'live') return <module.LiveEventsPage clientId={clientId} />;
-  return <module.AnalyticsPage clientId={clientId} {...(clientName === undefined ? {} : { clientName })} />;
+  if (!module) return <Loading what={what} />;
+  return view(module);
 }
 
-/** The Links page carries the chart and the QR encoder: fetched the first time it is opened. */
+const loadAnalytics = (): Promise<AnalyticsModule> => import('../analytics/AnalyticsPage.js');
+
+function LazyAnalytics({ clientId, view, clientName }: { clientId: string; view: 'analytics' | 'live'; clientName?: string }) {
+  return (
+    <Lazy
+      load={loadAnalytics}
+      what="analytics"
+      view={(module) => (view === 'live' ? <module.LiveEventsPage clientId={clientId} /> : <module.AnalyticsPage clientId={clientId} {...(clientName === undefined ? {} : { clientName })} />)}
+    />
+  );
+}
+
 function LazyLinks({ clientId, linkId, admin }: { clientId: string; linkId?: string; admin: boolean }) {
-  const [module, setModule] = useState<LinksModule | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    import('../links/LinksPage.js').then(setModule, setError);
-  }, []);
-  if (error) return <ErrorNote error={error} />;
-  if (!module) return <Loading what="links" />;
-  return <module.LinksPage clientId={clientId} admin={admin} {...(linkId === undefined ? {} : { linkId })} />;
+  return <Lazy load={(): Promise<LinksModule> => import('../links/LinksPage.js')} what="links" view={(module) => <module.LinksPage clientId={clientId} admin={admin} {...(linkId === undefined ? {} : { linkId })} />} />;
+}
+
+function LazyPubSub({ subscriptionId }: { subscriptionId?: string }) {
+  return <Lazy load={(): Promise<PubSubModule> => import('../pubsub/PubSubPage.js')} what="Pub/Sub" view={(module) => <module.PubSubPage {...(subscriptionId === undefined ? {} : { subscriptionId })} />} />;
+}
+
+function LazyMcp() {
+  return <Lazy load={(): Promise<McpModule> => import('../mcp/McpPage.js')} what="MCP" view={(module) => <module.McpPage />} />;
 }
 
 export function Routes({ path, who }: { path: string; who: Whoami }) {
@@ -55,6 +72,9 @@ export function Routes({ path, who }: { path: string; who: Whoami }) {
   if (path === '/agencies') return <AgencyList />;
   if (path === '/agencies/new') return <NewAgency />;
   if ((params = matchPath('/agencies/:id', path))) return <AgencyDetail id={params.id!} />;
+  if (path === '/pubsub') return <LazyPubSub />;
+  if ((params = matchPath('/pubsub/:id', path))) return <LazyPubSub subscriptionId={params.id!} />;
+  if (path === '/mcp') return <LazyMcp />;
   return (
     <section>
       <h1>Not found</h1>
