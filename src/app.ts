@@ -55,6 +55,8 @@ import type { Outbound } from './outbound/outbound.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import type { WebhookEvents } from './webhooks/webhookEvents.js';
 import { createWebhooks, type WebhooksOptions } from './webhooks/webhooks.js';
+import { createPubSub, type PubSubOptions } from './pubsub/pubsub.js';
+import { pubsubRoutes } from './pubsub/routes.js';
 import { publicQueryRoutes, queryRoutes } from './query/routes.js';
 import { QueryService } from './query/service.js';
 import type { RateLimit } from './ingest/rateLimit.js';
@@ -118,6 +120,8 @@ export interface AppOptions {
   linksHost?: LinksHost | string | undefined;
   /** The redirect's slug cache and password-try limits (defaults in src/links/passwordTries.ts, resolvedLinks.ts). */
   redirect?: Pick<RedirectServiceOptions, 'cache' | 'passwordRateLimit' | 'passwordLinkRateLimit' | 'passwordChecksAtOnce'>;
+  /** Pub/Sub's clock, stage window and retention, push timings (defaults in src/pubsub/). */
+  pubsub?: PubSubOptions;
   /** Timings of the uptime scheduler (tests shorten them); false: this process runs no checks. */
   uptime?: Partial<UptimeSchedulerOptions> | false;
 }
@@ -202,6 +206,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     webhooks.start();
   });
   app.addHook('onClose', () => webhooks.stop());
+  // Pub/Sub's push sender, likewise: started when ready, stopped (its batch in flight awaited)
+  // before the stores close.
+  const pubsub = createPubSub(
+    {
+      store: options.store,
+      events: options.events,
+      outbound,
+      allow: outboundAllowList(options.outboundAllow ?? []),
+      adminKeyHash: options.adminKeyHash,
+      log: app.log,
+    },
+    options.pubsub,
+  );
+  app.addHook('onReady', async () => {
+    pubsub.start();
+  });
+  app.addHook('onClose', () => pubsub.stop());
   app.decorate('webhookEvents', webhooks.events);
   // Short links' clicks go through the same writer; the redirect gathers them for a few ms (clickBatch.ts).
   const redirects = new RedirectService({
@@ -283,6 +304,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(linkAnalyticsRoutes, { analytics: new LinkAnalyticsService(options.store, options.events, keys, clock) });
       await api.register(whoamiRoutes, { whoami: new WhoamiService(options.store, keys) });
       await api.register(webhookRoutes, { webhooks: webhooks.service });
+      await api.register(pubsubRoutes, { pubsub: pubsub.service, keys });
       serveOpenApiDocument(api, app, '/openapi.json');
     },
     { prefix: API_PREFIX },

@@ -165,6 +165,16 @@ describeEachStore('HTTP layer', (kind) => {
     const doc = res.json() as OpenApiDoc;
     assert.equal(doc.openapi, '3.1.0');
     assert.deepEqual(Object.keys(doc.paths).sort(), [
+      '/api/v1/admin/pubsub/subscriptions',
+      '/api/v1/admin/pubsub/subscriptions/{id}',
+      '/api/v1/admin/pubsub/subscriptions/{id}/acknowledge',
+      '/api/v1/admin/pubsub/subscriptions/{id}/dead-letters',
+      '/api/v1/admin/pubsub/subscriptions/{id}/dead-letters/replay',
+      '/api/v1/admin/pubsub/subscriptions/{id}/modify-ack-deadline',
+      '/api/v1/admin/pubsub/subscriptions/{id}/pause',
+      '/api/v1/admin/pubsub/subscriptions/{id}/pull',
+      '/api/v1/admin/pubsub/subscriptions/{id}/resume',
+      '/api/v1/admin/pubsub/subscriptions/{id}/rotate-secret',
       '/api/v1/agencies',
       '/api/v1/agencies/{id}',
       '/api/v1/agencies/{id}/clients',

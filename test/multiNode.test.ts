@@ -5,7 +5,8 @@
  * journal. Events go to both, some with the same uuid to both; one node is SIGKILLed while a
  * request is in flight and restarted. Read through the other node, every acknowledged event is
  * counted exactly once, in reports and in the live view; a hard delete through one node leaves
- * nothing on either, nor in ClickHouse.
+ * nothing on either, nor in ClickHouse. Both nodes pull one Pub/Sub subscription at once: no message
+ * is held by both inside a lease, and every event is delivered.
  */
 
 import assert from 'node:assert/strict';
@@ -18,7 +19,8 @@ import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { CLICKHOUSE_SKIP_REASON } from './helpers/clickhouseEngine.js';
 import { spawnClickhouseHttp, type ClickhouseHttpProcess } from './helpers/clickhouseHttp.js';
 import { startServer, stopAllServers, type CliOptions, type RunningServer } from './helpers/server.js';
-import { callServer, createServerClient } from './helpers/serverCalls.js';
+import type { ReceivedMessageView } from '../src/pubsub/schemas.js';
+import { callServer, createServerClient, type ServerClient } from './helpers/serverCalls.js';
 import { freshPostgresSchema, POSTGRES_SKIP_REASON, POSTGRES_URL } from './helpers/stores.js';
 
 const ADMIN_KEY = 'mk_multi_node_0123456789abcdef0123456789ab';
@@ -29,6 +31,12 @@ const BATCHES = 40;
 const PER_BATCH = 25;
 /** Node b is killed after acknowledging this many batches, with the next one in flight. */
 const KILL_AFTER = 15;
+
+/** Pub/Sub: clients, batches each node is sent per client, events per batch. */
+const PUBSUB_CLIENTS = 3;
+const PUBSUB_BATCHES_PER_NODE = 3;
+const PUBSUB_PER_BATCH = 15;
+const PUBSUB = '/api/v1/admin/pubsub/subscriptions';
 
 const skip = POSTGRES_URL === undefined ? POSTGRES_SKIP_REASON : (CLICKHOUSE_SKIP_REASON ?? false);
 
@@ -68,7 +76,8 @@ describe('two nodes sharing PostgreSQL and ClickHouse', { skip }, () => {
       databaseUrl: schema.url,
       logLevel: 'info',
       // Limits are per node and not under test: the stream comes from one address.
-      env: { MYTHIC_CLICKHOUSE_URL: url.toString(), MYTHIC_RATE_LIMIT_PER_IP: '0', MYTHIC_RATE_LIMIT_PER_KEY: '0' },
+      // Pub/Sub's settle window short: both nodes are on this machine, and the pull test waits it out.
+      env: { MYTHIC_CLICKHOUSE_URL: url.toString(), MYTHIC_RATE_LIMIT_PER_IP: '0', MYTHIC_RATE_LIMIT_PER_KEY: '0', MYTHIC_PUBSUB_SETTLE_MS: '500' },
     });
     options = { a: node('a'), b: node('b') };
     // Both at once: migrations of both stores must be safe from several nodes.
@@ -230,6 +239,82 @@ describe('two nodes sharing PostgreSQL and ClickHouse', { skip }, () => {
     for (const server of [a, b]) {
       assert.equal(await eventsReported(server, client.id), 0);
       assert.deepEqual(await liveView(server, client.id), []);
+    }
+  });
+
+  // Pub/Sub: one subscription pulled through both nodes while events arrive through both.
+  it('no message is held by both pullers inside a lease; every event is delivered once, in order per client', async (t) => {
+        const clients: ServerClient[] = [];
+    for (let i = 0; i < PUBSUB_CLIENTS; i++) clients.push(await createServerClient(a, ADMIN_KEY, `nodes-${i}`));
+    const created = await callServer<{ id: string }>(a, 'POST', PUBSUB, ADMIN_KEY, { name: 'two-nodes', type: 'pull', ack_deadline_seconds: 60 });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const sub = created.body.data.id;
+
+    // Events through both nodes. The order of a client's events is their commit order (seq), which
+    // two nodes' writers decide: the check is that each client's messages come in seq order.
+    const expected = new Map<string, string[]>();
+    const send = async (server: RunningServer, client: ServerClient, k: number): Promise<void> => {
+      const batch = Array.from({ length: PUBSUB_PER_BATCH }, (_, i) => ({ event: `e${k}-${i}`, distinct_id: 'v', uuid: randomUUID() }));
+      const res = await fetch(`${server.baseUrl}/batch`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${client.sk}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ batch }),
+      });
+      assert.equal(res.status, 200, await res.text());
+      const list = expected.get(client.id) ?? [];
+      list.push(...batch.map((e) => `${client.id}:${e.uuid}`));
+      expected.set(client.id, list);
+    };
+    const total = PUBSUB_CLIENTS * PUBSUB_BATCHES_PER_NODE * 2 * PUBSUB_PER_BATCH;
+    const sending = (async () => {
+      for (let k = 0; k < PUBSUB_BATCHES_PER_NODE * 2; k++) {
+        await Promise.all(clients.map((client, i) => send((i + k) % 2 === 0 ? a : b, client, k)));
+      }
+    })();
+
+    /** Every delivery: who got it and when its lease ended (its ack). */
+    const held = new Map<string, { node: string; until: number }>();
+    const received: Array<{ node: string; message: ReceivedMessageView }> = [];
+    const overlaps: string[] = [];
+    const done = new Set<string>();
+    const deadline = Date.now() + 25_000;
+    const puller = async (server: RunningServer, name: string): Promise<void> => {
+      while (done.size < total && Date.now() < deadline) {
+        const res = await callServer<{ received_messages: ReceivedMessageView[] }>(server, 'POST', `${PUBSUB}/${sub}/pull`, ADMIN_KEY, { max_messages: 25 });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const messages = res.body.data.received_messages;
+        const at = Date.now();
+        for (const message of messages) {
+          const other = held.get(message.message_id);
+          if (other !== undefined && other.until > at) overlaps.push(`${message.message_id} held by ${other.node} and ${name}`);
+          held.set(message.message_id, { node: name, until: Infinity });
+          received.push({ node: name, message });
+        }
+        if (messages.length === 0) {
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          continue;
+        }
+        const acked = await callServer<{ acknowledged: number }>(server, 'POST', `${PUBSUB}/${sub}/acknowledge`, ADMIN_KEY, { ack_ids: messages.map((m) => m.ack_id) });
+        assert.equal(acked.body.data.acknowledged, messages.length, 'every ack id was current: nobody else took them');
+        for (const message of messages) {
+          held.set(message.message_id, { node: name, until: Date.now() });
+          done.add(message.message_id);
+        }
+      }
+    };
+    const pullStart = Date.now();
+    await Promise.all([puller(a, 'a'), puller(b, 'b'), sending]);
+    t.diagnostic(`${total} messages pulled by two nodes in ${Date.now() - pullStart} ms`);
+
+    assert.deepEqual(overlaps, []);
+    assert.equal(received.length, total, 'each message delivered once');
+    assert.equal(done.size, total);
+    assert.ok(new Set(received.map((r) => r.node)).size === 2, 'both nodes delivered');
+    for (const client of clients) {
+      const got = received.filter((r) => r.message.client_id === client.id);
+      assert.deepEqual(new Set(got.map((r) => r.message.message_id)), new Set(expected.get(client.id)), `${client.id}: all of them`);
+      const seqs = got.map((r) => r.message.event.seq);
+      assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), `${client.id}: in commit order`);
     }
   });
 });

@@ -28,6 +28,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'Hostnames', description: 'Extra hostnames a client’s browser events may come from' },
         { name: 'Funnels', description: 'Funnels saved per client, run with POST /query/funnel' },
         { name: 'Webhooks', description: 'Signed deliveries of link and uptime events to your URLs, with their log' },
+        { name: 'Pub/Sub', description: 'Subscriptions on the stored events (analytics.events): pull or push, ack deadlines, redelivery, dead letters' },
         { name: 'Loader', description: 'The script a client’s pages embed' },
         { name: 'Ingestion', description: 'Events from browsers (publishable key) and servers (either key)' },
         { name: 'System', description: 'Health and the API description' },

@@ -3,10 +3,9 @@
  * re-enable, rotate the secret, delete, send a test, read the delivery log. No HTTP here: failures
  * are ApiErrors, as in every service.
  */
-import { isIP } from 'node:net';
 import { ApiError, invalidFields, notFound } from '../http/apiError.js';
 import { toIso, toIsoOrNull } from '../http/common.js';
-import { isPublicAddress } from '../ingest/geo/nonPublic.js';
+import { checkedOutboundUrl } from '../outbound/checkedUrl.js';
 import type { OutboundAllowList } from '../outbound/allowList.js';
 import type { Clock } from '../shared/clock.js';
 import { listPage, type Listing, type PagingInput } from '../shared/paging.js';
@@ -174,24 +173,8 @@ export class WebhooksService {
     return row;
   }
 
-  /**
-   * An http(s) URL without credentials, as stored. Host names are resolved at each delivery (they
-   * may change); an address written in the URL is checked now, so a webhook to 10.0.0.1 or the
-   * metadata address is refused when it is created rather than failing for a day.
-   */
+  /** An http(s) URL without credentials, as stored (see outbound/checkedUrl.ts). */
   private checkedUrl(text: string): string {
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      throw invalidFields([{ field: 'url', message: 'is not a URL' }]);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidFields([{ field: 'url', message: 'must be an http:// or https:// URL' }]);
-    if (url.username !== '' || url.password !== '') throw invalidFields([{ field: 'url', message: 'must not carry credentials (user:password@)' }]);
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    if (isIP(host) !== 0 && !isPublicAddress(host) && !this.options.allow.allowsAddress(host)) {
-      throw invalidFields([{ field: 'url', message: 'names a loopback, private, link-local or otherwise non-public address (an operator may allow it with MYTHIC_OUTBOUND_ALLOW)' }]);
-    }
-    return url.href;
+    return checkedOutboundUrl(text, 'url', this.options.allow);
   }
 }
