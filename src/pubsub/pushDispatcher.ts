@@ -3,6 +3,7 @@ import type { Outbound } from '../outbound/outbound.js';
 import { signatureHeader, type SecretBox } from '../webhooks/secretBox.js';
 import type { MessageFeeder } from './feeder.js';
 import type { MessageRow, PubSubStore, PushOutcome, SubscriptionRow } from './pubsubRows.js';
+import { newAckId } from './service.js';
 
 /**
  * Sends push subscriptions' messages. Each node runs one dispatcher; they share the subscriptions
@@ -73,9 +74,6 @@ export interface PushDispatcherDeps {
 /** Kept short in the store and the log: an endpoint's answer may be long. */
 const MAX_ERROR_LENGTH = 500;
 const UNREADABLE_SECRET = 'The signing secret cannot be decrypted (the admin key was changed?): rotate the subscription’s secret';
-
-/** A fresh ack id for a leased message: 144 random bits. */
-const newAckId = (): string => randomBytes(18).toString('base64url');
 
 /**
  * The POST body. Each message's `event` is its stored payload, spliced in as the JSON text it
