@@ -47,7 +47,11 @@ export interface SubscriptionRow {
   push_last_status: number | null;
   push_last_error: string | null;
   push_last_attempt_at: number | null;
-  /** Push only: the node sending this subscription's batches (one at a time, in order) and until when. */
+  /**
+   * Push only: the node sending this subscription's batches (one at a time, in order) and until
+   * when. A freed lease clears the owner and keeps lease_until: claims take the least recently
+   * claimed subscription first.
+   */
   lease_owner: string | null;
   lease_until: number | null;
   created_at: number;

@@ -119,7 +119,15 @@ export const backlogSql = (p: Pick<PubSubParams, 'sub' | 'now'>): string =>
 /** The claimable push subscriptions at `now` (active, due, lease free or run out). */
 export const PUSH_DUE = (now: string, s = 's'): string =>
   `${s}.type = 'push' AND ${s}.state = 'active' AND (${s}.push_next_attempt_at IS NULL OR ${s}.push_next_attempt_at <= ${now})
-   AND (${s}.lease_until IS NULL OR ${s}.lease_until <= ${now})`;
+   AND (${s}.lease_owner IS NULL OR ${s}.lease_until <= ${now})`;
+
+/**
+ * The order in which due push subscriptions are claimed: the least recently claimed first (a freed
+ * lease keeps its lease_until for this), so every subscription gets its turn. Ordered by due time
+ * or id instead, a node whose slots all went to idle subscriptions that sort first never reached
+ * the others.
+ */
+export const PUSH_CLAIM_ORDER = (s = 's'): string => `${s}.lease_until NULLS FIRST, ${s}.id`;
 
 /** Claimed push subscriptions, the longest waiting first (never tried: first of all), then by id. */
 export function byDueThenId(a: SubscriptionRow, b: SubscriptionRow): number {

@@ -301,7 +301,9 @@ describe('Pub/Sub push, two nodes on PostgreSQL', { skip: POSTGRES_URL === undef
       r.delayMs = 15;
       const subscriptions = [await rig.subscribe(r.url('/a')), await rig.subscribe(r.url('/b')), await rig.subscribe(r.url('/c'))];
       const uuids = await rig.ingest(160);
-      const options = { batchSize: 20 };
+      // One subscription at a time per dispatcher, polling often: with three subscriptions both
+      // nodes must take part (with the default eight, the first to poll could hold all three).
+      const options = { batchSize: 20, concurrency: 1, pollMs: 50 };
       const sent = [0, 0];
       const counting =
         (node: 0 | 1): Outbound =>

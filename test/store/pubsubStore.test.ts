@@ -251,7 +251,7 @@ describeEachStore('pub/sub store', (kind) => {
     const p1 = await store.getSubscription('sub_p1');
     assert.deepEqual(
       { status: p1?.push_last_status, error: p1?.push_last_error, at: p1?.push_last_attempt_at, next: p1?.push_next_attempt_at, failures: p1?.push_failures, owner: p1?.lease_owner, until: p1?.lease_until },
-      { status: 503, error: 'HTTP 503', at: now + 5, next: now + 800, failures: 1, owner: null, until: null },
+      { status: 503, error: 'HTTP 503', at: now + 5, next: now + 800, failures: 1, owner: null, until: now + 30_000 },
     );
     assert.equal(await store.finishPush('sub_p1', 'node-a', { status: 200, error: null, attempted_at: now, next_attempt_at: null, failures: 0 }), false, 'the lease is gone');
     assert.deepEqual(await store.claimPushSubscriptions(now + 799, 'node-b', now + 60_000, 10), [], 'backing off; p2 still held');
@@ -262,6 +262,23 @@ describeEachStore('pub/sub store', (kind) => {
     assert.equal(await store.finishPush('sub_p2', 'node-b', { status: 204, error: null, attempted_at: now + 30_001, next_attempt_at: null, failures: 0 }), true);
     assert.equal((await store.getSubscription('sub_p2'))?.push_next_attempt_at, null);
     assert.deepEqual((await store.claimPushSubscriptions(now + 30_002, 'node-a', now + 90_000, 1)).map((s) => s.id), ['sub_p2'], 'limit 1');
+  });
+
+  it('gives every due push subscription its turn: the least recently claimed first', async () => {
+    for (const earlier of (await store.listSubscriptions({ limit: 100 })).rows) await store.deleteSubscription(earlier.id);
+    for (const id of ['sub_r1', 'sub_r2', 'sub_r3']) {
+      await store.insertSubscription(subscription(id, { type: 'push', push_endpoint: 'https://hooks.example.com/r', push_secret_sealed: 'sealed' }));
+    }
+    const turns: string[] = [];
+    for (let turn = 0; turn < 6; turn += 1) {
+      const at = T0 + 20_000_000 + turn;
+      const [claimed] = await store.claimPushSubscriptions(at, 'node-a', at + 30_000, 1);
+      assert.ok(claimed !== undefined);
+      turns.push(claimed.id);
+      // Nothing to send: freed at once, its record unchanged (as the dispatcher does).
+      assert.equal(await store.finishPush(claimed.id, 'node-a', { status: null, error: null, attempted_at: null, next_attempt_at: null, failures: 0 }), true);
+    }
+    assert.deepEqual(turns, ['sub_r1', 'sub_r2', 'sub_r3', 'sub_r1', 'sub_r2', 'sub_r3']);
   });
 
   it("removes a hard-deleted client's staged messages, and a deleted subscription's", async () => {

@@ -51,6 +51,7 @@ import {
   deadLetterExpiredSql,
   leaseCandidatesSql,
   MESSAGE_COLUMNS,
+  PUSH_CLAIM_ORDER,
   PUSH_DUE,
   SUBSCRIPTION_CHANGE_COLUMNS,
   SUBSCRIPTION_COLUMNS,
@@ -1186,7 +1187,7 @@ export class PostgresMetaStore implements MetaStore {
     const result = await this.query(
       `WITH due AS MATERIALIZED (
          SELECT s.id FROM pubsub_subscriptions s WHERE ${PUSH_DUE('$1::BIGINT')}
-         ORDER BY s.push_next_attempt_at NULLS FIRST, s.id LIMIT $4
+         ORDER BY ${PUSH_CLAIM_ORDER()} LIMIT $4
          FOR UPDATE SKIP LOCKED)
        UPDATE pubsub_subscriptions s SET lease_owner = $2, lease_until = $3
        FROM due WHERE s.id = due.id AND ${PUSH_DUE('$1::BIGINT')}
@@ -1199,7 +1200,7 @@ export class PostgresMetaStore implements MetaStore {
   async finishPush(subscriptionId: string, owner: string, outcome: PushOutcome): Promise<boolean> {
     const result = await this.query(
       `UPDATE pubsub_subscriptions SET push_last_status = $3, push_last_error = $4, push_last_attempt_at = $5, push_next_attempt_at = $6,
-         push_failures = $7, lease_owner = NULL, lease_until = NULL
+         push_failures = $7, lease_owner = NULL
        WHERE id = $1 AND lease_owner = $2`,
       [subscriptionId, owner, outcome.status, outcome.error, outcome.attempted_at, outcome.next_attempt_at, outcome.failures],
     );

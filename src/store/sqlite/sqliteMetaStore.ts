@@ -53,6 +53,7 @@ import {
   deadLetterExpiredSql,
   leaseCandidatesSql,
   MESSAGE_COLUMNS,
+  PUSH_CLAIM_ORDER,
   PUSH_DUE,
   SUBSCRIPTION_CHANGE_COLUMNS,
   SUBSCRIPTION_COLUMNS,
@@ -991,7 +992,7 @@ export class SqliteMetaStore implements MetaStore {
     // One statement under the write lock: nothing else claims in between.
     const rows = this.prepare(
       `UPDATE pubsub_subscriptions SET lease_owner = @owner, lease_until = @leaseUntil
-       WHERE id IN (SELECT s.id FROM pubsub_subscriptions s WHERE ${PUSH_DUE('@now')} ORDER BY s.push_next_attempt_at NULLS FIRST, s.id LIMIT @limit)
+       WHERE id IN (SELECT s.id FROM pubsub_subscriptions s WHERE ${PUSH_DUE('@now')} ORDER BY ${PUSH_CLAIM_ORDER()} LIMIT @limit)
        RETURNING *`,
     ).all({ now, owner, leaseUntil, limit }) as Row[];
     return rows.map(toSubscriptionRow).sort(byDueThenId);
@@ -1001,7 +1002,7 @@ export class SqliteMetaStore implements MetaStore {
     return (
       this.prepare(
         `UPDATE pubsub_subscriptions SET push_last_status = @status, push_last_error = @error, push_last_attempt_at = @attempted_at,
-           push_next_attempt_at = @next_attempt_at, push_failures = @failures, lease_owner = NULL, lease_until = NULL
+           push_next_attempt_at = @next_attempt_at, push_failures = @failures, lease_owner = NULL
          WHERE id = @id AND lease_owner = @owner`,
       ).run({ ...outcome, id: subscriptionId, owner }).changes > 0
     );
