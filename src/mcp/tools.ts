@@ -91,12 +91,14 @@ const TOOLS: Tool[] = [
     schema: ListClientsArgs,
     operatorOnly: true,
     async run(args: ListClientsArgsInput, { caller, services }) {
-      const { limit, offset, cursor, ...filter } = args;
+      const { limit, offset, cursor, ...rest } = args;
+      // An allow list narrows the query itself, not the page read: the next page's cursor names the
+      // last row read, so a page read wide would hand out another client's id (and pages of nothing).
+      const filter = caller.clientIds === null ? rest : { ...rest, ids: caller.clientIds };
       const page = await services.clients.list(filter, { limit: limit ?? DEFAULT_PAGE, ...(offset === undefined ? {} : { offset }), ...(cursor === undefined ? {} : { cursor }) });
-      // An allow list narrows the page as read (a key allowed a few clients sees those among them).
       const items = page.items.filter((client) => mayReadClient(caller, client.id));
       const clients = items.map((c) => ({ id: c.id, name: c.name, status: c.status ? 'active' : 'inactive', domain: c.domain, timezone: c.timezone, created_at: c.created_at }));
-      const total = caller.clientIds === null ? page.total : clients.length;
+      const total = page.total;
       const rows: Cell[][] = clients.map((c) => [c.id, c.name, c.status, c.domain, c.timezone, c.created_at]);
       const more = page.next_cursor === null ? '' : `\nMore: call again with cursor "${page.next_cursor}".`;
       return {

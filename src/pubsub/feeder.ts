@@ -116,6 +116,13 @@ export class MessageFeeder {
       }
       const last = batch[batch.length - 1];
       const full = batch.length === room && last !== undefined;
+      if (full) {
+        // The cursor moves to the last seq read, and seq is unique only per node on ClickHouse (two
+        // writers stamp the same microsecond): every event at that seq is taken now, not only those
+        // the limit let through, or the others would be skipped for good. Ties are as many as nodes.
+        const tied = await events.streamEvents({ ...query, afterSeq: last.seq - 1, uptoSeq: last.seq }, room);
+        batch = [...batch.filter((event) => event.seq !== last.seq), ...tied];
+      }
       const newCursor = full ? last.seq : horizon;
       const messages: MessageRow[] = [];
       for (const event of batch) {

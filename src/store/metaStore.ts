@@ -79,6 +79,8 @@ export interface ClientFilter {
   domain?: string;
   /** Case-insensitive substring of id, name, domain or email. */
   q?: string;
+  /** Only these clients (an MCP key's allow list): narrowed in the query, so paging and totals count only them. */
+  ids?: readonly string[];
 }
 
 /** Rows come newest first (created_at, then id, descending); `after` is the last row seen. */

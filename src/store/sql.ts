@@ -64,6 +64,7 @@ export function clientWhere(
     const value = filter[column];
     if (value !== undefined) clauses.push(`c.${column} = ${bind(value)}`);
   }
+  if (filter.ids !== undefined) clauses.push(filter.ids.length === 0 ? 'FALSE' : `c.id IN (${filter.ids.map((id) => bind(id)).join(', ')})`);
   if (filter.q !== undefined && filter.q !== '') {
     const p = bind(likePattern(filter.q));
     clauses.push(

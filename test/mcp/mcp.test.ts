@@ -139,6 +139,14 @@ describe('MCP server (/mcp) with the SDK client', () => {
     }
     const clients = await callTool(base, key, 'list_clients', {});
     assert.deepEqual((clients.structuredContent as { clients: { id: string }[] }).clients.map((c) => c.id), ['mcp-a']);
+    // Paged one at a time (mcp-b, the newer, comes first in the full list): the allowed client
+    // on the first page, and no cursor that names another client.
+    const paged = await callTool(base, key, 'list_clients', { limit: 1 });
+    const data = paged.structuredContent as { clients: { id: string }[]; count: number; next_cursor: string | null };
+    assert.deepEqual(data.clients.map((c) => c.id), ['mcp-a']);
+    assert.equal(data.count, 1);
+    assert.equal(data.next_cursor, null);
+    assert.doesNotMatch(JSON.stringify(paged), /mcp-b/);
   });
 
   it('lets a key without tools:execute list the tools but not call them, and one without tools:read call but not list', async () => {

@@ -1086,6 +1086,9 @@ export class PostgresMetaStore implements MetaStore {
 
   async dropStaleMessages(subscriptionId: string, before: number): Promise<number> {
     return this.transaction(async (db) => {
+      // The subscription row first, as leaseMessages locks it: deleting messages first and then
+      // updating the row deadlocks with a lease of the same subscription on another node.
+      await this.query('SELECT 1 FROM pubsub_subscriptions WHERE id = $1 FOR NO KEY UPDATE', [subscriptionId], db);
       const deleted = (await this.query('DELETE FROM pubsub_messages WHERE subscription_id = $1 AND dead_at IS NULL AND publish_time < $2', [subscriptionId, before], db))
         .rowCount ?? 0;
       if (deleted > 0) await this.query('UPDATE pubsub_subscriptions SET dropped_messages = dropped_messages + $2 WHERE id = $1', [subscriptionId, deleted], db);
