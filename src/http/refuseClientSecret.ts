@@ -4,9 +4,11 @@ import { presentedClientSecret } from './adminAuth.js';
 import { ApiError } from './apiError.js';
 
 /**
- * preHandler of admin-only routes that tell a client's secret key apart from a wrong key: the
+ * onRequest hook of admin-only routes that tell a client's secret key apart from a wrong key: the
  * route is marked `acceptsClientSecret` so that an sk_ reaches it, and here a valid sk_ gets 403
- * (the key is fine, the resource is the operator's) while anything else gets the usual 401.
+ * (the key is fine, the resource is the operator's) while anything else gets the usual 401. It
+ * runs on the request, before the body is parsed or validated, so an sk_ gets the same answer
+ * whatever it sent (every route using it registers it as `onRequest`, after the admin hook).
  */
 export function refuseClientSecret(keys: KeysService, what: string) {
   return async (request: FastifyRequest): Promise<void> => {

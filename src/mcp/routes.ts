@@ -15,7 +15,7 @@ const forbidden = { 403: errorResponse('forbidden: a client’s secret key (thes
 export const mcpKeyRoutes: FastifyPluginAsyncTypebox<{ mcpKeys: McpKeysService; keys: KeysService }> = async (app, { mcpKeys, keys }) => {
   // An sk_ is let through the admin hook only to be told 403 rather than 401.
   const config = { acceptsClientSecret: true };
-  app.addHook('preHandler', refuseClientSecret(keys, 'MCP keys'));
+  app.addHook('onRequest', refuseClientSecret(keys, 'MCP keys'));
 
   app.post(
     '/mcp/api-keys',

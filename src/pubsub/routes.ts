@@ -6,10 +6,9 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { presentedClientSecret } from '../http/adminAuth.js';
-import { ApiError } from '../http/apiError.js';
-import type { KeysService } from '../keys/service.js';
 import { adminErrors, DataEnvelope, errorResponse, ListEnvelope, listOf, ok, withConflict, withNotFound } from '../http/envelope.js';
+import { refuseClientSecret } from '../http/refuseClientSecret.js';
+import type { KeysService } from '../keys/service.js';
 import {
   AcknowledgeBody,
   AcknowledgeResult,
@@ -44,15 +43,7 @@ export const pubsubRoutes: FastifyPluginAsyncTypebox<{ pubsub: PubSubService; ke
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, acceptsClientSecret: true };
   });
-  app.addHook('preValidation', async (request) => {
-    const secret = presentedClientSecret(request);
-    if (secret === undefined) return;
-    const identity = await keys.authenticate(secret);
-    if (identity === null || identity.kind !== 'secret') {
-      throw new ApiError(401, 'unauthorized', 'Send the admin key as "Authorization: Bearer <key>" or ?admin_key=<key>', undefined, { 'www-authenticate': 'Bearer realm="mythic"' });
-    }
-    throw new ApiError(403, 'forbidden', 'Pub/Sub is for the admin key only: a client’s secret key cannot read every client’s events');
-  });
+  app.addHook('onRequest', refuseClientSecret(keys, 'Pub/Sub subscriptions'));
   app.post(
     base,
     {

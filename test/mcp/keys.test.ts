@@ -92,6 +92,16 @@ describe('MCP key API (/api/v1/mcp/api-keys)', () => {
     assert.equal(await count(), before);
   });
 
+  it('answers an sk_ 403 before looking at the body, as the Pub/Sub routes do', async () => {
+    for (const body of [{}, { name: 'x', scopes: ['tools:write'] }, { name: 'nul\u0000', scopes: ['tools:read'] }]) {
+      const asClient = await api.request('POST', URL_, { anonymous: true, headers: { authorization: `Bearer ${clientSecret}` }, body });
+      assert.equal(asClient.status, 403, JSON.stringify(asClient.body));
+      assert.equal(asClient.body.code, 'forbidden');
+      const forged = await api.request('POST', URL_, { anonymous: true, headers: { authorization: `Bearer sk_${'0'.repeat(32)}` }, body });
+      assert.equal(forged.status, 401, JSON.stringify(forged.body));
+    }
+  });
+
   it('refuses bad bodies with 400 naming the field, storing nothing', async () => {
     const before = await count();
     const cases: [unknown, string, RegExp][] = [

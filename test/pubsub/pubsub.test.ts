@@ -359,6 +359,12 @@ describe('Pub/Sub requests refused, push through the app, size retention', () =>
       assert.equal(forged.status, 401);
       assert.equal((await s.api().request(method, `${BASE}${path}`, { ...options, anonymous: true })).status, 401);
     }
+    // Before the body is looked at, as the MCP key routes do (the same shared hook).
+    for (const body of [{}, { name: 'by-sk', type: 'carrier-pigeon' }, { name: 'nul\u0000', type: 'pull' }]) {
+      const asClient = await s.api().request('POST', BASE, { body, anonymous: true, headers: { authorization: `Bearer ${sk}` } });
+      assert.equal(asClient.status, 403, JSON.stringify(asClient.body));
+      assert.equal(asClient.body.code, 'forbidden');
+    }
     assert.equal((await s.get(sub.id)).state, 'active', 'still there');
     assert.equal((await s.api().store.listSubscriptions({ limit: 100, offset: 0 })).rows.filter((r) => r.name === 'by-sk').length, 0);
   });
