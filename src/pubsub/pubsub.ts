@@ -9,6 +9,7 @@ import type { MetaStore } from '../store/metaStore.js';
 import { SecretBox } from '../webhooks/secretBox.js';
 import type { EventStream } from './eventStream.js';
 import { MessageFeeder, type FeederOptions } from './feeder.js';
+import { withNoClientFilter } from './noClientFilter.js';
 import type { PubSubStore } from './pubsubRows.js';
 import { PushDispatcher, type PushDispatcherOptions, type PushLog } from './pushDispatcher.js';
 import { PubSubService } from './service.js';
@@ -43,11 +44,13 @@ export interface PubSub {
 export function createPubSub(deps: PubSubDeps, options: PubSubOptions = {}): PubSub {
   const now = options.now ?? Date.now;
   const box = new SecretBox(deps.adminKeyHash);
-  const feeder = new MessageFeeder({ store: deps.store, events: deps.events, now }, options.feeder);
+  // Every read of events goes through this: a filter left with no client matches nothing.
+  const events = withNoClientFilter(deps.events);
+  const feeder = new MessageFeeder({ store: deps.store, events, now }, options.feeder);
   const push = new PushDispatcher({ store: deps.store, feeder, outbound: deps.outbound, box, log: deps.log }, { now, ...options.push });
   // A push subscription created, resumed or with dead letters replayed: this node looks at once.
   const pushChanged = (): void => push.wake();
-  const service = new PubSubService({ store: deps.store, clients: deps.store, events: deps.events, feeder, box, allow: deps.allow, now, pushChanged });
+  const service = new PubSubService({ store: deps.store, clients: deps.store, events, feeder, box, allow: deps.allow, now, pushChanged });
   return {
     service,
     feeder,

@@ -3,11 +3,14 @@
 // test needs; the clock of Pub/Sub (leases, deadlines, retention) is moved by hand.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import type { McpKeyView } from '../../src/mcp/schemas.js';
 import type { CreatedSubscriptionView, DeadLetterView, ReceivedMessageView, SubscriptionView } from '../../src/pubsub/schemas.js';
 import { startApi, type AppOverrides, type Envelope, type TestApi } from '../helpers/api.js';
 import { storedEvent } from '../helpers/events.js';
 import { STORE_KINDS } from '../helpers/stores.js';
+import { callTool, textOf } from '../mcp/support.js';
 import { Receiver, signatureValid } from '../webhooks/receiver.js';
 
 const BASE = '/api/v1/admin/pubsub/subscriptions';
@@ -21,7 +24,7 @@ function pubsubSuite(kind: (typeof STORE_KINDS)[number], feeder: { stageWindow?:
   const now = (): number => Date.now() + skew;
   let names = 0;
   before(async () => {
-    const started = await startApi(kind, { ...overrides, pubsub: { now, feeder, ...overrides.pubsub } });
+    const started = await startApi(kind, { logLevel: 'error', ...overrides, pubsub: { now, feeder, ...overrides.pubsub } });
     api = started;
     for (const id of ['ps-a', 'ps-b']) {
       const res = await started.request('POST', '/api/v1/clients', { body: { id, name: id } });
@@ -190,6 +193,30 @@ describe('Pub/Sub over HTTP', () => {
     await s.publish('ps-b', ['signup']);
     assert.deepEqual((await s.pull(sub.id)).map((m) => m.message_id), [signup, purchase]);
     assert.equal((await s.get(sub.id)).backlog.messages, 0);
+  });
+
+  it('a client id deleted and created again is a new client: the old MCP key and subscription filter no longer name it', async () => {
+    const api = s.api();
+    assert.equal((await api.request('POST', '/api/v1/clients', { body: { id: 'ps-reused', name: 'first life' } })).status, 201);
+    const made = await api.request<Envelope<McpKeyView & { key: string }>>('POST', '/api/v1/mcp/api-keys', {
+      body: { name: 'reused', scopes: ['tools:read', 'tools:execute'], client_ids: ['ps-reused'] },
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const sub = await s.create({ filter: { client_ids: ['ps-reused'] } });
+    assert.equal((await api.request('DELETE', '/api/v1/clients/ps-reused?hard=true')).status, 200);
+    assert.equal((await api.request('POST', '/api/v1/clients', { body: { id: 'ps-reused', name: 'second life' } })).status, 201);
+    await s.publish('ps-reused', ['signup']);
+    assert.deepEqual(await s.pull(sub.id), [], 'the subscription does not receive the new client’s events');
+    assert.deepEqual((await s.get(sub.id)).filter.client_ids, [], 'no client, not every client');
+    const key = await api.request<Envelope<McpKeyView>>('GET', `/api/v1/mcp/api-keys/${made.body.data.id}`);
+    assert.deepEqual(key.body.data.client_ids, []);
+    await api.app.listen({ host: '127.0.0.1', port: 0 });
+    const base = `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`;
+    const refused = await callTool(base, made.body.data.key, 'recent_events', { client_id: 'ps-reused' });
+    assert.equal(refused.isError, true);
+    assert.equal(textOf(refused), "forbidden: This MCP key may not read client 'ps-reused'");
+    const listed = await callTool(base, made.body.data.key, 'list_clients', {});
+    assert.deepEqual((listed.structuredContent as { clients: unknown[] }).clients, []);
   });
 
   it('hands one client’s messages out in order, to one holder at a time', async () => {

@@ -44,7 +44,7 @@ import type { LinkChanges, LinkFilter, LinkRow } from '../../links/linkRow.js';
 import { LINK_COLUMNS, linkWhere } from '../linkSql.js';
 import type { DeliveryOutcome, DeliveryRow, WebhookChanges, WebhookOutcome, WebhookRow } from '../../webhooks/webhookRows.js';
 import type { McpKeyRow } from '../../mcp/mcpKeyRows.js';
-import type { BacklogCounts, MessageRow, PushOutcome, SubscriptionChanges, SubscriptionRow } from '../../pubsub/pubsubRows.js';
+import type { BacklogCounts, MessageRow, PushOutcome, SubscriptionChanges, SubscriptionFilter, SubscriptionRow } from '../../pubsub/pubsubRows.js';
 import {
   backlogSql,
   byDueThenId,
@@ -461,8 +461,29 @@ export class PostgresMetaStore implements MetaStore {
   }
 
   async deleteClient(id: string): Promise<boolean> {
-    // client_keys rows go with it: ON DELETE CASCADE.
-    return ((await this.query('DELETE FROM clients WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    // The allow lists naming it (MCP keys, subscription filters) lose it in the same transaction:
+    // a client created later with the same id is another tenant, never theirs. An emptied list
+    // means no client (null is every client). Subscription rows are locked before the client's
+    // (its messages go with it), in the order every Pub/Sub write takes: the subscription first.
+    return this.transaction(async (db) => {
+      const subscriptions = await this.query(
+        `SELECT id, filter FROM pubsub_subscriptions WHERE jsonb_exists(filter::jsonb -> 'client_ids', $1) ORDER BY id FOR UPDATE`,
+        [id],
+        db,
+      );
+      for (const row of subscriptions.rows as Row[]) {
+        const filter = row.filter as SubscriptionFilter;
+        const kept = { ...filter, client_ids: (filter.client_ids ?? []).filter((clientId) => clientId !== id) };
+        await this.query('UPDATE pubsub_subscriptions SET filter = $2 WHERE id = $1', [row.id, storable(kept)], db);
+      }
+      const keys = await this.query(`SELECT id, client_ids FROM mcp_keys WHERE jsonb_exists(client_ids::jsonb, $1) ORDER BY id FOR UPDATE`, [id], db);
+      for (const row of keys.rows as Row[]) {
+        const kept = (row.client_ids as string[]).filter((clientId) => clientId !== id);
+        await this.query('UPDATE mcp_keys SET client_ids = $2 WHERE id = $1', [row.id, storable(kept)], db);
+      }
+      // client_keys rows go with it: ON DELETE CASCADE.
+      return ((await this.query('DELETE FROM clients WHERE id = $1', [id], db)).rowCount ?? 0) > 0;
+    });
   }
 
   async rotateKeys(clientId: string, kinds: KeyKind[], newKeys: KeyRow[], expireOldAt: number, updatedAt: number): Promise<boolean> {

@@ -46,7 +46,7 @@ import type { LinkChanges, LinkFilter, LinkRow } from '../../links/linkRow.js';
 import { LINK_COLUMNS, linkWhere } from '../linkSql.js';
 import type { DeliveryOutcome, DeliveryRow, WebhookChanges, WebhookOutcome, WebhookRow } from '../../webhooks/webhookRows.js';
 import type { McpKeyRow } from '../../mcp/mcpKeyRows.js';
-import type { BacklogCounts, MessageRow, PushOutcome, SubscriptionChanges, SubscriptionRow } from '../../pubsub/pubsubRows.js';
+import type { BacklogCounts, MessageRow, PushOutcome, SubscriptionChanges, SubscriptionFilter, SubscriptionRow } from '../../pubsub/pubsubRows.js';
 import {
   backlogSql,
   byDueThenId,
@@ -370,7 +370,27 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async deleteClient(id: string): Promise<boolean> {
-    return this.prepare('DELETE FROM clients WHERE id = ?').run(id).changes > 0;
+    // The allow lists naming it (MCP keys, subscription filters) lose it in the same transaction:
+    // a client created later with the same id is another tenant, never theirs. An emptied list
+    // means no client (null is every client).
+    const keys = this.prepare(
+      `SELECT id, client_ids FROM mcp_keys WHERE client_ids IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(mcp_keys.client_ids) WHERE value = ?)`,
+    );
+    const subscriptions = this.prepare(
+      `SELECT id, filter FROM pubsub_subscriptions WHERE EXISTS (SELECT 1 FROM json_each(pubsub_subscriptions.filter, '$.client_ids') WHERE value = ?)`,
+    );
+    return this.db.transaction(() => {
+      for (const row of keys.all(id) as Row[]) {
+        const kept = (JSON.parse(String(row.client_ids)) as string[]).filter((clientId) => clientId !== id);
+        this.prepare('UPDATE mcp_keys SET client_ids = ? WHERE id = ?').run(JSON.stringify(kept), row.id);
+      }
+      for (const row of subscriptions.all(id) as Row[]) {
+        const filter = JSON.parse(String(row.filter)) as SubscriptionFilter;
+        const kept = { ...filter, client_ids: (filter.client_ids ?? []).filter((clientId) => clientId !== id) };
+        this.prepare('UPDATE pubsub_subscriptions SET filter = ? WHERE id = ?').run(JSON.stringify(kept), row.id);
+      }
+      return this.prepare('DELETE FROM clients WHERE id = ?').run(id).changes > 0;
+    }).immediate();
   }
 
   async rotateKeys(clientId: string, kinds: KeyKind[], newKeys: KeyRow[], expireOldAt: number, updatedAt: number): Promise<boolean> {

@@ -85,7 +85,7 @@ function KeyTable({ keys, onRevoked }: { keys: McpKey[]; onRevoked: (key: McpKey
                 <code>{key.masked_key}</code>
               </td>
               <td data-label="Scopes">{key.scopes.join(', ')}</td>
-              <td data-label="Clients">{key.client_ids === null ? <span class="hint">every client</span> : key.client_ids.join(', ')}</td>
+              <td data-label="Clients">{key.client_ids === null ? <span class="hint">every client</span> : key.client_ids.length === 0 ? <span class="hint">no client (the ones named were deleted)</span> : key.client_ids.join(', ')}</td>
               <td data-label="Status" class="status">
                 <span class={`badge ${key.status === 'active' ? 'on' : 'off'}`}>{STATUS_WORDS[key.status] ?? key.status}</span>
                 {key.status === 'active' && key.expires_at !== null && <span class="hint"> until {formatDate(key.expires_at)}</span>}

@@ -466,7 +466,7 @@ function SubscriptionDetail({ id }: { id: string }) {
         <dt>Delivery attempts</dt>
         <dd>{subscription.max_delivery_attempts}, then a dead letter</dd>
         <dt>Clients</dt>
-        <dd>{subscription.filter.client_ids?.join(', ') ?? <span class="hint">every client</span>}</dd>
+        <dd>{subscription.filter.client_ids === null ? <span class="hint">every client</span> : subscription.filter.client_ids.length === 0 ? <span class="hint">no client (the ones named were deleted)</span> : subscription.filter.client_ids.join(', ')}</dd>
         <dt>Events</dt>
         <dd>{subscription.filter.events?.join(', ') ?? <span class="hint">every event</span>}</dd>
         <dt>Backlog</dt>
