@@ -1,12 +1,13 @@
 /**
  * The Pub/Sub module put together for the app: one feeder (staging events as messages), the
- * service behind the routes, and the push sender of this node. The app starts it when it is
- * ready and stops it when it closes, before the stores close.
+ * service behind the routes, this node's push sender and dead-letter sweep. The app starts it
+ * when it is ready and stops it when it closes, before the stores close.
  */
 import type { OutboundAllowList } from '../outbound/allowList.js';
 import type { Outbound } from '../outbound/outbound.js';
 import type { MetaStore } from '../store/metaStore.js';
 import { SecretBox } from '../webhooks/secretBox.js';
+import { DeadLetterSweeper, type DeadLetterSweepOptions } from './deadLetterSweep.js';
 import type { EventStream } from './eventStream.js';
 import { MessageFeeder, type FeederOptions } from './feeder.js';
 import { withNoClientFilter } from './noClientFilter.js';
@@ -21,6 +22,8 @@ export interface PubSubOptions {
   feeder?: Partial<FeederOptions>;
   /** The push sender's polling, timeouts, back-off (defaults in pushDispatcher.ts); its clock is `now` unless given. */
   push?: Partial<PushDispatcherOptions>;
+  /** Dead-letter retention and how often it is swept (defaults in deadLetterSweep.ts); its clock is `now` unless given. */
+  deadLetters?: Partial<DeadLetterSweepOptions>;
 }
 
 export interface PubSubDeps {
@@ -36,8 +39,9 @@ export interface PubSubDeps {
 export interface PubSub {
   service: PubSubService;
   feeder: MessageFeeder;
+  deadLetters: DeadLetterSweeper;
   start(): void;
-  /** Waits for the batches being pushed, if any (bounded by the sender's stopWaitMs). */
+  /** Waits for the batches being pushed, if any (bounded by the sender's stopWaitMs), and a dead-letter sweep under way. */
   stop(): Promise<void>;
 }
 
@@ -51,10 +55,17 @@ export function createPubSub(deps: PubSubDeps, options: PubSubOptions = {}): Pub
   // A push subscription created, resumed or with dead letters replayed: this node looks at once.
   const pushChanged = (): void => push.wake();
   const service = new PubSubService({ store: deps.store, clients: deps.store, events, feeder, box, allow: deps.allow, now, pushChanged });
+  const deadLetters = new DeadLetterSweeper({ store: deps.store, log: deps.log }, { now, ...options.deadLetters });
   return {
     service,
     feeder,
-    start: () => push.start(),
-    stop: () => push.stop(),
+    deadLetters,
+    start: () => {
+      push.start();
+      deadLetters.start();
+    },
+    stop: async () => {
+      await Promise.all([push.stop(), deadLetters.stop()]);
+    },
   };
 }

@@ -39,7 +39,7 @@ export interface SubscriptionRow {
   state: SubscriptionState;
   /** Every event with seq <= cursor_seq has been staged as a message or skipped; the next fill reads above it. */
   cursor_seq: number;
-  /** Messages skipped by the retention limits (too old, or too many behind) since creation. */
+  /** Messages skipped by the retention limits (too old, or too many behind) and dead letters expired (expireDeadLetters) since creation. */
   dropped_messages: number;
   /** Push only: the sender's state. */
   push_next_attempt_at: number | null;
@@ -182,4 +182,12 @@ export interface PubSubStore {
   claimPushSubscriptions(now: number, owner: string, leaseUntil: number, limit: number): Promise<SubscriptionRow[]>;
   /** Records the attempt and frees the lease, only while `owner` holds it (else false, nothing written). */
   finishPush(subscriptionId: string, owner: string, outcome: PushOutcome): Promise<boolean>;
+
+  /**
+   * Dead-letter retention, in one transaction: deletes this subscription's dead letters that died
+   * before `deadBefore`, then all but the newest `keep` of the rest (newest as listDeadLetters
+   * orders them: dead_at, then message_id, descending), adding them to dropped_messages; the
+   * number deleted (0 when the subscription does not exist).
+   */
+  expireDeadLetters(subscriptionId: string, deadBefore: number, keep: number): Promise<number>;
 }

@@ -72,7 +72,7 @@ const Backlog = Type.Object({
   dead_letters: Type.Integer({ minimum: 0 }),
   oldest_unacked_at: NullableTimestamp,
   lag_seconds: Type.Unsafe<number | null>({ type: ['number', 'null'], description: 'How far behind the subscription is: the age of its oldest unacknowledged message; null when none.' }),
-  dropped_messages: Type.Integer({ minimum: 0, description: 'Events skipped by the retention limits (7 days, 1,000,000 behind) since creation.' }),
+  dropped_messages: Type.Integer({ minimum: 0, description: 'Events skipped by the retention limits (7 days, 1,000,000 behind) and dead letters expired (7 days after dying, beyond 10,000) since creation.' }),
 });
 
 const PushState = Type.Unsafe<{

@@ -288,7 +288,12 @@ describe('Pub/Sub over HTTP', () => {
 describe('Pub/Sub requests refused, push through the app, size retention', () => {
   // Push to a loopback receiver: allowed here, with a fast sender. A stage window of 3 and a
   // backlog of 5: the oldest events beyond the newest 5 are skipped and counted.
-  const s = pubsubSuite(SQLITE, { stageWindow: 3, maxBacklog: 5 }, { outboundAllow: ['127.0.0.1/32'], pubsub: { push: { pollMs: 20, timeoutMs: 1000, stopWaitMs: 2000 } } });
+  // Dead letters: swept every 30 ms, at most 2 kept per subscription.
+  const s = pubsubSuite(
+    SQLITE,
+    { stageWindow: 3, maxBacklog: 5 },
+    { outboundAllow: ['127.0.0.1/32'], pubsub: { push: { pollMs: 20, timeoutMs: 1000, stopWaitMs: 2000 }, deadLetters: { intervalMs: 30, maxDeadLetters: 2 } } },
+  );
   const receiver = new Receiver();
   before(() => receiver.start());
   after(() => receiver.stop());
@@ -394,6 +399,30 @@ describe('Pub/Sub requests refused, push through the app, size retention', () =>
     }
     assert.equal((await s.get(sub.id)).state, 'active', 'still there');
     assert.equal((await s.api().store.listSubscriptions({ limit: 100, offset: 0 })).rows.filter((r) => r.name === 'by-sk').length, 0);
+  });
+
+  it('dead letters expire: the newest maxDeadLetters are kept, none older than the retention; both counted as dropped', async () => {
+    const sub = await s.create({ ack_deadline_seconds: 10, max_delivery_attempts: 1, filter: { client_ids: ['ps-a'] } });
+    const ids = await s.publish('ps-a', ['d1', 'd2', 'd3']);
+    assert.equal((await s.pull(sub.id, 3)).length, 3);
+    s.advance(11_000);
+    assert.deepEqual(await s.pull(sub.id), [], 'their one attempt ran out: dead');
+    const settled = async (test: (view: SubscriptionView) => boolean): Promise<SubscriptionView> => {
+      for (let i = 0; i < 200; i++) {
+        const view = await s.get(sub.id);
+        if (test(view)) return view;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error('the sweep did not come');
+    };
+    const capped = await settled((v) => v.backlog.dead_letters === 2);
+    assert.equal(capped.backlog.dropped_messages, 1);
+    const dead = await s.api().request<Envelope<DeadLetterView[]>>('GET', `${BASE}/${sub.id}/dead-letters`);
+    assert.deepEqual(new Set(dead.body.data.map((m) => m.message_id)).size, 2);
+    assert.ok(dead.body.data.every((m) => ids.includes(m.message_id)));
+    s.advance(7 * DAY + 1000);
+    const expired = await settled((v) => v.backlog.dead_letters === 0);
+    assert.equal(expired.backlog.dropped_messages, 3);
   });
 
   it('keeps the newest maxBacklog events behind the cursor, staging a window at a time', async () => {

@@ -1231,6 +1231,25 @@ export class PostgresMetaStore implements MetaStore {
     return (result.rowCount ?? 0) > 0;
   }
 
+  async expireDeadLetters(subscriptionId: string, deadBefore: number, keep: number): Promise<number> {
+    return this.transaction(async (db) => {
+      // The subscription row first, as leaseMessages and dropStaleMessages lock it (see there).
+      const exists = await this.query('SELECT 1 FROM pubsub_subscriptions WHERE id = $1 FOR NO KEY UPDATE', [subscriptionId], db);
+      if ((exists.rowCount ?? 0) === 0) return 0;
+      const old = await this.query('DELETE FROM pubsub_messages WHERE subscription_id = $1 AND dead_at IS NOT NULL AND dead_at < $2', [subscriptionId, deadBefore], db);
+      const over = await this.query(
+        `DELETE FROM pubsub_messages WHERE subscription_id = $1 AND message_id IN (
+           SELECT message_id FROM pubsub_messages WHERE subscription_id = $1 AND dead_at IS NOT NULL
+           ORDER BY dead_at DESC, message_id DESC OFFSET $2)`,
+        [subscriptionId, Math.max(0, Math.floor(keep))],
+        db,
+      );
+      const deleted = (old.rowCount ?? 0) + (over.rowCount ?? 0);
+      if (deleted > 0) await this.query('UPDATE pubsub_subscriptions SET dropped_messages = dropped_messages + $2 WHERE id = $1', [subscriptionId, deleted], db);
+      return deleted;
+    });
+  }
+
   async insertMcpKey(row: McpKeyRow): Promise<void> {
     try {
       await this.query(

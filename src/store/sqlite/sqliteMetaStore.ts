@@ -1028,6 +1028,21 @@ export class SqliteMetaStore implements MetaStore {
     );
   }
 
+  async expireDeadLetters(subscriptionId: string, deadBefore: number, keep: number): Promise<number> {
+    return this.db.transaction((): number => {
+      const old = this.prepare('DELETE FROM pubsub_messages WHERE subscription_id = ? AND dead_at IS NOT NULL AND dead_at < ?').run(subscriptionId, deadBefore).changes;
+      // LIMIT -1: SQLite's "no limit", so OFFSET skips the newest `keep`.
+      const over = this.prepare(
+        `DELETE FROM pubsub_messages WHERE subscription_id = @sub AND message_id IN (
+           SELECT message_id FROM pubsub_messages WHERE subscription_id = @sub AND dead_at IS NOT NULL
+           ORDER BY dead_at DESC, message_id DESC LIMIT -1 OFFSET @keep)`,
+      ).run({ sub: subscriptionId, keep: Math.max(0, Math.floor(keep)) }).changes;
+      const deleted = old + over;
+      if (deleted > 0) this.prepare('UPDATE pubsub_subscriptions SET dropped_messages = dropped_messages + ? WHERE id = ?').run(deleted, subscriptionId);
+      return deleted;
+    }).immediate();
+  }
+
   async insertMcpKey(row: McpKeyRow): Promise<void> {
     try {
       this.prepare(
