@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Outbound } from '../outbound/outbound.js';
+import { PollingWorker } from '../shared/pollingWorker.js';
 import { signatureHeader, type SecretBox } from '../webhooks/secretBox.js';
 import type { MessageFeeder } from './feeder.js';
 import type { MessageRow, PubSubStore, PushOutcome, SubscriptionRow } from './pubsubRows.js';
@@ -96,12 +97,8 @@ export function backoffDelay(failures: number, backoff: PushBackoff, random: () 
 
 export class PushDispatcher {
   private readonly owner = `p_${randomBytes(8).toString('hex')}`;
-  private readonly inflight = new Set<Promise<void>>();
   private readonly options: PushDispatcherOptions;
-  private timer: NodeJS.Timeout | null = null;
-  private claiming = false;
-  private again = false;
-  private stopped = true;
+  private readonly worker: PollingWorker;
 
   constructor(
     private readonly deps: PushDispatcherDeps,
@@ -109,75 +106,42 @@ export class PushDispatcher {
   ) {
     this.options = { ...DEFAULT_PUSH_OPTIONS, ...options };
     if (this.options.batchSize < 1 || this.options.batchSize > 100) throw new Error('push batchSize must be 1 to 100');
+    this.worker = new PollingWorker(
+      {
+        claim: (room) => this.claim(room),
+        claimFailed: (error) => this.deps.log.error({ err: error }, 'push dispatcher could not claim subscriptions'),
+      },
+      this.options.concurrency,
+      { pollMs: this.options.pollMs, stopWaitMs: this.options.stopWaitMs },
+    );
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.timer = setInterval(() => this.wake(), this.options.pollMs);
-    this.timer.unref();
-    this.wake();
+    this.worker.start();
   }
 
   /** Looks for due subscriptions now (after a resume or new events), rather than at the next poll. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.claiming) {
-      this.again = true;
-      return;
-    }
-    this.claiming = true;
-    void this.claim()
-      .catch((error: unknown) => this.deps.log.error({ err: error }, 'push dispatcher could not claim subscriptions'))
-      .finally(() => {
-        this.claiming = false;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.worker.wake();
   }
 
   /** Stops claiming and waits for the batches being sent (each bounded by the request timeout), at most stopWaitMs. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    const deadline = Date.now() + this.options.stopWaitMs;
-    while ((this.inflight.size > 0 || this.claiming) && Date.now() < deadline) {
-      const left = deadline - Date.now();
-      let bound: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.inflight, new Promise((resolve) => setTimeout(resolve, this.claiming ? 5 : 0))]),
-        new Promise((resolve) => {
-          bound = setTimeout(resolve, left);
-        }),
-      ]);
-      clearTimeout(bound);
-    }
+  stop(): Promise<void> {
+    return this.worker.stop();
   }
 
-  private async claim(): Promise<void> {
-    const { now, leaseMs, concurrency } = this.options;
-    const room = concurrency - this.inflight.size;
-    if (room <= 0) return;
+  private async claim(room: number): Promise<void> {
+    const { now, leaseMs } = this.options;
     const at = now();
     const subscriptions = await this.deps.store.claimPushSubscriptions(at, this.owner, at + leaseMs, room);
     for (const subscription of subscriptions) {
-      const sending: Promise<void> = this.sendBatch(subscription)
-        .then((more) => {
-          if (more) this.again = true;
-        })
-        .catch((error: unknown) => this.deps.log.error({ err: error, subscription: subscription.id }, 'push batch could not be sent or recorded'))
-        .finally(() => {
-          this.inflight.delete(sending);
-          // A full batch may mean more is waiting, and a freed slot may take another subscription.
-          if (this.again && !this.claiming) {
-            this.again = false;
-            this.wake();
-          }
-        });
-      this.inflight.add(sending);
+      // A full batch may mean more is waiting: claim again (the subscription sorts first once more).
+      this.worker.track(
+        this.sendBatch(subscription).catch((error: unknown) => {
+          this.deps.log.error({ err: error, subscription: subscription.id }, 'push batch could not be sent or recorded');
+          return false;
+        }),
+      );
     }
   }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Outbound } from '../outbound/outbound.js';
+import { PollingWorker } from '../shared/pollingWorker.js';
 import type { MetaStore } from '../store/metaStore.js';
 import { signatureHeader, type SecretBox } from './secretBox.js';
 import type { DeliveryOutcome, DeliveryRow, WebhookOutcome, WebhookRow } from './webhookRows.js';
@@ -75,11 +76,7 @@ const UNREADABLE_SECRET = 'The signing secret cannot be decrypted (the admin key
 
 export class WebhookDispatcher {
   private readonly owner = `d_${randomBytes(8).toString('hex')}`;
-  private readonly inflight = new Set<Promise<void>>();
-  private timer: NodeJS.Timeout | null = null;
-  private claiming = false;
-  private again = false;
-  private stopped = true;
+  private readonly worker: PollingWorker;
   private lastPrune = 0;
 
   constructor(
@@ -88,62 +85,43 @@ export class WebhookDispatcher {
     private readonly box: SecretBox,
     private readonly log: DispatcherLog,
     private readonly options: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS,
-  ) {}
+  ) {
+    this.worker = new PollingWorker(
+      {
+        claim: (room) => this.claim(room),
+        claimFailed: (error) => this.log.error({ err: error }, 'webhook dispatcher could not claim deliveries'),
+      },
+      options.concurrency,
+      { pollMs: options.pollMs },
+    );
+  }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.timer = setInterval(() => this.wake(), this.options.pollMs);
-    this.timer.unref();
-    this.wake();
+    this.worker.start();
   }
 
   /** Looks for due deliveries now (after a publish), rather than at the next poll. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.claiming) {
-      this.again = true;
-      return;
-    }
-    this.claiming = true;
-    void this.claim()
-      .catch((error: unknown) => this.log.error({ err: error }, 'webhook dispatcher could not claim deliveries'))
-      .finally(() => {
-        this.claiming = false;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.worker.wake();
   }
 
   /** Stops claiming and waits for the deliveries being sent (each bounded by the timeout). */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    while (this.inflight.size > 0 || this.claiming) {
-      await Promise.allSettled([...this.inflight]);
-      if (this.claiming) await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+  stop(): Promise<void> {
+    return this.worker.stop();
   }
 
-  private async claim(): Promise<void> {
-    const { now, leaseMs, concurrency } = this.options;
-    const room = concurrency - this.inflight.size;
-    if (room <= 0) return;
+  private async claim(room: number): Promise<void> {
+    const { now, leaseMs } = this.options;
     const at = now();
     await this.prune(at);
     const rows = await this.store.claimDueDeliveries(at, at + leaseMs, this.owner, room);
     for (const row of rows) {
-      const sending: Promise<void> = this.send(row)
-        .catch((error: unknown) => this.log.error({ err: error, delivery: row.id }, 'webhook delivery could not be recorded'))
-        .finally(() => {
-          this.inflight.delete(sending);
-          // A full batch may mean more are due: look again as soon as there is room.
-          if (rows.length === room) this.wake();
-        });
-      this.inflight.add(sending);
+      // A full claim may mean more are due: look again as soon as there is room.
+      this.worker.track(
+        this.send(row)
+          .catch((error: unknown) => this.log.error({ err: error, delivery: row.id }, 'webhook delivery could not be recorded'))
+          .then(() => rows.length === room),
+      );
     }
   }
 

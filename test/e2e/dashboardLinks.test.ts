@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { contrast, fieldError, openDashboard, openSignedIn, sidewaysOverflow, signIn, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
+import { assertFitsDarkPhone, fieldError, openDashboard, openSignedIn, signIn, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
 import { CHROMIUM_SKIP, html, launchChromium, newContext, startMythic, startSite, type MythicServer, type Site, type StoredEventView } from './harness.js';
 
 /**
@@ -184,12 +184,7 @@ describe('browser: the Links page creates a short link whose click lands on the 
     const { page } = phone;
     try {
       await page.emulateMedia({ colorScheme: 'dark' });
-      const check = async (name: string): Promise<void> => {
-        assert.equal(await sidewaysOverflow(page), 0, `the ${name} fits 390 px`);
-        const seen = await contrast(page);
-        assert.ok(seen.pageLuminance < 0.05, `the ${name} is dark`);
-        assert.ok(seen.min >= 4.5, `${name}: lowest contrast ${seen.min}: ${JSON.stringify(seen.worst)}`);
-      };
+      const check = (name: string): Promise<void> => assertFitsDarkPhone(page, name);
       await page.goto(`${mythic.baseUrl}/#/clients/${CLIENT}/links`);
       await page.locator('tr[data-slug="Spring-News"]').waitFor();
       await check('links list');

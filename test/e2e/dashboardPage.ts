@@ -130,3 +130,11 @@ export const contrast = (page: Page): Promise<ContrastReport> => page.evaluate<C
 
 /** How far the page itself scrolls sideways (a wide table may scroll inside its own box instead). */
 export const sidewaysOverflow = (page: Page): Promise<number> => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+
+/** The page fits a 390 px phone without sideways scrolling, is dark, and every text has 4.5:1 contrast or more. */
+export async function assertFitsDarkPhone(page: Page, name: string): Promise<void> {
+  assert.equal(await sidewaysOverflow(page), 0, `the ${name} fits 390 px`);
+  const seen = await contrast(page);
+  assert.ok(seen.pageLuminance < 0.05, `the ${name} is dark`);
+  assert.ok(seen.min >= 4.5, `${name}: lowest contrast ${seen.min}: ${JSON.stringify(seen.worst)}`);
+}

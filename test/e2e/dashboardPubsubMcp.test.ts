@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { contrast, createClientSecret, openDashboard, openSignedIn, sendBatch, sidewaysOverflow, signIn, startMythicAndChromium, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
+import { assertFitsDarkPhone, createClientSecret, openDashboard, openSignedIn, sendBatch, signIn, startMythicAndChromium, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
 import { ADMIN_KEY, CHROMIUM_SKIP, sleep, type MythicServer } from './harness.js';
 
 /**
@@ -188,12 +188,7 @@ describe('browser: the Pub/Sub and MCP pages', { skip: CHROMIUM_SKIP }, () => {
     const { page } = phone;
     try {
       await page.emulateMedia({ colorScheme: 'dark' });
-      const check = async (name: string): Promise<void> => {
-        assert.equal(await sidewaysOverflow(page), 0, `the ${name} fits 390 px`);
-        const seen = await contrast(page);
-        assert.ok(seen.pageLuminance < 0.05, `the ${name} is dark`);
-        assert.ok(seen.min >= 4.5, `${name}: lowest contrast ${seen.min}: ${JSON.stringify(seen.worst)}`);
-      };
+      const check = (name: string): Promise<void> => assertFitsDarkPhone(page, name);
       await page.goto(`${mythic.baseUrl}/#/pubsub`);
       await page.locator('tr[data-name="relay"]').waitFor();
       await check('subscriptions list');

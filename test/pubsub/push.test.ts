@@ -7,14 +7,14 @@ import type { EventStore } from '../../src/events/eventStore.js';
 import { createOutbound } from '../../src/outbound/nodeOutbound.js';
 import type { Outbound } from '../../src/outbound/outbound.js';
 import { MessageFeeder } from '../../src/pubsub/feeder.js';
-import { PUBSUB_TOPIC, type SubscriptionRow } from '../../src/pubsub/pubsubRows.js';
+import type { SubscriptionRow } from '../../src/pubsub/pubsubRows.js';
 import { backoffDelay, PushDispatcher, type PushDispatcherOptions } from '../../src/pubsub/pushDispatcher.js';
 import type { MetaStore } from '../../src/store/metaStore.js';
 import { PostgresMetaStore } from '../../src/store/postgres/postgresMetaStore.js';
 import { generateWebhookSecret, SecretBox } from '../../src/webhooks/secretBox.js';
 import { DUCKDB_ENGINE, type OpenedEngine } from '../helpers/engines.js';
 import { storedEvent } from '../helpers/events.js';
-import { clientFields } from '../helpers/rows.js';
+import { clientFields, subscriptionRow } from '../helpers/rows.js';
 import { POSTGRES_SKIP_REASON, POSTGRES_URL, STORE_KINDS, type OpenedStore, type StoreKind } from '../helpers/stores.js';
 import { Receiver, type Received } from '../webhooks/receiver.js';
 
@@ -71,31 +71,17 @@ class Rig {
     const id = `sub_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
     const secret = generateWebhookSecret();
     const now = Date.now();
-    await this.store.insertSubscription({
-      id,
-      name: id,
-      name_key: id,
-      topic: PUBSUB_TOPIC,
-      type: 'push',
-      push_endpoint: endpoint,
-      push_secret_sealed: box.seal(secret, id),
-      ack_deadline_seconds: 60,
-      max_delivery_attempts: 5,
-      filter: { client_ids: null, events: null },
-      state: 'active',
-      cursor_seq: await this.events.streamHorizon(),
-      dropped_messages: 0,
-      push_next_attempt_at: null,
-      push_failures: 0,
-      push_last_status: null,
-      push_last_error: null,
-      push_last_attempt_at: null,
-      lease_owner: null,
-      lease_until: null,
-      created_at: now,
-      updated_at: now,
-      ...extra,
-    });
+    await this.store.insertSubscription(
+      subscriptionRow(id, {
+        type: 'push',
+        push_endpoint: endpoint,
+        push_secret_sealed: box.seal(secret, id),
+        cursor_seq: await this.events.streamHorizon(),
+        created_at: now,
+        updated_at: now,
+        ...extra,
+      }),
+    );
     return { id, secret };
   }
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { PUBSUB_TOPIC, type MessageRow, type SubscriptionRow } from '../../src/pubsub/pubsubRows.js';
+import type { MessageRow, SubscriptionRow } from '../../src/pubsub/pubsubRows.js';
 import { UniqueViolation, type MetaStore } from '../../src/store/metaStore.js';
 import { describeEachStore, type OpenedStore } from '../helpers/stores.js';
-import { clientFields } from '../helpers/rows.js';
+import { clientFields, subscriptionRow } from '../helpers/rows.js';
 
 /** The MetaStore's Pub/Sub part (PubSubStore), the same on SQLite and PostgreSQL. */
 
@@ -13,31 +13,7 @@ const LEASE = 60_000;
 let serial = 0;
 function subscription(id: string, extra: Partial<SubscriptionRow> = {}): SubscriptionRow {
   serial += 1;
-  return {
-    id,
-    name: id,
-    name_key: id.toLowerCase(),
-    topic: PUBSUB_TOPIC,
-    type: 'pull',
-    push_endpoint: null,
-    push_secret_sealed: null,
-    ack_deadline_seconds: 60,
-    max_delivery_attempts: 5,
-    filter: { client_ids: null, events: null },
-    state: 'active',
-    cursor_seq: 0,
-    dropped_messages: 0,
-    push_next_attempt_at: null,
-    push_failures: 0,
-    push_last_status: null,
-    push_last_error: null,
-    push_last_attempt_at: null,
-    lease_owner: null,
-    lease_until: null,
-    created_at: T0 + serial,
-    updated_at: T0 + serial,
-    ...extra,
-  };
+  return subscriptionRow(id, { created_at: T0 + serial, updated_at: T0 + serial, ...extra });
 }
 
 /** A staged message of `clientId` for event `seq` (its message_id names both). */

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { Dialog } from '../ui/Dialog.js';
 import { Field, TextField } from '../ui/Field.js';
+import { FormFailure } from '../ui/pageParts.js';
 import { onSubmitRun, useSubmit } from '../ui/useSubmit.js';
 import { linkBody, localInputValue } from './linkFields.js';
 import { linksApi, type Link } from './linksApi.js';
@@ -12,6 +13,8 @@ import { linksApi, type Link } from './linksApi.js';
  * offers "keep", "replace" (type a new one) or "remove". The API validates; its messages are shown
  * at the fields.
  */
+
+const FORM_FIELDS = ['destination_url', 'slug', 'title', 'tags', 'password', 'expires_at'];
 
 export function LinkForm({ clientId, link, onSaved, onClose }: { clientId: string; link: Link | null; onSaved: (link: Link) => void; onClose: () => void }) {
   const [values, setValues] = useState({
@@ -31,8 +34,7 @@ export function LinkForm({ clientId, link, onSaved, onClose }: { clientId: strin
       const saved = link === null ? await linksApi.create(clientId, body) : Object.keys(body).length === 0 ? link : await linksApi.update(clientId, link.id, body);
       onSaved(saved);
     });
-  const unplaced = submission.failure && !['destination_url', 'slug', 'title', 'tags', 'password', 'expires_at'].some((f) => submission.failure?.details.some((d) => d.field === f || d.field.startsWith(`${f}.`)));
-  const tagError = submission.failure?.details.find((d) => d.field === 'tags' || d.field.startsWith('tags.'))?.message;
+  const tagError = submission.errorUnder('tags');
   return (
     <Dialog title={link === null ? 'New link' : `Edit /${link.slug}`} onClose={onClose}>
       <form class="form link-form" noValidate onSubmit={onSubmitRun(save)}>
@@ -67,11 +69,7 @@ export function LinkForm({ clientId, link, onSaved, onClose }: { clientId: strin
             {(aria) => <input {...aria} type="password" name="password" autoComplete="new-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />}
           </Field>
         )}
-        {unplaced && (
-          <p class="error-note" role="alert">
-            {submission.failure?.message}
-          </p>
-        )}
+        <FormFailure submission={submission} fields={FORM_FIELDS} />
         <div class="actions">
           <button type="button" onClick={onClose}>
             Cancel

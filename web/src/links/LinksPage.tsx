@@ -2,9 +2,9 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, enc, type ListPage } from '../api.js';
 import { currentQuery, href, navigate, navigateQuery, useHashPath } from '../router.js';
 import type { Client } from '../types.js';
-import { ConfirmDialog } from '../ui/Dialog.js';
 import { Field, TextField } from '../ui/Field.js';
 import { CopyButton, ErrorNote, formatDate, Loading } from '../ui/misc.js';
+import { ConfirmButton } from '../ui/pageParts.js';
 import { useAsync } from '../ui/useAsync.js';
 import { LinkAnalyticsCard } from './LinkAnalytics.js';
 import { LinkForm } from './LinkForm.js';
@@ -50,39 +50,17 @@ function Tags({ tags }: { tags: string[] }) {
 
 /** "Delete…" with a confirmation dialog; `onDeleted` after the API said yes. */
 function DeleteLink({ clientId, link, onDeleted }: { clientId: string; link: Link; onDeleted: () => void }) {
-  const [asking, setAsking] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const remove = async (): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await linksApi.remove(clientId, link.id);
-      setAsking(false);
-      onDeleted();
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <>
-      <button type="button" class="danger" aria-label={`Delete /${link.slug}`} onClick={() => setAsking(true)}>
-        Delete…
-      </button>
-      {asking && (
-        <ConfirmDialog
-          title={`Delete /${link.slug}?`}
-          message={<p>The short URL stops working at once (it answers “not found”) and its slug becomes free. Clicks already counted stay in the client’s analytics.</p>}
-          action="Delete link"
-          busy={busy}
-          error={error}
-          onConfirm={() => void remove()}
-          onClose={() => setAsking(false)}
-        />
-      )}
-    </>
+    <ConfirmButton
+      label="Delete…"
+      name={`Delete /${link.slug}`}
+      danger
+      title={`Delete /${link.slug}?`}
+      message={<p>The short URL stops working at once (it answers “not found”) and its slug becomes free. Clicks already counted stay in the client’s analytics.</p>}
+      action="Delete link"
+      run={() => linksApi.remove(clientId, link.id)}
+      onDone={onDeleted}
+    />
   );
 }
 

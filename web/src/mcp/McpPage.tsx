@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { isoOfLocal } from '../links/linkFields.js';
 import { href } from '../router.js';
-import { ConfirmDialog } from '../ui/Dialog.js';
 import { Field, TextField } from '../ui/Field.js';
 import { listOf } from '../ui/listOf.js';
-import { CopyButton, ErrorNote, formatDate, Loading } from '../ui/misc.js';
+import { CopyButton, formatDate } from '../ui/misc.js';
+import { ConfirmButton, FormFailure, ListStates, SecretOnce } from '../ui/pageParts.js';
 import { useAsync } from '../ui/useAsync.js';
 import { onSubmitRun, useSubmit } from '../ui/useSubmit.js';
 import { clientConfig, MCP_SCOPES, mcpApi, mcpUrl, type CreatedMcpKey, type McpKey, type McpKeyFields, type McpScope } from './mcpApi.js';
@@ -24,39 +24,17 @@ const SCOPE_WORDS: Record<McpScope, string> = {
 const STATUS_WORDS = { active: 'Active', expired: 'Expired', revoked: 'Revoked' } as const;
 
 function RevokeKey({ mcpKey, onRevoked }: { mcpKey: McpKey; onRevoked: () => void }) {
-  const [asking, setAsking] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const revoke = async (): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await mcpApi.revoke(mcpKey.id);
-      setAsking(false);
-      onRevoked();
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <>
-      <button type="button" class="danger" aria-label={`Revoke ${mcpKey.name}`} onClick={() => setAsking(true)}>
-        Revoke…
-      </button>
-      {asking && (
-        <ConfirmDialog
-          title={`Revoke ${mcpKey.name}?`}
-          message={<p>Every assistant using this key is refused from now on. This cannot be undone: create a new key to connect again.</p>}
-          action="Revoke key"
-          busy={busy}
-          error={error}
-          onConfirm={() => void revoke()}
-          onClose={() => setAsking(false)}
-        />
-      )}
-    </>
+    <ConfirmButton
+      label="Revoke…"
+      name={`Revoke ${mcpKey.name}`}
+      danger
+      title={`Revoke ${mcpKey.name}?`}
+      message={<p>Every assistant using this key is refused from now on. This cannot be undone: create a new key to connect again.</p>}
+      action="Revoke key"
+      run={() => mcpApi.revoke(mcpKey.id)}
+      onDone={onRevoked}
+    />
   );
 }
 
@@ -108,8 +86,7 @@ function NewKeyForm({ onCreated }: { onCreated: (created: CreatedMcpKey) => void
   const [expires, setExpires] = useState('');
   const [clients, setClients] = useState('');
   const submission = useSubmit();
-  const errorAt = (field: string): string | undefined => submission.failure?.details.find((d) => d.field === field || d.field.startsWith(`${field}.`))?.message;
-  const unplaced = submission.failure && !submission.failure.details.some((d) => FORM_FIELDS.some((f) => d.field === f || d.field.startsWith(`${f}.`)));
+  const errorAt = submission.errorUnder;
   const save = (): Promise<void> =>
     submission.run(async () => {
       const body: McpKeyFields = { name: name.trim(), scopes };
@@ -163,11 +140,7 @@ function NewKeyForm({ onCreated }: { onCreated: (created: CreatedMcpKey) => void
       <p class="hint">
         The ids are on the <a href={href('/clients')}>Clients</a> page.
       </p>
-      {unplaced && (
-        <p class="error-note" role="alert">
-          {submission.failure?.message}
-        </p>
-      )}
+      <FormFailure submission={submission} fields={FORM_FIELDS} />
       <div class="actions">
         <button type="submit" class="primary" disabled={submission.busy}>
           Create key
@@ -186,12 +159,7 @@ function NewKey({ created, onDismiss }: { created: CreatedMcpKey; onDismiss: () 
     <section class="secret-once new-mcp-key" aria-labelledby="created-key-title" tabIndex={-1} ref={section}>
       <h2 id="created-key-title">Key “{created.name}” created</h2>
       <p>Copy it now: it is shown only this once. The configuration below has it filled in.</p>
-      <p>
-        <code class="secret" data-testid="mcp-key">
-          {created.key}
-        </code>{' '}
-        <CopyButton text={created.key} name="Copy the MCP key" />
-      </p>
+      <SecretOnce secret={created.key} testId="mcp-key" name="Copy the MCP key" />
       <button type="button" onClick={onDismiss}>
         Hide the key
       </button>
@@ -234,21 +202,18 @@ export function McpPage() {
       <p class="copy-state" aria-live="polite">
         {note}
       </p>
-      <ErrorNote error={keys.error} />
-      {keys.data === undefined ? (
-        keys.loading && <Loading what="MCP keys" />
-      ) : keys.data.length === 0 ? (
-        <p>No key yet.</p>
-      ) : (
-        <KeyTable
-          keys={keys.data}
-          onRevoked={(key) => {
-            if (created?.id === key.id) setCreated(null);
-            setNote(`${key.name} revoked`);
-            keys.reload();
-          }}
-        />
-      )}
+      <ListStates items={keys.data} loading={keys.loading} error={keys.error} what="MCP keys" empty={<p>No key yet.</p>}>
+        {(items) => (
+          <KeyTable
+            keys={items}
+            onRevoked={(key) => {
+              if (created?.id === key.id) setCreated(null);
+              setNote(`${key.name} revoked`);
+              keys.reload();
+            }}
+          />
+        )}
+      </ListStates>
       <NewKeyForm
         onCreated={(next) => {
           setCreated(next);

@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { href, navigate } from '../router.js';
-import { ConfirmDialog, Dialog } from '../ui/Dialog.js';
+import { Dialog } from '../ui/Dialog.js';
 import { Field, TextField } from '../ui/Field.js';
 import { Badge, CopyButton, ErrorNote, formatDate, Loading } from '../ui/misc.js';
+import { ConfirmButton, FormFailure, ListStates, SecretOnce } from '../ui/pageParts.js';
 import { useAsync } from '../ui/useAsync.js';
 import { onSubmitRun, useSubmit } from '../ui/useSubmit.js';
-import { lagText, pubsubApi, pullCommands, subscriptionBody, type DeadLetter, type Subscription, type SubscriptionWithSecret } from './pubsubApi.js';
+import { lagText, pubsubApi, pullCommands, subscriptionBody, type Subscription, type SubscriptionWithSecret } from './pubsubApi.js';
 
 /**
  * The operator's Pub/Sub page (`#/pubsub`, admin key only): the subscriptions to
@@ -62,39 +63,17 @@ function PauseButton({ subscription, onChanged }: { subscription: Subscription; 
 }
 
 function DeleteSubscription({ subscription, onDeleted }: { subscription: Subscription; onDeleted: () => void }) {
-  const [asking, setAsking] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const remove = async (): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await pubsubApi.remove(subscription.id);
-      setAsking(false);
-      onDeleted();
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <>
-      <button type="button" class="danger" aria-label={`Delete ${subscription.name}`} onClick={() => setAsking(true)}>
-        Delete…
-      </button>
-      {asking && (
-        <ConfirmDialog
-          title={`Delete ${subscription.name}?`}
-          message={<p>Its messages not yet acknowledged and its dead letters are dropped, and {subscription.type === 'push' ? 'nothing more is sent to its endpoint' : 'pulls on it are refused'}. The events stay in the clients’ analytics.</p>}
-          action="Delete subscription"
-          busy={busy}
-          error={error}
-          onConfirm={() => void remove()}
-          onClose={() => setAsking(false)}
-        />
-      )}
-    </>
+    <ConfirmButton
+      label="Delete…"
+      name={`Delete ${subscription.name}`}
+      danger
+      title={`Delete ${subscription.name}?`}
+      message={<p>Its messages not yet acknowledged and its dead letters are dropped, and {subscription.type === 'push' ? 'nothing more is sent to its endpoint' : 'pulls on it are refused'}. The events stay in the clients’ analytics.</p>}
+      action="Delete subscription"
+      run={() => pubsubApi.remove(subscription.id)}
+      onDone={onDeleted}
+    />
   );
 }
 
@@ -107,12 +86,7 @@ function SecretDialog({ subscription, onClose }: { subscription: SubscriptionWit
   return (
     <Dialog title={`Signing secret of ${subscription.name}`} onClose={onClose}>
       <p>Copy the secret now: it is shown only this once. The receiver checks each request’s <code>Mythic-Signature</code> header with it.</p>
-      <p>
-        <code class="secret" data-testid="push-secret">
-          {subscription.push_secret}
-        </code>{' '}
-        <CopyButton text={subscription.push_secret ?? ''} name="Copy the signing secret" />
-      </p>
+      <SecretOnce secret={subscription.push_secret ?? ''} testId="push-secret" name="Copy the signing secret" />
       <div class="actions">
         <button type="button" class="primary" onClick={onClose}>
           Done
@@ -129,8 +103,7 @@ function SubscriptionForm({ onCreated, onClose }: { onCreated: (created: Subscri
   const submission = useSubmit();
   const set = (name: Exclude<keyof typeof values, 'type'>) => (value: string) => setValues({ ...values, [name]: value });
   const save = (): Promise<void> => submission.run(async () => onCreated(await pubsubApi.create(subscriptionBody(values))));
-  const errorAt = (field: string): string | undefined => submission.failure?.details.find((d) => d.field === field || d.field.startsWith(`${field}.`))?.message;
-  const unplaced = submission.failure && !submission.failure.details.some((d) => FORM_FIELDS.some((f) => d.field === f || d.field.startsWith(`${f}.`)));
+  const errorAt = submission.errorUnder;
   return (
     <Dialog title="New subscription" onClose={onClose}>
       <form class="form subscription-form" noValidate onSubmit={onSubmitRun(save)}>
@@ -167,11 +140,7 @@ function SubscriptionForm({ onCreated, onClose }: { onCreated: (created: Subscri
         </div>
         <TextField label="Only these clients" name="client_ids" value={values.client_ids} onInput={set('client_ids')} error={errorAt('filter.client_ids')} hint="Client ids separated by commas; empty for every client." placeholder="shop, blog" />
         <TextField label="Only these events" name="events" value={values.events} onInput={set('events')} error={errorAt('filter.events')} hint="Event names separated by commas; empty for every event." placeholder="$pageview, signup" />
-        {unplaced && (
-          <p class="error-note" role="alert">
-            {submission.failure?.message}
-          </p>
-        )}
+        <FormFailure submission={submission} fields={FORM_FIELDS} />
         <div class="actions">
           <button type="button" onClick={onClose}>
             Cancel
@@ -272,14 +241,9 @@ function SubscriptionList() {
       <p class="copy-state" aria-live="polite">
         {note}
       </p>
-      <ErrorNote error={list.error} />
-      {list.data === undefined ? (
-        list.loading && <Loading what="subscriptions" />
-      ) : list.data.data.length === 0 ? (
-        <p>No subscription yet.</p>
-      ) : (
-        <SubscriptionTable subscriptions={list.data.data} onChanged={changed} />
-      )}
+      <ListStates items={list.data?.data} loading={list.loading} error={list.error} what="subscriptions" empty={<p>No subscription yet.</p>}>
+        {(items) => <SubscriptionTable subscriptions={items} onChanged={changed} />}
+      </ListStates>
       {list.data?.next_cursor && <p class="hint">The first 100 subscriptions are shown.</p>}
       {creating && (
         <SubscriptionForm
@@ -327,12 +291,12 @@ function DeadLetters({ subscription, onReplayed }: { subscription: Subscription;
       onReplayed();
       return `${replayed} message${replayed === 1 ? '' : 's'} replayed`;
     });
-  const rows: DeadLetter[] = letters.data?.data ?? [];
+  const count = letters.data?.data.length ?? 0;
   return (
     <section class="card dead-letters" aria-labelledby="dead-title">
       <div class="heading">
         <h2 id="dead-title">Dead letters</h2>
-        {rows.length > 0 && (
+        {count > 0 && (
           <button type="button" disabled={submission.busy} onClick={() => void replay()}>
             Replay all
           </button>
@@ -342,90 +306,63 @@ function DeadLetters({ subscription, onReplayed }: { subscription: Subscription;
       <p class="copy-state" aria-live="polite">
         {submission.done}
       </p>
-      <ErrorNote error={letters.error ?? submission.failure} />
-      {letters.data === undefined ? (
-        letters.loading && <Loading what="dead letters" />
-      ) : rows.length === 0 ? (
-        <p>None.</p>
-      ) : (
-        <div class="table-wrap">
-          <table class="records">
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Client</th>
-                <th scope="col" class="num">
-                  Attempts
-                </th>
-                <th scope="col">Error</th>
-                <th scope="col">Dead since</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((letter) => (
-                <tr key={letter.message_id} data-message={letter.message_id}>
-                  <td data-label="Event">
-                    <code>{String(letter.event.event ?? '')}</code>
-                  </td>
-                  <td data-label="Client">{letter.client_id}</td>
-                  <td data-label="Attempts" class="num">
-                    {letter.delivery_attempt}
-                  </td>
-                  <td data-label="Error">{letter.last_error ?? <span class="hint">not acknowledged in time</span>}</td>
-                  <td data-label="Dead since">{formatDate(letter.dead_at)}</td>
-                  <td class="row-actions">
-                    <button type="button" disabled={submission.busy} aria-label={`Replay ${letter.message_id}`} onClick={() => void replay([letter.message_id])}>
-                      Replay
-                    </button>
-                  </td>
+      <ListStates items={letters.data?.data} loading={letters.loading} error={letters.error ?? submission.failure} what="dead letters" empty={<p>None.</p>}>
+        {(rows) => (
+          <div class="table-wrap">
+            <table class="records">
+              <thead>
+                <tr>
+                  <th scope="col">Event</th>
+                  <th scope="col">Client</th>
+                  <th scope="col" class="num">
+                    Attempts
+                  </th>
+                  <th scope="col">Error</th>
+                  <th scope="col">Dead since</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+              </thead>
+              <tbody>
+                {rows.map((letter) => (
+                  <tr key={letter.message_id} data-message={letter.message_id}>
+                    <td data-label="Event">
+                      <code>{String(letter.event.event ?? '')}</code>
+                    </td>
+                    <td data-label="Client">{letter.client_id}</td>
+                    <td data-label="Attempts" class="num">
+                      {letter.delivery_attempt}
+                    </td>
+                    <td data-label="Error">{letter.last_error ?? <span class="hint">not acknowledged in time</span>}</td>
+                    <td data-label="Dead since">{formatDate(letter.dead_at)}</td>
+                    <td class="row-actions">
+                      <button type="button" disabled={submission.busy} aria-label={`Replay ${letter.message_id}`} onClick={() => void replay([letter.message_id])}>
+                        Replay
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ListStates>
       {letters.data?.next_cursor && <p class="hint">The oldest 100 are shown; “Replay all” replays every one.</p>}
     </section>
   );
 }
 
 function RotateSecret({ subscription, onRotated }: { subscription: Subscription; onRotated: (next: SubscriptionWithSecret) => void }) {
-  const [asking, setAsking] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const rotate = async (): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
-      const next = await pubsubApi.rotateSecret(subscription.id);
-      setAsking(false);
-      onRotated(next);
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <>
-      <button type="button" onClick={() => setAsking(true)}>
-        Rotate secret…
-      </button>
-      {asking && (
-        <ConfirmDialog
-          title="Rotate the signing secret?"
-          message={<p>A new secret signs every request from now on: the receiver must switch to it, or it rejects them.</p>}
-          action="Rotate"
-          busy={busy}
-          error={error}
-          onConfirm={() => void rotate()}
-          onClose={() => setAsking(false)}
-        />
-      )}
-    </>
+    <ConfirmButton
+      label="Rotate secret…"
+      title="Rotate the signing secret?"
+      message={<p>A new secret signs every request from now on: the receiver must switch to it, or it rejects them.</p>}
+      action="Rotate"
+      run={() => pubsubApi.rotateSecret(subscription.id)}
+      onDone={onRotated}
+    />
   );
 }
 
