@@ -14,6 +14,7 @@ import type {
 } from '../../events/eventStore.js';
 import type { FunnelPlan, ReportPlan } from '../../query/plan.js';
 import type { StreamBacklog, StreamQuery } from '../../pubsub/eventStream.js';
+import { readInSpans } from '../streamSpans.js';
 import { streamWhere } from './stream.js';
 import { duckdbFunnel } from './funnel.js';
 import { duckdbReport } from './report.js';
@@ -27,9 +28,8 @@ import { APPENDER_COLUMNS, DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_ST
  */
 const APPENDER_MAX_ROWS = 200;
 
-/** The narrowest seq span a Pub/Sub read asks for (streamEvents), and how much wider each next one is. */
+/** The narrowest seq span a Pub/Sub read asks for first (streamEvents). */
 const MIN_STREAM_SPAN = 100;
-const STREAM_SPAN_GROWTH = 4;
 /** Above this many keys, stored ones are found by a join rather than an IN list. */
 const KEY_LOOKUP_LIST_MAX = 500;
 const EVENT_KEY_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -347,28 +347,9 @@ export class DuckDbEventStore implements EventStore {
     return Number(result.getRows()[0]?.[0] ?? 0);
   }
 
-  /**
-   * Read in seq spans rather than over the whole (afterSeq, uptoSeq]: seqs are dense commit
-   * numbers, so (afterSeq, afterSeq + limit] holds at most `limit` events, and a read bounded to it
-   * touches only the row groups of that span (zone maps on seq), where `ORDER BY seq LIMIT` over the
-   * whole range sorted every waiting event (~70 ms with 300,000 waiting, growing with the backlog;
-   * under 5 ms bounded). A span that comes back short (a filter, deleted events) is followed by
-   * one four times wider from where it ended, until `limit` events or uptoSeq: a subscription
-   * whose clients are rare among others' events still finds them, in a few reads.
-   */
+  /** In seq spans (streamSpans.ts): seqs are dense commit numbers, so (afterSeq, afterSeq + limit] holds at most `limit` events. */
   async streamEvents(query: StreamQuery, limit: number): Promise<CommittedEvent[]> {
-    const want = Math.floor(limit);
-    const found: CommittedEvent[] = [];
-    let after = query.afterSeq;
-    let span = Math.max(want, MIN_STREAM_SPAN);
-    while (found.length < want && after < query.uptoSeq) {
-      const upto = Math.min(query.uptoSeq, after + span);
-      found.push(...(await this.streamSpan({ ...query, afterSeq: after, uptoSeq: upto }, want - found.length)));
-      // Short of the limit: every event of the query up to `upto` is in `found`.
-      after = upto;
-      span *= STREAM_SPAN_GROWTH;
-    }
-    return found;
+    return readInSpans(query, limit, Math.max(limit, MIN_STREAM_SPAN), (span, rest) => this.streamSpan(span, rest));
   }
 
   private async streamSpan(query: StreamQuery, limit: number): Promise<CommittedEvent[]> {
