@@ -74,9 +74,10 @@ export class MessageFeeder {
   }
 
   /**
-   * Tops the subscription's staged messages up to the window from the events after its cursor
-   * (committed up to the engine's horizon), dropping what the retention rules drop. Does nothing
-   * for a paused subscription. Pass the row as just read; a stale one only wastes a read.
+   * Once fewer than half the window are staged, tops the subscription's staged messages up to the
+   * window from the events after its cursor (committed up to the engine's horizon), dropping what
+   * the retention rules drop (stale staged messages: on every call). Does nothing for a paused
+   * subscription. Pass the row as just read; a stale one only wastes a read.
    */
   fill(subscription: SubscriptionRow): Promise<void> {
     if (subscription.state !== 'active') return Promise.resolve();
@@ -95,9 +96,19 @@ export class MessageFeeder {
     for (let reads = 0; reads < MAX_READS_PER_FILL; reads++) {
       const at = now();
       const oldestKept = at - retentionMs;
-      await store.dropStaleMessages(id, oldestKept);
-      const counts = await store.backlogCounts(id, at);
-      const room = stageWindow - (counts.available + counts.in_flight);
+      let counts = await store.backlogCounts(id, at);
+      // Stale messages are dropped before anything is leased, as ever; the counts name the oldest
+      // staged one, so the drop (a write transaction) runs only when there is something to drop.
+      if (counts.oldest_publish_time !== null && counts.oldest_publish_time < oldestKept) {
+        await store.dropStaleMessages(id, oldestKept);
+        counts = await store.backlogCounts(id, at);
+      }
+      const waiting = counts.available + counts.in_flight;
+      // Refilled once half empty, and then up to the whole window: each fill costs an engine read
+      // whatever its size, so topping up by the few just acknowledged on every pull made the read,
+      // not the delivery, the cost of a message.
+      if (reads === 0 && waiting >= stageWindow / 2) return;
+      const room = stageWindow - waiting;
       if (room <= 0) return;
       const horizon = await events.streamHorizon();
       if (horizon <= cursor) return;

@@ -138,6 +138,41 @@ describe('the DuckDB horizon', () => {
   });
 });
 
+describe('the DuckDB event stream', () => {
+  it('reads in seq spans: finds a query’s events past long runs of others’ events and of deleted ones, in order, up to the limit', async () => {
+    const store = await DuckDbEventStore.open(':memory:');
+    try {
+      await store.migrate();
+      const start = await store.streamHorizon();
+      const others = (client: string, n: number) => Array.from({ length: n }, () => storedEvent({ client_id: client }));
+      await store.append([storedEvent({ client_id: 'mine', uuid: 'm1' }), ...others('other', 50), storedEvent({ client_id: 'mine', uuid: 'm2' })], []);
+      await store.append([...others('other', 3000), storedEvent({ client_id: 'mine', uuid: 'm3' }), storedEvent({ client_id: 'mine', uuid: 'm4' })], []);
+      await store.append([...others('gone', 700), storedEvent({ client_id: 'mine', uuid: 'm5' })], []);
+      await store.deleteClient('gone');
+      const horizon = await store.streamHorizon();
+      const mine = { client_ids: ['mine'], events: null };
+      const read = (afterSeq: number, limit: number, filter: StreamQuery['filter'] = mine) => store.streamEvents({ afterSeq, uptoSeq: horizon, filter }, limit);
+      const all = await read(start, 100);
+      assert.deepEqual(all.map((e) => e.uuid), ['m1', 'm2', 'm3', 'm4', 'm5']);
+      const seq = new Map(all.map((e) => [e.uuid, e.seq]));
+      assert.deepEqual((await read(start, 3)).map((e) => e.uuid), ['m1', 'm2', 'm3'], 'the limit, across spans');
+      assert.deepEqual((await read(seq.get('m2')!, 1)).map((e) => e.uuid), ['m3'], 'past 3,000 others');
+      assert.deepEqual((await read(seq.get('m4')!, 10, ALL)).map((e) => e.uuid), ['m5'], 'past 700 deleted');
+      assert.deepEqual(await store.streamEvents({ afterSeq: start, uptoSeq: seq.get('m3')! - 1, filter: mine }, 10).then((es) => es.map((e) => e.uuid)), ['m1', 'm2'], 'not above uptoSeq');
+      const unfiltered = await read(start, 160, ALL);
+      assert.equal(unfiltered.length, 160);
+      assert.deepEqual(unfiltered.map((e) => e.seq), Array.from({ length: 160 }, (_, i) => start + 1 + i), 'dense, ascending');
+      // The backlog bound: a range no longer than `keep` needs no count; a longer one is counted.
+      assert.equal(await store.streamSeqKeeping({ afterSeq: start, uptoSeq: horizon, filter: ALL }, horizon - start), null);
+      assert.equal(await store.streamSeqKeeping({ afterSeq: start, uptoSeq: horizon, filter: mine }, 4), seq.get('m1'));
+      assert.equal(await store.streamSeqKeeping({ afterSeq: start, uptoSeq: horizon, filter: ALL }, 3055), null, '700 deleted: 3,055 events left in a longer range');
+      assert.equal(await store.streamSeqKeeping({ afterSeq: start, uptoSeq: horizon, filter: ALL }, 3054), seq.get('m1'));
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('the ClickHouse horizon', () => {
   it('stays a settle window behind the clock, and below this node’s insert in flight', () => {
     const now = Date.parse('2026-03-01T12:00:00.000Z');

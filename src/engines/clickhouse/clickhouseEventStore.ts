@@ -20,10 +20,14 @@ import { migrate } from './migrations.js';
 import { clickhouseReport } from './report.js';
 import { EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, tablesOf, type Tables } from './schema.js';
 import { SeqClock } from './seq.js';
+import { readInSpans } from '../streamSpans.js';
 import { clickhouseHorizon, DEFAULT_SETTLE_MS, streamWhere } from './stream.js';
 import type { StreamBacklog, StreamQuery } from '../../pubsub/eventStream.js';
 import { parseClickHouseUrl } from './url.js';
 import { chTime } from './values.js';
+
+/** The first seq span of a Pub/Sub read: five seconds of stamps (µs); wider ones follow when it comes back short. At 200,000 waiting (chDB), a window of 500 took 20–28 ms with it against 21–48 ms over the whole range; 1 s spans took more reads than they saved. */
+const FIRST_STREAM_SPAN_US = 5_000_000;
 
 /**
  * Events in ClickHouse, a server or cluster shared by every node, or chDB in this process. Writes
@@ -198,12 +202,16 @@ export class ClickHouseEventStore implements EventStore {
     return clickhouseHorizon(Date.now(), this.settleMs, this.firstSeqInFlight);
   }
 
+  /** In seq spans (streamSpans.ts), the first five seconds wide (seq is a stamp in µs). */
   async streamEvents(query: StreamQuery, limit: number): Promise<CommittedEvent[]> {
-    if (limit <= 0 || query.uptoSeq <= query.afterSeq) return [];
+    return readInSpans(query, limit, FIRST_STREAM_SPAN_US, (span, rest) => this.streamSpan(span, rest));
+  }
+
+  private async streamSpan(query: StreamQuery, limit: number): Promise<CommittedEvent[]> {
     const where = streamWhere(query);
     const rows = await this.query<Row>(
       `SELECT ${EVENT_COLUMNS_AS_STORED} FROM ${this.tables.events} WHERE ${where.sql} ORDER BY seq LIMIT {limit:UInt64}`,
-      { ...where.params, limit: Math.floor(limit) },
+      { ...where.params, limit },
     );
     return rows.map(committedEvent);
   }

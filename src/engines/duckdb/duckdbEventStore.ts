@@ -14,6 +14,7 @@ import type {
 } from '../../events/eventStore.js';
 import type { FunnelPlan, ReportPlan } from '../../query/plan.js';
 import type { StreamBacklog, StreamQuery } from '../../pubsub/eventStream.js';
+import { readInSpans } from '../streamSpans.js';
 import { streamWhere } from './stream.js';
 import { duckdbFunnel } from './funnel.js';
 import { duckdbReport } from './report.js';
@@ -27,6 +28,8 @@ import { APPENDER_COLUMNS, DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_ST
  */
 const APPENDER_MAX_ROWS = 200;
 
+/** The narrowest seq span a Pub/Sub read asks for first (streamEvents). */
+const MIN_STREAM_SPAN = 100;
 /** Above this many keys, stored ones are found by a join rather than an IN list. */
 const KEY_LOOKUP_LIST_MAX = 500;
 const EVENT_KEY_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -344,12 +347,16 @@ export class DuckDbEventStore implements EventStore {
     return Number(result.getRows()[0]?.[0] ?? 0);
   }
 
+  /** In seq spans (streamSpans.ts): seqs are dense commit numbers, so (afterSeq, afterSeq + limit] holds at most `limit` events. */
   async streamEvents(query: StreamQuery, limit: number): Promise<CommittedEvent[]> {
-    if (limit <= 0 || query.uptoSeq <= query.afterSeq) return [];
+    return readInSpans(query, limit, Math.max(limit, MIN_STREAM_SPAN), (span, rest) => this.streamSpan(span, rest));
+  }
+
+  private async streamSpan(query: StreamQuery, limit: number): Promise<CommittedEvent[]> {
     const where = streamWhere(query);
     const result = await this.reader.runAndReadAll(
       `SELECT ${EVENT_COLUMNS_AS_STORED} FROM events WHERE ${where.sql} ORDER BY seq LIMIT CAST($${where.params.length + 1} AS BIGINT)`,
-      [...where.params, Math.floor(limit)],
+      [...where.params, limit],
     );
     return result.getRowObjects() as unknown as CommittedEvent[];
   }
@@ -367,8 +374,10 @@ export class DuckDbEventStore implements EventStore {
    * it, the boundary is found from whichever end is nearer (the range is fixed by uptoSeq).
    */
   async streamSeqKeeping(query: StreamQuery, keep: number): Promise<number | null> {
-    const { events } = await this.streamBacklog(query);
     const kept = Math.max(0, Math.floor(keep));
+    // Dense seqs: a range no longer than `keep` cannot hold more (the common case costs no count).
+    if (query.uptoSeq - query.afterSeq <= kept) return null;
+    const { events } = await this.streamBacklog(query);
     if (events <= kept) return null;
     const where = streamWhere(query);
     const fromNewest = kept;

@@ -246,6 +246,14 @@ function storable(value: unknown): unknown {
   return value;
 }
 
+/**
+ * The not-dead messages of subscription @sub with the ack ids of @acks (a JSON list): found
+ * through the ack id index. Left to itself SQLite (no ANALYZE statistics) took the subscription's
+ * index and read every staged message of it (1,000) to acknowledge 100; the unary `+` keeps those
+ * two terms off the index choice, and `ack_id IS NOT NULL` lets it use the partial index.
+ */
+const BY_ACK_IDS = 'ack_id IN (SELECT value FROM json_each(@acks)) AND ack_id IS NOT NULL AND +subscription_id = @sub AND +dead_at IS NULL';
+
 export class SqliteMetaStore implements MetaStore {
   readonly engine = 'sqlite' as const;
   private readonly db: Database.Database;
@@ -962,26 +970,19 @@ export class SqliteMetaStore implements MetaStore {
 
   async acknowledge(subscriptionId: string, ackIds: string[]): Promise<number> {
     if (ackIds.length === 0) return 0;
-    return this.prepare('DELETE FROM pubsub_messages WHERE subscription_id = ? AND dead_at IS NULL AND ack_id IN (SELECT value FROM json_each(?))').run(
-      subscriptionId,
-      JSON.stringify(ackIds),
-    ).changes;
+    return this.prepare(`DELETE FROM pubsub_messages WHERE ${BY_ACK_IDS}`).run({ sub: subscriptionId, acks: JSON.stringify(ackIds) }).changes;
   }
 
   async modifyAckDeadline(subscriptionId: string, ackIds: string[], leaseUntil: number): Promise<number> {
     if (ackIds.length === 0) return 0;
     return this.prepare(
-      'UPDATE pubsub_messages SET lease_until = ? WHERE subscription_id = ? AND dead_at IS NULL AND ack_id IN (SELECT value FROM json_each(?))',
-    ).run(leaseUntil, subscriptionId, JSON.stringify(ackIds)).changes;
+      `UPDATE pubsub_messages SET lease_until = @leaseUntil WHERE ${BY_ACK_IDS}`,
+    ).run({ leaseUntil, sub: subscriptionId, acks: JSON.stringify(ackIds) }).changes;
   }
 
   async noteDeliveryError(subscriptionId: string, ackIds: string[], error: string): Promise<void> {
     if (ackIds.length === 0) return;
-    this.prepare('UPDATE pubsub_messages SET last_error = ? WHERE subscription_id = ? AND dead_at IS NULL AND ack_id IN (SELECT value FROM json_each(?))').run(
-      error,
-      subscriptionId,
-      JSON.stringify(ackIds),
-    );
+    this.prepare(`UPDATE pubsub_messages SET last_error = @error WHERE ${BY_ACK_IDS}`).run({ error, sub: subscriptionId, acks: JSON.stringify(ackIds) });
   }
 
   async listDeadLetters(subscriptionId: string, page: Page): Promise<PageOf<MessageRow>> {
