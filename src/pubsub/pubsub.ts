@@ -10,7 +10,6 @@ import { SecretBox } from '../webhooks/secretBox.js';
 import { DeadLetterSweeper, type DeadLetterSweepOptions } from './deadLetterSweep.js';
 import type { EventStream } from './eventStream.js';
 import { MessageFeeder, type FeederOptions } from './feeder.js';
-import { withNoClientFilter } from './noClientFilter.js';
 import type { PubSubStore } from './pubsubRows.js';
 import { PushDispatcher, type PushDispatcherOptions, type PushLog } from './pushDispatcher.js';
 import { PubSubService } from './service.js';
@@ -48,8 +47,7 @@ export interface PubSub {
 export function createPubSub(deps: PubSubDeps, options: PubSubOptions = {}): PubSub {
   const now = options.now ?? Date.now;
   const box = new SecretBox(deps.adminKeyHash);
-  // Every read of events goes through this: a filter left with no client matches nothing.
-  const events = withNoClientFilter(deps.events);
+  const events = deps.events;
   const feeder = new MessageFeeder({ store: deps.store, events, now }, options.feeder);
   const push = new PushDispatcher({ store: deps.store, feeder, outbound: deps.outbound, box, log: deps.log }, { now, ...options.push });
   // A push subscription created, resumed or with dead letters replayed: this node looks at once.

@@ -77,6 +77,13 @@ describeEachEngine('event stream', (engine) => {
     assert.deepEqual(await uuids({ client_ids: ['nobody'], events: null }), []);
   });
 
+  it('matches nothing with an empty client list (every client a filter named was deleted), never everything', async () => {
+    const none = { client_ids: [], events: null };
+    assert.deepEqual(await store.streamEvents(q({ filter: none }), 100), []);
+    assert.deepEqual(await store.streamBacklog(q({ filter: none })), { events: 0, oldest_received_at: null });
+    assert.equal(await store.streamSeqKeeping(q({ filter: none }), 0), null);
+  });
+
   it('counts the backlog of a query and finds its oldest received_at', async () => {
     assert.deepEqual(await store.streamBacklog(q({})), { events: 5, oldest_received_at: DAY + 5 });
     assert.deepEqual(await store.streamBacklog(q({ filter: { client_ids: ['a'], events: null } })), { events: 2, oldest_received_at: DAY + 10 });

@@ -11,13 +11,16 @@ import type { StreamQuery } from '../../pubsub/eventStream.js';
 export function streamWhere(query: StreamQuery): { sql: string; params: DuckDBValue[] } {
   const params: DuckDBValue[] = [Math.floor(query.afterSeq), Math.floor(query.uptoSeq)];
   const clauses = ['seq > CAST($1 AS BIGINT)', 'seq <= CAST($2 AS BIGINT)'];
-  if (query.filter.client_ids !== null) {
-    params.push(listValue(query.filter.client_ids));
-    clauses.push(`list_contains(CAST($${params.length} AS VARCHAR[]), client_id)`);
-  }
-  if (query.filter.events !== null) {
-    params.push(listValue(query.filter.events));
-    clauses.push(`list_contains(CAST($${params.length} AS VARCHAR[]), event)`);
+  for (const [values, column] of [[query.filter.client_ids, 'client_id'], [query.filter.events, 'event']] as const) {
+    if (values === null) continue;
+    // An empty list (every client a filter named was deleted) matches nothing, never everything;
+    // DuckDB cannot bind an empty list without an item type, so it is not bound at all.
+    if (values.length === 0) {
+      clauses.push('FALSE');
+      continue;
+    }
+    params.push(listValue(values));
+    clauses.push(`list_contains(CAST($${params.length} AS VARCHAR[]), ${column})`);
   }
   return { sql: clauses.join(' AND '), params };
 }
