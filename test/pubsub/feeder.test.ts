@@ -5,44 +5,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MessageFeeder } from '../../src/pubsub/feeder.js';
-import { PUBSUB_TOPIC, type SubscriptionRow } from '../../src/pubsub/pubsubRows.js';
+import type { SubscriptionRow } from '../../src/pubsub/pubsubRows.js';
 import type { EventStore } from '../../src/events/eventStore.js';
 import type { MetaStore } from '../../src/store/metaStore.js';
 import { DUCKDB_ENGINE, type OpenedEngine } from '../helpers/engines.js';
 import { storedEvent } from '../helpers/events.js';
-import { clientFields } from '../helpers/rows.js';
+import { clientFields, subscriptionRow } from '../helpers/rows.js';
 import { STORE_KINDS, type OpenedStore } from '../helpers/stores.js';
 
 const SQLITE = STORE_KINDS.find((k) => k.name === 'sqlite') as (typeof STORE_KINDS)[number];
 const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 const RETENTION = 60_000;
 
-function subscription(id: string, cursor: number): SubscriptionRow {
-  return {
-    id,
-    name: id,
-    name_key: id,
-    topic: PUBSUB_TOPIC,
-    type: 'pull',
-    push_endpoint: null,
-    push_secret_sealed: null,
-    ack_deadline_seconds: 60,
-    max_delivery_attempts: 5,
-    filter: { client_ids: null, events: null },
-    state: 'active',
-    cursor_seq: cursor,
-    dropped_messages: 0,
-    push_next_attempt_at: null,
-    push_failures: 0,
-    push_last_status: null,
-    push_last_error: null,
-    push_last_attempt_at: null,
-    lease_owner: null,
-    lease_until: null,
-    created_at: T0,
-    updated_at: T0,
-  };
-}
+const subscription = (id: string, cursor: number): SubscriptionRow => subscriptionRow(id, { cursor_seq: cursor, created_at: T0, updated_at: T0 });
 
 describe('the feeder', () => {
   let meta: OpenedStore;
