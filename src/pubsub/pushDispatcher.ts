@@ -135,7 +135,7 @@ export class PushDispatcher {
     const at = now();
     const subscriptions = await this.deps.store.claimPushSubscriptions(at, this.owner, at + leaseMs, room);
     for (const subscription of subscriptions) {
-      // A full batch may mean more is waiting: claim again (the subscription sorts first once more).
+      // A full batch may mean more is waiting: claim again at once (due subscriptions take turns, the least recently claimed first).
       this.worker.track(
         this.sendBatch(subscription).catch((error: unknown) => {
           this.deps.log.error({ err: error, subscription: subscription.id }, 'push batch could not be sent or recorded');
