@@ -227,13 +227,17 @@ export class PubSubService {
 
   /**
    * The subscription with its backlog: staged messages plus the events after the cursor not yet
-   * staged (counted in the engine), and how far behind the oldest unacknowledged one is.
+   * staged (counted in the engine up to its horizon, as a pull reads them: a backlog never names
+   * events a pull could not take yet, such as ClickHouse's last seconds inside the settle window,
+   * or DuckDB rows visible a moment before the writer counts them), and how far behind the oldest
+   * unacknowledged one is.
    */
   private async present(row: SubscriptionRow): Promise<SubscriptionView> {
     const at = this.deps.now();
+    const horizon = await this.deps.events.streamHorizon();
     const [counts, behind] = await Promise.all([
       this.deps.store.backlogCounts(row.id, at),
-      this.deps.events.streamBacklog({ afterSeq: row.cursor_seq, uptoSeq: Number.MAX_SAFE_INTEGER, filter: row.filter }),
+      this.deps.events.streamBacklog({ afterSeq: row.cursor_seq, uptoSeq: horizon, filter: row.filter }),
     ]);
     const oldest = minOrNull(counts.oldest_publish_time, behind.oldest_received_at);
     return {
