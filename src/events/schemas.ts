@@ -10,7 +10,8 @@ export const RecentEventsParams = ClientParams;
  * defines them: `T`, seconds 00–59, offset `Z` or ±hh:mm. Other RFC 3339 spellings fall to V8's
  * legacy parser, which reads some and not others (`0013-01-01 00:00:00Z` is NaN).
  */
-export const INSTANT_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$';
+// Hours 00–23 with minutes 00–59, or 24:00:00 (the end of a day, which Date reads): 24:57 passed and read as NaN.
+export const INSTANT_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d+)?|24:00:00(\\.0+)?)(Z|[+-]\\d{2}:\\d{2})$';
 
 export const RecentEventsQuery = Type.Object(
   {
