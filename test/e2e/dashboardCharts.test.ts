@@ -31,6 +31,22 @@ async function chartLabels(page: Page): Promise<{ x: Box[]; y: Box[]; chart: Box
   return { x: all.filter((e) => e.kind === 'x-label').map((e) => e.box), y: all.filter((e) => e.kind === 'y-label').map((e) => e.box), chart: chart.box };
 }
 
+/**
+ * The labels once the chart has settled: two reads 150 ms apart alike. Read as soon as the first
+ * label appears, a loaded machine could still be laying the chart out for the new size or data, and
+ * labels of two layouts overlapped (CI failed on it); a real overlap stays and still fails.
+ */
+async function settledLabels(page: Page): Promise<{ x: Box[]; y: Box[]; chart: Box }> {
+  let last = await chartLabels(page);
+  for (let tries = 0; tries < 20; tries++) {
+    await page.waitForTimeout(150);
+    const next = await chartLabels(page);
+    if (JSON.stringify(next) === JSON.stringify(last)) return next;
+    last = next;
+  }
+  return last;
+}
+
 function assertReadable(labels: { x: Box[]; y: Box[]; chart: Box }, what: string): void {
   assert.ok(labels.x.length >= 2, `${what}: at least two x labels (${labels.x.map((b) => b.text).join(' ')})`);
   for (let i = 1; i < labels.x.length; i++) {
@@ -90,7 +106,7 @@ describe('browser: the analytics chart reads well at every period', { skip: CHRO
       await page.setViewportSize(viewport);
       for (const period of ['today', '24h', '30d', '90d', '12mo']) {
         await show(period);
-        const labels = await chartLabels(page);
+        const labels = await settledLabels(page);
         assertReadable(labels, `${period} at ${viewport.width}px`);
         if (viewport === PHONE) {
           const sideways = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
