@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { personKeySql } from '../../src/engines/duckdb/personKey.js';
 
 /**
  * Fills the `events` and `identities` tables with synthetic traffic generated inside DuckDB
@@ -141,7 +142,7 @@ function identitiesSql(load: SyntheticLoad): string {
 /** Loads the rows on `connection` (a database already migrated by DuckDbEventStore) and checkpoints. */
 export async function loadSyntheticEvents(connection: DuckDBConnection, load: SyntheticLoad): Promise<void> {
   await connection.run("SET TimeZone = 'UTC'");
-  await connection.run(`INSERT INTO events ${eventsSql(load)}`);
+  await connection.run(`INSERT INTO events SELECT *, ${personKeySql('distinct_id')} AS person_key FROM (${eventsSql(load)})`);
   await connection.run(identitiesSql(load));
   await connection.run('CHECKPOINT');
 }

@@ -17,6 +17,7 @@ import type { StreamBacklog, StreamQuery } from '../../pubsub/eventStream.js';
 import { readInSpans } from '../streamSpans.js';
 import { streamWhere } from './stream.js';
 import { duckdbFunnel } from './funnel.js';
+import { personKey } from './personKey.js';
 import { duckdbReport } from './report.js';
 import type { BuiltQuery } from './scope.js';
 import { APPENDER_COLUMNS, DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, HIGHEST_SEQ, INSERT_FROM_JSON_COLUMNS, RAISE_SEQ_HIGH_WATER } from './schema.js';
@@ -194,6 +195,10 @@ export class DuckDbEventStore implements EventStore {
     try {
       for (const [i, row] of rows.entries()) {
         for (const [name, type] of APPENDER_COLUMNS) {
+          if (type === 'UBIGINT') {
+            appender.appendUBigInt(personKey(row.distinct_id));
+            continue;
+          }
           const value = name === 'seq' ? firstSeq + i : row[name];
           if (value === null) appender.appendNull();
           else if (type === 'BIGINT') appender.appendBigInt(BigInt(value as number));

@@ -50,7 +50,7 @@ export function duckdbFunnel(plan: FunnelPlan, links: boolean): BuiltQuery {
     const scoped = eventsInScope(scope, params);
     const match = 'event' in step ? `e.event = ${params.add(step.event)}` : `e.event = ${PAGEVIEW} AND e.path = ${params.add(step.path)}`;
     const flags = keys.map((other, i) => `${other === key ? 'TRUE' : 'FALSE'} AS s${i + 1}`).join(', ');
-    return `SELECT e.distinct_id, epoch_ms(e."timestamp") AS ms${tracked ? ', e.uuid AS rid' : ''}, ${flags} ${scoped} AND ${match}`;
+    return `SELECT e.person_key, epoch_ms(e."timestamp") AS ms${tracked ? ', e.uuid AS rid' : ''}, ${flags} ${scoped} AND ${match}`;
   });
   const persons = personsCte(links, '$1');
   const window = params.add(plan.windowMs);

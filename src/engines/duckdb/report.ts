@@ -19,7 +19,7 @@ const TIME_KEY: Record<'hour' | 'day' | 'week' | 'month', string> = {
 
 const SESSION_METRICS = new Set<Metric>(['bounce_rate', 'avg_session_duration', 'views_per_session']);
 
-/** Event-level aggregates over the scoped rows, one row per event (see `g` below for the rows grouped by distinct_id). */
+/** Event-level aggregates over the scoped rows, one row per event (see `g` below for the rows grouped by person key). */
 function eventAggregate(metric: Metric, conversion: string | undefined, person: string): string | undefined {
   switch (metric) {
     case 'unique_visitors':
@@ -37,7 +37,7 @@ function eventAggregate(metric: Metric, conversion: string | undefined, person: 
   }
 }
 
-/** Event-level aggregates over `g`: the rows grouped once more by distinct_id (and session), with partial counts. */
+/** Event-level aggregates over `g`: the rows grouped once more by person key (and session), with partial counts. */
 function regroupedAggregate(metric: Metric, person: string): string | undefined {
   switch (metric) {
     case 'page_views':
@@ -81,7 +81,7 @@ function sessionFacts(plan: ReportPlan, params: Params): string {
 
 /**
  * One report as DuckDB SQL. Rows are first narrowed to the client, period, bots and filters;
- * with unique visitors they are grouped by distinct_id before persons are resolved; time buckets
+ * with unique visitors they are grouped by person key before persons are resolved; time buckets
  * are integer arithmetic on epoch milliseconds.
  *
  * Session metrics and entry/exit paths read each session's facts whole (`sessionFacts`); a session
@@ -112,7 +112,7 @@ export function duckdbReport(plan: ReportPlan, links: boolean): BuiltQuery {
   const conversion = plan.conversionEvent === undefined ? undefined : params.add(plan.conversionEvent);
   const hasTime = plan.dimensions.some(isTimeGrain);
   const offset = hasTime ? offsetExpression(plan.offsets, 'epoch_ms(e."timestamp")', params) : '0';
-  if (visitors) columns.add('distinct_id');
+  if (visitors) columns.add('person_key');
   // A page view without a session is its own entry and exit page.
   if (needsSessions) columns.add('path');
   const base = `SELECT epoch_ms(e."timestamp") AS ms, ${offset} AS off, ${[...columns].map((c) => `${columnValue(plan, plan.dimensions, c)} AS ${c}`).join(', ')} ${scoped}`;
@@ -134,7 +134,7 @@ export function duckdbReport(plan: ReportPlan, links: boolean): BuiltQuery {
   const groupBy = (extra: string[] = []): string => ([...dims, ...extra].length > 0 ? ` GROUP BY ${[...dims, ...extra].join(', ')}` : '');
 
   const eventMetrics = plan.metrics.filter((m) => !SESSION_METRICS.has(m));
-  // Distinct persons cost a hash entry per (group, person). Grouping by distinct_id first and
+  // Distinct persons cost a hash entry per (group, person). Grouping by person key first and
   // joining the identity links on those groups pays where a person has few rows per group: 3.2M
   // events of 30 days give 600,000 (day, distinct_id) groups, and days and referrers took a fifth
   // to a third less time so. By page it hardly shrinks anything (3.0M (page, distinct_id) pairs
@@ -144,7 +144,7 @@ export function duckdbReport(plan: ReportPlan, links: boolean): BuiltQuery {
   if (groupByVisitorFirst) {
     const withSessions = eventMetrics.includes('sessions') ? ['session_id'] : [];
     const partials = ['count(*) AS n', `count(*) FILTER (WHERE event = ${PAGEVIEW}) AS pv`, ...(conversion ? [`count(*) FILTER (WHERE event = ${conversion}) AS conv`] : [])];
-    ctes.push(`g AS (SELECT ${[...dims, 'distinct_id', ...withSessions, ...partials].join(', ')} FROM r${groupBy(['distinct_id', ...withSessions])})`);
+    ctes.push(`g AS (SELECT ${[...dims, 'person_key', ...withSessions, ...partials].join(', ')} FROM r${groupBy(['person_key', ...withSessions])})`);
     ctes.push(
       `ev AS (SELECT ${[...dims, ...eventMetrics.map((m) => `${regroupedAggregate(m, personOf(links, 'g'))} AS m_${m}`)].join(', ')} FROM g${identityJoin(links, 'g')}${groupBy()})`,
     );

@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../../events/eventStore.js';
+import { personKeySql } from './personKey.js';
 
 /**
  * Columns of `events` created with the table, in table order, with the type the staging table uses
@@ -46,8 +47,11 @@ export const LATER_EVENT_COLUMNS = [
 /** Every StoredEvent column of `events` (not `seq`). */
 export const EVENT_COLUMNS = [...FIRST_EVENT_COLUMNS, ...LATER_EVENT_COLUMNS];
 
-/** The table's columns in its own order, as the appender must fill them: `seq` sits between the first and the later ones. */
-export const APPENDER_COLUMNS = [...FIRST_EVENT_COLUMNS, ['seq', 'BIGINT'] as const, ...LATER_EVENT_COLUMNS];
+/**
+ * The table's columns in its own order, as the appender must fill them: `seq` sits between the
+ * first and the later ones, and `person_key` (derived from distinct_id, see personKey.ts) is last.
+ */
+export const APPENDER_COLUMNS = [...FIRST_EVENT_COLUMNS, ['seq', 'BIGINT'] as const, ...LATER_EVENT_COLUMNS, ['person_key', 'UBIGINT'] as const];
 
 const TIME_COLUMNS = new Set<string>(['timestamp', 'received_at']);
 
@@ -150,6 +154,23 @@ export const DUCKDB_MIGRATIONS: { version: number; name: string; sql: string }[]
     // Clicks of short links, and site events attributed to one; events stored before came through none.
     sql: `ALTER TABLE events ADD COLUMN link_id VARCHAR;`,
   },
+  {
+    version: 7,
+    name: 'a 64-bit person key',
+    // Visitors are counted on it (personKey.ts): distinct 64-bit integers, not strings. Filled for
+    // the events stored before.
+    sql: `
+      ALTER TABLE events ADD COLUMN person_key UBIGINT;
+      UPDATE events SET person_key = ${personKeySql('distinct_id')};
+    `,
+  },
+  {
+    version: 8,
+    name: 'every event has a person key',
+    // So that no writer can leave a row out of the visitor counts. A step of its own: DuckDB
+    // refuses the constraint in the transaction that filled the column.
+    sql: `ALTER TABLE events ALTER COLUMN person_key SET NOT NULL;`,
+  },
 ];
 
 /** Run inside a transaction that deletes events, before it does: remembers the highest seq stored. */
@@ -164,9 +185,9 @@ export const HIGHEST_SEQ = 'SELECT greatest((SELECT coalesce(max(seq), 0) FROM e
  * appender's one native call per value costs.
  */
 const COLUMN_LISTS = JSON.stringify({ ...Object.fromEntries(EVENT_COLUMNS.map(([name, type]) => [name, `${type}[]`])), seq: 'BIGINT[]' });
-export const INSERT_FROM_JSON_COLUMNS = `INSERT INTO events (${EVENT_COLUMNS.map(([name]) => `"${name}"`).join(', ')}, seq) SELECT ${EVENT_COLUMNS.map(([name]) =>
+export const INSERT_FROM_JSON_COLUMNS = `INSERT INTO events (${EVENT_COLUMNS.map(([name]) => `"${name}"`).join(', ')}, seq, person_key) SELECT ${EVENT_COLUMNS.map(([name]) =>
   TIME_COLUMNS.has(name) ? `make_timestamp(CAST(s."${name}" AS BIGINT) * 1000)::TIMESTAMPTZ` : `s."${name}"`,
-).join(', ')}, s.seq
+).join(', ')}, s.seq, ${personKeySql('s.distinct_id')}
   FROM (SELECT ${EVENT_COLUMNS.map(([name]) => `unnest(j."${name}") AS "${name}"`).join(', ')}, unnest(j.seq) AS seq
         FROM (SELECT from_json($1::VARCHAR, '${COLUMN_LISTS}') AS j)) s`;
 

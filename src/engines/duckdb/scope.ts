@@ -2,6 +2,7 @@ import { DOTTED_I, FINAL_SIGMA, foldCase, foldsFor, SIGMA, UNICODE_16_LOWER, UNI
 import { attributedToVisit, needsVisitSources, type EventScope, type FilterCondition } from '../../query/plan.js';
 import { FILTER_DIMENSIONS, SOURCE_DIMENSIONS, type Dimension, type SourceDimension } from '../../query/schemas.js';
 import type { OffsetSegment } from '../../query/zone.js';
+import { personKeySql } from './personKey.js';
 
 /** A value bound to a statement parameter: never spliced into the SQL text. */
 export type QueryParam = string | number | boolean;
@@ -29,11 +30,12 @@ export class Params {
 export const PAGEVIEW = "'$pageview'";
 
 /**
- * Who the rows of `alias` are about: the person their distinct_id is linked to, else the
- * distinct_id itself. `identityJoin` supplies `i` (nothing when the client has no links).
+ * Who the rows of `alias` are about, as a 64-bit key (personKey.ts): the person their distinct_id
+ * is linked to, else the distinct_id itself. `identityJoin` supplies `i` (nothing when the client
+ * has no links).
  */
 export const personOf = (links: boolean, alias = 'e'): string =>
-  links ? `coalesce(i.person_id, ${alias}.distinct_id)` : `${alias}.distinct_id`;
+  links ? `coalesce(i.person_key, ${alias}.person_key)` : `${alias}.person_key`;
 
 /** Links followed from a distinct_id to its person; real chains (anon → login → merged account) are two or three long. */
 export const MAX_IDENTITY_HOPS = 8;
@@ -56,12 +58,13 @@ export function personsCte(links: boolean, client: string): string[] {
   const joins = hops.slice(1).map((hop, i) => ` LEFT JOIN identities ${hop} ON ${hop}.client_id = ${client} AND ${hop}.distinct_id = ${hops[i]}.person_id`);
   // The last hop that found a link names the person.
   const person = `coalesce(${[...hops].reverse().map((hop) => `${hop}.person_id`).join(', ')})`;
-  return [`persons AS (SELECT l1.distinct_id, ${person} AS person_id FROM identities l1${joins.join('')} WHERE l1.client_id = ${client})`];
+  // Keyed as the events are (personKey.ts), so the join and the counts compare integers.
+  return [`persons AS (SELECT ${personKeySql('l1.distinct_id')} AS distinct_key, ${personKeySql(person)} AS person_key FROM identities l1${joins.join('')} WHERE l1.client_id = ${client})`];
 }
 
 /** A LEFT JOIN on the client's resolved links (`personsCte`), or nothing for clients without any. */
 export const identityJoin = (links: boolean, alias: string): string =>
-  links ? ` LEFT JOIN persons i ON i.distinct_id = ${alias}.distinct_id` : '';
+  links ? ` LEFT JOIN persons i ON i.distinct_key = ${alias}.person_key` : '';
 
 /** Client, period, bots and excluded events for rows of `alias`: what every scan of a scope shares. */
 function periodConditions(scope: EventScope, client: string, params: Params, alias: string): string[] {
