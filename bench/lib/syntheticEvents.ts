@@ -7,7 +7,8 @@ import { personKeySql } from '../../src/engines/duckdb/personKey.js';
  * longer than the benchmark itself. Rows come in time order with all clients interleaved, as real
  * ingestion writes them, so a client's rows are spread over the whole table rather than clustered.
  *
- * Everything is derived from the row number with hash(): the same sizes give the same data.
+ * Everything is derived from the row number, the sizes, `end` and `seed` with hash() (event uuids
+ * included): the same load gives the same rows, so two runs, and both engines, hold the same data.
  */
 export interface SyntheticLoad {
   /** Events of the one large client. */
@@ -18,6 +19,8 @@ export interface SyntheticLoad {
   /** The traffic ends at this instant (epoch ms) and covers `days` days before it. */
   end: number;
   days: number;
+  /** Mixed into every draw: another seed, other (equally shaped) traffic. */
+  seed: number;
 }
 
 /** Events in one session (consecutive rows of a client), persons per event: realistic ratios for a content site. */
@@ -48,13 +51,15 @@ const USER_AGENTS = [
  * A pseudo-random integer in [0, n) drawn from `key` and a stream number (independent draws per
  * stream). hash() is UBIGINT: mixed with a BIGINT it would widen to HUGEINT, ten times slower.
  */
-const draw = (key: string, stream: number, n: number | string): string => `(hash(${key}, ${stream}) % (${n})::UBIGINT)::BIGINT`;
+const drawWith = (seed: number) => (key: string, stream: number, n: number | string): string => `(hash(${key}, ${stream}, ${seed}) % (${n})::UBIGINT)::BIGINT`;
 
 /**
  * The SQL generating all rows. Client ids and sizes come from the benchmark's own constants, never
  * from input; they are quoted all the same.
  */
 function eventsSql(load: SyntheticLoad): string {
+  if (!Number.isInteger(load.seed)) throw new Error('the seed must be an integer');
+  const draw = drawWith(load.seed);
   const clients = load.smallClients.length + load.bigClient.events / load.smallEvents;
   if (!Number.isInteger(clients)) throw new Error('the big client must have a whole multiple of the small clients’ events');
   const bigShare = load.bigClient.events / load.smallEvents;
@@ -87,7 +92,8 @@ function eventsSql(load: SyntheticLoad): string {
     )
     SELECT
       list_element(${list(ids)}, c + 1) AS client_id,
-      gen_random_uuid() AS uuid,
+      -- Unique and the same every run (a random uuid would make two loads differ); the column is text.
+      '00000000-0000-4000-8000-' || lpad(i::VARCHAR, 12, '0') AS uuid,
       CASE WHEN kind < 72 THEN '$pageview' WHEN kind < 84 THEN 'Product Viewed' WHEN kind < 91 THEN 'Product Added'
            WHEN kind < 95 THEN 'Checkout Started' WHEN kind < 97 THEN 'Order Completed' ELSE 'Newsletter Signed Up' END AS event,
       CASE WHEN person % ${IDENTIFIED_PERSON_MODULO} = 0 AND s % 2 = 0 THEN 'u' ELSE 'v' END || person AS distinct_id,
