@@ -23,8 +23,8 @@ import { peakRssMb, percentile, rotatedOrder } from './lib/queryStats.js';
 import { fmtInt, fmtMs, fmtRatio, markdownTable, textTable } from './lib/report.js';
 import { loadSyntheticEvents, type SyntheticLoad } from './lib/syntheticEvents.js';
 
-const BIG_CLIENT = 'bench-big';
-const BIG_CLIENT_ZONE = 'Europe/Berlin';
+export const BIG_CLIENT = 'bench-big';
+export const BIG_CLIENT_ZONE = 'Europe/Berlin';
 const SMALL_CLIENTS = Array.from({ length: 9 }, (_, i) => `bench-small-${i + 1}`);
 const DAYS = 90;
 /**
@@ -46,8 +46,8 @@ function intFromEnv(name: string, fallback: number, min: number): number {
   return value;
 }
 
-type Request = { kind: 'report'; body: QueryInput } | { kind: 'funnel'; body: FunnelInput };
-interface DashboardQuery {
+export type Request = { kind: 'report'; body: QueryInput } | { kind: 'funnel'; body: FunnelInput };
+export interface DashboardQuery {
   label: string;
   request: Request;
   /** The target queries have a baseline; the extra rows are timed on the two engines only. */
@@ -57,7 +57,7 @@ interface DashboardQuery {
 const FUNNEL_WINDOW_SECONDS = 86_400;
 
 /** The dashboard's opening screen for one client, the four questions the targets are about. */
-const TARGET_QUERIES: DashboardQuery[] = [
+export const TARGET_QUERIES: DashboardQuery[] = [
   {
     label: 'visitors + page views by day',
     request: { kind: 'report', body: { client_id: BIG_CLIENT, metrics: ['unique_visitors', 'page_views'], dimensions: ['day'], period: '30d' } },
@@ -92,7 +92,7 @@ const EXTRA_QUERIES: DashboardQuery[] = [
   },
 ];
 
-type View = QueryResultView | FunnelResultView;
+export type View = QueryResultView | FunnelResultView;
 
 /** One side of the comparison: a way of answering the dashboard's questions. */
 interface Side {
@@ -101,27 +101,27 @@ interface Side {
   answer(query: DashboardQuery, period: BaselinePeriod): Promise<{ view?: View; answer: Answer } | undefined> | undefined;
 }
 
-/** Our engine through the very service the HTTP routes call (planning and the engine's own lookups included). */
+/** One query answered exactly by an engine through the very service the HTTP routes call, in the baseline's shape too. */
+export async function engineAnswer(queries: QueryService, query: DashboardQuery): Promise<{ view: View; answer: Answer }> {
+  if (query.request.kind === 'funnel') {
+    const view = await queries.funnel({ door: 'admin' }, query.request.body);
+    return { view, answer: { kind: 'funnel', reached: view.steps.map((s) => s.count) } };
+  }
+  const view = await queries.query({ door: 'admin' }, query.request.body);
+  const day = view.columns[0] === 'day';
+  // A metric the query did not ask for is NaN: only the target queries' rows are compared.
+  const column = (row: (string | number | null)[], name: string): number => (view.columns.includes(name) ? Number(row[view.columns.indexOf(name)]) : NaN);
+  const rows = view.rows.map((row) => ({
+    key: row[0] === null || row[0] === undefined ? null : day ? String(row[0]).slice(0, 10) : String(row[0]),
+    visitors: column(row, 'unique_visitors'),
+    pageViews: column(row, 'page_views'),
+  }));
+  return { view, answer: { kind: 'rows', rows } };
+}
+
+/** Our engine (planning and the engine's own lookups included, no HTTP framing). */
 function engineSide(name: EngineName, queries: QueryService): Side {
-  return {
-    name,
-    answer: async (query) => {
-      if (query.request.kind === 'funnel') {
-        const view = await queries.funnel({ door: 'admin' }, query.request.body);
-        return { view, answer: { kind: 'funnel', reached: view.steps.map((s) => s.count) } };
-      }
-      const view = await queries.query({ door: 'admin' }, query.request.body);
-      const day = view.columns[0] === 'day';
-      // A metric the query did not ask for is NaN: only the target queries' rows are compared.
-      const column = (row: (string | number | null)[], name: string): number => (view.columns.includes(name) ? Number(row[view.columns.indexOf(name)]) : NaN);
-      const rows = view.rows.map((row) => ({
-        key: row[0] === null || row[0] === undefined ? null : day ? String(row[0]).slice(0, 10) : String(row[0]),
-        visitors: column(row, 'unique_visitors'),
-        pageViews: column(row, 'page_views'),
-      }));
-      return { view, answer: { kind: 'rows', rows } };
-    },
-  };
+  return { name, answer: (query) => engineAnswer(queries, query) };
 }
 
 function baselineSide(connection: ClickHouseConnection): Side {
