@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { BIG_CLIENT, BIG_CLIENT_ZONE, engineAnswer, TARGET_QUERIES } from '../../bench/queryApi.js';
 import { copyIntoClickHouse } from '../../bench/lib/clickhouseLoad.js';
-import { approximationError, runBaseline, type AnswerRow } from '../../bench/lib/queryBaseline.js';
+import { approximationError, runBaseline, type Answer, type AnswerRow } from '../../bench/lib/queryBaseline.js';
 import { rotatedOrder } from '../../bench/lib/queryStats.js';
 import { loadSyntheticEvents, type SyntheticLoad } from '../../bench/lib/syntheticEvents.js';
 import { ClientsService } from '../../src/clients/service.js';
@@ -115,7 +115,7 @@ describe('query bench: the baseline asks the engines\' question', { skip: CLICKH
           const period = { clientId: BIG_CLIENT, timezone: BIG_CLIENT_ZONE, from: Date.parse(exact.view.period.from), to: Date.parse(exact.view.period.to) };
           const baseline = await runBaseline(connection, database, query.baseline ?? assert.fail('a target query without a baseline'), period);
           // The engines fill days without events with zeros; a GROUP BY has no row for them.
-          const expected = exact.answer.kind === 'rows' ? { kind: 'rows', rows: exact.answer.rows.filter((r) => r.visitors > 0) } : exact.answer;
+          const expected: Answer = exact.answer.kind === 'rows' ? { kind: 'rows', rows: exact.answer.rows.filter((r) => r.visitors > 0) } : exact.answer;
           assert.ok(expected.kind === 'funnel' ? (expected.reached[2] ?? 0) > 0 : expected.rows.length >= 5, `${query.label}: too little data to compare`);
           assert.deepEqual(baseline, expected, query.label);
         }
