@@ -11,7 +11,7 @@ const NOISY_SPREAD = 0.1;
 export function textTable(headers: string[], rows: Cell[][]): string {
   const cells = [headers, ...rows.map((row) => row.map(String))];
   const widths = headers.map((_, col) => Math.max(...cells.map((row) => (row[col] ?? '').length)));
-  const numeric = headers.map((_, col) => rows.every((row) => typeof row[col] === 'number' || /^[\d.,]+$/.test(String(row[col]))));
+  const numeric = headers.map((_, col) => rows.every((row) => typeof row[col] === 'number' || /^([\d.,]+%?|–)$/.test(String(row[col]))));
   const line = (row: string[]): string =>
     row.map((cell, col) => (numeric[col] ? cell.padStart(widths[col] ?? 0) : cell.padEnd(widths[col] ?? 0))).join('  ');
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
