@@ -309,6 +309,7 @@ export async function queryBenchmark(_config: BenchConfig): Promise<{ met: boole
           // uniq's error over the exact top rows: the baseline's answer for all groups (untimed), not only its own top 10.
           const all = query.baseline.kind === 'top' ? await runBaseline(baselineConnection as ClickHouseConnection, CHDB_DATABASE, { ...query.baseline, limit: undefined }, period) : approx;
           if (all !== undefined) error = approximationError(first, all);
+          process.stderr.write(`    baseline: ${approx?.kind === 'funnel' ? approx.reached.map(fmtInt).join(' → ') : `${approx?.rows.length ?? 0} rows, first ${JSON.stringify(approx?.rows[0])}`}\n`);
           if (approx?.kind === 'rows' && first.kind === 'rows') sameRows = JSON.stringify(approx.rows.map((r) => r.key)) === JSON.stringify(first.rows.filter((r) => r.visitors > 0).map((r) => r.key));
         }
 
