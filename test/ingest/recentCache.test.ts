@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { enrich, type RequestFacts } from '../../src/ingest/enrich.js';
 import type { AcceptedEvent } from '../../src/ingest/events.js';
 import { NO_LOCATION } from '../../src/ingest/geo/location.js';
+import { storedIp } from '../../src/ingest/ip.js';
 import { RecentCache } from '../../src/ingest/recentCache.js';
 import { urlParts } from '../../src/ingest/urlParts.js';
 import { userAgentFacts } from '../../src/ingest/userAgent.js';
@@ -98,5 +99,49 @@ describe('the enrichment caches', () => {
     assert.equal(b.ip, null);
     assert.equal(a.path, b.path);
     assert.equal(a.browser, 'Firefox');
+  });
+
+  it('remember the last stored address only for the same address, client, setting and secret', () => {
+    const secret = Buffer.alloc(32, 3);
+    const other = Buffer.alloc(32, 4);
+    const event = (ip: string | null): AcceptedEvent => ({
+      uuid: '00000000-0000-4000-8000-000000000002',
+      event: 'e',
+      distinct_id: 'v',
+      timestamp: 1,
+      session_id: null,
+      device_id: null,
+      anon_distinct_id: null,
+      properties: {},
+      ip,
+      user_agent: null,
+      alias: null,
+    });
+    const facts = (clientId: string, ipStorage: RequestFacts['ipStorage'], ipHashSecret: Buffer): RequestFacts => ({
+      clientId,
+      receivedAt: 2,
+      ip: '198.51.100.7',
+      userAgent: null,
+      ipStorage,
+      ipHashSecret,
+      geo: { locate: () => NO_LOCATION },
+    });
+    const cases: [string | null, string, RequestFacts['ipStorage'], Buffer][] = [
+      [null, 'a', 'hashed', secret],
+      [null, 'b', 'hashed', secret],
+      [null, 'a', 'hashed', secret],
+      [null, 'a', 'truncated', secret],
+      [null, 'a', 'none', secret],
+      [null, 'a', 'hashed', other],
+      ['2001:db8::1', 'a', 'hashed', other],
+      ['2001:db8::1', 'b', 'hashed', other],
+      ['2001:db8::1', 'b', 'truncated', other],
+    ];
+    for (const [ip, clientId, storage, key] of cases) {
+      for (let repeat = 0; repeat < 2; repeat += 1) {
+        const row = enrich(event(ip), facts(clientId, storage, key));
+        assert.equal(row.ip, storedIp(ip ?? '198.51.100.7', storage, clientId, key), `${ip} ${clientId} ${storage}`);
+      }
+    }
   });
 });
