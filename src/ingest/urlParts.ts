@@ -1,4 +1,4 @@
-import { LruCache } from './lruCache.js';
+import { RecentCache } from './recentCache.js';
 
 export const UTM_FIELDS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
 export type UtmField = (typeof UTM_FIELDS)[number];
@@ -20,7 +20,7 @@ export interface UrlParts {
  * character can become nine): an entry then holds at most about 5 KB (the URL as UTF-16, path,
  * UTM values), so the cache stays under about 10 MB whatever is sent.
  */
-const cache = new LruCache<string, UrlParts | null>(2048);
+const cache = new RecentCache<string, UrlParts | null>(2048);
 const CACHED_MAX_LENGTH = 1024;
 const NO_UTM: Partial<Record<UtmField, string>> = Object.freeze({});
 

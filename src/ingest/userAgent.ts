@@ -1,6 +1,6 @@
 import Bowser from 'bowser';
 import { isbot } from 'isbot';
-import { LruCache } from './lruCache.js';
+import { RecentCache } from './recentCache.js';
 
 /** What the user agent says about the visitor's software. */
 export interface UserAgentFacts {
@@ -18,7 +18,7 @@ const UNKNOWN: UserAgentFacts = { browser: null, browser_version: null, os: null
 
 // A site's traffic comes from a few hundred distinct user agents at a time, and parsing one costs
 // far more than a lookup; 2,000 entries of at most ~1 KB each bound the memory.
-const cache = new LruCache<string, UserAgentFacts>(2000);
+const cache = new RecentCache<string, UserAgentFacts>(2000);
 
 const orNull = (value: string | undefined): string | null => (value === undefined || value === '' ? null : value);
 

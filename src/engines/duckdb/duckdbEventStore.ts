@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type {
   AppendOutcome,
   CommittedEvent,
@@ -17,17 +17,10 @@ import type { StreamBacklog, StreamQuery } from '../../pubsub/eventStream.js';
 import { readInSpans } from '../streamSpans.js';
 import { streamWhere } from './stream.js';
 import { duckdbFunnel } from './funnel.js';
-import { personKey } from './personKey.js';
+import { appendEventRows } from './appendEvents.js';
 import { duckdbReport } from './report.js';
 import type { BuiltQuery } from './scope.js';
-import { APPENDER_COLUMNS, DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, HIGHEST_SEQ, INSERT_FROM_JSON_COLUMNS, RAISE_SEQ_HIGH_WATER } from './schema.js';
-
-/**
- * Up to this many rows a group goes through the appender (a few microseconds of fixed cost, but
- * one native call per value on the JavaScript thread); above it, as one JSON text that DuckDB
- * parses on its own threads (about 8 ms of fixed cost, a third of the JavaScript time per row).
- */
-const APPENDER_MAX_ROWS = 200;
+import { DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, HIGHEST_SEQ, RAISE_SEQ_HIGH_WATER } from './schema.js';
 
 /** The narrowest seq span a Pub/Sub read asks for first (streamEvents). */
 const MIN_STREAM_SPAN = 100;
@@ -142,8 +135,7 @@ export class DuckDbEventStore implements EventStore {
           else duplicateIndexes.push(i);
         });
         const firstSeq = await this.seqOfNext();
-        if (toStore.length > APPENDER_MAX_ROWS) await this.writer.run(INSERT_FROM_JSON_COLUMNS, [columnsAsJson(toStore, firstSeq)]);
-        else if (toStore.length > 0) await this.appendRows(toStore, firstSeq);
+        if (toStore.length > 0) await this.appendRows(toStore, firstSeq);
         if (links.length > 0) await this.insertLinks(links);
         await this.writer.run('COMMIT');
         this.nextSeq = firstSeq + toStore.length;
@@ -188,27 +180,12 @@ export class DuckDbEventStore implements EventStore {
     return this.nextSeq;
   }
 
-  /** Small groups: straight into `events` through the long-lived appender, inside the open transaction. */
+  /** Straight into `events` through the long-lived appender, inside the open transaction (see appendEvents.ts). */
   private async appendRows(rows: StoredEvent[], firstSeq: number): Promise<void> {
     this.appender ??= await this.writer.createAppender('events');
     const appender = this.appender;
     try {
-      for (const [i, row] of rows.entries()) {
-        for (const [name, type] of APPENDER_COLUMNS) {
-          if (type === 'UBIGINT') {
-            appender.appendUBigInt(personKey(row.distinct_id));
-            continue;
-          }
-          const value = name === 'seq' ? firstSeq + i : row[name];
-          if (value === null) appender.appendNull();
-          else if (type === 'BIGINT') appender.appendBigInt(BigInt(value as number));
-          else if (type === 'DOUBLE') appender.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(value as number) * 1000n));
-          else if (type === 'BOOLEAN') appender.appendBoolean(value as boolean);
-          else appender.appendVarchar(value as string);
-        }
-        appender.endRow();
-      }
-      appender.flushSync();
+      await appendEventRows(appender, rows, firstSeq);
     } catch (error) {
       // A failed flush invalidates the appender; the next group gets a new one. Its rows are
       // dropped first: a closed-over appender that still holds them flushes them again when the
@@ -425,10 +402,3 @@ function plainValue(value: DuckDBValue): string | number | boolean | null {
   return String(value);
 }
 
-/** The rows as one JSON object holding a list per column (see INSERT_FROM_JSON_COLUMNS), numbered from `firstSeq`. */
-function columnsAsJson(rows: StoredEvent[], firstSeq: number): string {
-  const columns: Record<string, unknown[]> = {};
-  for (const [name] of EVENT_COLUMNS) columns[name] = rows.map((row) => row[name]);
-  columns.seq = rows.map((_, i) => firstSeq + i);
-  return JSON.stringify(columns);
-}

@@ -179,18 +179,6 @@ export const RAISE_SEQ_HIGH_WATER = 'UPDATE seq_high_water SET seq = greatest(se
 /** The highest seq ever handed out: stored events, or deleted ones recorded in seq_high_water. */
 export const HIGHEST_SEQ = 'SELECT greatest((SELECT coalesce(max(seq), 0) FROM events), (SELECT coalesce(max(seq), 0) FROM seq_high_water))::DOUBLE';
 
-/**
- * Inserts rows sent as ONE JSON text holding a list per column, parsed by DuckDB's own JSON reader
- * on its threads: for large groups this costs the JavaScript thread about a third of what the
- * appender's one native call per value costs.
- */
-const COLUMN_LISTS = JSON.stringify({ ...Object.fromEntries(EVENT_COLUMNS.map(([name, type]) => [name, `${type}[]`])), seq: 'BIGINT[]' });
-export const INSERT_FROM_JSON_COLUMNS = `INSERT INTO events (${EVENT_COLUMNS.map(([name]) => `"${name}"`).join(', ')}, seq, person_key) SELECT ${EVENT_COLUMNS.map(([name]) =>
-  TIME_COLUMNS.has(name) ? `make_timestamp(CAST(s."${name}" AS BIGINT) * 1000)::TIMESTAMPTZ` : `s."${name}"`,
-).join(', ')}, s.seq, ${personKeySql('s.distinct_id')}
-  FROM (SELECT ${EVENT_COLUMNS.map(([name]) => `unnest(j."${name}") AS "${name}"`).join(', ')}, unnest(j.seq) AS seq
-        FROM (SELECT from_json($1::VARCHAR, '${COLUMN_LISTS}') AS j)) s`;
-
 /** The event keys of one client's stored events, computed as eventKey() computes them. */
 export const EVENT_KEYS_OF_CLIENT = `SELECT (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) || '-' || substr(h, 17, 4) || '-' || substr(h, 21, 12))::UUID
   FROM (SELECT sha256(client_id || chr(0) || uuid) AS h FROM events WHERE client_id = $1)`;
