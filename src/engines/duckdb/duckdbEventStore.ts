@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTimestampTZValue, listValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type {
   AppendOutcome,
   CommittedEvent,
@@ -19,7 +19,8 @@ import { streamWhere } from './stream.js';
 import { duckdbFunnel } from './funnel.js';
 import { personKey } from './personKey.js';
 import { duckdbReport } from './report.js';
-import type { BuiltQuery } from './scope.js';
+import { REFRESH_RESOLVED_PERSONS } from './resolvedPersons.js';
+import { ALL_FAST_PATHS, type BuiltQuery, type FastPaths } from './scope.js';
 import { APPENDER_COLUMNS, DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, HIGHEST_SEQ, INSERT_FROM_JSON_COLUMNS, RAISE_SEQ_HIGH_WATER } from './schema.js';
 
 /**
@@ -50,6 +51,8 @@ export function eventKey(clientId: string, uuid: string): string {
 export class DuckDbEventStore implements EventStore {
   readonly description: string;
   /** When set, every statement report() and funnel() run is pushed here (the query bench explains slow ones). */
+  /** The query builders' fast paths (scope.ts): all of them, except in tests that compare them with the plain statements. */
+  fastPaths: FastPaths = ALL_FAST_PATHS;
   statementLog: BuiltQuery[] | undefined;
   private writeQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -145,6 +148,7 @@ export class DuckDbEventStore implements EventStore {
         if (toStore.length > APPENDER_MAX_ROWS) await this.writer.run(INSERT_FROM_JSON_COLUMNS, [columnsAsJson(toStore, firstSeq)]);
         else if (toStore.length > 0) await this.appendRows(toStore, firstSeq);
         if (links.length > 0) await this.insertLinks(links);
+        if (links.length > 0) await this.refreshResolvedPersons(links);
         await this.writer.run('COMMIT');
         this.nextSeq = firstSeq + toStore.length;
         return { duplicateIndexes };
@@ -233,6 +237,12 @@ export class DuckDbEventStore implements EventStore {
     await this.writer.run(`INSERT OR IGNORE INTO identities VALUES ${values.join(', ')}`, params);
   }
 
+  /** Recomputes the resolved persons of the clients whose links were just inserted, in the same transaction (resolvedPersons.ts). */
+  private async refreshResolvedPersons(links: IdentityLink[]): Promise<void> {
+    const clients = [...new Set(links.map((link) => link.client_id))];
+    for (const sql of REFRESH_RESOLVED_PERSONS) await this.writer.run(sql, [listValue(clients)]);
+  }
+
   async recentEvents(clientId: string, query: RecentEventsQuery): Promise<CommittedEvent[]> {
     const params: DuckDBValue[] = [clientId, query.limit];
     let after = '';
@@ -288,7 +298,7 @@ export class DuckDbEventStore implements EventStore {
 
   async report(plan: ReportPlan): Promise<ReportResult> {
     const links = await this.hasIdentityLinks(plan.clientId);
-    const rows = await this.run(duckdbReport(plan, links));
+    const rows = await this.run(duckdbReport(plan, links, this.fastPaths));
     // Columns by position: the dimensions in plan order, the metrics in plan order, then the
     // total when the statement sorted and limited (see duckdbReport).
     const named = rows.map((row): ReportRow => {
@@ -309,7 +319,7 @@ export class DuckDbEventStore implements EventStore {
 
   async funnel(plan: FunnelPlan): Promise<FunnelResult> {
     const links = await this.hasIdentityLinks(plan.clientId);
-    const [row] = await this.run(duckdbFunnel(plan, links));
+    const [row] = await this.run(duckdbFunnel(plan, links, this.fastPaths));
     return { reached: plan.steps.map((_, i) => Number(row?.[i] ?? 0)) };
   }
 
@@ -321,6 +331,7 @@ export class DuckDbEventStore implements EventStore {
         await this.writer.run(`DELETE FROM event_keys WHERE key IN (${EVENT_KEYS_OF_CLIENT})`, [clientId]);
         await this.writer.run('DELETE FROM events WHERE client_id = $1', [clientId]);
         await this.writer.run('DELETE FROM identities WHERE client_id = $1', [clientId]);
+        await this.writer.run('DELETE FROM resolved_persons WHERE client_id = $1', [clientId]);
         await this.writer.run('COMMIT');
       } catch (error) {
         await this.writer.run('ROLLBACK');
