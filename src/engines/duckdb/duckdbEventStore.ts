@@ -19,7 +19,7 @@ import { streamWhere } from './stream.js';
 import { duckdbFunnel } from './funnel.js';
 import { personKey } from './personKey.js';
 import { duckdbReport } from './report.js';
-import { REFRESH_RESOLVED_PERSONS } from './resolvedPersons.js';
+import { AFFECTED_IDS, REFRESH_RESOLVED_PERSONS } from './resolvedPersons.js';
 import { ALL_FAST_PATHS, type BuiltQuery, type FastPaths } from './scope.js';
 import { APPENDER_COLUMNS, DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, HIGHEST_SEQ, INSERT_FROM_JSON_COLUMNS, RAISE_SEQ_HIGH_WATER } from './schema.js';
 
@@ -237,10 +237,15 @@ export class DuckDbEventStore implements EventStore {
     await this.writer.run(`INSERT OR IGNORE INTO identities VALUES ${values.join(', ')}`, params);
   }
 
-  /** Recomputes the resolved persons of the clients whose links were just inserted, in the same transaction (resolvedPersons.ts). */
+  /** Recomputes the resolved persons the links just inserted can change, in the same transaction (resolvedPersons.ts). */
   private async refreshResolvedPersons(links: IdentityLink[]): Promise<void> {
-    const clients = [...new Set(links.map((link) => link.client_id))];
-    for (const sql of REFRESH_RESOLVED_PERSONS) await this.writer.run(sql, [listValue(clients)]);
+    const byClient = new Map<string, string[]>();
+    for (const link of links) byClient.set(link.client_id, [...(byClient.get(link.client_id) ?? []), link.distinct_id]);
+    for (const [client, ids] of byClient) {
+      const affected = await this.writer.runAndReadAll(AFFECTED_IDS, [client, listValue(ids)]);
+      const list = listValue(affected.getRows().map((row) => String(row[0])));
+      for (const sql of REFRESH_RESOLVED_PERSONS) await this.writer.run(sql, [client, list]);
+    }
   }
 
   async recentEvents(clientId: string, query: RecentEventsQuery): Promise<CommittedEvent[]> {

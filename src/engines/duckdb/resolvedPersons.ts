@@ -45,10 +45,32 @@ export const CREATE_RESOLVED_PERSONS = `
 `;
 
 /**
- * The two statements that recompute the resolved persons of the clients listed in their first
- * parameter (a VARCHAR[]), run inside the transaction that changed those clients' links.
+ * The linked ids of client $1 whose resolution can change when links of the ids in $2 (a
+ * VARCHAR[]) are stored: the chain of an id reads the links of its first eight ids (itself and
+ * seven hops), so only ids that reach one of $2 in seven hops or fewer, and those themselves, can
+ * see the new link. Found by walking links backwards (a recursive CTE over one client's links is
+ * cheap, unlike one joined to events).
+ */
+export const AFFECTED_IDS = `WITH RECURSIVE up(distinct_id, depth) AS (
+    SELECT unnest($2::VARCHAR[]), 0
+    UNION
+    SELECT l.distinct_id, up.depth + 1 FROM up JOIN identities l ON l.client_id = $1 AND l.person_id = up.distinct_id WHERE up.depth < ${MAX_IDENTITY_HOPS - 1}
+  ) SELECT DISTINCT distinct_id FROM up`;
+
+/**
+ * The two statements that recompute the resolved persons of client $1 for the ids in $2 (a
+ * VARCHAR[], AFFECTED_IDS read first), run in the transaction that stored the links. The ids are
+ * a list read back rather than a subquery, and their chains are walked forward from those ids
+ * alone (the same rule as resolvedPersonsSelect: the found hops are a prefix of the eight, the
+ * last names the person): written as eight joins, each hop built a hash table of every link of
+ * the client, 0.1–0.5 s for 40,000 links on a loaded machine, as much as recomputing them all.
  */
 export const REFRESH_RESOLVED_PERSONS = [
-  'DELETE FROM resolved_persons WHERE list_contains($1::VARCHAR[], client_id)',
-  `INSERT INTO resolved_persons ${resolvedPersonsSelect('list_contains($1::VARCHAR[], l1.client_id)')}`,
+  `DELETE FROM resolved_persons WHERE client_id = $1 AND list_contains(list_transform($2::VARCHAR[], (id) -> ${personKeySql('id')}), distinct_key)`,
+  `INSERT INTO resolved_persons
+   WITH RECURSIVE walk(distinct_id, person_id, hops) AS (
+     SELECT distinct_id, person_id, 1 FROM identities WHERE client_id = $1 AND list_contains($2::VARCHAR[], distinct_id)
+     UNION ALL
+     SELECT w.distinct_id, l.person_id, w.hops + 1 FROM walk w JOIN identities l ON l.client_id = $1 AND l.distinct_id = w.person_id WHERE w.hops < ${MAX_IDENTITY_HOPS}
+   ) SELECT $1, ${personKeySql('distinct_id')}, ${personKeySql('arg_max(person_id, hops)')} FROM walk GROUP BY distinct_id`,
 ] as const;
