@@ -169,7 +169,10 @@ export function duckdbReport(plan: ReportPlan, links: boolean, fast: FastPaths =
     return STORED_COLUMN_OF[dimension] as string;
   };
   const grouped = plan.dimensions.map((d, i) => `${dimensionValue(d)} AS d${i}`);
-  ctes.push(`r AS (SELECT *${grouped.length > 0 ? `, ${grouped.join(', ')}` : ''} FROM ${rowsSource})`);
+  // Only what the aggregates read, not every column of `base`: top pages' `r` is read three times
+  // (materialized), and carrying the path beside its copy as d0 made it 20–40% slower.
+  const kept = ['event', ...(readsSessions ? ['session_id'] : []), ...(visitors ? ['person_key'] : [])];
+  ctes.push(`r AS (SELECT ${[...kept, ...grouped].join(', ')} FROM ${rowsSource})`);
   const groupBy = (extra: string[] = []): string => ([...dims, ...extra].length > 0 ? ` GROUP BY ${[...dims, ...extra].join(', ')}` : '');
 
   const limit = plan.sortAndLimit === undefined ? undefined : params.add(plan.sortAndLimit.limit);
