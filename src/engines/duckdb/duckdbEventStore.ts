@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, listValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type {
   AppendOutcome,
   CommittedEvent,
@@ -19,7 +19,8 @@ import { streamWhere } from './stream.js';
 import { duckdbFunnel } from './funnel.js';
 import { appendEventRows } from './appendEvents.js';
 import { duckdbReport } from './report.js';
-import type { BuiltQuery } from './scope.js';
+import { AFFECTED_IDS, REFRESH_RESOLVED_PERSONS } from './resolvedPersons.js';
+import { ALL_FAST_PATHS, type BuiltQuery, type FastPaths } from './scope.js';
 import { DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, HIGHEST_SEQ, RAISE_SEQ_HIGH_WATER } from './schema.js';
 
 /** The narrowest seq span a Pub/Sub read asks for first (streamEvents). */
@@ -43,6 +44,8 @@ export function eventKey(clientId: string, uuid: string): string {
 export class DuckDbEventStore implements EventStore {
   readonly description: string;
   /** When set, every statement report() and funnel() run is pushed here (the query bench explains slow ones). */
+  /** The query builders' fast paths (scope.ts): all of them, except in tests that compare them with the plain statements. */
+  fastPaths: FastPaths = ALL_FAST_PATHS;
   statementLog: BuiltQuery[] | undefined;
   private writeQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -137,6 +140,7 @@ export class DuckDbEventStore implements EventStore {
         const firstSeq = await this.seqOfNext();
         if (toStore.length > 0) await this.appendRows(toStore, firstSeq);
         if (links.length > 0) await this.insertLinks(links);
+        if (links.length > 0) await this.refreshResolvedPersons(links);
         await this.writer.run('COMMIT');
         this.nextSeq = firstSeq + toStore.length;
         return { duplicateIndexes };
@@ -210,6 +214,17 @@ export class DuckDbEventStore implements EventStore {
     await this.writer.run(`INSERT OR IGNORE INTO identities VALUES ${values.join(', ')}`, params);
   }
 
+  /** Recomputes the resolved persons the links just inserted can change, in the same transaction (resolvedPersons.ts). */
+  private async refreshResolvedPersons(links: IdentityLink[]): Promise<void> {
+    const byClient = new Map<string, string[]>();
+    for (const link of links) byClient.set(link.client_id, [...(byClient.get(link.client_id) ?? []), link.distinct_id]);
+    for (const [client, ids] of byClient) {
+      const affected = await this.writer.runAndReadAll(AFFECTED_IDS, [client, listValue(ids)]);
+      const list = listValue(affected.getRows().map((row) => String(row[0])));
+      for (const sql of REFRESH_RESOLVED_PERSONS) await this.writer.run(sql, [client, list]);
+    }
+  }
+
   async recentEvents(clientId: string, query: RecentEventsQuery): Promise<CommittedEvent[]> {
     const params: DuckDBValue[] = [clientId, query.limit];
     let after = '';
@@ -265,7 +280,7 @@ export class DuckDbEventStore implements EventStore {
 
   async report(plan: ReportPlan): Promise<ReportResult> {
     const links = await this.hasIdentityLinks(plan.clientId);
-    const rows = await this.run(duckdbReport(plan, links));
+    const rows = await this.run(duckdbReport(plan, links, this.fastPaths));
     // Columns by position: the dimensions in plan order, the metrics in plan order, then the
     // total when the statement sorted and limited (see duckdbReport).
     const named = rows.map((row): ReportRow => {
@@ -286,7 +301,7 @@ export class DuckDbEventStore implements EventStore {
 
   async funnel(plan: FunnelPlan): Promise<FunnelResult> {
     const links = await this.hasIdentityLinks(plan.clientId);
-    const [row] = await this.run(duckdbFunnel(plan, links));
+    const [row] = await this.run(duckdbFunnel(plan, links, this.fastPaths));
     return { reached: plan.steps.map((_, i) => Number(row?.[i] ?? 0)) };
   }
 
@@ -298,6 +313,7 @@ export class DuckDbEventStore implements EventStore {
         await this.writer.run(`DELETE FROM event_keys WHERE key IN (${EVENT_KEYS_OF_CLIENT})`, [clientId]);
         await this.writer.run('DELETE FROM events WHERE client_id = $1', [clientId]);
         await this.writer.run('DELETE FROM identities WHERE client_id = $1', [clientId]);
+        await this.writer.run('DELETE FROM resolved_persons WHERE client_id = $1', [clientId]);
         await this.writer.run('COMMIT');
       } catch (error) {
         await this.writer.run('ROLLBACK');

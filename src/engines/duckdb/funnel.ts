@@ -1,6 +1,6 @@
 import type { FunnelPlan } from '../../query/plan.js';
 import type { FunnelStepInput } from '../../query/schemas.js';
-import { type BuiltQuery, eventsInScope, identityJoin, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
+import { ALL_FAST_PATHS, type BuiltQuery, eventsInScope, type FastPaths, identityJoin, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
 
 /** The key a step's rows are matched by: two steps with the same key match the same rows. */
 const stepKey = (step: FunnelStepInput): string => ('event' in step ? `event\u0000${step.event}` : `path\u0000${step.path}`);
@@ -36,7 +36,7 @@ export function stepsCanShareRows(steps: FunnelStepInput[]): boolean {
  * view beside one page); a funnel with two different pages after "any page view", all viewed at
  * one instant, could in rare cases need the other choice.
  */
-export function duckdbFunnel(plan: FunnelPlan, links: boolean): BuiltQuery {
+export function duckdbFunnel(plan: FunnelPlan, links: boolean, fast: FastPaths = ALL_FAST_PATHS): BuiltQuery {
   const params = new Params();
   // The period is stretched by the window for later steps.
   const scope = { ...plan, to: plan.to + plan.windowMs };
@@ -52,7 +52,7 @@ export function duckdbFunnel(plan: FunnelPlan, links: boolean): BuiltQuery {
     const flags = keys.map((other, i) => `${other === key ? 'TRUE' : 'FALSE'} AS s${i + 1}`).join(', ');
     return `SELECT e.person_key, epoch_ms(e."timestamp") AS ms${tracked ? ', e.uuid AS rid' : ''}, ${flags} ${scoped} AND ${match}`;
   });
-  const persons = personsCte(links, '$1');
+  const persons = personsCte(links, '$1', fast);
   const window = params.add(plan.windowMs);
   const periodEnd = params.add(plan.to);
   // Tracked, `base` holds one row per event with every step it matches (a row of `raw` per step),

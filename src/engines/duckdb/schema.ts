@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../../events/eventStore.js';
 import { personKeySql } from './personKey.js';
+import { CREATE_RESOLVED_PERSONS } from './resolvedPersons.js';
 
 /**
  * Columns of `events` created with the table, in table order, with the type the staging table uses
@@ -170,6 +171,13 @@ export const DUCKDB_MIGRATIONS: { version: number; name: string; sql: string }[]
     // So that no writer can leave a row out of the visitor counts. A step of its own: DuckDB
     // refuses the constraint in the transaction that filled the column.
     sql: `ALTER TABLE events ALTER COLUMN person_key SET NOT NULL;`,
+  },
+  {
+    version: 9,
+    name: 'identity links resolved at write time',
+    // Reports join the person each linked id resolves to instead of following chains of links per
+    // query (resolvedPersons.ts). Filled for the links stored before.
+    sql: CREATE_RESOLVED_PERSONS,
   },
 ];
 

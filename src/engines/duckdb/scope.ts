@@ -2,7 +2,7 @@ import { DOTTED_I, FINAL_SIGMA, foldCase, foldsFor, SIGMA, UNICODE_16_LOWER, UNI
 import { attributedToVisit, needsVisitSources, type EventScope, type FilterCondition } from '../../query/plan.js';
 import { FILTER_DIMENSIONS, SOURCE_DIMENSIONS, type Dimension, type SourceDimension } from '../../query/schemas.js';
 import type { OffsetSegment } from '../../query/zone.js';
-import { personKeySql } from './personKey.js';
+import { resolvedPersonsSelect } from './resolvedPersons.js';
 
 /** A value bound to a statement parameter: never spliced into the SQL text. */
 export type QueryParam = string | number | boolean;
@@ -37,29 +37,28 @@ export const PAGEVIEW = "'$pageview'";
 export const personOf = (links: boolean, alias = 'e'): string =>
   links ? `coalesce(i.person_key, ${alias}.person_key)` : `${alias}.person_key`;
 
-/** Links followed from a distinct_id to its person; real chains (anon → login → merged account) are two or three long. */
-export const MAX_IDENTITY_HOPS = 8;
+/**
+ * Which of the builders' fast paths a statement uses. Each keeps the answer exactly; turned off,
+ * the statement is the plain one the property tests compare them against.
+ */
+export interface FastPaths {
+  /** Join `resolved_persons` (resolvedPersons.ts) instead of following the chains of links in the query. */
+  resolvedPersons: boolean;
+  /** Top-k by visitors: count exact visitors only for groups that can be in the top (report.ts). */
+  topK: boolean;
+}
+
+export const ALL_FAST_PATHS: FastPaths = { resolvedPersons: true, topK: true };
 
 /**
- * `persons`: each linked distinct_id of the client with the end of its chain of links, so anon → A
- * and A → B both count as B. A distinct_id has one link at most (the first wins), so a chain never
- * forks; a loop (A → B after B → A) is possible, and the hop bound ends it where the last hop
- * lands (in a loop of two ids, each on itself). `client` is the client id's placeholder. Nothing
- * when the client has no links.
- *
- * The hops are written out as joins rather than as a recursive CTE: DuckDB estimates a recursive
- * CTE at millions of rows whatever it holds, so it built the join's hash table on the events side
- * instead of the links. For top pages over 30 days that join took 0.76 s of 1.41 s (3.3M events
- * against 40,000 links); planned from the table's own statistics, it takes a quarter of that.
+ * `persons`: each linked distinct_id of the client (placeholder `client`) with its person, both as
+ * person keys: read from `resolved_persons`, kept at write time, or with `resolvedPersons` off
+ * resolved here by the same chain rule. Nothing when the client has no links.
  */
-export function personsCte(links: boolean, client: string): string[] {
+export function personsCte(links: boolean, client: string, fast: FastPaths = ALL_FAST_PATHS): string[] {
   if (!links) return [];
-  const hops = Array.from({ length: MAX_IDENTITY_HOPS }, (_, i) => `l${i + 1}`);
-  const joins = hops.slice(1).map((hop, i) => ` LEFT JOIN identities ${hop} ON ${hop}.client_id = ${client} AND ${hop}.distinct_id = ${hops[i]}.person_id`);
-  // The last hop that found a link names the person.
-  const person = `coalesce(${[...hops].reverse().map((hop) => `${hop}.person_id`).join(', ')})`;
-  // Keyed as the events are (personKey.ts), so the join and the counts compare integers.
-  return [`persons AS (SELECT ${personKeySql('l1.distinct_id')} AS distinct_key, ${personKeySql(person)} AS person_key FROM identities l1${joins.join('')} WHERE l1.client_id = ${client})`];
+  const from = fast.resolvedPersons ? `SELECT distinct_key, person_key FROM resolved_persons WHERE client_id = ${client}` : resolvedPersonsSelect(`l1.client_id = ${client}`);
+  return [`persons AS (${from})`];
 }
 
 /** A LEFT JOIN on the client's resolved links (`personsCte`), or nothing for clients without any. */
