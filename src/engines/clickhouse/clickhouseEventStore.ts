@@ -14,6 +14,7 @@ import type { FunnelPlan, ReportPlan } from '../../query/plan.js';
 import { isTimeGrain } from '../../query/plan.js';
 import type { ClickHouseConnection, QueryParams, Row } from './connection.js';
 import { openConnection } from './connection.js';
+import { MATERIALIZED_CTE_SETTINGS } from './scope.js';
 import { findStored, newLinks, removeRacedCopies } from './dedup.js';
 import { clickhouseFunnel } from './funnel.js';
 import { migrate } from './migrations.js';
@@ -40,6 +41,7 @@ export class ClickHouseEventStore implements EventStore {
   private writeQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private clock: SeqClock | undefined;
+  private materialize: Promise<boolean> | undefined;
   /** The first seq of this node's insert between stamping and committing, if one is. */
   private firstSeqInFlight: number | undefined;
 
@@ -170,9 +172,22 @@ export class ClickHouseEventStore implements EventStore {
     return rows.length > 0;
   }
 
+  /**
+   * Whether the server computes `WITH x AS MATERIALIZED (…)` once per statement (ClickHouse 25.x
+   * and later, behind a setting): asked once, by running one. An older server refuses the syntax
+   * or the setting, and identity links are then resolved with plain CTEs (the same answers, slower).
+   */
+  private materializedCtes(): Promise<boolean> {
+    this.materialize ??= this.query(`WITH one AS MATERIALIZED (SELECT 1 AS x) SELECT x FROM one${MATERIALIZED_CTE_SETTINGS}`).then(
+      (rows) => rows.length === 1,
+      () => false,
+    );
+    return this.materialize;
+  }
+
   async report(plan: ReportPlan): Promise<ReportResult> {
     const links = plan.metrics.includes('unique_visitors') && (await this.hasLinks(plan.clientId));
-    const { sql, params } = clickhouseReport(plan, this.tables, links);
+    const { sql, params } = clickhouseReport(plan, this.tables, { links, materialize: await this.materializedCtes() });
     const rows = await this.query<Row>(sql, params);
     const result: ReportRow[] = rows.map((row) => ({
       dimensions: Object.fromEntries(plan.dimensions.map((d, i) => [d, dimensionValue(row[`d${i}`], isTimeGrain(d))])),
@@ -183,7 +198,7 @@ export class ClickHouseEventStore implements EventStore {
   }
 
   async funnel(plan: FunnelPlan): Promise<FunnelResult> {
-    const { sql, params } = clickhouseFunnel(plan, this.tables, await this.hasLinks(plan.clientId));
+    const { sql, params } = clickhouseFunnel(plan, this.tables, { links: await this.hasLinks(plan.clientId), materialize: await this.materializedCtes() });
     const [row] = await this.query<Row>(sql, params);
     return { reached: plan.steps.map((_, i) => Number(row?.[`c${i + 1}`] ?? 0)) };
   }

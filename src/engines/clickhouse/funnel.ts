@@ -2,7 +2,7 @@ import type { FunnelPlan } from '../../query/plan.js';
 import type { FunnelStepInput } from '../../query/schemas.js';
 import type { QueryParams } from './connection.js';
 import type { Tables } from './schema.js';
-import { eventsInScope, identityJoin, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
+import { eventsInScope, identityJoin, PAGEVIEW, Params, personOf, personsCte, statementSettings, type IdentityOptions } from './scope.js';
 
 /** The key a step's rows are matched by: two steps with the same key match the same rows. */
 const stepKey = (step: FunnelStepInput): string => ('event' in step ? `event\u0000${step.event}` : `path\u0000${step.path}`);
@@ -24,8 +24,9 @@ function stepsCanShareRows(steps: FunnelStepInput[]): boolean {
  * smallest uuid). ClickHouse's windowFunnel() is faster but answers a different question (it
  * reuses rows and has its own tie rules), so it is not used.
  */
-/** `links`: whether the client has identity links (without, persons are not resolved). */
-export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, links: boolean): { sql: string; params: QueryParams } {
+/** `identity.links`: whether the client has identity links (without, persons are not resolved). */
+export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, identity: IdentityOptions): { sql: string; params: QueryParams } {
+  const links = identity.links;
   const params = new Params();
   const scope = { ...plan, to: plan.to + plan.windowMs };
   const keys = plan.steps.map(stepKey);
@@ -48,7 +49,7 @@ export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, links: boolea
   const rowsOfStep = (k: number): string =>
     tracked ? `(SELECT * FROM base WHERE s${k})` : `(SELECT ${person} AS person, r.ms AS ms FROM (${branches[k - 1] as string}) AS r${identityJoin('r', links)})`;
   const ctes = [
-    ...personsCte(tables, '{p1:String}', links),
+    ...personsCte(tables, '{p1:String}', identity),
     ...(tracked
       ? [
           `raw AS (${branches.join(' UNION ALL ')})`,
@@ -70,5 +71,5 @@ export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, links: boolea
     );
   }
   const counts = plan.steps.map((_, i) => `uniqExactIf(person, lvl >= ${i + 1}) AS c${i + 1}`);
-  return { sql: `WITH ${ctes.join(', ')} SELECT ${counts.join(', ')} FROM f${plan.steps.length}`, params: params.values };
+  return { sql: `WITH ${ctes.join(', ')} SELECT ${counts.join(', ')} FROM f${plan.steps.length}${statementSettings(identity)}`, params: params.values };
 }
