@@ -14,7 +14,7 @@ import type { FunnelPlan, ReportPlan } from '../../query/plan.js';
 import { isTimeGrain } from '../../query/plan.js';
 import type { ClickHouseConnection, QueryParams, Row } from './connection.js';
 import { openConnection } from './connection.js';
-import { MATERIALIZED_CTE_SETTINGS } from './scope.js';
+import { statementSettings } from './scope.js';
 import { findStored, newLinks, removeRacedCopies } from './dedup.js';
 import { clickhouseFunnel } from './funnel.js';
 import { migrate } from './migrations.js';
@@ -50,9 +50,12 @@ export class ClickHouseEventStore implements EventStore {
     private readonly target: { database: string; cluster?: string | undefined },
     /** Pub/Sub's settle window (see stream.ts clickhouseHorizon). */
     private readonly settleMs = DEFAULT_SETTLE_MS,
+    /** Whether to use `AS MATERIALIZED` CTEs; absent: asked of the server. False: the plain CTEs an older server runs (tests compare both). */
+    materializedCtes?: boolean,
   ) {
     this.description = connection.description;
     this.tables = tablesOf(target.database);
+    if (materializedCtes !== undefined) this.materialize = Promise.resolve(materializedCtes);
   }
 
   private serialised<T>(work: () => Promise<T>): Promise<T> {
@@ -178,7 +181,7 @@ export class ClickHouseEventStore implements EventStore {
    * or the setting, and identity links are then resolved with plain CTEs (the same answers, slower).
    */
   private materializedCtes(): Promise<boolean> {
-    this.materialize ??= this.query(`WITH one AS MATERIALIZED (SELECT 1 AS x) SELECT x FROM one${MATERIALIZED_CTE_SETTINGS}`).then(
+    this.materialize ??= this.query(`WITH one AS MATERIALIZED (SELECT 1 AS x) SELECT x FROM one${statementSettings({ enable_materialized_cte: 1 })}`).then(
       (rows) => rows.length === 1,
       () => false,
     );
@@ -317,10 +320,10 @@ function dimensionValue(value: unknown, time: boolean): string | number | null {
  * Opens (and migrates) the engine a ClickHouse URL names: `http(s)://user:password@host:port/db`
  * or `chdb:<dir>[?database=name]`; `cluster` adds ON CLUSTER DDL and Replicated tables.
  */
-export async function openClickHouseEventStore(url: string, options: { cluster?: string; migrate?: boolean; settleMs?: number } = {}): Promise<ClickHouseEventStore> {
+export async function openClickHouseEventStore(url: string, options: { cluster?: string; migrate?: boolean; settleMs?: number; materializedCtes?: boolean } = {}): Promise<ClickHouseEventStore> {
   const location = parseClickHouseUrl(url, options.cluster === undefined ? {} : { cluster: options.cluster });
   const connection = await openConnection(location);
-  const store = new ClickHouseEventStore(connection, { database: location.database, cluster: location.cluster }, options.settleMs);
+  const store = new ClickHouseEventStore(connection, { database: location.database, cluster: location.cluster }, options.settleMs, options.materializedCtes);
   if (options.migrate !== false) {
     try {
       await store.migrate();

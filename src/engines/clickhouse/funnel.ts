@@ -2,7 +2,7 @@ import type { FunnelPlan } from '../../query/plan.js';
 import type { FunnelStepInput } from '../../query/schemas.js';
 import type { QueryParams } from './connection.js';
 import type { Tables } from './schema.js';
-import { eventsInScope, identityJoin, PAGEVIEW, Params, personOf, personsCte, statementSettings, type IdentityOptions } from './scope.js';
+import { eventsInScope, identityJoin, PAGEVIEW, Params, personOf, personsCte, statementSettings, identitySettings, type IdentityOptions } from './scope.js';
 
 /** The key a step's rows are matched by: two steps with the same key match the same rows. */
 const stepKey = (step: FunnelStepInput): string => ('event' in step ? `event\u0000${step.event}` : `path\u0000${step.path}`);
@@ -71,5 +71,5 @@ export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, identity: Ide
     );
   }
   const counts = plan.steps.map((_, i) => `uniqExactIf(person, lvl >= ${i + 1}) AS c${i + 1}`);
-  return { sql: `WITH ${ctes.join(', ')} SELECT ${counts.join(', ')} FROM f${plan.steps.length}${statementSettings(identity)}`, params: params.values };
+  return { sql: `WITH ${ctes.join(', ')} SELECT ${counts.join(', ')} FROM f${plan.steps.length}${statementSettings(identitySettings(identity))}`, params: params.values };
 }

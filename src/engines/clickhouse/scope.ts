@@ -60,9 +60,13 @@ export function personsCte(tables: Tables, client: string, identity: IdentityOpt
   ];
 }
 
-/** The SETTINGS clause of a statement naming materialized CTEs: the connection's settings too (in chDB a statement's own clause replaces them). */
-export const MATERIALIZED_CTE_SETTINGS = ` SETTINGS ${Object.entries({ ...QUERY_SETTINGS, enable_materialized_cte: 1 }).map(([k, v]) => `${k} = ${v}`).join(', ')}`;
-export const statementSettings = (identity: IdentityOptions): string => (identity.links && identity.materialize ? MATERIALIZED_CTE_SETTINGS : '');
+/**
+ * A statement's own SETTINGS clause with `extra` (none: no clause). It repeats the connection's
+ * settings: in chDB a statement's own clause replaces them.
+ */
+export const statementSettings = (extra: Record<string, number>): string =>
+  Object.keys(extra).length === 0 ? '' : ` SETTINGS ${Object.entries({ ...QUERY_SETTINGS, ...extra }).map(([k, v]) => `${k} = ${v}`).join(', ')}`;
+export const identitySettings = (identity: IdentityOptions): Record<string, number> => (identity.links && identity.materialize ? { enable_materialized_cte: 1 } : {});
 
 /**
  * The person of the rows of `alias` (which carry `person_key`), given `identityJoin`. A client
