@@ -11,6 +11,8 @@ import { storedEvent } from '../helpers/events.js';
 import { CLICKHOUSE_SKIP_REASON, openClickHouseTestStore } from '../helpers/clickhouseEngine.js';
 
 /*
+ * The funnel's windowFunnel statement (steps that cannot share rows) must give the walk's answer:
+ * rows of one millisecond, rows exactly a window apart and starts around the period's end.
  * Identity resolution in the ClickHouse engine has two statements: links computed once per
  * statement (`AS MATERIALIZED`, where the server takes it) and plain CTEs (older servers). Both
  * must give DuckDB's answer on data whose links make chains, a loop, a distinct_id linked twice
@@ -26,7 +28,8 @@ const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata'];
 const eventArb = fc.record({
   event: fc.constantFrom('$pageview', '$pageview', 'signup', 'buy'),
   distinct_id: fc.constantFrom(...PEOPLE),
-  minute: fc.integer({ min: 0, max: 3 * 24 * 60 }),
+  // Whole minutes (rows of one millisecond), some a window (1 day) apart or around the period's end.
+  minute: fc.oneof(fc.integer({ min: 0, max: 3 * 24 * 60 }), fc.constantFrom(0, 1, 1440, 1441, 5759, 5760, 7199, 7200, 7201)),
   path: fc.constantFrom('/', '/a', '/b'),
   referrer_host: fc.constantFrom('google.com', null),
 });
@@ -54,7 +57,16 @@ const FIXED_LINKS = [
   ['d6', 'x8'],
 ];
 
-describe('ClickHouse identity resolution: materialized and plain statements give DuckDB answers', { skip: CLICKHOUSE_SKIP_REASON }, () => {
+/** In every case: a funnel walked to its end on a window's last millisecond with a tie, and a start on the period's end (not a start). */
+const FIXED_EVENTS: (typeof caseArb extends fc.Arbitrary<infer T> ? T : never)['before'] = [
+  { event: '$pageview', distinct_id: 'd7', minute: 0, path: '/', referrer_host: null },
+  { event: 'signup', distinct_id: 'd7', minute: 1440, path: '/a', referrer_host: null },
+  { event: 'buy', distinct_id: 'd7', minute: 1440, path: '/a', referrer_host: null },
+  { event: '$pageview', distinct_id: 'd4', minute: 5760, path: '/', referrer_host: null },
+  { event: 'signup', distinct_id: 'd4', minute: 5761, path: '/a', referrer_host: null },
+];
+
+describe('ClickHouse identity resolution and windowFunnel give DuckDB answers', { skip: CLICKHOUSE_SKIP_REASON }, () => {
   let duck: DuckDbEventStore;
   let materialized: ClickHouseEventStore;
   let plain: ClickHouseEventStore;
@@ -84,7 +96,7 @@ describe('ClickHouse identity resolution: materialized and plain statements give
         const stored = (list: typeof c.before): StoredEvent[] =>
           list.map((x) => {
             e += 1;
-            return storedEvent({ ...x, client_id: clientId, uuid: `${clientId}-${e}`, session_id: null, timestamp: BASE + x.minute * 60_000 + e, received_at: BASE + e });
+            return storedEvent({ ...x, client_id: clientId, uuid: `${clientId}-${e}`, session_id: null, timestamp: BASE + x.minute * 60_000, received_at: BASE + e });
           });
         const links: IdentityLink[] = [...FIXED_LINKS.map(([d, p]) => ({ distinct_id: d as string, person_id: p as string, minute: 0 })), ...c.links].map((l, i) => ({
           client_id: clientId,
@@ -93,7 +105,7 @@ describe('ClickHouse identity resolution: materialized and plain statements give
           created_at: BASE + 5 * 24 * HOUR + i,
         }));
         const batches = [
-          { events: stored(c.before), links: [] },
+          { events: stored([...FIXED_EVENTS, ...c.before]), links: [] },
           { events: [], links },
           { events: stored(c.later), links: [] },
         ];
