@@ -21,8 +21,10 @@ function stepsCanShareRows(steps: FunnelStepInput[]): boolean {
  * later steps may fall after the period's end; same-millisecond events count in order, and when
  * steps can match one row each start carries the rows it used, so no row serves two steps (of
  * rows tied for earliest it takes the one that could serve the fewest later steps, then the
- * smallest uuid). ClickHouse's windowFunnel() is faster but answers a different question (it
- * reuses rows and has its own tie rules), so it is not used.
+ * smallest uuid). Where steps can share rows windowFunnel() answers a different question (it
+ * lets one row serve two steps), so this walk is kept for them; otherwise windowFunnelStatement
+ * below gives the same answer in one pass (three steps over 3.2M events: 1,462 ms → 389, p50 of
+ * 6 alternated runs on a loaded 2-core machine).
  */
 /** `identity.links`: whether the client has identity links (without, persons are not resolved). */
 /** `plain`: never windowFunnel (the statement it must agree with, for tests). */
