@@ -137,7 +137,7 @@ try {
   };
   const duckRead = (): Promise<unknown> => duck.report(plan);
   // The alternative dedup at query time: one row per uuid of the period (LIMIT 1 BY), then the same report.
-  const built = clickhouseReport(plan, tables, false);
+  const built = clickhouseReport(plan, tables, { links: false, materialize: false });
   const limitOneBy = built.sql.replace(`FROM ${tables.events} AS e WHERE`, `FROM (SELECT *, person_key FROM ${tables.events} WHERE client_id = {p1:String} ORDER BY seq LIMIT 1 BY uuid) AS e WHERE`);
   const times = { house: [] as number[], duck: [] as number[], limitOneBy: [] as number[] };
   await house.report(plan);

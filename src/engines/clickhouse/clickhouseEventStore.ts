@@ -14,6 +14,7 @@ import type { FunnelPlan, ReportPlan } from '../../query/plan.js';
 import { isTimeGrain } from '../../query/plan.js';
 import type { ClickHouseConnection, QueryParams, Row } from './connection.js';
 import { openConnection } from './connection.js';
+import { statementSettings } from './scope.js';
 import { findStored, newLinks, removeRacedCopies } from './dedup.js';
 import { clickhouseFunnel } from './funnel.js';
 import { migrate } from './migrations.js';
@@ -40,6 +41,7 @@ export class ClickHouseEventStore implements EventStore {
   private writeQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private clock: SeqClock | undefined;
+  private materialize: Promise<boolean> | undefined;
   /** The first seq of this node's insert between stamping and committing, if one is. */
   private firstSeqInFlight: number | undefined;
 
@@ -48,9 +50,12 @@ export class ClickHouseEventStore implements EventStore {
     private readonly target: { database: string; cluster?: string | undefined },
     /** Pub/Sub's settle window (see stream.ts clickhouseHorizon). */
     private readonly settleMs = DEFAULT_SETTLE_MS,
+    /** Whether to use `AS MATERIALIZED` CTEs; absent: asked of the server. False: the plain CTEs an older server runs (tests compare both). */
+    materializedCtes?: boolean,
   ) {
     this.description = connection.description;
     this.tables = tablesOf(target.database);
+    if (materializedCtes !== undefined) this.materialize = Promise.resolve(materializedCtes);
   }
 
   private serialised<T>(work: () => Promise<T>): Promise<T> {
@@ -170,9 +175,22 @@ export class ClickHouseEventStore implements EventStore {
     return rows.length > 0;
   }
 
+  /**
+   * Whether the server computes `WITH x AS MATERIALIZED (…)` once per statement (ClickHouse 25.x
+   * and later, behind a setting): asked once, by running one. An older server refuses the syntax
+   * or the setting, and identity links are then resolved with plain CTEs (the same answers, slower).
+   */
+  private materializedCtes(): Promise<boolean> {
+    this.materialize ??= this.query(`WITH one AS MATERIALIZED (SELECT 1 AS x) SELECT x FROM one${statementSettings({ enable_materialized_cte: 1 })}`).then(
+      (rows) => rows.length === 1,
+      () => false,
+    );
+    return this.materialize;
+  }
+
   async report(plan: ReportPlan): Promise<ReportResult> {
     const links = plan.metrics.includes('unique_visitors') && (await this.hasLinks(plan.clientId));
-    const { sql, params } = clickhouseReport(plan, this.tables, links);
+    const { sql, params } = clickhouseReport(plan, this.tables, { links, materialize: await this.materializedCtes() });
     const rows = await this.query<Row>(sql, params);
     const result: ReportRow[] = rows.map((row) => ({
       dimensions: Object.fromEntries(plan.dimensions.map((d, i) => [d, dimensionValue(row[`d${i}`], isTimeGrain(d))])),
@@ -183,7 +201,7 @@ export class ClickHouseEventStore implements EventStore {
   }
 
   async funnel(plan: FunnelPlan): Promise<FunnelResult> {
-    const { sql, params } = clickhouseFunnel(plan, this.tables, await this.hasLinks(plan.clientId));
+    const { sql, params } = clickhouseFunnel(plan, this.tables, { links: await this.hasLinks(plan.clientId), materialize: await this.materializedCtes() });
     const [row] = await this.query<Row>(sql, params);
     return { reached: plan.steps.map((_, i) => Number(row?.[`c${i + 1}`] ?? 0)) };
   }
@@ -302,10 +320,10 @@ function dimensionValue(value: unknown, time: boolean): string | number | null {
  * Opens (and migrates) the engine a ClickHouse URL names: `http(s)://user:password@host:port/db`
  * or `chdb:<dir>[?database=name]`; `cluster` adds ON CLUSTER DDL and Replicated tables.
  */
-export async function openClickHouseEventStore(url: string, options: { cluster?: string; migrate?: boolean; settleMs?: number } = {}): Promise<ClickHouseEventStore> {
+export async function openClickHouseEventStore(url: string, options: { cluster?: string; migrate?: boolean; settleMs?: number; materializedCtes?: boolean } = {}): Promise<ClickHouseEventStore> {
   const location = parseClickHouseUrl(url, options.cluster === undefined ? {} : { cluster: options.cluster });
   const connection = await openConnection(location);
-  const store = new ClickHouseEventStore(connection, { database: location.database, cluster: location.cluster }, options.settleMs);
+  const store = new ClickHouseEventStore(connection, { database: location.database, cluster: location.cluster }, options.settleMs, options.materializedCtes);
   if (options.migrate !== false) {
     try {
       await store.migrate();

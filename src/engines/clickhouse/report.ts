@@ -2,7 +2,7 @@ import { isTimeGrain, STORED_COLUMN_OF, type ReportPlan } from '../../query/plan
 import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../../query/schemas.js';
 import type { QueryParams } from './connection.js';
 import type { Tables } from './schema.js';
-import { columnValue, eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
+import { columnValue, eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte, statementSettings, identitySettings, type IdentityOptions } from './scope.js';
 
 /**
  * One report as ClickHouse SQL, giving the answers the DuckDB engine gives (its report.ts states
@@ -89,12 +89,13 @@ function sessionFacts(plan: ReportPlan, params: Params, tables: Tables): string 
   return `sess AS (SELECT e.session_id AS session_id, ${facts.join(', ')} ${eventsInScope(unfiltered, params, tables)} AND e.session_id IS NOT NULL GROUP BY e.session_id)`;
 }
 
-/** `links`: whether the client has identity links (without, persons are not resolved). */
-export function clickhouseReport(plan: ReportPlan, tables: Tables, links: boolean): { sql: string; params: QueryParams } {
+/** `identity.links`: whether the client has identity links (without, persons are not resolved). */
+export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: IdentityOptions): { sql: string; params: QueryParams } {
   // Names reach the SQL text as aliases and columns: only the schema's own.
   if (!plan.metrics.every((m) => METRICS.includes(m)) || !plan.dimensions.every((d) => DIMENSIONS.includes(d))) {
     throw new Error('a metric or dimension outside the whitelist reached the SQL builder');
   }
+  const links = identity.links;
   const params = new Params();
   const dims = plan.dimensions.map((_, i) => `d${i}`);
   const needsSessionPaths = plan.dimensions.some((d) => d === 'entry_path' || d === 'exit_path');
@@ -114,7 +115,7 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, links: boolea
   // A page view without a session is its own entry and exit page.
   if (needsSessionPaths) columns.add('path');
   const ctes = [
-    ...(visitors ? personsCte(tables, client, links) : []),
+    ...(visitors ? personsCte(tables, client, identity) : []),
     `base AS (SELECT toUnixTimestamp64Milli(e.timestamp) AS ms, ${offset} AS off, ${[...columns].map((c) => `${columnValue(plan, plan.dimensions, c)} AS ${c}`).join(', ')} ${scoped})`,
   ];
   if (needsSessionPaths || sessionMetrics) ctes.push(sessionFacts(plan, params, tables));
@@ -172,6 +173,6 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, links: boolea
   }
   if (plan.maxRows !== undefined) tail += ` LIMIT ${params.add(plan.maxRows, 'UInt64')}`;
   // Without dimensions an aggregate over no rows still gives one row (DuckDB's does too).
-  const sql = `WITH ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM ${from}${tail}`;
+  const sql = `WITH ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM ${from}${tail}${visitors ? statementSettings(identitySettings(identity)) : ''}`;
   return { sql, params: params.values };
 }

@@ -2,7 +2,7 @@ import { DOTTED_I, FINAL_SIGMA, foldCase, foldsFor, SIGMA } from '../../query/ca
 import { attributedToVisit, needsVisitSources, type EventScope, type FilterCondition } from '../../query/plan.js';
 import { FILTER_DIMENSIONS, SOURCE_DIMENSIONS, type Dimension, type SourceDimension } from '../../query/schemas.js';
 import type { OffsetSegment } from '../../query/zone.js';
-import type { QueryParams } from './connection.js';
+import { QUERY_SETTINGS, type QueryParams } from './connection.js';
 import type { Tables } from './schema.js';
 
 /** Collects bound values and hands out ClickHouse's typed placeholders ({p1:String}, …). */
@@ -30,21 +30,43 @@ export const PAGEVIEW = "'$pageview'";
 export const MAX_IDENTITY_HOPS = 8;
 
 /**
+ * How identity links are resolved in a statement. `materialize`: the server takes `AS MATERIALIZED`
+ * CTEs (computed once per statement; probed at open, see clickhouseEventStore.ts). Without it a
+ * CTE is inlined wherever it is named: the links' grouping was computed for each of the 8 hops.
+ */
+export interface IdentityOptions {
+  links: boolean;
+  materialize: boolean;
+}
+
+/**
  * `persons`: for each linked distinct_id of the client (by its 64-bit key), the 64-bit key of the
  * end of its chain. Of several links of one distinct_id the first stored wins (lowest seq), so a
  * chain never forks; a loop ends where the hop bound lands, as in the DuckDB engine. Rows join it
  * on their stored `person_key`; no link, no row, and the row's own key is the person.
+ *
+ * The hops join 64-bit keys (cityHash64 of the ids, as `person_key` is), not strings: on 40,000
+ * links 218 ms against 354 (and 46 ms with `links` materialized).
  */
-export function personsCte(tables: Tables, client: string, links: boolean): string[] {
-  if (!links) return [];
+export function personsCte(tables: Tables, client: string, identity: IdentityOptions): string[] {
+  if (!identity.links) return [];
+  const as = identity.materialize ? 'AS MATERIALIZED' : 'AS';
   const hops = Array.from({ length: MAX_IDENTITY_HOPS }, (_, i) => `l${i + 1}`);
-  const joins = hops.slice(1).map((hop, i) => ` LEFT JOIN links AS ${hop} ON ${hop}.distinct_id = ${hops[i]}.person_id`);
-  const person = `coalesce(${[...hops].reverse().map((hop) => `${hop}.person_id`).join(', ')})`;
+  const joins = hops.slice(1).map((hop, i) => ` LEFT JOIN links AS ${hop} ON ${hop}.key = ${hops[i]}.person`);
+  const person = `coalesce(${[...hops].reverse().map((hop) => `${hop}.person`).join(', ')})`;
   return [
-    `links AS (SELECT distinct_id, argMin(person_id, seq) AS person_id FROM ${tables.identities} WHERE client_id = ${client} GROUP BY distinct_id)`,
-    `persons AS (SELECT cityHash64(l1.distinct_id) AS key, cityHash64(${person}) AS person FROM links AS l1${joins.join('')})`,
+    `links ${as} (SELECT cityHash64(distinct_id) AS key, toNullable(cityHash64(argMin(person_id, seq))) AS person FROM ${tables.identities} WHERE client_id = ${client} GROUP BY distinct_id)`,
+    `persons ${as} (SELECT l1.key AS key, assumeNotNull(${person}) AS person FROM links AS l1${joins.join('')})`,
   ];
 }
+
+/**
+ * A statement's own SETTINGS clause with `extra` (none: no clause). It repeats the connection's
+ * settings: in chDB a statement's own clause replaces them.
+ */
+export const statementSettings = (extra: Record<string, number>): string =>
+  Object.keys(extra).length === 0 ? '' : ` SETTINGS ${Object.entries({ ...QUERY_SETTINGS, ...extra }).map(([k, v]) => `${k} = ${v}`).join(', ')}`;
+export const identitySettings = (identity: IdentityOptions): Record<string, number> => (identity.links && identity.materialize ? { enable_materialized_cte: 1 } : {});
 
 /**
  * The person of the rows of `alias` (which carry `person_key`), given `identityJoin`. A client
