@@ -10,10 +10,9 @@ import { DUCKDB_MIGRATIONS } from '../../../src/engines/duckdb/schema.js';
 import { storedEvent } from '../../helpers/events.js';
 
 /**
- * Visitors are counted on `events.person_key`. Rows reach DuckDB by three roads (the appender for
- * small groups, DuckDB's JSON reader for large ones, the migration for rows stored before the
- * column): each must give the key that SQL computes for the same distinct_id, or one visitor
- * would count twice.
+ * Visitors are counted on `events.person_key`. Rows reach DuckDB by two roads (the appender, for
+ * groups of any size, and the migration for rows stored before the column): each must give the
+ * key that SQL computes for the same distinct_id, or one visitor would count twice.
  */
 describe('DuckDB person key', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mythic-person-key-'));
