@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { personKeySql } from '../../src/engines/duckdb/personKey.js';
+import { resolvedPersonsSelect } from '../../src/engines/duckdb/resolvedPersons.js';
 
 /**
  * Fills the `events` and `identities` tables with synthetic traffic generated inside DuckDB
@@ -145,10 +146,13 @@ function identitiesSql(load: SyntheticLoad): string {
     .join(';\n');
 }
 
-/** Loads the rows on `connection` (a database already migrated by DuckDbEventStore) and checkpoints. */
+/** Loads the rows on `connection` (a database already migrated by DuckDbEventStore), resolves the links, and checkpoints. */
 export async function loadSyntheticEvents(connection: DuckDBConnection, load: SyntheticLoad): Promise<void> {
   await connection.run("SET TimeZone = 'UTC'");
   await connection.run(`INSERT INTO events SELECT *, ${personKeySql('distinct_id')} AS person_key FROM (${eventsSql(load)})`);
   await connection.run(identitiesSql(load));
+  // The store resolves links when it writes them (resolvedPersons.ts); rows written here by SQL
+  // bypass it, so the resolved persons are filled as the store's migration fills them.
+  await connection.run(`INSERT INTO resolved_persons ${resolvedPersonsSelect('TRUE')}`);
   await connection.run('CHECKPOINT');
 }
