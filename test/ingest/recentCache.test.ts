@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { enrich, type RequestFacts } from '../../src/ingest/enrich.js';
 import type { AcceptedEvent } from '../../src/ingest/events.js';
 import { NO_LOCATION } from '../../src/ingest/geo/location.js';
@@ -8,38 +9,27 @@ import { RecentCache } from '../../src/ingest/recentCache.js';
 import { urlParts } from '../../src/ingest/urlParts.js';
 import { userAgentFacts } from '../../src/ingest/userAgent.js';
 
-/** A small deterministic generator (mulberry32): the same cases on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('RecentCache', () => {
   it('answers the last value set or nothing, never more than its capacity (random operations against a plain Map)', () => {
-    const next = random(16);
-    for (let round = 0; round < 40; round += 1) {
-      const capacity = 1 + Math.floor(next() * 12);
-      const cache = new RecentCache<number, string>(capacity);
-      const truth = new Map<number, string>();
-      for (let op = 0; op < 200; op += 1) {
-        const key = Math.floor(next() * capacity * 3);
-        if (next() < 0.5) {
-          const value = `v${op}`;
-          cache.set(key, value);
-          truth.set(key, value);
-        } else {
-          const got = cache.get(key);
-          // Forgetting is allowed; a wrong or stale value is not.
-          if (got !== undefined) assert.equal(got, truth.get(key), `capacity ${capacity}, key ${key}`);
-        }
-        assert.ok(cache.size <= capacity, `size ${cache.size} over capacity ${capacity}`);
-      }
-    }
+    const operation = fc.record({ set: fc.boolean(), key: fc.nat({ max: 35 }) });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(operation, { maxLength: 200 }), (capacity, operations) => {
+        const cache = new RecentCache<number, string>(capacity);
+        const truth = new Map<number, string>();
+        operations.forEach(({ set, key }, op) => {
+          if (set) {
+            cache.set(key, `v${op}`);
+            truth.set(key, `v${op}`);
+          } else {
+            const got = cache.get(key);
+            // Forgetting is allowed; a wrong or stale value is not.
+            if (got !== undefined) assert.equal(got, truth.get(key), `capacity ${capacity}, key ${key}`);
+          }
+          assert.ok(cache.size <= capacity, `size ${cache.size} over capacity ${capacity}`);
+        });
+      }),
+      { seed: 16, numRuns: 60 },
+    );
   });
 
   it('keeps an entry read between arrivals of new ones, and forgets one left unread', () => {
