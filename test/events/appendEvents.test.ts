@@ -82,4 +82,15 @@ describe('appending event rows', () => {
       await store.close();
     }
   });
+
+  it('closing while a large group is appended finishes it and refuses a write asked for meanwhile', async () => {
+    const store = await DuckDbEventStore.open(':memory:');
+    await store.migrate();
+    const large = store.append(variedRows(APPEND_SLICE_ROWS * 6, 'closing'), []);
+    const closing = store.close();
+    // Asked for while close() waits for the group: refused, never run on a closed connection.
+    await assert.rejects(store.append([storedEvent({ client_id: 'closing', uuid: 'late' })], []), /closed/);
+    assert.deepEqual((await large).duplicateIndexes, []);
+    await closing;
+  });
 });

@@ -123,6 +123,8 @@ describe('the enrichment caches', () => {
       [null, 'a', 'truncated', secret],
       [null, 'a', 'none', secret],
       [null, 'a', 'hashed', other],
+      [null, 'a', 'hashed', secret],
+      [null, 'a', 'hashed', other],
       ['2001:db8::1', 'a', 'hashed', other],
       ['2001:db8::1', 'b', 'hashed', other],
       ['2001:db8::1', 'b', 'truncated', other],

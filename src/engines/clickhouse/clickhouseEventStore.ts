@@ -14,7 +14,7 @@ import type { FunnelPlan, ReportPlan } from '../../query/plan.js';
 import { isTimeGrain } from '../../query/plan.js';
 import type { ClickHouseConnection, QueryParams, Row } from './connection.js';
 import { openConnection } from './connection.js';
-import { statementSettings } from './scope.js';
+import { personsCte, statementSettings, type IdentityOptions } from './scope.js';
 import { findStored, newLinks, removeRacedCopies } from './dedup.js';
 import { clickhouseFunnel } from './funnel.js';
 import { migrate } from './migrations.js';
@@ -177,21 +177,41 @@ export class ClickHouseEventStore implements EventStore {
 
   /**
    * Whether the server computes `WITH x AS MATERIALIZED (…)` once per statement (ClickHouse 25.x
-   * and later, behind a setting): asked once, by running one. An older server refuses the syntax
-   * or the setting, and identity links are then resolved with plain CTEs (the same answers, slower).
+   * and later, behind an experimental setting): asked once, by running the very shape reports use
+   * (`persons` over `links`, joined eight times) for a client that cannot exist. An older server
+   * refuses the syntax or the setting, and identity links are then resolved with plain CTEs (the
+   * same answers, slower).
    */
   private materializedCtes(): Promise<boolean> {
-    this.materialize ??= this.query(`WITH one AS MATERIALIZED (SELECT 1 AS x) SELECT x FROM one${statementSettings({ enable_materialized_cte: 1 })}`).then(
+    const probe = personsCte(this.tables, "''", { links: true, materialize: true });
+    this.materialize ??= this.query(`WITH ${probe.join(', ')} SELECT count() AS n FROM persons${statementSettings({ enable_materialized_cte: 1 })}`).then(
       (rows) => rows.length === 1,
       () => false,
     );
     return this.materialize;
   }
 
+  /**
+   * Runs a statement built with the probed answer. Materialized CTEs are experimental: where a
+   * server took the probe but fails the statement, it is run once more with plain CTEs, and this
+   * store uses plain ones from then on (a slower answer rather than none).
+   */
+  private async withIdentity(links: boolean, build: (identity: IdentityOptions) => { sql: string; params: QueryParams }): Promise<Row[]> {
+    const materialize = links && (await this.materializedCtes());
+    try {
+      const { sql, params } = build({ links, materialize });
+      return await this.query<Row>(sql, params);
+    } catch (error) {
+      if (!materialize) throw error;
+      this.materialize = Promise.resolve(false);
+      const { sql, params } = build({ links, materialize: false });
+      return this.query<Row>(sql, params);
+    }
+  }
+
   async report(plan: ReportPlan): Promise<ReportResult> {
     const links = plan.metrics.includes('unique_visitors') && (await this.hasLinks(plan.clientId));
-    const { sql, params } = clickhouseReport(plan, this.tables, { links, materialize: await this.materializedCtes() });
-    const rows = await this.query<Row>(sql, params);
+    const rows = await this.withIdentity(links, (identity) => clickhouseReport(plan, this.tables, identity));
     const result: ReportRow[] = rows.map((row) => ({
       dimensions: Object.fromEntries(plan.dimensions.map((d, i) => [d, dimensionValue(row[`d${i}`], isTimeGrain(d))])),
       metrics: Object.fromEntries(plan.metrics.map((m) => [m, Number(row[`m_${m}`] ?? 0)])),
@@ -201,8 +221,7 @@ export class ClickHouseEventStore implements EventStore {
   }
 
   async funnel(plan: FunnelPlan): Promise<FunnelResult> {
-    const { sql, params } = clickhouseFunnel(plan, this.tables, { links: await this.hasLinks(plan.clientId), materialize: await this.materializedCtes() });
-    const [row] = await this.query<Row>(sql, params);
+    const [row] = await this.withIdentity(await this.hasLinks(plan.clientId), (identity) => clickhouseFunnel(plan, this.tables, identity));
     return { reached: plan.steps.map((_, i) => Number(row?.[`c${i + 1}`] ?? 0)) };
   }
 

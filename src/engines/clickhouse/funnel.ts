@@ -27,12 +27,11 @@ function stepsCanShareRows(steps: FunnelStepInput[]): boolean {
  * 6 alternated runs on a loaded 2-core machine).
  */
 /** `identity.links`: whether the client has identity links (without, persons are not resolved). */
-/** `plain`: never windowFunnel (the statement it must agree with, for tests). */
-export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, identity: IdentityOptions, options: { plain?: boolean } = {}): { sql: string; params: QueryParams } {
+export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, identity: IdentityOptions): { sql: string; params: QueryParams } {
   const links = identity.links;
   const keys = plan.steps.map(stepKey);
   const tracked = stepsCanShareRows(plan.steps);
-  if (!tracked && !options.plain) return windowFunnelStatement(plan, tables, identity);
+  if (!tracked) return windowFunnelStatement(plan, tables, identity);
   const params = new Params();
   const scope = { ...plan, to: plan.to + plan.windowMs };
   const branches = [...new Set(keys)].map((key) => {
@@ -85,8 +84,9 @@ export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, identity: Ide
  * takes a row when its time is at most that start plus the window). Its time is the row's
  * millisecond times the number of steps plus the step's index, so rows of one millisecond are
  * taken in step order (the walk takes a later step's row at the same millisecond), and the window
- * is widened by less than one millisecond's worth: (t_b - t_1)·n + (i_b - i_1) <= w·n + n - 1
- * holds exactly when t_b - t_1 <= w. Starts are step-1 rows before the period's end.
+ * is widened by less than one millisecond's worth: windowFunnel measures from the step-1 row
+ * (i_1 = 0) and a later step's index is 1 to n - 1, so (t_b - t_1)·n + i_b <= w·n + n - 1 holds
+ * exactly when t_b - t_1 <= w. Starts are step-1 rows before the period's end.
  */
 function windowFunnelStatement(plan: FunnelPlan, tables: Tables, identity: IdentityOptions): { sql: string; params: QueryParams } {
   const params = new Params();

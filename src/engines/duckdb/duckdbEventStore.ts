@@ -115,9 +115,11 @@ export class DuckDbEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    // Let queued writes finish: each of them was promised to a caller waiting for its commit.
-    await this.writeQueue;
+    // Refuse new writes first, then let the queued ones finish: each was promised to a caller
+    // waiting for its commit. (Closed only after the wait, a write queued meanwhile, say during a
+    // large group's appending slices, would have run on a closed connection.)
     this.closed = true;
+    await this.writeQueue;
     this.appender?.closeSync();
     this.writer.closeSync();
     this.reader.closeSync();
@@ -217,7 +219,11 @@ export class DuckDbEventStore implements EventStore {
   /** Recomputes the resolved persons the links just inserted can change, in the same transaction (resolvedPersons.ts). */
   private async refreshResolvedPersons(links: IdentityLink[]): Promise<void> {
     const byClient = new Map<string, string[]>();
-    for (const link of links) byClient.set(link.client_id, [...(byClient.get(link.client_id) ?? []), link.distinct_id]);
+    for (const link of links) {
+      const ids = byClient.get(link.client_id);
+      if (ids === undefined) byClient.set(link.client_id, [link.distinct_id]);
+      else ids.push(link.distinct_id);
+    }
     for (const [client, ids] of byClient) {
       const affected = await this.writer.runAndReadAll(AFFECTED_IDS, [client, listValue(ids)]);
       const list = listValue(affected.getRows().map((row) => String(row[0])));
