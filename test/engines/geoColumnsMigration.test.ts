@@ -4,17 +4,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { openClickHouseEventStore } from '../../src/engines/clickhouse/clickhouseEventStore.js';
 import { openConnection } from '../../src/engines/clickhouse/connection.js';
 import { createDatabase, createEvents, createIdentities, createLedger, tablesOf } from '../../src/engines/clickhouse/schema.js';
 import { parseClickHouseUrl } from '../../src/engines/clickhouse/url.js';
 import { chTime } from '../../src/engines/clickhouse/values.js';
 import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
-import { DUCKDB_MIGRATIONS } from '../../src/engines/duckdb/schema.js';
 import type { EventStore, StoredEvent } from '../../src/events/eventStore.js';
 import { CLICKHOUSE_SKIP_REASON, openClickHouseTestStore } from '../helpers/clickhouseEngine.js';
 import { storedEvent } from '../helpers/events.js';
+import { duckdbFileAtVersion } from '../helpers/duckdbFile.js';
 
 /**
  * Data directories made before events had a region and a city keep working after the upgrade:
@@ -63,20 +62,13 @@ describe('DuckDB: a data dir from before region and city', () => {
 
   it('gains the columns, keeps its events, and stores new ones by both insert paths', async () => {
     const path = join(dir, 'events.duckdb');
-    const instance = await DuckDBInstance.create(path);
-    const connection = await instance.connect();
-    await connection.run('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)');
-    for (const migration of DUCKDB_MIGRATIONS.filter((m) => m.version <= 4)) {
-      await connection.run(migration.sql);
-      await connection.run('INSERT INTO schema_migrations VALUES ($1, $2, now())', [migration.version, migration.name]);
-    }
-    await connection.run(
-      `INSERT INTO events (client_id, uuid, event, distinct_id, "timestamp", received_at, properties, is_bot, country, user_agent, seq)
-       VALUES ($1, $2, $3, $4, make_timestamp(CAST($5 AS BIGINT) * 1000)::TIMESTAMPTZ, make_timestamp(CAST($6 AS BIGINT) * 1000)::TIMESTAMPTZ, $7, false, 'DE', $8, 1)`,
-      [OLD.client_id, OLD.uuid, OLD.event, OLD.distinct_id, OLD.timestamp, OLD.received_at, OLD.properties, OLD.user_agent as string],
-    );
-    connection.closeSync();
-    instance.closeSync();
+    await duckdbFileAtVersion(path, 4, async (connection) => {
+      await connection.run(
+        `INSERT INTO events (client_id, uuid, event, distinct_id, "timestamp", received_at, properties, is_bot, country, user_agent, seq)
+         VALUES ($1, $2, $3, $4, make_timestamp(CAST($5 AS BIGINT) * 1000)::TIMESTAMPTZ, make_timestamp(CAST($6 AS BIGINT) * 1000)::TIMESTAMPTZ, $7, false, 'DE', $8, 1)`,
+        [OLD.client_id, OLD.uuid, OLD.event, OLD.distinct_id, OLD.timestamp, OLD.received_at, OLD.properties, OLD.user_agent as string],
+      );
+    });
 
     const store = await DuckDbEventStore.open(path);
     try {

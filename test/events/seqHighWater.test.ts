@@ -3,10 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
-import { DUCKDB_MIGRATIONS } from '../../src/engines/duckdb/schema.js';
 import { storedEvent } from '../helpers/events.js';
+import { duckdbFileAtVersion } from '../helpers/duckdbFile.js';
 
 /**
  * Review finding: the next seq was max(seq) + 1 at open, so a hard delete of the client holding
@@ -54,19 +53,12 @@ describe('live cursor seq after deleting the newest events and reopening', () =>
 
   it('a file from before the high-water mark keeps numbering after its newest stored seq', async () => {
     const path = join(dir, 'v3.duckdb');
-    const instance = await DuckDBInstance.create(path);
-    const connection = await instance.connect();
-    await connection.run('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)');
-    for (const migration of DUCKDB_MIGRATIONS.filter((m) => m.version <= 3)) {
-      await connection.run(migration.sql);
-      await connection.run('INSERT INTO schema_migrations VALUES ($1, $2, now())', [migration.version, migration.name]);
-    }
-    await connection.run(
-      `INSERT INTO events (client_id, uuid, event, distinct_id, "timestamp", received_at, properties, is_bot, seq)
-       VALUES ('victim', 'v-1', 'e', 'd', now(), now(), '{}', false, 6004), ('other', 'o-1', 'e', 'd', now(), now(), '{}', false, 6001)`,
-    );
-    connection.closeSync();
-    instance.closeSync();
+    await duckdbFileAtVersion(path, 3, async (connection) => {
+      await connection.run(
+        `INSERT INTO events (client_id, uuid, event, distinct_id, "timestamp", received_at, properties, is_bot, seq)
+         VALUES ('victim', 'v-1', 'e', 'd', now(), now(), '{}', false, 6004), ('other', 'o-1', 'e', 'd', now(), now(), '{}', false, 6001)`,
+      );
+    });
 
     const store = await DuckDbEventStore.open(path);
     await store.migrate();

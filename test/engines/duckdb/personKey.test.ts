@@ -6,8 +6,8 @@ import { after, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEventStore } from '../../../src/engines/duckdb/duckdbEventStore.js';
 import { personKey } from '../../../src/engines/duckdb/personKey.js';
-import { DUCKDB_MIGRATIONS } from '../../../src/engines/duckdb/schema.js';
 import { storedEvent } from '../../helpers/events.js';
+import { duckdbFileAtVersion } from '../../helpers/duckdbFile.js';
 
 /**
  * Visitors are counted on `events.person_key`. Rows reach DuckDB by two roads (the appender, for
@@ -48,19 +48,12 @@ describe('DuckDB person key', () => {
 
   it('is stored by both insert paths and filled in for events stored before it', async () => {
     const path = join(dir, 'v6.duckdb');
-    const instance = await DuckDBInstance.create(path);
-    const connection = await instance.connect();
-    await connection.run('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)');
-    for (const migration of DUCKDB_MIGRATIONS.filter((m) => m.version <= 6)) {
-      await connection.run(migration.sql);
-      await connection.run('INSERT INTO schema_migrations VALUES ($1, $2, now())', [migration.version, migration.name]);
-    }
-    await connection.run(
-      `INSERT INTO events (client_id, uuid, event, distinct_id, "timestamp", received_at, properties, is_bot, seq)
-       VALUES ('c', 'old-1', 'e', 'ölder visitor', now(), now(), '{}', false, 1)`,
-    );
-    connection.closeSync();
-    instance.closeSync();
+    await duckdbFileAtVersion(path, 6, async (connection) => {
+      await connection.run(
+        `INSERT INTO events (client_id, uuid, event, distinct_id, "timestamp", received_at, properties, is_bot, seq)
+         VALUES ('c', 'old-1', 'e', 'ölder visitor', now(), now(), '{}', false, 1)`,
+      );
+    });
 
     const store = await DuckDbEventStore.open(path);
     try {

@@ -3,11 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEventStore } from '../../../src/engines/duckdb/duckdbEventStore.js';
 import { resolvedPersonsSelect } from '../../../src/engines/duckdb/resolvedPersons.js';
-import { DUCKDB_MIGRATIONS } from '../../../src/engines/duckdb/schema.js';
 import type { IdentityLink } from '../../../src/events/eventStore.js';
+import { duckdbFileAtVersion } from '../../helpers/duckdbFile.js';
 
 /**
  * `resolved_persons` is refreshed incrementally (the ids a new link can reach, walked back seven
@@ -62,16 +61,9 @@ describe('DuckDB resolved persons', () => {
 
   it('are filled by the migration for links stored before it', async () => {
     const path = join(dir, 'v8.duckdb');
-    const instance = await DuckDBInstance.create(path);
-    const connection = await instance.connect();
-    await connection.run('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)');
-    for (const migration of DUCKDB_MIGRATIONS.filter((m) => m.version <= 8)) {
-      await connection.run(migration.sql);
-      await connection.run('INSERT INTO schema_migrations VALUES ($1, $2, now())', [migration.version, migration.name]);
-    }
-    await connection.run(`INSERT INTO identities VALUES ('old', 'anon', 'login', now()), ('old', 'login', 'account', now()), ('old', 'p', 'q', now()), ('old', 'q', 'p', now())`);
-    connection.closeSync();
-    instance.closeSync();
+    await duckdbFileAtVersion(path, 8, async (connection) => {
+      await connection.run(`INSERT INTO identities VALUES ('old', 'anon', 'login', now()), ('old', 'login', 'account', now()), ('old', 'p', 'q', now()), ('old', 'q', 'p', now())`);
+    });
     const store = await DuckDbEventStore.open(path);
     try {
       await store.migrate();
