@@ -19,6 +19,7 @@ import { listenOnLoopback, preflight } from './lib/http.js';
 import { CHROME_UA, pageView } from './lib/ingestPayloads.js';
 import { rawAppenderRate } from './lib/rawAppender.js';
 import { fmtInt, fmtMs, fmtRatio, markdownTable, textTable } from './lib/report.js';
+import { withPeakRss } from './lib/peakRss.js';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef0123456789';
 /** Issue 16, target 4: single-event ingestion against the bare route, req/s. */
@@ -51,21 +52,6 @@ async function buildBareIngest(): Promise<FastifyInstance> {
 }
 
 const mb = (bytes: number): number => bytes / 1024 / 1024;
-
-/** Runs `work` while sampling the process's RSS every 50 ms: the peak seen during it, in MB. */
-async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; peakRssMb: number }> {
-  let peak = process.memoryUsage.rss();
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 50);
-  try {
-    const result = await work();
-    peak = Math.max(peak, process.memoryUsage.rss());
-    return { result, peakRssMb: mb(peak) };
-  } finally {
-    clearInterval(sampler);
-  }
-}
 
 const log = (line: string): void => {
   process.stderr.write(`  ${line}\n`);

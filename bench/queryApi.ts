@@ -19,7 +19,8 @@ import { SqliteMetaStore } from '../src/store/sqlite/sqliteMetaStore.js';
 import { copyIntoClickHouse } from './lib/clickhouseLoad.js';
 import type { BenchConfig } from './lib/config.js';
 import { approximationError, runBaseline, type Answer, type ApproximationError, type BaselinePeriod, type BaselineQuery } from './lib/queryBaseline.js';
-import { peakRssMb, percentile, rotatedOrder } from './lib/queryStats.js';
+import { peakRssMb, withPeakRss } from './lib/peakRss.js';
+import { percentile, rotatedOrder } from './lib/queryStats.js';
 import { fmtInt, fmtMs, fmtRatio, markdownTable, textTable } from './lib/report.js';
 import { loadSyntheticEvents, type SyntheticLoad } from './lib/syntheticEvents.js';
 
@@ -183,15 +184,6 @@ async function lastEventPlusOne(events: DuckDbEventStore): Promise<number> {
   return last + 1;
 }
 
-/** Samples the resident set while queries run: getrusage's peak would include the load before them. */
-function rssSampler(): { peakMb: () => number; stop: () => void } {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 25);
-  return { peakMb: () => Math.max(peak, process.memoryUsage.rss()) / 1024 / 1024, stop: () => clearInterval(timer) };
-}
-
 const pct = (n: number): string => `${(n * 100).toFixed(2)}%`;
 
 /**
@@ -270,10 +262,10 @@ export async function queryBenchmark(_config: BenchConfig): Promise<{ met: boole
     if (baselineConnection !== undefined) sides.push(baselineSide(baselineConnection));
     const baselineIndex = baselineConnection === undefined ? -1 : sides.length - 1;
 
-    const rss = rssSampler();
-    const timed: Timed[] = [];
     const queries = [...TARGET_QUERIES, ...(extraRuns > 0 ? EXTRA_QUERIES : [])];
-    try {
+    // The resident set while the queries run: the process's own peak includes the load before them.
+    const { result: timed, peakRssMb: queryPeakMb } = await withPeakRss(async () => {
+      const timed: Timed[] = [];
       for (const query of queries) {
         const isTarget = query.baseline !== undefined;
         const queryRuns = isTarget ? runs : extraRuns;
@@ -323,10 +315,8 @@ export async function queryBenchmark(_config: BenchConfig): Promise<{ met: boole
         }
         timed.push({ query, samples: samples.map((s) => s.sort((a, b) => a - b)), statements, ...(error === undefined ? {} : { error }), ...(sameRows === undefined ? {} : { sameRows }) });
       }
-    } finally {
-      rss.stop();
-    }
-    const queryPeakMb = rss.peakMb();
+      return timed;
+    }, 25);
 
     const names = sides.map((s) => (s.name === 'baseline' ? 'CH uniq baseline' : `${s.name} engine`));
     const p = (t: Timed, i: number, at: number): number => percentile(t.samples[i] ?? [], at);

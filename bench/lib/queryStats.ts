@@ -1,14 +1,11 @@
 /**
  * The few statistics the query bench reports, kept apart so the report code reads as a report:
  * percentiles of timings (nearest rank, so p50 of 15 runs is a real run's time, not a blend) and
- * the process's peak resident memory (chDB and DuckDB live in this process, so it covers both).
+ * the order the sides run in.
  */
 
 /** Nearest-rank percentile of ascending-sorted samples; NaN when there are none. */
 export const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-
-/** Peak resident set size of this process so far, in MB (getrusage's maxrss, in KB on Linux). */
-export const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
 
 /** Where each of `count` sides stands in run `run`: the order rotates run by run, so every side goes first, middle and last equally often. */
 export function rotatedOrder(count: number, run: number): number[] {

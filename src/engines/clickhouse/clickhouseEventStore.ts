@@ -14,7 +14,7 @@ import type { FunnelPlan, ReportPlan } from '../../query/plan.js';
 import { isTimeGrain } from '../../query/plan.js';
 import type { ClickHouseConnection, QueryParams, Row } from './connection.js';
 import { openConnection } from './connection.js';
-import { personsCte, statementSettings, type IdentityOptions } from './scope.js';
+import { identitySettingsClause, personsCte, type IdentityOptions } from './scope.js';
 import { findStored, newLinks, removeRacedCopies } from './dedup.js';
 import { clickhouseFunnel } from './funnel.js';
 import { migrate } from './migrations.js';
@@ -183,8 +183,8 @@ export class ClickHouseEventStore implements EventStore {
    * same answers, slower).
    */
   private materializedCtes(): Promise<boolean> {
-    const probe = personsCte(this.tables, "''", { links: true, materialize: true });
-    this.materialize ??= this.query(`WITH ${probe.join(', ')} SELECT count() AS n FROM persons${statementSettings({ enable_materialized_cte: 1 })}`).then(
+    const identity = { links: true, materialize: true };
+    this.materialize ??= this.query(`WITH ${personsCte(this.tables, "''", identity).join(', ')} SELECT count() AS n FROM persons${identitySettingsClause(identity)}`).then(
       (rows) => rows.length === 1,
       () => false,
     );

@@ -2,7 +2,7 @@ import type { FunnelPlan } from '../../query/plan.js';
 import type { FunnelStepInput } from '../../query/schemas.js';
 import type { QueryParams } from './connection.js';
 import type { Tables } from './schema.js';
-import { eventsInScope, identityJoin, PAGEVIEW, Params, personOf, personsCte, statementSettings, identitySettings, type IdentityOptions } from './scope.js';
+import { eventsInScope, identityJoin, PAGEVIEW, Params, personOf, personsCte, identitySettingsClause, type IdentityOptions } from './scope.js';
 
 /** The key a step's rows are matched by: two steps with the same key match the same rows. */
 const stepKey = (step: FunnelStepInput): string => ('event' in step ? `event\u0000${step.event}` : `path\u0000${step.path}`);
@@ -74,7 +74,7 @@ export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, identity: Ide
     );
   }
   const counts = plan.steps.map((_, i) => `uniqExactIf(person, lvl >= ${i + 1}) AS c${i + 1}`);
-  return { sql: `WITH ${ctes.join(', ')} SELECT ${counts.join(', ')} FROM f${plan.steps.length}${statementSettings(identitySettings(identity))}`, params: params.values };
+  return { sql: `WITH ${ctes.join(', ')} SELECT ${counts.join(', ')} FROM f${plan.steps.length}${identitySettingsClause(identity)}`, params: params.values };
 }
 
 /**
@@ -102,5 +102,5 @@ function windowFunnelStatement(plan: FunnelPlan, tables: Tables, identity: Ident
   const levels = `SELECT ${personOf('r', identity.links)} AS person, windowFunnel(${window})(r.t, ${plan.steps.map((_, i) => `r.s${i + 1}`).join(', ')}) AS lvl FROM (${rows}) AS r${identityJoin('r', identity.links)} GROUP BY person`;
   const counts = plan.steps.map((_, i) => `countIf(lvl >= ${i + 1}) AS c${i + 1}`);
   const ctes = personsCte(tables, '{p1:String}', identity);
-  return { sql: `${ctes.length > 0 ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${counts.join(', ')} FROM (${levels})${statementSettings(identitySettings(identity))}`, params: params.values };
+  return { sql: `${ctes.length > 0 ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${counts.join(', ')} FROM (${levels})${identitySettingsClause(identity)}`, params: params.values };
 }

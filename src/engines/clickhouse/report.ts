@@ -2,7 +2,7 @@ import { isTimeGrain, STORED_COLUMN_OF, type ReportPlan } from '../../query/plan
 import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../../query/schemas.js';
 import type { QueryParams } from './connection.js';
 import type { Tables } from './schema.js';
-import { columnValue, eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte, statementSettings, identitySettings, type IdentityOptions } from './scope.js';
+import { columnValue, eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte, identitySettingsClause, type IdentityOptions } from './scope.js';
 
 /**
  * One report as ClickHouse SQL, giving the answers the DuckDB engine gives (its report.ts states
@@ -173,6 +173,6 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: Ide
   }
   if (plan.maxRows !== undefined) tail += ` LIMIT ${params.add(plan.maxRows, 'UInt64')}`;
   // Without dimensions an aggregate over no rows still gives one row (DuckDB's does too).
-  const sql = `WITH ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM ${from}${tail}${visitors ? statementSettings(identitySettings(identity)) : ''}`;
+  const sql = `WITH ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM ${from}${tail}${visitors ? identitySettingsClause(identity) : ''}`;
   return { sql, params: params.values };
 }

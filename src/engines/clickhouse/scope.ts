@@ -64,9 +64,12 @@ export function personsCte(tables: Tables, client: string, identity: IdentityOpt
  * A statement's own SETTINGS clause with `extra` (none: no clause). It repeats the connection's
  * settings: in chDB a statement's own clause replaces them.
  */
-export const statementSettings = (extra: Record<string, number>): string =>
+const statementSettings = (extra: Record<string, number>): string =>
   Object.keys(extra).length === 0 ? '' : ` SETTINGS ${Object.entries({ ...QUERY_SETTINGS, ...extra }).map(([k, v]) => `${k} = ${v}`).join(', ')}`;
-export const identitySettings = (identity: IdentityOptions): Record<string, number> => (identity.links && identity.materialize ? { enable_materialized_cte: 1 } : {});
+
+/** The SETTINGS clause a statement resolving identity links this way needs (none without materialized CTEs). */
+export const identitySettingsClause = (identity: IdentityOptions): string =>
+  statementSettings(identity.links && identity.materialize ? { enable_materialized_cte: 1 } : {});
 
 /**
  * The person of the rows of `alias` (which carry `person_key`), given `identityJoin`. A client

@@ -21,7 +21,7 @@ import { appendEventRows } from './appendEvents.js';
 import { duckdbReport } from './report.js';
 import { AFFECTED_IDS, REFRESH_RESOLVED_PERSONS } from './resolvedPersons.js';
 import { ALL_FAST_PATHS, type BuiltQuery, type FastPaths } from './scope.js';
-import { DUCKDB_MIGRATIONS, EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, HIGHEST_SEQ, RAISE_SEQ_HIGH_WATER } from './schema.js';
+import { DUCKDB_MIGRATIONS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, HIGHEST_SEQ, RAISE_SEQ_HIGH_WATER } from './schema.js';
 
 /** The narrowest seq span a Pub/Sub read asks for first (streamEvents). */
 const MIN_STREAM_SPAN = 100;

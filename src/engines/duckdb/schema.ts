@@ -3,9 +3,9 @@ import { personKeySql } from './personKey.js';
 import { CREATE_RESOLVED_PERSONS } from './resolvedPersons.js';
 
 /**
- * Columns of `events` created with the table, in table order, with the type the staging table uses
- * to receive them from JavaScript. Times travel as DOUBLE epoch milliseconds (exact for any real
- * date) and are turned into TIMESTAMPTZ by SQL.
+ * Columns of `events` created with the table, in table order, with the type their values have in
+ * JavaScript: times are DOUBLE epoch milliseconds (exact for any real date), which the appender
+ * writes as TIMESTAMPTZ (appendEvents.ts).
  */
 const FIRST_EVENT_COLUMNS = [
   ['client_id', 'VARCHAR'],
