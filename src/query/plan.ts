@@ -38,6 +38,11 @@ export interface ReportPlan extends EventScope {
   /** The zone's offsets over [from, to), for the time dimension's buckets. */
   offsets: OffsetSegment[];
   /**
+   * The client's IANA zone, when the report is the client's own (a site report): DuckDB answers
+   * whole local days of it from day rollups (dayRollup.ts). Absent, every row is read.
+   */
+  timezone?: string;
+  /**
    * Without a time dimension the engine sorts and cuts the groups and counts them all (total);
    * with one, every group comes back and the service fills empty buckets, then sorts.
    */

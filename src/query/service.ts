@@ -78,6 +78,7 @@ export class QueryService {
       metrics,
       dimensions,
       offsets: timeIndex >= 0 ? offsetSegments(timezone, period.from, period.to) : [],
+      timezone,
       ...(input.conversion_event === undefined ? {} : { conversionEvent: input.conversion_event }),
     };
     const view = periodView(period, timezone);

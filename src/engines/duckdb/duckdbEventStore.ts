@@ -18,6 +18,8 @@ import { readInSpans } from '../streamSpans.js';
 import { streamWhere } from './stream.js';
 import { duckdbFunnel } from './funnel.js';
 import { appendEventRows } from './appendEvents.js';
+import type { DayInterval } from './dayIntervals.js';
+import { FORGET_CLIENT_ROLLUPS, ROLL_LATE_EVENTS, rollDaysStatements, RolledDays, rollupAnswers, type RolledBlock } from './dayRollup.js';
 import { duckdbReport } from './report.js';
 import { AFFECTED_IDS, REFRESH_RESOLVED_PERSONS } from './resolvedPersons.js';
 import { ALL_FAST_PATHS, type BuiltQuery, type FastPaths } from './scope.js';
@@ -57,6 +59,10 @@ export class DuckDbEventStore implements EventStore {
    * the high-water mark that deletes leave (seq_high_water), so a number is never given twice.
    */
   private nextSeq: number | undefined;
+  /** Which days the rollups hold (dayRollup.ts), read from `rolled_days` at the first use after migrations. */
+  private rolledDaysLoad: Promise<RolledDays> | undefined;
+  /** The instant against which a day counts as finished, to be rolled; tests set their own. */
+  rollupClock: () => number = Date.now;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -141,6 +147,8 @@ export class DuckDbEventStore implements EventStore {
         });
         const firstSeq = await this.seqOfNext();
         if (toStore.length > 0) await this.appendRows(toStore, firstSeq);
+        // Late events in rolled days join their rollup now, so no snapshot sees one without the other.
+        if (toStore.length > 0 && (await this.rolledDays()).touches(toStore)) await this.writer.run(ROLL_LATE_EVENTS, [firstSeq, firstSeq + toStore.length]);
         if (links.length > 0) await this.insertLinks(links);
         if (links.length > 0) await this.refreshResolvedPersons(links);
         await this.writer.run('COMMIT');
@@ -284,9 +292,55 @@ export class DuckDbEventStore implements EventStore {
     return result.getRows()[0]?.[0] === true;
   }
 
+  private rolledDays(): Promise<RolledDays> {
+    this.rolledDaysLoad ??= this.reader.runAndReadAll('SELECT client_id, day_start, day_end FROM rolled_days').then(
+      (result) => new RolledDays(result.getRows().map(([client, start, end]) => ({ client: String(client), start: Number(start), end: Number(end) }))),
+    );
+    return this.rolledDaysLoad;
+  }
+
+  /**
+   * The rolled days a report reads from the rollup, when it answers the plan; its finished days
+   * not rolled yet are rolled in the background, one write transaction per day so that stored
+   * events wait for one day's work at most.
+   */
+  private async rolledBlock(plan: ReportPlan): Promise<RolledBlock | undefined> {
+    if (!this.fastPaths.dayRollup || !rollupAnswers(plan)) return undefined;
+    const rolled = await this.rolledDays();
+    const { block, toRoll } = rolled.consider(plan, this.rollupClock());
+    for (const day of toRoll) this.rollDay(plan.clientId, day, rolled);
+    return block;
+  }
+
+  private rollDay(clientId: string, day: DayInterval, rolled: RolledDays): void {
+    this.serialised(async () => {
+      await this.writer.run('BEGIN TRANSACTION');
+      try {
+        for (const sql of rollDaysStatements([day])) await this.writer.run(sql, [clientId]);
+        await this.writer.run('COMMIT');
+      } catch (error) {
+        await this.writer.run('ROLLBACK');
+        throw error;
+      }
+      // Still on the writer's turn: no event is stored between the commit and this.
+      rolled.add(clientId, [day]);
+    })
+      .catch((error: unknown) => {
+        // Reports read the day from events meanwhile; a closing store just stops rolling.
+        if (!this.closed) process.emitWarning(`rolling a day of client ${clientId} failed: ${error instanceof Error ? error.message : String(error)}`);
+      })
+      .finally(() => rolled.settled(clientId, [day]));
+  }
+
+  /** Resolves once the days being rolled are (for the query bench and tests: reports never wait for it). */
+  async settleRollups(): Promise<void> {
+    await this.writeQueue;
+  }
+
   async report(plan: ReportPlan): Promise<ReportResult> {
     const links = await this.hasIdentityLinks(plan.clientId);
-    const rows = await this.run(duckdbReport(plan, links, this.fastPaths));
+    const rolled = await this.rolledBlock(plan);
+    const rows = await this.run(duckdbReport(plan, links, this.fastPaths, rolled));
     // Columns by position: the dimensions in plan order, the metrics in plan order, then the
     // total when the statement sorted and limited (see duckdbReport).
     const named = rows.map((row): ReportRow => {
@@ -320,7 +374,9 @@ export class DuckDbEventStore implements EventStore {
         await this.writer.run('DELETE FROM events WHERE client_id = $1', [clientId]);
         await this.writer.run('DELETE FROM identities WHERE client_id = $1', [clientId]);
         await this.writer.run('DELETE FROM resolved_persons WHERE client_id = $1', [clientId]);
+        for (const sql of FORGET_CLIENT_ROLLUPS) await this.writer.run(sql, [clientId]);
         await this.writer.run('COMMIT');
+        (await this.rolledDays()).forget(clientId);
       } catch (error) {
         await this.writer.run('ROLLBACK');
         throw error;

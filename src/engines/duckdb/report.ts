@@ -1,5 +1,6 @@
 import { isTimeGrain, STORED_COLUMN_OF, type ReportPlan } from '../../query/plan.js';
 import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../../query/schemas.js';
+import { daysValues, type RolledBlock } from './dayRollup.js';
 import { ALL_FAST_PATHS, type BuiltQuery, columnValue, eventsInScope, type FastPaths, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
 
 /**
@@ -127,9 +128,10 @@ function topKEvents(dims: string[], k: string, select: string, join: string): st
  *
  * `links`: whether the client has identity links (the store asks once per report); without any,
  * persons are distinct ids and the identity join is left out. `fast`: the fast paths used (all but
- * in the tests that compare them with the plain statement).
+ * in the tests that compare them with the plain statement). `rolled`: days of the period read from
+ * the day rollups (dayRollup.ts; only for plans it answers), the rest of the period from events.
  */
-export function duckdbReport(plan: ReportPlan, links: boolean, fast: FastPaths = ALL_FAST_PATHS): BuiltQuery {
+export function duckdbReport(plan: ReportPlan, links: boolean, fast: FastPaths = ALL_FAST_PATHS, rolled?: RolledBlock): BuiltQuery {
   // Names reach the SQL text (as aliases and whitelisted columns): only the schema's own. A caller
   // that skipped validation fails here rather than writing its input into a statement.
   if (!plan.metrics.every((m) => METRICS.includes(m)) || !plan.dimensions.every((d) => DIMENSIONS.includes(d))) {
@@ -147,14 +149,17 @@ export function duckdbReport(plan: ReportPlan, links: boolean, fast: FastPaths =
   }
   // Persons are resolved after a first grouping (see below), on far fewer rows than events.
   const visitors = plan.metrics.includes('unique_visitors');
-  const scoped = eventsInScope(plan, params, plan.dimensions);
+  // With rolled days, events are read before and after them only: two scans, each pruned by time.
+  const parts = rolled === undefined ? [plan] : [{ ...plan, to: rolled.start }, { ...plan, from: rolled.end }];
+  const scopedParts = parts.map((part) => eventsInScope(part, params, plan.dimensions));
   const conversion = plan.conversionEvent === undefined ? undefined : params.add(plan.conversionEvent);
   const hasTime = plan.dimensions.some(isTimeGrain);
   const offset = hasTime ? offsetExpression(plan.offsets, 'epoch_ms(e."timestamp")', params) : '0';
   if (visitors) columns.add('person_key');
   // A page view without a session is its own entry and exit page.
   if (needsSessions) columns.add('path');
-  const base = `SELECT epoch_ms(e."timestamp") AS ms, ${offset} AS off, ${[...columns].map((c) => `${columnValue(plan, plan.dimensions, c)} AS ${c}`).join(', ')} ${scoped}`;
+  const selectList = `SELECT epoch_ms(e."timestamp") AS ms, ${offset} AS off, ${[...columns].map((c) => `${columnValue(plan, plan.dimensions, c)} AS ${c}`).join(', ')}`;
+  const base = scopedParts.map((scoped) => `${selectList} ${scoped}`).join(' UNION ALL ');
 
   const ctes = [...(visitors ? personsCte(links, '$1', fast) : []), `base AS (${base})`];
   let rowsSource = 'base';
@@ -184,6 +189,9 @@ export function duckdbReport(plan: ReportPlan, links: boolean, fast: FastPaths =
   // for 3.3M events) and the second grouping cost more than it saved: top pages took 1.4–1.6 s
   // resolved and counted per event, against 2.1–2.6 s grouped first.
   const groupByVisitorFirst = visitors && !plan.dimensions.includes('path');
+  if (rolled !== undefined && (!groupByVisitorFirst || conversion !== undefined || eventMetrics.includes('sessions'))) {
+    throw new Error('the day rollups were offered a report they do not answer');
+  }
   // Top-k pruning where persons are counted per event (pages): grouped first by person, a group's
   // visitors already cost little, and top referrers (most rows in the one group without a
   // referrer) took twice as long with pruning as without.
@@ -191,7 +199,20 @@ export function duckdbReport(plan: ReportPlan, links: boolean, fast: FastPaths =
   if (groupByVisitorFirst) {
     const withSessions = eventMetrics.includes('sessions') ? ['session_id'] : [];
     const partials = ['count(*) AS n', `count(*) FILTER (WHERE event = ${PAGEVIEW}) AS pv`, ...(conversion ? [`count(*) FILTER (WHERE event = ${conversion}) AS conv`] : [])];
-    ctes.push(`g AS (SELECT ${[...dims, 'person_key', ...withSessions, ...partials].join(', ')} FROM r${groupBy(['person_key', ...withSessions])})`);
+    let g = `SELECT ${[...dims, 'person_key', ...withSessions, ...partials].join(', ')} FROM r${groupBy(['person_key', ...withSessions])}`;
+    if (rolled !== undefined) {
+      // The rolled days' rows, as `g`'s: a (group, person) may come twice, from events and the
+      // rollup, which the sums and the distinct count below take as they are.
+      const dayOffset = hasTime ? offsetExpression(plan.offsets, 'x.day_start', params) : '0';
+      const bots = plan.filters.include_bots === true ? '' : ' AND NOT x.is_bot';
+      const rows =
+        `SELECT x.day_start AS ms, ${dayOffset} AS off, x.referrer_host, x.person_key, x.events, x.page_views FROM day_rollup x` +
+        ` SEMI JOIN ${daysValues(rolled.days)} ON x.day_start = d.s AND x.day_end = d.e` +
+        ` WHERE x.client_id = $1 AND x.day_start >= ${rolled.start} AND x.day_start < ${rolled.end}${bots}`;
+      ctes.push(`ru AS (SELECT ${[...grouped, 'person_key', 'events AS n', 'page_views AS pv'].join(', ')} FROM (${rows}))`);
+      g += ` UNION ALL SELECT ${[...dims, 'person_key', 'n', 'pv'].join(', ')} FROM ru`;
+    }
+    ctes.push(`g AS (${g})`);
     ctes.push(
       `ev AS (SELECT ${[...dims, ...eventMetrics.map((m) => `${regroupedAggregate(m, personOf(links, 'g'))} AS m_${m}`)].join(', ')} FROM g${identityJoin(links, 'g')}${groupBy()})`,
     );

@@ -1,6 +1,7 @@
 import type { StoredEvent } from '../../events/eventStore.js';
 import { personKeySql } from './personKey.js';
 import { CREATE_RESOLVED_PERSONS } from './resolvedPersons.js';
+import { CREATE_DAY_ROLLUP } from './dayRollup.js';
 
 /**
  * Columns of `events` created with the table, in table order, with the type their values have in
@@ -178,6 +179,13 @@ export const DUCKDB_MIGRATIONS: { version: number; name: string; sql: string }[]
     // Reports join the person each linked id resolves to instead of following chains of links per
     // query (resolvedPersons.ts). Filled for the links stored before.
     sql: CREATE_RESOLVED_PERSONS,
+  },
+  {
+    version: 10,
+    name: 'day rollups',
+    // Whole local days a report reads from a rollup instead of every event (dayRollup.ts); empty
+    // until reports roll their finished days.
+    sql: CREATE_DAY_ROLLUP,
   },
 ];
 

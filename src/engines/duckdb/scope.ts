@@ -46,9 +46,11 @@ export interface FastPaths {
   resolvedPersons: boolean;
   /** Top-k by visitors: count exact visitors only for groups that can be in the top (report.ts). */
   topK: boolean;
+  /** Read whole local days from the day rollups and roll finished ones (dayRollup.ts). */
+  dayRollup: boolean;
 }
 
-export const ALL_FAST_PATHS: FastPaths = { resolvedPersons: true, topK: true };
+export const ALL_FAST_PATHS: FastPaths = { resolvedPersons: true, topK: true, dayRollup: true };
 
 /**
  * `persons`: each linked distinct_id of the client (placeholder `client`) with its person, both as

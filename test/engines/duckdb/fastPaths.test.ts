@@ -17,7 +17,7 @@ import { storedEvent } from '../../helpers/events.js';
 // visitors) must give exactly the plain statements' answers: random small data with identity
 // links (chains, loops, links that arrive after the events), zones, filters and limits.
 
-const PLAIN: FastPaths = { resolvedPersons: false, topK: false };
+const PLAIN: FastPaths = { resolvedPersons: false, topK: false, dayRollup: false };
 const DAY = 86_400_000;
 const START = Date.parse('2026-03-27T00:00:00Z');
 const IDS = ['a', 'b', 'c', 'd', 'e', 'f'];

@@ -1,0 +1,185 @@
+import type { StoredEvent } from '../../events/eventStore.js';
+import { HIDDEN_EVENTS } from '../../query/hiddenEvents.js';
+import type { ReportPlan } from '../../query/plan.js';
+import type { Dimension, Metric } from '../../query/schemas.js';
+import { wholeLocalDays, type DayInterval } from './dayIntervals.js';
+
+/**
+ * Day rollups: for whole local days of a client, each (bot flag, referrer host, person key) with
+ * its events and page views, so a report over 30 days groups the rollup's rows (about one per
+ * person and day) instead of every event. Persons stay raw keys: identity links are resolved at
+ * query time, as for events, so a link never changes a rollup.
+ *
+ * A rolled day is a UTC stretch [day_start, day_end) (dayIntervals.ts), and its rows are exactly
+ * the client's events in it, hidden events left out:
+ * - a day is rolled from the events, in one transaction that also records it in `rolled_days`;
+ * - an event stored later inside a rolled day adds its rows in the transaction that stores it,
+ *   so every snapshot sees a rolled day's rollup and events agree;
+ * - a report reads rolled days from the rollup and the rest of its period from the events.
+ *
+ * Days are rolled the first time a report reads them, once finished, in the background.
+ */
+
+/** Migration 10. */
+export const CREATE_DAY_ROLLUP = `
+  CREATE TABLE day_rollup (
+    client_id VARCHAR NOT NULL,
+    day_start BIGINT NOT NULL,
+    day_end BIGINT NOT NULL,
+    is_bot BOOLEAN NOT NULL,
+    referrer_host VARCHAR,
+    person_key UBIGINT NOT NULL,
+    events BIGINT NOT NULL,
+    page_views BIGINT NOT NULL
+  );
+  CREATE TABLE rolled_days (
+    client_id VARCHAR NOT NULL,
+    day_start BIGINT NOT NULL,
+    day_end BIGINT NOT NULL,
+    rolled_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (client_id, day_start, day_end)
+  );
+`;
+
+/** A day is rolled this long after it ends at the earliest: the last minutes' late events then need no extra rows. */
+const SETTLE_MS = 3_600_000;
+
+const ROLLED_METRICS: ReadonlySet<Metric> = new Set<Metric>(['unique_visitors', 'page_views', 'events']);
+const ROLLED_DIMENSIONS: ReadonlySet<Dimension> = new Set<Dimension>(['day', 'week', 'month', 'referrer_host']);
+
+/**
+ * Whether the rollup holds what the plan reads: unique visitors with page views or events, by
+ * day, week, month or event-level referrer host (or none), no filter but the bots' switch, the
+ * usual hidden events left out, and the client's zone known.
+ */
+export function rollupAnswers(plan: ReportPlan): plan is ReportPlan & { timezone: string } {
+  const filters = Object.entries(plan.filters).filter(([, value]) => value !== undefined);
+  const excluded = plan.excludedEvents ?? [];
+  return (
+    plan.timezone !== undefined &&
+    plan.metrics.includes('unique_visitors') &&
+    plan.metrics.every((metric) => ROLLED_METRICS.has(metric)) &&
+    plan.dimensions.every((dimension) => ROLLED_DIMENSIONS.has(dimension)) &&
+    !(plan.attribution === 'visit' && plan.dimensions.includes('referrer_host')) &&
+    filters.every(([name]) => name === 'include_bots') &&
+    excluded.length === HIDDEN_EVENTS.length &&
+    HIDDEN_EVENTS.every((name) => excluded.includes(name))
+  );
+}
+
+/** Consecutive rolled days a report reads from the rollup: [start, end) is their union. */
+export interface RolledBlock {
+  start: number;
+  end: number;
+  days: DayInterval[];
+}
+
+/** A literal `VALUES` list of day stretches (integers checked, so inlining them is safe). */
+export function daysValues(days: readonly DayInterval[]): string {
+  if (!days.every((day) => Number.isSafeInteger(day.start) && Number.isSafeInteger(day.end))) throw new Error('a day bound is not an integer');
+  return `(VALUES ${days.map((day) => `(${day.start}, ${day.end})`).join(', ')}) d(s, e)`;
+}
+
+/** The hidden events as a literal list: constants of the schema, not input. */
+const HIDDEN_LIST = HIDDEN_EVENTS.map((name) => `'${name.replaceAll("'", "''")}'`).join(', ');
+
+/** Rollup rows of the events `e` joined to day stretches `d(s, e)`: one definition for rolling and for late events. */
+const rollupRows = (client: string, days: string, where: string): string =>
+  `INSERT INTO day_rollup SELECT ${client}, d.s, d.e, e.is_bot, e.referrer_host, e.person_key, count(*), count(*) FILTER (WHERE e.event = '$pageview')
+   FROM events e JOIN ${days} ON epoch_ms(e."timestamp") >= d.s AND epoch_ms(e."timestamp") < d.e
+   WHERE ${where} AND e.event NOT IN (${HIDDEN_LIST})
+   GROUP BY ALL ORDER BY d.s`;
+
+/** Statements that roll client $1's `days` (not rolled yet), in one transaction. */
+export function rollDaysStatements(days: readonly DayInterval[]): string[] {
+  const from = Math.min(...days.map((day) => day.start));
+  const to = Math.max(...days.map((day) => day.end));
+  const inRange = `e.client_id = $1 AND e."timestamp" >= make_timestamp(${from}::BIGINT * 1000)::TIMESTAMPTZ AND e."timestamp" < make_timestamp(${to}::BIGINT * 1000)::TIMESTAMPTZ`;
+  return [rollupRows('e.client_id', daysValues(days), inRange), `INSERT INTO rolled_days SELECT $1, s, e, now() FROM ${daysValues(days)}`];
+}
+
+/**
+ * Rollup rows of the events just stored with seq in [$1, $2) that fall in rolled days, in the
+ * transaction that stores them.
+ */
+export const ROLL_LATE_EVENTS = rollupRows(
+  'e.client_id',
+  '(SELECT client_id, day_start AS s, day_end AS e FROM rolled_days) d',
+  'd.client_id = e.client_id AND e.seq >= CAST($1 AS BIGINT) AND e.seq < CAST($2 AS BIGINT)',
+);
+
+export const FORGET_CLIENT_ROLLUPS = ['DELETE FROM day_rollup WHERE client_id = $1', 'DELETE FROM rolled_days WHERE client_id = $1'];
+
+/**
+ * Which days are rolled, per client, kept in step with `rolled_days` by the store's one writer:
+ * it decides without a query whether a report can read the rollup and whether stored events fall
+ * in rolled days.
+ */
+export class RolledDays {
+  private readonly byClient = new Map<string, { keys: Set<string>; earliest: number; latest: number }>();
+  /** Days being rolled now, so two reports do not roll the same day twice. */
+  private readonly pending = new Set<string>();
+
+  constructor(rows: Iterable<{ client: string; start: number; end: number }> = []) {
+    for (const row of rows) this.add(row.client, [{ start: row.start, end: row.end }]);
+  }
+
+  private static key = (client: string, day: DayInterval): string => `${client}\u0000${day.start}:${day.end}`;
+
+  add(client: string, days: readonly DayInterval[]): void {
+    let entry = this.byClient.get(client);
+    if (entry === undefined) {
+      entry = { keys: new Set(), earliest: Infinity, latest: -Infinity };
+      this.byClient.set(client, entry);
+    }
+    for (const day of days) {
+      entry.keys.add(`${day.start}:${day.end}`);
+      entry.earliest = Math.min(entry.earliest, day.start);
+      entry.latest = Math.max(entry.latest, day.end);
+    }
+  }
+
+  forget(client: string): void {
+    this.byClient.delete(client);
+  }
+
+  private rolled(client: string, day: DayInterval): boolean {
+    return this.byClient.get(client)?.keys.has(`${day.start}:${day.end}`) === true;
+  }
+
+  /**
+   * For a report the rollup answers: the longest run of consecutive rolled days of its period
+   * (read from the rollup), and its finished days not rolled yet (to roll; now marked pending
+   * until `settled`).
+   */
+  consider(plan: ReportPlan & { timezone: string }, now: number): { block: RolledBlock | undefined; toRoll: DayInterval[] } {
+    const days = wholeLocalDays(plan.timezone, plan.from, plan.to);
+    let block: RolledBlock | undefined;
+    let run: DayInterval[] = [];
+    for (const day of days) {
+      if (!this.rolled(plan.clientId, day)) {
+        run = [];
+        continue;
+      }
+      if (run.length > 0 && run[run.length - 1]!.end !== day.start) run = [];
+      run.push(day);
+      if (block === undefined || run.length > block.days.length) block = { start: run[0]!.start, end: day.end, days: [...run] };
+    }
+    const toRoll = days.filter((day) => day.end <= now - SETTLE_MS && !this.rolled(plan.clientId, day) && !this.pending.has(RolledDays.key(plan.clientId, day)));
+    for (const day of toRoll) this.pending.add(RolledDays.key(plan.clientId, day));
+    return { block, toRoll };
+  }
+
+  /** Rolling `days` ended (committed or not): they are no longer pending. */
+  settled(client: string, days: readonly DayInterval[]): void {
+    for (const day of days) this.pending.delete(RolledDays.key(client, day));
+  }
+
+  /** Whether any of these events falls in a rolled day of its client (most never do: rolled days are past). */
+  touches(events: readonly StoredEvent[]): boolean {
+    return events.some((event) => {
+      const entry = this.byClient.get(event.client_id);
+      return entry !== undefined && event.timestamp >= entry.earliest && event.timestamp < entry.latest;
+    });
+  }
+}

@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { wholeLocalDays } from '../../../src/engines/duckdb/dayIntervals.js';
+import { DuckDbEventStore } from '../../../src/engines/duckdb/duckdbEventStore.js';
+import { ALL_FAST_PATHS, type FastPaths } from '../../../src/engines/duckdb/scope.js';
+import type { IdentityLink, ReportResult, StoredEvent } from '../../../src/events/eventStore.js';
+import { HIDDEN_EVENTS } from '../../../src/query/hiddenEvents.js';
+import type { ReportPlan } from '../../../src/query/plan.js';
+import type { Dimension, Metric } from '../../../src/query/schemas.js';
+import { offsetSegments } from '../../../src/query/zone.js';
+import { storedEvent } from '../../helpers/events.js';
+
+// Day rollups must never change an answer: reports read with them (rolled days from the rollup,
+// the rest from events) equal the plain statements over events, on random data with identity
+// links, zones whose days are 23 or 25 hours or set back across midnight, bots, hidden events,
+// events stored late into rolled days, duplicates and periods that cut days.
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const START = Date.parse('2026-03-25T00:00:00Z');
+const SPAN = 14 * DAY;
+const PLAIN: FastPaths = { ...ALL_FAST_PATHS, dayRollup: false };
+// Berlin and New York change in the span; Santiago sets its clock back at midnight (4 April);
+// Lord Howe moves by half an hour, Chatham is +13:45.
+const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'America/Santiago', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Asia/Kolkata'];
+const IDS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+
+const eventArb = fc.record({
+  id: fc.constantFrom(...IDS),
+  at: fc.integer({ min: -DAY, max: SPAN + DAY }),
+  event: fc.constantFrom('$pageview', '$pageview', 'signup', ...HIDDEN_EVENTS),
+  referrer: fc.constantFrom('news.test', 'search.test', null),
+  bot: fc.boolean(),
+});
+const linkArb = fc.record({ from: fc.constantFrom(...IDS), to: fc.constantFrom(...IDS, 'p1') });
+const periodArb = fc.record({ from: fc.integer({ min: -DAY, max: SPAN }), length: fc.integer({ min: HOUR, max: SPAN }) });
+
+const caseArb = fc.record({
+  early: fc.array(eventArb, { minLength: 1, maxLength: 40 }),
+  late: fc.array(eventArb, { maxLength: 20 }),
+  // Late events that repeat early ones' uuids: duplicates, refused, must not reach the rollup.
+  repeats: fc.nat({ max: 5 }),
+  earlyLinks: fc.array(linkArb, { maxLength: 3 }),
+  lateLinks: fc.array(linkArb, { maxLength: 3 }),
+  zone: fc.constantFrom(...ZONES),
+  rolledPeriod: periodArb,
+  readPeriod: periodArb,
+  // Days count as finished up to here: some of the period is rolled, the newest days are not.
+  now: fc.integer({ min: 0, max: SPAN + 2 * DAY }),
+  dimensions: fc.constantFrom<Dimension[]>(['day'], ['week'], ['month'], ['referrer_host'], ['day', 'referrer_host'], []),
+  extra: fc.subarray<Metric>(['page_views', 'events']),
+  includeBots: fc.boolean(),
+});
+type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
+type EventCase = Case['early'][number];
+
+const eventsOf = (client: string, events: EventCase[], prefix: string): StoredEvent[] =>
+  events.map((e, i) =>
+    storedEvent({
+      client_id: client,
+      uuid: `${prefix}${i}`,
+      distinct_id: e.id,
+      event: e.event,
+      timestamp: START + e.at,
+      received_at: START + e.at,
+      referrer_host: e.referrer,
+      is_bot: e.bot,
+    }),
+  );
+const linksOf = (client: string, links: Case['earlyLinks']): IdentityLink[] => links.map((l) => ({ client_id: client, distinct_id: l.from, person_id: l.to, created_at: START }));
+
+function planOf(client: string, c: Pick<Case, 'zone' | 'dimensions' | 'extra' | 'includeBots'>, period: Case['readPeriod']): ReportPlan {
+  const from = START + period.from;
+  const to = from + period.length;
+  const metrics: Metric[] = ['unique_visitors', ...c.extra];
+  const timed = c.dimensions.some((d) => d === 'day' || d === 'week' || d === 'month');
+  return {
+    clientId: client,
+    from,
+    to,
+    filters: c.includeBots ? { include_bots: true } : {},
+    excludedEvents: HIDDEN_EVENTS,
+    timezone: c.zone,
+    metrics,
+    dimensions: c.dimensions,
+    offsets: timed ? offsetSegments(c.zone, from, to) : [],
+    ...(timed ? { maxRows: 10_000 } : { sortAndLimit: { orderBy: [{ column: 'unique_visitors' as const, direction: 'desc' as const }], limit: 2 } }),
+  };
+}
+
+const comparable = (result: ReportResult): unknown => ({ rows: result.rows.map((row) => JSON.stringify(row)).sort(), total: result.total });
+
+describe('DuckDB day rollups', () => {
+  let dir: string;
+  let store: DuckDbEventStore;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mythic-rollup-'));
+    store = await DuckDbEventStore.open(join(dir, 'events.duckdb'));
+    await store.migrate();
+  });
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The report read with the rollups (rolling what it may, then again once rolled) and plainly. */
+  async function withAndWithout(plan: ReportPlan): Promise<{ rolled: ReportResult; plain: ReportResult; readRollup: boolean }> {
+    store.fastPaths = ALL_FAST_PATHS;
+    store.statementLog = [];
+    const rolled = await store.report(plan);
+    const readRollup = store.statementLog.some((statement) => statement.sql.includes('day_rollup'));
+    store.statementLog = undefined;
+    store.fastPaths = PLAIN;
+    const plain = await store.report(plan);
+    store.fastPaths = ALL_FAST_PATHS;
+    return { rolled, plain, readRollup };
+  }
+
+  it('gives the plain statements\u2019 answers, before and after days are rolled and events arrive late', async () => {
+    let n = 0;
+    let readRollup = 0;
+    await fc.assert(
+      fc.asyncProperty(caseArb, async (c) => {
+        const client = `r${(n += 1)}`;
+        store.rollupClock = () => START + c.now;
+        await store.append(eventsOf(client, c.early, 'e'), linksOf(client, c.earlyLinks));
+        // Read once: finished days of this period get rolled.
+        const first = await withAndWithout(planOf(client, c, c.rolledPeriod));
+        assert.deepEqual(comparable(first.rolled), comparable(first.plain));
+        await store.settleRollups();
+        // Then late events (some in rolled days, some repeating stored uuids) and late links.
+        const repeats = eventsOf(client, c.early.slice(0, c.repeats), 'e');
+        await store.append([...eventsOf(client, c.late, 'l'), ...repeats], linksOf(client, c.lateLinks));
+        for (const period of [c.rolledPeriod, c.readPeriod]) {
+          const read = await withAndWithout(planOf(client, c, period));
+          assert.deepEqual(comparable(read.rolled), comparable(read.plain));
+          if (read.readRollup) readRollup += 1;
+        }
+      }),
+      { seed: 1016, numRuns: 60 },
+    );
+    // The property is about the rollup: most runs must have read it.
+    assert.ok(readRollup >= 25, `the rollup was read in ${readRollup} of 120 reports`);
+  });
+
+  it('forgets a deleted client\u2019s rolled days', async () => {
+    store.rollupClock = () => START + SPAN;
+    const plan = planOf('gone', { zone: 'Europe/Berlin', dimensions: ['day'], extra: ['page_views'], includeBots: false }, { from: 0, length: 7 * DAY });
+    const events = (prefix: string): StoredEvent[] => eventsOf('gone', [1, 2, 3].map((d) => ({ id: `v${d}`, at: d * DAY + HOUR, event: '$pageview', referrer: null, bot: false })), prefix);
+    await store.append(events('x'), []);
+    await store.report(plan);
+    await store.settleRollups();
+    await store.deleteClient('gone');
+    // The same days stored again and rolled again: rows left behind would count them twice.
+    await store.append(events('y'), []);
+    await store.report(plan);
+    await store.settleRollups();
+    const read = await withAndWithout(plan);
+    assert.ok(read.readRollup, 'the days were rolled again and read from the rollup');
+    assert.deepEqual(comparable(read.rolled), comparable(read.plain));
+    // One page view on each of three days (days without events have no row).
+    assert.deepEqual(
+      read.rolled.rows.map((row) => row.metrics.page_views),
+      [1, 1, 1],
+    );
+  });
+
+  it('knows its rolled days after a restart, so late events still reach the rollup', async () => {
+    const path = join(dir, 'restart.duckdb');
+    let reopened = await DuckDbEventStore.open(path);
+    await reopened.migrate();
+    reopened.rollupClock = () => START + SPAN;
+    const plan = planOf('late', { zone: 'UTC', dimensions: ['day'], extra: [], includeBots: false }, { from: 0, length: 5 * DAY });
+    await reopened.append(eventsOf('late', [{ id: 'a', at: DAY + HOUR, event: '$pageview', referrer: null, bot: false }], 'x'), []);
+    await reopened.report(plan);
+    await reopened.settleRollups();
+    await reopened.close();
+
+    reopened = await DuckDbEventStore.open(path);
+    await reopened.migrate();
+    await reopened.append(eventsOf('late', [{ id: 'b', at: DAY + 2 * HOUR, event: '$pageview', referrer: null, bot: false }], 'y'), []);
+    reopened.statementLog = [];
+    const result = await reopened.report(plan);
+    assert.ok(reopened.statementLog.some((statement) => statement.sql.includes('day_rollup')), 'the reopened store read the rollup');
+    // The day's rolled visitor and the one stored after the restart.
+    assert.deepEqual(
+      result.rows.map((row) => row.metrics.unique_visitors),
+      [2],
+    );
+    await reopened.close();
+  });
+});
+
+describe('whole local days of a period', () => {
+  const hours = (days: { start: number; end: number }[]): number[] => days.map((day) => (day.end - day.start) / HOUR);
+
+  it('keeps only the days the period holds whole, in the zone', () => {
+    // From Berlin's midnight (23:00 UTC) for three days: three whole days.
+    const from = Date.parse('2026-01-09T23:00:00Z');
+    assert.deepEqual(wholeLocalDays('Europe/Berlin', from, from + 3 * DAY), [0, 1, 2].map((d) => ({ start: from + d * DAY, end: from + (d + 1) * DAY })));
+    // An hour later on both ends: the first day is cut, and the fourth, which the period enters.
+    assert.deepEqual(wholeLocalDays('Europe/Berlin', from + HOUR, from + 3 * DAY + HOUR), [1, 2].map((d) => ({ start: from + d * DAY, end: from + (d + 1) * DAY })));
+    assert.deepEqual(wholeLocalDays('UTC', from, from), []);
+  });
+
+  it('gives days of 23 and 25 hours where the clock changes, midnight changes included', () => {
+    // Berlin springs forward on 29 March 2026; Santiago goes back at its midnight, 4 to 5 April.
+    assert.deepEqual(hours(wholeLocalDays('Europe/Berlin', Date.parse('2026-03-27T23:00:00Z'), Date.parse('2026-03-30T22:00:00Z'))), [24, 23, 24]);
+    assert.deepEqual(hours(wholeLocalDays('America/Santiago', Date.parse('2026-04-03T03:00:00Z'), Date.parse('2026-04-06T04:00:00Z'))), [24, 25, 24]);
+    // Lord Howe goes back half an hour on 5 April.
+    assert.deepEqual(hours(wholeLocalDays('Australia/Lord_Howe', Date.parse('2026-04-03T13:00:00Z'), Date.parse('2026-04-06T13:30:00Z'))), [24, 24.5, 24]);
+  });
+});
