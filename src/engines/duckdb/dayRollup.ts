@@ -2,7 +2,7 @@ import type { StoredEvent } from '../../events/eventStore.js';
 import { HIDDEN_EVENTS } from '../../query/hiddenEvents.js';
 import type { ReportPlan } from '../../query/plan.js';
 import type { Dimension, Metric } from '../../query/schemas.js';
-import { wholeLocalDays, type DayInterval } from './dayIntervals.js';
+import { localDays, type DayInterval } from './dayIntervals.js';
 
 /**
  * Day rollups: for whole local days of a client, each (bot flag, referrer host, person key) with
@@ -72,6 +72,8 @@ export interface RolledBlock {
   start: number;
   end: number;
   days: DayInterval[];
+  /** Set when the report reads the day counts present for these days (dayCounts.ts). */
+  counts?: { withBots: boolean };
 }
 
 /** A literal `VALUES` list of day stretches (integers checked, so inlining them is safe). */
@@ -150,10 +152,10 @@ export class RolledDays {
   /**
    * For a report the rollup answers: the longest run of consecutive rolled days of its period
    * (read from the rollup), and its finished days not rolled yet (to roll; now marked pending
-   * until `settled`).
+   * until `settled`), and whether the period's day numbers only increase (localDays).
    */
-  consider(plan: ReportPlan & { timezone: string }, now: number): { block: RolledBlock | undefined; toRoll: DayInterval[] } {
-    const days = wholeLocalDays(plan.timezone, plan.from, plan.to);
+  consider(plan: ReportPlan & { timezone: string }, now: number): { block: RolledBlock | undefined; toRoll: DayInterval[]; increasing: boolean } {
+    const { whole: days, increasing } = localDays(plan.timezone, plan.from, plan.to);
     let block: RolledBlock | undefined;
     let run: DayInterval[] = [];
     for (const day of days) {
@@ -167,7 +169,7 @@ export class RolledDays {
     }
     const toRoll = days.filter((day) => day.end <= now - SETTLE_MS && !this.rolled(plan.clientId, day) && !this.pending.has(RolledDays.key(plan.clientId, day)));
     for (const day of toRoll) this.pending.add(RolledDays.key(plan.clientId, day));
-    return { block, toRoll };
+    return { block, toRoll, increasing };
   }
 
   /** Rolling `days` ended (committed or not): they are no longer pending. */

@@ -18,6 +18,7 @@ import { readInSpans } from '../streamSpans.js';
 import { streamWhere } from './stream.js';
 import { duckdbFunnel } from './funnel.js';
 import { appendEventRows } from './appendEvents.js';
+import { countDaysStatements, CountedDays, countKeysOf, countsAnswer, FORGET_CLIENT_COUNTS, FORGET_COUNTS_OF_LATE_EVENTS, FORGET_COUNTS_OF_RELINKED, type CountKey } from './dayCounts.js';
 import type { DayInterval } from './dayIntervals.js';
 import { FORGET_CLIENT_ROLLUPS, ROLL_LATE_EVENTS, rollDaysStatements, RolledDays, rollupAnswers, type RolledBlock } from './dayRollup.js';
 import { duckdbReport } from './report.js';
@@ -59,8 +60,8 @@ export class DuckDbEventStore implements EventStore {
    * the high-water mark that deletes leave (seq_high_water), so a number is never given twice.
    */
   private nextSeq: number | undefined;
-  /** Which days the rollups hold (dayRollup.ts), read from `rolled_days` at the first use after migrations. */
-  private rolledDaysLoad: Promise<RolledDays> | undefined;
+  /** Which days are rolled and counted (dayRollup.ts, dayCounts.ts), read from their tables at the first use after migrations. */
+  private rollupsLoad: Promise<{ rolled: RolledDays; counted: CountedDays }> | undefined;
   /** The instant against which a day counts as finished, to be rolled; tests set their own. */
   rollupClock: () => number = Date.now;
 
@@ -135,6 +136,9 @@ export class DuckDbEventStore implements EventStore {
   append(events: StoredEvent[], links: IdentityLink[]): Promise<AppendOutcome> {
     return this.serialised(async () => {
       const keys = events.map((event) => eventKey(event.client_id, event.uuid));
+      const { rolled, counted } = await this.rollups();
+      // Counts this write deletes leave the mirror once it commits (CountedDays).
+      const uncounted: CountKey[] = [];
       await this.writer.run('BEGIN TRANSACTION');
       try {
         const fresh = await this.claimKeys(keys);
@@ -147,11 +151,17 @@ export class DuckDbEventStore implements EventStore {
         });
         const firstSeq = await this.seqOfNext();
         if (toStore.length > 0) await this.appendRows(toStore, firstSeq);
-        // Late events in rolled days join their rollup now, so no snapshot sees one without the other.
-        if (toStore.length > 0 && (await this.rolledDays()).touches(toStore)) await this.writer.run(ROLL_LATE_EVENTS, [firstSeq, firstSeq + toStore.length]);
+        // Late events in rolled days join their rollup now, so no snapshot sees one without the
+        // other, and their days' counts go.
+        if (toStore.length > 0 && rolled.touches(toStore)) {
+          const seqs = [firstSeq, firstSeq + toStore.length];
+          await this.writer.run(ROLL_LATE_EVENTS, seqs);
+          uncounted.push(...countKeysOf((await this.writer.runAndReadAll(FORGET_COUNTS_OF_LATE_EVENTS, seqs)).getRows()));
+        }
         if (links.length > 0) await this.insertLinks(links);
-        if (links.length > 0) await this.refreshResolvedPersons(links);
+        if (links.length > 0) uncounted.push(...(await this.refreshResolvedPersons(links, counted)));
         await this.writer.run('COMMIT');
+        counted.remove(uncounted);
         this.nextSeq = firstSeq + toStore.length;
         return { duplicateIndexes };
       } catch (error) {
@@ -224,8 +234,12 @@ export class DuckDbEventStore implements EventStore {
     await this.writer.run(`INSERT OR IGNORE INTO identities VALUES ${values.join(', ')}`, params);
   }
 
-  /** Recomputes the resolved persons the links just inserted can change, in the same transaction (resolvedPersons.ts). */
-  private async refreshResolvedPersons(links: IdentityLink[]): Promise<void> {
+  /**
+   * Recomputes the resolved persons the links just inserted can change, in the same transaction
+   * (resolvedPersons.ts), and deletes the day counts of days where those ids have rows.
+   */
+  private async refreshResolvedPersons(links: IdentityLink[], counted: CountedDays): Promise<CountKey[]> {
+    const uncounted: CountKey[] = [];
     const byClient = new Map<string, string[]>();
     for (const link of links) {
       const ids = byClient.get(link.client_id);
@@ -236,7 +250,9 @@ export class DuckDbEventStore implements EventStore {
       const affected = await this.writer.runAndReadAll(AFFECTED_IDS, [client, listValue(ids)]);
       const list = listValue(affected.getRows().map((row) => String(row[0])));
       for (const sql of REFRESH_RESOLVED_PERSONS) await this.writer.run(sql, [client, list]);
+      if (counted.has(client)) uncounted.push(...countKeysOf((await this.writer.runAndReadAll(FORGET_COUNTS_OF_RELINKED, [client, list])).getRows()));
     }
+    return uncounted;
   }
 
   async recentEvents(clientId: string, query: RecentEventsQuery): Promise<CommittedEvent[]> {
@@ -292,44 +308,75 @@ export class DuckDbEventStore implements EventStore {
     return result.getRows()[0]?.[0] === true;
   }
 
-  private rolledDays(): Promise<RolledDays> {
-    this.rolledDaysLoad ??= this.reader.runAndReadAll('SELECT client_id, day_start, day_end FROM rolled_days').then(
-      (result) => new RolledDays(result.getRows().map(([client, start, end]) => ({ client: String(client), start: Number(start), end: Number(end) }))),
-    );
-    return this.rolledDaysLoad;
+  private rollups(): Promise<{ rolled: RolledDays; counted: CountedDays }> {
+    this.rollupsLoad ??= (async () => {
+      const rolled = await this.reader.runAndReadAll('SELECT client_id, day_start, day_end FROM rolled_days');
+      const counted = await this.reader.runAndReadAll('SELECT client_id, day_start, day_end, with_bots FROM day_counts');
+      return {
+        rolled: new RolledDays(rolled.getRows().map(([client, start, end]) => ({ client: String(client), start: Number(start), end: Number(end) }))),
+        counted: new CountedDays(countKeysOf(counted.getRows())),
+      };
+    })();
+    return this.rollupsLoad;
   }
 
   /**
    * The rolled days a report reads from the rollup, when it answers the plan; its finished days
    * not rolled yet are rolled in the background, one write transaction per day so that stored
-   * events wait for one day's work at most.
+   * events wait for one day's work at most. A series by day also reads the day counts, and the
+   * rolled days it reads that are not counted yet are counted in the background.
    */
   private async rolledBlock(plan: ReportPlan): Promise<RolledBlock | undefined> {
     if (!this.fastPaths.dayRollup || !rollupAnswers(plan)) return undefined;
-    const rolled = await this.rolledDays();
-    const { block, toRoll } = rolled.consider(plan, this.rollupClock());
+    const { rolled, counted } = await this.rollups();
+    const { block, toRoll, increasing } = rolled.consider(plan, this.rollupClock());
     for (const day of toRoll) this.rollDay(plan.clientId, day, rolled);
-    return block;
+    if (block === undefined || !increasing || !countsAnswer(plan)) return block;
+    const withBots = plan.filters.include_bots === true;
+    const toCount = counted.claim(plan.clientId, block.days, withBots);
+    if (toCount.length > 0) this.countDays(plan.clientId, toCount, withBots, counted);
+    return { ...block, counts: { withBots } };
   }
 
-  private rollDay(clientId: string, day: DayInterval, rolled: RolledDays): void {
+  /** One background write transaction on the writer's turn; a failure is reported, not thrown: reports read from events or the rollup meanwhile. */
+  private inBackground(what: string, statements: string[], clientId: string, committed: () => void, settled: () => void): void {
     this.serialised(async () => {
       await this.writer.run('BEGIN TRANSACTION');
       try {
-        for (const sql of rollDaysStatements([day])) await this.writer.run(sql, [clientId]);
+        for (const sql of statements) await this.writer.run(sql, [clientId]);
         await this.writer.run('COMMIT');
       } catch (error) {
         await this.writer.run('ROLLBACK');
         throw error;
       }
-      // Still on the writer's turn: no event is stored between the commit and this.
-      rolled.add(clientId, [day]);
+      // Still on the writer's turn: nothing is stored between the commit and this.
+      committed();
     })
       .catch((error: unknown) => {
-        // Reports read the day from events meanwhile; a closing store just stops rolling.
-        if (!this.closed) process.emitWarning(`rolling a day of client ${clientId} failed: ${error instanceof Error ? error.message : String(error)}`);
+        // A closing store just stops.
+        if (!this.closed) process.emitWarning(`${what} of client ${clientId} failed: ${error instanceof Error ? error.message : String(error)}`);
       })
-      .finally(() => rolled.settled(clientId, [day]));
+      .finally(settled);
+  }
+
+  private countDays(clientId: string, days: DayInterval[], withBots: boolean, counted: CountedDays): void {
+    this.inBackground(
+      'counting days',
+      countDaysStatements(days, withBots),
+      clientId,
+      () => counted.add(days.map((day) => ({ client: clientId, ...day, withBots }))),
+      () => counted.settled(clientId, days, withBots),
+    );
+  }
+
+  private rollDay(clientId: string, day: DayInterval, rolled: RolledDays): void {
+    this.inBackground(
+      'rolling a day',
+      rollDaysStatements([day]),
+      clientId,
+      () => rolled.add(clientId, [day]),
+      () => rolled.settled(clientId, [day]),
+    );
   }
 
   /** Resolves once the days being rolled are (for the query bench and tests: reports never wait for it). */
@@ -374,9 +421,11 @@ export class DuckDbEventStore implements EventStore {
         await this.writer.run('DELETE FROM events WHERE client_id = $1', [clientId]);
         await this.writer.run('DELETE FROM identities WHERE client_id = $1', [clientId]);
         await this.writer.run('DELETE FROM resolved_persons WHERE client_id = $1', [clientId]);
-        for (const sql of FORGET_CLIENT_ROLLUPS) await this.writer.run(sql, [clientId]);
+        for (const sql of [...FORGET_CLIENT_ROLLUPS, FORGET_CLIENT_COUNTS]) await this.writer.run(sql, [clientId]);
         await this.writer.run('COMMIT');
-        (await this.rolledDays()).forget(clientId);
+        const { rolled, counted } = await this.rollups();
+        rolled.forget(clientId);
+        counted.forget(clientId);
       } catch (error) {
         await this.writer.run('ROLLBACK');
         throw error;

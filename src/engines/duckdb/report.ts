@@ -1,5 +1,6 @@
 import { isTimeGrain, STORED_COLUMN_OF, type ReportPlan } from '../../query/plan.js';
 import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../../query/schemas.js';
+import { countColumn, countsAnswer } from './dayCounts.js';
 import { daysValues, type RolledBlock } from './dayRollup.js';
 import { ALL_FAST_PATHS, type BuiltQuery, columnValue, eventsInScope, type FastPaths, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
 
@@ -205,17 +206,32 @@ export function duckdbReport(plan: ReportPlan, links: boolean, fast: FastPaths =
       // rollup, which the sums and the distinct count below take as they are.
       const dayOffset = hasTime ? offsetExpression(plan.offsets, 'x.day_start', params) : '0';
       const bots = plan.filters.include_bots === true ? '' : ' AND NOT x.is_bot';
+      if (rolled.counts !== undefined) {
+        // Days counted already (in this statement's snapshot) are read whole from `dc`, the
+        // others from the rollup below; day numbers only increase here, so no day comes twice.
+        ctes.push(
+          `dc AS (SELECT c.day_start, c.visitors, c.page_views, c.events FROM day_counts c SEMI JOIN ${daysValues(rolled.days)} ON c.day_start = d.s AND c.day_end = d.e` +
+            ` WHERE c.client_id = $1 AND c.with_bots = ${rolled.counts.withBots})`,
+        );
+      }
+      const counted = rolled.counts === undefined ? '' : ' ANTI JOIN dc ON dc.day_start = x.day_start';
       const rows =
         `SELECT x.day_start AS ms, ${dayOffset} AS off, x.referrer_host, x.person_key, x.events, x.page_views FROM day_rollup x` +
-        ` SEMI JOIN ${daysValues(rolled.days)} ON x.day_start = d.s AND x.day_end = d.e` +
+        ` SEMI JOIN ${daysValues(rolled.days)} ON x.day_start = d.s AND x.day_end = d.e${counted}` +
         ` WHERE x.client_id = $1 AND x.day_start >= ${rolled.start} AND x.day_start < ${rolled.end}${bots}`;
       ctes.push(`ru AS (SELECT ${[...grouped, 'person_key', 'events AS n', 'page_views AS pv'].join(', ')} FROM (${rows}))`);
       g += ` UNION ALL SELECT ${[...dims, 'person_key', 'n', 'pv'].join(', ')} FROM ru`;
     }
     ctes.push(`g AS (${g})`);
-    ctes.push(
-      `ev AS (SELECT ${[...dims, ...eventMetrics.map((m) => `${regroupedAggregate(m, personOf(links, 'g'))} AS m_${m}`)].join(', ')} FROM g${identityJoin(links, 'g')}${groupBy()})`,
-    );
+    let ev = `SELECT ${[...dims, ...eventMetrics.map((m) => `${regroupedAggregate(m, personOf(links, 'g'))} AS m_${m}`)].join(', ')} FROM g${identityJoin(links, 'g')}${groupBy()}`;
+    if (rolled?.counts !== undefined) {
+      if (!countsAnswer(plan)) throw new Error('the day counts were offered a report that is not by day');
+      const columns = eventMetrics.map((m) => `${countColumn(m)} AS m_${m}`);
+      // A day counted empty has no row, as a day without events has none from `g`.
+      const counts = `SELECT day_start AS ms, ${offsetExpression(plan.offsets, 'day_start', params)} AS off, visitors, page_views, events FROM dc WHERE events > 0`;
+      ev += ` UNION ALL SELECT ${[`${TIME_KEY.day} AS d0`, ...columns].join(', ')} FROM (${counts})`;
+    }
+    ctes.push(`ev AS (${ev})`);
   } else {
     // count(*) keeps the list non-empty when only session metrics are asked, without dimensions.
     const join = visitors ? identityJoin(links, 'r') : '';

@@ -1,6 +1,7 @@
 import type { StoredEvent } from '../../events/eventStore.js';
 import { personKeySql } from './personKey.js';
 import { CREATE_RESOLVED_PERSONS } from './resolvedPersons.js';
+import { CREATE_DAY_COUNTS } from './dayCounts.js';
 import { CREATE_DAY_ROLLUP } from './dayRollup.js';
 
 /**
@@ -182,10 +183,10 @@ export const DUCKDB_MIGRATIONS: { version: number; name: string; sql: string }[]
   },
   {
     version: 10,
-    name: 'day rollups',
-    // Whole local days a report reads from a rollup instead of every event (dayRollup.ts); empty
-    // until reports roll their finished days.
-    sql: CREATE_DAY_ROLLUP,
+    name: 'day rollups and day counts',
+    // Whole local days a report reads from a rollup instead of every event (dayRollup.ts), and
+    // their visitors by day (dayCounts.ts); empty until reports roll their finished days.
+    sql: CREATE_DAY_ROLLUP + CREATE_DAY_COUNTS,
   },
 ];
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { wholeLocalDays } from '../../../src/engines/duckdb/dayIntervals.js';
+import { localDays } from '../../../src/engines/duckdb/dayIntervals.js';
 import { DuckDbEventStore } from '../../../src/engines/duckdb/duckdbEventStore.js';
 import { ALL_FAST_PATHS, type FastPaths } from '../../../src/engines/duckdb/scope.js';
 import type { IdentityLink, ReportResult, StoredEvent } from '../../../src/events/eventStore.js';
@@ -14,19 +14,22 @@ import type { Dimension, Metric } from '../../../src/query/schemas.js';
 import { offsetSegments } from '../../../src/query/zone.js';
 import { storedEvent } from '../../helpers/events.js';
 
-// Day rollups must never change an answer: reports read with them (rolled days from the rollup,
-// the rest from events) equal the plain statements over events, on random data with identity
-// links, zones whose days are 23 or 25 hours or set back across midnight, bots, hidden events,
-// events stored late into rolled days, duplicates and periods that cut days.
+// Day rollups and day counts must never change an answer: reports read with them (rolled days
+// from the rollup or their counts, the rest from events) equal the plain statements over events,
+// on random data with identity links, zones whose days are 23 or 25 hours or set back across
+// midnight, bots, hidden events, events and links stored after days were rolled and counted,
+// duplicates and periods that cut days.
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const START = Date.parse('2026-03-25T00:00:00Z');
+// Casey set its clock back across midnight on 5 March 2010 (a day number comes twice).
+const START_2010 = Date.parse('2010-02-26T00:00:00Z');
 const SPAN = 14 * DAY;
 const PLAIN: FastPaths = { ...ALL_FAST_PATHS, dayRollup: false };
 // Berlin and New York change in the span; Santiago sets its clock back at midnight (4 April);
 // Lord Howe moves by half an hour, Chatham is +13:45.
-const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'America/Santiago', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Asia/Kolkata'];
+const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'America/Santiago', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Asia/Kolkata', 'Antarctica/Casey'];
 const IDS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
 
 const eventArb = fc.record({
@@ -47,34 +50,35 @@ const caseArb = fc.record({
   earlyLinks: fc.array(linkArb, { maxLength: 3 }),
   lateLinks: fc.array(linkArb, { maxLength: 3 }),
   zone: fc.constantFrom(...ZONES),
+  epoch: fc.constantFrom(START, START_2010),
   rolledPeriod: periodArb,
   readPeriod: periodArb,
   // Days count as finished up to here: some of the period is rolled, the newest days are not.
   now: fc.integer({ min: 0, max: SPAN + 2 * DAY }),
-  dimensions: fc.constantFrom<Dimension[]>(['day'], ['week'], ['month'], ['referrer_host'], ['day', 'referrer_host'], []),
+  dimensions: fc.constantFrom<Dimension[]>(['day'], ['day'], ['day'], ['week'], ['month'], ['referrer_host'], ['day', 'referrer_host'], []),
   extra: fc.subarray<Metric>(['page_views', 'events']),
   includeBots: fc.boolean(),
 });
 type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
 type EventCase = Case['early'][number];
 
-const eventsOf = (client: string, events: EventCase[], prefix: string): StoredEvent[] =>
+const eventsOf = (client: string, events: EventCase[], prefix: string, epoch = START): StoredEvent[] =>
   events.map((e, i) =>
     storedEvent({
       client_id: client,
       uuid: `${prefix}${i}`,
       distinct_id: e.id,
       event: e.event,
-      timestamp: START + e.at,
-      received_at: START + e.at,
+      timestamp: epoch + e.at,
+      received_at: epoch + e.at,
       referrer_host: e.referrer,
       is_bot: e.bot,
     }),
   );
 const linksOf = (client: string, links: Case['earlyLinks']): IdentityLink[] => links.map((l) => ({ client_id: client, distinct_id: l.from, person_id: l.to, created_at: START }));
 
-function planOf(client: string, c: Pick<Case, 'zone' | 'dimensions' | 'extra' | 'includeBots'>, period: Case['readPeriod']): ReportPlan {
-  const from = START + period.from;
+function planOf(client: string, c: Pick<Case, 'zone' | 'dimensions' | 'extra' | 'includeBots'>, period: Case['readPeriod'], epoch = START): ReportPlan {
+  const from = epoch + period.from;
   const to = from + period.length;
   const metrics: Metric[] = ['unique_visitors', ...c.extra];
   const timed = c.dimensions.some((d) => d === 'day' || d === 'week' || d === 'month');
@@ -108,43 +112,92 @@ describe('DuckDB day rollups', () => {
   });
 
   /** The report read with the rollups (rolling what it may, then again once rolled) and plainly. */
-  async function withAndWithout(plan: ReportPlan): Promise<{ rolled: ReportResult; plain: ReportResult; readRollup: boolean }> {
+  async function withAndWithout(plan: ReportPlan): Promise<{ rolled: ReportResult; plain: ReportResult; readRollup: boolean; readCounts: boolean }> {
     store.fastPaths = ALL_FAST_PATHS;
     store.statementLog = [];
     const rolled = await store.report(plan);
     const readRollup = store.statementLog.some((statement) => statement.sql.includes('day_rollup'));
+    const readCounts = store.statementLog.some((statement) => statement.sql.includes('day_counts'));
     store.statementLog = undefined;
     store.fastPaths = PLAIN;
     const plain = await store.report(plan);
     store.fastPaths = ALL_FAST_PATHS;
-    return { rolled, plain, readRollup };
+    return { rolled, plain, readRollup, readCounts };
   }
 
-  it('gives the plain statements\u2019 answers, before and after days are rolled and events arrive late', async () => {
+  it('gives the plain statements\u2019 answers, before and after days are rolled and counted, and after late events and links', async () => {
     let n = 0;
     let readRollup = 0;
+    let readCounts = 0;
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {
         const client = `r${(n += 1)}`;
-        store.rollupClock = () => START + c.now;
-        await store.append(eventsOf(client, c.early, 'e'), linksOf(client, c.earlyLinks));
-        // Read once: finished days of this period get rolled.
-        const first = await withAndWithout(planOf(client, c, c.rolledPeriod));
-        assert.deepEqual(comparable(first.rolled), comparable(first.plain));
-        await store.settleRollups();
-        // Then late events (some in rolled days, some repeating stored uuids) and late links.
-        const repeats = eventsOf(client, c.early.slice(0, c.repeats), 'e');
-        await store.append([...eventsOf(client, c.late, 'l'), ...repeats], linksOf(client, c.lateLinks));
-        for (const period of [c.rolledPeriod, c.readPeriod]) {
-          const read = await withAndWithout(planOf(client, c, period));
-          assert.deepEqual(comparable(read.rolled), comparable(read.plain));
-          if (read.readRollup) readRollup += 1;
+        store.rollupClock = () => c.epoch + c.now;
+        const read = async (period: Case['readPeriod']): Promise<void> => {
+          const result = await withAndWithout(planOf(client, c, period, c.epoch));
+          assert.deepEqual(comparable(result.rolled), comparable(result.plain));
+          if (result.readRollup) readRollup += 1;
+          if (result.readCounts) readCounts += 1;
+        };
+        await store.append(eventsOf(client, c.early, 'e', c.epoch), linksOf(client, c.earlyLinks));
+        // Read from events while this period's finished days get rolled, then from the rollup
+        // while a series by day gets counted.
+        for (let i = 0; i < 2; i++) {
+          await read(c.rolledPeriod);
+          await store.settleRollups();
         }
+        // Then late events (some in rolled days, some repeating stored uuids) and late links,
+        // which must reach the rollup and retire the counts they change.
+        const repeats = eventsOf(client, c.early.slice(0, c.repeats), 'e', c.epoch);
+        await store.append([...eventsOf(client, c.late, 'l', c.epoch), ...repeats], linksOf(client, c.lateLinks));
+        await read(c.rolledPeriod);
+        await read(c.readPeriod);
+        await store.settleRollups();
+        await read(c.rolledPeriod);
       }),
       { seed: 1016, numRuns: 60 },
     );
-    // The property is about the rollup: most runs must have read it.
-    assert.ok(readRollup >= 25, `the rollup was read in ${readRollup} of 120 reports`);
+    // The property is about the rollup and the counts: many reads must have used them.
+    assert.ok(readRollup >= 60, `the rollup was read in ${readRollup} of 240 reports`);
+    assert.ok(readCounts >= 20, `the day counts were read in ${readCounts} of 240 reports`);
+  });
+
+  /** Reads `plan` until its days are rolled and counted, then once more with and without them. */
+  async function countedRead(plan: ReportPlan): Promise<Awaited<ReturnType<typeof withAndWithout>>> {
+    for (let i = 0; i < 2; i++) {
+      await store.report(plan);
+      await store.settleRollups();
+    }
+    return withAndWithout(plan);
+  }
+
+  it('retires a day\u2019s count when a later link makes two of its visitors one', async () => {
+    store.rollupClock = () => START + SPAN;
+    const plan = planOf('relinked', { zone: 'UTC', dimensions: ['day'], extra: ['page_views'], includeBots: false }, { from: 0, length: 3 * DAY });
+    const visit = (id: string): EventCase => ({ id, at: DAY + HOUR, event: '$pageview', referrer: null, bot: false });
+    await store.append(eventsOf('relinked', [visit('x'), visit('y')], 'e'), []);
+    const before = await countedRead(plan);
+    assert.ok(before.readCounts, 'the day was counted');
+    assert.deepEqual(before.rolled.rows.map((row) => row.metrics.unique_visitors), [2]);
+    // x turns out to be y: the counted day now has one visitor.
+    await store.append([], linksOf('relinked', [{ from: 'x', to: 'y' }]));
+    const after = await withAndWithout(plan);
+    assert.deepEqual(comparable(after.rolled), comparable(after.plain));
+    assert.deepEqual(after.rolled.rows.map((row) => row.metrics.unique_visitors), [1]);
+  });
+
+  it('counts no day where a day number comes twice', async () => {
+    // Casey's 5 March 2010 begins, goes back to the 4th for an hour, then begins again.
+    const from = Date.parse('2010-03-02T13:00:00Z');
+    store.rollupClock = () => from + 30 * DAY;
+    const at = (iso: string, id: string): StoredEvent => storedEvent({ client_id: 'casey', uuid: `${id}-${iso}`, distinct_id: id, timestamp: Date.parse(iso), received_at: Date.parse(iso) });
+    await store.append([at('2010-03-04T13:30:00Z', 'a'), at('2010-03-04T15:30:00Z', 'b'), at('2010-03-04T17:00:00Z', 'a'), at('2010-03-04T18:00:00Z', 'c')], []);
+    const plan: ReportPlan = { ...planOf('casey', { zone: 'Antarctica/Casey', dimensions: ['day'], extra: [], includeBots: false }, { from: 0, length: 0 }), from, to: from + 5 * DAY, offsets: offsetSegments('Antarctica/Casey', from, from + 5 * DAY) };
+    const read = await countedRead(plan);
+    assert.ok(read.readRollup && !read.readCounts, 'the rollup is read, the counts are not');
+    assert.deepEqual(comparable(read.rolled), comparable(read.plain));
+    // The 5th: a and c, once.
+    assert.equal(read.rolled.rows.length, 2);
   });
 
   it('forgets a deleted client\u2019s rolled days', async () => {
@@ -155,6 +208,10 @@ describe('DuckDB day rollups', () => {
     await store.report(plan);
     await store.settleRollups();
     await store.deleteClient('gone');
+    for (const table of ['day_rollup', 'rolled_days', 'day_counts']) {
+      const [row] = await store.inspect({ sql: `SELECT count(*) FROM ${table} WHERE client_id = 'gone'`, params: [] });
+      assert.equal(Number(row?.[0]), 0, `${table} keeps no row of the deleted client`);
+    }
     // The same days stored again and rolled again: rows left behind would count them twice.
     await store.append(events('y'), []);
     await store.report(plan);
@@ -196,22 +253,34 @@ describe('DuckDB day rollups', () => {
 });
 
 describe('whole local days of a period', () => {
+  const whole = (zone: string, from: number, to: number): { start: number; end: number }[] => localDays(zone, from, to).whole;
   const hours = (days: { start: number; end: number }[]): number[] => days.map((day) => (day.end - day.start) / HOUR);
 
   it('keeps only the days the period holds whole, in the zone', () => {
     // From Berlin's midnight (23:00 UTC) for three days: three whole days.
     const from = Date.parse('2026-01-09T23:00:00Z');
-    assert.deepEqual(wholeLocalDays('Europe/Berlin', from, from + 3 * DAY), [0, 1, 2].map((d) => ({ start: from + d * DAY, end: from + (d + 1) * DAY })));
+    assert.deepEqual(whole('Europe/Berlin', from, from + 3 * DAY), [0, 1, 2].map((d) => ({ start: from + d * DAY, end: from + (d + 1) * DAY })));
     // An hour later on both ends: the first day is cut, and the fourth, which the period enters.
-    assert.deepEqual(wholeLocalDays('Europe/Berlin', from + HOUR, from + 3 * DAY + HOUR), [1, 2].map((d) => ({ start: from + d * DAY, end: from + (d + 1) * DAY })));
-    assert.deepEqual(wholeLocalDays('UTC', from, from), []);
+    assert.deepEqual(whole('Europe/Berlin', from + HOUR, from + 3 * DAY + HOUR), [1, 2].map((d) => ({ start: from + d * DAY, end: from + (d + 1) * DAY })));
+    assert.deepEqual(whole('UTC', from, from), []);
   });
 
   it('gives days of 23 and 25 hours where the clock changes, midnight changes included', () => {
     // Berlin springs forward on 29 March 2026; Santiago goes back at its midnight, 4 to 5 April.
-    assert.deepEqual(hours(wholeLocalDays('Europe/Berlin', Date.parse('2026-03-27T23:00:00Z'), Date.parse('2026-03-30T22:00:00Z'))), [24, 23, 24]);
-    assert.deepEqual(hours(wholeLocalDays('America/Santiago', Date.parse('2026-04-03T03:00:00Z'), Date.parse('2026-04-06T04:00:00Z'))), [24, 25, 24]);
+    assert.deepEqual(hours(whole('Europe/Berlin', Date.parse('2026-03-27T23:00:00Z'), Date.parse('2026-03-30T22:00:00Z'))), [24, 23, 24]);
+    assert.deepEqual(hours(whole('America/Santiago', Date.parse('2026-04-03T03:00:00Z'), Date.parse('2026-04-06T04:00:00Z'))), [24, 25, 24]);
     // Lord Howe goes back half an hour on 5 April.
-    assert.deepEqual(hours(wholeLocalDays('Australia/Lord_Howe', Date.parse('2026-04-03T13:00:00Z'), Date.parse('2026-04-06T13:30:00Z'))), [24, 24.5, 24]);
+    assert.deepEqual(hours(whole('Australia/Lord_Howe', Date.parse('2026-04-03T13:00:00Z'), Date.parse('2026-04-06T13:30:00Z'))), [24, 24.5, 24]);
+  });
+
+  it('says when a day number comes back: a clock set back across midnight', () => {
+    // Casey went from +11 to +8 at 02:00 on 5 March 2010: back to 23:00 of the 4th.
+    const from = Date.parse('2010-03-02T13:00:00Z');
+    const casey = localDays('Antarctica/Casey', from, from + 5 * DAY);
+    assert.equal(casey.increasing, false);
+    // The 5th begins (two hours), the clock goes back to the 4th (one hour), then the 5th again:
+    // each a stretch of its own.
+    assert.deepEqual(hours(casey.whole), [24, 24, 2, 1, 24, 24]);
+    assert.equal(localDays('Europe/Berlin', Date.parse('2026-10-20T00:00:00Z'), Date.parse('2026-11-05T00:00:00Z')).increasing, true);
   });
 });
