@@ -51,13 +51,13 @@ export function countColumn(metric: Metric): string {
  */
 export function countDaysStatements(days: readonly DayInterval[], withBots: boolean): string[] {
   const bots = withBots ? '' : ' AND NOT x.is_bot';
-  const rolled = `${daysValues(days)} SEMI JOIN rolled_days r ON r.client_id = $1 AND r.day_start = d.s AND r.day_end = d.e`;
+  const rolled = `${daysValues(days)} SEMI JOIN rolled_days r ON r.client_id = $1 AND r.day_start = d.day_from AND r.day_end = d.day_to`;
   return [
-    `DELETE FROM day_counts c WHERE c.client_id = $1 AND c.with_bots = ${withBots} AND EXISTS (SELECT 1 FROM ${daysValues(days)} WHERE d.s = c.day_start AND d.e = c.day_end)`,
-    `INSERT INTO day_counts SELECT $1, d.s, d.e, ${withBots}, count(DISTINCT coalesce(p.person_key, x.person_key)), coalesce(sum(x.page_views), 0), coalesce(sum(x.events), 0)
-     FROM ${rolled} LEFT JOIN day_rollup x ON x.client_id = $1 AND x.day_start = d.s AND x.day_end = d.e${bots}
+    `DELETE FROM day_counts c WHERE c.client_id = $1 AND c.with_bots = ${withBots} AND EXISTS (SELECT 1 FROM ${daysValues(days)} WHERE d.day_from = c.day_start AND d.day_to = c.day_end)`,
+    `INSERT INTO day_counts SELECT $1, d.day_from, d.day_to, ${withBots}, count(DISTINCT coalesce(p.person_key, x.person_key)), coalesce(sum(x.page_views), 0), coalesce(sum(x.events), 0)
+     FROM ${rolled} LEFT JOIN day_rollup x ON x.client_id = $1 AND x.day_start = d.day_from AND x.day_end = d.day_to${bots}
      LEFT JOIN resolved_persons p ON p.client_id = $1 AND p.distinct_key = x.person_key
-     GROUP BY d.s, d.e`,
+     GROUP BY d.day_from, d.day_to`,
   ];
 }
 

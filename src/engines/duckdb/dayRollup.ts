@@ -1,8 +1,7 @@
-import type { StoredEvent } from '../../events/eventStore.js';
 import { HIDDEN_EVENTS } from '../../query/hiddenEvents.js';
 import type { ReportPlan } from '../../query/plan.js';
 import type { Dimension, Metric } from '../../query/schemas.js';
-import { localDays, type DayInterval } from './dayIntervals.js';
+import type { DayInterval } from './dayIntervals.js';
 
 /**
  * Day rollups: for whole local days of a client, each (bot flag, referrer host, person key) with
@@ -41,9 +40,6 @@ export const CREATE_DAY_ROLLUP = `
   );
 `;
 
-/** A day is rolled this long after it ends at the earliest: the last minutes' late events then need no extra rows. */
-const SETTLE_MS = 3_600_000;
-
 const ROLLED_METRICS: ReadonlySet<Metric> = new Set<Metric>(['unique_visitors', 'page_views', 'events']);
 const ROLLED_DIMENSIONS: ReadonlySet<Dimension> = new Set<Dimension>(['day', 'week', 'month', 'referrer_host']);
 
@@ -57,6 +53,7 @@ export function rollupAnswers(plan: ReportPlan): plan is ReportPlan & { timezone
   const excluded = plan.excludedEvents ?? [];
   return (
     plan.timezone !== undefined &&
+    plan.conversionEvent === undefined &&
     plan.metrics.includes('unique_visitors') &&
     plan.metrics.every((metric) => ROLLED_METRICS.has(metric)) &&
     plan.dimensions.every((dimension) => ROLLED_DIMENSIONS.has(dimension)) &&
@@ -76,28 +73,28 @@ export interface RolledBlock {
   counts?: { withBots: boolean };
 }
 
-/** A literal `VALUES` list of day stretches (integers checked, so inlining them is safe). */
+/** A literal `VALUES` list of day stretches, `d(day_from, day_to)` (integers checked, so inlining them is safe). */
 export function daysValues(days: readonly DayInterval[]): string {
   if (!days.every((day) => Number.isSafeInteger(day.start) && Number.isSafeInteger(day.end))) throw new Error('a day bound is not an integer');
-  return `(VALUES ${days.map((day) => `(${day.start}, ${day.end})`).join(', ')}) d(s, e)`;
+  return `(VALUES ${days.map((day) => `(${day.start}, ${day.end})`).join(', ')}) d(day_from, day_to)`;
 }
 
 /** The hidden events as a literal list: constants of the schema, not input. */
 const HIDDEN_LIST = HIDDEN_EVENTS.map((name) => `'${name.replaceAll("'", "''")}'`).join(', ');
 
-/** Rollup rows of the events `e` joined to day stretches `d(s, e)`: one definition for rolling and for late events. */
-const rollupRows = (client: string, days: string, where: string): string =>
-  `INSERT INTO day_rollup SELECT ${client}, d.s, d.e, e.is_bot, e.referrer_host, e.person_key, count(*), count(*) FILTER (WHERE e.event = '$pageview')
-   FROM events e JOIN ${days} ON epoch_ms(e."timestamp") >= d.s AND epoch_ms(e."timestamp") < d.e
+/** Rollup rows of the events `e` joined to day stretches `d(day_from, day_to)`: one definition for rolling and for late events. */
+const rollupRows = (days: string, where: string): string =>
+  `INSERT INTO day_rollup SELECT e.client_id, d.day_from, d.day_to, e.is_bot, e.referrer_host, e.person_key, count(*), count(*) FILTER (WHERE e.event = '$pageview')
+   FROM events e JOIN ${days} ON epoch_ms(e."timestamp") >= d.day_from AND epoch_ms(e."timestamp") < d.day_to
    WHERE ${where} AND e.event NOT IN (${HIDDEN_LIST})
-   GROUP BY ALL ORDER BY d.s`;
+   GROUP BY ALL ORDER BY d.day_from`;
 
 /** Statements that roll client $1's `days` (not rolled yet), in one transaction. */
 export function rollDaysStatements(days: readonly DayInterval[]): string[] {
   const from = Math.min(...days.map((day) => day.start));
   const to = Math.max(...days.map((day) => day.end));
   const inRange = `e.client_id = $1 AND e."timestamp" >= make_timestamp(${from}::BIGINT * 1000)::TIMESTAMPTZ AND e."timestamp" < make_timestamp(${to}::BIGINT * 1000)::TIMESTAMPTZ`;
-  return [rollupRows('e.client_id', daysValues(days), inRange), `INSERT INTO rolled_days SELECT $1, s, e, now() FROM ${daysValues(days)}`];
+  return [rollupRows(daysValues(days), inRange), `INSERT INTO rolled_days SELECT $1, day_from, day_to, now() FROM ${daysValues(days)}`];
 }
 
 /**
@@ -105,83 +102,8 @@ export function rollDaysStatements(days: readonly DayInterval[]): string[] {
  * transaction that stores them.
  */
 export const ROLL_LATE_EVENTS = rollupRows(
-  'e.client_id',
-  '(SELECT client_id, day_start AS s, day_end AS e FROM rolled_days) d',
+  '(SELECT client_id, day_start AS day_from, day_end AS day_to FROM rolled_days) d',
   'd.client_id = e.client_id AND e.seq >= CAST($1 AS BIGINT) AND e.seq < CAST($2 AS BIGINT)',
 );
 
 export const FORGET_CLIENT_ROLLUPS = ['DELETE FROM day_rollup WHERE client_id = $1', 'DELETE FROM rolled_days WHERE client_id = $1'];
-
-/**
- * Which days are rolled, per client, kept in step with `rolled_days` by the store's one writer:
- * it decides without a query whether a report can read the rollup and whether stored events fall
- * in rolled days.
- */
-export class RolledDays {
-  private readonly byClient = new Map<string, { keys: Set<string>; earliest: number; latest: number }>();
-  /** Days being rolled now, so two reports do not roll the same day twice. */
-  private readonly pending = new Set<string>();
-
-  constructor(rows: Iterable<{ client: string; start: number; end: number }> = []) {
-    for (const row of rows) this.add(row.client, [{ start: row.start, end: row.end }]);
-  }
-
-  private static key = (client: string, day: DayInterval): string => `${client}\u0000${day.start}:${day.end}`;
-
-  add(client: string, days: readonly DayInterval[]): void {
-    let entry = this.byClient.get(client);
-    if (entry === undefined) {
-      entry = { keys: new Set(), earliest: Infinity, latest: -Infinity };
-      this.byClient.set(client, entry);
-    }
-    for (const day of days) {
-      entry.keys.add(`${day.start}:${day.end}`);
-      entry.earliest = Math.min(entry.earliest, day.start);
-      entry.latest = Math.max(entry.latest, day.end);
-    }
-  }
-
-  forget(client: string): void {
-    this.byClient.delete(client);
-  }
-
-  private rolled(client: string, day: DayInterval): boolean {
-    return this.byClient.get(client)?.keys.has(`${day.start}:${day.end}`) === true;
-  }
-
-  /**
-   * For a report the rollup answers: the longest run of consecutive rolled days of its period
-   * (read from the rollup), and its finished days not rolled yet (to roll; now marked pending
-   * until `settled`), and whether the period's day numbers only increase (localDays).
-   */
-  consider(plan: ReportPlan & { timezone: string }, now: number): { block: RolledBlock | undefined; toRoll: DayInterval[]; increasing: boolean } {
-    const { whole: days, increasing } = localDays(plan.timezone, plan.from, plan.to);
-    let block: RolledBlock | undefined;
-    let run: DayInterval[] = [];
-    for (const day of days) {
-      if (!this.rolled(plan.clientId, day)) {
-        run = [];
-        continue;
-      }
-      if (run.length > 0 && run[run.length - 1]!.end !== day.start) run = [];
-      run.push(day);
-      if (block === undefined || run.length > block.days.length) block = { start: run[0]!.start, end: day.end, days: [...run] };
-    }
-    const toRoll = days.filter((day) => day.end <= now - SETTLE_MS && !this.rolled(plan.clientId, day) && !this.pending.has(RolledDays.key(plan.clientId, day)));
-    for (const day of toRoll) this.pending.add(RolledDays.key(plan.clientId, day));
-    return { block, toRoll, increasing };
-  }
-
-  /** Rolling `days` ended (committed or not): they are no longer pending. */
-  settled(client: string, days: readonly DayInterval[]): void {
-    for (const day of days) this.pending.delete(RolledDays.key(client, day));
-  }
-
-  /** Whether any of these events falls in a rolled day of its client (most never do: rolled days are past). */
-  touches(events: readonly StoredEvent[]): boolean {
-    return events.some((event) => {
-      const entry = this.byClient.get(event.client_id);
-      return entry !== undefined && event.timestamp >= entry.earliest && event.timestamp < entry.latest;
-    });
-  }
-}

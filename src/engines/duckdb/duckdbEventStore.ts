@@ -14,13 +14,15 @@ import type {
 } from '../../events/eventStore.js';
 import type { FunnelPlan, ReportPlan } from '../../query/plan.js';
 import type { StreamBacklog, StreamQuery } from '../../pubsub/eventStream.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
 import { readInSpans } from '../streamSpans.js';
 import { streamWhere } from './stream.js';
 import { duckdbFunnel } from './funnel.js';
 import { appendEventRows } from './appendEvents.js';
 import { countDaysStatements, CountedDays, countKeysOf, countsAnswer, FORGET_CLIENT_COUNTS, FORGET_COUNTS_OF_LATE_EVENTS, FORGET_COUNTS_OF_RELINKED, type CountKey } from './dayCounts.js';
 import type { DayInterval } from './dayIntervals.js';
-import { FORGET_CLIENT_ROLLUPS, ROLL_LATE_EVENTS, rollDaysStatements, RolledDays, rollupAnswers, type RolledBlock } from './dayRollup.js';
+import { FORGET_CLIENT_ROLLUPS, ROLL_LATE_EVENTS, rollDaysStatements, rollupAnswers, type RolledBlock } from './dayRollup.js';
+import { RolledDays } from './rolledDays.js';
 import { duckdbReport } from './report.js';
 import { AFFECTED_IDS, REFRESH_RESOLVED_PERSONS } from './resolvedPersons.js';
 import { ALL_FAST_PATHS, type BuiltQuery, type FastPaths } from './scope.js';
@@ -62,8 +64,18 @@ export class DuckDbEventStore implements EventStore {
   private nextSeq: number | undefined;
   /** Which days are rolled and counted (dayRollup.ts, dayCounts.ts), read from their tables at the first use after migrations. */
   private rollupsLoad: Promise<{ rolled: RolledDays; counted: CountedDays }> | undefined;
-  /** The instant against which a day counts as finished, to be rolled; tests set their own. */
-  rollupClock: () => number = Date.now;
+  /** The instant against which a day counts as finished, to be rolled; tests and the bench set their own. */
+  rollupClock: Clock = systemClock;
+  /**
+   * Background rollup work, one day after another: each transaction joins the writer's queue only
+   * when the one before has committed, so stored events wait for one day's work at most.
+   */
+  private rollupWork: Promise<void> = Promise.resolve();
+  /**
+   * Raised for a client when its events are deleted (on the writer's turn): a report that saw it
+   * change while it ran chose its rolled days from a life of the client that is gone.
+   */
+  private readonly clientLives = new Map<string, number>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -309,6 +321,7 @@ export class DuckDbEventStore implements EventStore {
   }
 
   private rollups(): Promise<{ rolled: RolledDays; counted: CountedDays }> {
+    // A failed read is not kept: the next write or report reads again.
     this.rollupsLoad ??= (async () => {
       const rolled = await this.reader.runAndReadAll('SELECT client_id, day_start, day_end FROM rolled_days');
       const counted = await this.reader.runAndReadAll('SELECT client_id, day_start, day_end, with_bots FROM day_counts');
@@ -317,6 +330,9 @@ export class DuckDbEventStore implements EventStore {
         counted: new CountedDays(countKeysOf(counted.getRows())),
       };
     })();
+    this.rollupsLoad.catch(() => {
+      this.rollupsLoad = undefined;
+    });
     return this.rollupsLoad;
   }
 
@@ -338,9 +354,18 @@ export class DuckDbEventStore implements EventStore {
     return { ...block, counts: { withBots } };
   }
 
-  /** One background write transaction on the writer's turn; a failure is reported, not thrown: reports read from events or the rollup meanwhile. */
+  /**
+   * One background write transaction, after the rollup work before it, on the writer's turn. A
+   * failure is reported, not thrown: reports read from events or the rollup meanwhile. Nothing
+   * starts once the store is closing.
+   */
   private inBackground(what: string, statements: string[], clientId: string, committed: () => void, settled: () => void): void {
-    this.serialised(async () => {
+    this.rollupWork = this.rollupWork.then(() => this.backgroundTransaction(what, statements, clientId, committed).finally(settled));
+  }
+
+  private async backgroundTransaction(what: string, statements: string[], clientId: string, committed: () => void): Promise<void> {
+    if (this.closed) return;
+    await this.serialised(async () => {
       await this.writer.run('BEGIN TRANSACTION');
       try {
         for (const sql of statements) await this.writer.run(sql, [clientId]);
@@ -351,12 +376,10 @@ export class DuckDbEventStore implements EventStore {
       }
       // Still on the writer's turn: nothing is stored between the commit and this.
       committed();
-    })
-      .catch((error: unknown) => {
-        // A closing store just stops.
-        if (!this.closed) process.emitWarning(`${what} of client ${clientId} failed: ${error instanceof Error ? error.message : String(error)}`);
-      })
-      .finally(settled);
+    }).catch((error: unknown) => {
+      // A closing store just stops.
+      if (!this.closed) process.emitWarning(`${what} of client ${clientId} failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
   }
 
   private countDays(clientId: string, days: DayInterval[], withBots: boolean, counted: CountedDays): void {
@@ -379,15 +402,20 @@ export class DuckDbEventStore implements EventStore {
     );
   }
 
-  /** Resolves once the days being rolled are (for the query bench and tests: reports never wait for it). */
+  /** Resolves once the days being rolled and counted are (for the query bench and tests: reports never wait for it). */
   async settleRollups(): Promise<void> {
+    await this.rollupWork;
     await this.writeQueue;
   }
 
   async report(plan: ReportPlan): Promise<ReportResult> {
     const links = await this.hasIdentityLinks(plan.clientId);
+    const life = this.clientLives.get(plan.clientId);
     const rolled = await this.rolledBlock(plan);
-    const rows = await this.run(duckdbReport(plan, links, this.fastPaths, rolled));
+    let rows = await this.run(duckdbReport(plan, links, this.fastPaths, rolled));
+    // The client was deleted meanwhile (and maybe stored anew): its rolled days may be gone from
+    // the snapshot the statement read, so it is read again from events alone.
+    if (rolled !== undefined && this.clientLives.get(plan.clientId) !== life) rows = await this.run(duckdbReport(plan, links, this.fastPaths));
     // Columns by position: the dimensions in plan order, the metrics in plan order, then the
     // total when the statement sorted and limited (see duckdbReport).
     const named = rows.map((row): ReportRow => {
@@ -423,6 +451,7 @@ export class DuckDbEventStore implements EventStore {
         await this.writer.run('DELETE FROM resolved_persons WHERE client_id = $1', [clientId]);
         for (const sql of [...FORGET_CLIENT_ROLLUPS, FORGET_CLIENT_COUNTS]) await this.writer.run(sql, [clientId]);
         await this.writer.run('COMMIT');
+        this.clientLives.set(clientId, (this.clientLives.get(clientId) ?? 0) + 1);
         const { rolled, counted } = await this.rollups();
         rolled.forget(clientId);
         counted.forget(clientId);

@@ -1,7 +1,7 @@
 import { isTimeGrain, STORED_COLUMN_OF, type ReportPlan } from '../../query/plan.js';
 import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../../query/schemas.js';
 import { countColumn, countsAnswer } from './dayCounts.js';
-import { daysValues, type RolledBlock } from './dayRollup.js';
+import { daysValues, rollupAnswers, type RolledBlock } from './dayRollup.js';
 import { ALL_FAST_PATHS, type BuiltQuery, columnValue, eventsInScope, type FastPaths, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte } from './scope.js';
 
 /**
@@ -190,9 +190,7 @@ export function duckdbReport(plan: ReportPlan, links: boolean, fast: FastPaths =
   // for 3.3M events) and the second grouping cost more than it saved: top pages took 1.4–1.6 s
   // resolved and counted per event, against 2.1–2.6 s grouped first.
   const groupByVisitorFirst = visitors && !plan.dimensions.includes('path');
-  if (rolled !== undefined && (!groupByVisitorFirst || conversion !== undefined || eventMetrics.includes('sessions'))) {
-    throw new Error('the day rollups were offered a report they do not answer');
-  }
+  if (rolled !== undefined && !(groupByVisitorFirst && rollupAnswers(plan))) throw new Error('the day rollups were offered a report they do not answer');
   // Top-k pruning where persons are counted per event (pages): grouped first by person, a group's
   // visitors already cost little, and top referrers (most rows in the one group without a
   // referrer) took twice as long with pruning as without.
@@ -210,14 +208,14 @@ export function duckdbReport(plan: ReportPlan, links: boolean, fast: FastPaths =
         // Days counted already (in this statement's snapshot) are read whole from `dc`, the
         // others from the rollup below; day numbers only increase here, so no day comes twice.
         ctes.push(
-          `dc AS (SELECT c.day_start, c.visitors, c.page_views, c.events FROM day_counts c SEMI JOIN ${daysValues(rolled.days)} ON c.day_start = d.s AND c.day_end = d.e` +
+          `dc AS (SELECT c.day_start, c.visitors, c.page_views, c.events FROM day_counts c SEMI JOIN ${daysValues(rolled.days)} ON c.day_start = d.day_from AND c.day_end = d.day_to` +
             ` WHERE c.client_id = $1 AND c.with_bots = ${rolled.counts.withBots})`,
         );
       }
       const counted = rolled.counts === undefined ? '' : ' ANTI JOIN dc ON dc.day_start = x.day_start';
       const rows =
         `SELECT x.day_start AS ms, ${dayOffset} AS off, x.referrer_host, x.person_key, x.events, x.page_views FROM day_rollup x` +
-        ` SEMI JOIN ${daysValues(rolled.days)} ON x.day_start = d.s AND x.day_end = d.e${counted}` +
+        ` SEMI JOIN ${daysValues(rolled.days)} ON x.day_start = d.day_from AND x.day_end = d.day_to${counted}` +
         ` WHERE x.client_id = $1 AND x.day_start >= ${rolled.start} AND x.day_start < ${rolled.end}${bots}`;
       ctes.push(`ru AS (SELECT ${[...grouped, 'person_key', 'events AS n', 'page_views AS pv'].join(', ')} FROM (${rows}))`);
       g += ` UNION ALL SELECT ${[...dims, 'person_key', 'n', 'pv'].join(', ')} FROM ru`;
