@@ -96,6 +96,7 @@ export class CountedDays {
   }
 
   private static key = (day: DayInterval, withBots: boolean): string => `${day.start}:${day.end}:${withBots}`;
+  private static pendingKey = (client: string, day: DayInterval, withBots: boolean): string => `${client}\u0000${CountedDays.key(day, withBots)}`;
 
   add(rows: Iterable<CountKey>): void {
     for (const row of rows) {
@@ -120,16 +121,13 @@ export class CountedDays {
   /** The days not counted nor being counted; they are pending until `settled`. */
   claim(client: string, days: readonly DayInterval[], withBots: boolean): DayInterval[] {
     const counted = this.byClient.get(client);
-    const todo = days.filter((day) => {
-      const key = CountedDays.key(day, withBots);
-      return counted?.has(key) !== true && !this.pending.has(`${client}\u0000${key}`);
-    });
-    for (const day of todo) this.pending.add(`${client}\u0000${CountedDays.key(day, withBots)}`);
+    const todo = days.filter((day) => counted?.has(CountedDays.key(day, withBots)) !== true && !this.pending.has(CountedDays.pendingKey(client, day, withBots)));
+    for (const day of todo) this.pending.add(CountedDays.pendingKey(client, day, withBots));
     return todo;
   }
 
   settled(client: string, days: readonly DayInterval[], withBots: boolean): void {
-    for (const day of days) this.pending.delete(`${client}\u0000${CountedDays.key(day, withBots)}`);
+    for (const day of days) this.pending.delete(CountedDays.pendingKey(client, day, withBots));
   }
 }
 

@@ -89,12 +89,11 @@ const rollupRows = (days: string, where: string): string =>
    WHERE ${where} AND e.event NOT IN (${HIDDEN_LIST})
    GROUP BY ALL ORDER BY d.day_from`;
 
-/** Statements that roll client $1's `days` (not rolled yet), in one transaction. */
-export function rollDaysStatements(days: readonly DayInterval[]): string[] {
-  const from = Math.min(...days.map((day) => day.start));
-  const to = Math.max(...days.map((day) => day.end));
-  const inRange = `e.client_id = $1 AND e."timestamp" >= make_timestamp(${from}::BIGINT * 1000)::TIMESTAMPTZ AND e."timestamp" < make_timestamp(${to}::BIGINT * 1000)::TIMESTAMPTZ`;
-  return [rollupRows(daysValues(days), inRange), `INSERT INTO rolled_days SELECT $1, day_from, day_to, now() FROM ${daysValues(days)}`];
+/** Statements that roll client $1's `day` (not rolled yet), in one transaction. */
+export function rollDayStatements(day: DayInterval): string[] {
+  const values = daysValues([day]);
+  const inRange = `e.client_id = $1 AND e."timestamp" >= make_timestamp(${day.start}::BIGINT * 1000)::TIMESTAMPTZ AND e."timestamp" < make_timestamp(${day.end}::BIGINT * 1000)::TIMESTAMPTZ`;
+  return [rollupRows(values, inRange), `INSERT INTO rolled_days SELECT $1, day_from, day_to, now() FROM ${values}`];
 }
 
 /**

@@ -21,7 +21,7 @@ import { duckdbFunnel } from './funnel.js';
 import { appendEventRows } from './appendEvents.js';
 import { countDaysStatements, CountedDays, countKeysOf, countsAnswer, FORGET_CLIENT_COUNTS, FORGET_COUNTS_OF_LATE_EVENTS, FORGET_COUNTS_OF_RELINKED, type CountKey } from './dayCounts.js';
 import type { DayInterval } from './dayIntervals.js';
-import { FORGET_CLIENT_ROLLUPS, ROLL_LATE_EVENTS, rollDaysStatements, rollupAnswers, type RolledBlock } from './dayRollup.js';
+import { FORGET_CLIENT_ROLLUPS, ROLL_LATE_EVENTS, rollDayStatements, rollupAnswers, type RolledBlock } from './dayRollup.js';
 import { RolledDays } from './rolledDays.js';
 import { duckdbReport } from './report.js';
 import { AFFECTED_IDS, REFRESH_RESOLVED_PERSONS } from './resolvedPersons.js';
@@ -115,17 +115,25 @@ export class DuckDbEventStore implements EventStore {
       const done = new Set(applied.getRows().map((row) => Number(row[0])));
       for (const migration of DUCKDB_MIGRATIONS) {
         if (done.has(migration.version)) continue;
-        await this.writer.run('BEGIN TRANSACTION');
-        try {
+        await this.inTransaction(async () => {
           await this.writer.run(migration.sql);
           await this.writer.run('INSERT INTO schema_migrations VALUES ($1, $2, now())', [migration.version, migration.name]);
-          await this.writer.run('COMMIT');
-        } catch (error) {
-          await this.writer.run('ROLLBACK');
-          throw error;
-        }
+        });
       }
     });
+  }
+
+  /** `work` as one transaction on the write connection (the caller has the writer's turn): committed, or rolled back and the error rethrown. */
+  private async inTransaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.writer.run('BEGIN TRANSACTION');
+    try {
+      const result = await work();
+      await this.writer.run('COMMIT');
+      return result;
+    } catch (error) {
+      await this.writer.run('ROLLBACK');
+      throw error;
+    }
   }
 
   async ping(): Promise<void> {
@@ -151,8 +159,7 @@ export class DuckDbEventStore implements EventStore {
       const { rolled, counted } = await this.rollups();
       // Counts this write deletes leave the mirror once it commits (CountedDays).
       const uncounted: CountKey[] = [];
-      await this.writer.run('BEGIN TRANSACTION');
-      try {
+      const { duplicateIndexes, stored } = await this.inTransaction(async () => {
         const fresh = await this.claimKeys(keys);
         const duplicateIndexes: number[] = [];
         const toStore: StoredEvent[] = [];
@@ -172,14 +179,11 @@ export class DuckDbEventStore implements EventStore {
         }
         if (links.length > 0) await this.insertLinks(links);
         if (links.length > 0) uncounted.push(...(await this.refreshResolvedPersons(links, counted)));
-        await this.writer.run('COMMIT');
-        counted.remove(uncounted);
-        this.nextSeq = firstSeq + toStore.length;
-        return { duplicateIndexes };
-      } catch (error) {
-        await this.writer.run('ROLLBACK');
-        throw error;
-      }
+        return { duplicateIndexes, stored: { firstSeq, count: toStore.length } };
+      });
+      counted.remove(uncounted);
+      this.nextSeq = stored.firstSeq + stored.count;
+      return { duplicateIndexes };
     });
   }
 
@@ -366,14 +370,9 @@ export class DuckDbEventStore implements EventStore {
   private async backgroundTransaction(what: string, statements: string[], clientId: string, committed: () => void): Promise<void> {
     if (this.closed) return;
     await this.serialised(async () => {
-      await this.writer.run('BEGIN TRANSACTION');
-      try {
+      await this.inTransaction(async () => {
         for (const sql of statements) await this.writer.run(sql, [clientId]);
-        await this.writer.run('COMMIT');
-      } catch (error) {
-        await this.writer.run('ROLLBACK');
-        throw error;
-      }
+      });
       // Still on the writer's turn: nothing is stored between the commit and this.
       committed();
     }).catch((error: unknown) => {
@@ -395,7 +394,7 @@ export class DuckDbEventStore implements EventStore {
   private rollDay(clientId: string, day: DayInterval, rolled: RolledDays): void {
     this.inBackground(
       'rolling a day',
-      rollDaysStatements([day]),
+      rollDayStatements(day),
       clientId,
       () => rolled.add(clientId, [day]),
       () => rolled.settled(clientId, [day]),
@@ -442,23 +441,19 @@ export class DuckDbEventStore implements EventStore {
 
   deleteClient(clientId: string): Promise<void> {
     return this.serialised(async () => {
-      await this.writer.run('BEGIN TRANSACTION');
-      try {
+      await this.inTransaction(async () => {
         await this.writer.run(RAISE_SEQ_HIGH_WATER);
         await this.writer.run(`DELETE FROM event_keys WHERE key IN (${EVENT_KEYS_OF_CLIENT})`, [clientId]);
         await this.writer.run('DELETE FROM events WHERE client_id = $1', [clientId]);
         await this.writer.run('DELETE FROM identities WHERE client_id = $1', [clientId]);
         await this.writer.run('DELETE FROM resolved_persons WHERE client_id = $1', [clientId]);
         for (const sql of [...FORGET_CLIENT_ROLLUPS, FORGET_CLIENT_COUNTS]) await this.writer.run(sql, [clientId]);
-        await this.writer.run('COMMIT');
-        this.clientLives.set(clientId, (this.clientLives.get(clientId) ?? 0) + 1);
-        const { rolled, counted } = await this.rollups();
-        rolled.forget(clientId);
-        counted.forget(clientId);
-      } catch (error) {
-        await this.writer.run('ROLLBACK');
-        throw error;
-      }
+      });
+      // Still on the writer's turn: no event of the client's next life is stored before this.
+      this.clientLives.set(clientId, (this.clientLives.get(clientId) ?? 0) + 1);
+      const { rolled, counted } = await this.rollups();
+      rolled.forget(clientId);
+      counted.forget(clientId);
     });
   }
 

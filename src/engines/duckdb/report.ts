@@ -204,18 +204,20 @@ export function duckdbReport(plan: ReportPlan, links: boolean, fast: FastPaths =
       // rollup, which the sums and the distinct count below take as they are.
       const dayOffset = hasTime ? offsetExpression(plan.offsets, 'x.day_start', params) : '0';
       const bots = plan.filters.include_bots === true ? '' : ' AND NOT x.is_bot';
+      // The rolled days' stretches, which the rollup's and the counts' rows must match exactly.
+      ctes.push(`rd AS (SELECT * FROM ${daysValues(rolled.days)})`);
       if (rolled.counts !== undefined) {
         // Days counted already (in this statement's snapshot) are read whole from `dc`, the
         // others from the rollup below; day numbers only increase here, so no day comes twice.
         ctes.push(
-          `dc AS (SELECT c.day_start, c.visitors, c.page_views, c.events FROM day_counts c SEMI JOIN ${daysValues(rolled.days)} ON c.day_start = d.day_from AND c.day_end = d.day_to` +
+          `dc AS (SELECT c.day_start, c.visitors, c.page_views, c.events FROM day_counts c SEMI JOIN rd ON c.day_start = rd.day_from AND c.day_end = rd.day_to` +
             ` WHERE c.client_id = $1 AND c.with_bots = ${rolled.counts.withBots})`,
         );
       }
       const counted = rolled.counts === undefined ? '' : ' ANTI JOIN dc ON dc.day_start = x.day_start';
       const rows =
         `SELECT x.day_start AS ms, ${dayOffset} AS off, x.referrer_host, x.person_key, x.events, x.page_views FROM day_rollup x` +
-        ` SEMI JOIN ${daysValues(rolled.days)} ON x.day_start = d.day_from AND x.day_end = d.day_to${counted}` +
+        ` SEMI JOIN rd ON x.day_start = rd.day_from AND x.day_end = rd.day_to${counted}` +
         ` WHERE x.client_id = $1 AND x.day_start >= ${rolled.start} AND x.day_start < ${rolled.end}${bots}`;
       ctes.push(`ru AS (SELECT ${[...grouped, 'person_key', 'events AS n', 'page_views AS pv'].join(', ')} FROM (${rows}))`);
       g += ` UNION ALL SELECT ${[...dims, 'person_key', 'n', 'pv'].join(', ')} FROM ru`;

@@ -20,7 +20,9 @@ export class RolledDays {
     for (const row of rows) this.add(row.client, [{ start: row.start, end: row.end }]);
   }
 
-  private static key = (client: string, day: DayInterval): string => `${client}\u0000${day.start}:${day.end}`;
+  /** A day's key among its client's days; pending days are keyed by client too. */
+  private static key = (day: DayInterval): string => `${day.start}:${day.end}`;
+  private static pendingKey = (client: string, day: DayInterval): string => `${client}\u0000${RolledDays.key(day)}`;
 
   add(client: string, days: readonly DayInterval[]): void {
     let entry = this.byClient.get(client);
@@ -29,7 +31,7 @@ export class RolledDays {
       this.byClient.set(client, entry);
     }
     for (const day of days) {
-      entry.keys.add(`${day.start}:${day.end}`);
+      entry.keys.add(RolledDays.key(day));
       entry.earliest = Math.min(entry.earliest, day.start);
       entry.latest = Math.max(entry.latest, day.end);
     }
@@ -40,7 +42,7 @@ export class RolledDays {
   }
 
   private rolled(client: string, day: DayInterval): boolean {
-    return this.byClient.get(client)?.keys.has(`${day.start}:${day.end}`) === true;
+    return this.byClient.get(client)?.keys.has(RolledDays.key(day)) === true;
   }
 
   /**
@@ -61,14 +63,14 @@ export class RolledDays {
       run.push(day);
       if (block === undefined || run.length > block.days.length) block = { start: run[0]!.start, end: day.end, days: [...run] };
     }
-    const toRoll = days.filter((day) => day.end <= now - SETTLE_MS && !this.rolled(plan.clientId, day) && !this.pending.has(RolledDays.key(plan.clientId, day)));
-    for (const day of toRoll) this.pending.add(RolledDays.key(plan.clientId, day));
+    const toRoll = days.filter((day) => day.end <= now - SETTLE_MS && !this.rolled(plan.clientId, day) && !this.pending.has(RolledDays.pendingKey(plan.clientId, day)));
+    for (const day of toRoll) this.pending.add(RolledDays.pendingKey(plan.clientId, day));
     return { block, toRoll, increasing };
   }
 
   /** Rolling `days` ended (committed or not): they are no longer pending. */
   settled(client: string, days: readonly DayInterval[]): void {
-    for (const day of days) this.pending.delete(RolledDays.key(client, day));
+    for (const day of days) this.pending.delete(RolledDays.pendingKey(client, day));
   }
 
   /**
