@@ -5,14 +5,20 @@ import type { EventWriterOptions, WriterLog, WriterStats } from './writerOptions
 
 /** A record on disk in the journal, waiting for the EventStore. */
 export interface Journaled extends JournalRecord {
-  /** Its journal line's length: what it holds of the queue's byte bound. */
+  /** Its journal line's length in bytes: what it holds of the queue's byte bound. */
   bytes: number;
   /** The journal segment holding it. */
   segment: number;
 }
 
 interface PendingWrite extends JournalRecord {
-  line: string;
+  /**
+   * The record's journal line, encoded as soon as it is made. Encoded lines are joined by
+   * Buffer.concat outside the JavaScript heap: joining a group's lines as strings first measured
+   * about ten times slower (5.2 against 0.56 µs per event for five 100-event lines) and left
+   * half-megabyte strings for the garbage collector.
+   */
+  line: Buffer;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -69,7 +75,7 @@ export class GroupCommit {
    */
   write(events: StoredEvent[], links: IdentityLink[], from?: Provenance): Promise<void> {
     const record: JournalRecord = from === undefined ? { events, links } : { events, links, from };
-    const line = `${JSON.stringify(record)}\n`;
+    const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
     const full = this.queuedEvents + events.length > this.options.maxQueuedEvents || this.queuedBytes + line.length > this.options.maxQueuedBytes;
     if (full && this.queuedEvents > 0) return Promise.reject(new Overloaded(this.options.retryAfterSeconds));
     this.queuedEvents += events.length;
@@ -97,7 +103,7 @@ export class GroupCommit {
         const group = this.waiting.splice(0);
         let segment: number;
         try {
-          segment = await this.journal.append(group.map((write) => write.line).join(''));
+          segment = await this.journal.append(group.map((write) => write.line));
         } catch (error) {
           this.refuse(group, error);
           continue;

@@ -93,7 +93,7 @@ export class Journal {
   }
 
   /**
-   * Appends lines (each one JSON record and a newline) and resolves, once they are on disk, with
+   * Appends lines (each one JSON record and a newline, UTF-8) and resolves, once they are on disk, with
    * the sequence of the segment that holds them. Appends must not overlap: the group-commit
    * writer above makes one at a time and gathers whatever arrives meanwhile into the next.
    *
@@ -102,7 +102,7 @@ export class Journal {
    * about 60 µs however small. Measured alternately: 2,753 and 2,931 single events/s with one
    * append at a time, 2,380 and 2,362 with two.
    */
-  async append(lines: string): Promise<number> {
+  async append(lines: readonly Buffer[]): Promise<number> {
     let segment = this.current;
     if (segment.bytes >= SEGMENT_MAX_BYTES || segment.damaged) {
       // Full, or damaged by a failed append: later appends go to the next segment.
@@ -111,7 +111,7 @@ export class Journal {
       this.current = segment;
       await retired.handle.close();
     }
-    const buffer = Buffer.from(lines, 'utf8');
+    const buffer = lines.length === 1 ? (lines[0] as Buffer) : Buffer.concat(lines);
     try {
       await writeAll(segment.handle, buffer);
     } catch (error) {

@@ -59,9 +59,9 @@ describe('event writer: journal group commit in front of DuckDB', () => {
     const { journal } = await Journal.open(dir);
     // One line just over a segment's 16 MiB: the next append must go to a new segment.
     const big = `${JSON.stringify({ events: [], links: [], pad: 'x'.repeat(16 * 1024 * 1024) })}\n`;
-    const first = await journal.append(big);
+    const first = await journal.append([Buffer.from(big)]);
     const record = `${JSON.stringify({ events: [storedEvent({ client_id: 'rotation' })], links: [] })}\n`;
-    const second = await journal.append(record);
+    const second = await journal.append([Buffer.from(record)]);
     assert.equal(second, first + 1);
     assert.equal(journal.isCurrent(first), false);
     await journal.discard(second); // still taking appends: kept
@@ -82,7 +82,7 @@ describe('event writer: journal group commit in front of DuckDB', () => {
     // Two runs that crashed before applying anything: each leaves its own segment.
     for (const id of ids) {
       const { journal } = await Journal.open(dir);
-      sequences.push(await journal.append(record(id)));
+      sequences.push(await journal.append([Buffer.from(record(id))]));
       await journal.close();
     }
     assert.notEqual(sequences[0], sequences[1]);

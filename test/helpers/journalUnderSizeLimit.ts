@@ -82,7 +82,7 @@ let failure = '';
 for (let group = 0; group < 1000 && failure === ''; group += 1) {
   const uuids = [randomUUID(), randomUUID(), randomUUID()];
   try {
-    await journal.append(uuids.map(line).join(''));
+    await journal.append(uuids.map((uuid) => Buffer.from(line(uuid))));
     acknowledged.push(...uuids);
   } catch (error) {
     failure = (error as NodeJS.ErrnoException).code ?? String(error);
@@ -100,7 +100,7 @@ const shortLine = `${JSON.stringify({
 })}\n`;
 let afterFailure = 'refused';
 try {
-  await journal.append(shortLine);
+  await journal.append([Buffer.from(shortLine)]);
   acknowledged.push(last);
   afterFailure = 'acknowledged';
 } catch {
