@@ -30,9 +30,9 @@ const PLAN: readonly { name: Column; kind: Kind }[] = APPENDER_COLUMNS.map(([nam
  * Rows appended between two turns of the event loop: about 30 ms of work. A turn serves whatever
  * requests are ready, so the slice decides how the one JavaScript thread is shared between taking
  * requests and storing them. At 500 rows the store fell behind a sustained batched load: the
- * queue filled and 4–22% of the requests were answered 503 (22,000–24,400 events/s stored in
+ * queue filled and 4–30% of the requests were answered 503 (19,800–24,400 events/s stored in
  * alternated runs); at 2,000 rows there were none and 25,900–27,700/s were stored, for a batched
- * p99 of 134–138 ms against 77–107. Single events' p99 did not move (15–16 ms).
+ * p99 of 133–138 ms against 77–118. Single events' p99 did not move (15–16 ms).
  */
 export const APPEND_SLICE_ROWS = 2_000;
 
