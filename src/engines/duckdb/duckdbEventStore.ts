@@ -23,6 +23,7 @@ import { countDaysStatements, CountedDays, countKeysOf, countsAnswer, FORGET_CLI
 import type { DayInterval } from './dayIntervals.js';
 import { FORGET_CLIENT_ROLLUPS, ROLL_LATE_EVENTS, rollDayStatements, rollupAnswers, type RolledBlock } from './dayRollup.js';
 import { RolledDays } from './rolledDays.js';
+import { RollupPause } from './rollupPause.js';
 import { duckdbReport } from './report.js';
 import { AFFECTED_IDS, REFRESH_RESOLVED_PERSONS } from './resolvedPersons.js';
 import { ALL_FAST_PATHS, type BuiltQuery, type FastPaths } from './scope.js';
@@ -71,6 +72,8 @@ export class DuckDbEventStore implements EventStore {
    * when the one before has committed, so stored events wait for one day's work at most.
    */
   private rollupWork: Promise<void> = Promise.resolve();
+  /** After failed rollup work, none starts for a while (by rollupClock). */
+  private readonly rollupPause = new RollupPause();
   /**
    * Raised for a client when its events are deleted (on the writer's turn): a report that saw it
    * change while it ran chose its rolled days from a life of the client that is gone.
@@ -360,25 +363,32 @@ export class DuckDbEventStore implements EventStore {
 
   /**
    * One background write transaction, after the rollup work before it, on the writer's turn. A
-   * failure is reported, not thrown: reports read from events or the rollup meanwhile. Nothing
-   * starts once the store is closing.
+   * failure is reported, not thrown: reports read from events or the rollup meanwhile, and no
+   * rollup work runs during the pause that follows (work asked for meanwhile is dropped when its
+   * turn comes, and asked for again by a later report). Nothing starts once the store is closing.
    */
   private inBackground(what: string, statements: string[], clientId: string, committed: () => void, settled: () => void): void {
     this.rollupWork = this.rollupWork.then(() => this.backgroundTransaction(what, statements, clientId, committed).finally(settled));
   }
 
   private async backgroundTransaction(what: string, statements: string[], clientId: string, committed: () => void): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || !this.rollupPause.allows(this.rollupClock())) return;
     await this.serialised(async () => {
       await this.inTransaction(async () => {
         for (const sql of statements) await this.writer.run(sql, [clientId]);
       });
       // Still on the writer's turn: nothing is stored between the commit and this.
       committed();
-    }).catch((error: unknown) => {
-      // A closing store just stops.
-      if (!this.closed) process.emitWarning(`${what} of client ${clientId} failed: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    }).then(
+      () => this.rollupPause.succeeded(),
+      (error: unknown) => {
+        // A closing store just stops.
+        if (this.closed) return;
+        const wait = this.rollupPause.failed(this.rollupClock());
+        const cause = error instanceof Error ? error.message : String(error);
+        process.emitWarning(`${what} of client ${clientId} failed (${cause}); no day is rolled or counted for the next ${wait / 1000} s`);
+      },
+    );
   }
 
   private countDays(clientId: string, days: DayInterval[], withBots: boolean, counted: CountedDays): void {

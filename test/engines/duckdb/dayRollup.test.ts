@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { localDays } from '../../../src/engines/duckdb/dayIntervals.js';
+import { RollupPause } from '../../../src/engines/duckdb/rollupPause.js';
 import { DuckDbEventStore } from '../../../src/engines/duckdb/duckdbEventStore.js';
 import { ALL_FAST_PATHS, type FastPaths } from '../../../src/engines/duckdb/scope.js';
 import type { IdentityLink, ReportResult, StoredEvent } from '../../../src/events/eventStore.js';
@@ -283,6 +284,56 @@ describe('DuckDB day rollups', () => {
     );
   });
 
+  it('pauses rolling after a roll fails, and rolls again once the pause is over', async () => {
+    const failing = await DuckDbEventStore.open(join(dir, 'failing.duckdb'));
+    await failing.migrate();
+    let now = START + SPAN;
+    failing.rollupClock = () => now;
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      if (warning.message.startsWith('rolling a day')) warnings.push(warning.message);
+    };
+    process.on('warning', onWarning);
+    // Warnings are emitted on the next tick.
+    const rollAndHear = async (): Promise<void> => {
+      await failing.settleRollups();
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    try {
+      const plan = planOf('paused', { zone: 'UTC', dimensions: ['day'], extra: ['page_views'], includeBots: false }, { from: 0, length: 5 * DAY });
+      await failing.append(eventsOf('paused', [1, 2, 3].map((d) => ({ id: `v${d}`, at: d * DAY + HOUR, event: '$pageview', referrer: null, bot: false })), 'e'), []);
+      const expected = [1, 1, 1];
+      // A real failure of the real engine: the rollup's table is gone, so every roll fails.
+      const [ddl] = await failing.inspect({ sql: "SELECT sql FROM duckdb_tables() WHERE table_name = 'day_rollup'", params: [] });
+      await failing.inspect({ sql: 'DROP TABLE day_rollup', params: [] });
+
+      const first = await failing.report(plan);
+      await rollAndHear();
+      assert.equal(warnings.length, 1, `one failed roll, and the days queued behind it are not tried: ${warnings.join(' | ')}`);
+      assert.match(warnings[0] as string, /no day is rolled or counted for the next 60 s/);
+      now += 59_000;
+      const during = await failing.report(plan);
+      await rollAndHear();
+      assert.equal(warnings.length, 1, `no roll is tried during the pause: ${warnings.join(' | ')}`);
+      for (const result of [first, during]) assert.deepEqual(result.rows.map((row) => row.metrics.page_views), expected, 'answered from events meanwhile');
+
+      await failing.inspect({ sql: String(ddl?.[0]), params: [] });
+      now += 2_000;
+      await failing.report(plan);
+      await rollAndHear();
+      assert.equal(warnings.length, 1, 'the rolls after the pause succeed');
+      const [rolledDays] = await failing.inspect({ sql: "SELECT count(*) FROM rolled_days WHERE client_id = 'paused'", params: [] });
+      assert.equal(Number(rolledDays?.[0]), 5, 'the five days of the period are rolled');
+      failing.statementLog = [];
+      const after = await failing.report(plan);
+      assert.ok(failing.statementLog.some((statement) => statement.sql.includes('day_rollup')), 'read from the rollup');
+      assert.deepEqual(after.rows.map((row) => row.metrics.page_views), expected);
+    } finally {
+      process.off('warning', onWarning);
+      await failing.close();
+    }
+  });
+
   it('knows its rolled days after a restart, so late events still reach the rollup', async () => {
     const path = join(dir, 'restart.duckdb');
     let reopened = await DuckDbEventStore.open(path);
@@ -340,5 +391,21 @@ describe('whole local days of a period', () => {
     // each a stretch of its own.
     assert.deepEqual(hours(casey.whole), [24, 24, 2, 1, 24, 24]);
     assert.equal(localDays('Europe/Berlin', Date.parse('2026-10-20T00:00:00Z'), Date.parse('2026-11-05T00:00:00Z')).increasing, true);
+  });
+});
+
+describe('the pause after failed rollup work', () => {
+  it('doubles with each failure in a row up to an hour, and ends with a success', () => {
+    const pause = new RollupPause();
+    assert.ok(pause.allows(0), 'no pause before any failure');
+    const waits = Array.from({ length: 8 }, () => pause.failed(0));
+    assert.deepEqual(
+      waits.map((ms) => ms / 1000),
+      [60, 120, 240, 480, 960, 1920, 3600, 3600],
+    );
+    assert.equal(pause.allows(3_599_999), false, 'still paused a millisecond before the end');
+    assert.equal(pause.allows(3_600_000), true);
+    pause.succeeded();
+    assert.equal(pause.failed(10) / 1000, 60, 'a success starts the doubling over');
   });
 });
