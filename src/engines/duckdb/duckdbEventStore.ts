@@ -72,8 +72,16 @@ export class DuckDbEventStore implements EventStore {
    * when the one before has committed, so stored events wait for one day's work at most.
    */
   private rollupWork: Promise<void> = Promise.resolve();
-  /** After failed rollup work, none starts for a while (by rollupClock). */
-  private readonly rollupPause = new RollupPause();
+  /**
+   * Clients whose last rollup work failed: none of theirs runs until the pause is over, and a
+   * success forgets it. By client, so that one client's failing day pauses no other client.
+   */
+  private readonly rollupPauses = new Map<string, RollupPause>();
+  /**
+   * The monotonic clock of those pauses: not rollupClock, which tests and the bench set to the
+   * data's time (and the wall clock may step back).
+   */
+  pauseClock: Clock = () => performance.now();
   /**
    * Raised for a client when its events are deleted (on the writer's turn): a report that saw it
    * change while it ran chose its rolled days from a life of the client that is gone.
@@ -372,23 +380,25 @@ export class DuckDbEventStore implements EventStore {
   }
 
   private async backgroundTransaction(what: string, statements: string[], clientId: string, committed: () => void): Promise<void> {
-    if (this.closed || !this.rollupPause.allows(this.rollupClock())) return;
-    await this.serialised(async () => {
-      await this.inTransaction(async () => {
-        for (const sql of statements) await this.writer.run(sql, [clientId]);
+    if (this.closed || this.rollupPauses.get(clientId)?.allows(this.pauseClock()) === false) return;
+    try {
+      await this.serialised(async () => {
+        await this.inTransaction(async () => {
+          for (const sql of statements) await this.writer.run(sql, [clientId]);
+        });
+        // Still on the writer's turn: nothing is stored between the commit and this.
+        committed();
       });
-      // Still on the writer's turn: nothing is stored between the commit and this.
-      committed();
-    }).then(
-      () => this.rollupPause.succeeded(),
-      (error: unknown) => {
-        // A closing store just stops.
-        if (this.closed) return;
-        const wait = this.rollupPause.failed(this.rollupClock());
-        const cause = error instanceof Error ? error.message : String(error);
-        process.emitWarning(`${what} of client ${clientId} failed (${cause}); no day is rolled or counted for the next ${wait / 1000} s`);
-      },
-    );
+      this.rollupPauses.delete(clientId);
+    } catch (error) {
+      // A closing store just stops.
+      if (this.closed) return;
+      const pause = this.rollupPauses.get(clientId) ?? new RollupPause();
+      this.rollupPauses.set(clientId, pause);
+      const wait = pause.failed(this.pauseClock());
+      const cause = error instanceof Error ? error.message : String(error);
+      process.emitWarning(`${what} of client ${clientId} failed (${cause}); none of its days is rolled or counted for the next ${wait / 1000} s`);
+    }
   }
 
   private countDays(clientId: string, days: DayInterval[], withBots: boolean, counted: CountedDays): void {
@@ -464,6 +474,7 @@ export class DuckDbEventStore implements EventStore {
       const { rolled, counted } = await this.rollups();
       rolled.forget(clientId);
       counted.forget(clientId);
+      this.rollupPauses.delete(clientId);
     });
   }
 

@@ -1,8 +1,9 @@
 /**
- * How long background rollup work waits after a failure. What makes a roll fail (a full disk, a
- * file DuckDB cannot write) usually makes the next fail too, and every report would otherwise queue
- * its days again, each failing with a warning. Reports never wait for rollups, so pausing them
- * costs only speed: the paused days are read from events, as before they were rolled.
+ * How long a client's background rollup work waits after a failure. What makes a roll fail (a full
+ * disk, a file DuckDB cannot write, a day whose statement fails) usually makes the next fail too,
+ * and every report would otherwise queue its days again, each failing with a warning. Reports
+ * never wait for rollups, so pausing them costs only speed: the paused days are read from events,
+ * as before they were rolled. Times are of a monotonic clock (ms), not of the wall clock.
  */
 export class RollupPause {
   private failures = 0;
@@ -25,10 +26,5 @@ export class RollupPause {
     const wait = Math.min(this.longestMs, this.firstMs * 2 ** Math.min(this.failures - 1, 30));
     this.until = now + wait;
     return wait;
-  }
-
-  succeeded(): void {
-    this.failures = 0;
-    this.until = Number.NEGATIVE_INFINITY;
   }
 }
