@@ -31,8 +31,8 @@ const PLAN: readonly { name: Column; kind: Kind }[] = APPENDER_COLUMNS.map(([nam
  * requests are ready, so the slice decides how the one JavaScript thread is shared between taking
  * requests and storing them. At 500 rows the store fell behind a sustained batched load: the
  * queue filled and 4–30% of the requests were answered 503 (19,800–24,400 events/s stored in
- * alternated runs); at 2,000 rows there were none in those runs and 25,900–27,700/s were stored, for a batched
- * p99 of 133–138 ms against 77–118. Single events' p99 did not move (15–16 ms).
+ * alternated runs); at 2,000 rows there were none in those runs and 25,900–27,700/s were stored,
+ * for a batched p99 of 133–138 ms against 77–118. Single events' p99 did not move (15–16 ms).
  */
 export const APPEND_SLICE_ROWS = 2_000;
 
