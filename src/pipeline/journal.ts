@@ -93,9 +93,10 @@ export class Journal {
   }
 
   /**
-   * Appends lines (each one JSON record and a newline, UTF-8) and resolves, once they are on disk, with
-   * the sequence of the segment that holds them. Appends must not overlap: the group-commit
-   * writer above makes one at a time and gathers whatever arrives meanwhile into the next.
+   * Appends lines (each one JSON record and a newline, UTF-8) and resolves, once they are on
+   * disk, with the sequence of the segment that holds them. Appends must not overlap: the
+   * group-commit writer above makes one at a time and gathers whatever arrives meanwhile into the
+   * next.
    *
    * One at a time is also the faster way on this kind of machine: two appends in flight (each to
    * its own segment) halved the requests per append, and each append costs the request thread

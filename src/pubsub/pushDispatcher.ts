@@ -5,6 +5,7 @@ import { signatureHeader, type SecretBox } from '../webhooks/secretBox.js';
 import type { MessageFeeder } from './feeder.js';
 import type { MessageRow, PubSubStore, PushOutcome, SubscriptionRow } from './pubsubRows.js';
 import { newAckId } from './service.js';
+import { doubledDelay } from '../shared/doubledDelay.js';
 
 /**
  * Sends push subscriptions' messages. Each node runs one dispatcher; they share the subscriptions
@@ -91,7 +92,7 @@ export function pushBody(subscription: Pick<SubscriptionRow, 'id' | 'name'>, mes
 
 /** The wait before the next batch after `failures` failures in a row: full jitter under a doubling cap. */
 export function backoffDelay(failures: number, backoff: PushBackoff, random: () => number): number {
-  const cap = Math.min(backoff.maxDelayMs, backoff.firstDelayMs * 2 ** Math.max(0, Math.min(failures - 1, 40)));
+  const cap = doubledDelay(failures, backoff.firstDelayMs, backoff.maxDelayMs);
   return Math.floor(random() * cap);
 }
 

@@ -4,6 +4,7 @@ import { PollingWorker } from '../shared/pollingWorker.js';
 import type { MetaStore } from '../store/metaStore.js';
 import { signatureHeader, type SecretBox } from './secretBox.js';
 import type { DeliveryOutcome, DeliveryRow, WebhookOutcome, WebhookRow } from './webhookRows.js';
+import { doubledDelay } from '../shared/doubledDelay.js';
 
 /**
  * Sends queued deliveries. Each node runs one dispatcher; they share the work through the
@@ -181,7 +182,7 @@ export class WebhookDispatcher {
     const recorded = { attempts, last_status: status, last_error: error, last_duration_ms: Math.max(0, Math.round(duration)) };
     if (error === null) return { ...recorded, status: 'delivered', next_attempt_at: at, finished_at: at };
     const { firstDelayMs, maxDelayMs, maxAttempts, maxAgeMs } = this.options.retry;
-    const cap = Math.min(maxDelayMs, firstDelayMs * 2 ** (attempts - 1));
+    const cap = doubledDelay(attempts, firstDelayMs, maxDelayMs);
     const next = at + Math.floor(this.options.random() * cap);
     if (hopeless || attempts >= maxAttempts || next - row.created_at > maxAgeMs) {
       return { ...recorded, status: 'failed', next_attempt_at: at, finished_at: at };

@@ -1,3 +1,5 @@
+import { doubledDelay } from '../../shared/doubledDelay.js';
+
 /**
  * How long a client's background rollup work waits after a failure. What makes a roll fail (a full
  * disk, a file DuckDB cannot write, a day whose statement fails) usually makes the next fail too,
@@ -15,7 +17,7 @@ export class RollupPause {
     private readonly longestMs = 3_600_000,
   ) {}
 
-  /** Whether background work may start at `now` (epoch ms). */
+  /** Whether background work may start at `now` (ms of the monotonic clock the store gives it). */
   allows(now: number): boolean {
     return now >= this.until;
   }
@@ -23,7 +25,7 @@ export class RollupPause {
   /** Background work failed at `now`: answers how long new work now waits (ms). */
   failed(now: number): number {
     this.failures += 1;
-    const wait = Math.min(this.longestMs, this.firstMs * 2 ** Math.min(this.failures - 1, 30));
+    const wait = doubledDelay(this.failures, this.firstMs, this.longestMs);
     this.until = now + wait;
     return wait;
   }
