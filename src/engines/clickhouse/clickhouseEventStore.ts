@@ -19,6 +19,7 @@ import { findStored, newLinks, removeRacedCopies } from './dedup.js';
 import { clickhouseFunnel } from './funnel.js';
 import { migrate } from './migrations.js';
 import { clickhouseReport } from './report.js';
+import { rollupSpan, type RolledQuarters } from './quarterRollup.js';
 import { EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, tablesOf, type Tables } from './schema.js';
 import { SeqClock } from './seq.js';
 import { readInSpans } from '../streamSpans.js';
@@ -26,6 +27,9 @@ import { clickhouseHorizon, DEFAULT_SETTLE_MS, streamWhere } from './stream.js';
 import type { StreamBacklog, StreamQuery } from '../../pubsub/eventStream.js';
 import { parseClickHouseUrl } from './url.js';
 import { chTime } from './values.js';
+
+/** Quarters with a deleted raced copy in one report's period beyond which it reads events (each is a time range of its own). */
+const MAX_RACED_QUARTERS = 200;
 
 /** The first seq span of a Pub/Sub read: five seconds of stamps (µs); wider ones follow when it comes back short. At 200,000 waiting (chDB), a window of 500 took 20–28 ms with it against 21–48 ms over the whole range; 1 s spans took more reads than they saved. */
 const FIRST_STREAM_SPAN_US = 5_000_000;
@@ -44,6 +48,10 @@ export class ClickHouseEventStore implements EventStore {
   private materialize: Promise<boolean> | undefined;
   /** The first seq of this node's insert between stamping and committing, if one is. */
   private firstSeqInFlight: number | undefined;
+  /** From which instant the quarter-hour rollups hold every event, once read (see schema.ts). */
+  private rollupStart: number | undefined;
+  /** Whether reports read the quarter-hour rollups where they can (tests compare both ways). */
+  quarterRollups = true;
 
   constructor(
     private readonly connection: ClickHouseConnection,
@@ -209,9 +217,35 @@ export class ClickHouseEventStore implements EventStore {
     }
   }
 
+  /**
+   * The quarters of the plan's period read from the quarter-hour rollups, if any: the rollups'
+   * start is read until one is recorded (a node that does not migrate waits for one that does),
+   * and the quarters where a raced copy was deleted each time. More raced quarters than
+   * MAX_RACED_QUARTERS and the report reads events.
+   */
+  private async rolledQuarters(plan: ReportPlan): Promise<RolledQuarters | undefined> {
+    if (!this.quarterRollups) return undefined;
+    // A plan no start could help (other metrics, filters, a short period) asks nothing more.
+    if (rollupSpan(plan, Number.NEGATIVE_INFINITY) === undefined) return undefined;
+    if (this.rollupStart === undefined) {
+      const [row] = await this.query<{ start: number | null }>(`SELECT if(count() = 0, NULL, min(complete_from)) AS start FROM ${this.tables.quarterRollupStart}`).catch(() => []);
+      if (row?.start !== null && row?.start !== undefined) this.rollupStart = Number(row.start);
+    }
+    if (this.rollupStart === undefined) return undefined;
+    const span = rollupSpan(plan, this.rollupStart);
+    if (span === undefined) return undefined;
+    const raced = await this.query<{ quarter: number }>(
+      `SELECT DISTINCT quarter_start AS quarter FROM ${this.tables.racedQuarters} WHERE client_id = {client:String} AND quarter_start >= {from:Int64} AND quarter_start < {to:Int64} ORDER BY quarter LIMIT {limit:UInt64}`,
+      { client: plan.clientId, from: span.from, to: span.to, limit: MAX_RACED_QUARTERS + 1 },
+    );
+    if (raced.length > MAX_RACED_QUARTERS) return undefined;
+    return { ...span, raced: raced.map((row) => Number(row.quarter)) };
+  }
+
   async report(plan: ReportPlan): Promise<ReportResult> {
     const links = plan.metrics.includes('unique_visitors') && (await this.hasLinks(plan.clientId));
-    const rows = await this.withIdentity(links, (identity) => clickhouseReport(plan, this.tables, identity));
+    const rolled = await this.rolledQuarters(plan);
+    const rows = await this.withIdentity(links, (identity) => clickhouseReport(plan, this.tables, identity, rolled));
     const result: ReportRow[] = rows.map((row) => ({
       dimensions: Object.fromEntries(plan.dimensions.map((d, i) => [d, dimensionValue(row[`d${i}`], isTimeGrain(d))])),
       metrics: Object.fromEntries(plan.metrics.map((m) => [m, Number(row[`m_${m}`] ?? 0)])),
@@ -228,7 +262,7 @@ export class ClickHouseEventStore implements EventStore {
   deleteClient(clientId: string): Promise<void> {
     // Lightweight deletes, waited for: a report right after sees none of the rows.
     return this.serialised(async () => {
-      for (const table of [this.tables.events, this.tables.identities]) {
+      for (const table of [this.tables.events, this.tables.identities, this.tables.quarterRollup, this.tables.racedQuarters]) {
         await this.connection.command(`DELETE FROM ${table} WHERE client_id = {client:String} SETTINGS lightweight_deletes_sync = 2`, { client: clientId });
       }
     });

@@ -1,6 +1,6 @@
 import type { IdentityLink, StoredEvent } from '../../events/eventStore.js';
 import type { ClickHouseConnection } from './connection.js';
-import type { Tables } from './schema.js';
+import { quarterOf, type Tables } from './schema.js';
 
 /**
  * A retried event (same client and uuid) is stored once, whichever node it reaches and whatever
@@ -13,7 +13,9 @@ import type { Tables } from './schema.js';
  *    After inserting, the writer looks again; if a pair has two copies, every copy but the first
  *    (lowest seq, then row_id: the same choice on every node) is removed by a lightweight delete,
  *    waited for. Both nodes may do it: deleting what is already gone is harmless. Between the two
- *    inserts and that delete (milliseconds) a report may count such an event twice. The writer
+ *    inserts and that delete (milliseconds) a report may count such an event twice. The
+ *    quarter-hour rollups counted every copy (schema.ts): the quarters of the removed copies are
+ *    recorded first, and reports read those quarters from events. The writer
  *    looks again at the group's duplicates as well: a node that stopped between its insert and
  *    this look does it when it retries the group (its journal's replay), where they are duplicates.
  */
@@ -31,13 +33,20 @@ export async function findStored(connection: ClickHouseConnection, tables: Table
 export async function removeRacedCopies(connection: ClickHouseConnection, tables: Tables, events: StoredEvent[]): Promise<number> {
   const clients = [...new Set(events.map((e) => e.client_id))];
   const uuids = [...new Set(events.map((e) => e.uuid))];
-  const raced = await connection.query<{ client_id: string; uuid: string; losers: string[] }>(
-    `SELECT client_id, uuid, arrayMap(x -> toString(x.2), arrayPopFront(arraySort(groupArray((seq, row_id))))) AS losers
+  const raced = await connection.query<{ client_id: string; uuid: string; losers: string[]; quarters: number[] }>(
+    `SELECT client_id, uuid, arrayMap(x -> toString(x.2), arrayPopFront(arraySort(groupArray((seq, row_id, ${quarterOf('timestamp')}))))) AS losers,
+       arrayMap(x -> x.3, arrayPopFront(arraySort(groupArray((seq, row_id, ${quarterOf('timestamp')}))))) AS quarters
      FROM ${tables.events} WHERE client_id IN {clients:Array(String)} AND uuid IN {uuids:Array(String)}
      GROUP BY client_id, uuid HAVING count() > 1`,
     { clients, uuids },
   );
   for (const row of raced) {
+    // The rollups counted every copy (schema.ts): their quarters are read from events from now on,
+    // marked before the delete so no report reads a rollup row of a copy already gone.
+    await connection.insert(
+      tables.racedQuarters,
+      [...new Set(row.quarters.map(Number))].map((quarter) => ({ client_id: row.client_id, quarter_start: quarter })),
+    );
     await connection.command(
       `DELETE FROM ${tables.events} WHERE client_id = {client:String} AND uuid = {uuid:String} AND toString(row_id) IN {losers:Array(String)} SETTINGS lightweight_deletes_sync = 2`,
       { client: row.client_id, uuid: row.uuid, losers: row.losers },

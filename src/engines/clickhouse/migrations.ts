@@ -1,6 +1,22 @@
 import type { ClickHouseConnection } from './connection.js';
 import { chTime } from './values.js';
-import { addGeoColumns, addLinkColumn, addSeqIndex, materializeSeqIndex, createDatabase, createEvents, createIdentities, createLedger, tablesOf, type SchemaTarget } from './schema.js';
+import {
+  addGeoColumns,
+  addLinkColumn,
+  addSeqIndex,
+  materializeSeqIndex,
+  createDatabase,
+  createEvents,
+  createIdentities,
+  createLedger,
+  createQuarterRollup,
+  createQuarterRollupStart,
+  createQuarterRollupView,
+  createRacedQuarters,
+  recordQuarterRollupStart,
+  tablesOf,
+  type SchemaTarget,
+} from './schema.js';
 
 /**
  * Numbered steps, recorded in a ledger. ClickHouse has no transactions around DDL, so safety with
@@ -21,6 +37,13 @@ export const CLICKHOUSE_MIGRATIONS: Migration[] = [
   { version: 3, name: 'region and city of the visitor', statements: (t) => [addGeoColumns(t)] },
   { version: 4, name: 'the short link of an event', statements: (t) => [addLinkColumn(t)] },
   { version: 5, name: 'a minmax index on seq for Pub/Sub reads', statements: (t) => [addSeqIndex(t), materializeSeqIndex(t)] },
+  {
+    version: 6,
+    name: 'quarter-hour rollups of visitors',
+    // The start is recorded after the view exists (see recordQuarterRollupStart); run again, the
+    // step adds a later start, and the earliest counts.
+    statements: (t) => [createQuarterRollup(t), createRacedQuarters(t), createQuarterRollupStart(t), createQuarterRollupView(t), recordQuarterRollupStart(t)],
+  },
 ];
 
 export async function migrate(connection: ClickHouseConnection, target: SchemaTarget): Promise<void> {

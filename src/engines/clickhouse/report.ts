@@ -2,6 +2,7 @@ import { isTimeGrain, STORED_COLUMN_OF, type ReportPlan } from '../../query/plan
 import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../../query/schemas.js';
 import type { QueryParams } from './connection.js';
 import type { Tables } from './schema.js';
+import { rolledRows, type RolledQuarters } from './quarterRollup.js';
 import { columnValue, eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte, identitySettingsClause, type IdentityOptions } from './scope.js';
 
 /**
@@ -54,13 +55,16 @@ function metricExpression(metric: Metric): string {
   }
 }
 
-/** Event metrics straight over the rows of `r` (joined to `persons` as `i` for visitors). */
-function rowMetricExpression(metric: Metric, conversion: string | undefined, links: boolean): string {
+/**
+ * Event metrics straight over the rows of `r` (joined to `persons` as `i` for visitors). `rolled`:
+ * the rows are rolledRows' (quarterRollup.ts), each with its events (`n`) and page views (`pv`).
+ */
+function rowMetricExpression(metric: Metric, conversion: string | undefined, links: boolean, rolled: boolean): string {
   switch (metric) {
     case 'page_views':
-      return `countIf(r.event = ${PAGEVIEW})`;
+      return rolled ? 'sum(r.pv)' : `countIf(r.event = ${PAGEVIEW})`;
     case 'events':
-      return 'count()';
+      return rolled ? 'sum(r.n)' : 'count()';
     case 'conversions':
       return `countIf(r.event = ${conversion ?? "''"})`;
     case 'sessions':
@@ -89,8 +93,12 @@ function sessionFacts(plan: ReportPlan, params: Params, tables: Tables): string 
   return `sess AS (SELECT e.session_id AS session_id, ${facts.join(', ')} ${eventsInScope(unfiltered, params, tables)} AND e.session_id IS NOT NULL GROUP BY e.session_id)`;
 }
 
-/** `identity.links`: whether the client has identity links (without, persons are not resolved). */
-export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: IdentityOptions): { sql: string; params: QueryParams } {
+/**
+ * `identity.links`: whether the client has identity links (without, persons are not resolved).
+ * `rolled`: quarters of the period read from the quarter-hour rollups (quarterRollup.ts; only for
+ * plans rollupSpan let through), the rest from events.
+ */
+export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: IdentityOptions, rolled?: RolledQuarters): { sql: string; params: QueryParams } {
   // Names reach the SQL text as aliases and columns: only the schema's own.
   if (!plan.metrics.every((m) => METRICS.includes(m)) || !plan.dimensions.every((d) => DIMENSIONS.includes(d))) {
     throw new Error('a metric or dimension outside the whitelist reached the SQL builder');
@@ -114,10 +122,12 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: Ide
   }
   // A page view without a session is its own entry and exit page.
   if (needsSessionPaths) columns.add('path');
-  const ctes = [
-    ...(visitors ? personsCte(tables, client, identity) : []),
-    `base AS (SELECT toUnixTimestamp64Milli(e.timestamp) AS ms, ${offset} AS off, ${[...columns].map((c) => `${columnValue(plan, plan.dimensions, c)} AS ${c}`).join(', ')} ${scoped})`,
-  ];
+  if (rolled !== undefined && (sessionMetrics || needsSessionPaths || conversion !== undefined || !visitors)) throw new Error('the quarter-hour rollups were offered a report they do not answer');
+  const base =
+    rolled === undefined
+      ? `SELECT toUnixTimestamp64Milli(e.timestamp) AS ms, ${offset} AS off, ${[...columns].map((c) => `${columnValue(plan, plan.dimensions, c)} AS ${c}`).join(', ')} ${scoped}`
+      : `SELECT *, ${hasTime ? offsetExpression(plan.offsets, 'ms', params) : 'toInt64(0)'} AS off FROM (${rolledRows(plan, rolled, tables, params, scoped, client)})`;
+  const ctes = [...(visitors ? personsCte(tables, client, identity) : []), `base AS (${base})`];
   if (needsSessionPaths || sessionMetrics) ctes.push(sessionFacts(plan, params, tables));
   const dimensionValue = (dimension: Dimension): string => {
     if (isTimeGrain(dimension)) return TIME_KEY[dimension];
@@ -129,7 +139,10 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: Ide
   const facts = [...(needsSessionPaths ? ['entry_path', 'exit_path'] : []), ...(sessionMetrics ? ['s_pv', 's_dur'] : [])];
   const paths = facts.length > 0 ? ` LEFT JOIN (SELECT session_id, ${facts.join(', ')} FROM sess) AS sp ON sp.session_id = b.session_id` : '';
   const grouped = plan.dimensions.map((d, i) => `${dimensionValue(d)} AS d${i}`);
-  const rowColumns = ['b.event AS event', 'b.session_id AS session_id', 'b.person_key AS person_key', ...(sessionMetrics ? ['sp.s_pv AS s_pv', 'sp.s_dur AS s_dur'] : []), ...grouped];
+  const rowColumns =
+    rolled === undefined
+      ? ['b.event AS event', 'b.session_id AS session_id', 'b.person_key AS person_key', ...(sessionMetrics ? ['sp.s_pv AS s_pv', 'sp.s_dur AS s_dur'] : []), ...grouped]
+      : ['b.person_key AS person_key', 'b.n AS n', 'b.pv AS pv', ...grouped];
   ctes.push(`r AS (SELECT ${rowColumns.join(', ')} FROM base AS b${paths})`);
 
   let from: string;
@@ -154,7 +167,7 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: Ide
     // No session metric: one grouping of the rows. (Grouping by session first cost top pages
     // over 1M events several times its time: a set of persons per (page, session).)
     from = `r${visitors ? identityJoin('r', links) : ''}`;
-    selectedMetrics = plan.metrics.map((m) => `${rowMetricExpression(m, conversion, links)} AS m_${m}`);
+    selectedMetrics = plan.metrics.map((m) => `${rowMetricExpression(m, conversion, links, rolled !== undefined)} AS m_${m}`);
     groupKeys = dims.map((d) => `r.${d}`);
   }
 

@@ -1,3 +1,5 @@
+import { HIDDEN_EVENTS } from '../../query/hiddenEvents.js';
+
 /**
  * The ClickHouse tables, shaped after what Plausible's and PostHog's events tables learned:
  *
@@ -25,12 +27,16 @@ export interface SchemaTarget {
 }
 
 export const onCluster = (target: SchemaTarget): string => (target.cluster === undefined ? '' : ` ON CLUSTER ${target.cluster}`);
-const engine = (target: SchemaTarget, name: 'MergeTree' | 'ReplacingMergeTree'): string => (target.cluster === undefined ? name : `Replicated${name}`);
+const engine = (target: SchemaTarget, name: 'MergeTree' | 'ReplacingMergeTree' | 'SummingMergeTree'): string => (target.cluster === undefined ? name : `Replicated${name}`);
 
 export const tablesOf = (database: string) => ({
   events: `${database}.events`,
   identities: `${database}.identities`,
   migrations: `${database}.schema_migrations`,
+  quarterRollup: `${database}.quarter_hour_rollup`,
+  quarterRollupView: `${database}.quarter_hour_rollup_view`,
+  quarterRollupStart: `${database}.quarter_hour_rollup_start`,
+  racedQuarters: `${database}.raced_quarter_hours`,
 });
 export type Tables = ReturnType<typeof tablesOf>;
 
@@ -129,3 +135,79 @@ export const EVENT_COLUMNS_AS_STORED = [
   ...EVENT_COLUMNS.map((c) => (c === 'timestamp' || c === 'received_at' ? `toUnixTimestamp64Milli(${c}) AS ${c}_ms` : c)),
   'seq',
 ].join(', ');
+
+/**
+ * Migration 6, quarter-hour rollups (quarterRollup.ts says how reports read them): for every
+ * quarter hour (UTC, epoch ms) of a client, each (bot flag, referrer host, person key) with its
+ * events and page views, hidden events left out. A materialized view writes them with every insert
+ * into `events`, so they are never behind; SummingMergeTree adds up a key's rows as parts merge
+ * (reads still sum them). Partitioned by month like the events.
+ *
+ * If HIDDEN_EVENTS changes, the view must be made again (and rollups started anew): the list is
+ * written into it.
+ */
+export const createQuarterRollup = (target: SchemaTarget): string =>
+  `CREATE TABLE IF NOT EXISTS ${tablesOf(target.database).quarterRollup}${onCluster(target)} (
+    client_id String,
+    quarter_start Int64,
+    is_bot Bool,
+    referrer_host Nullable(String),
+    person_key UInt64,
+    events Int64,
+    page_views Int64
+  ) ENGINE = ${engine(target, 'SummingMergeTree')}
+  PARTITION BY toYYYYMM(toDateTime(intDiv(quarter_start, 1000), 'UTC'))
+  ORDER BY (client_id, quarter_start, is_bot, referrer_host, person_key)
+  SETTINGS allow_nullable_key = 1`;
+
+/** The quarter hour (epoch ms, UTC) an instant of `DateTime64` column `column` falls in. */
+export const quarterOf = (column: string): string => `intDiv(toUnixTimestamp64Milli(${column}), ${QUARTER_HOUR_MS}) * ${QUARTER_HOUR_MS}`;
+export const QUARTER_HOUR_MS = 900_000;
+
+/** The hidden events as literals: constants of the schema, not input, and checked to be plain names. */
+const hiddenList = (): string => {
+  if (!HIDDEN_EVENTS.every((name) => /^[$\w]+$/.test(name))) throw new Error('a hidden event name is not a plain name');
+  return HIDDEN_EVENTS.map((name) => `'${name}'`).join(', ');
+};
+
+export const createQuarterRollupView = (target: SchemaTarget): string => {
+  const t = tablesOf(target.database);
+  return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${t.quarterRollupView}${onCluster(target)} TO ${t.quarterRollup} AS
+  SELECT client_id, ${quarterOf('timestamp')} AS quarter_start, is_bot, referrer_host, cityHash64(distinct_id) AS person_key,
+    toInt64(count()) AS events, toInt64(countIf(event = '$pageview')) AS page_views
+  FROM ${t.events} WHERE event NOT IN (${hiddenList()})
+  GROUP BY client_id, quarter_start, is_bot, referrer_host, person_key`;
+};
+
+/**
+ * Quarters where two nodes stored one event and the later copy was deleted (dedup.ts): the view
+ * counted both copies, so reports read these quarters from the events. Written before the
+ * delete, so no report reads a rollup that counts a deleted copy.
+ */
+export const createRacedQuarters = (target: SchemaTarget): string =>
+  `CREATE TABLE IF NOT EXISTS ${tablesOf(target.database).racedQuarters}${onCluster(target)} (
+    client_id String,
+    quarter_start Int64
+  ) ENGINE = ${engine(target, 'MergeTree')}
+  ORDER BY (client_id, quarter_start)`;
+
+/**
+ * From which instant the rollups hold every event: the earliest row wins. Events stored before the
+ * view existed are not in them. A database with no events then is whole from the start (0);
+ * otherwise from a quarter hour after now plus an hour: events are accepted up to 5 minutes
+ * ahead of a node's clock, and the hour covers clocks that disagree. Reports read events before
+ * that instant. Run after the view exists, so the row only ever says less than is true.
+ */
+export const createQuarterRollupStart = (target: SchemaTarget): string =>
+  `CREATE TABLE IF NOT EXISTS ${tablesOf(target.database).quarterRollupStart}${onCluster(target)} (
+    complete_from Int64,
+    recorded_at DateTime64(3, 'UTC')
+  ) ENGINE = ${engine(target, 'MergeTree')}
+  ORDER BY complete_from`;
+
+const ROLLUP_START_MARGIN_MS = 65 * 60_000;
+export const recordQuarterRollupStart = (target: SchemaTarget): string => {
+  const t = tablesOf(target.database);
+  const later = `intDiv(toUnixTimestamp64Milli(now64(3)) + ${ROLLUP_START_MARGIN_MS + QUARTER_HOUR_MS - 1}, ${QUARTER_HOUR_MS}) * ${QUARTER_HOUR_MS}`;
+  return `INSERT INTO ${t.quarterRollupStart} SELECT if((SELECT count() FROM ${t.events}) = 0, 0, ${later}), now64(3)`;
+};

@@ -1,6 +1,6 @@
 import { HIDDEN_EVENTS } from '../../query/hiddenEvents.js';
 import type { ReportPlan } from '../../query/plan.js';
-import type { Dimension, Metric } from '../../query/schemas.js';
+import { readsOnlyRolledFacts } from '../../query/rolledFacts.js';
 import type { DayInterval } from './dayIntervals.js';
 
 /**
@@ -40,28 +40,9 @@ export const CREATE_DAY_ROLLUP = `
   );
 `;
 
-const ROLLED_METRICS: ReadonlySet<Metric> = new Set<Metric>(['unique_visitors', 'page_views', 'events']);
-const ROLLED_DIMENSIONS: ReadonlySet<Dimension> = new Set<Dimension>(['day', 'week', 'month', 'referrer_host']);
-
-/**
- * Whether the rollup holds what the plan reads: unique visitors with page views or events, by
- * day, week, month or event-level referrer host (or none), no filter but the bots' switch, the
- * usual hidden events left out, and the client's zone known.
- */
+/** Whether the rollup holds what the plan reads (rolledFacts.ts), the client's zone known. */
 export function rollupAnswers(plan: ReportPlan): plan is ReportPlan & { timezone: string } {
-  const filters = Object.entries(plan.filters).filter(([, value]) => value !== undefined);
-  const excluded = plan.excludedEvents ?? [];
-  return (
-    plan.timezone !== undefined &&
-    plan.conversionEvent === undefined &&
-    plan.metrics.includes('unique_visitors') &&
-    plan.metrics.every((metric) => ROLLED_METRICS.has(metric)) &&
-    plan.dimensions.every((dimension) => ROLLED_DIMENSIONS.has(dimension)) &&
-    !(plan.attribution === 'visit' && plan.dimensions.includes('referrer_host')) &&
-    filters.every(([name]) => name === 'include_bots') &&
-    excluded.length === HIDDEN_EVENTS.length &&
-    HIDDEN_EVENTS.every((name) => excluded.includes(name))
-  );
+  return plan.timezone !== undefined && readsOnlyRolledFacts(plan);
 }
 
 /** Consecutive rolled days a report reads from the rollup: [start, end) is their union. */
