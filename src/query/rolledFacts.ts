@@ -13,16 +13,17 @@ const ROLLED_DIMENSIONS: ReadonlySet<Dimension> = new Set<Dimension>(['day', 'we
 /**
  * Whether a rollup holds what the plan reads: unique visitors with page views or events, by day,
  * week, month or event-level referrer host (or none), no filter but the bots' switch, and the
- * usual hidden events left out.
+ * usual hidden events left out. `hours`: the rollup's stretches are shorter than an hour, so it
+ * answers by hour too.
  */
-export function readsOnlyRolledFacts(plan: ReportPlan): boolean {
+export function readsOnlyRolledFacts(plan: ReportPlan, options: { hours?: boolean } = {}): boolean {
   const filters = Object.entries(plan.filters).filter(([, value]) => value !== undefined);
   const excluded = plan.excludedEvents ?? [];
   return (
     plan.conversionEvent === undefined &&
     plan.metrics.includes('unique_visitors') &&
     plan.metrics.every((metric) => ROLLED_METRICS.has(metric)) &&
-    plan.dimensions.every((dimension) => ROLLED_DIMENSIONS.has(dimension)) &&
+    plan.dimensions.every((dimension) => ROLLED_DIMENSIONS.has(dimension) || (options.hours === true && dimension === 'hour')) &&
     !(plan.attribution === 'visit' && plan.dimensions.includes('referrer_host')) &&
     filters.every(([name]) => name === 'include_bots') &&
     excluded.length === HIDDEN_EVENTS.length &&

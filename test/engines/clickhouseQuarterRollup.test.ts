@@ -68,7 +68,7 @@ function materialise(data: Dataset): { clientId: string; batches: { events: Stor
   return { clientId, batches };
 }
 
-const DIMENSION_SETS: Dimension[][] = [[], ['day'], ['week'], ['month'], ['referrer_host'], ['referrer_host', 'day']];
+const DIMENSION_SETS: Dimension[][] = [[], ['hour'], ['day'], ['week'], ['month'], ['referrer_host'], ['referrer_host', 'day'], ['referrer_host', 'hour']];
 const planArb = fc
   .record({
     zone: fc.constantFrom(...ZONES),

@@ -6,7 +6,7 @@ import { QUARTER_HOUR_MS, quarterOf, type Tables } from './schema.js';
 /**
  * How a report reads the quarter-hour rollups (schema.ts, migration 6). A quarter hour never holds
  * a local midnight, nor a change of offset, in any zone whose offsets and changes fall on quarter
- * hours, which is every zone today: so a local day, week or month is a whole number of quarters,
+ * hours, which is every zone today: so a local hour, day, week or month is a whole number of quarters,
  * and rows of a quarter all take its first instant's offset. Visitors are then counted over the
  * rollup's rows, about one per visit, instead of every event; identity links are resolved on them
  * at query time, as on events, so a link never changes a rollup.
@@ -33,7 +33,7 @@ const onQuarter = (ms: number): boolean => ms % QUARTER_HOUR_MS === 0;
  * has an offset or a change off the quarter hour inside the stretch.
  */
 export function rollupSpan(plan: ReportPlan, completeFrom: number): { from: number; to: number } | undefined {
-  if (!readsOnlyRolledFacts(plan)) return undefined;
+  if (!readsOnlyRolledFacts(plan, { hours: true })) return undefined;
   const from = Math.max(floorQuarter(plan.from + QUARTER_HOUR_MS - 1), completeFrom);
   const to = floorQuarter(plan.to);
   if (!(to > from)) return undefined;
