@@ -7,6 +7,7 @@ import { loadChdb } from '../src/engines/clickhouse/chdbConnection.js';
 import { openClickHouseEventStore } from '../src/engines/clickhouse/clickhouseEventStore.js';
 import { openConnection, type ClickHouseConnection } from '../src/engines/clickhouse/connection.js';
 import { parseClickHouseUrl } from '../src/engines/clickhouse/url.js';
+import { tablesOf } from '../src/engines/clickhouse/schema.js';
 import { DuckDbEventStore } from '../src/engines/duckdb/duckdbEventStore.js';
 import type { BuiltQuery } from '../src/engines/duckdb/scope.js';
 import type { EventStore } from '../src/events/eventStore.js';
@@ -186,6 +187,16 @@ async function lastEventPlusOne(events: DuckDbEventStore): Promise<number> {
 
 const pct = (n: number): string => `${(n * 100).toFixed(2)}%`;
 
+/** The size of the ClickHouse engine's quarter-hour rollups of the queried client against its events (the rows its visitor reports read). */
+async function rollupRows(connection: ClickHouseConnection): Promise<string> {
+  const tables = tablesOf(CHDB_DATABASE);
+  const [row] = await connection.query<{ rollup: number; events: number }>(
+    `SELECT (SELECT count() FROM ${tables.quarterRollup} WHERE client_id = {client:String}) AS rollup, (SELECT count() FROM ${tables.events} WHERE client_id = {client:String}) AS events`,
+    { client: BIG_CLIENT },
+  );
+  return `quarter-hour rollup rows of ${BIG_CLIENT}: ${fmtInt(Number(row?.rollup))} for its ${fmtInt(Number(row?.events))} events`;
+}
+
 /**
  * Issue 16's query targets, checked in one run: the four dashboard questions over 10 million
  * events of one client and 1 million of each of 9 others (the same seeded rows in DuckDB and in
@@ -250,6 +261,7 @@ export async function queryBenchmark(_config: BenchConfig): Promise<{ met: boole
       process.stderr.write(`  ${copyText}\n`);
       // The baseline's own connection shares the engine's chDB session: the same instance and rows.
       baselineConnection = await openConnection(parseClickHouseUrl(url));
+      copyText += `; ${await rollupRows(baselineConnection)}`;
     } else process.stderr.write(`  ${copyText}\n`);
 
     const opened = await DuckDbEventStore.open(eventsPath);
