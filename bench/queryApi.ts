@@ -187,14 +187,19 @@ async function lastEventPlusOne(events: DuckDbEventStore): Promise<number> {
 
 const pct = (n: number): string => `${(n * 100).toFixed(2)}%`;
 
-/** The size of the ClickHouse engine's quarter-hour rollups of the queried client against its events (the rows its visitor reports read). */
+/** The size of the ClickHouse engine's quarter-hour rollups of the queried client against its events (the rows its visitor reports read), and of both tables on disk. */
 async function rollupRows(connection: ClickHouseConnection): Promise<string> {
   const tables = tablesOf(CHDB_DATABASE);
   const [row] = await connection.query<{ rollup: number; events: number }>(
     `SELECT (SELECT count() FROM ${tables.quarterRollup} WHERE client_id = {client:String}) AS rollup, (SELECT count() FROM ${tables.events} WHERE client_id = {client:String}) AS events`,
     { client: BIG_CLIENT },
   );
-  return `quarter-hour rollup rows of ${BIG_CLIENT}: ${fmtInt(Number(row?.rollup))} for its ${fmtInt(Number(row?.events))} events`;
+  const disk = await connection.query<{ name: string; mb: number }>(
+    `SELECT table AS name, sum(bytes_on_disk) / 1048576 AS mb FROM system.parts WHERE database = {database:String} AND active AND table IN ('events', 'quarter_hour_rollup') GROUP BY table`,
+    { database: CHDB_DATABASE },
+  );
+  const mb = (name: string): string => fmtInt(Number(disk.find((d) => d.name === name)?.mb ?? 0));
+  return `quarter-hour rollup rows of ${BIG_CLIENT}: ${fmtInt(Number(row?.rollup))} for its ${fmtInt(Number(row?.events))} events (on disk, all clients: rollup ${mb('quarter_hour_rollup')} MB, events ${mb('events')} MB)`;
 }
 
 /**
