@@ -6,7 +6,7 @@ import { createDatabase, createLedger } from '../../src/engines/clickhouse/schem
 /* chDB has no cluster, so the ON CLUSTER form is checked as the statements a cluster would receive. */
 const statements = (cluster?: string): string[] => {
   const target = { database: 'analytics', cluster };
-  return [createDatabase(target), createLedger(target), ...CLICKHOUSE_MIGRATIONS.flatMap((m) => m.statements(target))];
+  return [createDatabase(target), createLedger(target), ...CLICKHOUSE_MIGRATIONS.flatMap((m) => m.statements(target, { freshDatabase: true }))];
 };
 
 /**

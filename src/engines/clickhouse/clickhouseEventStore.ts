@@ -20,13 +20,15 @@ import { clickhouseFunnel } from './funnel.js';
 import { migrate } from './migrations.js';
 import { clickhouseReport } from './report.js';
 import { rollupSpan, type RolledQuarters } from './quarterRollup.js';
-import { EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, tablesOf, type Tables } from './schema.js';
+import { EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, HIDDEN_EVENTS_KEY, QUARTER_HOUR_MS, tablesOf, type Tables } from './schema.js';
 import { SeqClock } from './seq.js';
 import { readInSpans } from '../streamSpans.js';
 import { clickhouseHorizon, DEFAULT_SETTLE_MS, streamWhere } from './stream.js';
 import type { StreamBacklog, StreamQuery } from '../../pubsub/eventStream.js';
 import { parseClickHouseUrl } from './url.js';
 import { chTime } from './values.js';
+
+const quarterStart = (ms: number): number => Math.floor(ms / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
 
 /** Quarters with a deleted raced copy in one report's period beyond which it reads events (each is a time range of its own). */
 const MAX_RACED_QUARTERS = 200;
@@ -52,6 +54,8 @@ export class ClickHouseEventStore implements EventStore {
   private rollupStart: number | undefined;
   /** Whether reports read the quarter-hour rollups where they can (tests compare both ways). */
   quarterRollups = true;
+  /** Quarters of a failed insert not yet recorded as raced (the record failed too): recorded before the next group. */
+  private uncertainQuarters: { client_id: string; quarter_start: number }[] = [];
 
   constructor(
     private readonly connection: ClickHouseConnection,
@@ -106,6 +110,7 @@ export class ClickHouseEventStore implements EventStore {
 
   append(events: StoredEvent[], links: IdentityLink[]): Promise<AppendOutcome> {
     return this.serialised(async () => {
+      await this.markUncertainQuarters();
       const stored = await findStored(this.connection, this.tables, events);
       const duplicateIndexes: number[] = [];
       const toStore: StoredEvent[] = [];
@@ -124,6 +129,13 @@ export class ClickHouseEventStore implements EventStore {
         this.firstSeqInFlight = first;
         try {
           await this.connection.insert(this.tables.events, toStore.map((event, i) => eventRow(event, first + i)));
+        } catch (error) {
+          // ClickHouse writes the events before the view's rollup rows and does not take them back
+          // when the view fails (too many parts, memory): the retry finds the events stored and
+          // skips them, so their quarters must be read from events from now on.
+          this.uncertainQuarters.push(...toStore.map((event) => ({ client_id: event.client_id, quarter_start: quarterStart(event.timestamp) })));
+          await this.markUncertainQuarters().catch(() => undefined);
+          throw error;
         } finally {
           // Failed or not, nothing of this insert can commit later (a retry stamps anew).
           this.firstSeqInFlight = undefined;
@@ -144,6 +156,18 @@ export class ClickHouseEventStore implements EventStore {
       }
       return { duplicateIndexes };
     });
+  }
+
+  /**
+   * Records the quarters of failed inserts among the raced ones (dedup.ts), so reports read them
+   * from events. Kept until recorded: a group is not stored while an earlier failure's quarters
+   * are unrecorded (the retry would find that group's events stored and skip them).
+   */
+  private async markUncertainQuarters(): Promise<void> {
+    if (this.uncertainQuarters.length === 0) return;
+    const unique = new Map(this.uncertainQuarters.map((row) => [`${row.client_id}\u0000${row.quarter_start}`, row]));
+    await this.connection.insert(this.tables.racedQuarters, [...unique.values()]);
+    this.uncertainQuarters = [];
   }
 
   async recentEvents(clientId: string, query: RecentEventsQuery): Promise<CommittedEvent[]> {
@@ -228,7 +252,10 @@ export class ClickHouseEventStore implements EventStore {
     // A plan no start could help (other metrics, filters, a short period) asks nothing more.
     if (rollupSpan(plan, Number.NEGATIVE_INFINITY) === undefined) return undefined;
     if (this.rollupStart === undefined) {
-      const [row] = await this.query<{ start: number | null }>(`SELECT if(count() = 0, NULL, min(complete_from)) AS start FROM ${this.tables.quarterRollupStart}`).catch(() => []);
+      const [row] = await this.query<{ start: number | null }>(
+        `SELECT if(count() = 0, NULL, min(complete_from)) AS start FROM ${this.tables.quarterRollupStart} WHERE hidden_events = {hidden:String}`,
+        { hidden: HIDDEN_EVENTS_KEY },
+      ).catch(() => []);
       if (row?.start !== null && row?.start !== undefined) this.rollupStart = Number(row.start);
     }
     if (this.rollupStart === undefined) return undefined;

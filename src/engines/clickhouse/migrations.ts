@@ -28,7 +28,8 @@ import {
 export interface Migration {
   version: number;
   name: string;
-  statements: (target: SchemaTarget) => string[];
+  /** `context.freshDatabase`: the run began on a database without the events table (it created it). */
+  statements: (target: SchemaTarget, context: { freshDatabase: boolean }) => string[];
 }
 
 export const CLICKHOUSE_MIGRATIONS: Migration[] = [
@@ -42,7 +43,7 @@ export const CLICKHOUSE_MIGRATIONS: Migration[] = [
     name: 'quarter-hour rollups of visitors',
     // The start is recorded after the view exists (see recordQuarterRollupStart); run again, the
     // step adds a later start, and the earliest counts.
-    statements: (t) => [createQuarterRollup(t), createRacedQuarters(t), createQuarterRollupStart(t), createQuarterRollupView(t), recordQuarterRollupStart(t)],
+    statements: (t, { freshDatabase }) => [createQuarterRollup(t), createRacedQuarters(t), createQuarterRollupStart(t), createQuarterRollupView(t), recordQuarterRollupStart(t, freshDatabase)],
   },
 ];
 
@@ -52,9 +53,10 @@ export async function migrate(connection: ClickHouseConnection, target: SchemaTa
   const ledger = tablesOf(target.database).migrations;
   const applied = await connection.query<{ version: number }>(`SELECT version FROM ${ledger} FINAL`);
   const done = new Set(applied.map((row) => Number(row.version)));
+  const context = { freshDatabase: !done.has(1) };
   for (const migration of CLICKHOUSE_MIGRATIONS) {
     if (done.has(migration.version)) continue;
-    for (const statement of migration.statements(target)) await connection.command(statement);
+    for (const statement of migration.statements(target, context)) await connection.command(statement);
     await connection.insert(ledger, [{ version: migration.version, name: migration.name, applied_at: chTime(Date.now()) }]);
   }
 }

@@ -160,15 +160,16 @@ export const createQuarterRollup = (target: SchemaTarget): string =>
   ORDER BY (client_id, quarter_start, is_bot, referrer_host, person_key)
   SETTINGS allow_nullable_key = 1`;
 
-/** The quarter hour (epoch ms, UTC) an instant of `DateTime64` column `column` falls in. */
-export const quarterOf = (column: string): string => `intDiv(toUnixTimestamp64Milli(${column}), ${QUARTER_HOUR_MS}) * ${QUARTER_HOUR_MS}`;
+/** The quarter hour (epoch ms, UTC) an instant of `DateTime64` column `column` falls in (floored: before 1970 too). */
+export const quarterOf = (column: string): string => `(toUnixTimestamp64Milli(${column}) - positiveModulo(toUnixTimestamp64Milli(${column}), ${QUARTER_HOUR_MS}))`;
 export const QUARTER_HOUR_MS = 900_000;
 
-/** The hidden events as literals: constants of the schema, not input, and checked to be plain names. */
-const hiddenList = (): string => {
+/** The hidden events, written into the view and the start's rows: constants of the schema, not input, checked to be plain names. */
+const plainHiddenEvents = (): readonly string[] => {
   if (!HIDDEN_EVENTS.every((name) => /^[$\w]+$/.test(name))) throw new Error('a hidden event name is not a plain name');
-  return HIDDEN_EVENTS.map((name) => `'${name}'`).join(', ');
+  return HIDDEN_EVENTS;
 };
+const hiddenList = (): string => plainHiddenEvents().map((name) => `'${name}'`).join(', ');
 
 export const createQuarterRollupView = (target: SchemaTarget): string => {
   const t = tablesOf(target.database);
@@ -192,22 +193,31 @@ export const createRacedQuarters = (target: SchemaTarget): string =>
   ORDER BY (client_id, quarter_start)`;
 
 /**
- * From which instant the rollups hold every event: the earliest row wins. Events stored before the
- * view existed are not in them. A database with no events then is whole from the start (0);
- * otherwise from a quarter hour after now plus an hour: events are accepted up to 5 minutes
- * ahead of a node's clock, and the hour covers clocks that disagree. Reports read events before
- * that instant. Run after the view exists, so the row only ever says less than is true.
+ * From which instant the rollups hold every event, for the hidden events the view leaves out:
+ * reports read rollups only under a row naming the list they exclude (a release that changes the
+ * list makes the view again and records a start of its own), and the earliest such row wins.
+ * Events stored before the view existed are not in the rollups. A database created in the same
+ * migration run, with no events, is whole from the start (0); any other from a quarter hour after
+ * now plus 65 minutes: events are accepted up to 5 minutes ahead of a node's clock, and the hour
+ * covers clocks that disagree. Reports read events before that instant. Recorded after the view
+ * exists, so the row only ever says less than is true.
  */
 export const createQuarterRollupStart = (target: SchemaTarget): string =>
   `CREATE TABLE IF NOT EXISTS ${tablesOf(target.database).quarterRollupStart}${onCluster(target)} (
     complete_from Int64,
+    hidden_events String,
     recorded_at DateTime64(3, 'UTC')
   ) ENGINE = ${engine(target, 'MergeTree')}
   ORDER BY complete_from`;
 
+/** The hidden events the view leaves out, as the start's rows name them. */
+export const HIDDEN_EVENTS_KEY = plainHiddenEvents().join(',');
+
 const ROLLUP_START_MARGIN_MS = 65 * 60_000;
-export const recordQuarterRollupStart = (target: SchemaTarget): string => {
+/** `freshDatabase`: the events table was created in this migration run. */
+export const recordQuarterRollupStart = (target: SchemaTarget, freshDatabase: boolean): string => {
   const t = tablesOf(target.database);
   const later = `intDiv(toUnixTimestamp64Milli(now64(3)) + ${ROLLUP_START_MARGIN_MS + QUARTER_HOUR_MS - 1}, ${QUARTER_HOUR_MS}) * ${QUARTER_HOUR_MS}`;
-  return `INSERT INTO ${t.quarterRollupStart} SELECT if((SELECT count() FROM ${t.events}) = 0, 0, ${later}), now64(3)`;
+  const whole = freshDatabase ? `(SELECT count() FROM ${t.events}) = 0` : 'false';
+  return `INSERT INTO ${t.quarterRollupStart} SELECT if(${whole}, 0, ${later}), '${HIDDEN_EVENTS_KEY}', now64(3)`;
 };
