@@ -19,16 +19,14 @@ import { findStored, newLinks, removeRacedCopies } from './dedup.js';
 import { clickhouseFunnel } from './funnel.js';
 import { migrate } from './migrations.js';
 import { clickhouseReport } from './report.js';
-import { rollupSpan, type RolledQuarters } from './quarterRollup.js';
-import { EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, HIDDEN_EVENTS_KEY, QUARTER_HOUR_MS, tablesOf, type Tables } from './schema.js';
+import { quarterStart, rollupSpan, type RolledQuarters } from './quarterRollup.js';
+import { EVENT_COLUMNS, EVENT_COLUMNS_AS_STORED, HIDDEN_EVENTS_KEY, tablesOf, type Tables } from './schema.js';
 import { SeqClock } from './seq.js';
 import { readInSpans } from '../streamSpans.js';
 import { clickhouseHorizon, DEFAULT_SETTLE_MS, streamWhere } from './stream.js';
 import type { StreamBacklog, StreamQuery } from '../../pubsub/eventStream.js';
 import { parseClickHouseUrl } from './url.js';
 import { chTime } from './values.js';
-
-const quarterStart = (ms: number): number => Math.floor(ms / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
 
 /** Quarters with a deleted raced copy in one report's period beyond which it reads events (each is a time range of its own). */
 const MAX_RACED_QUARTERS = 200;

@@ -34,8 +34,8 @@ export async function removeRacedCopies(connection: ClickHouseConnection, tables
   const clients = [...new Set(events.map((e) => e.client_id))];
   const uuids = [...new Set(events.map((e) => e.uuid))];
   const raced = await connection.query<{ client_id: string; uuid: string; losers: string[]; quarters: number[] }>(
-    `SELECT client_id, uuid, arrayMap(x -> toString(x.2), arrayPopFront(arraySort(groupArray((seq, row_id, ${quarterOf('timestamp')}))))) AS losers,
-       arrayMap(x -> x.3, arrayPopFront(arraySort(groupArray((seq, row_id, ${quarterOf('timestamp')}))))) AS quarters
+    `SELECT client_id, uuid, arrayPopFront(arraySort(groupArray((seq, row_id, ${quarterOf('timestamp')})))) AS later,
+       arrayMap(x -> toString(x.2), later) AS losers, arrayMap(x -> x.3, later) AS quarters
      FROM ${tables.events} WHERE client_id IN {clients:Array(String)} AND uuid IN {uuids:Array(String)}
      GROUP BY client_id, uuid HAVING count() > 1`,
     { clients, uuids },

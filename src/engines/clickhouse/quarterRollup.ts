@@ -24,7 +24,8 @@ export interface RolledQuarters {
   raced: number[];
 }
 
-const floorQuarter = (ms: number): number => Math.floor(ms / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+/** The first instant of the quarter hour `ms` falls in (as quarterOf computes it in SQL). */
+export const quarterStart = (ms: number): number => Math.floor(ms / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
 const onQuarter = (ms: number): boolean => ms % QUARTER_HOUR_MS === 0;
 
 /**
@@ -34,8 +35,8 @@ const onQuarter = (ms: number): boolean => ms % QUARTER_HOUR_MS === 0;
  */
 export function rollupSpan(plan: ReportPlan, completeFrom: number): { from: number; to: number } | undefined {
   if (!readsOnlyRolledFacts(plan, { hours: true })) return undefined;
-  const from = Math.max(floorQuarter(plan.from + QUARTER_HOUR_MS - 1), completeFrom);
-  const to = floorQuarter(plan.to);
+  const from = Math.max(quarterStart(plan.from + QUARTER_HOUR_MS - 1), completeFrom);
+  const to = quarterStart(plan.to);
   if (!(to > from)) return undefined;
   const [first, ...changes] = plan.offsets;
   if (first !== undefined && !onQuarter(first.offset)) return undefined;

@@ -113,7 +113,6 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: Ide
   const client = '{p1:String}';
   const conversion = plan.conversionEvent === undefined ? undefined : params.add(plan.conversionEvent);
   const hasTime = plan.dimensions.some(isTimeGrain);
-  const offset = hasTime ? offsetExpression(plan.offsets, 'toUnixTimestamp64Milli(e.timestamp)', params) : 'toInt64(0)';
 
   const columns = new Set<string>(['event', 'session_id', 'person_key']);
   for (const dimension of plan.dimensions) {
@@ -123,10 +122,12 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: Ide
   // A page view without a session is its own entry and exit page.
   if (needsSessionPaths) columns.add('path');
   if (rolled !== undefined && (sessionMetrics || needsSessionPaths || conversion !== undefined || !visitors)) throw new Error('the quarter-hour rollups were offered a report they do not answer');
+  // The zone's offset at each row's instant: an event's, or a rolled quarter's first.
+  const offsetOf = (ms: string): string => (hasTime ? offsetExpression(plan.offsets, ms, params) : 'toInt64(0)');
   const base =
     rolled === undefined
-      ? `SELECT toUnixTimestamp64Milli(e.timestamp) AS ms, ${offset} AS off, ${[...columns].map((c) => `${columnValue(plan, plan.dimensions, c)} AS ${c}`).join(', ')} ${scoped}`
-      : `SELECT *, ${hasTime ? offsetExpression(plan.offsets, 'ms', params) : 'toInt64(0)'} AS off FROM (${rolledRows(plan, rolled, tables, params, scoped, client)})`;
+      ? `SELECT toUnixTimestamp64Milli(e.timestamp) AS ms, ${offsetOf('toUnixTimestamp64Milli(e.timestamp)')} AS off, ${[...columns].map((c) => `${columnValue(plan, plan.dimensions, c)} AS ${c}`).join(', ')} ${scoped}`
+      : `SELECT *, ${offsetOf('ms')} AS off FROM (${rolledRows(plan, rolled, tables, params, scoped, client)})`;
   const ctes = [...(visitors ? personsCte(tables, client, identity) : []), `base AS (${base})`];
   if (needsSessionPaths || sessionMetrics) ctes.push(sessionFacts(plan, params, tables));
   const dimensionValue = (dimension: Dimension): string => {
