@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { ApiError } from '../../src/http/apiError.js';
 import {
   acceptEvents,
   DEFAULT_LIMITS,
   FUTURE_TOLERANCE_MS,
+  inspect,
   UNTRUSTED_PAST_MS,
   unpackBody,
   type ValidationContext,
@@ -160,6 +162,38 @@ describe('acceptEvents', () => {
     refused(() => accept({ event: 'x', distinct_id: 'u', properties: { deep } }), 400, 'validation_error');
     const both = refused(() => accept({ event: 'x', distinct_id: 'u', properties: { deep, a: '\u0000' } }), 400, 'validation_error');
     assert.equal(both.details?.[0]?.field, 'properties.a', 'bad text before deep nesting is reported, not a 500');
+  });
+
+  it('bounds a value’s serialised size from above, whatever its text and numbers, so that only events near the limit are serialised', () => {
+    // Any JSON, and values at their longest, where every byte the bound missed would show: strings
+    // of control characters (six bytes each as \u0001), 25-character numbers, empty containers.
+    const anyText = fc.string({ unit: fc.constantFrom('\u0001', '\u001f', '"', '\\', '\n', 'a', 'é', '€', '😀'), maxLength: 12 });
+    const longestText = fc.string({ unit: fc.constant('\u0001'), minLength: 1, maxLength: 6 });
+    const longestNumber = fc.constantFrom(-0.0000013559324900017645, -1.7976931348623157e308);
+    const json = (text: fc.Arbitrary<string>, scalars: fc.Arbitrary<unknown>[]) =>
+      fc.letrec((tie) => ({
+        value: fc.oneof({ depthSize: 'small' }, text, ...scalars, tie('array'), tie('object')),
+        array: fc.array(tie('value'), { maxLength: 8 }),
+        object: fc.dictionary(text, tie('value'), { maxKeys: 8 }),
+      })).value;
+    const anyJson = json(anyText, [fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(-0), fc.boolean(), fc.constant(null)]);
+    const longestJson = json(longestText, [longestNumber]);
+    fc.assert(
+      fc.property(fc.oneof(anyJson, longestJson), (value) => {
+        const { flaw, sizeBound } = inspect(value);
+        assert.equal(flaw, null);
+        const size = Buffer.byteLength(JSON.stringify(value), 'utf8');
+        assert.ok(sizeBound >= size, `bound ${sizeBound} under the size ${size} of ${JSON.stringify(value)}`);
+      }),
+      { numRuns: 2000 },
+    );
+    // And through validation: an event whose bound is over the limit is measured exactly.
+    const event = { event: 'x', distinct_id: 'u', properties: { text: '\u0001'.repeat(100), n: -0.0000013559324900017645 } };
+    const size = Buffer.byteLength(JSON.stringify(event), 'utf8');
+    const at = { ...DEFAULT_LIMITS, maxEventBytes: size };
+    assert.equal(acceptEvents(unpackBody(event, at), { ...server, limits: at }).length, 1, 'accepted at its own size');
+    const under = { ...at, maxEventBytes: size - 1 };
+    refused(() => acceptEvents(unpackBody(event, under), { ...server, limits: under }), 413, 'payload_too_large');
   });
 
   it('keeps a publishable caller’s timestamp only within [now − 24 h, now + 5 min]', () => {
