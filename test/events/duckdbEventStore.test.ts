@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import type { CommittedEvent, StoredEvent } from '../../src/events/eventStore.js';
 import { storedEvent } from '../helpers/events.js';
@@ -49,6 +50,45 @@ describe('DuckDB event store', () => {
     assert.equal(rows.length, 610);
     const byUuid = new Map(rows.map((r) => [r.uuid, withoutSeq(r)]));
     assert.deepEqual(byUuid.get(first[42]!.uuid), first[42], 'every field survives a large group');
+  });
+
+  it('stores each key once over any run of new events, retries of stored ones and repeats in one write, small and large', async () => {
+    // Writes of new events insert their keys without looking first; a write meeting a stored key
+    // is redone looking first, and so are the writes after it until one meets none. Any order of
+    // such writes must answer and store exactly what one key set would.
+    const write = fc.record({
+      fresh: fc.nat({ max: 6 }),
+      // Indexes into the events stored so far (modulo their count), resent as retries.
+      retries: fc.array(fc.nat(), { maxLength: 4 }),
+      repeatInWrite: fc.boolean(),
+      // Now and then a write over 500 keys, whose stored keys are found by a join.
+      large: fc.nat({ max: 7 }).map((n) => n === 0),
+    });
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(write, { minLength: 1, maxLength: 8 }), async (writes) => {
+        const clientId = `claims-${(run += 1)}`;
+        const kept: StoredEvent[] = [];
+        for (const w of writes) {
+          const fresh = Array.from({ length: w.large ? 520 : w.fresh }, (_, i) => storedEvent({ client_id: clientId, event: `new-${i}` }));
+          const retries = kept.length === 0 ? [] : w.retries.map((i) => ({ ...kept[i % kept.length]!, event: 'retry' }));
+          const events = [...fresh, ...retries, ...(w.repeatInWrite && fresh.length > 0 ? [{ ...fresh[0]!, event: 'repeat' }] : [])];
+          if (events.length === 0) continue;
+          const seen = new Set(kept.map((e) => e.uuid));
+          const expected: number[] = [];
+          events.forEach((event, i) => {
+            if (seen.has(event.uuid)) expected.push(i);
+            else seen.add(event.uuid);
+          });
+          assert.deepEqual((await store.append(events, [])).duplicateIndexes, expected);
+          kept.push(...fresh);
+        }
+        const rows = await store.recentEvents(clientId, { limit: 10_000 });
+        assert.deepEqual(rows.map((r) => r.uuid).sort(), kept.map((e) => e.uuid).sort(), 'every new event once, no retry or repeat');
+        assert.ok(rows.every((r) => r.event.startsWith('new-')), 'the first copy is the one kept');
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('forgets the keys of a transaction that failed, so the retry is stored', async () => {

@@ -31,6 +31,23 @@ import { DUCKDB_MIGRATIONS, EVENT_COLUMNS_AS_STORED, EVENT_KEYS_OF_CLIENT, HIGHE
 
 /** The narrowest seq span a Pub/Sub read asks for first (streamEvents). */
 const MIN_STREAM_SPAN = 100;
+/** What one committed write did: for the caller's answer, the seq that follows and the counts it made stale. */
+interface Written {
+  duplicateIndexes: number[];
+  stored: { firstSeq: number; count: number };
+  /** Distinct keys of the write found already stored (0 when claimed without looking). */
+  storedRepeats: number;
+  uncounted: CountKey[];
+}
+
+/** How a write claims its events' keys (claimKeys). */
+type KeyClaim = 'insert' | 'look first';
+
+/** A write's keys met one already stored while claimed without looking: it is redone looking first. */
+class KeyAlreadyStored extends Error {}
+
+const INSERT_EVENT_KEYS = "INSERT INTO event_keys SELECT unnest(string_split($1, ','))::UUID";
+
 /** Above this many keys, stored ones are found by a join rather than an IN list. */
 const KEY_LOOKUP_LIST_MAX = 500;
 const EVENT_KEY_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -63,6 +80,12 @@ export class DuckDbEventStore implements EventStore {
    * the high-water mark that deletes leave (seq_high_water), so a number is never given twice.
    */
   private nextSeq: number | undefined;
+  /**
+   * Whether the next write inserts its keys without looking for stored ones first (claimKeys).
+   * Cleared when a write met a stored key, set again by the next write that did not: where
+   * retries are common, writes keep looking first rather than failing and redoing each time.
+   */
+  private claimWithoutLooking = true;
   /** Which days are rolled and counted (dayRollup.ts, dayCounts.ts), read from their tables at the first use after migrations. */
   private rollupsLoad: Promise<{ rolled: RolledDays; counted: CountedDays }> | undefined;
   /** The instant against which a day counts as finished, to be rolled; tests and the bench set their own. */
@@ -168,46 +191,83 @@ export class DuckDbEventStore implements EventStore {
     return this.serialised(async () => {
       const keys = events.map((event) => eventKey(event.client_id, event.uuid));
       const { rolled, counted } = await this.rollups();
-      // Counts this write deletes leave the mirror once it commits (CountedDays).
-      const uncounted: CountKey[] = [];
-      const { duplicateIndexes, stored } = await this.inTransaction(async () => {
-        const fresh = await this.claimKeys(keys);
-        const duplicateIndexes: number[] = [];
-        const toStore: StoredEvent[] = [];
-        events.forEach((event, i) => {
-          // A key claimed by this very call counts once: its first row is stored, later ones are repeats.
-          if (fresh.delete(keys[i]!)) toStore.push(event);
-          else duplicateIndexes.push(i);
-        });
-        const firstSeq = await this.seqOfNext();
-        if (toStore.length > 0) await this.appendRows(toStore, firstSeq);
-        // Late events in rolled days join their rollup now, so no snapshot sees one without the
-        // other, and their days' counts go.
-        if (toStore.length > 0 && rolled.touches(toStore)) {
-          const seqs = [firstSeq, firstSeq + toStore.length];
-          await this.writer.run(ROLL_LATE_EVENTS, seqs);
-          uncounted.push(...countKeysOf((await this.writer.runAndReadAll(FORGET_COUNTS_OF_LATE_EVENTS, seqs)).getRows()));
+      let written: Written | undefined;
+      if (this.claimWithoutLooking) {
+        try {
+          written = await this.appendInTransaction(events, links, keys, rolled, counted, 'insert');
+        } catch (error) {
+          if (!(error instanceof KeyAlreadyStored)) throw error;
+          this.claimWithoutLooking = false;
         }
-        if (links.length > 0) await this.insertLinks(links);
-        if (links.length > 0) uncounted.push(...(await this.refreshResolvedPersons(links, counted)));
-        return { duplicateIndexes, stored: { firstSeq, count: toStore.length } };
-      });
-      counted.remove(uncounted);
-      this.nextSeq = stored.firstSeq + stored.count;
-      return { duplicateIndexes };
+      }
+      if (written === undefined) {
+        written = await this.appendInTransaction(events, links, keys, rolled, counted, 'look first');
+        this.claimWithoutLooking = written.storedRepeats === 0;
+      }
+      // Counts this write deletes leave the mirror once it commits (CountedDays).
+      counted.remove(written.uncounted);
+      this.nextSeq = written.stored.firstSeq + written.stored.count;
+      return { duplicateIndexes: written.duplicateIndexes };
     });
   }
 
+  /** One try at storing a write, as one transaction; `claim` says how its keys are claimed (claimKeys). */
+  private async appendInTransaction(events: StoredEvent[], links: IdentityLink[], keys: string[], rolled: RolledDays, counted: CountedDays, claim: KeyClaim): Promise<Written> {
+    const uncounted: CountKey[] = [];
+    const { duplicateIndexes, stored, storedRepeats } = await this.inTransaction(async () => {
+      const { fresh, storedRepeats } = await this.claimKeys(keys, claim);
+      const duplicateIndexes: number[] = [];
+      const toStore: StoredEvent[] = [];
+      events.forEach((event, i) => {
+        // A key claimed by this very call counts once: its first row is stored, later ones are repeats.
+        if (fresh.delete(keys[i]!)) toStore.push(event);
+        else duplicateIndexes.push(i);
+      });
+      const firstSeq = await this.seqOfNext();
+      if (toStore.length > 0) await this.appendRows(toStore, firstSeq);
+      // Late events in rolled days join their rollup now, so no snapshot sees one without the
+      // other, and their days' counts go.
+      if (toStore.length > 0 && rolled.touches(toStore)) {
+        const seqs = [firstSeq, firstSeq + toStore.length];
+        await this.writer.run(ROLL_LATE_EVENTS, seqs);
+        uncounted.push(...countKeysOf((await this.writer.runAndReadAll(FORGET_COUNTS_OF_LATE_EVENTS, seqs)).getRows()));
+      }
+      if (links.length > 0) await this.insertLinks(links);
+      if (links.length > 0) uncounted.push(...(await this.refreshResolvedPersons(links, counted)));
+      return { duplicateIndexes, stored: { firstSeq, count: toStore.length }, storedRepeats };
+    });
+    return { duplicateIndexes, stored, storedRepeats, uncounted };
+  }
+
   /**
-   * Inserts the keys not stored yet and returns those. Two statements beat one INSERT OR IGNORE
-   * (about 3 + 2 ms against 17 ms for 100 keys): only a literal IN list is answered from the
-   * primary-key index, and a plain INSERT skips the conflict handling. The keys are hex digests
-   * made by eventKey(), never input, and are checked to be exactly that before being inlined.
+   * Inserts the keys not stored yet: returns those, and how many of the distinct keys were stored
+   * before. The keys are hex digests made by eventKey(), never input, and are checked to be exactly
+   * that before being inlined.
+   *
+   * 'insert' inserts them all at once: the primary key looks each one up anyway, and nearly every
+   * write is of new events. A key already stored fails the statement and with it the transaction
+   * (KeyAlreadyStored), which the caller rolls back and redoes looking first. For 20,000 keys:
+   * 24–31 ms against 67 ms looking first, among 400,000 to 1,200,000 stored keys.
+   *
+   * 'look first' reads which are stored, then inserts the rest. Two statements beat one INSERT OR
+   * IGNORE (about 3 + 2 ms against 17 ms for 100 keys): only a literal IN list is answered from the
+   * primary-key index, and a plain INSERT skips the conflict handling.
    */
-  private async claimKeys(keys: string[]): Promise<Set<string>> {
-    const distinct = [...new Set(keys)];
-    if (distinct.length === 0) return new Set();
+  private async claimKeys(keys: string[], claim: KeyClaim): Promise<{ fresh: Set<string>; storedRepeats: number }> {
+    const unique = new Set(keys);
+    const distinct = [...unique];
+    if (distinct.length === 0) return { fresh: unique, storedRepeats: 0 };
     if (!distinct.every((key) => EVENT_KEY_SHAPE.test(key))) throw new Error('an event key is not a hex digest');
+    if (claim === 'insert') {
+      try {
+        await this.writer.run(INSERT_EVENT_KEYS, [distinct.join(',')]);
+      } catch (error) {
+        // The only constraint of event_keys is its primary key.
+        if (error instanceof Error && error.message.startsWith('Constraint Error')) throw new KeyAlreadyStored();
+        throw error;
+      }
+      return { fresh: unique, storedRepeats: 0 };
+    }
     // Few keys: a literal IN list, answered from the index. Many: a join, which reads the key
     // column once instead of planning a list thousands long (10,000 keys: 22 ms against 113 ms).
     const stored =
@@ -219,8 +279,8 @@ export class DuckDbEventStore implements EventStore {
           );
     const known = new Set(stored.getRows().map(([key]) => String(key)));
     const fresh = distinct.filter((key) => !known.has(key));
-    if (fresh.length > 0) await this.writer.run("INSERT INTO event_keys SELECT unnest(string_split($1, ','))::UUID", [fresh.join(',')]);
-    return new Set(fresh);
+    if (fresh.length > 0) await this.writer.run(INSERT_EVENT_KEYS, [fresh.join(',')]);
+    return { fresh: new Set(fresh), storedRepeats: known.size };
   }
 
   private async seqOfNext(): Promise<number> {
