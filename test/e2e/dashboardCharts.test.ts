@@ -118,7 +118,8 @@ describe('browser: the analytics chart reads well at every period', { skip: CHRO
    */
   const show = async (period: string): Promise<number> => {
     await page.goto(`${mythic.baseUrl}/#/clients/busy/analytics?period=${period}`);
-    const deadline = Date.now() + 15_000;
+    const started = Date.now();
+    let reloaded = false;
     for (;;) {
       const expected = await bucketLabels(period);
       const shown = await page.locator('.chart-data tbody tr th').evaluateAll((cells) => cells.map((cell) => cell.textContent ?? ''));
@@ -126,7 +127,13 @@ describe('browser: the analytics chart reads well at every period', { skip: CHRO
         await page.locator(`.chart[aria-label$="by ${grainOf(period)}"] .x-label`).first().waitFor();
         return expected.length;
       }
-      assert.ok(Date.now() < deadline, `${period}: the chart shows ${shown.length} buckets, the period has ${expected.length}`);
+      // An hour (or a day) that began between the page's question and ours: the page never asks
+      // again by itself, so it is asked once more.
+      if (!reloaded && Date.now() - started > 5_000) {
+        await page.reload();
+        reloaded = true;
+      }
+      assert.ok(Date.now() - started < 15_000, `${period}: the chart shows ${shown.join(' ')}, the period has ${expected.join(' ')}`);
       await page.waitForTimeout(100);
     }
   };

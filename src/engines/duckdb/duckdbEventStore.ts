@@ -202,7 +202,8 @@ export class DuckDbEventStore implements EventStore {
       }
       if (written === undefined) {
         written = await this.appendInTransaction(events, links, keys, rolled, counted, 'look first');
-        this.claimWithoutLooking = written.storedRepeats === 0;
+        // A write of links alone looked nothing up, and says nothing about retries.
+        if (keys.length > 0) this.claimWithoutLooking = written.storedRepeats === 0;
       }
       // Counts this write deletes leave the mirror once it commits (CountedDays).
       counted.remove(written.uncounted);
