@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ValidateFunction } from 'ajv';
 import { ApiError, type FieldProblem } from '../http/apiError.js';
 import { problemsFrom, validatorCompiler } from '../http/validation.js';
-import { MAX_JSON_DEPTH } from '../validation/jsonSize.js';
+import { jsonByteLength, MAX_JSON_DEPTH } from '../validation/jsonSize.js';
 import { findUnstorableText } from '../validation/storableText.js';
 import { isIpAddress } from './ip.js';
 import { keyInBody } from './posthog/bodyKey.js';
@@ -168,11 +168,6 @@ export function inspect(value: unknown): Inspection {
   return { flaw: null, sizeBound };
 }
 
-/** The event's serialised size when it may pass `max` bytes; 0 when its bound says it cannot. */
-function bytesIfNear(item: Record<string, unknown>, sizeBound: number, max: number): number {
-  return sizeBound <= max ? 0 : Buffer.byteLength(JSON.stringify(item), 'utf8');
-}
-
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -314,7 +309,8 @@ export function acceptEvents(unpacked: Unpacked, context: ValidationContext): Ac
       problems.push({ field: field.length > 200 ? `${field.slice(0, 200)}…` : field, message: 'must not contain NUL characters or unpaired surrogates' });
       continue;
     }
-    const bytes = bytesIfNear(item, sizeBound, context.limits.maxEventBytes);
+    // Measured only when its bound says it may be over.
+    const bytes = sizeBound > context.limits.maxEventBytes ? jsonByteLength(item) : 0;
     if (bytes > context.limits.maxEventBytes) {
       throw new ApiError(413, 'payload_too_large', `${here} is ${bytes} bytes; an event may be at most ${context.limits.maxEventBytes} bytes`, [
         { field: here, message: `must be at most ${context.limits.maxEventBytes} bytes once serialised` },

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createClientSecret, openSignedIn, sendBatch, startMythicAndChromium, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
 import { CHROMIUM_SKIP, DESKTOP_USER_AGENT, type MythicServer } from './harness.js';
+import { timeDimensionOf, type PeriodName } from '../../web/src/analytics/query.js';
 
 /** Enough page views in one month for five-digit y labels ("12,000"), the case that used to be clipped. */
 const PAGE_VIEWS = 12_600;
@@ -62,10 +63,8 @@ function assertReadable(labels: { x: Box[]; y: Box[]; chart: Box }, buckets: num
   assert.ok(labels.y.every((label) => /^\d{1,3}(,\d{3})*$/.test(label.text)), `${what}: integer y labels with separators: ${labels.y.map((b) => b.text).join(' ')}`);
 }
 
-/** The time grain the dashboard charts a period by. */
-function grainOf(period: string): 'hour' | 'day' | 'month' {
-  return period === 'today' || period === '24h' ? 'hour' : period === '12mo' ? 'month' : 'day';
-}
+/** The time grain the dashboard charts a named period by: the dashboard's own choice. */
+const grainOf = (period: PeriodName): string => timeDimensionOf({ name: period, from: '', to: '' });
 
 describe('browser: the analytics chart reads well at every period', { skip: CHROMIUM_SKIP }, () => {
   let mythic: MythicServer;
@@ -104,7 +103,7 @@ describe('browser: the analytics chart reads well at every period', { skip: CHRO
   after(() => stopDashboardSuite({ dash, browser, mythic }));
 
   /** The chart's bucket labels for a period, as the query API fills them. */
-  const bucketLabels = async (period: string): Promise<string[]> => {
+  const bucketLabels = async (period: PeriodName): Promise<string[]> => {
     const reply = await mythic.admin<{ data: { rows: unknown[][] } }>('POST', '/api/v1/query', { client_id: 'busy', metrics: ['page_views'], dimensions: [grainOf(period)], period, limit: 10000 });
     return reply.body.data.rows.map((row) => String(row[0]));
   };
@@ -116,7 +115,7 @@ describe('browser: the analytics chart reads well at every period', { skip: CHRO
    * machine (CI failed on it). Asked again each round, since "today" gains a bucket on the hour.
    * Returns how many buckets the chart draws.
    */
-  const show = async (period: string): Promise<number> => {
+  const show = async (period: PeriodName): Promise<number> => {
     await page.goto(`${mythic.baseUrl}/#/clients/busy/analytics?period=${period}`);
     const started = Date.now();
     let reloaded = false;
@@ -141,7 +140,7 @@ describe('browser: the analytics chart reads well at every period', { skip: CHRO
   it('has non-overlapping x labels and unclipped integer y labels by hour, day and month, on a desktop and a phone', async () => {
     for (const viewport of [DESKTOP, PHONE]) {
       await page.setViewportSize(viewport);
-      for (const period of ['today', '24h', '30d', '90d', '12mo']) {
+      for (const period of ['today', '24h', '30d', '90d', '12mo'] as const) {
         const buckets = await show(period);
         const labels = await settledLabels(page);
         assertReadable(labels, buckets, `${period} at ${viewport.width}px`);
