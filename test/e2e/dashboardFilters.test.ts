@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { createClientSecret, openSignedIn, sendBatch, startMythicAndChromium, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
+import { createClientSecret, eventually, openSignedIn, sendBatch, startMythicAndChromium, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
 import { CHROMIUM_SKIP, DESKTOP_USER_AGENT, type MythicServer } from './harness.js';
 
 type Cell = string | number | null;
@@ -12,18 +12,6 @@ interface QueryData {
 
 const HOUR_MS = 3_600_000;
 
-/** Retries `check` until it passes (a card may still be loading its filtered answer), for up to 10 s. */
-async function eventually(check: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 const FIREFOX = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:128.0) Gecko/20100101 Firefox/128.0';
 const LONG_PATH = '/docs/getting-started-with-the-analytics-dashboard-for-agencies-and-their-clients';
 /** Public addresses in different countries (whichever the shipped database says they are). */
@@ -132,7 +120,7 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
     await page.getByLabel('Operator').selectOption('is_not');
     await page.getByLabel('Value').fill('Firefox');
     await page.getByRole('button', { name: 'Apply' }).click();
-    assert.deepEqual(await chips(), ['Browser is not Firefox']);
+    await eventually(async () => assert.deepEqual(await chips(), ['Browser is not Firefox']));
     await kpiVisitors(await visitors({ browser: { is_not: ['Firefox'] } }));
 
     await page.getByRole('button', { name: '+ Add filter' }).click();
@@ -140,7 +128,7 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
     await page.getByLabel('Operator').selectOption('contains');
     await page.getByLabel('Value').fill('GETTING-started');
     await page.getByRole('button', { name: 'Apply' }).click();
-    assert.deepEqual(await chips(), ['Browser is not Firefox', 'Page contains “GETTING-started”']);
+    await eventually(async () => assert.deepEqual(await chips(), ['Browser is not Firefox', 'Page contains “GETTING-started”']));
     const both = await visitors({ browser: { is_not: ['Firefox'] }, path: { contains: 'GETTING-started' } });
     assert.ok(both > 0);
     await kpiVisitors(both);
@@ -151,7 +139,8 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
   it('switches tabs, keeps the tab in the URL, hides (none) and $ events until asked', async () => {
     const sources = page.locator('[data-card="sources"]');
     await sources.getByRole('tab', { name: 'UTM source' }).click();
-    assert.equal(await sources.getByRole('tab', { name: 'UTM source' }).getAttribute('aria-selected'), 'true');
+    // The tab is chosen through the URL, so the page redraws after the click returns: wait for it.
+    await sources.locator('[role="tab"][aria-selected="true"]', { hasText: 'UTM source' }).waitFor();
     assert.match(await hashQuery(), /sources=utm_source/);
     // No visit has a UTM source: the only row is "(none)", hidden by default.
     await sources.getByText('Show (none)').waitFor();
@@ -199,8 +188,8 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
     await dialog.getByRole('searchbox').fill('pric');
     await eventually(async () => assert.deepEqual(await dialog.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-value'))), ['/pricing']));
     await dialog.locator('tbody tr .row-filter').click();
-    assert.equal(await dialog.count(), 0, 'choosing a row closes the dialog');
-    assert.deepEqual(await chips(), ['Page is /pricing']);
+    await dialog.waitFor({ state: 'detached' }); // choosing a row closes the dialog
+    await eventually(async () => assert.deepEqual(await chips(), ['Page is /pricing']));
     await page.getByRole('button', { name: 'Remove filter: Page is /pricing' }).click();
     assert.deepEqual(dash.problems, []);
   });
@@ -223,7 +212,7 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
     const [code] = known[0]!;
     await locations.locator(`path[data-country="${code}"]`).click();
     const name = new Intl.DisplayNames(['en'], { type: 'region' }).of(String(code));
-    assert.deepEqual(await chips(), [`Country is ${name}`]);
+    await eventually(async () => assert.deepEqual(await chips(), [`Country is ${name}`]));
     assert.match(await hashQuery(), new RegExp(`f=country:is:${code}`));
     await kpiVisitors(await visitors({ country: { is: [code] } }));
     await locations.getByRole('tab', { name: 'Countries' }).click();
@@ -241,6 +230,36 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
     await page.reload();
     assert.equal(await page.getByLabel('Step 2 event name').inputValue(), 'Signup');
     assert.equal(await page.getByLabel('Step 1 path').inputValue(), '/pricing');
+  });
+
+  it('counts two choices made before the page redraws, each built on the one before', async () => {
+    // The page redraws when `hashchange` arrives, a task of its own. Both choices below are made in
+    // one task, so the second is made on a page still showing the state before the first, as a
+    // quick user on a busy browser can.
+    await page.goto(`${mythic.baseUrl}/#/clients/shop/analytics?period=7d&f=path:is:/pricing`);
+    await page.locator('.funnel select').first().waitFor();
+    await page.evaluate(`{
+      document.querySelector('[aria-label="Remove filter: Page is /pricing"]').click();
+      [...document.querySelectorAll('[data-card="sources"] [role="tab"]')].find((tab) => tab.textContent === 'UTM medium').click();
+    }`);
+    await eventually(async () => {
+      assert.doesNotMatch(await hashQuery(), /f=/, 'the removed filter stays removed');
+      assert.match(await hashQuery(), /sources=utm_medium/);
+    });
+    await page.locator('.chip').first().waitFor({ state: 'detached' });
+
+    // Step 2 starts as an event: typing step 1's path, then making step 2 a page, keeps both.
+    await page.evaluate(`{
+      const path = document.querySelector('[aria-label="Step 1 path"]');
+      path.value = '/pricing';
+      path.dispatchEvent(new Event('input', { bubbles: true }));
+      const kind = document.querySelector('[aria-label="Step 2 kind"]');
+      kind.value = 'path';
+      kind.dispatchEvent(new Event('change', { bubbles: true }));
+    }`);
+    await page.getByLabel('Step 2 path').fill('/docs');
+    await eventually(async () => assert.match(await hashQuery(), /steps=path:\/pricing,path:\/docs/));
+    assert.deepEqual(dash.problems, []);
   });
 
   it('shows one error with Retry for an unknown client, and no placeholder that waits forever', async () => {

@@ -15,6 +15,22 @@ export interface DashboardPage {
   close(): Promise<void>;
 }
 
+/**
+ * Retries `check` until it passes, for up to 10 s: the page redraws after a click returns (a choice
+ * goes through the URL, a card reloads its answer), so what a click changes is read eventually.
+ */
+export async function eventually(check: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 export async function openDashboard(browser: Browser, baseUrl: string, viewport?: { width: number; height: number }): Promise<DashboardPage> {
   const context = await newContext(browser);
   const page = await context.newPage();

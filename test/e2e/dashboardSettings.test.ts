@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { fieldError, openSignedIn, startMythicAndChromium, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
+import { eventually, fieldError, openSignedIn, startMythicAndChromium, stopDashboardSuite, type DashboardPage } from './dashboardPage.js';
 import { CHROMIUM_SKIP, type MythicServer } from './harness.js';
 
 /**
@@ -82,7 +82,7 @@ describe('browser: client settings and agencies', { skip: CHROMIUM_SKIP }, () =>
     assert.equal(await page.getByLabel('Timezone', { exact: true }).locator('option:checked').innerText(), 'Asia/Kolkata (UTC+05:30)');
     await page.getByLabel('Not stored').check();
     await page.getByRole('button', { name: 'Restore the defaults' }).click();
-    assert.equal(await page.getByLabel('Record when a page is left').isChecked(), true);
+    await eventually(async () => assert.equal(await page.getByLabel('Record when a page is left').isChecked(), true));
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Saved', { exact: true }).waitFor();
     const restored = await client('cafe');

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiFailure, enc } from '../api.js';
-import { href, navigateQuery, useHashPath } from '../router.js';
+import { currentQuery, href, navigateQuery, useHashPath } from '../router.js';
 import type { Client } from '../types.js';
 import { ErrorNote, Loading } from '../ui/misc.js';
 import { useAsync } from '../ui/useAsync.js';
@@ -128,7 +128,12 @@ export function AnalyticsPage({ clientId, clientName }: { clientId: string; clie
   const path = useHashPath();
   const query = queryOf(path);
   const state = useMemo(() => parseState(query), [query]);
-  const update = (change: Partial<PageState>, replace = false): void => navigateQuery(formatState({ ...state, ...change }), replace);
+  // A change builds on the URL as it is now, not on the state last drawn: the page redraws only when
+  // `hashchange` arrives, and two quick choices (remove a filter, then pick a tab) must both count.
+  const update = (change: Partial<PageState> | ((current: PageState) => Partial<PageState>), replace = false): void => {
+    const current = parseState(currentQuery());
+    navigateQuery(formatState({ ...current, ...(typeof change === 'function' ? change(current) : change) }), replace);
+  };
   // One scope object per distinct scope, so a tab change (also in the URL) reloads no card.
   const scopeKey = JSON.stringify([clientId, state.period, state.compare, state.filters, state.includeBots]);
   const scope = useMemo<PageScope>(
@@ -143,7 +148,7 @@ export function AnalyticsPage({ clientId, clientName }: { clientId: string; clie
     setDraft(next);
     if (next.name !== 'custom' || (next.from !== '' && next.to !== '' && next.from <= next.to)) update({ period: next });
   };
-  const onFilter = (clause: FilterClause): void => update({ filters: withFilter(state.filters, clause) });
+  const onFilter = (clause: FilterClause): void => update((current) => ({ filters: withFilter(current.filters, clause) }));
   const { status, error, retry } = usePageStatus();
   return (
     <PageStatusContext.Provider value={status}>
@@ -154,18 +159,18 @@ export function AnalyticsPage({ clientId, clientName }: { clientId: string; clie
           <VisitorsNow scope={scope} />
         </div>
         <PeriodPicker period={draft} onChange={choose} compare={state.compare} onCompare={(compare) => update({ compare })} />
-        <FilterBar scope={scope} onAdd={onFilter} onRemove={(dimension) => update({ filters: withoutFilter(state.filters, dimension) })} onClear={() => update({ filters: [] })} />
+        <FilterBar scope={scope} onAdd={onFilter} onRemove={(dimension) => update((current) => ({ filters: withoutFilter(current.filters, dimension) }))} onClear={() => update({ filters: [] })} />
         {error !== null && <PageError error={error} onRetry={retry} />}
         <FirstRun scope={scope} onIncludeBots={(includeBots) => update({ includeBots })} />
         <Kpis scope={scope} />
         <TimeSeries scope={scope} />
         <div class="grid breakdowns">
           {BREAKDOWN_GROUPS.map((group) => (
-            <BreakdownCard key={group.id} scope={scope} group={group} tab={state.tabs[group.id]} onTab={(tab) => update({ tabs: { ...state.tabs, [group.id]: tab } })} onFilter={onFilter} />
+            <BreakdownCard key={group.id} scope={scope} group={group} tab={state.tabs[group.id]} onTab={(tab) => update((current) => ({ tabs: { ...current.tabs, [group.id]: tab } }))} onFilter={onFilter} />
           ))}
           <EventsCard scope={scope} onFilter={onFilter} />
         </div>
-        <FunnelBuilder scope={scope} steps={state.steps} onStepsChange={(steps) => update({ steps }, true)} />
+        <FunnelBuilder scope={scope} steps={state.steps} onStepsChange={(edit) => update((current) => ({ steps: edit(current.steps) }), true)} />
       </section>
     </PageStatusContext.Provider>
   );

@@ -61,7 +61,11 @@ function useSuggestions(scope: PageScope): { events: string[]; paths: string[] }
   return names.data ?? { events: [], paths: [] };
 }
 
-export function FunnelBuilder({ scope, steps: given, onStepsChange }: { scope: PageScope; steps: FunnelStep[]; onStepsChange: (steps: FunnelStep[]) => void }) {
+/**
+ * `onStepsChange` takes an edit rather than the new steps: the page applies it to the steps its URL
+ * holds now, so quick edits (typing, then choosing a kind) all count before the page redraws.
+ */
+export function FunnelBuilder({ scope, steps: given, onStepsChange }: { scope: PageScope; steps: FunnelStep[]; onStepsChange: (edit: (current: FunnelStep[]) => FunnelStep[]) => void }) {
   const steps = given.length >= MIN_STEPS ? given : DEFAULT_STEPS;
   const [windowSeconds, setWindowSeconds] = useState(DEFAULT_WINDOW);
   // The steps last run: those of the URL when complete, then each "Run funnel" or loaded funnel.
@@ -74,7 +78,8 @@ export function FunnelBuilder({ scope, steps: given, onStepsChange }: { scope: P
     [JSON.stringify(scopeFields(scope)), JSON.stringify(applied)],
   );
 
-  const change = (index: number, step: FunnelStep): void => onStepsChange(steps.map((s, i) => (i === index ? step : s)));
+  const edit = (apply: (current: FunnelStep[]) => FunnelStep[]): void => onStepsChange((current) => apply(current.length >= MIN_STEPS ? current : DEFAULT_STEPS));
+  const change = (index: number, alter: (step: FunnelStep) => FunnelStep): void => edit((current) => current.map((s, i) => (i === index ? alter(s) : s)));
   const run = (event: Event): void => {
     event.preventDefault();
     setChecked(true);
@@ -89,7 +94,7 @@ export function FunnelBuilder({ scope, steps: given, onStepsChange }: { scope: P
         steps={trimmed(steps)}
         windowSeconds={windowSeconds}
         onLoad={(funnel) => {
-          onStepsChange(funnel.steps);
+          edit(() => funnel.steps);
           setWindowSeconds(funnel.window_seconds);
           setChecked(false);
           setApplied({ steps: funnel.steps, window: funnel.window_seconds });
@@ -102,7 +107,10 @@ export function FunnelBuilder({ scope, steps: given, onStepsChange }: { scope: P
             const problem = checked ? stepProblem(step) : null;
             return (
               <li key={index}>
-                <select aria-label={`Step ${index + 1} kind`} value={kind} onChange={(e) => change(index, stepOf(e.currentTarget.value as Kind, valueOf(step)))}>
+                <select aria-label={`Step ${index + 1} kind`} value={kind} onChange={(e) => {
+                    const chosen = e.currentTarget.value as Kind;
+                    change(index, (current) => stepOf(chosen, valueOf(current)));
+                  }}>
                   <option value="path">Visited page</option>
                   <option value="event">Did event</option>
                 </select>
@@ -113,9 +121,12 @@ export function FunnelBuilder({ scope, steps: given, onStepsChange }: { scope: P
                   list={kind === 'path' ? 'funnel-paths' : 'funnel-events'}
                   value={valueOf(step)}
                   placeholder={kind === 'path' ? '/pricing' : 'Signup'}
-                  onInput={(e) => change(index, stepOf(kind, e.currentTarget.value))}
+                  onInput={(e) => {
+                    const typed = e.currentTarget.value;
+                    change(index, (current) => stepOf(kindOf(current), typed));
+                  }}
                 />
-                <button type="button" disabled={steps.length <= MIN_STEPS} aria-label={`Remove step ${index + 1}`} onClick={() => onStepsChange(steps.filter((_, i) => i !== index))}>
+                <button type="button" disabled={steps.length <= MIN_STEPS} aria-label={`Remove step ${index + 1}`} onClick={() => edit((current) => current.filter((_, i) => i !== index))}>
                   Remove
                 </button>
                 {problem !== null && (
@@ -138,7 +149,7 @@ export function FunnelBuilder({ scope, steps: given, onStepsChange }: { scope: P
           ))}
         </datalist>
         <div class="actions">
-          <button type="button" disabled={steps.length >= MAX_STEPS} onClick={() => onStepsChange([...steps, { event: '' }])}>
+          <button type="button" disabled={steps.length >= MAX_STEPS} onClick={() => edit((current) => [...current, { event: '' }])}>
             Add step
           </button>
           <label for="funnel-window">Within</label>
