@@ -259,6 +259,17 @@ describe('browser: filtering the analytics page', { skip: CHROMIUM_SKIP }, () =>
     }`);
     await page.getByLabel('Step 2 path').fill('/docs');
     await eventually(async () => assert.match(await hashQuery(), /steps=path:\/pricing,path:\/docs/));
+
+    // Typing a step and running the funnel at once runs what was typed, not the steps last drawn.
+    await page.evaluate(`{
+      const path = document.querySelector('[aria-label="Step 2 path"]');
+      path.value = '/';
+      path.dispatchEvent(new Event('input', { bubbles: true }));
+      [...document.querySelectorAll('.funnel button')].find((button) => button.textContent.trim() === 'Run funnel').click();
+    }`);
+    const labels = page.locator('.funnel tbody th');
+    await labels.nth(1).waitFor();
+    assert.deepEqual((await labels.allInnerTexts()).map((label) => label.trim()), ['1. /pricing', '2. /']);
     assert.deepEqual(dash.problems, []);
   });
 

@@ -170,7 +170,7 @@ export function AnalyticsPage({ clientId, clientName }: { clientId: string; clie
           ))}
           <EventsCard scope={scope} onFilter={onFilter} />
         </div>
-        <FunnelBuilder scope={scope} steps={state.steps} onStepsChange={(edit) => update((current) => ({ steps: edit(current.steps) }), true)} />
+        <FunnelBuilder scope={scope} steps={state.steps} latestSteps={() => parseState(currentQuery()).steps} onStepsChange={(steps) => update({ steps }, true)} />
       </section>
     </PageStatusContext.Provider>
   );

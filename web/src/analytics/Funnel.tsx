@@ -61,12 +61,25 @@ function useSuggestions(scope: PageScope): { events: string[]; paths: string[] }
   return names.data ?? { events: [], paths: [] };
 }
 
+const orDefault = (steps: FunnelStep[]): FunnelStep[] => (steps.length >= MIN_STEPS ? steps : DEFAULT_STEPS);
+
 /**
- * `onStepsChange` takes an edit rather than the new steps: the page applies it to the steps its URL
- * holds now, so quick edits (typing, then choosing a kind) all count before the page redraws.
+ * `steps` are the steps last drawn; `latestSteps` answers those the page's URL holds now. Edits and
+ * "Run funnel" build on the latter: the page redraws only when `hashchange` arrives, and quick
+ * edits (typing, then choosing a kind, then running) must all count.
  */
-export function FunnelBuilder({ scope, steps: given, onStepsChange }: { scope: PageScope; steps: FunnelStep[]; onStepsChange: (edit: (current: FunnelStep[]) => FunnelStep[]) => void }) {
-  const steps = given.length >= MIN_STEPS ? given : DEFAULT_STEPS;
+export function FunnelBuilder({
+  scope,
+  steps: given,
+  latestSteps,
+  onStepsChange,
+}: {
+  scope: PageScope;
+  steps: FunnelStep[];
+  latestSteps: () => FunnelStep[];
+  onStepsChange: (steps: FunnelStep[]) => void;
+}) {
+  const steps = orDefault(given);
   const [windowSeconds, setWindowSeconds] = useState(DEFAULT_WINDOW);
   // The steps last run: those of the URL when complete, then each "Run funnel" or loaded funnel.
   const [applied, setApplied] = useState<{ steps: FunnelStep[]; window: number } | null>(complete(steps) ? { steps: trimmed(steps), window: DEFAULT_WINDOW } : null);
@@ -78,12 +91,13 @@ export function FunnelBuilder({ scope, steps: given, onStepsChange }: { scope: P
     [JSON.stringify(scopeFields(scope)), JSON.stringify(applied)],
   );
 
-  const edit = (apply: (current: FunnelStep[]) => FunnelStep[]): void => onStepsChange((current) => apply(current.length >= MIN_STEPS ? current : DEFAULT_STEPS));
+  const edit = (apply: (current: FunnelStep[]) => FunnelStep[]): void => onStepsChange(apply(orDefault(latestSteps())));
   const change = (index: number, alter: (step: FunnelStep) => FunnelStep): void => edit((current) => current.map((s, i) => (i === index ? alter(s) : s)));
   const run = (event: Event): void => {
     event.preventDefault();
     setChecked(true);
-    if (complete(steps)) setApplied({ steps: trimmed(steps), window: windowSeconds });
+    const latest = orDefault(latestSteps());
+    if (complete(latest)) setApplied({ steps: trimmed(latest), window: windowSeconds });
   };
 
   return (
