@@ -28,11 +28,26 @@ describe('browser: dark mode and the 390 px layout', { skip: CHROMIUM_SKIP }, ()
 
   /** The views outside the analytics page, each with something to wait for; a dialog last. */
   const VIEWS: { name: string; path: string; ready: (page: Page) => Promise<void> }[] = [
-    { name: 'clients list', path: '/clients', ready: (page) => page.getByText('2 clients', { exact: true }).waitFor() },
+    // The list's count is drawn one render before its rows, and an agency's heading before its clients' table: wait for the rows.
+    {
+      name: 'clients list',
+      path: '/clients',
+      ready: async (page) => {
+        await page.getByText('2 clients', { exact: true }).waitFor();
+        await page.locator('td code', { hasText: LONG_ID }).waitFor();
+      },
+    },
     { name: 'client settings', path: `/clients/${LONG_ID}/settings`, ready: (page) => page.getByRole('button', { name: 'Save changes' }).waitFor() },
     { name: 'client keys', path: `/clients/${LONG_ID}/keys`, ready: (page) => page.getByRole('cell', { name: 'Current', exact: true }).first().waitFor() },
     { name: 'agencies', path: '/agencies', ready: (page) => page.getByRole('link', { name: 'Northwind Digital' }).waitFor() },
-    { name: 'agency', path: '', ready: (page) => page.getByRole('heading', { name: 'Clients (1)' }).waitFor() },
+    {
+      name: 'agency',
+      path: '',
+      ready: async (page) => {
+        await page.getByRole('heading', { name: 'Clients (1)' }).waitFor();
+        await page.locator('td code', { hasText: LONG_ID }).waitFor();
+      },
+    },
   ];
   const pathOf = (view: (typeof VIEWS)[number]): string => (view.name === 'agency' ? `/agencies/${agencyId}` : view.path);
 
