@@ -28,6 +28,16 @@ export interface JournalRecord {
 
 /** A segment takes appends until it reaches this size; it is deleted once all its records are in the EventStore. */
 const SEGMENT_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * How far ahead of its records a segment is filled with zeros, and in what steps. A synchronous
+ * write that grows a file must also make its new size durable (a commit of the file system's own
+ * journal); one over bytes already written need not. On this machine a 700-byte append took
+ * 0.18–0.20 ms on average against 0.24–0.25 (see README, Ingestion). The step is small enough to
+ * write between two appends (about 2.5 ms) and large enough to be rare.
+ */
+const ZERO_FILL_STEP_BYTES = 1024 * 1024;
+/** What a fill writes: never changed, so one buffer serves every fill. */
+const ZEROS = Buffer.alloc(ZERO_FILL_STEP_BYTES);
 const SEGMENT_SUFFIX = '.journal';
 const REJECTED_FILE = 'rejected.jsonl';
 /** Hard-deleted clients and when: replaying a segment must not bring their events back. */
@@ -64,11 +74,16 @@ const segmentName = (sequence: number): string => `${String(sequence).padStart(1
  * requests per second, while a synchronous journal write costs about 0.15 ms.
  */
 export class Journal {
+  /** The zero fill in progress, if any: the next append waits for it (one write to a segment at a time). */
+  private filling: Promise<void> | undefined;
+
   private constructor(
     private readonly dir: string,
     /** The segment taking appends. */
     private current: Segment,
-  ) {}
+  ) {
+    this.fillAhead();
+  }
 
   /**
    * Opens the journal in `dir` (created if needed). Returns the records of the segments left by an
@@ -104,6 +119,7 @@ export class Journal {
    * append at a time, 2,380 and 2,362 with two.
    */
   async append(lines: readonly Buffer[]): Promise<number> {
+    await this.filling;
     let segment = this.current;
     if (segment.bytes >= SEGMENT_MAX_BYTES || segment.damaged) {
       // Full, or damaged by a failed append: later appends go to the next segment.
@@ -114,13 +130,35 @@ export class Journal {
     }
     const buffer = lines.length === 1 ? (lines[0] as Buffer) : Buffer.concat(lines);
     try {
-      await writeAll(segment.handle, buffer);
+      await writeAll(segment.handle, buffer, segment.bytes);
     } catch (error) {
       await cutBack(segment);
       throw error;
     }
     segment.bytes += buffer.length;
+    this.fillAhead();
     return segment.sequence;
+  }
+
+  /**
+   * Keeps zeros written ahead of the current segment's records, a step at a time, between
+   * appends: the next append waits for a fill in progress, so the two never write at once. A fill
+   * that fails (a full disk) leaves appends to grow the file as before; the append's own write
+   * says whether the disk takes the records.
+   */
+  private fillAhead(): void {
+    const segment = this.current;
+    const from = Math.max(segment.zeroedTo, segment.bytes);
+    if (segment.damaged || from - segment.bytes >= ZERO_FILL_STEP_BYTES / 2 || from >= SEGMENT_MAX_BYTES + ZERO_FILL_STEP_BYTES) return;
+    this.filling = writeAll(segment.handle, ZEROS, from).then(
+      () => {
+        segment.zeroedTo = from + ZERO_FILL_STEP_BYTES;
+        this.filling = undefined;
+      },
+      () => {
+        this.filling = undefined;
+      },
+    );
   }
 
   /** Deletes a segment no longer written to (a full one, or one left by an earlier process) whose records are all committed in the EventStore. */
@@ -154,6 +192,7 @@ export class Journal {
   }
 
   async close(): Promise<void> {
+    await this.filling;
     await this.current.handle.close();
   }
 }
@@ -163,19 +202,21 @@ interface Segment {
   handle: FileHandle;
   /** Bytes of complete, acknowledged groups: where the next append begins. */
   bytes: number;
+  /** The file holds zeros from `bytes` up to here (written and on disk): appends there do not grow it. */
+  zeroedTo: number;
   /** A failed append could not be cut off: the segment takes no more appends. */
   damaged?: boolean;
 }
 
 /**
- * Writes the whole buffer. The segment is opened with O_DSYNC: a write returns once its data is
- * on disk, so one system call (one trip to the thread pool) does what write + fdatasync did in
- * two. A write may take only part of the buffer (a file-size limit, a nearly full disk); the
- * rest follows, or the error that stops it.
+ * Writes the whole buffer at `position`. The segment is opened with O_DSYNC: a write returns once
+ * its data is on disk, so one system call (one trip to the thread pool) does what write +
+ * fdatasync did in two. A write may take only part of the buffer (a file-size limit, a nearly
+ * full disk); the rest follows, or the error that stops it.
  */
-async function writeAll(handle: FileHandle, buffer: Buffer): Promise<void> {
+async function writeAll(handle: FileHandle, buffer: Buffer, position: number): Promise<void> {
   for (let offset = 0; offset < buffer.length; ) {
-    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
+    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset, position + offset);
     if (bytesWritten === 0) throw new Error('the journal write made no progress');
     offset += bytesWritten;
   }
@@ -194,15 +235,17 @@ async function cutBack(segment: Segment): Promise<void> {
   try {
     await segment.handle.truncate(segment.bytes);
     await segment.handle.sync();
+    segment.zeroedTo = segment.bytes;
   } catch {
     segment.damaged = true;
   }
 }
 
 async function createSegment(dir: string, sequence: number): Promise<Segment> {
-  const handle = await open(join(dir, segmentName(sequence)), constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC);
+  // Not O_APPEND: appends are written at the end of the records, before the zeros ahead of them.
+  const handle = await open(join(dir, segmentName(sequence)), constants.O_WRONLY | constants.O_CREAT | constants.O_DSYNC);
   syncDirectory(dir);
-  return { sequence, handle, bytes: 0 };
+  return { sequence, handle, bytes: 0, zeroedTo: 0 };
 }
 
 /** Makes a new file's directory entry durable: without it, a crash could lose the whole segment. */
@@ -216,13 +259,19 @@ function syncDirectory(dir: string): void {
 }
 
 /**
- * Reads a segment's complete lines. A crash in the middle of an append can leave a last line
- * without its newline: that group was never acknowledged (its write had not returned), so it
- * is cut off rather than applied.
+ * Reads a segment's complete lines. Its records end at the first zero byte (the zeros written
+ * ahead of them; no JSON line holds one: JSON.stringify escapes U+0000) or at its end. A crash
+ * in the middle of an append can leave a last line without its newline, or only some of its
+ * pages on disk (zeros before others): that group was never acknowledged (its write had not
+ * returned) and none was written after it, so everything from the first zero or the last
+ * newline before it is cut off rather than applied.
  */
 function readSegment(path: string): JournalRecord[] {
   const bytes = readFileSync(path);
-  const complete = bytes.lastIndexOf(0x0a) + 1;
+  const zero = bytes.indexOf(0);
+  const end = zero < 0 ? bytes.length : zero;
+  // (lastIndexOf reads a negative offset from the end, so an empty start is its own case.)
+  const complete = end === 0 ? 0 : bytes.lastIndexOf(0x0a, end - 1) + 1;
   if (complete < bytes.length) truncateSync(path, complete);
   return parseLines<JournalRecord>(bytes.subarray(0, complete).toString('utf8')).map(withLaterColumns);
 }
