@@ -71,6 +71,7 @@ export class EventWriter implements EventSink {
     const writer = new EventWriter(store, journal, { ...DEFAULT_WRITER_OPTIONS, ...options }, say, lives);
     const unfinished = writer.rememberErasures(erasures);
     for (const segment of leftover) {
+      if (segment.keptTail !== undefined) say('a journal segment had bytes after the end of its records (a write torn by a crash, or a damaged disk); they were kept in', segment.keptTail);
       // A store that refuses everything now fails the start, with the segment kept for the next.
       if (!(await writer.applier.apply(segment.records))) throw new Error('the event store refused every journaled record left by the last run');
       await journal.discard(segment.sequence);

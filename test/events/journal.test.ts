@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -39,7 +39,7 @@ describe('journal segments: zeros written ahead of the records', () => {
       dataBytes += lines.reduce((sum, bytes) => sum + bytes.length, 0);
       const file = readFileSync(segmentFile());
       assert.ok(file.length >= dataBytes, 'every record is in the file');
-      assert.equal(file.subarray(dataBytes).indexOf(0x0a), -1, 'nothing but zeros after the records');
+      assert.ok(file.subarray(dataBytes).every((byte) => byte === 0), 'nothing but zeros after the records');
       assert.ok(file.subarray(0, dataBytes).indexOf(0) < 0, 'no zero among the records');
     }
     await journal.close();
@@ -61,6 +61,42 @@ describe('journal segments: zeros written ahead of the records', () => {
     const { journal, leftover } = await Journal.open(dir);
     await journal.close();
     assert.deepEqual(uuidsOf(leftover), [kept]);
+    // What followed the zeros is kept beside the segment, for an operator.
+    assert.deepEqual(leftover[0]?.keptTail, join(dir, '000000000004.journal.tail'));
+    assert.ok(readFileSync(join(dir, '000000000004.journal.tail')).includes(whole));
+  });
+
+  it('keeps, rather than loses, acknowledged records found after a zero inside them (a damaged disk)', async () => {
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const damaged = line(b, 3_000);
+    damaged.fill(0, 1_000, 1_512);
+    writeFileSync(join(dir, '000000000005.journal'), Buffer.concat([line(a), damaged, line(c), Buffer.alloc(4096)]));
+    const { journal, leftover } = await Journal.open(dir);
+    await journal.close();
+    assert.deepEqual(uuidsOf(leftover), [a]);
+    const tail = readFileSync(join(dir, '000000000005.journal.tail'));
+    assert.ok(tail.includes(Buffer.from(b)) && tail.includes(Buffer.from(c)), 'the records after the zeros are in the kept tail');
+  });
+
+  it('applies nothing of a segment that starts with zeros, whatever follows them', async () => {
+    writeFileSync(join(dir, '000000000006.journal'), Buffer.concat([Buffer.alloc(4096), line(randomUUID()), Buffer.alloc(4096)]));
+    const { journal, leftover } = await Journal.open(dir);
+    await journal.close();
+    assert.deepEqual(uuidsOf(leftover), []);
+  });
+
+  it('takes appends made at once one after the other, so none overwrites another', async () => {
+    const { journal } = await Journal.open(dir);
+    const appended: string[] = [];
+    for (let round = 0; round < 30; round += 1) {
+      const uuids = [randomUUID(), randomUUID(), randomUUID()];
+      await Promise.all(uuids.map((uuid, i) => journal.append([line(uuid, i * 40_000)])));
+      appended.push(...uuids);
+    }
+    await journal.close();
+    const reopened = await Journal.open(dir);
+    await reopened.journal.close();
+    assert.deepEqual(uuidsOf(reopened.leftover), appended);
   });
 
   it('reads a segment that holds only zeros (a crash before its first append) as empty', async () => {
