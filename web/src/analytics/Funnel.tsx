@@ -108,7 +108,7 @@ export function FunnelBuilder({
         steps={trimmed(steps)}
         windowSeconds={windowSeconds}
         onLoad={(funnel) => {
-          edit(() => funnel.steps);
+          onStepsChange(funnel.steps);
           setWindowSeconds(funnel.window_seconds);
           setChecked(false);
           setApplied({ steps: funnel.steps, window: funnel.window_seconds });
@@ -121,10 +121,14 @@ export function FunnelBuilder({
             const problem = checked ? stepProblem(step) : null;
             return (
               <li key={index}>
-                <select aria-label={`Step ${index + 1} kind`} value={kind} onChange={(e) => {
+                <select
+                  aria-label={`Step ${index + 1} kind`}
+                  value={kind}
+                  onChange={(e) => {
                     const chosen = e.currentTarget.value as Kind;
                     change(index, (current) => stepOf(chosen, valueOf(current)));
-                  }}>
+                  }}
+                >
                   <option value="path">Visited page</option>
                   <option value="event">Did event</option>
                 </select>
