@@ -434,6 +434,8 @@ export async function queryBenchmark(_config: BenchConfig): Promise<{ met: boole
     await clickhouse?.close().catch(() => undefined);
     await duckdb?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    // BENCH_QUERY_KEEP=1 leaves the loaded files for BENCH_QUERY_EVENTS_FILE / BENCH_QUERY_CHDB_DIR.
+    if (process.env.BENCH_QUERY_KEEP === '1') process.stderr.write(`  kept this run's files in ${dir} (events.duckdb, chdb)\n`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
