@@ -2,7 +2,7 @@ import type { FunnelPlan } from '../../query/plan.js';
 import type { FunnelStepInput } from '../../query/schemas.js';
 import type { QueryParams } from './connection.js';
 import type { Tables } from './schema.js';
-import { eventsInScope, identityJoin, PAGEVIEW, Params, personOf, personsCte, identitySettingsClause, type IdentityOptions } from './scope.js';
+import { eventsInScope, PAGEVIEW, Params, personOf, personsCte, identitySettingsClause, type IdentityOptions } from './scope.js';
 
 /** The key a step's rows are matched by: two steps with the same key match the same rows. */
 const stepKey = (step: FunnelStepInput): string => ('event' in step ? `event\u0000${step.event}` : `path\u0000${step.path}`);
@@ -50,13 +50,13 @@ export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, identity: Ide
   // computed again wherever it is named (ClickHouse inlines it), so reading it once per step
   // scanned the events steps² times. Steps that can share rows need `base` (a row's every step).
   const rowsOfStep = (k: number): string =>
-    tracked ? `(SELECT * FROM base WHERE s${k})` : `(SELECT ${person} AS person, r.ms AS ms FROM (${branches[k - 1] as string}) AS r${identityJoin('r', links)})`;
+    tracked ? `(SELECT * FROM base WHERE s${k})` : `(SELECT ${person} AS person, r.ms AS ms FROM (${branches[k - 1] as string}) AS r)`;
   const ctes = [
     ...personsCte(tables, '{p1:String}', identity),
     ...(tracked
       ? [
           `raw AS (${branches.join(' UNION ALL ')})`,
-          `base AS (SELECT ${person} AS person, r.ms AS ms, r.rid AS rid, ${flags} FROM raw AS r${identityJoin('r', links)} GROUP BY person, r.ms, r.rid)`,
+          `base AS (SELECT ${person} AS person, r.ms AS ms, r.rid AS rid, ${flags} FROM raw AS r GROUP BY person, r.ms, r.rid)`,
         ]
       : []),
     `f1 AS (SELECT person, ms AS t1, ms AS t, 1 AS lvl${tracked ? ', [rid] AS used' : ''} FROM ${rowsOfStep(1)} AS s WHERE ms < ${periodEnd})`,
@@ -99,7 +99,7 @@ function windowFunnelStatement(plan: FunnelPlan, tables: Tables, identity: Ident
   const time = `toUInt64(toUnixTimestamp64Milli(e.timestamp)) * ${n} + ${index}`;
   const rows = `SELECT e.person_key AS person_key, ${time} AS t, ${flags.join(', ')} ${scoped} AND (${matches.join(' OR ')})`;
   const window = `${params.add(plan.windowMs * n + n - 1, 'UInt64')}`;
-  const levels = `SELECT ${personOf('r', identity.links)} AS person, windowFunnel(${window})(r.t, ${plan.steps.map((_, i) => `r.s${i + 1}`).join(', ')}) AS lvl FROM (${rows}) AS r${identityJoin('r', identity.links)} GROUP BY person`;
+  const levels = `SELECT ${personOf('r', identity.links)} AS person, windowFunnel(${window})(r.t, ${plan.steps.map((_, i) => `r.s${i + 1}`).join(', ')}) AS lvl FROM (${rows}) AS r GROUP BY person`;
   const counts = plan.steps.map((_, i) => `countIf(lvl >= ${i + 1}) AS c${i + 1}`);
   const ctes = personsCte(tables, '{p1:String}', identity);
   return { sql: `${ctes.length > 0 ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${counts.join(', ')} FROM (${levels})${identitySettingsClause(identity)}`, params: params.values };

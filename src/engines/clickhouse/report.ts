@@ -3,7 +3,7 @@ import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../../query/sc
 import type { QueryParams } from './connection.js';
 import type { Tables } from './schema.js';
 import { rolledRows, type RolledQuarters } from './quarterRollup.js';
-import { columnValue, eventsInScope, identityJoin, offsetExpression, PAGEVIEW, Params, personOf, personsCte, identitySettingsClause, type IdentityOptions } from './scope.js';
+import { columnValue, eventsInScope, offsetExpression, PAGEVIEW, Params, personOf, personsCte, identitySettingsClause, type IdentityOptions } from './scope.js';
 
 /**
  * One report as ClickHouse SQL, giving the answers the DuckDB engine gives (its report.ts states
@@ -56,7 +56,7 @@ function metricExpression(metric: Metric): string {
 }
 
 /**
- * Event metrics straight over the rows of `r` (joined to `persons` as `i` for visitors). `rolled`:
+ * Event metrics straight over the rows of `r` (visitors looked up in `person_map`, personOf). `rolled`:
  * the rows are rolledRows' (quarterRollup.ts), each with its events (`n`) and page views (`pv`).
  */
 function rowMetricExpression(metric: Metric, conversion: string | undefined, links: boolean, rolled: boolean): string {
@@ -160,14 +160,14 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: Ide
       'any(r.s_dur) AS s_dur',
     ];
     const keys = [...dims.map((d) => `r.${d} AS ${d}`), 'r.session_id AS session_id'];
-    ctes.push(`g AS (SELECT ${[...keys, ...partials].join(', ')} FROM r${visitors ? identityJoin('r', links) : ''} GROUP BY ${[...dims.map((d) => `r.${d}`), 'r.session_id'].join(', ')})`);
+    ctes.push(`g AS (SELECT ${[...keys, ...partials].join(', ')} FROM r GROUP BY ${[...dims.map((d) => `r.${d}`), 'r.session_id'].join(', ')})`);
     from = 'g';
     selectedMetrics = plan.metrics.map((m) => `${metricExpression(m)} AS m_${m}`);
     groupKeys = dims.map((d) => `g.${d}`);
   } else {
     // No session metric: one grouping of the rows. (Grouping by session first cost top pages
     // over 1M events several times its time: a set of persons per (page, session).)
-    from = `r${visitors ? identityJoin('r', links) : ''}`;
+    from = 'r';
     selectedMetrics = plan.metrics.map((m) => `${rowMetricExpression(m, conversion, links, rolled !== undefined)} AS m_${m}`);
     groupKeys = dims.map((d) => `r.${d}`);
   }
