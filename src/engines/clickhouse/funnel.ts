@@ -2,7 +2,7 @@ import type { FunnelPlan } from '../../query/plan.js';
 import type { FunnelStepInput } from '../../query/schemas.js';
 import type { QueryParams } from './connection.js';
 import type { Tables } from './schema.js';
-import { eventsInScope, PAGEVIEW, Params, personOf, personsCte, identitySettingsClause, type IdentityOptions } from './scope.js';
+import { eventsInScope, PAGEVIEW, Params, personLookup, identitySettingsClause, type IdentityOptions } from './scope.js';
 
 /** The key a step's rows are matched by: two steps with the same key match the same rows. */
 const stepKey = (step: FunnelStepInput): string => ('event' in step ? `event\u0000${step.event}` : `path\u0000${step.path}`);
@@ -28,7 +28,6 @@ function stepsCanShareRows(steps: FunnelStepInput[]): boolean {
  */
 /** `identity.links`: whether the client has identity links (without, persons are not resolved). */
 export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, identity: IdentityOptions): { sql: string; params: QueryParams } {
-  const links = identity.links;
   const keys = plan.steps.map(stepKey);
   const tracked = stepsCanShareRows(plan.steps);
   if (!tracked) return windowFunnelStatement(plan, tables, identity);
@@ -45,14 +44,15 @@ export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, identity: Ide
   const periodEnd = params.int(plan.to);
   const flags = plan.steps.map((_, i) => `max(r.s${i + 1}) AS s${i + 1}`).join(', ');
   const laterSteps = (k: number): string => (k < plan.steps.length ? plan.steps.slice(k).map((_, i) => `toUInt8(b.s${k + i + 1})`).join(' + ') : '0');
-  const person = personOf('r', links);
+  const persons = personLookup(tables, '{p1:String}', identity, 'map');
+  const person = persons.of('r');
   // The rows of step k. Steps that cannot share rows read their own scan each: `base`, a CTE, is
   // computed again wherever it is named (ClickHouse inlines it), so reading it once per step
   // scanned the events steps² times. Steps that can share rows need `base` (a row's every step).
   const rowsOfStep = (k: number): string =>
     tracked ? `(SELECT * FROM base WHERE s${k})` : `(SELECT ${person} AS person, r.ms AS ms FROM (${branches[k - 1] as string}) AS r)`;
   const ctes = [
-    ...personsCte(tables, '{p1:String}', identity),
+    ...persons.ctes,
     ...(tracked
       ? [
           `raw AS (${branches.join(' UNION ALL ')})`,
@@ -99,8 +99,9 @@ function windowFunnelStatement(plan: FunnelPlan, tables: Tables, identity: Ident
   const time = `toUInt64(toUnixTimestamp64Milli(e.timestamp)) * ${n} + ${index}`;
   const rows = `SELECT e.person_key AS person_key, ${time} AS t, ${flags.join(', ')} ${scoped} AND (${matches.join(' OR ')})`;
   const window = `${params.add(plan.windowMs * n + n - 1, 'UInt64')}`;
-  const levels = `SELECT ${personOf('r', identity.links)} AS person, windowFunnel(${window})(r.t, ${plan.steps.map((_, i) => `r.s${i + 1}`).join(', ')}) AS lvl FROM (${rows}) AS r GROUP BY person`;
+  const persons = personLookup(tables, '{p1:String}', identity, 'map');
+  const levels = `SELECT ${persons.of('r')} AS person, windowFunnel(${window})(r.t, ${plan.steps.map((_, i) => `r.s${i + 1}`).join(', ')}) AS lvl FROM (${rows}) AS r GROUP BY person`;
   const counts = plan.steps.map((_, i) => `countIf(lvl >= ${i + 1}) AS c${i + 1}`);
-  const ctes = personsCte(tables, '{p1:String}', identity);
+  const ctes = persons.ctes;
   return { sql: `${ctes.length > 0 ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${counts.join(', ')} FROM (${levels})${identitySettingsClause(identity)}`, params: params.values };
 }

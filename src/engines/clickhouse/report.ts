@@ -3,7 +3,7 @@ import { DIMENSIONS, METRICS, type Dimension, type Metric } from '../../query/sc
 import type { QueryParams } from './connection.js';
 import type { Tables } from './schema.js';
 import { rolledRows, type RolledQuarters } from './quarterRollup.js';
-import { columnValue, eventsInScope, offsetExpression, PAGEVIEW, Params, personOf, personsCte, identitySettingsClause, type IdentityOptions } from './scope.js';
+import { columnValue, eventsInScope, offsetExpression, PAGEVIEW, Params, personLookup, identitySettingsClause, type IdentityOptions } from './scope.js';
 
 /**
  * One report as ClickHouse SQL, giving the answers the DuckDB engine gives (its report.ts states
@@ -56,10 +56,10 @@ function metricExpression(metric: Metric): string {
 }
 
 /**
- * Event metrics straight over the rows of `r` (visitors looked up in `person_map`, personOf). `rolled`:
+ * Event metrics straight over the rows of `r`, whose persons are `person` (a PersonLookup's). `rolled`:
  * the rows are rolledRows' (quarterRollup.ts), each with its events (`n`) and page views (`pv`).
  */
-function rowMetricExpression(metric: Metric, conversion: string | undefined, links: boolean, rolled: boolean): string {
+function rowMetricExpression(metric: Metric, conversion: string | undefined, person: string, rolled: boolean): string {
   switch (metric) {
     case 'page_views':
       return rolled ? 'sum(r.pv)' : `countIf(r.event = ${PAGEVIEW})`;
@@ -70,7 +70,7 @@ function rowMetricExpression(metric: Metric, conversion: string | undefined, lin
     case 'sessions':
       return 'uniqExact(r.session_id)';
     case 'unique_visitors':
-      return `uniqExact(${personOf('r', links)})`;
+      return `uniqExact(${person})`;
     default:
       throw new Error(`${metric} is a session metric`);
   }
@@ -103,7 +103,6 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: Ide
   if (!plan.metrics.every((m) => METRICS.includes(m)) || !plan.dimensions.every((d) => DIMENSIONS.includes(d))) {
     throw new Error('a metric or dimension outside the whitelist reached the SQL builder');
   }
-  const links = identity.links;
   const params = new Params();
   const dims = plan.dimensions.map((_, i) => `d${i}`);
   const needsSessionPaths = plan.dimensions.some((d) => d === 'entry_path' || d === 'exit_path');
@@ -128,7 +127,9 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: Ide
     rolled === undefined
       ? `SELECT toUnixTimestamp64Milli(e.timestamp) AS ms, ${offsetOf('toUnixTimestamp64Milli(e.timestamp)')} AS off, ${[...columns].map((c) => `${columnValue(plan, plan.dimensions, c)} AS ${c}`).join(', ')} ${scoped}`
       : `SELECT *, ${offsetOf('ms')} AS off FROM (${rolledRows(plan, rolled, tables, params, scoped, client)})`;
-  const ctes = [...(visitors ? personsCte(tables, client, identity) : []), `base AS (${base})`];
+  // Only visitors need persons. Rows read from events look them up, the rollups' fewer rows join them (scope.ts).
+  const persons = personLookup(tables, client, { ...identity, links: identity.links && visitors }, rolled === undefined ? 'map' : 'join');
+  const ctes = [...persons.ctes, `base AS (${base})`];
   if (needsSessionPaths || sessionMetrics) ctes.push(sessionFacts(plan, params, tables));
   const dimensionValue = (dimension: Dimension): string => {
     if (isTimeGrain(dimension)) return TIME_KEY[dimension];
@@ -155,20 +156,20 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: Ide
       'count() AS n',
       `countIf(r.event = ${PAGEVIEW}) AS pv`,
       ...(conversion === undefined ? [] : [`countIf(r.event = ${conversion}) AS conv`]),
-      ...(visitors ? [`uniqExactState(${personOf('r', links)}) AS ps`] : []),
+      ...(visitors ? [`uniqExactState(${persons.of('r')}) AS ps`] : []),
       'any(r.s_pv) AS s_pv',
       'any(r.s_dur) AS s_dur',
     ];
     const keys = [...dims.map((d) => `r.${d} AS ${d}`), 'r.session_id AS session_id'];
-    ctes.push(`g AS (SELECT ${[...keys, ...partials].join(', ')} FROM r GROUP BY ${[...dims.map((d) => `r.${d}`), 'r.session_id'].join(', ')})`);
+    ctes.push(`g AS (SELECT ${[...keys, ...partials].join(', ')} FROM r${persons.join('r')} GROUP BY ${[...dims.map((d) => `r.${d}`), 'r.session_id'].join(', ')})`);
     from = 'g';
     selectedMetrics = plan.metrics.map((m) => `${metricExpression(m)} AS m_${m}`);
     groupKeys = dims.map((d) => `g.${d}`);
   } else {
     // No session metric: one grouping of the rows. (Grouping by session first cost top pages
     // over 1M events several times its time: a set of persons per (page, session).)
-    from = 'r';
-    selectedMetrics = plan.metrics.map((m) => `${rowMetricExpression(m, conversion, links, rolled !== undefined)} AS m_${m}`);
+    from = `r${persons.join('r')}`;
+    selectedMetrics = plan.metrics.map((m) => `${rowMetricExpression(m, conversion, persons.of('r'), rolled !== undefined)} AS m_${m}`);
     groupKeys = dims.map((d) => `r.${d}`);
   }
 

@@ -42,9 +42,8 @@ export interface IdentityOptions {
 /**
  * `persons`: for each linked distinct_id of the client (by its 64-bit key), the 64-bit key of the
  * end of its chain. Of several links of one distinct_id the first stored wins (lowest seq), so a
- * chain never forks; a loop ends where the hop bound lands, as in the DuckDB engine. `person_map`
- * holds it as two arrays (keys, persons), computed once per statement (a scalar), which `personOf`
- * looks rows up in; a key without a link is its own person.
+ * chain never forks; a loop ends where the hop bound lands, as in the DuckDB engine. Rows find
+ * their person through `personLookup`; a key without a link is its own person.
  *
  * The hops join 64-bit keys (cityHash64 of the ids, as `person_key` is), not strings: on 40,000
  * links 218 ms against 354 (and 46 ms with `links` materialized).
@@ -52,12 +51,11 @@ export interface IdentityOptions {
 export function personsCte(tables: Tables, client: string, identity: IdentityOptions): string[] {
   if (!identity.links) return [];
   const links = `SELECT cityHash64(distinct_id) AS key, toNullable(cityHash64(argMin(person_id, seq))) AS person FROM ${tables.identities} WHERE client_id = ${client} GROUP BY distinct_id`;
-  const map = `(SELECT (groupArray(key), groupArray(person)) FROM persons) AS person_map`;
-  if (identity.materialize) return [`links AS MATERIALIZED (${links})`, ...doubledHops(), map];
+  if (identity.materialize) return [`links AS MATERIALIZED (${links})`, ...doubledHops()];
   const hops = Array.from({ length: MAX_IDENTITY_HOPS }, (_, i) => `l${i + 1}`);
   const joins = hops.slice(1).map((hop, i) => ` LEFT JOIN links AS ${hop} ON ${hop}.key = ${hops[i]}.person`);
   const person = `coalesce(${[...hops].reverse().map((hop) => `${hop}.person`).join(', ')})`;
-  return [`links AS (${links})`, `persons AS (SELECT l1.key AS key, assumeNotNull(${person}) AS person FROM links AS l1${joins.join('')})`, map];
+  return [`links AS (${links})`, `persons AS (SELECT l1.key AS key, assumeNotNull(${person}) AS person FROM links AS l1${joins.join('')})`];
 }
 
 /**
@@ -88,14 +86,40 @@ const statementSettings = (extra: Record<string, number>): string =>
 export const identitySettingsClause = (identity: IdentityOptions): string =>
   statementSettings(identity.links && identity.materialize ? { enable_materialized_cte: 1 } : {});
 
+/** How a statement finds the person of each of its rows (which carry `person_key`). */
+export interface PersonLookup {
+  /** What the WITH list needs for it (nothing for a client without links). */
+  ctes: string[];
+  /** The person of the rows of `alias`. */
+  of(alias: string): string;
+  /** What follows `FROM … AS alias` for `of` to work: a join, or nothing. */
+  join(alias: string): string;
+}
+
 /**
- * The person of the rows of `alias` (which carry `person_key`): its key looked up in `person_map`
- * (personsCte), else the key itself. A lookup rather than a LEFT JOIN of `persons`: over the 3.3M
- * rows of the bench's top pages 252 ms against 279 (p50 of 15 alternated runs; funnel 175 against
- * 183), as the join carries every row through a Nullable column. A client without links skips it.
+ * The rows' persons for a client with links (`identity.links`; without, a row's key is its
+ * person, and `persons` is not computed).
+ *
+ * - `map`: each key is looked up in `persons` held as two arrays (one scalar per statement), with
+ *   transform(). For rows read from events: over the 3.3M rows of the bench's top pages 252 ms
+ *   against 279 for the join, its funnel 175 against 183 (p50 of 15 alternated runs), as the join
+ *   carries every row through a Nullable column.
+ * - `join`: a LEFT JOIN of `persons`. For the fewer rows of the quarter-hour rollups, where
+ *   transform()'s own start (about 4 ms to take in 40,000 links) outweighs it: referrers 71 ms
+ *   against 76, days 57 against 59 (p50 of 21 alternated runs).
  */
-export const personOf = (alias: string, links: boolean): string =>
-  links ? `transform(${alias}.person_key, person_map.1, person_map.2, ${alias}.person_key)` : `${alias}.person_key`;
+export function personLookup(tables: Tables, client: string, identity: IdentityOptions, how: 'map' | 'join'): PersonLookup {
+  if (!identity.links) return { ctes: [], of: (alias) => `${alias}.person_key`, join: () => '' };
+  const ctes = personsCte(tables, client, identity);
+  if (how === 'join') {
+    return { ctes, of: (alias) => `coalesce(i.person, ${alias}.person_key)`, join: (alias) => ` LEFT JOIN persons AS i ON i.key = ${alias}.person_key` };
+  }
+  return {
+    ctes: [...ctes, '(SELECT (groupArray(key), groupArray(person)) FROM persons) AS person_map'],
+    of: (alias) => `transform(${alias}.person_key, person_map.1, person_map.2, ${alias}.person_key)`,
+    join: () => '',
+  };
+}
 
 /** Client, period, bots and excluded events for rows of `alias`: what every scan of a scope shares. */
 function periodConditions(scope: EventScope, client: string, params: Params, alias: string): string[] {
