@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { openClickHouseEventStore, type ClickHouseEventStore } from '../../src/engines/clickhouse/clickhouseEventStore.js';
+import { ClickHouseEventStore, openClickHouseEventStore } from '../../src/engines/clickhouse/clickhouseEventStore.js';
+import { openConnection, type ClickHouseConnection } from '../../src/engines/clickhouse/connection.js';
+import { parseClickHouseUrl } from '../../src/engines/clickhouse/url.js';
+import { MAP_MAX_LINKS } from '../../src/engines/clickhouse/scope.js';
 import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import type { IdentityLink, ReportResult, StoredEvent } from '../../src/events/eventStore.js';
 import type { FunnelPlan, ReportPlan } from '../../src/query/plan.js';
@@ -70,12 +73,14 @@ describe('ClickHouse identity resolution and windowFunnel give DuckDB answers', 
   let duck: DuckDbEventStore;
   let materialized: ClickHouseEventStore;
   let plain: ClickHouseEventStore;
+  let url: string;
   let dispose: () => Promise<void>;
   before(async () => {
     duck = await DuckDbEventStore.open(':memory:');
     await duck.migrate();
     const opened = await openClickHouseTestStore();
     materialized = opened.store;
+    url = opened.url;
     dispose = opened.dispose;
     // The same database through the same chDB session, answering with plain CTEs.
     plain = await openClickHouseEventStore(opened.url, { migrate: false, materializedCtes: false });
@@ -139,4 +144,78 @@ describe('ClickHouse identity resolution and windowFunnel give DuckDB answers', 
       { seed: 1616, numRuns: 10 },
     );
   });
+
+  it('gives the same answers when a client has more links than rows may look up in arrays (joined instead)', async () => {
+    const clientId = 'many-links';
+    // d1 and d3 are one person through d2, as are d6 and d7 through x8: merged visitors and a funnel walked across ids.
+    const merged = [
+      { event: '$pageview', distinct_id: 'd1', minute: 10, path: '/', referrer_host: null },
+      { event: 'signup', distinct_id: 'd3', minute: 20, path: '/a', referrer_host: null },
+      { event: 'buy', distinct_id: 'd2', minute: 30, path: '/a', referrer_host: null },
+      { event: '$pageview', distinct_id: 'd6', minute: 40, path: '/', referrer_host: null },
+    ];
+    const events = [...FIXED_EVENTS, ...merged].map((x, i) =>
+      storedEvent({ ...x, client_id: clientId, uuid: `${clientId}-${i}`, session_id: `s-${x.distinct_id}`, timestamp: BASE + x.minute * 60_000, received_at: BASE + i }),
+    );
+    const links: IdentityLink[] = FIXED_LINKS.map(([d, p], i) => ({ client_id: clientId, distinct_id: d as string, person_id: p as string, created_at: BASE + i }));
+    await duck.append(events, links);
+    await materialized.append(events, links);
+    const from = BASE;
+    const to = BASE + 5 * 24 * HOUR;
+    const plans: ReportPlan[] = [
+      { clientId, from, to, filters: {}, metrics: ['unique_visitors', 'page_views'], dimensions: ['path'], offsets: offsetSegments('UTC', from, to) },
+      { clientId, from, to, filters: {}, metrics: ['unique_visitors', 'bounce_rate'], dimensions: ['day'], offsets: offsetSegments('Asia/Kolkata', from, to) },
+    ];
+    const funnels: FunnelPlan[] = [
+      { clientId, from, to, filters: {}, steps: [{ path: '/' }, { event: 'signup' }, { event: 'buy' }], windowMs: 24 * HOUR },
+      { clientId, from, to, filters: {}, steps: [{ event: '$pageview' }, { path: '/' }, { event: 'signup' }], windowMs: 24 * HOUR },
+    ];
+    const byDay = (result: ReportResult): ReportResult => ({ ...result, rows: [...result.rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))) });
+    const answers = async (store: ClickHouseEventStore | DuckDbEventStore): Promise<unknown[]> => [
+      ...(await Promise.all(plans.map(async (plan) => byDay(await store.report(plan))))),
+      ...(await Promise.all(funnels.map((plan) => store.funnel(plan)))),
+    ];
+    // The statements the store sends, seen on their way to the same chDB session.
+    const real = await openConnection(parseClickHouseUrl(url));
+    const sent: string[] = [];
+    const recording: ClickHouseConnection = {
+      description: real.description,
+      query: (sql, params) => {
+        sent.push(sql);
+        return real.query(sql, params);
+      },
+      command: (sql, params) => real.command(sql, params),
+      insert: (table, rows) => real.insert(table, rows),
+      close: () => real.close(),
+    };
+    const observed = new ClickHouseEventStore(recording, { database: parseClickHouseUrl(url).database }, undefined, true);
+    const topPagesStatement = async (): Promise<string> => {
+      sent.length = 0;
+      await observed.report(plans[0] as ReportPlan);
+      return sent.at(-1) ?? '';
+    };
+    const expected = await answers(duck);
+    const unlinked = await unlinkedCopy(events);
+    assert.notDeepEqual(await answers(unlinked), expected, 'the links change the answers');
+    await unlinked.close();
+    assert.deepEqual(await answers(materialized), expected, 'few links');
+    assert.match(await topPagesStatement(), /transform\(r\.person_key, person_map/, 'few links: rows look their persons up');
+    // Links of ids that have no events: the answers stay, and the statements join persons now.
+    const filler = Array.from({ length: MAP_MAX_LINKS }, (_, i) => ({ client_id: clientId, distinct_id: `filler-${i}`, person_id: `filler-person-${i}`, created_at: BASE + 100 + i }));
+    await materialized.append([], filler);
+    assert.deepEqual(await answers(materialized), expected, 'many links');
+    assert.deepEqual(await answers(plain), expected, 'many links, plain CTEs');
+    const joined = await topPagesStatement();
+    assert.match(joined, /LEFT JOIN persons AS i/, 'many links: rows join their persons');
+    assert.doesNotMatch(joined, /person_map/);
+    await observed.close();
+  });
 });
+
+/** The events alone in a DuckDB store of their own: what the reports say without any link. */
+async function unlinkedCopy(events: StoredEvent[]): Promise<DuckDbEventStore> {
+  const store = await DuckDbEventStore.open(':memory:');
+  await store.migrate();
+  await store.append(events, []);
+  return store;
+}

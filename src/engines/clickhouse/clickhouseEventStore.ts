@@ -14,7 +14,7 @@ import type { FunnelPlan, ReportPlan } from '../../query/plan.js';
 import { isTimeGrain } from '../../query/plan.js';
 import type { ClickHouseConnection, QueryParams, Row } from './connection.js';
 import { openConnection } from './connection.js';
-import { identitySettingsClause, personsCte, type IdentityOptions } from './scope.js';
+import { identitySettingsClause, MAP_MAX_LINKS, personsCte, type IdentityOptions } from './scope.js';
 import { findStored, newLinks, removeRacedCopies } from './dedup.js';
 import { clickhouseFunnel } from './funnel.js';
 import { migrate } from './migrations.js';
@@ -199,10 +199,18 @@ export class ClickHouseEventStore implements EventStore {
     return rows.map(identityLink);
   }
 
-  /** Whether the client has any identity link: one key lookup, so persons are resolved only where needed. */
-  private async hasLinks(clientId: string): Promise<boolean> {
-    const rows = await this.query(`SELECT 1 AS one FROM ${this.tables.identities} WHERE client_id = {client:String} LIMIT 1`, { client: clientId });
-    return rows.length > 0;
+  /**
+   * Whether the client has identity links (so persons are resolved only where needed), and few
+   * enough for rows to look them up in arrays (MAP_MAX_LINKS): its stored links counted up to one
+   * past that bound, on the table's key.
+   */
+  private async linksOf(clientId: string): Promise<Pick<IdentityOptions, 'links' | 'fewLinks'>> {
+    const [row] = await this.query<{ n: number }>(`SELECT count() AS n FROM (SELECT 1 FROM ${this.tables.identities} WHERE client_id = {client:String} LIMIT {limit:UInt64})`, {
+      client: clientId,
+      limit: MAP_MAX_LINKS + 1,
+    });
+    const stored = Number(row?.n ?? 0);
+    return { links: stored > 0, fewLinks: stored <= MAP_MAX_LINKS };
   }
 
   /**
@@ -226,15 +234,15 @@ export class ClickHouseEventStore implements EventStore {
    * server took the probe but fails the statement, it is run once more with plain CTEs, and this
    * store uses plain ones from then on (a slower answer rather than none).
    */
-  private async withIdentity(links: boolean, build: (identity: IdentityOptions) => { sql: string; params: QueryParams }): Promise<Row[]> {
-    const materialize = links && (await this.materializedCtes());
+  private async withIdentity(links: Pick<IdentityOptions, 'links' | 'fewLinks'>, build: (identity: IdentityOptions) => { sql: string; params: QueryParams }): Promise<Row[]> {
+    const materialize = links.links && (await this.materializedCtes());
     try {
-      const { sql, params } = build({ links, materialize });
+      const { sql, params } = build({ ...links, materialize });
       return await this.query<Row>(sql, params);
     } catch (error) {
       if (!materialize) throw error;
       this.materialize = Promise.resolve(false);
-      const { sql, params } = build({ links, materialize: false });
+      const { sql, params } = build({ ...links, materialize: false });
       return this.query<Row>(sql, params);
     }
   }
@@ -268,7 +276,7 @@ export class ClickHouseEventStore implements EventStore {
   }
 
   async report(plan: ReportPlan): Promise<ReportResult> {
-    const links = plan.metrics.includes('unique_visitors') && (await this.hasLinks(plan.clientId));
+    const links = plan.metrics.includes('unique_visitors') ? await this.linksOf(plan.clientId) : { links: false };
     const rolled = await this.rolledQuarters(plan);
     const rows = await this.withIdentity(links, (identity) => clickhouseReport(plan, this.tables, identity, rolled));
     const result: ReportRow[] = rows.map((row) => ({
@@ -280,7 +288,7 @@ export class ClickHouseEventStore implements EventStore {
   }
 
   async funnel(plan: FunnelPlan): Promise<FunnelResult> {
-    const [row] = await this.withIdentity(await this.hasLinks(plan.clientId), (identity) => clickhouseFunnel(plan, this.tables, identity));
+    const [row] = await this.withIdentity(await this.linksOf(plan.clientId), (identity) => clickhouseFunnel(plan, this.tables, identity));
     return { reached: plan.steps.map((_, i) => Number(row?.[`c${i + 1}`] ?? 0)) };
   }
 

@@ -44,19 +44,20 @@ export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, identity: Ide
   const periodEnd = params.int(plan.to);
   const flags = plan.steps.map((_, i) => `max(r.s${i + 1}) AS s${i + 1}`).join(', ');
   const laterSteps = (k: number): string => (k < plan.steps.length ? plan.steps.slice(k).map((_, i) => `toUInt8(b.s${k + i + 1})`).join(' + ') : '0');
-  const persons = personLookup(tables, '{p1:String}', identity, 'map');
+  // Joined: the walk names each step's rows, and a lookup's arrays go into the plan at every use.
+  const persons = personLookup(tables, '{p1:String}', identity, false);
   const person = persons.of('r');
   // The rows of step k. Steps that cannot share rows read their own scan each: `base`, a CTE, is
   // computed again wherever it is named (ClickHouse inlines it), so reading it once per step
   // scanned the events steps² times. Steps that can share rows need `base` (a row's every step).
   const rowsOfStep = (k: number): string =>
-    tracked ? `(SELECT * FROM base WHERE s${k})` : `(SELECT ${person} AS person, r.ms AS ms FROM (${branches[k - 1] as string}) AS r)`;
+    tracked ? `(SELECT * FROM base WHERE s${k})` : `(SELECT ${person} AS person, r.ms AS ms FROM (${branches[k - 1] as string}) AS r${persons.join('r')})`;
   const ctes = [
     ...persons.ctes,
     ...(tracked
       ? [
           `raw AS (${branches.join(' UNION ALL ')})`,
-          `base AS (SELECT ${person} AS person, r.ms AS ms, r.rid AS rid, ${flags} FROM raw AS r GROUP BY person, r.ms, r.rid)`,
+          `base AS (SELECT ${person} AS person, r.ms AS ms, r.rid AS rid, ${flags} FROM raw AS r${persons.join('r')} GROUP BY person, r.ms, r.rid)`,
         ]
       : []),
     `f1 AS (SELECT person, ms AS t1, ms AS t, 1 AS lvl${tracked ? ', [rid] AS used' : ''} FROM ${rowsOfStep(1)} AS s WHERE ms < ${periodEnd})`,
@@ -99,8 +100,8 @@ function windowFunnelStatement(plan: FunnelPlan, tables: Tables, identity: Ident
   const time = `toUInt64(toUnixTimestamp64Milli(e.timestamp)) * ${n} + ${index}`;
   const rows = `SELECT e.person_key AS person_key, ${time} AS t, ${flags.join(', ')} ${scoped} AND (${matches.join(' OR ')})`;
   const window = `${params.add(plan.windowMs * n + n - 1, 'UInt64')}`;
-  const persons = personLookup(tables, '{p1:String}', identity, 'map');
-  const levels = `SELECT ${persons.of('r')} AS person, windowFunnel(${window})(r.t, ${plan.steps.map((_, i) => `r.s${i + 1}`).join(', ')}) AS lvl FROM (${rows}) AS r GROUP BY person`;
+  const persons = personLookup(tables, '{p1:String}', identity, true);
+  const levels = `SELECT ${persons.of('r')} AS person, windowFunnel(${window})(r.t, ${plan.steps.map((_, i) => `r.s${i + 1}`).join(', ')}) AS lvl FROM (${rows}) AS r${persons.join('r')} GROUP BY person`;
   const counts = plan.steps.map((_, i) => `countIf(lvl >= ${i + 1}) AS c${i + 1}`);
   const ctes = persons.ctes;
   return { sql: `${ctes.length > 0 ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${counts.join(', ')} FROM (${levels})${identitySettingsClause(identity)}`, params: params.values };

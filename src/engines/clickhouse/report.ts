@@ -127,8 +127,8 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: Ide
     rolled === undefined
       ? `SELECT toUnixTimestamp64Milli(e.timestamp) AS ms, ${offsetOf('toUnixTimestamp64Milli(e.timestamp)')} AS off, ${[...columns].map((c) => `${columnValue(plan, plan.dimensions, c)} AS ${c}`).join(', ')} ${scoped}`
       : `SELECT *, ${offsetOf('ms')} AS off FROM (${rolledRows(plan, rolled, tables, params, scoped, client)})`;
-  // Only visitors need persons. Rows read from events look them up, the rollups' fewer rows join them (scope.ts).
-  const persons = personLookup(tables, client, { ...identity, links: identity.links && visitors }, rolled === undefined ? 'map' : 'join');
+  // Only visitors need persons.
+  const persons = personLookup(tables, client, { ...identity, links: identity.links && visitors }, rolled === undefined);
   const ctes = [...persons.ctes, `base AS (${base})`];
   if (needsSessionPaths || sessionMetrics) ctes.push(sessionFacts(plan, params, tables));
   const dimensionValue = (dimension: Dimension): string => {

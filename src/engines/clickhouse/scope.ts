@@ -33,11 +33,24 @@ export const MAX_IDENTITY_HOPS = 8;
  * How identity links are resolved in a statement. `materialize`: the server takes `AS MATERIALIZED`
  * CTEs (computed once per statement; probed at open, see clickhouseEventStore.ts). Without it a
  * CTE is inlined wherever it is named: the links' grouping was computed for each of the 8 hops.
+ * `fewLinks`: the client has at most MAP_MAX_LINKS links, so rows may look persons up in arrays
+ * (personLookup); absent, it has more, or it is not known.
  */
 export interface IdentityOptions {
   links: boolean;
   materialize: boolean;
+  fewLinks?: boolean;
 }
+
+/**
+ * Up to this many stored links, rows read from events look their persons up in arrays
+ * (personLookup); above it they join them. The server writes the arrays into the plan wherever the
+ * lookup appears, so planning grows with the links: on 3M events, the lookup answered top pages in
+ * 271–278 ms against 298–335 for the join with 40,000 links, 302–390 against 351–433 with 100,000,
+ * and 426–446 against 416–444 with 200,000, where a funnel was slower (688–773 against 651–742);
+ * with 5M links a funnel walk ran out of memory.
+ */
+export const MAP_MAX_LINKS = 100_000;
 
 /**
  * `persons`: for each linked distinct_id of the client (by its 64-bit key), the 64-bit key of the
@@ -100,18 +113,19 @@ export interface PersonLookup {
  * The rows' persons for a client with links (`identity.links`; without, a row's key is its
  * person, and `persons` is not computed).
  *
- * - `map`: each key is looked up in `persons` held as two arrays (one scalar per statement), with
- *   transform(). For rows read from events: over the 3.3M rows of the bench's top pages 252 ms
- *   against 279 for the join, its funnel 175 against 183 (p50 of 15 alternated runs), as the join
- *   carries every row through a Nullable column.
- * - `join`: a LEFT JOIN of `persons`. For the fewer rows of the quarter-hour rollups, where
- *   transform()'s own start (about 4 ms to take in 40,000 links) outweighs it: referrers 71 ms
- *   against 76, days 57 against 59 (p50 of 21 alternated runs).
+ * - A lookup, where the rows are read from events (`rowsFromEvents`) and the client has few links
+ *   (`identity.fewLinks`): `persons` held as two arrays, one scalar per statement, and each row's
+ *   key looked up with transform(). Over the 3.3M rows of the bench's top pages 252 ms against 279
+ *   for the join, its funnel 175 against 183 (p50 of 15 alternated runs), as the join carries
+ *   every row through a Nullable column.
+ * - Otherwise a LEFT JOIN of `persons`. The quarter-hour rollups' fewer rows do not earn back
+ *   transform()'s start (about 4 ms for 40,000 links): referrers 71 ms against 76, days 57 against
+ *   59 (p50 of 21 alternated runs). Nor do many links (MAP_MAX_LINKS).
  */
-export function personLookup(tables: Tables, client: string, identity: IdentityOptions, how: 'map' | 'join'): PersonLookup {
+export function personLookup(tables: Tables, client: string, identity: IdentityOptions, rowsFromEvents: boolean): PersonLookup {
   if (!identity.links) return { ctes: [], of: (alias) => `${alias}.person_key`, join: () => '' };
   const ctes = personsCte(tables, client, identity);
-  if (how === 'join') {
+  if (!rowsFromEvents || identity.fewLinks !== true) {
     return { ctes, of: (alias) => `coalesce(i.person, ${alias}.person_key)`, join: (alias) => ` LEFT JOIN persons AS i ON i.key = ${alias}.person_key` };
   }
   return {
