@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { limitedAddress } from '../ingest/ip.js';
 import { ApiError } from './apiError.js';
+import { lingerBeforeClosing } from './lingeringClose.js';
 
 /**
  * How many bytes of request bodies may be arriving at once: in all, and from one address. Timeouts
@@ -50,9 +51,10 @@ export class BodyBudget {
     const address = limitedAddress(request.ip);
     const fromAddress = this.byAddress.get(address) ?? 0;
     if (this.total + bytes > this.limits.totalBytes || fromAddress + bytes > this.limits.perAddressBytes) {
+      lingerBeforeClosing(request.raw.socket);
       throw new ApiError(503, 'overloaded', `Too many request bodies are arriving at once; retry in ${RETRY_AFTER_SECONDS} s`, undefined, {
         'retry-after': String(RETRY_AFTER_SECONDS),
-        // The body is never read: close rather than take it in only to throw it away.
+        // The body is never read: close (lingering, so the answer arrives) rather than take it in only to throw it away.
         connection: 'close',
       });
     }

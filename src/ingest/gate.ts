@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken } from '../http/bearer.js';
+import { lingerBeforeClosing } from '../http/lingeringClose.js';
 import { queryCredential } from '../http/queryCredential.js';
 import type { EventSink } from '../pipeline/eventSink.js';
 import { requestingHost } from './origin.js';
@@ -78,9 +79,12 @@ export function installIngestGate(app: FastifyInstance, { service, sink, before,
       // spend the very CPU the queue is waiting for.
       sink.assertCapacity();
     } catch (error) {
-      // The body, if one is coming, is never read: the connection closes after the answer rather
-      // than take it in only to throw it away.
-      if (hasBody(request)) reply.header('connection', 'close');
+      // The body, if one is coming, is never read: the connection closes after the answer
+      // (lingering, so that the answer arrives) rather than take it in only to throw it away.
+      if (hasBody(request)) {
+        reply.header('connection', 'close');
+        lingerBeforeClosing(request.raw.socket);
+      }
       throw refusal(error);
     }
   });

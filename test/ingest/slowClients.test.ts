@@ -164,6 +164,48 @@ describe('slow and idle connections, against a real server process', () => {
     }
   });
 
+  it('answers an upload refused from its headers even to a client still sending its body and reading late', async () => {
+    // 40 uploads of 1 MB at once from one address: the first 8 fit its 8 MiB budget, the rest are
+    // refused (503); then five with an unknown key (401). Each keeps sending its body and reads
+    // only after 500 ms, as a busy client does. Closed at once, such a connection fails the
+    // client's next write (EPIPE) and the answer it had not read yet is lost: all 32 refusals were.
+    const send = (path: string): Promise<string> =>
+      new Promise((resolve) => {
+        const { hostname, port } = new URL(server.baseUrl);
+        const socket = connect({ host: hostname, port: Number(port) });
+        let text = '';
+        socket.setEncoding('latin1');
+        socket.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        socket.on('error', () => undefined);
+        socket.once('close', () => resolve(text));
+        socket.once('connect', () => {
+          socket.write(`POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: ${DECLARED_LENGTH}\r\n\r\n`);
+          socket.pause();
+          let sent = 0;
+          const drip = setInterval(() => {
+            if (socket.destroyed || sent >= DECLARED_LENGTH) return clearInterval(drip);
+            socket.write(Buffer.alloc(50_000, 0x20));
+            sent += 50_000;
+          }, 20);
+          setTimeout(() => socket.resume(), 500);
+        });
+      });
+    const answers = await within(Promise.all(Array.from({ length: 40 }, () => send(`/e?key=${pk}`))), 15_000, 'every upload answered or closed');
+    const statuses = answers.map(statusOf);
+    // The 8 taken in end in a 400: spaces are no JSON.
+    assert.deepEqual(
+      [...statuses].sort((a, b) => a - b),
+      [...Array<number>(8).fill(400), ...Array<number>(32).fill(503)],
+      `statuses (0: no answer): ${statuses.join(' ')}`,
+    );
+    for (const answer of answers.filter((a) => statusOf(a) === 503)) assert.equal(bodyOf(answer).code, 'overloaded');
+    // Refused by the ingestion gate (an unknown key), once the budget is free again.
+    const unknownKey = await within(Promise.all(Array.from({ length: 5 }, () => send(`/e?key=pk_${'0'.repeat(32)}`))), 15_000, 'every upload answered or closed');
+    assert.deepEqual(unknownKey.map(statusOf), [401, 401, 401, 401, 401]);
+  });
+
   it(`cuts or refuses ${SLOW_UPLOADS} slow /e uploads of nearly 1 MiB each, with memory bounded and /healthz answering`, async () => {
     const pid = server.child.pid as number;
     const rssBefore = rssMiB(pid);
