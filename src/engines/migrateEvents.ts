@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CommittedEvent, EventCount, EventStore, StoredEvent } from '../events/eventStore.js';
+import { syncDirectory, writeFileDurably } from '../shared/durableFiles.js';
 
 /**
  * Copies every event and identity link of one event engine into another (a data dir's DuckDB into
@@ -155,18 +156,7 @@ function readCheckpoint(path: string, target: string): Checkpoint | undefined {
 /** Written to a temporary file, synced and renamed over the old one: a crash leaves one or the other whole. */
 function writeCheckpoint(path: string, checkpoint: Checkpoint): void {
   const temporary = `${path}.tmp`;
-  const fd = openSync(temporary, 'w', 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(checkpoint)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileDurably(temporary, `${JSON.stringify(checkpoint)}\n`, 0o600);
   renameSync(temporary, path);
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  syncDirectory(dirname(path));
 }

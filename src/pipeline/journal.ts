@@ -1,7 +1,8 @@
-import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { constants, existsSync, mkdirSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { IdentityLink, StoredEvent } from '../events/eventStore.js';
+import { syncDirectory, writeFileDurably } from '../shared/durableFiles.js';
 
 /**
  * Which life of which client a request's events were accepted for, and when the server received
@@ -264,18 +265,9 @@ async function cutBack(segment: Segment): Promise<void> {
 async function createSegment(dir: string, sequence: number): Promise<Segment> {
   // Not O_APPEND: appends are written at the end of the records, before the zeros ahead of them.
   const handle = await open(join(dir, segmentName(sequence)), constants.O_WRONLY | constants.O_CREAT | constants.O_DSYNC);
+  // Its name durable too: without it, a crash could lose the whole segment.
   syncDirectory(dir);
   return { sequence, handle, bytes: 0, zeroedTo: 0 };
-}
-
-/** Makes a new file's directory entry durable: without it, a crash could lose the whole segment. */
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**
@@ -297,7 +289,7 @@ function readSegment(path: string): Omit<LeftoverSegment, 'sequence'> {
   let keptTail: string | undefined;
   if (zero >= 0 && !onlyZeros(bytes.subarray(zero))) {
     keptTail = `${path}.tail`;
-    writeDurably(keptTail, bytes.subarray(complete));
+    writeFileDurably(keptTail, bytes.subarray(complete));
     // Its name too, before the segment is cut: else a crash could keep the cut and lose the file.
     syncDirectory(dirname(path));
   }
@@ -314,15 +306,6 @@ function onlyZeros(bytes: Buffer): boolean {
   return true;
 }
 
-function writeDurably(path: string, bytes: Buffer): void {
-  const fd = openSync(path, 'w');
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Records journaled by a version before events had a region and a city, or a link, lack them:
