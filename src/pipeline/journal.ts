@@ -123,9 +123,14 @@ export class Journal {
    * append at a time, 2,380 and 2,362 with two.
    */
   append(lines: readonly Buffer[]): Promise<number> {
-    const appended = this.writes.then(() => this.appendNow(lines));
-    this.writes = appended.catch(() => undefined);
-    return appended;
+    return this.inTurn(() => this.appendNow(lines));
+  }
+
+  /** Runs `write` after the write before it; a failed one does not stop those after it. */
+  private inTurn<T>(write: () => Promise<T>): Promise<T> {
+    const done = this.writes.then(write);
+    this.writes = done.catch(() => undefined);
+    return done;
   }
 
   private async appendNow(lines: readonly Buffer[]): Promise<number> {
@@ -156,7 +161,7 @@ export class Journal {
    * grow the file as before, and their own writes say whether the disk takes the records.
    */
   private fillAhead(): void {
-    this.writes = this.writes.then(() => this.fillNow());
+    void this.inTurn(() => this.fillNow());
   }
 
   /** Runs in its turn, after the write before it: the segment's end is known and nothing else writes. */
