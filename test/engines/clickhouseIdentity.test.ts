@@ -5,6 +5,7 @@ import { ClickHouseEventStore, openClickHouseEventStore } from '../../src/engine
 import { openConnection, type ClickHouseConnection } from '../../src/engines/clickhouse/connection.js';
 import { parseClickHouseUrl } from '../../src/engines/clickhouse/url.js';
 import { MAP_MAX_LINKS } from '../../src/engines/clickhouse/scope.js';
+import { chTime } from '../../src/engines/clickhouse/values.js';
 import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
 import type { IdentityLink, ReportResult, StoredEvent } from '../../src/events/eventStore.js';
 import type { FunnelPlan, ReportPlan } from '../../src/query/plan.js';
@@ -142,6 +143,37 @@ describe('ClickHouse identity resolution and windowFunnel give DuckDB answers', 
         assert.deepEqual(await plain.funnel(funnel), reached, 'plain funnel');
       }),
       { seed: 1616, numRuns: 10 },
+    );
+  });
+
+  it('takes the lower person_id of two links of one id stored at one seq (two nodes), in reports and in the links read back', async () => {
+    const clientId = 'seq-tie';
+    // `a` with `bob` is one visitor of /x; with `zed`, /x has two.
+    const events = [
+      { distinct_id: 'a', path: '/x' },
+      { distinct_id: 'bob', path: '/x' },
+      { distinct_id: 'zed', path: '/y' },
+    ].map((x, i) => storedEvent({ ...x, event: '$pageview', client_id: clientId, uuid: `${clientId}-${i}`, session_id: null, timestamp: BASE + i * 60_000, received_at: BASE + i }));
+    await materialized.append(events, []);
+    // As two nodes could store them: one seq each, `zed` first in the table's order.
+    const database = parseClickHouseUrl(url).database;
+    const raw = await openConnection(parseClickHouseUrl(url));
+    const at = chTime(BASE);
+    await raw.insert(`${database}.identities`, [
+      { client_id: clientId, distinct_id: 'a', person_id: 'zed', created_at: at, seq: 7 },
+      { client_id: clientId, distinct_id: 'a', person_id: 'bob', created_at: at, seq: 7 },
+    ]);
+    await raw.close();
+    const from = BASE;
+    const to = BASE + HOUR;
+    const plan: ReportPlan = { clientId, from, to, filters: {}, metrics: ['unique_visitors'], dimensions: ['path'], offsets: offsetSegments('UTC', from, to) };
+    const expected = { '/x': 1, '/y': 1 };
+    const byPath = (result: ReportResult): Record<string, unknown> => Object.fromEntries(result.rows.map((row) => [row.dimensions.path, row.metrics.unique_visitors]));
+    assert.deepEqual(byPath(await materialized.report(plan)), expected, 'materialized report');
+    assert.deepEqual(byPath(await plain.report(plan)), expected, 'plain report');
+    assert.deepEqual(
+      (await materialized.identityLinks(clientId)).map((link) => [link.distinct_id, link.person_id]),
+      [['a', 'bob']],
     );
   });
 

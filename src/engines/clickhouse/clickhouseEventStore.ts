@@ -188,9 +188,13 @@ export class ClickHouseEventStore implements EventStore {
     return order === 'ASC' ? events.reverse() : events;
   }
 
-  /** The winning link of each distinct_id (the first stored), as a SELECT over `where`. */
+  /**
+   * The winning link of each distinct_id (the first stored; of two stored at one seq, by two
+   * nodes, the lower person_id, as reports take it: see personsCte), as a SELECT over `where`.
+   */
   private linksQuery(where: string): string {
-    return `SELECT client_id, distinct_id, argMin(person_id, seq) AS person, toUnixTimestamp64Milli(argMin(created_at, seq)) AS created
+    const first = '(seq, person_id)';
+    return `SELECT client_id, distinct_id, argMin(person_id, ${first}) AS person, toUnixTimestamp64Milli(argMin(created_at, ${first})) AS created
       FROM ${this.tables.identities} ${where} GROUP BY client_id, distinct_id`;
   }
 

@@ -63,7 +63,12 @@ export const MAP_MAX_LINKS = 100_000;
  */
 export function personsCte(tables: Tables, client: string, identity: IdentityOptions): string[] {
   if (!identity.links) return [];
-  const links = `SELECT cityHash64(distinct_id) AS key, toNullable(cityHash64(argMin(person_id, seq))) AS person FROM ${tables.identities} WHERE client_id = ${client} GROUP BY distinct_id`;
+  // Each distinct_id's first link, taken in the table's own order (client, distinct_id) rather than
+  // grouped: 5.6 ms against 8.8 for argMin over the bench's 40,000 links (p50 of 15 alternated
+  // runs). person_id breaks a tie of seq (two nodes), so every node keeps the same link.
+  const links =
+    `SELECT cityHash64(distinct_id) AS key, toNullable(cityHash64(person_id)) AS person FROM ${tables.identities} WHERE client_id = ${client}` +
+    ' ORDER BY distinct_id, seq, person_id LIMIT 1 BY distinct_id';
   if (identity.materialize) return [`links AS MATERIALIZED (${links})`, ...doubledHops()];
   const hops = Array.from({ length: MAX_IDENTITY_HOPS }, (_, i) => `l${i + 1}`);
   const joins = hops.slice(1).map((hop, i) => ` LEFT JOIN links AS ${hop} ON ${hop}.key = ${hops[i]}.person`);
