@@ -28,17 +28,18 @@ function stepsCanShareRows(steps: FunnelStepInput[]): boolean {
  */
 /** `identity.links`: whether the client has identity links (without, persons are not resolved). */
 export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, identity: IdentityOptions): { sql: string; params: QueryParams } {
+  if (!stepsCanShareRows(plan.steps)) return windowFunnelStatement(plan, tables, identity);
   const keys = plan.steps.map(stepKey);
-  const tracked = stepsCanShareRows(plan.steps);
-  if (!tracked) return windowFunnelStatement(plan, tables, identity);
   const params = new Params();
   const scope = { ...plan, to: plan.to + plan.windowMs };
+  // One scan per distinct step key; a row carries which steps it matches (s1…sn) and its uuid, so
+  // a start can tell the rows it used from those still free.
   const branches = [...new Set(keys)].map((key) => {
     const step = plan.steps[keys.indexOf(key)] as FunnelStepInput;
     const scoped = eventsInScope(scope, params, tables);
     const match = 'event' in step ? `e.event = ${params.add(step.event)}` : `e.event = ${PAGEVIEW} AND e.path = ${params.add(step.path)}`;
     const flags = keys.map((other, i) => `${other === key ? 'true' : 'false'} AS s${i + 1}`).join(', ');
-    return `SELECT e.person_key AS person_key, toUnixTimestamp64Milli(e.timestamp) AS ms${tracked ? ', e.uuid AS rid' : ''}, ${flags} ${scoped} AND ${match}`;
+    return `SELECT e.person_key AS person_key, toUnixTimestamp64Milli(e.timestamp) AS ms, e.uuid AS rid, ${flags} ${scoped} AND ${match}`;
   });
   const window = params.int(plan.windowMs);
   const periodEnd = params.int(plan.to);
@@ -46,32 +47,23 @@ export function clickhouseFunnel(plan: FunnelPlan, tables: Tables, identity: Ide
   const laterSteps = (k: number): string => (k < plan.steps.length ? plan.steps.slice(k).map((_, i) => `toUInt8(b.s${k + i + 1})`).join(' + ') : '0');
   // Joined: the walk names each step's rows, and a lookup's arrays go into the plan at every use.
   const persons = personLookup(tables, '{p1:String}', identity, false);
-  const person = persons.of('r');
-  // The rows of step k. Steps that cannot share rows read their own scan each: `base`, a CTE, is
-  // computed again wherever it is named (ClickHouse inlines it), so reading it once per step
-  // scanned the events steps² times. Steps that can share rows need `base` (a row's every step).
-  const rowsOfStep = (k: number): string =>
-    tracked ? `(SELECT * FROM base WHERE s${k})` : `(SELECT ${person} AS person, r.ms AS ms FROM (${branches[k - 1] as string}) AS r${persons.join('r')})`;
+  const rowsOfStep = (k: number): string => `(SELECT * FROM base WHERE s${k})`;
   const ctes = [
     ...persons.ctes,
-    ...(tracked
-      ? [
-          `raw AS (${branches.join(' UNION ALL ')})`,
-          `base AS (SELECT ${person} AS person, r.ms AS ms, r.rid AS rid, ${flags} FROM raw AS r${persons.join('r')} GROUP BY person, r.ms, r.rid)`,
-        ]
-      : []),
-    `f1 AS (SELECT person, ms AS t1, ms AS t, 1 AS lvl${tracked ? ', [rid] AS used' : ''} FROM ${rowsOfStep(1)} AS s WHERE ms < ${periodEnd})`,
+    `raw AS (${branches.join(' UNION ALL ')})`,
+    `base AS (SELECT ${persons.of('r')} AS person, r.ms AS ms, r.rid AS rid, ${flags} FROM raw AS r${persons.join('r')} GROUP BY person, r.ms, r.rid)`,
+    `f1 AS (SELECT person, ms AS t1, ms AS t, 1 AS lvl, [rid] AS used FROM ${rowsOfStep(1)} AS s WHERE ms < ${periodEnd})`,
   ];
   // Each start goes on from the step it reached; one that stopped is carried along unchanged, so
   // every step's table is read once and the last one holds how far each start got.
   for (let k = 2; k <= plan.steps.length; k += 1) {
-    const reach = `f.lvl = ${k - 1} AND b.ms >= f.t AND b.ms <= f.t1 + ${window}${tracked ? ' AND NOT has(f.used, b.rid)' : ''}`;
+    const reach = `f.lvl = ${k - 1} AND b.ms >= f.t AND b.ms <= f.t1 + ${window} AND NOT has(f.used, b.rid)`;
     const next = `minIf(b.ms, ${reach})`;
-    const used = tracked ? `, if(isNull(${next}), f.used, arrayPushBack(f.used, argMinIf(b.rid, (b.ms, ${laterSteps(k)}, b.rid), ${reach}))) AS used` : '';
+    const used = `if(isNull(${next}), f.used, arrayPushBack(f.used, argMinIf(b.rid, (b.ms, ${laterSteps(k)}, b.rid), ${reach}))) AS used`;
     ctes.push(
-      `f${k} AS (SELECT f.person AS person, f.t1 AS t1, ifNull(${next}, f.t) AS t, if(isNull(${next}), f.lvl, ${k}) AS lvl${used}` +
+      `f${k} AS (SELECT f.person AS person, f.t1 AS t1, ifNull(${next}, f.t) AS t, if(isNull(${next}), f.lvl, ${k}) AS lvl, ${used}` +
         ` FROM f${k - 1} AS f LEFT JOIN ${rowsOfStep(k)} AS b ON b.person = f.person` +
-        ` GROUP BY f.person, f.t1, f.t, f.lvl${tracked ? ', f.used' : ''})`,
+        ` GROUP BY f.person, f.t1, f.t, f.lvl, f.used)`,
     );
   }
   const counts = plan.steps.map((_, i) => `uniqExactIf(person, lvl >= ${i + 1}) AS c${i + 1}`);
