@@ -113,7 +113,11 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: Ide
   const conversion = plan.conversionEvent === undefined ? undefined : params.add(plan.conversionEvent);
   const hasTime = plan.dimensions.some(isTimeGrain);
 
-  const columns = new Set<string>(['event', 'session_id', 'person_key']);
+  // session_id only where sessions are read, person_key only for visitors (as the DuckDB engine
+  // reads them): the bench's top pages read 160 MB in 3.7M rows, against 187 MB in 7.0M with both.
+  const readsSessions = needsSessionPaths || sessionMetrics || plan.metrics.includes('sessions');
+  const carried = ['event', ...(readsSessions ? ['session_id'] : []), ...(visitors ? ['person_key'] : [])];
+  const columns = new Set<string>(carried);
   for (const dimension of plan.dimensions) {
     const column = STORED_COLUMN_OF[dimension];
     if (column !== undefined) columns.add(column);
@@ -143,7 +147,7 @@ export function clickhouseReport(plan: ReportPlan, tables: Tables, identity: Ide
   const grouped = plan.dimensions.map((d, i) => `${dimensionValue(d)} AS d${i}`);
   const rowColumns =
     rolled === undefined
-      ? ['b.event AS event', 'b.session_id AS session_id', 'b.person_key AS person_key', ...(sessionMetrics ? ['sp.s_pv AS s_pv', 'sp.s_dur AS s_dur'] : []), ...grouped]
+      ? [...carried.map((c) => `b.${c} AS ${c}`), ...(sessionMetrics ? ['sp.s_pv AS s_pv', 'sp.s_dur AS s_dur'] : []), ...grouped]
       : ['b.person_key AS person_key', 'b.n AS n', 'b.pv AS pv', ...grouped];
   ctes.push(`r AS (SELECT ${rowColumns.join(', ')} FROM base AS b${paths})`);
 

@@ -12,6 +12,16 @@ import { offsetSegments } from '../../../src/query/zone.js';
 const HOSTILE = "x' OR 1=1; DROP TABLE events; --";
 const from = Date.parse('2026-03-01T00:00:00Z');
 const to = Date.parse('2026-11-30T00:00:00Z');
+const reportPlan = (metrics: Metric[], dimensions: Dimension[], extra: Partial<ReportPlan> = {}): ReportPlan => ({
+  clientId: 'c',
+  from,
+  to,
+  filters: {},
+  metrics,
+  dimensions,
+  offsets: [],
+  ...extra,
+});
 
 describe('DuckDB query builder', () => {
   it('binds every value as a parameter: no input text reaches the SQL', () => {
@@ -64,31 +74,14 @@ describe('DuckDB query builder', () => {
   });
 
   it('refuses names outside the whitelists, whoever calls it', () => {
-    const plan = (metrics: string[], dimensions: string[]): ReportPlan => ({
-      clientId: 'c',
-      from,
-      to,
-      filters: {},
-      metrics: metrics as Metric[],
-      dimensions: dimensions as Dimension[],
-      offsets: [],
-    });
+    const plan = (metrics: string[], dimensions: string[]): ReportPlan => reportPlan(metrics as Metric[], dimensions as Dimension[]);
     assert.throws(() => duckdbReport(plan(['page_views, 1; --'], []), false), /whitelist/);
     assert.throws(() => duckdbReport(plan(['page_views'], ['path; --']), false), /whitelist/);
   });
 
   it('joins the sessions’ first events only for visit attribution with a source dimension or filter, in both engines', () => {
-    const plan = (attribution: 'event' | 'visit', dimensions: Dimension[], filters: ReportPlan['filters']): ReportPlan => ({
-      clientId: 'c',
-      from,
-      to,
-      filters,
-      attribution,
-      metrics: ['page_views', 'bounce_rate'],
-      dimensions,
-      offsets: [],
-      sortAndLimit: { orderBy: [{ column: 'page_views', direction: 'desc' }], limit: 10 },
-    });
+    const plan = (attribution: 'event' | 'visit', dimensions: Dimension[], filters: ReportPlan['filters']): ReportPlan =>
+      reportPlan(['page_views', 'bounce_rate'], dimensions, { filters, attribution, sortAndLimit: { orderBy: [{ column: 'page_views', direction: 'desc' }], limit: 10 } });
     const joins = (built: { sql: string }): boolean => / v ON v\.session_id = e\.session_id/.test(built.sql);
     const cases: [ReportPlan, boolean][] = [
       [plan('visit', ['path', 'entry_path'], planFilters({ path: { contains: 'a' }, country: 'DE', include_bots: true })), false],
@@ -99,6 +92,27 @@ describe('DuckDB query builder', () => {
     for (const [built, expected] of cases) {
       assert.equal(joins(duckdbReport(built, false)), expected, JSON.stringify(built));
       assert.equal(joins(clickhouseReport(built, tablesOf('db'), { links: false, materialize: false })), expected, JSON.stringify(built));
+    }
+  });
+
+  it('reads session ids only for session metrics or paths, and person keys only for visitors, in both engines', () => {
+    const plan = (metrics: Metric[], dimensions: Dimension[]): ReportPlan =>
+      reportPlan(metrics, dimensions, { sortAndLimit: { orderBy: [{ column: metrics[0] as Metric, direction: 'desc' }], limit: 10 } });
+    const cases: [ReportPlan, { sessions: boolean; persons: boolean }][] = [
+      [plan(['unique_visitors', 'page_views'], ['path']), { sessions: false, persons: true }],
+      [plan(['page_views'], ['referrer_host']), { sessions: false, persons: false }],
+      [plan(['sessions'], ['path']), { sessions: true, persons: false }],
+      [plan(['bounce_rate', 'unique_visitors'], ['browser']), { sessions: true, persons: true }],
+      [plan(['page_views'], ['entry_path']), { sessions: true, persons: false }],
+    ];
+    for (const [built, expected] of cases) {
+      // Column by column, as each engine's scan of events names them.
+      const clickhouse = clickhouseReport(built, tablesOf('db'), { links: false, materialize: false }).sql;
+      assert.equal(/e\.session_id AS session_id/.test(clickhouse), expected.sessions, `ClickHouse session ids: ${JSON.stringify(built)}`);
+      assert.equal(/e\.person_key AS person_key/.test(clickhouse), expected.persons, `ClickHouse person keys: ${JSON.stringify(built)}`);
+      const duckdb = duckdbReport(built, false).sql;
+      assert.equal(/\bsession_id\b/.test(duckdb), expected.sessions, `DuckDB session ids: ${JSON.stringify(built)}`);
+      assert.equal(/\bperson_key\b/.test(duckdb), expected.persons, `DuckDB person keys: ${JSON.stringify(built)}`);
     }
   });
 });
