@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { ClickHouseEventStore, openClickHouseEventStore } from '../../src/engines/clickhouse/clickhouseEventStore.js';
 import { openConnection, type ClickHouseConnection } from '../../src/engines/clickhouse/connection.js';
 import { parseClickHouseUrl } from '../../src/engines/clickhouse/url.js';
+import { clickhouseReport } from '../../src/engines/clickhouse/report.js';
+import { tablesOf } from '../../src/engines/clickhouse/schema.js';
 import { MAP_MAX_LINKS } from '../../src/engines/clickhouse/scope.js';
 import { chTime } from '../../src/engines/clickhouse/values.js';
 import { DuckDbEventStore } from '../../src/engines/duckdb/duckdbEventStore.js';
@@ -163,7 +165,6 @@ describe('ClickHouse identity resolution and windowFunnel give DuckDB answers', 
       { client_id: clientId, distinct_id: 'a', person_id: 'zed', created_at: at, seq: 7 },
       { client_id: clientId, distinct_id: 'a', person_id: 'bob', created_at: at, seq: 7 },
     ]);
-    await raw.close();
     const from = BASE;
     const to = BASE + HOUR;
     const plan: ReportPlan = { clientId, from, to, filters: {}, metrics: ['unique_visitors'], dimensions: ['path'], offsets: offsetSegments('UTC', from, to) };
@@ -171,6 +172,16 @@ describe('ClickHouse identity resolution and windowFunnel give DuckDB answers', 
     const byPath = (result: ReportResult): Record<string, unknown> => Object.fromEntries(result.rows.map((row) => [row.dimensions.path, row.metrics.unique_visitors]));
     assert.deepEqual(byPath(await materialized.report(plan)), expected, 'materialized report');
     assert.deepEqual(byPath(await plain.report(plan)), expected, 'plain report');
+    // Each statement shape run as built, so a store falling back to plain CTEs cannot hide a
+    // materialized one the server refuses.
+    for (const materialize of [true, false]) {
+      for (const fewLinks of [true, false]) {
+        const built = clickhouseReport(plan, tablesOf(database), { links: true, materialize, fewLinks });
+        const rows = await raw.query<{ d0: string; m_unique_visitors: number }>(built.sql, built.params);
+        assert.deepEqual(Object.fromEntries(rows.map((row) => [row.d0, Number(row.m_unique_visitors)])), expected, `statement: ${JSON.stringify({ materialize, fewLinks })}`);
+      }
+    }
+    await raw.close();
     assert.deepEqual(
       (await materialized.identityLinks(clientId)).map((link) => [link.distinct_id, link.person_id]),
       [['a', 'bob']],

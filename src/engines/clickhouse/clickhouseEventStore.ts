@@ -193,7 +193,7 @@ export class ClickHouseEventStore implements EventStore {
    * nodes, the lower person_id, as reports take it: see personsCte), as a SELECT over `where`.
    */
   private linksQuery(where: string): string {
-    const first = '(seq, person_id)';
+    const first = '(seq, person_id, created_at)';
     return `SELECT client_id, distinct_id, argMin(person_id, ${first}) AS person, toUnixTimestamp64Milli(argMin(created_at, ${first})) AS created
       FROM ${this.tables.identities} ${where} GROUP BY client_id, distinct_id`;
   }

@@ -32,7 +32,7 @@ export const MAX_IDENTITY_HOPS = 8;
 /**
  * How identity links are resolved in a statement. `materialize`: the server takes `AS MATERIALIZED`
  * CTEs (computed once per statement; probed at open, see clickhouseEventStore.ts). Without it a
- * CTE is inlined wherever it is named: the links' grouping was computed for each of the 8 hops.
+ * CTE is inlined wherever it is named: the links step was computed for each of the 8 hops.
  * `fewLinks`: the client has at most MAP_MAX_LINKS links, so rows may look persons up in arrays
  * (personLookup); absent, it has more, or it is not known.
  */
@@ -54,8 +54,8 @@ export const MAP_MAX_LINKS = 100_000;
 
 /**
  * `persons`: for each linked distinct_id of the client (by its 64-bit key), the 64-bit key of the
- * end of its chain. Of several links of one distinct_id the first stored wins (lowest seq), so a
- * chain never forks; a loop ends where the hop bound lands, as in the DuckDB engine. Rows find
+ * end of its chain. Of several links of one distinct_id the first stored wins (lowest seq; of two
+ * stored at one seq by two nodes, the lower person_id), so a chain never forks; a loop ends where the hop bound lands, as in the DuckDB engine. Rows find
  * their person through `personLookup`; a key without a link is its own person.
  *
  * The hops join 64-bit keys (cityHash64 of the ids, as `person_key` is), not strings: on 40,000
