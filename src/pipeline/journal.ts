@@ -311,7 +311,6 @@ function onlyZeros(bytes: Buffer): boolean {
   return true;
 }
 
-
 /**
  * Records journaled by a version before events had a region and a city, or a link, lack them:
  * they are unknown, as for events stored before (an engine would otherwise refuse the missing

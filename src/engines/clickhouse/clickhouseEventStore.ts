@@ -14,7 +14,7 @@ import type { FunnelPlan, ReportPlan } from '../../query/plan.js';
 import { isTimeGrain } from '../../query/plan.js';
 import type { ClickHouseConnection, QueryParams, Row } from './connection.js';
 import { openConnection } from './connection.js';
-import { identitySettingsClause, MAP_MAX_LINKS, personsCte, type IdentityOptions } from './scope.js';
+import { FIRST_LINK_ORDER, identitySettingsClause, MAP_MAX_LINKS, personsCte, type IdentityOptions } from './scope.js';
 import { findStored, newLinks, removeRacedCopies } from './dedup.js';
 import { clickhouseFunnel } from './funnel.js';
 import { migrate } from './migrations.js';
@@ -188,12 +188,10 @@ export class ClickHouseEventStore implements EventStore {
     return order === 'ASC' ? events.reverse() : events;
   }
 
-  /**
-   * The winning link of each distinct_id (the first stored; of two stored at one seq, by two
-   * nodes, the lower person_id, as reports take it: see personsCte), as a SELECT over `where`.
-   */
+  /** The winning link of each distinct_id (FIRST_LINK_ORDER, as reports take it), as a SELECT over `where`. */
   private linksQuery(where: string): string {
-    const first = '(seq, person_id, created_at)';
+    // created_at last: two rows alike in the rest give one answer.
+    const first = `(${FIRST_LINK_ORDER}, created_at)`;
     return `SELECT client_id, distinct_id, argMin(person_id, ${first}) AS person, toUnixTimestamp64Milli(argMin(created_at, ${first})) AS created
       FROM ${this.tables.identities} ${where} GROUP BY client_id, distinct_id`;
   }

@@ -107,7 +107,7 @@ export const createEvents = (target: SchemaTarget): string =>
   PARTITION BY toYYYYMM(timestamp)
   ORDER BY (client_id, toDate(timestamp), person_key, timestamp)`;
 
-/** Every link as sent; the first of a distinct_id (lowest seq, then lowest person_id) wins at read time, on every node alike. */
+/** Every link as sent; the first of a distinct_id (FIRST_LINK_ORDER in scope.ts) wins at read time, on every node alike. */
 export const createIdentities = (target: SchemaTarget): string =>
   `CREATE TABLE IF NOT EXISTS ${tablesOf(target.database).identities}${onCluster(target)} (
     client_id String,

@@ -53,9 +53,15 @@ export interface IdentityOptions {
 export const MAP_MAX_LINKS = 100_000;
 
 /**
+ * Which of a distinct_id's stored links wins, in reports and in the links read back alike: the
+ * first stored (lowest seq), and of two stored at one seq by two nodes, the lower person_id.
+ */
+export const FIRST_LINK_ORDER = 'seq, person_id';
+
+/**
  * `persons`: for each linked distinct_id of the client (by its 64-bit key), the 64-bit key of the
- * end of its chain. Of several links of one distinct_id the first stored wins (lowest seq; of two
- * stored at one seq by two nodes, the lower person_id), so a chain never forks; a loop ends where the hop bound lands, as in the DuckDB engine. Rows find
+ * end of its chain. Of several links of one distinct_id the first in FIRST_LINK_ORDER wins, so a
+ * chain never forks; a loop ends where the hop bound lands, as in the DuckDB engine. Rows find
  * their person through `personLookup`; a key without a link is its own person.
  *
  * The hops join 64-bit keys (cityHash64 of the ids, as `person_key` is), not strings: on 40,000
@@ -64,11 +70,10 @@ export const MAP_MAX_LINKS = 100_000;
 export function personsCte(tables: Tables, client: string, identity: IdentityOptions): string[] {
   if (!identity.links) return [];
   // Each distinct_id's first link, taken in the table's own order (client, distinct_id) rather than
-  // grouped: 5.6 ms against 8.8 for argMin over the bench's 40,000 links (p50 of 15 alternated
-  // runs). person_id breaks a tie of seq (two nodes), so every node keeps the same link.
+  // grouped: 5.6 ms against 8.8 for argMin over the bench's 40,000 links (p50 of 15 alternated runs).
   const links =
     `SELECT cityHash64(distinct_id) AS key, toNullable(cityHash64(person_id)) AS person FROM ${tables.identities} WHERE client_id = ${client}` +
-    ' ORDER BY distinct_id, seq, person_id LIMIT 1 BY distinct_id';
+    ` ORDER BY distinct_id, ${FIRST_LINK_ORDER} LIMIT 1 BY distinct_id`;
   if (identity.materialize) return [`links AS MATERIALIZED (${links})`, ...doubledHops()];
   const hops = Array.from({ length: MAX_IDENTITY_HOPS }, (_, i) => `l${i + 1}`);
   const joins = hops.slice(1).map((hop, i) => ` LEFT JOIN links AS ${hop} ON ${hop}.key = ${hops[i]}.person`);
