@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { isSafeRegex, unboundCounts } from '../src/validation/safeRegex.js';
+import { isSafeRegex, largestCount, unboundCounts } from '../src/validation/safeRegex.js';
 
 const RUNS = 150;
 const SEED = process.env.MYTHIC_FUZZ_SEED ? Number(process.env.MYTHIC_FUZZ_SEED) : Date.now() ^ (Math.random() * 0x7fffffff);
@@ -36,6 +36,16 @@ describe('url_regex safety', () => {
       'a{0,30}a{0,30}b',
       // The price of that: refused though its bound keeps it fast (anchored, it is accepted).
       '\\d{2,4}x',
+      // Found by the property test (seed 143128421): 0.8 s on a 32 KiB URL, as the a* branch rescans
+      // to the end from every start position. Unbounded, `(?:[^/]|/)*` matches every URL at its
+      // first position, so only the pattern as written shows it.
+      '(?:(?:a|(?:(?:[^/]|/)){0,3})|a|(?:a)*)$',
+      // A product of bounds (112 ms at 32 KiB) that the unbounded form's first branch hides from
+      // both searches: only counting every way to match shows it.
+      '(?:[\\s\\S]{0,3}|[^b]{0,20}[^b]{0,20}[^b]{0,20}[^b]{0,20}b)$',
+      // A bound that is a cost of its own at every start position (103 ms at 32 KiB): over 255.
+      '(?:[\\s\\S]{0,3}|[^b]{0,1000}b)$',
+      '^/p/[^/]{0,256}$',
     ]) {
       assert.equal(isSafeRegex(pattern), false, pattern);
     }
@@ -53,6 +63,8 @@ describe('url_regex safety', () => {
       '/blog/.*',
       '/products/\\d+$',
       '/products/\\d{4}',
+      '^/p/[^/]{0,255}$',
+      '(?:[\\s\\S]{0,3}|[^b]{0,255}b)$',
       '^/products/\\d{2,4}x',
       '^/products/[^/]+/reviews$',
       '[?&]utm_source=google(&|$)',
@@ -70,10 +82,13 @@ describe('url_regex safety', () => {
     }
   });
 
-  it('analyses counted repetition as unbounded, leaving escapes, classes and literal braces alone', () => {
+  it('analyses counted repetition as unbounded and finds its largest count, leaving escapes, classes and literal braces alone', () => {
     assert.equal(unboundCounts('a{2,4}b{0,3}c{3}d{1}e{0,1}f{2,}?'), 'a+b*c+d{1}e{0,1}f+?');
     assert.equal(unboundCounts('\\{2,3}[{2,3}]x{,2}y{'), '\\{2,3}[{2,3}]x{,2}y{');
     assert.equal(unboundCounts('[\\]{2}]{2}'), '[\\]{2}]+');
+    assert.equal(largestCount('\\{300}[{300}]x{,300}a{2,256}b{5,}c{9}'), 256);
+    assert.equal(largestCount('a{300,}'), 300);
+    assert.equal(largestCount('/blog/.+'), 0);
   });
 
   it('accepts only patterns that stay fast on URLs built to make them backtrack (property)', () => {
