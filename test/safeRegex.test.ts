@@ -93,7 +93,8 @@ describe('url_regex safety', () => {
 
   it('accepts only patterns that stay fast on URLs built to make them backtrack (property)', () => {
     const atom = fc.constantFrom('a', 'b', '/', '=', '.', '\\d', '\\w', '[ab]', '[^/]', 'x');
-    const quantifier = fc.constantFrom('*', '+', '?', '{2}', '{0,3}', '{1,}', '*?', '+?');
+    // Counts up to the largest accepted (255): a bound hides ambiguity from the analysis.
+    const quantifier = fc.constantFrom('*', '+', '?', '{2}', '{0,3}', '{2,9}', '{0,255}', '{1,}', '*?', '+?');
     const { node } = fc.letrec<{ node: string; seq: string; alt: string; rep: string }>((tie) => ({
       node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, atom, tie('seq'), tie('alt'), tie('rep')),
       seq: fc.array(tie('node'), { minLength: 2, maxLength: 4 }).map((parts) => parts.join('')),
