@@ -46,6 +46,13 @@ describe('url_regex safety', () => {
       // A bound that is a cost of its own at every start position (103 ms at 32 KiB): over 255.
       '(?:[\\s\\S]{0,3}|[^b]{0,1000}b)$',
       '^/p/[^/]{0,256}$',
+      // Found by a review, past the three analyses; the fuzzer refuses them. Counts that multiply,
+      // nested or in a row (1.6 s and 0.56 s on a 32 KiB URL):
+      '(?:[\\s\\S]{0,3}|(?:[^x]{0,255}x){0,255})$',
+      `(?:[\\s\\S]{0,3}|${'[^x]{0,255}x'.repeat(19)})$`,
+      // Ambiguity without a loop (0.6 s at 32 KiB; 1.6 s at 2 KiB).
+      'a?a?a?a?a?a?a?a?a?a?a?a?aaaaaaaaaaaa!',
+      `${'(?:a|a)'.repeat(20)}!`,
     ]) {
       assert.equal(isSafeRegex(pattern), false, pattern);
     }
@@ -64,7 +71,6 @@ describe('url_regex safety', () => {
       '/products/\\d+$',
       '/products/\\d{4}',
       '^/p/[^/]{0,255}$',
-      '(?:[\\s\\S]{0,3}|[^b]{0,255}b)$',
       '^/products/\\d{2,4}x',
       '^/products/[^/]+/reviews$',
       '[?&]utm_source=google(&|$)',

@@ -36,7 +36,7 @@ const RULE_PROPERTIES = {
       minLength: 1,
       maxLength: MAX_RULE_REGEX_LENGTH,
       format: 'safe-regex',
-      [ERROR_MESSAGE]: `must be a JavaScript regular expression of 1–${MAX_RULE_REGEX_LENGTH} characters that compiles and provably runs in linear time on any URL (no ambiguous repetition such as (a|a)*, (a+)+ or an unanchored a.*b; no count above 255; no backreference or lookahead), since a slower one could freeze visitors' browsers`,
+      [ERROR_MESSAGE]: `must be a JavaScript regular expression of 1–${MAX_RULE_REGEX_LENGTH} characters that compiles and that an automaton analysis and a fuzzer find to run in linear time on any URL (no ambiguous repetition such as (a|a)*, (a+)+ or an unanchored a.*b; no count above 255; no backreference or lookahead), since a slower one could freeze visitors' browsers`,
       description: 'Matches when this regular expression (no flags) finds a match in the page URL.',
     }),
   ),

@@ -15,25 +15,28 @@ import { LruCache } from '../ingest/lruCache.js';
  * `[?&]utm_source=google(&|$)`; an unanchored `a.*b` is quadratic (each start position scans to the
  * end) and is refused, which `url_contains` or an anchored `^…a.*b` avoids.
  *
- * Three judgements must all be linear: the pattern as written and the pattern with each counted
- * repetition (`{2,4}`, `{0,200}`, `{3}`) made unbounded (`+`, `*`), each as an unanchored search
- * (how it is used: every start position is retried); and the unbounded pattern as
- * `^(?:pattern)\uE000`, an end that fails on any URL without that character, so the analysis must
- * count every way the pattern matches each prefix. `(a|a)*` alone matches the empty string at
- * once, but is exponential as soon as anything after it can fail, and rules are judged for any
- * context they may be used in.
- *
- * Why all three: the automaton analysis calls a bounded repetition constant-time, but
- * `[\s\S]{0,200}a{0,200}b` took 20 s on a 32 KiB URL; unbounded, that product of bounds shows as
- * polynomial. Unbounding alone is no proof, though: a pattern that matches more can succeed early
- * where the original backtracks. `(?:a|[\s\S]{0,3}|a*)$` is quadratic (its `a*` branch rescans to
- * the end from every start position: 1.2 s on a 32 KiB URL), yet unbounded it matches every URL at
- * its first position through `[\s\S]*`; the pattern as written shows it. And
- * `(?:[\s\S]{0,3}|[^b]{0,20}[^b]{0,20}[^b]{0,20}[^b]{0,20}b)$` (112 ms) hides its product of bounds
- * from both searches the same way; only counting every way to match, which no early success cuts
- * short, shows it. Last, a bound is itself a cost at every start position that the analysis calls
- * constant (`(?:[\s\S]{0,3}|[^b]{0,1000}b)$`: 103 ms): counts above {@link MAX_REPEAT_COUNT} are
- * refused.
+ * Judgements, all of which must find no super-linear growth (`pattern′` is the pattern with each
+ * counted repetition, `{2,4}`, `{0,200}`, `{3}`, made unbounded: `+`, `*`):
+ * 1. the automaton analysis of the pattern as written, as an unanchored search (how the loader
+ *    uses it: every start position is retried);
+ * 2. the same of `pattern′`: the analysis calls a bounded repetition constant-time, but
+ *    `[\s\S]{0,200}a{0,200}b` took 20 s on a 32 KiB URL, and unbounded its product of bounds shows
+ *    as polynomial. Unbounding alone is no proof: a pattern that matches more can succeed early
+ *    where the original backtracks. `(?:a|[\s\S]{0,3}|a*)$` is quadratic (its `a*` branch rescans
+ *    to the end from every start position: 1.2 s on a 32 KiB URL), yet unbounded it matches every
+ *    URL at its first position through `[\s\S]*`; judgement 1 shows it;
+ * 3. the same of `^(?:pattern′)[^\s\S]`, an end that never matches, so every way to match each
+ *    prefix is counted and no early success hides one: `(a|a)*` alone matches the empty string at
+ *    once but is exponential as soon as anything after it can fail, and
+ *    `(?:[\s\S]{0,3}|[^b]{0,20}[^b]{0,20}[^b]{0,20}[^b]{0,20}b)$` (112 ms) hides its product of bounds
+ *    from 1 and 2;
+ * 4. recheck's fuzzer on the pattern as written, which runs a backtracking matcher on strings it
+ *    breeds to be slow. It finds what the automaton calls constant but a URL makes slow: costs at
+ *    every start position from counts that multiply (`(?:[\s\S]{0,3}|(?:[^x]{0,255}x){0,255})$`,
+ *    1.6 s on a 32 KiB URL) and ambiguity without a loop (`a?a?a?a?a?a?a?a?a?a?a?a?aaaaaaaaaaaa!`,
+ *    0.6 s). A fuzzer that finds nothing proves nothing, which is why it comes last, on top of the
+ *    analyses rather than instead of them.
+ * Before them, a count above {@link MAX_REPEAT_COUNT} is refused outright.
  *
  * recheck cannot analyse backreferences or lookahead (its answer is "unknown"), and an analysis
  * that runs out of time is "unknown" too: unknown is refused.
@@ -48,26 +51,44 @@ export function isSafeRegex(pattern: string): boolean {
   if (known !== undefined) return known;
   const unbounded = unboundCounts(pattern);
   const verdict =
-    largestCount(pattern) > MAX_REPEAT_COUNT ? 'super-linear or unknown' : allLinear([pattern, unbounded, `^(?:${unbounded})\\uE000`]);
+    largestCount(pattern) > MAX_REPEAT_COUNT
+      ? 'super-linear or unknown'
+      : allLinear([
+          { source: pattern, checker: 'automaton' },
+          { source: unbounded, checker: 'automaton' },
+          { source: `^(?:${unbounded})[^\\s\\S]`, checker: 'automaton' },
+          { source: pattern, checker: 'fuzz' },
+        ]);
   // A timeout may come from a busy machine rather than from the pattern: judged again next time.
   if (verdict !== 'timeout') verdicts.set(pattern, verdict === 'linear');
   return verdict === 'linear';
 }
 
 /**
- * Bound on one analysis. The automaton analysis takes 1–50 ms for the 256 characters a rule may
- * have; past this it answers "unknown", which refuses the rule. The first analysis of a process
- * also starts recheck's native checker (about 1 s), which does not count against this bound.
+ * Bounds on one judgement; past them it answers "unknown", which refuses the rule. The automaton
+ * analysis takes 1–50 ms for the 256 characters a rule may have. The fuzzer took 5–270 ms to find
+ * nothing in common rules, and 1.0–1.9 s to find the attacks above, on a machine running the test
+ * suite; it runs on the request's thread (recheck's synchronous call), so its bound is also how
+ * long one rule can hold the server. The first analysis of a process also starts recheck's native
+ * checker (about 1 s), which does not count against these bounds.
  */
-const REGEX_ANALYSIS_TIMEOUT_MS = 1000;
+const TIMEOUT_MS = { automaton: 1000, fuzz: 2000 } as const;
+
+/** The fuzzer's seed: the same pattern gets the same verdict on every node and every try. */
+const FUZZ_SEED = 1;
 
 /** Validation runs a format on every request naming the pattern: each is analysed once. */
 const verdicts = new LruCache<string, boolean>(1000);
 
+interface Judgement {
+  readonly source: string;
+  readonly checker: keyof typeof TIMEOUT_MS;
+}
+
 /** The first judgement that is not linear, or linear if all are; judged in order, stopping early. */
-function allLinear(sources: readonly string[]): Growth {
-  for (const source of sources) {
-    const verdict = growth(source);
+function allLinear(judgements: readonly Judgement[]): Growth {
+  for (const judgement of judgements) {
+    const verdict = growth(judgement);
     if (verdict !== 'linear') return verdict;
   }
   return 'linear';
@@ -75,9 +96,9 @@ function allLinear(sources: readonly string[]): Growth {
 
 type Growth = 'linear' | 'super-linear or unknown' | 'timeout';
 
-/** How matching time grows with the input, as far as the automaton analysis can tell. */
-function growth(source: string): Growth {
-  const diagnostics = checkSync(source, '', { checker: 'automaton', timeout: REGEX_ANALYSIS_TIMEOUT_MS });
+/** How matching time grows with the input, as far as one judgement can tell. */
+function growth({ source, checker }: Judgement): Growth {
+  const diagnostics = checkSync(source, '', { checker, timeout: TIMEOUT_MS[checker], randomSeed: FUZZ_SEED });
   if (diagnostics.status === 'unknown' && diagnostics.error.kind === 'timeout') return 'timeout';
   if (diagnostics.status !== 'safe') return 'super-linear or unknown';
   const type = diagnostics.complexity.type;
@@ -85,8 +106,10 @@ function growth(source: string): Growth {
 }
 
 /**
- * The largest count a rule may write (`{0,255}`): as long as the longest rule. Past it, the bound
- * is a cost of its own at every start position that the analysis calls constant.
+ * The largest count a rule may write (`{0,255}`). A bound is a cost at every start position that
+ * the automaton calls constant, and the fuzzer only finds what it searches: past a few hundred, V8
+ * itself slows (`(?:[\s\S]{0,3}|[^b]{0,N}b)$` on 32 KiB: 0.2 ms at N = 255, 58 ms at 600, 103 ms
+ * at 1,000), and no URL rule needs to count that far.
  */
 const MAX_REPEAT_COUNT = 255;
 
@@ -155,7 +178,7 @@ function* countedRepetitions(pattern: string): Generator<CountedRepetition> {
 function classEnd(pattern: string, i: number): number {
   let j = i + 1;
   if (pattern[j] === '^') j += 1;
-  // Without the `u` flag, `]` right after `[` or `[^` closes nothing in JavaScript: `[]` is empty.
+  // Without the `u` flag, a `]` right after `[` or `[^` closes the class at once: `[]` is empty.
   while (j < pattern.length && pattern[j] !== ']') j += pattern[j] === '\\' ? 2 : 1;
   return j + 1;
 }
