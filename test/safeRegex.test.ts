@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { isSafeRegex, largestCount, unboundCounts } from '../src/validation/safeRegex.js';
+import { isSafeRegex, judgeRegex, judgeRegexes, largestCount, unboundCounts } from '../src/validation/safeRegex.js';
 
 const RUNS = 150;
 const SEED = process.env.MYTHIC_FUZZ_SEED ? Number(process.env.MYTHIC_FUZZ_SEED) : Date.now() ^ (Math.random() * 0x7fffffff);
@@ -17,7 +17,7 @@ const BOUND_MS = 50;
 const LENGTHS = [4, 8, 12, 16, 20, 24, 28, 32, 48, 64, 128, 512, 2048, 8192, 32768];
 
 describe('url_regex safety', () => {
-  it('refuses the patterns the attack review found, and other super-linear ones', () => {
+  it('refuses the patterns the attack review found, and other super-linear ones', async () => {
     for (const pattern of [
       '(a|a)*',
       '(a|aa)*',
@@ -54,15 +54,15 @@ describe('url_regex safety', () => {
       'a?a?a?a?a?a?a?a?a?a?a?a?aaaaaaaaaaaa!',
       `${'(?:a|a)'.repeat(20)}!`,
     ]) {
-      assert.equal(isSafeRegex(pattern), false, pattern);
+      assert.equal(await judgeRegex(pattern), false, pattern);
     }
   });
 
-  it('refuses what the analysis cannot judge (backreferences, lookahead) and what does not compile', () => {
-    for (const pattern of ['(a)\\1+', '(?=.*x)y', '(', 'a**', '[', '(?<n>a)(?<n>b)', '\\']) assert.equal(isSafeRegex(pattern), false, pattern);
+  it('refuses what the analysis cannot judge (backreferences, lookahead) and what does not compile', async () => {
+    for (const pattern of ['(a)\\1+', '(?=.*x)y', '(', 'a**', '[', '(?<n>a)(?<n>b)', '\\']) assert.equal(await judgeRegex(pattern), false, pattern);
   });
 
-  it('accepts common, linear rules', () => {
+  it('accepts common, linear rules', async () => {
     for (const pattern of [
       '/checkout',
       '^https://shop\\.example/(cart|checkout)',
@@ -84,8 +84,54 @@ describe('url_regex safety', () => {
       '(?<!a)b',
       `^${'r'.repeat(255)}`,
     ]) {
-      assert.equal(isSafeRegex(pattern), true, pattern);
+      assert.equal(await judgeRegex(pattern), true, pattern);
     }
+  });
+
+  it('answers the schema format from verdicts only: a pattern not judged yet is refused, a judged one as judged', async () => {
+    const safe = `^/format-${Date.now()}/\\d+$`;
+    const unsafe = `^/format-${Date.now()}/(a|a)*$`;
+    assert.equal(isSafeRegex(safe), false, 'not judged yet');
+    await judgeRegexes([safe, unsafe, safe, '('], 10_000);
+    assert.equal(isSafeRegex(safe), true);
+    assert.equal(isSafeRegex(unsafe), false);
+    assert.equal(isSafeRegex('('), false);
+  });
+
+  it('judges no longer than the budget: what is left stays unjudged and is judged on the next try', async () => {
+    const patterns = [0, 1, 2].map((i) => `^/budget-${Date.now()}-${i}/[a-z]+$`);
+    await judgeRegexes(patterns, 1);
+    assert.equal(patterns.filter(isSafeRegex).length < patterns.length, true, 'a 1 ms budget cannot judge three patterns');
+    await judgeRegexes(patterns, 10_000);
+    assert.deepEqual(patterns.map(isSafeRegex), [true, true, true]);
+  });
+
+  it('judges off the request thread, one request at a time: a request whose turn does not begin within its budget judges nothing', async () => {
+    // The fuzzer takes a second or more to find this attack: long enough to see the event loop run.
+    const slow = `(?:[\\s\\S]{0,3}|(?:[^x]{0,255}x){0,${200 + (Date.now() % 50)}})$`;
+    const waiting = `^/turn-${Date.now()}/\\d+$`;
+    let ticks = 0;
+    let longestGap = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      longestGap = Math.max(longestGap, now - last);
+      last = now;
+      ticks += 1;
+    }, 10);
+    const started = performance.now();
+    const first = judgeRegexes([slow], 10_000);
+    await judgeRegexes([waiting], 100);
+    const waitedMs = performance.now() - started;
+    assert.equal(isSafeRegex(waiting), false, 'its turn did not come within 100 ms, so it was not judged');
+    await first;
+    const judgedMs = performance.now() - started;
+    clearInterval(timer);
+    assert.equal(isSafeRegex(slow), false);
+    assert.ok(waitedMs < judgedMs / 2, `the second request gave up after ${waitedMs.toFixed(0)} ms, not when the first ended (${judgedMs.toFixed(0)} ms)`);
+    // The thread was free while recheck judged: a synchronous analysis would be one gap as long as it.
+    assert.ok(judgedMs > 500, `the attack took ${judgedMs.toFixed(0)} ms to judge, too short to show anything`);
+    assert.ok(longestGap < judgedMs / 2, `the event loop stalled for ${longestGap.toFixed(0)} of ${judgedMs.toFixed(0)} ms (${ticks} ticks)`);
   });
 
   it('analyses counted repetition as unbounded and finds its largest count, leaving escapes, classes and literal braces alone', () => {
@@ -97,7 +143,7 @@ describe('url_regex safety', () => {
     assert.equal(largestCount('/blog/.+'), 0);
   });
 
-  it('accepts only patterns that stay fast on URLs built to make them backtrack (property)', () => {
+  it('accepts only patterns that stay fast on URLs built to make them backtrack (property)', async () => {
     const atom = fc.constantFrom('a', 'b', '/', '=', '.', '\\d', '\\w', '[ab]', '[^/]', 'x');
     // Counts up to the largest accepted (255): a bound hides ambiguity from the analysis.
     const quantifier = fc.constantFrom('*', '+', '?', '{2}', '{0,3}', '{2,9}', '{0,255}', '{1,}', '*?', '+?');
@@ -114,9 +160,9 @@ describe('url_regex safety', () => {
     let accepted = 0;
     let refused = 0;
     let slowest = { ms: 0, pattern: '', length: 0 };
-    fc.assert(
-      fc.property(patterns, (pattern) => {
-        if (!isSafeRegex(pattern)) {
+    await fc.assert(
+      fc.asyncProperty(patterns, async (pattern) => {
+        if (!(await judgeRegex(pattern))) {
           refused += 1;
           return;
         }

@@ -42,6 +42,9 @@ describeEachStore('snippets API', (kind) => {
       { ...CHAT, trigger_rules: {} },
       { ...PROMO, trigger_rules: { path_prefix: '/sale', exclude_url_contains: 'preview' } },
       { ...CHAT, trigger_rules: [{ url_contains: '/a' }] },
+      // Regular expressions in both forms, judged before the request is validated.
+      { ...CHAT, trigger_rules: { url_regex: `^https://[a-z]+\\.example/snip-${Date.now()}/` } },
+      { ...CHAT, trigger_rules: [{ path_prefix: '/b' }, { url_regex: `/products/\\d+/snip-${Date.now()}$` }] },
     ];
     const res = await put(id, sent);
     assert.equal(res.status, 200, JSON.stringify(res.body));

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ClientParams } from '../clients/schemas.js';
 import { SetEnvelope, setOf, withNotFound } from '../http/envelope.js';
+import { judgeUrlRegexes } from '../http/regexJudging.js';
 import { PutSnippetsBody, Snippet } from './schemas.js';
 import type { SnippetsService } from './service.js';
 
@@ -16,6 +17,7 @@ export const snippetRoutes: FastifyPluginAsyncTypebox<{ snippets: SnippetsServic
   app.put(
     '/clients/:id/snippets',
     {
+      preValidation: judgeUrlRegexes,
       schema: {
         tags,
         summary: 'Replace the client’s whole snippet set; items that send back their id keep it',

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ClientParams } from '../clients/schemas.js';
 import { SetEnvelope, setOf, withNotFound } from '../http/envelope.js';
+import { judgeUrlRegexes } from '../http/regexJudging.js';
 import { PutTagsBody, Tag } from './schemas.js';
 import type { TagsService } from './service.js';
 
@@ -16,6 +17,7 @@ export const tagRoutes: FastifyPluginAsyncTypebox<{ tagsService: TagsService }> 
   app.put(
     '/clients/:id/tags',
     {
+      preValidation: judgeUrlRegexes,
       schema: {
         tags,
         summary: 'Replace the client’s whole tag set; every tag is checked against its template, and nothing is stored unless all pass',

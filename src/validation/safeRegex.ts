@@ -1,4 +1,4 @@
-import { checkSync } from 'recheck';
+import { check } from 'recheck';
 import { LruCache } from '../ingest/lruCache.js';
 
 /**
@@ -6,7 +6,7 @@ import { LruCache } from '../ingest/lruCache.js';
  * it (`new RegExp(pattern).test(location.href)`) on every page view. A hand-written check for
  * nested repetition let through `(a|a)*`, `(a|aa)*`, `(\w|\d)*` and `.*.*.*.*.*.*.*.*=$`; one test
  * of such a rule took 26–97 s. The judgement is now recheck's automaton analysis, which decides
- * how matching time grows with the input for a backtracking engine like V8's.
+ * how matching time grows with the input for a backtracking engine like V8's, and its fuzzer.
  *
  * Only linear time is accepted: polynomial is refused too. Measured in Node 20 on a URL of
  * repeated characters that does not match: `.*checkout.*` took 6 ms at 2 KiB, 240 ms at 8 KiB,
@@ -41,44 +41,108 @@ import { LruCache } from '../ingest/lruCache.js';
  * recheck cannot analyse backreferences or lookahead (its answer is "unknown"), and an analysis
  * that runs out of time is "unknown" too: unknown is refused.
  */
-export function isSafeRegex(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-  } catch {
-    return false;
-  }
+export async function judgeRegex(pattern: string, signal?: AbortSignal): Promise<boolean> {
+  if (!compiles(pattern)) return false;
   const known = verdicts.get(pattern);
   if (known !== undefined) return known;
   const unbounded = unboundCounts(pattern);
   const verdict =
     largestCount(pattern) > MAX_REPEAT_COUNT
       ? 'super-linear or unknown'
-      : allLinear([
-          { source: pattern, checker: 'automaton' },
-          { source: unbounded, checker: 'automaton' },
-          { source: `^(?:${unbounded})[^\\s\\S]`, checker: 'automaton' },
-          { source: pattern, checker: 'fuzz' },
-        ]);
+      : await allLinear(
+          [
+            { source: pattern, checker: 'automaton' },
+            { source: unbounded, checker: 'automaton' },
+            { source: `^(?:${unbounded})[^\\s\\S]`, checker: 'automaton' },
+            { source: pattern, checker: 'fuzz' },
+          ],
+          signal,
+        );
   // A timeout may come from a busy machine rather than from the pattern: judged again next time.
   if (verdict !== 'timeout') verdicts.set(pattern, verdict === 'linear');
   return verdict === 'linear';
 }
 
 /**
+ * Judges each pattern not judged yet, one after another, until `budgetMs` is spent (waiting for
+ * its turn included); those left unjudged stay so, and {@link isSafeRegex} refuses them. Validation cannot wait (a schema format
+ * answers at once), so a route whose body holds regular expressions judges them first, in a hook.
+ */
+export async function judgeRegexes(patterns: Iterable<string>, budgetMs: number): Promise<void> {
+  const unjudged = [...new Set(patterns)].filter((pattern) => compiles(pattern) && verdicts.get(pattern) === undefined);
+  if (unjudged.length === 0) return;
+  const signal = AbortSignal.timeout(budgetMs);
+  const before = judging;
+  let done!: () => void;
+  // This turn ends once it and every turn before it have: one request judges at a time.
+  judging = new Promise<void>((resolve) => (done = resolve));
+  try {
+    await Promise.race([before, whenAborted(signal)]);
+    for (const pattern of unjudged) {
+      if (signal.aborted) return;
+      await judgeRegex(pattern, signal);
+    }
+  } finally {
+    void before.then(done);
+  }
+}
+
+/**
+ * How long one request's new patterns may be judged in all, waiting for other requests' judging
+ * included. A common rule takes 0.1–0.3 s (four judgements); a set of new ones past this budget is
+ * refused in part, and the rules judged so far stay judged for the next try.
+ */
+export const REGEX_JUDGING_BUDGET_MS = 10_000;
+
+/**
+ * Judging takes a core of recheck's agent while it runs: requests at once take their turns, so
+ * that many of them cannot take every core, and a turn not begun within its budget is given up.
+ */
+let judging: Promise<void> = Promise.resolve();
+
+function whenAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/**
+ * The schema format: whether the pattern compiles and was judged safe. The judging itself takes
+ * up to seconds, in recheck's own process (its native agent), so that the request thread never
+ * waits for it: {@link judgeRegexes} must have run for the pattern first, and a pattern not judged
+ * (or judged "unknown" for lack of time) is refused.
+ */
+export function isSafeRegex(pattern: string): boolean {
+  return compiles(pattern) && verdicts.get(pattern) === true;
+}
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Bounds on one judgement; past them it answers "unknown", which refuses the rule. The automaton
  * analysis takes 1–50 ms for the 256 characters a rule may have. The fuzzer took 5–270 ms to find
  * nothing in common rules, and 1.0–1.9 s to find the attacks above, on a machine running the test
- * suite; it runs on the request's thread (recheck's synchronous call), so its bound is also how
- * long one rule can hold the server. The first analysis of a process also starts recheck's native
- * checker (about 1 s), which does not count against these bounds.
+ * suite. The first analysis of a process also starts recheck's native checker (about 1 s), which
+ * does not count against these bounds.
  */
 const TIMEOUT_MS = { automaton: 1000, fuzz: 2000 } as const;
 
 /** The fuzzer's seed: the same pattern gets the same verdict on every node and every try. */
 const FUZZ_SEED = 1;
 
-/** Validation runs a format on every request naming the pattern: each is analysed once. */
-const verdicts = new LruCache<string, boolean>(1000);
+/**
+ * Verdicts by pattern: each is judged once. Room for a full tag set's and a full snippet set's
+ * rules (1,000 each) several times over, so that a request's own verdicts outlive its judging.
+ */
+const verdicts = new LruCache<string, boolean>(10_000);
 
 interface Judgement {
   readonly source: string;
@@ -86,9 +150,9 @@ interface Judgement {
 }
 
 /** The first judgement that is not linear, or linear if all are; judged in order, stopping early. */
-function allLinear(judgements: readonly Judgement[]): Growth {
+async function allLinear(judgements: readonly Judgement[], signal: AbortSignal | undefined): Promise<Growth> {
   for (const judgement of judgements) {
-    const verdict = growth(judgement);
+    const verdict = await growth(judgement, signal);
     if (verdict !== 'linear') return verdict;
   }
   return 'linear';
@@ -97,9 +161,9 @@ function allLinear(judgements: readonly Judgement[]): Growth {
 type Growth = 'linear' | 'super-linear or unknown' | 'timeout';
 
 /** How matching time grows with the input, as far as one judgement can tell. */
-function growth({ source, checker }: Judgement): Growth {
-  const diagnostics = checkSync(source, '', { checker, timeout: TIMEOUT_MS[checker], randomSeed: FUZZ_SEED });
-  if (diagnostics.status === 'unknown' && diagnostics.error.kind === 'timeout') return 'timeout';
+async function growth({ source, checker }: Judgement, signal: AbortSignal | undefined): Promise<Growth> {
+  const diagnostics = await check(source, '', { checker, timeout: TIMEOUT_MS[checker], randomSeed: FUZZ_SEED, ...(signal ? { signal } : {}) });
+  if (diagnostics.status === 'unknown' && (diagnostics.error.kind === 'timeout' || diagnostics.error.kind === 'cancel')) return 'timeout';
   if (diagnostics.status !== 'safe') return 'super-linear or unknown';
   const type = diagnostics.complexity.type;
   return type === 'constant' || type === 'linear' || type === 'safe' ? 'linear' : 'super-linear or unknown';
