@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { agentProcessId } from '../src/validation/recheckCall.js';
 import { isSafeRegex, judgeRegex, judgeRegexes, largestCount, unboundCounts } from '../src/validation/safeRegex.js';
 
 const RUNS = 150;
@@ -92,7 +93,7 @@ describe('url_regex safety', () => {
     const safe = `^/format-${Date.now()}/\\d+$`;
     const unsafe = `^/format-${Date.now()}/(a|a)*$`;
     assert.equal(isSafeRegex(safe), false, 'not judged yet');
-    await judgeRegexes([safe, unsafe, safe, '('], 10_000);
+    assert.deepEqual(await judgeRegexes([safe, unsafe, safe, '('], 10_000), { unjudged: [], problems: [] });
     assert.equal(isSafeRegex(safe), true);
     assert.equal(isSafeRegex(unsafe), false);
     assert.equal(isSafeRegex('('), false);
@@ -100,38 +101,75 @@ describe('url_regex safety', () => {
 
   it('judges no longer than the budget: what is left stays unjudged and is judged on the next try', async () => {
     const patterns = [0, 1, 2].map((i) => `^/budget-${Date.now()}-${i}/[a-z]+$`);
-    await judgeRegexes(patterns, 1);
-    assert.equal(patterns.filter(isSafeRegex).length < patterns.length, true, 'a 1 ms budget cannot judge three patterns');
-    await judgeRegexes(patterns, 10_000);
+    const first = await judgeRegexes(patterns, 1);
+    assert.ok(first.unjudged.length > 0, 'a 1 ms budget cannot judge three patterns');
+    assert.equal(patterns.filter(isSafeRegex).length, patterns.length - first.unjudged.length);
+    assert.deepEqual(await judgeRegexes(patterns, 10_000), { unjudged: [], problems: [] });
     assert.deepEqual(patterns.map(isSafeRegex), [true, true, true]);
   });
 
   it('judges off the request thread, one request at a time: a request whose turn does not begin within its budget judges nothing', async () => {
     // The fuzzer takes a second or more to find this attack: long enough to see the event loop run.
     const slow = `(?:[\\s\\S]{0,3}|(?:[^x]{0,255}x){0,${200 + (Date.now() % 50)}})$`;
-    const waiting = `^/turn-${Date.now()}/\\d+$`;
-    let ticks = 0;
+    const gaveUp = `^/gave-up-${Date.now()}/\\d+$`;
+    const queued = `^/queued-${Date.now()}/\\d+$`;
     let longestGap = 0;
     let last = performance.now();
     const timer = setInterval(() => {
       const now = performance.now();
       longestGap = Math.max(longestGap, now - last);
       last = now;
-      ticks += 1;
     }, 10);
+    try {
+      const started = performance.now();
+      const ended: string[] = [];
+      const first = judgeRegexes([slow], 10_000).then((left) => (ended.push('first'), left));
+      const second = judgeRegexes([queued], 10_000).then((left) => (ended.push('second'), left));
+      const third = await judgeRegexes([gaveUp], 100);
+      const waitedMs = performance.now() - started;
+      assert.deepEqual(third.unjudged, [gaveUp], 'its turn did not come within 100 ms, so it judged nothing');
+      assert.equal(isSafeRegex(gaveUp), false);
+      assert.deepEqual((await first).unjudged, []);
+      const judgedMs = performance.now() - started;
+      assert.deepEqual((await second).unjudged, []);
+      // Alone, the queued pattern takes a tenth of the attack's time: it ended second because it waited.
+      assert.deepEqual(ended, ['first', 'second']);
+      assert.equal(isSafeRegex(slow), false);
+      assert.equal(isSafeRegex(queued), true);
+      assert.ok(waitedMs < judgedMs / 2, `the third request gave up after ${waitedMs.toFixed(0)} ms, not when the first ended (${judgedMs.toFixed(0)} ms)`);
+      // The thread was free while recheck judged: a synchronous analysis would be one gap as long as it.
+      assert.ok(judgedMs > 200, `the attack took ${judgedMs.toFixed(0)} ms to judge, too short to show anything`);
+      assert.ok(longestGap < judgedMs / 2, `the event loop stalled for ${longestGap.toFixed(0)} of ${judgedMs.toFixed(0)} ms`);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it('outlives recheck\'s agent dying mid-judgement: the pattern is left unjudged, and the next request judges with a new agent', async () => {
+    await judgeRegexes([`^/agent-up-${Date.now()}$`], 10_000);
+    const slow = `(?:[\\s\\S]{0,3}|(?:[^x]{0,255}x){0,${150 + (Date.now() % 50)}})$`;
     const started = performance.now();
-    const first = judgeRegexes([slow], 10_000);
-    await judgeRegexes([waiting], 100);
-    const waitedMs = performance.now() - started;
-    assert.equal(isSafeRegex(waiting), false, 'its turn did not come within 100 ms, so it was not judged');
-    await first;
-    const judgedMs = performance.now() - started;
-    clearInterval(timer);
-    assert.equal(isSafeRegex(slow), false);
-    assert.ok(waitedMs < judgedMs / 2, `the second request gave up after ${waitedMs.toFixed(0)} ms, not when the first ended (${judgedMs.toFixed(0)} ms)`);
-    // The thread was free while recheck judged: a synchronous analysis would be one gap as long as it.
-    assert.ok(judgedMs > 500, `the attack took ${judgedMs.toFixed(0)} ms to judge, too short to show anything`);
-    assert.ok(longestGap < judgedMs / 2, `the event loop stalled for ${longestGap.toFixed(0)} of ${judgedMs.toFixed(0)} ms (${ticks} ticks)`);
+    const judging = judgeRegexes([slow], 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const agent = agentProcessId();
+    assert.ok(agent !== undefined, 'recheck runs its agent');
+    process.kill(agent, 'SIGKILL');
+    const left = await judging;
+    assert.deepEqual(left.unjudged, [slow], 'no verdict from a dead agent');
+    assert.match(left.problems.join(), /did not answer within \d+ ms; it was restarted/);
+    assert.ok(performance.now() - started < 10_000, 'ended on the grace, not on the budget');
+    const fresh = `^/after-crash-${Date.now()}/\\d+$`;
+    assert.deepEqual(await judgeRegexes([fresh], 10_000), { unjudged: [], problems: [] });
+    assert.equal(isSafeRegex(fresh), true);
+    const second = agentProcessId();
+    assert.ok(second !== undefined && second !== agent);
+    // An agent that dies between requests is noticed at its exit: the next request starts a new one
+    // at once instead of waiting out a grace on the dead one.
+    process.kill(second, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const afterIdleCrash = `^/after-idle-crash-${Date.now()}/\\d+$`;
+    assert.deepEqual(await judgeRegexes([afterIdleCrash], 10_000), { unjudged: [], problems: [] });
+    assert.equal(isSafeRegex(afterIdleCrash), true);
   });
 
   it('analyses counted repetition as unbounded and finds its largest count, leaving escapes, classes and literal braces alone', () => {

@@ -1,6 +1,5 @@
 import { Type } from 'typebox';
 import { ERROR_MESSAGE } from '../http/validation.js';
-import { REGEX_JUDGING_BUDGET_MS } from '../validation/safeRegex.js';
 import type { RuleKind, TriggerRule, TriggerRules } from './remoteConfig.js';
 
 export const MAX_TRIGGER_RULES = 20;
@@ -37,7 +36,7 @@ const RULE_PROPERTIES = {
       minLength: 1,
       maxLength: MAX_RULE_REGEX_LENGTH,
       format: 'safe-regex',
-      [ERROR_MESSAGE]: `must be a JavaScript regular expression of 1–${MAX_RULE_REGEX_LENGTH} characters that compiles and that an automaton analysis and a fuzzer find to run in linear time on any URL (no ambiguous repetition such as (a|a)*, (a+)+ or an unanchored a.*b; no count above 255; no backreference or lookahead; a request's new patterns are judged for at most ${REGEX_JUDGING_BUDGET_MS / 1000} s in all), since a slower one could freeze visitors' browsers`,
+      [ERROR_MESSAGE]: `must be a JavaScript regular expression of 1–${MAX_RULE_REGEX_LENGTH} characters that compiles and that an automaton analysis and a fuzzer find to run in linear time on any URL (no ambiguous repetition such as (a|a)*, (a+)+ or an unanchored a.*b; no count above 255; no backreference or lookahead), since a slower one could freeze visitors' browsers`,
       description: 'Matches when this regular expression (no flags) finds a match in the page URL.',
     }),
   ),

@@ -1,5 +1,5 @@
-import { check } from 'recheck';
 import { LruCache } from '../ingest/lruCache.js';
+import { callRecheck } from './recheckCall.js';
 
 /**
  * Whether an operator's regular expression may run in visitors' browsers, where the loader tests
@@ -39,38 +39,60 @@ import { LruCache } from '../ingest/lruCache.js';
  * Before them, a count above {@link MAX_REPEAT_COUNT} is refused outright.
  *
  * recheck cannot analyse backreferences or lookahead (its answer is "unknown"), and an analysis
- * that runs out of time is "unknown" too: unknown is refused.
+ * that runs out of its time is "unknown" too: unknown is refused (the latter not remembered, as the
+ * machine may have been busy). A request whose budget runs out, or a failure of recheck itself,
+ * leaves patterns unjudged: the route answers 503 and judges them on the next try.
  */
 export async function judgeRegex(pattern: string, signal?: AbortSignal): Promise<boolean> {
-  if (!compiles(pattern)) return false;
+  return (await verdictOf(pattern, signal)).safe === true;
+}
+
+/** A pattern's verdict, or why it has none yet (time ran out, recheck failed): judged again next time. */
+type Verdict = { readonly safe: boolean } | { readonly safe: undefined; readonly problem?: string };
+
+async function verdictOf(pattern: string, signal: AbortSignal | undefined): Promise<Verdict> {
+  // Refusals decided without recheck are not remembered: deciding again costs nothing, and a body
+  // of them could otherwise push every judged pattern out of the cache.
+  if (!compiles(pattern) || largestCount(pattern) > MAX_REPEAT_COUNT) return { safe: false };
   const known = verdicts.get(pattern);
-  if (known !== undefined) return known;
+  if (known !== undefined) return { safe: known };
   const unbounded = unboundCounts(pattern);
-  const verdict =
-    largestCount(pattern) > MAX_REPEAT_COUNT
-      ? 'super-linear or unknown'
-      : await allLinear(
-          [
-            { source: pattern, checker: 'automaton' },
-            { source: unbounded, checker: 'automaton' },
-            { source: `^(?:${unbounded})[^\\s\\S]`, checker: 'automaton' },
-            { source: pattern, checker: 'fuzz' },
-          ],
-          signal,
-        );
-  // A timeout may come from a busy machine rather than from the pattern: judged again next time.
-  if (verdict !== 'timeout') verdicts.set(pattern, verdict === 'linear');
-  return verdict === 'linear';
+  const judgements: readonly Judgement[] = [
+    { source: pattern, checker: 'automaton' },
+    { source: unbounded, checker: 'automaton' },
+    { source: `^(?:${unbounded})[^\\s\\S]`, checker: 'automaton' },
+    { source: pattern, checker: 'fuzz' },
+  ];
+  for (const judgement of judgements) {
+    const found = await growth(judgement, signal);
+    if (found.growth === 'unjudged') return { safe: undefined, ...(found.problem ? { problem: found.problem } : {}) };
+    if (found.growth === 'super-linear or unknown') {
+      verdicts.set(pattern, false);
+      return { safe: false };
+    }
+    // Refused, not remembered: a busy machine may have slowed the analysis; judged again next time.
+    if (found.growth === 'too slow to judge') return { safe: false };
+  }
+  verdicts.set(pattern, true);
+  return { safe: true };
+}
+
+/** What judging a request's patterns left: those without a verdict, and what went wrong with recheck. */
+export interface JudgingLeft {
+  readonly unjudged: readonly string[];
+  readonly problems: readonly string[];
 }
 
 /**
  * Judges each pattern not judged yet, one after another, until `budgetMs` is spent (waiting for
- * its turn included); those left unjudged stay so, and {@link isSafeRegex} refuses them. Validation cannot wait (a schema format
- * answers at once), so a route whose body holds regular expressions judges them first, in a hook.
+ * its turn included); those left unjudged stay so, and {@link isSafeRegex} refuses them. Validation
+ * cannot wait (a schema format answers at once), so a route whose body holds regular expressions
+ * judges them first, in a hook.
  */
-export async function judgeRegexes(patterns: Iterable<string>, budgetMs: number): Promise<void> {
-  const unjudged = [...new Set(patterns)].filter((pattern) => compiles(pattern) && verdicts.get(pattern) === undefined);
-  if (unjudged.length === 0) return;
+export async function judgeRegexes(patterns: Iterable<string>, budgetMs: number): Promise<JudgingLeft> {
+  const left = [...new Set(patterns)].filter((pattern) => compiles(pattern) && largestCount(pattern) <= MAX_REPEAT_COUNT && verdicts.get(pattern) === undefined);
+  const problems: string[] = [];
+  if (left.length === 0) return { unjudged: left, problems };
   const signal = AbortSignal.timeout(budgetMs);
   const before = judging;
   let done!: () => void;
@@ -78,19 +100,24 @@ export async function judgeRegexes(patterns: Iterable<string>, budgetMs: number)
   judging = new Promise<void>((resolve) => (done = resolve));
   try {
     await Promise.race([before, whenAborted(signal)]);
-    for (const pattern of unjudged) {
-      if (signal.aborted) return;
-      await judgeRegex(pattern, signal);
+    while (left.length > 0 && !signal.aborted) {
+      const verdict = await verdictOf(left[0] as string, signal);
+      if (verdict.safe === undefined) {
+        if (verdict.problem !== undefined) problems.push(verdict.problem);
+        break;
+      }
+      left.shift();
     }
   } finally {
     void before.then(done);
   }
+  return { unjudged: left, problems };
 }
 
 /**
  * How long one request's new patterns may be judged in all, waiting for other requests' judging
  * included. A common rule takes 0.1–0.3 s (four judgements); a set of new ones past this budget is
- * refused in part, and the rules judged so far stay judged for the next try.
+ * judged in part, the rest on the next try.
  */
 export const REGEX_JUDGING_BUDGET_MS = 10_000;
 
@@ -111,7 +138,7 @@ function whenAborted(signal: AbortSignal): Promise<void> {
  * The schema format: whether the pattern compiles and was judged safe. The judging itself takes
  * up to seconds, in recheck's own process (its native agent), so that the request thread never
  * waits for it: {@link judgeRegexes} must have run for the pattern first, and a pattern not judged
- * (or judged "unknown" for lack of time) is refused.
+ * is refused.
  */
 export function isSafeRegex(pattern: string): boolean {
   return compiles(pattern) && verdicts.get(pattern) === true;
@@ -127,11 +154,10 @@ function compiles(pattern: string): boolean {
 }
 
 /**
- * Bounds on one judgement; past them it answers "unknown", which refuses the rule. The automaton
- * analysis takes 1–50 ms for the 256 characters a rule may have. The fuzzer took 5–270 ms to find
- * nothing in common rules, and 1.0–1.9 s to find the attacks above, on a machine running the test
- * suite. The first analysis of a process also starts recheck's native checker (about 1 s), which
- * does not count against these bounds.
+ * Bounds on one judgement; past them it answers "unknown", which leaves the pattern unjudged. The
+ * automaton analysis takes 1–50 ms for the 256 characters a rule may have. The fuzzer took 5–270
+ * ms to find nothing in common rules, and 1.0–1.9 s to find the attacks above, on a machine
+ * running the test suite. The first analysis of a process also starts recheck's agent (about 1 s).
  */
 const TIMEOUT_MS = { automaton: 1000, fuzz: 2000 } as const;
 
@@ -149,24 +175,31 @@ interface Judgement {
   readonly checker: keyof typeof TIMEOUT_MS;
 }
 
-/** The first judgement that is not linear, or linear if all are; judged in order, stopping early. */
-async function allLinear(judgements: readonly Judgement[], signal: AbortSignal | undefined): Promise<Growth> {
-  for (const judgement of judgements) {
-    const verdict = await growth(judgement, signal);
-    if (verdict !== 'linear') return verdict;
-  }
-  return 'linear';
-}
+type Growth =
+  | { readonly growth: 'linear' | 'super-linear or unknown' | 'too slow to judge' }
+  | { readonly growth: 'unjudged'; readonly problem?: string };
 
-type Growth = 'linear' | 'super-linear or unknown' | 'timeout';
-
-/** How matching time grows with the input, as far as one judgement can tell. */
+/**
+ * How matching time grows with the input, as far as one judgement can tell. "Unknown" because the
+ * analysis cannot judge the pattern (backreferences, lookahead) refuses it, and so does an
+ * analysis that runs out of its own time; a cancel (the request's budget) or a failure of recheck
+ * leaves the pattern unjudged instead: the server's trouble, not the pattern's.
+ */
 async function growth({ source, checker }: Judgement, signal: AbortSignal | undefined): Promise<Growth> {
-  const diagnostics = await check(source, '', { checker, timeout: TIMEOUT_MS[checker], randomSeed: FUZZ_SEED, ...(signal ? { signal } : {}) });
-  if (diagnostics.status === 'unknown' && (diagnostics.error.kind === 'timeout' || diagnostics.error.kind === 'cancel')) return 'timeout';
-  if (diagnostics.status !== 'safe') return 'super-linear or unknown';
+  const outcome = await callRecheck({ source, checker, timeoutMs: TIMEOUT_MS[checker], randomSeed: FUZZ_SEED }, signal);
+  if (outcome.kind === 'aborted') return { growth: 'unjudged' };
+  if (outcome.kind === 'failed') return { growth: 'unjudged', problem: outcome.problem };
+  const { diagnostics } = outcome;
+  if (diagnostics.status === 'unknown') {
+    const kind = diagnostics.error.kind;
+    if (kind === 'timeout') return { growth: 'too slow to judge' };
+    if (kind === 'cancel') return { growth: 'unjudged' };
+    if (kind === 'unexpected') return { growth: 'unjudged', problem: `recheck failed: ${diagnostics.error.message}` };
+    return { growth: 'super-linear or unknown' };
+  }
+  if (diagnostics.status !== 'safe') return { growth: 'super-linear or unknown' };
   const type = diagnostics.complexity.type;
-  return type === 'constant' || type === 'linear' || type === 'safe' ? 'linear' : 'super-linear or unknown';
+  return { growth: type === 'constant' || type === 'linear' || type === 'safe' ? 'linear' : 'super-linear or unknown' };
 }
 
 /**
