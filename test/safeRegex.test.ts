@@ -172,6 +172,44 @@ describe('url_regex safety', () => {
     assert.equal(isSafeRegex(afterIdleCrash), true);
   });
 
+  it('kills an agent that hangs, even when every request waiting on it gives up first', async () => {
+    await judgeRegexes([`^/hang-up-${Date.now()}$`], 10_000);
+    const agent = agentProcessId();
+    assert.ok(agent !== undefined, 'recheck runs its agent');
+    process.kill(agent, 'SIGSTOP');
+    try {
+      // Requests with budgets shorter than an analysis's timeout plus its grace, one after another.
+      for (let i = 0; i < 3; i += 1) {
+        const left = await judgeRegexes([`^/hung-${Date.now()}-${i}/\\d+$`], 1000);
+        assert.equal(left.unjudged.length, 1, 'a stopped agent answers nothing');
+      }
+      const deadline = Date.now() + 10_000;
+      while (isRunning(agent) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(isRunning(agent), false, 'the hung agent was killed');
+      const fresh = `^/after-hang-${Date.now()}/\\d+$`;
+      assert.deepEqual(await judgeRegexes([fresh], 10_000), { unjudged: [], problems: [] });
+      assert.equal(isSafeRegex(fresh), true);
+    } finally {
+      if (isRunning(agent)) process.kill(agent, 'SIGKILL');
+    }
+  });
+
+  it('does not crash when it cancels a call on an agent that died unnoticed (EPIPE)', async () => {
+    await judgeRegexes([`^/epipe-up-${Date.now()}$`], 10_000);
+    const request = new AbortController();
+    const judging = judgeRegex(`(?:[\\s\\S]{0,3}|(?:[^x]{0,255}x){0,${100 + (Date.now() % 50)}})$`, request.signal);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const agent = agentProcessId();
+    assert.ok(agent !== undefined);
+    process.kill(agent, 'SIGKILL');
+    // Keep the thread busy so that the agent's exit is not yet handled when the cancel is written.
+    const until = performance.now() + 100;
+    while (performance.now() < until);
+    request.abort();
+    assert.equal(await judging, false, 'unjudged, so not safe');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  });
+
   it('analyses counted repetition as unbounded and finds its largest count, leaving escapes, classes and literal braces alone', () => {
     assert.equal(unboundCounts('a{2,4}b{0,3}c{3}d{1}e{0,1}f{2,}?'), 'a+b*c+d{1}e{0,1}f+?');
     assert.equal(unboundCounts('\\{2,3}[{2,3}]x{,2}y{'), '\\{2,3}[{2,3}]x{,2}y{');
@@ -250,4 +288,14 @@ function adversarialUnits(pattern: string): string[] {
   if (literals.length > 1) units.add(literals);
   units.add('ab');
   return [...units];
+}
+
+/** Whether a process runs (signal 0 tests for it without sending anything). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -22,42 +22,54 @@ export interface RecheckCall {
  */
 const AGENT_GRACE_MS = 3000;
 
+/** How long starting an agent may take (about 20 ms here) before the start is given up. */
+const AGENT_START_MS = 10_000;
+
 /**
  * One recheck analysis, settled by the first of: its answer, `signal`, or its timeout plus a grace.
  *
  * recheck runs its analyses in a native agent process and answers by message. If that process dies
  * or hangs, recheck 4.5.0 never settles the call, and keeps the dead agent for every later one. So
- * a call is never awaited alone, and an agent that misses its grace is killed and forgotten, for
- * recheck to start a new one on the next call.
+ * a call is never awaited alone, and an agent that has not answered by the call's timeout plus a
+ * grace is killed and forgotten, for recheck to start a new one. That watch goes on after the
+ * caller has given up (its budget spent): otherwise callers with short budgets would never see a
+ * hung agent through.
  */
 export async function callRecheck(call: RecheckCall, signal?: AbortSignal): Promise<RecheckOutcome> {
-  // A controller of its own per call: recheck adds a listener to the signal it is given and never
-  // removes it, which on a request's signal would pile up (and fire cancels for long-done calls).
+  if (signal?.aborted) return { kind: 'aborted' };
   const controller = new AbortController();
-  const cancel = (): void => controller.abort();
-  signal?.addEventListener('abort', cancel, { once: true });
-  if (signal?.aborted) cancel();
-  let graceTimer: NodeJS.Timeout | undefined;
-  watchAgent();
+  let watchdog: NodeJS.Timeout | undefined;
+  let giveUp!: () => void;
+  const aborted = new Promise<RecheckOutcome>((resolve) => {
+    giveUp = () => {
+      // The watchdog goes on, but holds the process only while someone waits for this call.
+      watchdog?.unref();
+      // recheck gets a controller of its own per call: it adds a listener to the signal it is
+      // given and never removes it, which on a request's signal would pile up.
+      controller.abort();
+      resolve({ kind: 'aborted' });
+    };
+  });
+  signal?.addEventListener('abort', giveUp, { once: true });
   try {
-    const answered = check(call.source, '', { checker: call.checker, timeout: call.timeoutMs, randomSeed: call.randomSeed, signal: controller.signal }).then(
-      (diagnostics): RecheckOutcome => ({ kind: 'diagnostics', diagnostics }),
-      (error: unknown): RecheckOutcome => ({ kind: 'failed', problem: `recheck failed: ${error instanceof Error ? error.message : String(error)}` }),
-    );
-    const aborted = new Promise<RecheckOutcome>((resolve) => {
-      if (controller.signal.aborted) resolve({ kind: 'aborted' });
-      else controller.signal.addEventListener('abort', () => resolve({ kind: 'aborted' }), { once: true });
-    });
-    const stuck = new Promise<RecheckOutcome>((resolve) => {
-      graceTimer = setTimeout(() => {
-        forgetAgent();
-        resolve({ kind: 'failed', problem: `recheck's agent did not answer within ${call.timeoutMs + AGENT_GRACE_MS} ms; it was restarted` });
-      }, call.timeoutMs + AGENT_GRACE_MS);
-    });
+    if ((await Promise.race([agentStarted().then(() => null), aborted])) !== null) return { kind: 'aborted' };
+    const agent = currentAgent();
+    let settle!: (outcome: RecheckOutcome) => void;
+    const stuck = new Promise<RecheckOutcome>((resolve) => (settle = resolve));
+    // Runs on after the caller gives up, until the agent answers (a cancel, then) or is killed.
+    watchdog = setTimeout(() => {
+      killAgent(agent ?? currentAgent());
+      settle({ kind: 'failed', problem: `recheck's agent did not answer within ${call.timeoutMs + AGENT_GRACE_MS} ms; it was restarted` });
+    }, call.timeoutMs + AGENT_GRACE_MS);
+    const answered = check(call.source, '', { checker: call.checker, timeout: call.timeoutMs, randomSeed: call.randomSeed, signal: controller.signal })
+      .then(
+        (diagnostics): RecheckOutcome => ({ kind: 'diagnostics', diagnostics }),
+        (error: unknown): RecheckOutcome => ({ kind: 'failed', problem: `recheck failed: ${error instanceof Error ? error.message : String(error)}` }),
+      )
+      .finally(() => clearTimeout(watchdog));
     return await Promise.race([answered, aborted, stuck]);
   } finally {
-    clearTimeout(graceTimer);
-    signal?.removeEventListener('abort', cancel);
+    signal?.removeEventListener('abort', giveUp);
   }
 }
 
@@ -73,36 +85,76 @@ interface RecheckAgent {
 
 const recheckInternals = createRequire(import.meta.url)('recheck/lib/main') as { __mock__?: RecheckBackend };
 
-/** Agents whose exit is watched, so that a crash is forgotten at once rather than after a grace. */
+function currentAgent(): RecheckAgent | undefined {
+  return recheckInternals.__mock__?.agent ?? undefined;
+}
+
+/** Whether recheck has settled its backend: an agent, or null when it has none (it then uses workers). */
+function backendSettled(): boolean {
+  return recheckInternals.__mock__?.agent !== undefined;
+}
+
+/** The start of an agent in progress: one at a time, for calls at once would each start their own. */
+let starting: Promise<void> | undefined;
+
+/**
+ * Resolves once an agent runs. recheck starts one inside the first call; a call given up during
+ * that start would leave the next to start another, so the start is made here, by a call that no
+ * request's budget cuts short, and shared.
+ */
+function agentStarted(): Promise<void> {
+  if (backendSettled()) return Promise.resolve();
+  starting ??= new Promise<void>((resolve) => {
+    const given = setTimeout(resolve, AGENT_START_MS);
+    given.unref();
+    void check('a', '', { checker: 'automaton', timeout: AGENT_START_MS })
+      .catch(() => undefined)
+      .finally(() => {
+        clearTimeout(given);
+        watchAgent();
+        resolve();
+      });
+  }).finally(() => {
+    starting = undefined;
+  });
+  return starting;
+}
+
+/** Agents already watched. */
 const watched = new WeakSet<RecheckAgent>();
 
 /**
- * Forgets the agent when its process exits, so that the next call starts a new one. The calls it
- * was answering still wait for their grace: recheck gives no way to settle them.
+ * Forgets the agent when its process exits, so that the next call starts a new one, and swallows
+ * the errors of writing to it once dead (EPIPE): recheck listens for neither, and an unheard
+ * `'error'` event would end the server.
  */
 function watchAgent(): void {
   const backend = recheckInternals.__mock__;
   const agent = backend?.agent;
   if (!backend || !agent || watched.has(agent)) return;
   watched.add(agent);
+  const ignore = (): void => undefined;
+  agent.child?.on('error', ignore);
+  agent.child?.stdin?.on('error', ignore);
   agent.child?.once('exit', () => {
     if (backend.agent === agent) backend.agent = undefined;
   });
 }
 
-/** Kills recheck's agent and lets the next call start a new one. */
-export function forgetAgent(): void {
+/** Kills an agent (SIGKILL: a stopped process ignores SIGTERM until continued) and forgets it if current. */
+function killAgent(agent: RecheckAgent | undefined): void {
   const backend = recheckInternals.__mock__;
-  if (backend === undefined) return;
+  if (agent === undefined || backend === undefined) return;
   try {
-    backend.agent?.kill();
+    agent.kill();
+    agent.child?.kill('SIGKILL');
   } catch {
     // Already gone: forgetting it is all that is left to do.
   }
-  backend.agent = undefined;
+  if (backend.agent === agent) backend.agent = undefined;
 }
 
 /** The agent's process id, while one runs (for tests that take it down as a crash would). */
 export function agentProcessId(): number | undefined {
-  return recheckInternals.__mock__?.agent?.child?.pid;
+  return currentAgent()?.child?.pid;
 }

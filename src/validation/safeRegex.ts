@@ -154,10 +154,11 @@ function compiles(pattern: string): boolean {
 }
 
 /**
- * Bounds on one judgement; past them it answers "unknown", which leaves the pattern unjudged. The
- * automaton analysis takes 1–50 ms for the 256 characters a rule may have. The fuzzer took 5–270
- * ms to find nothing in common rules, and 1.0–1.9 s to find the attacks above, on a machine
- * running the test suite. The first analysis of a process also starts recheck's agent (about 1 s).
+ * Bounds on one judgement; past them it answers "unknown" (timeout), which refuses the pattern
+ * without remembering it, as a busy machine may be the cause. The automaton analysis takes 1–70 ms
+ * for the 256 characters a rule may have. The fuzzer took 5–270 ms to find nothing in common
+ * rules, and 1.0–1.9 s to find the attacks above (or timed out on them), on a machine running the
+ * test suite.
  */
 const TIMEOUT_MS = { automaton: 1000, fuzz: 2000 } as const;
 
