@@ -53,12 +53,16 @@ export async function callRecheck(call: RecheckCall, signal?: AbortSignal): Prom
   signal?.addEventListener('abort', giveUp, { once: true });
   try {
     if ((await Promise.race([agentStarted().then(() => null), aborted])) !== null) return { kind: 'aborted' };
+    // A start still going: calling now would make recheck start a second agent beside the first.
+    if (!backendSettled()) return { kind: 'failed', problem: `recheck's agent did not start within ${AGENT_START_MS} ms` };
     const agent = currentAgent();
     let settle!: (outcome: RecheckOutcome) => void;
     const stuck = new Promise<RecheckOutcome>((resolve) => (settle = resolve));
     // Runs on after the caller gives up, until the agent answers (a cancel, then) or is killed.
     watchdog = setTimeout(() => {
-      killAgent(agent ?? currentAgent());
+      // Aborting makes recheck terminate the worker of its in-process fallback, if that is in use.
+      controller.abort();
+      killAgent(agent);
       settle({ kind: 'failed', problem: `recheck's agent did not answer within ${call.timeoutMs + AGENT_GRACE_MS} ms; it was restarted` });
     }, call.timeoutMs + AGENT_GRACE_MS);
     const answered = check(call.source, '', { checker: call.checker, timeout: call.timeoutMs, randomSeed: call.randomSeed, signal: controller.signal })
@@ -94,30 +98,62 @@ function backendSettled(): boolean {
   return recheckInternals.__mock__?.agent !== undefined;
 }
 
-/** The start of an agent in progress: one at a time, for calls at once would each start their own. */
+/** The start of an agent in progress, until recheck stores one or gives up: never two at once. */
 let starting: Promise<void> | undefined;
 
+/** Told when recheck stores its backend during a start. */
+let onStored: (() => void) | undefined;
+
 /**
- * Resolves once an agent runs. recheck starts one inside the first call; a call given up during
- * that start would leave the next to start another, so the start is made here, by a call that no
- * request's budget cuts short, and shared.
+ * Every agent recheck stores is watched the moment it is stored, whoever started it: recheck's
+ * `agent` field becomes an accessor.
  */
-function agentStarted(): Promise<void> {
-  if (backendSettled()) return Promise.resolve();
+function watchStoredAgents(): void {
+  const backend = recheckInternals.__mock__;
+  if (backend === undefined) return;
+  let current = backend.agent;
+  Object.defineProperty(backend, 'agent', {
+    configurable: true,
+    enumerable: true,
+    get: () => current,
+    set: (next: RecheckAgent | null | undefined) => {
+      current = next;
+      if (next) watchAgent(next);
+      if (next !== undefined) onStored?.();
+    },
+  });
+}
+watchStoredAgents();
+
+/**
+ * Resolves once recheck has its backend (an agent, or null when it falls back to workers), its
+ * start failed, or this caller waited {@link AGENT_START_MS}. recheck starts an agent inside a
+ * call; a call given up during that start would leave the next to start another, so the start is
+ * made here, by one shared call that no request's budget cuts short, and kept until it ends.
+ */
+async function agentStarted(): Promise<void> {
+  if (backendSettled()) return;
   starting ??= new Promise<void>((resolve) => {
-    const given = setTimeout(resolve, AGENT_START_MS);
-    given.unref();
+    onStored = resolve;
+    // The warm-up call has a watchdog too: an agent that never answers it is killed.
+    const warmup = setTimeout(() => killAgent(currentAgent()), AGENT_START_MS + AGENT_GRACE_MS);
+    warmup.unref();
     void check('a', '', { checker: 'automaton', timeout: AGENT_START_MS })
       .catch(() => undefined)
       .finally(() => {
-        clearTimeout(given);
-        watchAgent();
+        clearTimeout(warmup);
         resolve();
       });
   }).finally(() => {
     starting = undefined;
+    onStored = undefined;
   });
-  return starting;
+  let waited: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([starting, new Promise<void>((resolve) => (waited = setTimeout(resolve, AGENT_START_MS)))]);
+  } finally {
+    clearTimeout(waited);
+  }
 }
 
 /** Agents already watched. */
@@ -128,10 +164,9 @@ const watched = new WeakSet<RecheckAgent>();
  * the errors of writing to it once dead (EPIPE): recheck listens for neither, and an unheard
  * `'error'` event would end the server.
  */
-function watchAgent(): void {
+function watchAgent(agent: RecheckAgent): void {
   const backend = recheckInternals.__mock__;
-  const agent = backend?.agent;
-  if (!backend || !agent || watched.has(agent)) return;
+  if (backend === undefined || watched.has(agent)) return;
   watched.add(agent);
   const ignore = (): void => undefined;
   agent.child?.on('error', ignore);
@@ -146,10 +181,14 @@ function killAgent(agent: RecheckAgent | undefined): void {
   const backend = recheckInternals.__mock__;
   if (agent === undefined || backend === undefined) return;
   try {
-    agent.kill();
     agent.child?.kill('SIGKILL');
   } catch {
-    // Already gone: forgetting it is all that is left to do.
+    // Already gone.
+  }
+  try {
+    agent.kill();
+  } catch {
+    // Already gone.
   }
   if (backend.agent === agent) backend.agent = undefined;
 }
