@@ -51,10 +51,7 @@ export async function judgeRegex(pattern: string, signal?: AbortSignal): Promise
 type Verdict = { readonly safe: boolean } | { readonly safe: undefined; readonly problem?: string };
 
 async function verdictOf(pattern: string, signal: AbortSignal | undefined): Promise<Verdict> {
-  // Refusals decided without recheck are not remembered: deciding again costs nothing, and a body
-  // of them could otherwise push every judged pattern out of the cache.
-  if (!compiles(pattern) || largestCount(pattern) > MAX_REPEAT_COUNT) return { safe: false };
-  const known = verdicts.get(pattern);
+  const known = decidedWithoutRecheck(pattern);
   if (known !== undefined) return { safe: known };
   const unbounded = unboundCounts(pattern);
   const judgements: readonly Judgement[] = [
@@ -77,6 +74,17 @@ async function verdictOf(pattern: string, signal: AbortSignal | undefined): Prom
   return { safe: true };
 }
 
+/**
+ * The verdict that needs no analysis: refused when the pattern does not compile or counts past
+ * the cap, else the one remembered; undefined when recheck must judge it. Refusals decided here
+ * are not remembered: deciding again costs nothing, and a body of them could otherwise push every
+ * judged pattern out of the cache.
+ */
+function decidedWithoutRecheck(pattern: string): boolean | undefined {
+  if (!compiles(pattern) || largestCount(pattern) > MAX_REPEAT_COUNT) return false;
+  return verdicts.get(pattern);
+}
+
 /** What judging a request's patterns left: those without a verdict, and what went wrong with recheck. */
 export interface JudgingLeft {
   readonly unjudged: readonly string[];
@@ -90,7 +98,7 @@ export interface JudgingLeft {
  * judges them first, in a hook.
  */
 export async function judgeRegexes(patterns: Iterable<string>, budgetMs: number): Promise<JudgingLeft> {
-  const left = [...new Set(patterns)].filter((pattern) => compiles(pattern) && largestCount(pattern) <= MAX_REPEAT_COUNT && verdicts.get(pattern) === undefined);
+  const left = [...new Set(patterns)].filter((pattern) => decidedWithoutRecheck(pattern) === undefined);
   const problems: string[] = [];
   if (left.length === 0) return { unjudged: left, problems };
   const signal = AbortSignal.timeout(budgetMs);
@@ -141,7 +149,7 @@ function whenAborted(signal: AbortSignal): Promise<void> {
  * is refused.
  */
 export function isSafeRegex(pattern: string): boolean {
-  return compiles(pattern) && verdicts.get(pattern) === true;
+  return decidedWithoutRecheck(pattern) === true;
 }
 
 function compiles(pattern: string): boolean {
