@@ -226,6 +226,20 @@ describeEachStore('tags API', (kind) => {
     assert.deepEqual((await get(id)).body.data, [CUSTOM]);
   });
 
+  it('judges url_regex patterns only once the rest of the body is valid', async () => {
+    const id = await newClient();
+    await put(id, [CUSTOM]);
+    // Exponential, and never judged before in this process.
+    const unsafe = `^/${Date.now()}/(a+)+$`;
+    const first = await put(id, [{ ...GA4, trigger_rules: [{ url_regex: unsafe }] }, { ...HOTJAR, enabled: 'yes' }]);
+    assert.equal(first.status, 400);
+    assert.deepEqual(first.body.details?.map((d) => d.field), ['tags.1.enabled']);
+    const second = await put(id, [{ ...GA4, trigger_rules: [{ url_regex: unsafe }] }, HOTJAR]);
+    assert.equal(second.status, 400);
+    assert.deepEqual(second.body.details?.map((d) => d.field), ['tags.0.trigger_rules.0.url_regex']);
+    assert.deepEqual((await get(id)).body.data, [CUSTOM]);
+  });
+
   it('explains a refused regex in the message', async () => {
     const id = await newClient();
     const res = await put(id, [{ ...GA4, trigger_rules: [{ url_regex: '(a+)+' }] }]);

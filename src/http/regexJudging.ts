@@ -2,6 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import { MAX_RULE_REGEX_LENGTH } from '../loader/triggerRules.js';
 import { judgeRegexes, REGEX_JUDGING_BUDGET_MS } from '../validation/safeRegex.js';
 import { ApiError } from './apiError.js';
+import { fromValidation } from './errorHandler.js';
+import { bodyValidatorBeforeJudging } from './validation.js';
 
 /** Deep enough for a tag or snippet set's rules (set → item → trigger_rules → rule → url_regex). */
 const MAX_SEARCH_DEPTH = 8;
@@ -13,16 +15,18 @@ const MAX_PATTERNS = 1000;
 const RETRY_AFTER_SECONDS = 5;
 
 /**
- * preValidation hook for routes whose bodies hold trigger rules: judges their regular expressions
- * before the schema's `safe-regex` format, which can only read verdicts, looks at them. Patterns
- * left unjudged (the request's budget spent, or recheck failing) are the server's trouble, not the
- * body's: 503 with Retry-After, and what was judged stays judged for the next try.
+ * preValidation hook for routes whose bodies (of `bodySchema`) hold trigger rules: judges their
+ * regular expressions before the schema's `safe-regex` format, which can only read verdicts, looks
+ * at them. Judging takes up to seconds of recheck's time, which every client's saves share: so the
+ * body is first checked against its schema with each pattern passing while it may still be judged
+ * safe, and a body refused there is answered 400 as validation would answer it, nothing judged.
+ * Patterns left unjudged (the request's budget spent, or recheck failing) are the server's
+ * trouble, not the body's: 503 with Retry-After, and what was judged stays judged for the next try.
  */
-export const judgeUrlRegexes = judgeUrlRegexesWithin(REGEX_JUDGING_BUDGET_MS);
-
-/** The hook, with its budget. */
-export function judgeUrlRegexesWithin(budgetMs: number): (request: Pick<FastifyRequest, 'body' | 'log'>) => Promise<void> {
+export function judgeUrlRegexes(bodySchema: object, budgetMs = REGEX_JUDGING_BUDGET_MS): (request: Pick<FastifyRequest, 'body' | 'log'>) => Promise<void> {
+  const validBeforeJudging = bodyValidatorBeforeJudging(bodySchema);
   return async (request) => {
+    if (!validBeforeJudging(request.body)) throw fromValidation(validBeforeJudging.errors ?? [], 'body');
     const { unjudged, problems } = await judgeRegexes(urlRegexesIn(request.body), budgetMs);
     for (const problem of problems) request.log.error(problem);
     if (unjudged.length === 0) return;

@@ -5,7 +5,7 @@ import { isUsableGlobalName } from '../validation/globalName.js';
 import { normalizeHostname, normalizeSiteHost } from '../validation/hostname.js';
 import { isHttpUrl } from '../validation/httpUrl.js';
 import { jsonByteLength, jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../validation/jsonSize.js';
-import { isSafeRegex } from '../validation/safeRegex.js';
+import { isSafeRegex, mayBeSafeRegex } from '../validation/safeRegex.js';
 import { normalizeTimezone } from '../validation/timezone.js';
 import type { FieldProblem } from './apiError.js';
 
@@ -31,7 +31,7 @@ export const MAX_JSON_BYTES = 'x-max-json-bytes';
 /** Annotation carrying the human message shown when a property fails any of its rules. */
 export const ERROR_MESSAGE = 'x-error';
 
-function buildAjv(part: 'body' | 'other'): Ajv {
+function buildAjv(part: 'body' | 'other', formats: Record<string, (value: string) => boolean> = FORMATS): Ajv {
   const ajv = new Ajv({
     allErrors: true,
     // Query strings and path params arrive as text; bodies are JSON and are taken literally.
@@ -43,7 +43,7 @@ function buildAjv(part: 'body' | 'other'): Ajv {
     strict: false,
   });
   addFormats(ajv, ['email', 'date-time']);
-  for (const [name, validate] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate });
+  for (const [name, validate] of Object.entries(formats)) ajv.addFormat(name, { type: 'string', validate });
   ajv.addKeyword({
     keyword: MAX_JSON_BYTES,
     schemaType: 'number',
@@ -57,9 +57,17 @@ function buildAjv(part: 'body' | 'other'): Ajv {
 
 const bodyAjv = buildAjv('body');
 const otherAjv = buildAjv('other');
+/** Bodies as they are checked before their url_regex patterns are judged (see regexJudging.ts). */
+const bodyAjvBeforeJudging = buildAjv('body', { ...FORMATS, 'safe-regex': mayBeSafeRegex });
 
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
   (httpPart === 'body' ? bodyAjv : otherAjv).compile(schema as object) as ValidateFunction;
+
+/**
+ * A body schema's validator for before its url_regex patterns are judged: every rule as the route's
+ * own validator checks it, except that a pattern passes while it may still be judged safe.
+ */
+export const bodyValidatorBeforeJudging = (schema: object): ValidateFunction => bodyAjvBeforeJudging.compile(schema);
 
 const TYPE_NAMES: Record<string, string> = {
   string: 'a string',

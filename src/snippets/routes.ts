@@ -17,7 +17,7 @@ export const snippetRoutes: FastifyPluginAsyncTypebox<{ snippets: SnippetsServic
   app.put(
     '/clients/:id/snippets',
     {
-      preValidation: judgeUrlRegexes,
+      preValidation: judgeUrlRegexes(PutSnippetsBody),
       schema: {
         tags,
         summary: 'Replace the client’s whole snippet set; items that send back their id keep it',

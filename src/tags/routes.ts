@@ -17,7 +17,7 @@ export const tagRoutes: FastifyPluginAsyncTypebox<{ tagsService: TagsService }> 
   app.put(
     '/clients/:id/tags',
     {
-      preValidation: judgeUrlRegexes,
+      preValidation: judgeUrlRegexes(PutTagsBody),
       schema: {
         tags,
         summary: 'Replace the client’s whole tag set; every tag is checked against its template, and nothing is stored unless all pass',

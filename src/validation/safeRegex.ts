@@ -152,6 +152,14 @@ export function isSafeRegex(pattern: string): boolean {
   return decidedWithoutRecheck(pattern) === true;
 }
 
+/**
+ * Whether the pattern may still be judged safe: it compiles, keeps under the count cap, and is not
+ * remembered as unsafe. What a body is checked against before its patterns are judged.
+ */
+export function mayBeSafeRegex(pattern: string): boolean {
+  return decidedWithoutRecheck(pattern) !== false;
+}
+
 function compiles(pattern: string): boolean {
   try {
     new RegExp(pattern);
