@@ -308,8 +308,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       api.addHook('onRequest', adminAuth(options.adminKeyHash));
       api.addHook('onSend', trackMetaChanges(metaChanges));
       await api.register(clientRoutes, { clients });
-      await api.register(tagRoutes, { tagsService: new TagsService(options.store, clock) });
-      await api.register(snippetRoutes, { snippets: new SnippetsService(options.store, clock) });
+      await api.register(tagRoutes, { tagsService: new TagsService(options.store, clock), verdicts: options.store });
+      await api.register(snippetRoutes, { snippets: new SnippetsService(options.store, clock), verdicts: options.store });
       await api.register(hostnameRoutes, { hostnames: new HostnamesService(options.store, clock) });
       await api.register(funnelRoutes, { funnels: new FunnelsService(options.store, keys, clock) });
       await api.register(linkRoutes, { links, publicUrl: options.publicUrl, linksHost });

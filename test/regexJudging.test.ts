@@ -5,7 +5,8 @@ import { Type } from 'typebox';
 import type { FastifyBaseLogger } from 'fastify';
 import { ApiError } from '../src/http/apiError.js';
 import { judgeUrlRegexes, urlRegexesIn } from '../src/http/regexJudging.js';
-import { isSafeRegex, mayBeSafeRegex } from '../src/validation/safeRegex.js';
+import { isSafeRegex, mayBeSafeRegex, REGEX_JUDGING } from '../src/validation/safeRegex.js';
+import { describeEachStore, storeOfSuite } from './helpers/stores.js';
 
 const silent = { error: () => undefined } as unknown as FastifyBaseLogger;
 
@@ -29,7 +30,7 @@ async function refusal(hook: ReturnType<typeof judgeUrlRegexes>, body: unknown, 
   return error;
 }
 
-describe('url_regex judging hook', () => {
+describe('url_regex patterns of a body', () => {
   it('finds the patterns of both rule forms, of tags and snippets, and only strings under url_regex', () => {
     const body = {
       tags: [
@@ -49,23 +50,27 @@ describe('url_regex judging hook', () => {
     const tooLong = `^/${'😀'.repeat(300)}$`;
     assert.deepEqual(urlRegexesIn({ rules: { url_regex: emoji }, other: { url_regex: tooLong } }), [emoji]);
   });
+});
+
+describeEachStore('url_regex judging hook', (kind) => {
+  const suite = storeOfSuite(kind);
 
   it('answers 503 with Retry-After when the budget leaves patterns unjudged, and nothing once they are judged', async () => {
     const body = { tags: [{ tag_id: 'ga4', trigger_rules: [0, 1, 2].map((i) => ({ url_regex: `^/hook-${Date.now()}-${i}/\\d+$` })) }] };
-    const refused = await refusal(judgeUrlRegexes(RulesBody, 1), body, 'a 1 ms budget cannot judge three patterns');
+    const refused = await refusal(judgeUrlRegexes(RulesBody, suite.store, 1), body, 'a 1 ms budget cannot judge three patterns');
     assert.equal(refused.status, 503);
     assert.equal(refused.code, 'overloaded');
     assert.deepEqual(refused.headers, { 'retry-after': '5' });
     assert.match(refused.message, /of the url_regex patterns could not be judged in time/);
-    await judgeUrlRegexes(RulesBody, 10_000)({ body, log: silent });
+    await judgeUrlRegexes(RulesBody, suite.store, 10_000)({ body, log: silent });
     for (const rule of body.tags[0]?.trigger_rules ?? []) assert.equal(isSafeRegex(rule.url_regex), true);
   });
 
   it('checks the rest of the body first: a body validation refuses gets its 400 with nothing judged', async () => {
     const fresh = [0, 1].map((i) => `^/unjudged-${Date.now()}-${i}/(a+)+$`);
     const body = { tags: [{ tag_id: '', trigger_rules: fresh.map((url_regex) => ({ url_regex })) }, { tag_id: 'ga4', trigger_rules: [{ url_regex: '^/a$', extra: 1 }] }] };
-    // A budget of 1 ms would answer 503 had the hook started judging.
-    const refused = await refusal(judgeUrlRegexes(RulesBody, 1), body, 'the body is invalid');
+    // Ten seconds judge these exponential patterns unsafe, had the hook started judging.
+    const refused = await refusal(judgeUrlRegexes(RulesBody, suite.store, 10_000), body, 'the body is invalid');
     assert.equal(refused.status, 400);
     assert.equal(refused.code, 'unknown_field');
     assert.deepEqual(refused.details?.map((d) => d.field), ['tags.0.tag_id', 'tags.1.trigger_rules.0.extra']);
@@ -76,12 +81,35 @@ describe('url_regex judging hook', () => {
   });
 
   it('refuses in that first check the patterns known unsafe without judging: not compiling, counts over the cap', async () => {
-    const hook = judgeUrlRegexes(RulesBody, 1);
+    const hook = judgeUrlRegexes(RulesBody, suite.store, 1);
     for (const pattern of ['(', '[a-', `^/a{0,256}$`]) {
       const refused = await refusal(hook, { tags: [{ tag_id: 'ga4', trigger_rules: [{ url_regex: '^/fine$' }, { url_regex: pattern }] }] }, pattern);
       assert.equal(refused.status, 400, pattern);
       assert.equal(refused.code, 'validation_error', pattern);
       assert.deepEqual(refused.details?.map((d) => d.field), ['tags.0.trigger_rules.1.url_regex'], pattern);
     }
+  });
+
+  it('keeps its verdicts in the store, and takes the store’s verdicts as if judged here', async () => {
+    const stamp = `${kind.name}-${Date.now()}`;
+    const judgedHere = [`^/kept-${stamp}/\\d+$`, `^/kept-${stamp}/(a|a)*$`];
+    await judgeUrlRegexes(RulesBody, suite.store, 10_000)({ body: { tags: [{ tag_id: 'ga4', trigger_rules: judgedHere.map((url_regex) => ({ url_regex })) }] }, log: silent });
+    assert.deepEqual([...(await suite.store.regexVerdicts(REGEX_JUDGING, judgedHere))].sort(), [[judgedHere[0], true], [judgedHere[1], false]].sort());
+    // Verdicts another node reached (or this one before a restart): taken without judging, which a 1 ms budget would not allow.
+    const judgedElsewhere = [`^/elsewhere-${stamp}/\\d+$`, `^/elsewhere-${stamp}/(a+)+$`];
+    await suite.store.saveRegexVerdicts(REGEX_JUDGING, [[judgedElsewhere[0] as string, true], [judgedElsewhere[1] as string, false]]);
+    await judgeUrlRegexes(RulesBody, suite.store, 1)({ body: { tags: [{ tag_id: 'ga4', trigger_rules: judgedElsewhere.map((url_regex) => ({ url_regex })) }] }, log: silent });
+    assert.equal(isSafeRegex(judgedElsewhere[0] as string), true);
+    assert.equal(isSafeRegex(judgedElsewhere[1] as string), false);
+  });
+
+  it('takes no verdict reached by another judging, and keeps a pattern’s first verdict', async () => {
+    const pattern = `^/other-judging-${kind.name}-${Date.now()}/\\d+$`;
+    await suite.store.saveRegexVerdicts('recheck 0.0.1: another judging', [[pattern, true]]);
+    const refused = await refusal(judgeUrlRegexes(RulesBody, suite.store, 1), { tags: [{ tag_id: 'ga4', trigger_rules: [{ url_regex: pattern }] }] }, 'not judged by this judging');
+    assert.equal(refused.status, 503);
+    assert.deepEqual([...(await suite.store.regexVerdicts(REGEX_JUDGING, [pattern]))], []);
+    await suite.store.saveRegexVerdicts('recheck 0.0.1: another judging', [[pattern, false]]);
+    assert.deepEqual([...(await suite.store.regexVerdicts('recheck 0.0.1: another judging', [pattern, 'not stored']))], [[pattern, true]]);
   });
 });

@@ -93,7 +93,8 @@ describe('url_regex safety', () => {
     const safe = `^/format-${Date.now()}/\\d+$`;
     const unsafe = `^/format-${Date.now()}/(a|a)*$`;
     assert.equal(isSafeRegex(safe), false, 'not judged yet');
-    assert.deepEqual(await judgeRegexes([safe, unsafe, safe, '('], 10_000), { unjudged: [], problems: [] });
+    // The verdicts reached, once each, for other nodes to share; '(' needs none (it does not compile).
+    assert.deepEqual(await judgeRegexes([safe, unsafe, safe, '('], 10_000), { unjudged: [], problems: [], verdicts: [[safe, true], [unsafe, false]] });
     assert.equal(isSafeRegex(safe), true);
     assert.equal(isSafeRegex(unsafe), false);
     assert.equal(isSafeRegex('('), false);
@@ -104,7 +105,8 @@ describe('url_regex safety', () => {
     const first = await judgeRegexes(patterns, 1);
     assert.ok(first.unjudged.length > 0, 'a 1 ms budget cannot judge three patterns');
     assert.equal(patterns.filter(isSafeRegex).length, patterns.length - first.unjudged.length);
-    assert.deepEqual(await judgeRegexes(patterns, 10_000), { unjudged: [], problems: [] });
+    assert.deepEqual(first.verdicts, patterns.filter((pattern) => !first.unjudged.includes(pattern)).map((pattern) => [pattern, true]));
+    assert.deepEqual(await judgeRegexes(patterns, 10_000), { unjudged: [], problems: [], verdicts: first.unjudged.map((pattern) => [pattern, true]) });
     assert.deepEqual(patterns.map(isSafeRegex), [true, true, true]);
   });
 
@@ -156,10 +158,11 @@ describe('url_regex safety', () => {
     process.kill(agent, 'SIGKILL');
     const left = await judging;
     assert.deepEqual(left.unjudged, [slow], 'no verdict from a dead agent');
+    assert.deepEqual(left.verdicts, []);
     assert.match(left.problems.join(), /did not answer within \d+ ms; it was restarted/);
     assert.ok(performance.now() - started < 10_000, 'ended on the grace, not on the budget');
     const fresh = `^/after-crash-${Date.now()}/\\d+$`;
-    assert.deepEqual(await judgeRegexes([fresh], 10_000), { unjudged: [], problems: [] });
+    assert.deepEqual(await judgeRegexes([fresh], 10_000), { unjudged: [], problems: [], verdicts: [[fresh, true]] });
     assert.equal(isSafeRegex(fresh), true);
     const second = agentProcessId();
     assert.ok(second !== undefined && second !== agent);
@@ -168,7 +171,7 @@ describe('url_regex safety', () => {
     process.kill(second, 'SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 200));
     const afterIdleCrash = `^/after-idle-crash-${Date.now()}/\\d+$`;
-    assert.deepEqual(await judgeRegexes([afterIdleCrash], 10_000), { unjudged: [], problems: [] });
+    assert.deepEqual(await judgeRegexes([afterIdleCrash], 10_000), { unjudged: [], problems: [], verdicts: [[afterIdleCrash, true]] });
     assert.equal(isSafeRegex(afterIdleCrash), true);
   });
 
@@ -187,7 +190,7 @@ describe('url_regex safety', () => {
       while (isRunning(agent) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       assert.equal(isRunning(agent), false, 'the hung agent was killed');
       const fresh = `^/after-hang-${Date.now()}/\\d+$`;
-      assert.deepEqual(await judgeRegexes([fresh], 10_000), { unjudged: [], problems: [] });
+      assert.deepEqual(await judgeRegexes([fresh], 10_000), { unjudged: [], problems: [], verdicts: [[fresh, true]] });
       assert.equal(isSafeRegex(fresh), true);
     } finally {
       if (isRunning(agent)) process.kill(agent, 'SIGKILL');

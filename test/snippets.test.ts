@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { SnippetView } from '../src/snippets/schemas.js';
+import { REGEX_JUDGING } from '../src/validation/safeRegex.js';
 import { suiteApi, type Envelope, type TestApi } from './helpers/api.js';
 import { describeEachStore } from './helpers/stores.js';
 
@@ -38,18 +39,21 @@ describeEachStore('snippets API', (kind) => {
 
   it('takes trigger rules as one object ({} for every page) and answers them in the form sent', async () => {
     const id = await newClient();
+    const patterns: [string, string] = [`^https://[a-z]+\\.example/snip-${Date.now()}/`, `/products/\\d+/snip-${Date.now()}$`];
     const sent = [
       { ...CHAT, trigger_rules: {} },
       { ...PROMO, trigger_rules: { path_prefix: '/sale', exclude_url_contains: 'preview' } },
       { ...CHAT, trigger_rules: [{ url_contains: '/a' }] },
       // Regular expressions in both forms, judged before the request is validated.
-      { ...CHAT, trigger_rules: { url_regex: `^https://[a-z]+\\.example/snip-${Date.now()}/` } },
-      { ...CHAT, trigger_rules: [{ path_prefix: '/b' }, { url_regex: `/products/\\d+/snip-${Date.now()}$` }] },
+      { ...CHAT, trigger_rules: { url_regex: patterns[0] } },
+      { ...CHAT, trigger_rules: [{ path_prefix: '/b' }, { url_regex: patterns[1] }] },
     ];
     const res = await put(id, sent);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.deepEqual(res.body.data.map(withoutId), sent);
     assert.deepEqual((await get(id)).body.data.map(withoutId), sent);
+    // Their verdicts are kept in the metadata store, for every node and later start.
+    assert.deepEqual([...(await api.store.regexVerdicts(REGEX_JUDGING, patterns))].sort(), patterns.map((pattern) => [pattern, true]).sort());
   });
 
   it('defaults description to "", enabled to true and trigger_rules to every page', async () => {

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { MAX_RULE_REGEX_LENGTH } from '../loader/triggerRules.js';
-import { judgeRegexes, REGEX_JUDGING_BUDGET_MS } from '../validation/safeRegex.js';
+import type { RegexVerdictStore } from '../store/metaStore.js';
+import { judgeRegexes, patternsToJudge, REGEX_JUDGING, REGEX_JUDGING_BUDGET_MS, rememberVerdicts } from '../validation/safeRegex.js';
 import { ApiError } from './apiError.js';
 import { fromValidation } from './errorHandler.js';
 import { bodyValidatorBeforeJudging } from './validation.js';
@@ -17,18 +18,31 @@ const RETRY_AFTER_SECONDS = 5;
 /**
  * preValidation hook for routes whose bodies (of `bodySchema`) hold trigger rules: judges their
  * regular expressions before the schema's `safe-regex` format, which can only read verdicts, looks
- * at them. Judging takes up to seconds of recheck's time, which every client's saves share: so the
- * body is first checked against its schema with each pattern passing while it may still be judged
- * safe, and a body refused there is answered 400 as validation would answer it, nothing judged.
- * Patterns left unjudged (the request's budget spent, or recheck failing) are the server's
- * trouble, not the body's: 503 with Retry-After, and what was judged stays judged for the next try.
+ * at them.
+ *
+ * - Judging takes up to seconds of recheck's time, which every client's saves share: so the body
+ *   is first checked against its schema with each pattern passing while it may still be judged
+ *   safe, and a body refused there is answered 400 as validation would answer it, nothing judged.
+ * - Verdicts are kept in `verdictStore` (the meta store): a pattern judged by any node, before any
+ *   restart, is not judged again.
+ * - Patterns left unjudged (the request's budget spent, or recheck failing) are the server's
+ *   trouble, not the body's: 503 with Retry-After, and what was judged stays judged for the next try.
  */
-export function judgeUrlRegexes(bodySchema: object, budgetMs = REGEX_JUDGING_BUDGET_MS): (request: Pick<FastifyRequest, 'body' | 'log'>) => Promise<void> {
+export function judgeUrlRegexes(
+  bodySchema: object,
+  verdictStore: RegexVerdictStore,
+  budgetMs = REGEX_JUDGING_BUDGET_MS,
+): (request: Pick<FastifyRequest, 'body' | 'log'>) => Promise<void> {
   const validBeforeJudging = bodyValidatorBeforeJudging(bodySchema);
   return async (request) => {
     if (!validBeforeJudging(request.body)) throw fromValidation(validBeforeJudging.errors ?? [], 'body');
-    const { unjudged, problems } = await judgeRegexes(urlRegexesIn(request.body), budgetMs);
+    const patterns = urlRegexesIn(request.body);
+    const toJudge = patternsToJudge(patterns);
+    if (toJudge.length === 0) return;
+    rememberVerdicts(await verdictStore.regexVerdicts(REGEX_JUDGING, toJudge));
+    const { unjudged, problems, verdicts } = await judgeRegexes(patterns, budgetMs);
     for (const problem of problems) request.log.error(problem);
+    if (verdicts.length > 0) await verdictStore.saveRegexVerdicts(REGEX_JUDGING, verdicts);
     if (unjudged.length === 0) return;
     throw new ApiError(
       503,

@@ -187,7 +187,18 @@ export class UniqueViolation extends Error {
   }
 }
 
-export interface MetaStore extends PubSubStore, McpKeyStore {
+/**
+ * Verdicts on url_regex patterns (safe or not), by the name of the judging that reached them, kept
+ * so that every node and every later start takes them instead of judging again.
+ */
+export interface RegexVerdictStore {
+  /** The verdicts `judging` reached on any of these patterns. */
+  regexVerdicts(judging: string, patterns: readonly string[]): Promise<Map<string, boolean>>;
+  /** Keeps verdicts; a pattern with one already keeps it (the same judging reaches the same one). */
+  saveRegexVerdicts(judging: string, verdicts: readonly (readonly [pattern: string, safe: boolean])[]): Promise<void>;
+}
+
+export interface MetaStore extends PubSubStore, McpKeyStore, RegexVerdictStore {
   readonly engine: 'sqlite' | 'postgres';
   /** Applies pending numbered migrations; safe to call on every start and from several nodes. */
   migrate(): Promise<void>;

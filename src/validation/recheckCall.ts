@@ -16,6 +16,9 @@ export interface RecheckCall {
   readonly randomSeed: number;
 }
 
+/** The recheck that judges here: a verdict names it (safeRegex.ts's REGEX_JUDGING). */
+export const RECHECK_VERSION = (createRequire(import.meta.url)('recheck/package.json') as { version: string }).version;
+
 /**
  * How long past its own timeout recheck's agent may take to answer before it is taken for stuck:
  * the agent answers a cancel within 0.2 s, and a timeout on the dot, on a busy machine.

@@ -1,5 +1,5 @@
 import { LruCache } from '../ingest/lruCache.js';
-import { callRecheck } from './recheckCall.js';
+import { callRecheck, RECHECK_VERSION } from './recheckCall.js';
 
 /**
  * Whether an operator's regular expression may run in visitors' browsers, where the loader tests
@@ -85,10 +85,24 @@ function decidedWithoutRecheck(pattern: string): boolean | undefined {
   return verdicts.get(pattern);
 }
 
-/** What judging a request's patterns left: those without a verdict, and what went wrong with recheck. */
+/**
+ * What judging a request's patterns left: those without a verdict, what went wrong with recheck,
+ * and the verdicts it reached that are remembered (for other nodes and later starts to share).
+ */
 export interface JudgingLeft {
   readonly unjudged: readonly string[];
   readonly problems: readonly string[];
+  readonly verdicts: readonly (readonly [pattern: string, safe: boolean])[];
+}
+
+/** The patterns, once each, that only recheck can judge here: nothing remembered of them in this process. */
+export function patternsToJudge(patterns: Iterable<string>): string[] {
+  return [...new Set(patterns)].filter((pattern) => decidedWithoutRecheck(pattern) === undefined);
+}
+
+/** Verdicts reached by {@link REGEX_JUDGING} elsewhere (another node, an earlier start), remembered here as if judged here. */
+export function rememberVerdicts(found: Iterable<readonly [pattern: string, safe: boolean]>): void {
+  for (const [pattern, safe] of found) verdicts.set(pattern, safe);
 }
 
 /**
@@ -98,9 +112,10 @@ export interface JudgingLeft {
  * judges them first, in a hook.
  */
 export async function judgeRegexes(patterns: Iterable<string>, budgetMs: number): Promise<JudgingLeft> {
-  const left = [...new Set(patterns)].filter((pattern) => decidedWithoutRecheck(pattern) === undefined);
+  const left = patternsToJudge(patterns);
   const problems: string[] = [];
-  if (left.length === 0) return { unjudged: left, problems };
+  const judged: string[] = [];
+  if (left.length === 0) return { unjudged: left, problems, verdicts: [] };
   const signal = AbortSignal.timeout(budgetMs);
   const before = judging;
   let done!: () => void;
@@ -114,12 +129,17 @@ export async function judgeRegexes(patterns: Iterable<string>, budgetMs: number)
         if (verdict.problem !== undefined) problems.push(verdict.problem);
         break;
       }
-      left.shift();
+      judged.push(left.shift() as string);
     }
   } finally {
     void before.then(done);
   }
-  return { unjudged: left, problems };
+  // Refusals for want of time are not remembered (verdictOf): only what is lasting is handed on.
+  const lasting = judged.flatMap((pattern) => {
+    const safe = verdicts.get(pattern);
+    return safe === undefined ? [] : [[pattern, safe] as const];
+  });
+  return { unjudged: left, problems, verdicts: lasting };
 }
 
 /**
@@ -226,6 +246,13 @@ async function growth({ source, checker }: Judgement, signal: AbortSignal | unde
  * at 1,000), and no URL rule needs to count that far.
  */
 const MAX_REPEAT_COUNT = 255;
+
+/**
+ * The name of this module's judging, stored with each verdict: a verdict reached another way
+ * (another recheck, other judgements, another seed or cap) is not taken for one of this judging.
+ * Change it with the judgements.
+ */
+export const REGEX_JUDGING = `recheck ${RECHECK_VERSION}: automaton as written, unbounded, never-matching end; fuzz seed ${FUZZ_SEED}; counts up to ${MAX_REPEAT_COUNT}`;
 
 const COUNT = /^\{(\d+)(,(\d*))?\}/;
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { describe } from 'node:test';
+import { after, before, describe } from 'node:test';
 import pg from 'pg';
 import type { MetaStore } from '../../src/store/metaStore.js';
 import { PostgresMetaStore } from '../../src/store/postgres/postgresMetaStore.js';
@@ -88,4 +88,28 @@ export function describeEachStore(title: string, suite: (kind: StoreKind) => voi
     const skip = kind.name === 'postgres' && POSTGRES_URL === undefined ? POSTGRES_SKIP_REASON : false;
     describe(`${title} [${kind.name}]`, { skip }, () => suite(kind));
   }
+}
+
+/**
+ * A store of `kind` for the tests of the suite that calls this: opened before them, disposed of
+ * after them. Read it inside the tests (or in a `before` registered after this call).
+ */
+export function storeOfSuite(kind: StoreKind): Pick<OpenedStore, 'store' | 'location'> {
+  let opened: OpenedStore | undefined;
+  before(async () => {
+    opened = await kind.open();
+  });
+  after(() => opened?.dispose());
+  const current = (): OpenedStore => {
+    if (opened === undefined) throw new Error('the suite’s store opens before its tests');
+    return opened;
+  };
+  return {
+    get store() {
+      return current().store;
+    },
+    get location() {
+      return current().location;
+    },
+  };
 }

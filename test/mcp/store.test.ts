@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import type { McpKeyRow } from '../../src/mcp/mcpKeyRows.js';
-import type { MetaStore } from '../../src/store/metaStore.js';
 import { UniqueViolation } from '../../src/store/metaStore.js';
-import { describeEachStore, type OpenedStore } from '../helpers/stores.js';
+import { describeEachStore, storeOfSuite } from '../helpers/stores.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 
@@ -22,38 +21,32 @@ const key = (id: string, extra: Partial<McpKeyRow> = {}): McpKeyRow => ({
 });
 
 describeEachStore('MCP key store', (kind) => {
-  let opened: OpenedStore;
-  let store: MetaStore;
-  before(async () => {
-    opened = await kind.open();
-    store = opened.store;
-  });
-  after(() => opened.dispose());
+  const suite = storeOfSuite(kind);
 
   it('keeps keys: insert, read back every field, list newest first with paging, find by hash', async () => {
     const a = key('mck_a', { scopes: ['tools:read'], client_ids: ['c-1', 'c-2'], expires_at: T0 + 86_400_000 });
     const b = key('mck_b', { created_at: T0 + 1 });
     const c = key('mck_c', { created_at: T0 + 1 });
-    for (const row of [a, b, c]) await store.insertMcpKey(row);
-    assert.deepEqual(await store.getMcpKey('mck_a'), a);
-    assert.equal(await store.getMcpKey('mck_none'), null);
-    const first = await store.listMcpKeys({ limit: 2 });
+    for (const row of [a, b, c]) await suite.store.insertMcpKey(row);
+    assert.deepEqual(await suite.store.getMcpKey('mck_a'), a);
+    assert.equal(await suite.store.getMcpKey('mck_none'), null);
+    const first = await suite.store.listMcpKeys({ limit: 2 });
     assert.equal(first.total, 3);
     assert.deepEqual(first.rows.map((r) => r.id), ['mck_c', 'mck_b']);
-    const next = await store.listMcpKeys({ limit: 2, after: { created_at: T0 + 1, id: 'mck_b' } });
+    const next = await suite.store.listMcpKeys({ limit: 2, after: { created_at: T0 + 1, id: 'mck_b' } });
     assert.deepEqual(next.rows, [a]);
-    assert.deepEqual(await store.findMcpKeyByHash('hash-mck_b'), b);
-    assert.equal(await store.findMcpKeyByHash('hash-none'), null);
-    await assert.rejects(store.insertMcpKey(key('mck_d', { key_hash: 'hash-mck_a' })), (error) => error instanceof UniqueViolation && error.field === 'key');
-    await assert.rejects(store.insertMcpKey(key('mck_a', { key_hash: 'hash-other' })), (error) => error instanceof UniqueViolation && error.field === 'id');
+    assert.deepEqual(await suite.store.findMcpKeyByHash('hash-mck_b'), b);
+    assert.equal(await suite.store.findMcpKeyByHash('hash-none'), null);
+    await assert.rejects(suite.store.insertMcpKey(key('mck_d', { key_hash: 'hash-mck_a' })), (error) => error instanceof UniqueViolation && error.field === 'key');
+    await assert.rejects(suite.store.insertMcpKey(key('mck_a', { key_hash: 'hash-other' })), (error) => error instanceof UniqueViolation && error.field === 'id');
   });
 
   it('revokes once (the first instant stays) and records use', async () => {
-    await store.insertMcpKey(key('mck_r'));
-    assert.equal((await store.revokeMcpKey('mck_r', T0 + 10))?.revoked_at, T0 + 10);
-    assert.equal((await store.revokeMcpKey('mck_r', T0 + 20))?.revoked_at, T0 + 10);
-    assert.equal(await store.revokeMcpKey('mck_none', T0), null);
-    await store.touchMcpKey('mck_r', T0 + 30);
-    assert.equal((await store.getMcpKey('mck_r'))?.last_used_at, T0 + 30);
+    await suite.store.insertMcpKey(key('mck_r'));
+    assert.equal((await suite.store.revokeMcpKey('mck_r', T0 + 10))?.revoked_at, T0 + 10);
+    assert.equal((await suite.store.revokeMcpKey('mck_r', T0 + 20))?.revoked_at, T0 + 10);
+    assert.equal(await suite.store.revokeMcpKey('mck_none', T0), null);
+    await suite.store.touchMcpKey('mck_r', T0 + 30);
+    assert.equal((await suite.store.getMcpKey('mck_r'))?.last_used_at, T0 + 30);
   });
 });

@@ -373,4 +373,20 @@ export const POSTGRES_MIGRATIONS: { version: number; name: string; sql: string }
       CREATE INDEX mcp_keys_newest_first ON mcp_keys (created_at DESC, id DESC);
     `,
   },
+  {
+    version: 10,
+    name: 'url_regex verdicts',
+    sql: `
+      -- Whether recheck found a url_regex pattern to run in linear time, by the name of the judging
+      -- (recheck's version, the judgements, the fuzzer's seed): a judgement takes up to seconds,
+      -- so each node and each start takes the verdicts already reached. Patterns only the admin
+      -- key can send, at most 1,000 of up to 256 characters a request.
+      CREATE TABLE regex_verdicts (
+        judging TEXT COLLATE "C" NOT NULL,
+        pattern TEXT COLLATE "C" NOT NULL,
+        safe BOOLEAN NOT NULL,
+        CONSTRAINT regex_verdicts_pkey PRIMARY KEY (judging, pattern)
+      );
+    `,
+  },
 ];

@@ -679,6 +679,21 @@ export class PostgresMetaStore implements MetaStore {
     return result.rows.map((row) => ({ ...(row as unknown as HostnameRow), created_at: toNumber(row.created_at) }));
   }
 
+  async regexVerdicts(judging: string, patterns: readonly string[]): Promise<Map<string, boolean>> {
+    const result = await this.query('SELECT pattern, safe FROM regex_verdicts WHERE judging = $1 AND pattern = ANY($2::text[])', [judging, patterns]);
+    return new Map(result.rows.map((row) => [String(row.pattern), row.safe === true]));
+  }
+
+  async saveRegexVerdicts(judging: string, verdicts: readonly (readonly [pattern: string, safe: boolean])[]): Promise<void> {
+    if (verdicts.length === 0) return;
+    await this.query(
+      `INSERT INTO regex_verdicts (judging, pattern, safe)
+       SELECT $1, v.pattern, v.safe FROM unnest($2::text[], $3::boolean[]) AS v (pattern, safe)
+       ON CONFLICT DO NOTHING`,
+      [judging, verdicts.map(([pattern]) => pattern), verdicts.map(([, safe]) => safe)],
+    );
+  }
+
   async hasHostname(clientId: string, hostname: string): Promise<boolean> {
     const result = await this.query(
       `SELECT 1 FROM client_hostnames WHERE client_id = $1 AND hostname = $2

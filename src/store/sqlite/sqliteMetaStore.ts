@@ -540,6 +540,21 @@ export class SqliteMetaStore implements MetaStore {
     return rows.map(toSnippetRow);
   }
 
+  async regexVerdicts(judging: string, patterns: readonly string[]): Promise<Map<string, boolean>> {
+    const rows = this.prepare('SELECT pattern, safe FROM regex_verdicts WHERE judging = ? AND pattern IN (SELECT value FROM json_each(?))').all(
+      judging,
+      JSON.stringify(patterns),
+    ) as { pattern: string; safe: number }[];
+    return new Map(rows.map((row) => [row.pattern, row.safe === 1]));
+  }
+
+  async saveRegexVerdicts(judging: string, verdicts: readonly (readonly [pattern: string, safe: boolean])[]): Promise<void> {
+    const insert = this.prepare('INSERT INTO regex_verdicts (judging, pattern, safe) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+    this.db.transaction(() => {
+      for (const [pattern, safe] of verdicts) insert.run(judging, pattern, safe ? 1 : 0);
+    })();
+  }
+
   async addHostname(row: HostnameRow): Promise<boolean> {
     try {
       return this.db.transaction(() => {
