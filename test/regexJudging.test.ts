@@ -7,6 +7,11 @@ import { ApiError } from '../src/http/apiError.js';
 import { judgeUrlRegexes, urlRegexesIn } from '../src/http/regexJudging.js';
 import { isSafeRegex, mayBeSafeRegex, REGEX_JUDGING } from '../src/validation/safeRegex.js';
 import { describeEachStore, storeOfSuite } from './helpers/stores.js';
+import { PostgresMetaStore } from '../src/store/postgres/postgresMetaStore.js';
+import { SqliteMetaStore } from '../src/store/sqlite/sqliteMetaStore.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const silent = { error: () => undefined } as unknown as FastifyBaseLogger;
 
@@ -111,5 +116,67 @@ describeEachStore('url_regex judging hook', (kind) => {
     assert.deepEqual([...(await suite.store.regexVerdicts(REGEX_JUDGING, [pattern]))], []);
     await suite.store.saveRegexVerdicts('recheck 0.0.1: another judging', [[pattern, false]]);
     assert.deepEqual([...(await suite.store.regexVerdicts('recheck 0.0.1: another judging', [pattern, 'not stored']))], [[pattern, true]]);
+  });
+
+  it('stores what it judged also when the budget ran out before the rest (the 503)', async () => {
+    const stamp = `${kind.name}-${Date.now()}`;
+    // Far more than two seconds can judge (a common rule takes 10–300 ms), and the first surely.
+    const patterns = Array.from({ length: 500 }, (_, i) => `^/partly-${stamp}-${i}/\\d+$`);
+    const refused = await refusal(judgeUrlRegexes(RulesBody, suite.store, 2000), { tags: [{ tag_id: 'ga4', trigger_rules: patterns.map((url_regex) => ({ url_regex })) }] }, 'not all judged in 2 s');
+    assert.equal(refused.status, 503);
+    const judged = patterns.filter(isSafeRegex);
+    assert.ok(judged.length > 0, 'the first patterns were judged');
+    assert.deepEqual([...(await suite.store.regexVerdicts(REGEX_JUDGING, patterns)).keys()].sort(), [...judged].sort());
+  });
+
+  it('keeps the request’s own verdicts for its validation while other requests fill the shared cache', async () => {
+    const stamp = `${kind.name}-${Date.now()}`;
+    const fromStore = `^/own-${stamp}/\\d+$`;
+    await suite.store.saveRegexVerdicts(REGEX_JUDGING, [[fromStore, true]]);
+    // Judged unsafe by the fuzzer, in about a second: the wait during which other requests come.
+    const slow = `${'(?:a|a)'.repeat(20)}!/own-${stamp}`;
+    const floods = Array.from({ length: 11 }, (_, f) => Array.from({ length: 1000 }, (_, i) => `^/flood-${stamp}-${f}-${i}/\\d+$`));
+    await suite.store.saveRegexVerdicts(REGEX_JUDGING, floods.flat().map((pattern) => [pattern, true] as const));
+    const rules = (list: string[]) => ({ tags: [{ tag_id: 'ga4', trigger_rules: list.map((url_regex) => ({ url_regex })) }] });
+    const hook = judgeUrlRegexes(RulesBody, suite.store, 10_000);
+    const own = hook({ body: rules([fromStore, slow]), log: silent });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // 11,000 verdicts read from the store into a cache of 10,000 while the slow pattern is judged.
+    await Promise.all(floods.map((list) => hook({ body: rules(list), log: silent })));
+    await own;
+    assert.equal(isSafeRegex(fromStore), true, 'its verdict from the store, put back for its validation');
+    assert.equal(mayBeSafeRegex(slow), false, 'judged unsafe');
+  });
+
+  it('judges as before when the store cannot be read or written, and answers no 500', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mythic-verdicts-'));
+    const closed = new SqliteMetaStore(join(dir, 'mythic.db'));
+    await closed.migrate();
+    await closed.close();
+    try {
+      const errors: unknown[] = [];
+      const log = { error: (...args: unknown[]) => errors.push(args) } as unknown as FastifyBaseLogger;
+      const pattern = `^/no-store-${kind.name}-${Date.now()}/\\d+$`;
+      await judgeUrlRegexes(RulesBody, closed, 10_000)({ body: { tags: [{ tag_id: 'ga4', trigger_rules: [{ url_regex: pattern }] }] }, log });
+      assert.equal(isSafeRegex(pattern), true);
+      assert.equal(errors.length, 2, 'the failed read and the failed write, each logged');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stores the same new verdicts from two nodes at once without a deadlock', { skip: kind.name !== 'postgres' ? 'one process owns SQLite' : false }, async () => {
+    const other = new PostgresMetaStore(suite.location.databaseUrl as string);
+    try {
+      for (let round = 0; round < 10; round += 1) {
+        const verdicts = Array.from({ length: 1000 }, (_, i) => [`^/nodes-${Date.now()}-${round}-${i}/\\d+$`, i % 2 === 0] as const);
+        // In two orders: rows locked one by one in opposite orders wait for each other.
+        await Promise.all([suite.store.saveRegexVerdicts(REGEX_JUDGING, verdicts), other.saveRegexVerdicts(REGEX_JUDGING, [...verdicts].reverse())]);
+        const stored = await other.regexVerdicts(REGEX_JUDGING, verdicts.map(([pattern]) => pattern));
+        assert.deepEqual([...stored].sort(), verdicts.map(([pattern, safe]) => [pattern, safe]).sort());
+      }
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { MAX_RULE_REGEX_LENGTH } from '../loader/triggerRules.js';
 import type { RegexVerdictStore } from '../store/metaStore.js';
-import { judgeRegexes, patternsToJudge, REGEX_JUDGING, REGEX_JUDGING_BUDGET_MS, rememberVerdicts } from '../validation/safeRegex.js';
+import { judgeRegexes, patternsToJudge, REGEX_JUDGING, REGEX_JUDGING_BUDGET_MS, rememberedVerdicts, rememberVerdicts, type JudgingLeft } from '../validation/safeRegex.js';
 import { ApiError } from './apiError.js';
 import { fromValidation } from './errorHandler.js';
 import { bodyValidatorBeforeJudging } from './validation.js';
@@ -39,10 +39,17 @@ export function judgeUrlRegexes(
     const patterns = urlRegexesIn(request.body);
     const toJudge = patternsToJudge(patterns);
     if (toJudge.length === 0) return;
-    rememberVerdicts(await verdictStore.regexVerdicts(REGEX_JUDGING, toJudge));
+    // The request's own verdicts. The cache is shared: while this request waits for its turn,
+    // others' verdicts may push these out, so they are put back last, with no wait between that
+    // and the validation that reads them.
+    const own = new Map(rememberedVerdicts(patterns));
+    for (const [pattern, safe] of await storedVerdicts(verdictStore, toJudge, request.log)) own.set(pattern, safe);
+    rememberVerdicts(own);
     const { unjudged, problems, verdicts } = await judgeRegexes(patterns, budgetMs);
     for (const problem of problems) request.log.error(problem);
-    if (verdicts.length > 0) await verdictStore.saveRegexVerdicts(REGEX_JUDGING, verdicts);
+    for (const [pattern, safe] of verdicts) own.set(pattern, safe);
+    await storeVerdicts(verdictStore, verdicts, request.log);
+    rememberVerdicts(own);
     if (unjudged.length === 0) return;
     throw new ApiError(
       503,
@@ -52,6 +59,29 @@ export function judgeUrlRegexes(
       { 'retry-after': String(RETRY_AFTER_SECONDS) },
     );
   };
+}
+
+/**
+ * The stored verdicts on these patterns. The store only spares judging: when it cannot be read,
+ * the patterns are judged here, as before verdicts were stored.
+ */
+async function storedVerdicts(store: RegexVerdictStore, patterns: string[], log: FastifyBaseLogger): Promise<Map<string, boolean>> {
+  try {
+    return await store.regexVerdicts(REGEX_JUDGING, patterns);
+  } catch (error) {
+    log.error({ err: error }, 'could not read the stored url_regex verdicts; judging the patterns here');
+    return new Map();
+  }
+}
+
+/** Stores the verdicts reached here; when the store cannot take them, this node still has them. */
+async function storeVerdicts(store: RegexVerdictStore, verdicts: JudgingLeft['verdicts'], log: FastifyBaseLogger): Promise<void> {
+  if (verdicts.length === 0) return;
+  try {
+    await store.saveRegexVerdicts(REGEX_JUDGING, verdicts);
+  } catch (error) {
+    log.error({ err: error }, 'could not store url_regex verdicts; they are kept on this node only');
+  }
 }
 
 /** The `url_regex` strings of a body that validation would look at, wherever its rules sit. */

@@ -100,6 +100,14 @@ export function patternsToJudge(patterns: Iterable<string>): string[] {
   return [...new Set(patterns)].filter((pattern) => decidedWithoutRecheck(pattern) === undefined);
 }
 
+/** The verdicts remembered here on any of these patterns. */
+export function rememberedVerdicts(patterns: Iterable<string>): [pattern: string, safe: boolean][] {
+  return [...new Set(patterns)].flatMap((pattern) => {
+    const safe = verdicts.get(pattern);
+    return safe === undefined ? [] : [[pattern, safe] as [string, boolean]];
+  });
+}
+
 /** Verdicts reached by {@link REGEX_JUDGING} elsewhere (another node, an earlier start), remembered here as if judged here. */
 export function rememberVerdicts(found: Iterable<readonly [pattern: string, safe: boolean]>): void {
   for (const [pattern, safe] of found) verdicts.set(pattern, safe);
@@ -135,11 +143,7 @@ export async function judgeRegexes(patterns: Iterable<string>, budgetMs: number)
     void before.then(done);
   }
   // Refusals for want of time are not remembered (verdictOf): only what is lasting is handed on.
-  const lasting = judged.flatMap((pattern) => {
-    const safe = verdicts.get(pattern);
-    return safe === undefined ? [] : [[pattern, safe] as const];
-  });
-  return { unjudged: left, problems, verdicts: lasting };
+  return { unjudged: left, problems, verdicts: rememberedVerdicts(judged) };
 }
 
 /**

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PostgresMetaStore } from '../../src/store/postgres/postgresMetaStore.js';
-import type { MetaStore } from '../../src/store/metaStore.js';
 import { createOutbound } from '../../src/outbound/nodeOutbound.js';
 import { DEFAULT_DISPATCHER_OPTIONS, WebhookDispatcher } from '../../src/webhooks/dispatcher.js';
 import { SecretBox } from '../../src/webhooks/secretBox.js';

@@ -686,11 +686,14 @@ export class PostgresMetaStore implements MetaStore {
 
   async saveRegexVerdicts(judging: string, verdicts: readonly (readonly [pattern: string, safe: boolean])[]): Promise<void> {
     if (verdicts.length === 0) return;
+    // Every node inserts in one order: two inserts of the same new patterns in two orders can
+    // each wait for a row the other holds (a deadlock).
+    const ordered = [...verdicts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     await this.query(
       `INSERT INTO regex_verdicts (judging, pattern, safe)
        SELECT $1, v.pattern, v.safe FROM unnest($2::text[], $3::boolean[]) AS v (pattern, safe)
        ON CONFLICT DO NOTHING`,
-      [judging, verdicts.map(([pattern]) => pattern), verdicts.map(([, safe]) => safe)],
+      [judging, ordered.map(([pattern]) => pattern), ordered.map(([, safe]) => safe)],
     );
   }
 

@@ -330,9 +330,9 @@ export const SQLITE_MIGRATIONS: { version: number; name: string; sql: string }[]
       CREATE TABLE regex_verdicts (
         judging TEXT NOT NULL,
         pattern TEXT NOT NULL,
-        safe INTEGER NOT NULL CHECK (safe IN (0, 1)),
+        safe INTEGER NOT NULL,
         PRIMARY KEY (judging, pattern)
-      ) WITHOUT ROWID;
+      );
     `,
   },
 ];
