@@ -12,6 +12,7 @@ import type { DeliveryOutcome, DeliveryRow, WebhookChanges, WebhookOutcome, Webh
 import type { CheckRecord, CheckRow, DueMonitor, MonitorRow, MonitorSettings } from '../uptime/monitorRow.js';
 import type { PubSubStore } from '../pubsub/pubsubRows.js';
 import type { McpKeyStore } from '../mcp/mcpKeyRows.js';
+import type { RegexVerdict } from '../validation/safeRegex.js';
 
 export type KeyKind = 'publishable' | 'secret';
 
@@ -195,7 +196,7 @@ export interface RegexVerdictStore {
   /** The verdicts `judging` reached on any of these patterns. */
   regexVerdicts(judging: string, patterns: readonly string[]): Promise<Map<string, boolean>>;
   /** Keeps verdicts; a pattern with one already keeps it (the same judging reaches the same one). */
-  saveRegexVerdicts(judging: string, verdicts: readonly (readonly [pattern: string, safe: boolean])[]): Promise<void>;
+  saveRegexVerdicts(judging: string, verdicts: readonly RegexVerdict[]): Promise<void>;
 }
 
 export interface MetaStore extends PubSubStore, McpKeyStore, RegexVerdictStore {

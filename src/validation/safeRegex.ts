@@ -85,6 +85,9 @@ function decidedWithoutRecheck(pattern: string): boolean | undefined {
   return verdicts.get(pattern);
 }
 
+/** A pattern and whether it was judged safe. */
+export type RegexVerdict = readonly [pattern: string, safe: boolean];
+
 /**
  * What judging a request's patterns left: those without a verdict, what went wrong with recheck,
  * and the verdicts it reached that are remembered (for other nodes and later starts to share).
@@ -92,7 +95,7 @@ function decidedWithoutRecheck(pattern: string): boolean | undefined {
 export interface JudgingLeft {
   readonly unjudged: readonly string[];
   readonly problems: readonly string[];
-  readonly verdicts: readonly (readonly [pattern: string, safe: boolean])[];
+  readonly verdicts: readonly RegexVerdict[];
 }
 
 /** The patterns, once each, that only recheck can judge here: nothing remembered of them in this process. */
@@ -101,15 +104,15 @@ export function patternsToJudge(patterns: Iterable<string>): string[] {
 }
 
 /** The verdicts remembered here on any of these patterns. */
-export function rememberedVerdicts(patterns: Iterable<string>): [pattern: string, safe: boolean][] {
+export function rememberedVerdicts(patterns: Iterable<string>): RegexVerdict[] {
   return [...new Set(patterns)].flatMap((pattern) => {
     const safe = verdicts.get(pattern);
-    return safe === undefined ? [] : [[pattern, safe] as [string, boolean]];
+    return safe === undefined ? [] : [[pattern, safe] as const];
   });
 }
 
 /** Verdicts reached by {@link REGEX_JUDGING} elsewhere (another node, an earlier start), remembered here as if judged here. */
-export function rememberVerdicts(found: Iterable<readonly [pattern: string, safe: boolean]>): void {
+export function rememberVerdicts(found: Iterable<RegexVerdict>): void {
   for (const [pattern, safe] of found) verdicts.set(pattern, safe);
 }
 

@@ -59,6 +59,7 @@ import {
   toSubscriptionRow,
 } from '../pubsubSql.js';
 import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_MIGRATIONS_TABLE } from './migrations.js';
+import type { RegexVerdict } from '../../validation/safeRegex.js';
 
 type Row = Record<string, unknown>;
 type Queryable = pg.Pool | pg.PoolClient;
@@ -684,7 +685,7 @@ export class PostgresMetaStore implements MetaStore {
     return new Map(result.rows.map((row) => [String(row.pattern), row.safe === true]));
   }
 
-  async saveRegexVerdicts(judging: string, verdicts: readonly (readonly [pattern: string, safe: boolean])[]): Promise<void> {
+  async saveRegexVerdicts(judging: string, verdicts: readonly RegexVerdict[]): Promise<void> {
     if (verdicts.length === 0) return;
     // Every node inserts in one order: two inserts of the same new patterns in two orders can
     // each wait for a row the other holds (a deadlock).

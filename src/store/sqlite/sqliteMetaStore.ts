@@ -61,6 +61,7 @@ import {
   toSubscriptionRow,
 } from '../pubsubSql.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import type { RegexVerdict } from '../../validation/safeRegex.js';
 
 type Row = Record<string, unknown>;
 
@@ -548,7 +549,7 @@ export class SqliteMetaStore implements MetaStore {
     return new Map(rows.map((row) => [row.pattern, row.safe === 1]));
   }
 
-  async saveRegexVerdicts(judging: string, verdicts: readonly (readonly [pattern: string, safe: boolean])[]): Promise<void> {
+  async saveRegexVerdicts(judging: string, verdicts: readonly RegexVerdict[]): Promise<void> {
     const insert = this.prepare('INSERT INTO regex_verdicts (judging, pattern, safe) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
     this.db.transaction(() => {
       for (const [pattern, safe] of verdicts) insert.run(judging, pattern, safe ? 1 : 0);
