@@ -2,12 +2,11 @@
 // the same transaction: a client created later with the same id is another tenant. An emptied list
 // stays an empty list (no client), never null (every client).
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { before, it } from 'node:test';
 import type { McpKeyRow } from '../../src/mcp/mcpKeyRows.js';
 import { PUBSUB_TOPIC, type SubscriptionRow } from '../../src/pubsub/pubsubRows.js';
-import type { MetaStore } from '../../src/store/metaStore.js';
 import { clientFields } from '../helpers/rows.js';
-import { describeEachStore, type OpenedStore } from '../helpers/stores.js';
+import { describeEachStore, storeOfSuite } from '../helpers/stores.js';
 
 const T0 = 1_800_000_000_000;
 
@@ -24,39 +23,35 @@ const subscription = (id: string, filter: SubscriptionRow['filter']): Subscripti
 });
 
 describeEachStore('deleting a client clears it from allow lists', (kind) => {
-  let opened: OpenedStore;
-  let store: MetaStore;
+  const suite = storeOfSuite(kind);
   before(async () => {
-    opened = await kind.open();
-    store = opened.store;
-    for (const id of ['keep', 'gone', 'gone-2']) await store.insertClient(clientFields(id), []);
+    for (const id of ['keep', 'gone', 'gone-2']) await suite.store.insertClient(clientFields(id), []);
   });
-  after(() => opened.dispose());
 
   it('removes the id from MCP keys and subscription filters; an emptied list stays empty, others untouched', async () => {
-    await store.insertMcpKey(key('mck_both', ['keep', 'gone']));
-    await store.insertMcpKey(key('mck_only', ['gone']));
-    await store.insertMcpKey(key('mck_all', null));
-    await store.insertMcpKey(key('mck_prefix', ['gone-2']));
-    await store.insertSubscription(subscription('sub_both', { client_ids: ['gone', 'keep'], events: ['signup'] }));
-    await store.insertSubscription(subscription('sub_only', { client_ids: ['gone'], events: null }));
-    await store.insertSubscription(subscription('sub_all', { client_ids: null, events: ['signup'] }));
-    await store.insertSubscription(subscription('sub_prefix', { client_ids: ['gone-2'], events: null }));
+    await suite.store.insertMcpKey(key('mck_both', ['keep', 'gone']));
+    await suite.store.insertMcpKey(key('mck_only', ['gone']));
+    await suite.store.insertMcpKey(key('mck_all', null));
+    await suite.store.insertMcpKey(key('mck_prefix', ['gone-2']));
+    await suite.store.insertSubscription(subscription('sub_both', { client_ids: ['gone', 'keep'], events: ['signup'] }));
+    await suite.store.insertSubscription(subscription('sub_only', { client_ids: ['gone'], events: null }));
+    await suite.store.insertSubscription(subscription('sub_all', { client_ids: null, events: ['signup'] }));
+    await suite.store.insertSubscription(subscription('sub_prefix', { client_ids: ['gone-2'], events: null }));
 
-    assert.equal(await store.deleteClient('gone'), true);
+    assert.equal(await suite.store.deleteClient('gone'), true);
 
-    assert.deepEqual((await store.getMcpKey('mck_both'))?.client_ids, ['keep']);
-    assert.deepEqual((await store.getMcpKey('mck_only'))?.client_ids, [], 'no client, not every client');
-    assert.equal((await store.getMcpKey('mck_all'))?.client_ids, null);
-    assert.deepEqual((await store.getMcpKey('mck_prefix'))?.client_ids, ['gone-2']);
-    assert.deepEqual((await store.getSubscription('sub_both'))?.filter, { client_ids: ['keep'], events: ['signup'] });
-    assert.deepEqual((await store.getSubscription('sub_only'))?.filter, { client_ids: [], events: null });
-    assert.deepEqual((await store.getSubscription('sub_all'))?.filter, { client_ids: null, events: ['signup'] });
-    assert.deepEqual((await store.getSubscription('sub_prefix'))?.filter, { client_ids: ['gone-2'], events: null });
+    assert.deepEqual((await suite.store.getMcpKey('mck_both'))?.client_ids, ['keep']);
+    assert.deepEqual((await suite.store.getMcpKey('mck_only'))?.client_ids, [], 'no client, not every client');
+    assert.equal((await suite.store.getMcpKey('mck_all'))?.client_ids, null);
+    assert.deepEqual((await suite.store.getMcpKey('mck_prefix'))?.client_ids, ['gone-2']);
+    assert.deepEqual((await suite.store.getSubscription('sub_both'))?.filter, { client_ids: ['keep'], events: ['signup'] });
+    assert.deepEqual((await suite.store.getSubscription('sub_only'))?.filter, { client_ids: [], events: null });
+    assert.deepEqual((await suite.store.getSubscription('sub_all'))?.filter, { client_ids: null, events: ['signup'] });
+    assert.deepEqual((await suite.store.getSubscription('sub_prefix'))?.filter, { client_ids: ['gone-2'], events: null });
     // The same id created again is not let back in.
-    await store.insertClient(clientFields('gone'), []);
-    assert.deepEqual((await store.getMcpKey('mck_only'))?.client_ids, []);
-    assert.deepEqual((await store.getSubscription('sub_only'))?.filter.client_ids, []);
-    assert.equal(await store.deleteClient('nobody'), false);
+    await suite.store.insertClient(clientFields('gone'), []);
+    assert.deepEqual((await suite.store.getMcpKey('mck_only'))?.client_ids, []);
+    assert.deepEqual((await suite.store.getSubscription('sub_only'))?.filter.client_ids, []);
+    assert.equal(await suite.store.deleteClient('nobody'), false);
   });
 });
